@@ -1,0 +1,90 @@
+// The human-readable audit trail in KV (binding AUDIT_LOG); the ledger stays the record of truth.
+// Key schema: see KEYS.md beside this file. Every key is written once and never rewritten (KV allows one
+// write per second per key, and an immutable trail is what an auditor wants); newest first because the
+// timestamp in the key is inverted; a summary rides in the key's metadata so a listing needs no extra reads.
+import type { RevocationRecord } from "../ledger/record";
+
+const INVERSION_BASE = 9_999_999_999_999;
+
+export function invertedTimestamp(ms: number): string {
+  return String(INVERSION_BASE - ms).padStart(13, "0");
+}
+
+export type AuditSummary = {
+  kind: "outcome" | "rejected";
+  at: string;
+  source: string;
+  status: string;
+  id?: string;
+  email?: string;
+  detail?: string;
+};
+
+function expirationTtl(retentionDays: number): number {
+  return Math.max(60, Math.round(retentionDays * 86_400));
+}
+
+/** Writes one revocation outcome: the entry itself and its by-email index key. */
+export async function recordOutcome(
+  kv: KVNamespace,
+  record: RevocationRecord,
+  options: { retentionDays: number; now: number },
+): Promise<void> {
+  const inverted = invertedTimestamp(options.now);
+  const summary: AuditSummary = {
+    kind: "outcome",
+    at: new Date(options.now).toISOString(),
+    source: record.source,
+    status: record.status,
+    id: record.id,
+    email: record.email,
+  };
+  const value = JSON.stringify(record);
+  const put = { expirationTtl: expirationTtl(options.retentionDays), metadata: summary };
+  await Promise.all([
+    kv.put(`outcome:${inverted}:${record.id}:${record.status}`, value, put),
+    kv.put(`email:${record.email}:${inverted}:${record.id}:${record.status}`, value, put),
+  ]);
+}
+
+/** Writes why a delivery was refused (never the signature, secret or body). */
+export async function recordRejection(
+  kv: KVNamespace,
+  rejection: { source: string; reason: string; detail: Record<string, unknown> },
+  options: { retentionDays: number; now: number },
+): Promise<void> {
+  const summary: AuditSummary = {
+    kind: "rejected",
+    at: new Date(options.now).toISOString(),
+    source: rejection.source,
+    status: rejection.reason,
+  };
+  const key = `rejected:${invertedTimestamp(options.now)}:${crypto.randomUUID()}`;
+  await kv.put(key, JSON.stringify({ ...summary, ...rejection.detail }), {
+    expirationTtl: expirationTtl(options.retentionDays),
+    metadata: summary,
+  });
+}
+
+export type AuditListing = { entries: (AuditSummary & { key: string })[]; cursor: string | null };
+
+/** Lists outcomes newest first, all or for one email, or refused deliveries; from metadata only. */
+export async function listAuditTrail(
+  kv: KVNamespace,
+  options: { email?: string; rejected?: boolean; limit: number; cursor?: string },
+): Promise<AuditListing> {
+  const prefix = options.rejected
+    ? "rejected:"
+    : options.email
+      ? `email:${options.email.toLowerCase()}:`
+      : "outcome:";
+  const page = await kv.list<AuditSummary>({ prefix, limit: options.limit, cursor: options.cursor });
+  return {
+    entries: page.keys.flatMap((key) => (key.metadata ? [{ key: key.name, ...key.metadata }] : [])),
+    cursor: page.list_complete ? null : page.cursor,
+  };
+}
+
+export async function readAuditEntry(kv: KVNamespace, key: string): Promise<unknown> {
+  return kv.get(key, "json");
+}

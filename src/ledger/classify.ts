@@ -1,0 +1,70 @@
+// Classifies one Cloudflare answer into what the ledger does next.
+// Contract: pure, no I/O, no clock: `now` and `random` are passed in.
+// - success && result → revoked; success && !result → not_found (nothing to revoke, no retry)
+// - 429 → pause the whole drain for Retry-After (the API blocks the token for up to 5 minutes when exceeded)
+// - 5xx, 408, network errors, timeouts, an answer that is not the v4 envelope → retry with capped backoff + jitter
+// - 401/403 → failed at once and the drain holds: the token is wrong or lacks permission, and every
+//   further call would fail the same way (no retry storm that burns the budget)
+// - other 4xx → failed at once
+import type { CloudflareError, RevokeUserAnswer } from "../cloudflare/revoke-user";
+
+export type CallVerdict =
+  | { outcome: "revoked" }
+  | { outcome: "not_found" }
+  | { outcome: "retry"; error: string; pauseDrainMs?: number }
+  | { outcome: "failed"; error: string; holdDrain: boolean };
+
+/** Used when a 429 carries no usable Retry-After: the API's block lasts up to 5 minutes. */
+export const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
+export const MAX_RATE_LIMIT_PAUSE_MS = 5 * 60_000;
+
+export function classifyAnswer(answer: RevokeUserAnswer, now: number): CallVerdict {
+  if (answer.kind === "timeout") return { outcome: "retry", error: `timed out after ${answer.afterMs} ms` };
+  if (answer.kind === "network_error") return { outcome: "retry", error: `network error: ${answer.message}` };
+
+  const status = answer.httpStatus;
+  const detail = describeErrors(answer.envelope?.errors ?? []);
+  if (status === 429) {
+    return {
+      outcome: "retry",
+      error: `rate limited (429)${detail}`,
+      pauseDrainMs: retryAfterMs(answer.retryAfter, now),
+    };
+  }
+  if (status >= 500 || status === 408) return { outcome: "retry", error: `HTTP ${status}${detail}` };
+  if (status === 401 || status === 403) {
+    return { outcome: "failed", error: `Cloudflare refused the API token (HTTP ${status})${detail}`, holdDrain: true };
+  }
+  if (status >= 400) return { outcome: "failed", error: `HTTP ${status}${detail}`, holdDrain: false };
+
+  if (!answer.envelope) return { outcome: "retry", error: `HTTP ${status} without a Cloudflare API envelope` };
+  if (!answer.envelope.success) return { outcome: "failed", error: `success: false${detail}`, holdDrain: false };
+  return answer.envelope.result === true ? { outcome: "revoked" } : { outcome: "not_found" };
+}
+
+/** Retry-After is seconds or an HTTP date (RFC 9110 §10.2.3); clamped to the API's 5-minute block. */
+export function retryAfterMs(header: string | null, now: number): number {
+  if (header !== null) {
+    const trimmed = header.trim();
+    let ms = Number.NaN;
+    if (/^\d+(\.\d+)?$/.test(trimmed)) ms = Number(trimmed) * 1000;
+    else if (trimmed !== "") ms = Date.parse(trimmed) - now;
+    if (Number.isFinite(ms)) return Math.min(Math.max(ms, 1000), MAX_RATE_LIMIT_PAUSE_MS);
+  }
+  return DEFAULT_RATE_LIMIT_PAUSE_MS;
+}
+
+/** Capped exponential backoff with jitter: 2 s, 4 s, 8 s … up to 5 minutes, each scaled by 50–100 %. */
+export function backoffMs(attempts: number, random: () => number): number {
+  const base = Math.min(2000 * 2 ** Math.max(0, attempts - 1), 5 * 60_000);
+  return Math.round(base * (0.5 + random() * 0.5));
+}
+
+function describeErrors(errors: CloudflareError[]): string {
+  if (errors.length === 0) return "";
+  const text = errors
+    .slice(0, 3)
+    .map((error) => (error.code === null ? error.message : `${error.code} ${error.message}`))
+    .join("; ");
+  return `: ${text.slice(0, 300)}`;
+}

@@ -1,0 +1,422 @@
+// The revocation ledger: one SQLite-backed Durable Object, the record of truth and the global pacer.
+// Contract:
+// - commit() returns only after the revocation is in SQLite; callers answer 2xx only after it returns.
+// - (source, event id) is unique: a replayed event returns the first record, never a second revocation.
+// - the alarm drains calls at no more than REVOKE_RATE_PER_SECOND across the deployment (there is one
+//   instance, named GLOBAL_LEDGER), pauses everything on 429, holds on 401/403, retries transient faults
+//   with capped backoff for RETRY_BUDGET_MS, and leases each call so an eviction mid-call only repeats it
+//   (revoke_user is idempotent) and never loses it.
+import { DurableObject } from "cloudflare:workers";
+import { recordOutcome } from "../audit/audit-log";
+import { revokeUserSessions, buildRevokeUserRequest, targetPath } from "../cloudflare/revoke-user";
+import { configFor, type Config, type Target } from "../config";
+import { logEvent } from "../log";
+import { backoffMs, classifyAnswer } from "./classify";
+import { settledStatus, TERMINAL_STATUSES, toRecord, type RevocationRecord } from "./record";
+import { LEDGER_SCHEMA, type CallRow, type RevocationRow, type RevocationStatus } from "./schema";
+
+export const GLOBAL_LEDGER = "global";
+export const RETRY_BUDGET_MS = 24 * 60 * 60_000;
+/** How long the drain holds after the API refuses the token, before one probing call. */
+export const TOKEN_HOLD_MS = 5 * 60_000;
+/** Workers allow six simultaneous outbound connections per invocation. */
+const MAX_IN_FLIGHT = 6;
+/** One alarm invocation drains for at most this long, then re-arms (alarms have a wall-clock limit). */
+const DRAIN_SLICE_MS = 25_000;
+/** A leased call whose answer never arrived (eviction) becomes due again this long after its timeout. */
+const LEASE_MARGIN_MS = 30_000;
+
+export type RevocationRequest = {
+  source: string;
+  assurance: "signed" | "static_secret" | "operator";
+  event_id: string;
+  event_type: string;
+  email: string;
+  user_uid?: string | null;
+  reason?: string | null;
+  devices?: boolean;
+  warp_session_reauth?: boolean;
+};
+
+export type CommitResult = { record: RevocationRecord; duplicate: boolean };
+
+export type ListFilter = { email?: string; status?: RevocationStatus; limit: number; cursor?: number };
+
+export type DrainState = {
+  next_slot_at: number;
+  paused_until: number;
+  hold_until: number;
+  hold_reason: string | null;
+};
+
+type DueCall = CallRow & { email: string; user_uid: string | null; devices: number; warp_session_reauth: number; queued_at: number };
+
+function parseTarget(path: string): Target {
+  const [kind, id] = path.split("/") as ["accounts" | "zones", string];
+  return { kind, id };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class RevocationLedger extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly waiters = new Map<string, Set<(record: RevocationRecord) => void>>();
+  private drain: DrainState = { next_slot_at: 0, paused_until: 0, hold_until: 0, hold_reason: null };
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    void ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec(LEDGER_SCHEMA);
+      for (const row of this.sql.exec<{ name: string; number_value: number | null; text_value: string | null }>(
+        "SELECT name, number_value, text_value FROM drain_state",
+      )) {
+        if (row.name === "hold_reason") this.drain.hold_reason = row.text_value;
+        else if (row.name in this.drain) (this.drain as Record<string, unknown>)[row.name] = row.number_value ?? 0;
+      }
+    });
+  }
+
+  private config(): Config {
+    const result = configFor(this.env);
+    if (!result.ok) throw new Error(`ledger is not configured: ${result.problems.join("; ")}`);
+    return result.config;
+  }
+
+  // ---- commit and read ----------------------------------------------------------------------
+
+  async commit(requests: RevocationRequest[]): Promise<CommitResult[]> {
+    const config = this.config();
+    const now = Date.now();
+    const committed = this.ctx.storage.transactionSync(() =>
+      requests.map((request) => {
+        const dedupeKey = `${request.source}:${request.event_id}`;
+        const existing = this.sql
+          .exec<{ seq: number }>("SELECT seq FROM revocations WHERE dedupe_key = ?", dedupeKey)
+          .toArray()[0];
+        if (existing) return { seq: existing.seq, duplicate: true };
+        const id = `rev_${crypto.randomUUID().replace(/-/g, "")}`;
+        const devices = request.devices ?? config.revokeDevices;
+        const warp = request.warp_session_reauth ?? config.warpSessionReauth;
+        const { seq } = this.sql
+          .exec<{ seq: number }>(
+            `INSERT INTO revocations (id, dedupe_key, source, assurance, event_id, event_type, email, user_uid, reason,
+               devices, warp_session_reauth, status, received_at, queued_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING seq`,
+            id, dedupeKey, request.source, request.assurance, request.event_id, request.event_type,
+            request.email.toLowerCase(), request.user_uid ?? null, request.reason ?? null,
+            devices ? 1 : 0, warp ? 1 : 0, now, now,
+          )
+          .one();
+        for (const target of config.targets) {
+          this.sql.exec(
+            "INSERT INTO calls (revocation_seq, target, state, next_attempt_at) VALUES (?, ?, 'pending', ?)",
+            seq, targetPath(target), now,
+          );
+        }
+        return { seq, duplicate: false };
+      }),
+    );
+    await this.armAlarm(now);
+    return committed.map(({ seq, duplicate }) => ({ record: this.recordBySeq(seq)!, duplicate }));
+  }
+
+  async get(id: string): Promise<RevocationRecord | null> {
+    const row = this.sql.exec<RevocationRow>("SELECT * FROM revocations WHERE id = ?", id).toArray()[0];
+    return row ? this.withCalls(row) : null;
+  }
+
+  async list(filter: ListFilter): Promise<{ records: RevocationRecord[]; cursor: number | null }> {
+    const conditions: [string, string | number][] = [];
+    if (filter.email) conditions.push(["email = ?", filter.email.toLowerCase()]);
+    if (filter.status) conditions.push(["status = ?", filter.status]);
+    if (filter.cursor !== undefined) conditions.push(["seq < ?", filter.cursor]);
+    const clause = conditions.length > 0 ? `WHERE ${conditions.map(([sql]) => sql).join(" AND ")}` : "";
+    const params = conditions.map(([, value]) => value);
+    const rows = this.sql
+      .exec<RevocationRow>(`SELECT * FROM revocations ${clause} ORDER BY seq DESC LIMIT ?`, ...params, filter.limit + 1)
+      .toArray();
+    const page = rows.slice(0, filter.limit);
+    const cursor = rows.length > filter.limit ? page[page.length - 1]!.seq : null;
+    return { records: page.map((row) => this.withCalls(row)), cursor };
+  }
+
+  /** Resolves with the record once it is terminal, or as it stands after `timeoutMs`. */
+  async waitForOutcome(id: string, timeoutMs: number): Promise<RevocationRecord | null> {
+    const current = await this.get(id);
+    if (!current || TERMINAL_STATUSES.has(current.status)) return current;
+    let resolveWaiter!: (record: RevocationRecord) => void;
+    const settled = new Promise<RevocationRecord>((resolve) => (resolveWaiter = resolve));
+    const set = this.waiters.get(id) ?? new Set();
+    set.add(resolveWaiter);
+    this.waiters.set(id, set);
+    try {
+      return await Promise.race([settled, sleep(timeoutMs).then(() => this.get(id))]);
+    } finally {
+      set.delete(resolveWaiter);
+      if (set.size === 0) this.waiters.delete(id);
+    }
+  }
+
+  /** Re-queues a failed revocation's failed targets with a fresh retry budget; lifts a token hold. */
+  async retry(id: string): Promise<{ ok: true; record: RevocationRecord } | { ok: false; record: RevocationRecord | null }> {
+    const row = this.sql.exec<RevocationRow>("SELECT * FROM revocations WHERE id = ?", id).toArray()[0];
+    if (!row || row.status !== "failed") return { ok: false, record: row ? this.withCalls(row) : null };
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        "UPDATE calls SET state = 'pending', next_attempt_at = ?, completed_at = NULL WHERE revocation_seq = ? AND state = 'failed'",
+        now, row.seq,
+      );
+      this.sql.exec(
+        "UPDATE revocations SET status = 'queued', queued_at = ?, completed_at = NULL WHERE seq = ?",
+        now, row.seq,
+      );
+      this.saveDrainState({ hold_until: 0, hold_reason: null });
+    });
+    await this.armAlarm(now);
+    logEvent("revocation.retried", { id, email: row.email });
+    return { ok: true, record: this.recordBySeq(row.seq)! };
+  }
+
+  async stats(): Promise<{ by_status: Record<string, number>; pending_calls: number; drain: DrainState; rate_per_second: number }> {
+    const byStatus: Record<string, number> = {};
+    for (const row of this.sql.exec<{ status: string; n: number }>(
+      "SELECT status, COUNT(*) AS n FROM revocations GROUP BY status",
+    )) {
+      byStatus[row.status] = row.n;
+    }
+    const pending = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE state = 'pending'").one().n;
+    return { by_status: byStatus, pending_calls: pending, drain: { ...this.drain }, rate_per_second: this.config().revokeRatePerSecond };
+  }
+
+  /** Called by the Cron Trigger: re-arms the alarm if calls are due and no alarm will drain them. */
+  async reconcile(): Promise<{ rearmed: boolean; pending_calls: number }> {
+    const now = Date.now();
+    const next = this.nextWakeAt();
+    const pending = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE state = 'pending'").one().n;
+    if (next === null) return { rearmed: false, pending_calls: pending };
+    const alarm = await this.ctx.storage.getAlarm();
+    const stalled = alarm === null || alarm < now - 120_000;
+    if (stalled) {
+      await this.ctx.storage.setAlarm(Math.max(now, next));
+      logEvent("drain.rearmed", { pending_calls: pending, previous_alarm: alarm });
+    }
+    return { rearmed: stalled, pending_calls: pending };
+  }
+
+  // ---- drain --------------------------------------------------------------------------------
+
+  override async alarm(): Promise<void> {
+    let config: Config;
+    try {
+      config = this.config();
+    } catch (error) {
+      logEvent("drain.not_configured", { error: String(error) });
+      await this.ctx.storage.setAlarm(Date.now() + 60_000);
+      return;
+    }
+    const sliceEnd = Date.now() + DRAIN_SLICE_MS;
+    const inFlight = new Set<Promise<void>>();
+    const intervalMs = 1000 / config.revokeRatePerSecond;
+    for (;;) {
+      const now = Date.now();
+      if (this.holdUntil() > now) break;
+      const call = this.nextDueCall(now);
+      if (!call) break;
+      if (inFlight.size >= MAX_IN_FLIGHT) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      // DRY_RUN spends no API budget, so it is not paced.
+      if (!config.dryRun) {
+        const slot = Math.max(now, this.drain.next_slot_at);
+        if (slot > sliceEnd) break;
+        if (slot > now) {
+          await sleep(slot - now);
+          continue; // a 429 may have paused the drain while this slept
+        }
+        this.saveDrainState({ next_slot_at: slot + intervalMs });
+      }
+      this.leaseCall(call, now, config);
+      const dispatch: Promise<void> = this.dispatchCall(call, config)
+        .catch((error) => logEvent("drain.dispatch_error", { error: String(error), target: call.target }))
+        .finally(() => inFlight.delete(dispatch));
+      inFlight.add(dispatch);
+    }
+    await Promise.all(inFlight);
+    const next = this.nextWakeAt();
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
+  private leaseCall(call: DueCall, now: number, config: Config): void {
+    this.sql.exec(
+      "UPDATE calls SET attempts = attempts + 1, next_attempt_at = ? WHERE revocation_seq = ? AND target = ?",
+      now + config.cfApiTimeoutMs + LEASE_MARGIN_MS, call.revocation_seq, call.target,
+    );
+    this.sql.exec("UPDATE revocations SET attempts = attempts + 1 WHERE seq = ?", call.revocation_seq);
+  }
+
+  private async dispatchCall(call: DueCall, config: Config): Promise<void> {
+    const input = {
+      target: parseTarget(call.target),
+      email: call.email,
+      userUid: call.user_uid,
+      devices: call.devices === 1,
+      warpSessionReauth: call.warp_session_reauth === 1,
+    };
+    if (config.dryRun) {
+      const request = buildRevokeUserRequest(config.cfApiBaseUrl, input);
+      await this.settleCall(call, { state: "dry_run", httpStatus: null, errors: [], request: JSON.stringify(request) });
+      return;
+    }
+    const answer = await revokeUserSessions({
+      fetch: (...args) => fetch(...args),
+      baseUrl: config.cfApiBaseUrl,
+      token: config.cfApiTokens[0]!,
+      timeoutMs: config.cfApiTimeoutMs,
+      input,
+    });
+    const now = Date.now();
+    const verdict = classifyAnswer(answer, now);
+    const httpStatus = answer.kind === "response" ? answer.httpStatus : null;
+    const errors = answer.kind === "response" ? (answer.envelope?.errors ?? []) : [];
+    logEvent("cloudflare.call", {
+      target: call.target,
+      attempt: call.attempts + 1,
+      http_status: httpStatus,
+      outcome: verdict.outcome,
+      error: "error" in verdict ? verdict.error : undefined,
+    });
+    switch (verdict.outcome) {
+      case "revoked":
+      case "not_found":
+        await this.settleCall(call, { state: verdict.outcome, httpStatus, errors, request: null });
+        return;
+      case "failed":
+        if (verdict.holdDrain) {
+          this.saveDrainState({ hold_until: now + TOKEN_HOLD_MS, hold_reason: verdict.error });
+          logEvent("drain.held", { reason: verdict.error, until: new Date(now + TOKEN_HOLD_MS).toISOString() });
+        }
+        await this.settleCall(call, { state: "failed", httpStatus, errors, request: null, error: verdict.error });
+        return;
+      case "retry": {
+        if (now - call.queued_at >= RETRY_BUDGET_MS) {
+          const error = `gave up after the ${RETRY_BUDGET_MS / 3_600_000} h retry budget: ${verdict.error}`;
+          await this.settleCall(call, { state: "failed", httpStatus, errors, request: null, error });
+          return;
+        }
+        if (verdict.pauseDrainMs !== undefined) {
+          this.saveDrainState({ paused_until: Math.max(this.drain.paused_until, now + verdict.pauseDrainMs) });
+          logEvent("drain.paused", { until: new Date(this.drain.paused_until).toISOString(), reason: verdict.error });
+        }
+        const retryAt = verdict.pauseDrainMs !== undefined ? this.drain.paused_until : now + backoffMs(call.attempts + 1, Math.random);
+        this.sql.exec(
+          "UPDATE calls SET next_attempt_at = ?, http_status = ?, errors = ? WHERE revocation_seq = ? AND target = ?",
+          retryAt, httpStatus, JSON.stringify(errors), call.revocation_seq, call.target,
+        );
+        this.sql.exec("UPDATE revocations SET last_error = ? WHERE seq = ?", verdict.error, call.revocation_seq);
+        return;
+      }
+    }
+  }
+
+  /** Records a call's final state and, once every target has one, the revocation's outcome. */
+  private async settleCall(
+    call: DueCall,
+    result: { state: CallRow["state"]; httpStatus: number | null; errors: unknown[]; request: string | null; error?: string },
+  ): Promise<void> {
+    const now = Date.now();
+    const status = this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?
+         WHERE revocation_seq = ? AND target = ?`,
+        result.state, result.httpStatus, JSON.stringify(result.errors), result.request, now,
+        call.revocation_seq, call.target,
+      );
+      const states = this.sql
+        .exec<{ state: CallRow["state"] }>("SELECT state FROM calls WHERE revocation_seq = ?", call.revocation_seq)
+        .toArray()
+        .map((row) => row.state);
+      const settled = settledStatus(states);
+      this.sql.exec(
+        "UPDATE revocations SET status = ?, completed_at = ?, last_error = COALESCE(?, last_error) WHERE seq = ?",
+        settled, TERMINAL_STATUSES.has(settled) ? now : null, result.error ?? null, call.revocation_seq,
+      );
+      return settled;
+    });
+    if (!TERMINAL_STATUSES.has(status)) return;
+    const record = this.recordBySeq(call.revocation_seq)!;
+    logEvent("revocation.outcome", {
+      id: record.id,
+      source: record.source,
+      email: record.email,
+      status: record.status,
+      attempts: record.attempts,
+      targets: record.targets,
+      last_error: record.last_error,
+    });
+    for (const resolve of this.waiters.get(record.id) ?? []) resolve(record);
+    const config = this.config();
+    try {
+      await recordOutcome(this.env.AUDIT_LOG, record, { retentionDays: config.auditRetentionDays, now });
+    } catch (error) {
+      logEvent("audit.write_failed", { id: record.id, error: String(error) });
+    }
+  }
+
+  // ---- state helpers ------------------------------------------------------------------------
+
+  private nextDueCall(now: number): DueCall | undefined {
+    return this.sql
+      .exec<DueCall>(
+        `SELECT c.*, r.email, r.user_uid, r.devices, r.warp_session_reauth, r.queued_at
+         FROM calls c JOIN revocations r ON r.seq = c.revocation_seq
+         WHERE c.state = 'pending' AND c.next_attempt_at <= ?
+         ORDER BY c.next_attempt_at, c.revocation_seq LIMIT 1`,
+        now,
+      )
+      .toArray()[0];
+  }
+
+  private holdUntil(): number {
+    return Math.max(this.drain.paused_until, this.drain.hold_until);
+  }
+
+  /** When the drain next has work: the earliest pending call, not before a pause, hold or pace slot. */
+  private nextWakeAt(): number | null {
+    const earliest = this.sql
+      .exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM calls WHERE state = 'pending'")
+      .one().at;
+    if (earliest === null) return null;
+    return Math.max(earliest, this.holdUntil(), this.drain.next_slot_at);
+  }
+
+  private async armAlarm(at: number): Promise<void> {
+    const wake = Math.max(at, this.holdUntil());
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > wake) await this.ctx.storage.setAlarm(wake);
+  }
+
+  private saveDrainState(change: Partial<DrainState>): void {
+    Object.assign(this.drain, change);
+    for (const [name, value] of Object.entries(change)) {
+      this.sql.exec(
+        "INSERT INTO drain_state (name, number_value, text_value) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET number_value = excluded.number_value, text_value = excluded.text_value",
+        name, typeof value === "number" ? value : null, typeof value === "string" ? value : null,
+      );
+    }
+  }
+
+  private recordBySeq(seq: number): RevocationRecord | null {
+    const row = this.sql.exec<RevocationRow>("SELECT * FROM revocations WHERE seq = ?", seq).toArray()[0];
+    return row ? this.withCalls(row) : null;
+  }
+
+  private withCalls(row: RevocationRow): RevocationRecord {
+    const calls = this.sql
+      .exec<CallRow>("SELECT * FROM calls WHERE revocation_seq = ? ORDER BY target", row.seq)
+      .toArray();
+    return toRecord(row, calls);
+  }
+}

@@ -1,0 +1,83 @@
+// The ledger's SQLite schema (Durable Object storage.sql) and its row types.
+// revocations: one row per accepted identity event, unique by (source, event id).
+// calls: one row per revocation per Cloudflare target; the unit the drain paces, retries and classifies.
+// drain_state: the pacer's next free slot and any pause/hold, so an evicted object resumes at the same pace.
+
+export const LEDGER_SCHEMA = `
+CREATE TABLE IF NOT EXISTS revocations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  dedupe_key TEXT NOT NULL UNIQUE,
+  source TEXT NOT NULL,
+  assurance TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  email TEXT NOT NULL,
+  user_uid TEXT,
+  reason TEXT,
+  devices INTEGER NOT NULL,
+  warp_session_reauth INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  received_at INTEGER NOT NULL,
+  queued_at INTEGER NOT NULL,
+  completed_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS revocations_by_email ON revocations (email, seq);
+CREATE INDEX IF NOT EXISTS revocations_by_status ON revocations (status, seq);
+CREATE TABLE IF NOT EXISTS calls (
+  revocation_seq INTEGER NOT NULL,
+  target TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  http_status INTEGER,
+  errors TEXT,
+  request TEXT,
+  completed_at INTEGER,
+  PRIMARY KEY (revocation_seq, target)
+);
+CREATE INDEX IF NOT EXISTS calls_due ON calls (state, next_attempt_at, revocation_seq);
+CREATE TABLE IF NOT EXISTS drain_state (
+  name TEXT PRIMARY KEY,
+  number_value INTEGER,
+  text_value TEXT
+);
+`;
+
+export type RevocationStatus = "queued" | "revoked" | "not_found" | "failed" | "dry_run";
+export type CallState = "pending" | "revoked" | "not_found" | "failed" | "dry_run";
+
+export type RevocationRow = {
+  seq: number;
+  id: string;
+  dedupe_key: string;
+  source: string;
+  assurance: string;
+  event_id: string;
+  event_type: string;
+  email: string;
+  user_uid: string | null;
+  reason: string | null;
+  devices: number;
+  warp_session_reauth: number;
+  status: RevocationStatus;
+  attempts: number;
+  last_error: string | null;
+  received_at: number;
+  queued_at: number;
+  completed_at: number | null;
+};
+
+export type CallRow = {
+  revocation_seq: number;
+  target: string;
+  state: CallState;
+  attempts: number;
+  next_attempt_at: number;
+  http_status: number | null;
+  errors: string | null;
+  request: string | null;
+  completed_at: number | null;
+};

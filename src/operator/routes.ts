@@ -1,0 +1,138 @@
+// /v1: the operator API. authenticate → validate at the edge → one ledger call → answer.
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { listAuditTrail } from "../audit/audit-log";
+import type { AppEnv } from "../context";
+import { jsonError } from "../errors";
+import { ledgerFor } from "../ledger/client";
+import { TERMINAL_STATUSES } from "../ledger/record";
+import { logEvent } from "../log";
+import { describeIssues, EmailSchema } from "../sources/source";
+import { requireOperator } from "./auth";
+
+const MAX_OPERATOR_BODY_BYTES = 64 * 1024;
+/** POST /v1/revocations waits this long for the outcome before answering 202. */
+export const OPERATOR_WAIT_MS = 10_000;
+
+const RevokeRequestSchema = z.strictObject({
+  email: EmailSchema,
+  user_uid: z.string().min(1).max(200).optional(),
+  devices: z.boolean().optional(),
+  warp_session_reauth: z.boolean().optional(),
+  reason: z.string().max(500).optional(),
+});
+
+const StatusSchema = z.enum(["queued", "revoked", "not_found", "failed", "dry_run"]);
+
+const ListQuerySchema = z.object({
+  email: EmailSchema.optional(),
+  status: StatusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().regex(/^\d{1,15}$/, "not a cursor from a previous page").transform(Number).optional(),
+});
+
+const AuditQuerySchema = z.object({
+  email: EmailSchema.optional(),
+  rejected: z.enum(["true", "false"]).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().min(1).max(2000).optional(),
+});
+
+const IdSchema = z.string().regex(/^rev_[0-9a-f]{32}$/);
+const IdempotencyKeySchema = z.string().min(1).max(200);
+
+export const operatorRoutes = new Hono<AppEnv>();
+
+operatorRoutes.use("*", requireOperator);
+operatorRoutes.use(
+  "*",
+  bodyLimit({
+    maxSize: MAX_OPERATOR_BODY_BYTES,
+    onError: (c) => jsonError(c, 413, "payload_too_large", `body exceeds ${MAX_OPERATOR_BODY_BYTES} bytes`),
+  }),
+);
+
+operatorRoutes.post("/revocations", async function requestRevocation(c) {
+  const body = await readJsonBody(c);
+  if (!body.ok) return body.response;
+  const parsed = RevokeRequestSchema.safeParse(body.value);
+  if (!parsed.success) return jsonError(c, 400, "invalid_request", describeIssues(parsed.error));
+  const idempotencyKey = c.req.header("Idempotency-Key");
+  if (idempotencyKey !== undefined && !IdempotencyKeySchema.safeParse(idempotencyKey).success) {
+    return jsonError(c, 400, "invalid_request", "Idempotency-Key must be 1 to 200 characters");
+  }
+  const ledger = ledgerFor(c.env);
+  let committed;
+  try {
+    [committed] = await ledger.commit([
+      {
+        source: "operator",
+        assurance: "operator",
+        event_id: idempotencyKey ?? crypto.randomUUID(),
+        event_type: "operator.revoke",
+        email: parsed.data.email,
+        user_uid: parsed.data.user_uid ?? null,
+        reason: parsed.data.reason ?? null,
+        devices: parsed.data.devices,
+        warp_session_reauth: parsed.data.warp_session_reauth,
+      },
+    ]);
+  } catch (error) {
+    logEvent("ledger.commit_failed", { source: "operator", error: String(error) });
+    return jsonError(c, 503, "ledger_unavailable", "the revocation could not be recorded; retry");
+  }
+  const record = (await ledger.waitForOutcome(committed!.record.id, OPERATOR_WAIT_MS)) ?? committed!.record;
+  const answer = committed!.duplicate ? { ...record, duplicate: true } : record;
+  return c.json(answer, TERMINAL_STATUSES.has(record.status) ? 200 : 202);
+});
+
+operatorRoutes.get("/revocations", async function listRevocations(c) {
+  const query = ListQuerySchema.safeParse(c.req.query());
+  if (!query.success) return jsonError(c, 400, "invalid_request", describeIssues(query.error));
+  const page = await ledgerFor(c.env).list(query.data);
+  return c.json({ records: page.records, cursor: page.cursor === null ? null : String(page.cursor) });
+});
+
+operatorRoutes.get("/revocations/:id", async function showRevocation(c) {
+  const id = IdSchema.safeParse(c.req.param("id"));
+  const record = id.success ? await ledgerFor(c.env).get(id.data) : null;
+  if (!record) return jsonError(c, 404, "not_found", "no revocation with that id");
+  return c.json(record);
+});
+
+operatorRoutes.post("/revocations/:id/retry", async function retryRevocation(c) {
+  const id = IdSchema.safeParse(c.req.param("id"));
+  if (!id.success) return jsonError(c, 404, "not_found", "no revocation with that id");
+  const result = await ledgerFor(c.env).retry(id.data);
+  if (result.ok) return c.json(result.record, 202);
+  if (!result.record) return jsonError(c, 404, "not_found", "no revocation with that id");
+  return jsonError(c, 409, "not_retryable", `only a failed revocation can be retried; this one is ${result.record.status}`);
+});
+
+operatorRoutes.get("/stats", async function showStats(c) {
+  return c.json(await ledgerFor(c.env).stats());
+});
+
+operatorRoutes.get("/audit", async function listAudit(c) {
+  const query = AuditQuerySchema.safeParse(c.req.query());
+  if (!query.success) return jsonError(c, 400, "invalid_request", describeIssues(query.error));
+  const listing = await listAuditTrail(c.env.AUDIT_LOG, {
+    email: query.data.email,
+    rejected: query.data.rejected === "true",
+    limit: query.data.limit,
+    cursor: query.data.cursor,
+  });
+  return c.json(listing);
+});
+
+async function readJsonBody(
+  c: Context<AppEnv>,
+): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+  const text = await c.req.text();
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, response: jsonError(c, 400, "malformed_json", "the body is not valid JSON") };
+  }
+}

@@ -1,0 +1,112 @@
+// Standard Webhooks (standardwebhooks.com, spec/standard-webhooks.md; reference verifier
+// standard-webhooks/libraries/javascript/src/index.ts) and its Svix-named twin.
+// - Headers webhook-id, webhook-timestamp (unix seconds), webhook-signature; Svix sends svix-* with the same meaning.
+// - The signature header is a space-separated list of "<version>,<base64>"; only "v1" (HMAC-SHA256) is ours.
+// - Signed content is "<id>.<timestamp>.<raw body>"; the key is the base64 after "whsec_".
+// - Timestamps are refused when too old and when too new (the spec's replay defence).
+// Contract: verify is pure apart from WebCrypto, `now` is passed in, and it never throws.
+import { z } from "zod";
+import { concatBytes, fromBase64, signHmac, toBase64, utf8, verifyHmac } from "./hmac";
+import {
+  describeIssues,
+  EmailSchema,
+  type Delivery,
+  type IdentitySource,
+  type ParseResult,
+  type Verification,
+  type VerifyContext,
+} from "./source";
+
+export const DEPROVISIONED_EVENT_TYPE = "user.deprovisioned";
+
+const HEADER_NAMES = {
+  id: ["webhook-id", "svix-id"],
+  timestamp: ["webhook-timestamp", "svix-timestamp"],
+  signature: ["webhook-signature", "svix-signature"],
+} as const;
+
+function firstHeader(headers: Headers, names: readonly string[]): string | null {
+  for (const name of names) {
+    const value = headers.get(name);
+    if (value !== null) return value;
+  }
+  return null;
+}
+
+/** The key bytes of a `whsec_…` secret (a secret without the prefix is taken as bare base64, as the reference does). */
+export function standardSecretKey(secret: string): Uint8Array | null {
+  return fromBase64(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
+}
+
+/**
+ * Verifies a Standard Webhooks delivery. Also used by sources that sign the same way (Clerk uses Svix).
+ */
+export async function verifyStandardDelivery(delivery: Delivery, context: VerifyContext): Promise<Verification> {
+  const id = firstHeader(delivery.headers, HEADER_NAMES.id);
+  const timestamp = firstHeader(delivery.headers, HEADER_NAMES.timestamp);
+  const signatureHeader = firstHeader(delivery.headers, HEADER_NAMES.signature);
+  if (!id) return { ok: false, reason: "missing_header", header: "webhook-id" };
+  if (!timestamp) return { ok: false, reason: "missing_header", header: "webhook-timestamp" };
+  if (!signatureHeader) return { ok: false, reason: "missing_header", header: "webhook-signature" };
+  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "malformed_header", header: "webhook-timestamp" };
+
+  const skew = Math.floor(context.now / 1000) - Number(timestamp);
+  if (skew > context.toleranceSeconds) return { ok: false, reason: "stale_timestamp", skew_seconds: skew };
+  if (-skew > context.toleranceSeconds) return { ok: false, reason: "future_timestamp", skew_seconds: skew };
+
+  const signatures: Uint8Array[] = [];
+  for (const entry of signatureHeader.split(" ")) {
+    const [version, encoded] = entry.split(",", 2);
+    if (version !== "v1" || !encoded) continue;
+    const bytes = fromBase64(encoded);
+    if (bytes) signatures.push(bytes);
+  }
+  const secrets = context.secrets.map(standardSecretKey).filter((key): key is Uint8Array => key !== null);
+  const message = concatBytes(utf8(`${id}.${timestamp}.`), delivery.body);
+  const matched = await verifyHmac({ secrets, hash: "SHA-256", message, signatures });
+  return matched ? { ok: true, deliveryId: id } : { ok: false, reason: "signature_mismatch" };
+}
+
+/** The test signer beside the verifier: the `webhook-signature` value for a delivery. */
+export async function signStandardDelivery(secret: string, id: string, timestampSeconds: number, body: string) {
+  const key = standardSecretKey(secret);
+  if (!key) throw new Error("secret is not base64");
+  const mac = await signHmac(key, "SHA-256", utf8(`${id}.${timestampSeconds}.${body}`));
+  return `v1,${toBase64(mac)}`;
+}
+
+/** The product's own documented event. Unknown fields are allowed so senders can add context. */
+const CanonicalEventSchema = z.object({
+  type: z.string().min(1).max(200),
+  data: z.unknown().optional(),
+});
+
+const DeprovisionedDataSchema = z.object({
+  email: EmailSchema,
+  user_uid: z.string().min(1).max(200).optional(),
+  reason: z.string().max(500).optional(),
+});
+
+function parseCanonicalEvent(json: unknown, deliveryId: string): ParseResult {
+  const event = CanonicalEventSchema.safeParse(json);
+  if (!event.success) return { kind: "invalid", message: describeIssues(event.error) };
+  if (event.data.type !== DEPROVISIONED_EVENT_TYPE) {
+    return { kind: "ignored", reason: `event type ${event.data.type} is not ${DEPROVISIONED_EVENT_TYPE}` };
+  }
+  const data = DeprovisionedDataSchema.safeParse(event.data.data);
+  if (!data.success) {
+    const message = describeIssues(data.error);
+    return { kind: "invalid", message: `data: ${message}` };
+  }
+  return {
+    kind: "events",
+    events: [{ event_id: deliveryId, event_type: event.data.type, ...data.data }],
+  };
+}
+
+export const standardSource: IdentitySource = {
+  name: "standard",
+  assurance: "signed",
+  verify: verifyStandardDelivery,
+  parse: parseCanonicalEvent,
+};
