@@ -3,8 +3,8 @@
 // - success && result → revoked; success && !result → not_found (nothing to revoke, no retry)
 // - 429 → pause the whole drain for Retry-After (the API blocks the token for up to 5 minutes when exceeded)
 // - 5xx, 408, network errors, timeouts, an answer that is not the v4 envelope → retry with capped backoff + jitter
-// - 401/403 → failed at once and the drain holds: the token is wrong or lacks permission, and every
-//   further call would fail the same way (no retry storm that burns the budget)
+// - 401/403 → failed at once, and calls to that target hold: the token is wrong or lacks permission
+//   there, and every further call would fail the same way (no retry storm that burns the budget)
 // - other 4xx → failed at once
 import type { CloudflareError, RevokeUserAnswer } from "../cloudflare/revoke-user";
 
@@ -12,7 +12,7 @@ export type CallVerdict =
   | { outcome: "revoked" }
   | { outcome: "not_found" }
   | { outcome: "retry"; error: string; pauseDrainMs?: number }
-  | { outcome: "failed"; error: string; holdDrain: boolean };
+  | { outcome: "failed"; error: string; holdTarget: boolean };
 
 /** Used when a 429 carries no usable Retry-After: the API's block lasts up to 5 minutes. */
 export const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
@@ -33,12 +33,12 @@ export function classifyAnswer(answer: RevokeUserAnswer, now: number): CallVerdi
   }
   if (status >= 500 || status === 408) return { outcome: "retry", error: `HTTP ${status}${detail}` };
   if (status === 401 || status === 403) {
-    return { outcome: "failed", error: `Cloudflare refused the API token (HTTP ${status})${detail}`, holdDrain: true };
+    return { outcome: "failed", error: `Cloudflare refused the API token (HTTP ${status})${detail}`, holdTarget: true };
   }
-  if (status >= 400) return { outcome: "failed", error: `HTTP ${status}${detail}`, holdDrain: false };
+  if (status >= 400) return { outcome: "failed", error: `HTTP ${status}${detail}`, holdTarget: false };
 
   if (!answer.envelope) return { outcome: "retry", error: `HTTP ${status} without a Cloudflare API envelope` };
-  if (!answer.envelope.success) return { outcome: "failed", error: `success: false${detail}`, holdDrain: false };
+  if (!answer.envelope.success) return { outcome: "failed", error: `success: false${detail}`, holdTarget: false };
   return answer.envelope.result === true ? { outcome: "revoked" } : { outcome: "not_found" };
 }
 

@@ -17,7 +17,7 @@ import { LEDGER_SCHEMA, type CallRow, type RevocationRow, type RevocationStatus 
 
 export const GLOBAL_LEDGER = "global";
 export const RETRY_BUDGET_MS = 24 * 60 * 60_000;
-/** How long the drain holds after the API refuses the token, before one probing call. */
+/** How long calls to a target wait after the API refuses the token there, before one probing call. */
 export const TOKEN_HOLD_MS = 5 * 60_000;
 /** Workers allow six simultaneous outbound connections per invocation. */
 const MAX_IN_FLIGHT = 6;
@@ -42,12 +42,8 @@ export type CommitResult = { record: RevocationRecord; duplicate: boolean };
 
 export type ListFilter = { email?: string; status?: RevocationStatus; limit: number; cursor?: number };
 
-export type DrainState = {
-  next_slot_at: number;
-  paused_until: number;
-  hold_until: number;
-  hold_reason: string | null;
-};
+export type DrainState = { next_slot_at: number; paused_until: number };
+export type TargetHold = { target: string; until: number; reason: string };
 
 type DueCall = CallRow & { email: string; user_uid: string | null; devices: number; warp_session_reauth: number; queued_at: number };
 
@@ -61,18 +57,15 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class RevocationLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly waiters = new Map<string, Set<(record: RevocationRecord) => void>>();
-  private drain: DrainState = { next_slot_at: 0, paused_until: 0, hold_until: 0, hold_reason: null };
+  private drain: DrainState = { next_slot_at: 0, paused_until: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(LEDGER_SCHEMA);
-      for (const row of this.sql.exec<{ name: string; number_value: number | null; text_value: string | null }>(
-        "SELECT name, number_value, text_value FROM drain_state",
-      )) {
-        if (row.name === "hold_reason") this.drain.hold_reason = row.text_value;
-        else if (row.name in this.drain) (this.drain as Record<string, unknown>)[row.name] = row.number_value ?? 0;
+      for (const row of this.sql.exec<{ name: string; number_value: number }>("SELECT name, number_value FROM drain_state")) {
+        if (row.name === "next_slot_at" || row.name === "paused_until") this.drain[row.name] = row.number_value;
       }
     });
   }
@@ -158,7 +151,7 @@ export class RevocationLedger extends DurableObject<Env> {
     }
   }
 
-  /** Re-queues a failed revocation's failed targets with a fresh retry budget; lifts a token hold. */
+  /** Re-queues a failed revocation's failed targets with a fresh retry budget; lifts token holds. */
   async retry(id: string): Promise<{ ok: true; record: RevocationRecord } | { ok: false; record: RevocationRecord | null }> {
     const row = this.sql.exec<RevocationRow>("SELECT * FROM revocations WHERE id = ?", id).toArray()[0];
     if (!row || row.status !== "failed") return { ok: false, record: row ? this.withCalls(row) : null };
@@ -172,14 +165,20 @@ export class RevocationLedger extends DurableObject<Env> {
         "UPDATE revocations SET status = 'queued', queued_at = ?, completed_at = NULL WHERE seq = ?",
         now, row.seq,
       );
-      this.saveDrainState({ hold_until: 0, hold_reason: null });
+      this.sql.exec("DELETE FROM target_holds");
     });
     await this.armAlarm(now);
     logEvent("revocation.retried", { id, email: row.email });
     return { ok: true, record: this.recordBySeq(row.seq)! };
   }
 
-  async stats(): Promise<{ by_status: Record<string, number>; pending_calls: number; drain: DrainState; rate_per_second: number }> {
+  async stats(): Promise<{
+    by_status: Record<string, number>;
+    pending_calls: number;
+    drain: DrainState;
+    holds: TargetHold[];
+    rate_per_second: number;
+  }> {
     const byStatus: Record<string, number> = {};
     for (const row of this.sql.exec<{ status: string; n: number }>(
       "SELECT status, COUNT(*) AS n FROM revocations GROUP BY status",
@@ -187,7 +186,16 @@ export class RevocationLedger extends DurableObject<Env> {
       byStatus[row.status] = row.n;
     }
     const pending = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE state = 'pending'").one().n;
-    return { by_status: byStatus, pending_calls: pending, drain: { ...this.drain }, rate_per_second: this.config().revokeRatePerSecond };
+    const holds = this.sql
+      .exec<TargetHold>("SELECT target, until, reason FROM target_holds WHERE until > ?", Date.now())
+      .toArray();
+    return {
+      by_status: byStatus,
+      pending_calls: pending,
+      drain: { ...this.drain },
+      holds,
+      rate_per_second: this.config().revokeRatePerSecond,
+    };
   }
 
   /** Called by the Cron Trigger: re-arms the alarm if calls are due and no alarm will drain them. */
@@ -221,7 +229,7 @@ export class RevocationLedger extends DurableObject<Env> {
     const intervalMs = 1000 / config.revokeRatePerSecond;
     for (;;) {
       const now = Date.now();
-      if (this.holdUntil() > now) break;
+      if (this.drain.paused_until > now) break;
       const call = this.nextDueCall(now);
       if (!call) break;
       if (inFlight.size >= MAX_IN_FLIGHT) {
@@ -294,9 +302,12 @@ export class RevocationLedger extends DurableObject<Env> {
         await this.settleCall(call, { state: verdict.outcome, httpStatus, errors, request: null });
         return;
       case "failed":
-        if (verdict.holdDrain) {
-          this.saveDrainState({ hold_until: now + TOKEN_HOLD_MS, hold_reason: verdict.error });
-          logEvent("drain.held", { reason: verdict.error, until: new Date(now + TOKEN_HOLD_MS).toISOString() });
+        if (verdict.holdTarget) {
+          this.sql.exec(
+            "INSERT OR REPLACE INTO target_holds (target, until, reason) VALUES (?, ?, ?)",
+            call.target, now + TOKEN_HOLD_MS, verdict.error,
+          );
+          logEvent("drain.held", { target: call.target, reason: verdict.error, until: new Date(now + TOKEN_HOLD_MS).toISOString() });
         }
         await this.settleCall(call, { state: "failed", httpStatus, errors, request: null, error: verdict.error });
         return;
@@ -373,27 +384,28 @@ export class RevocationLedger extends DurableObject<Env> {
         `SELECT c.*, r.email, r.user_uid, r.devices, r.warp_session_reauth, r.queued_at
          FROM calls c JOIN revocations r ON r.seq = c.revocation_seq
          WHERE c.state = 'pending' AND c.next_attempt_at <= ?
+           AND c.target NOT IN (SELECT target FROM target_holds WHERE until > ?)
          ORDER BY c.next_attempt_at, c.revocation_seq LIMIT 1`,
-        now,
+        now, now,
       )
       .toArray()[0];
   }
 
-  private holdUntil(): number {
-    return Math.max(this.drain.paused_until, this.drain.hold_until);
-  }
-
-  /** When the drain next has work: the earliest pending call, not before a pause, hold or pace slot. */
+  /** When the drain next has work: the earliest pending call (after its target's hold), not before a pause or pace slot. */
   private nextWakeAt(): number | null {
     const earliest = this.sql
-      .exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM calls WHERE state = 'pending'")
+      .exec<{ at: number | null }>(
+        `SELECT MIN(MAX(c.next_attempt_at, COALESCE(h.until, 0))) AS at
+         FROM calls c LEFT JOIN target_holds h ON h.target = c.target
+         WHERE c.state = 'pending'`,
+      )
       .one().at;
     if (earliest === null) return null;
-    return Math.max(earliest, this.holdUntil(), this.drain.next_slot_at);
+    return Math.max(earliest, this.drain.paused_until, this.drain.next_slot_at);
   }
 
   private async armAlarm(at: number): Promise<void> {
-    const wake = Math.max(at, this.holdUntil());
+    const wake = Math.max(at, this.drain.paused_until);
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > wake) await this.ctx.storage.setAlarm(wake);
   }
@@ -402,8 +414,8 @@ export class RevocationLedger extends DurableObject<Env> {
     Object.assign(this.drain, change);
     for (const [name, value] of Object.entries(change)) {
       this.sql.exec(
-        "INSERT INTO drain_state (name, number_value, text_value) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET number_value = excluded.number_value, text_value = excluded.text_value",
-        name, typeof value === "number" ? value : null, typeof value === "string" ? value : null,
+        "INSERT OR REPLACE INTO drain_state (name, number_value) VALUES (?, ?)",
+        name, value,
       );
     }
   }

@@ -1,7 +1,8 @@
 // The ledger's SQLite schema (Durable Object storage.sql) and its row types.
 // revocations: one row per accepted identity event, unique by (source, event id).
 // calls: one row per revocation per Cloudflare target; the unit the drain paces, retries and classifies.
-// drain_state: the pacer's next free slot and any pause/hold, so an evicted object resumes at the same pace.
+// target_holds: targets whose calls wait because Cloudflare refused the token for them (401/403).
+// drain_state: the pacer's next free slot and any 429 pause, so an evicted object resumes at the same pace.
 
 export const LEDGER_SCHEMA = `
 CREATE TABLE IF NOT EXISTS revocations (
@@ -39,10 +40,14 @@ CREATE TABLE IF NOT EXISTS calls (
   PRIMARY KEY (revocation_seq, target)
 );
 CREATE INDEX IF NOT EXISTS calls_due ON calls (state, next_attempt_at, revocation_seq);
+CREATE TABLE IF NOT EXISTS target_holds (
+  target TEXT PRIMARY KEY,
+  until INTEGER NOT NULL,
+  reason TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS drain_state (
   name TEXT PRIMARY KEY,
-  number_value INTEGER,
-  text_value TEXT
+  number_value INTEGER NOT NULL
 );
 `;
 

@@ -1,0 +1,22 @@
+// The configuration every in-workerd test runs with. Values are test-only.
+export const TEST_ACCOUNT_ID = "0123456789abcdef0123456789abcdef";
+export const TEST_ZONE_ID = "fedcba9876543210fedcba9876543210";
+export const TEST_CF_API_BASE_URL = "https://cloudflare-api.test/client/v4";
+export const TEST_CF_API_TOKEN = "cf-test-token";
+export const TEST_OPERATOR_TOKEN = "operator-test-token";
+export const TEST_OPERATOR_TOKEN_NEXT = "operator-rotated-token";
+/** base64("standard webhooks test secret 32") */
+export const TEST_STANDARD_SECRET = "whsec_c3RhbmRhcmQgd2ViaG9va3MgdGVzdCBzZWNyZXQgMzI=";
+export const TEST_STANDARD_SECRET_NEXT = "whsec_bmV4dCBzdGFuZGFyZCB3ZWJob29rcyBzZWNyZXQ=";
+export const TEST_RATE_PER_SECOND = 20;
+
+export const TEST_BINDINGS = {
+  CF_ACCOUNT_ID: TEST_ACCOUNT_ID,
+  CF_ZONE_ID: TEST_ZONE_ID,
+  CF_API_BASE_URL: TEST_CF_API_BASE_URL,
+  CF_API_TOKEN: TEST_CF_API_TOKEN,
+  CF_API_TIMEOUT_SECONDS: "0.5",
+  OPERATOR_TOKEN: `${TEST_OPERATOR_TOKEN}, ${TEST_OPERATOR_TOKEN_NEXT}`,
+  WEBHOOK_SECRET_STANDARD: `${TEST_STANDARD_SECRET} ${TEST_STANDARD_SECRET_NEXT}`,
+  REVOKE_RATE_PER_SECOND: String(TEST_RATE_PER_SECOND),
+};

@@ -1,0 +1,63 @@
+// Drives the real Worker (exports from cloudflare:workers) the way a sender or an operator would.
+import { exports } from "cloudflare:workers";
+import { signStandardDelivery } from "../../src/sources/standard";
+import { TEST_OPERATOR_TOKEN, TEST_STANDARD_SECRET } from "./bindings";
+
+export const ORIGIN = "https://revoker.test";
+
+export function workerFetch(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
+}
+
+export function operatorFetch(path: string, init: RequestInit = {}, token = TEST_OPERATOR_TOKEN) {
+  const headers = new Headers(init.headers);
+  headers.set("Authorization", `Bearer ${token}`);
+  if (init.body !== undefined && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  return workerFetch(path, { ...init, headers });
+}
+
+export type StandardDelivery = { id: string; timestamp: number; body: string; headers: Record<string, string> };
+
+export async function signedStandardDelivery(
+  event: unknown,
+  options: { id?: string; timestamp?: number; secret?: string; body?: string } = {},
+): Promise<StandardDelivery> {
+  const id = options.id ?? `msg_${crypto.randomUUID()}`;
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const body = options.body ?? JSON.stringify(event);
+  const signature = await signStandardDelivery(options.secret ?? TEST_STANDARD_SECRET, id, timestamp, body);
+  return {
+    id,
+    timestamp,
+    body,
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": signature,
+    },
+  };
+}
+
+export function sendStandardDelivery(delivery: { body: string | Uint8Array; headers: Record<string, string> }) {
+  return workerFetch("/webhooks/standard", { method: "POST", headers: delivery.headers, body: delivery.body });
+}
+
+export function deprovisioned(email: string, extra: Record<string, unknown> = {}) {
+  return { type: "user.deprovisioned", timestamp: new Date().toISOString(), data: { email, ...extra } };
+}
+
+export function uniqueEmail(label: string): string {
+  return `${label}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+}
+
+/** Waits until the ledger has no pending call, so one test's drain never spills into the next. */
+export async function waitForIdleLedger(timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = (await (await operatorFetch("/v1/stats")).json()) as { pending_calls: number };
+    if (stats.pending_calls === 0) return;
+    if (Date.now() > deadline) throw new Error(`ledger still has ${stats.pending_calls} pending calls`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

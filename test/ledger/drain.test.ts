@@ -1,0 +1,230 @@
+// The ledger's drain against a scripted Cloudflare API: each answer class, pacing, eviction, the reconciler.
+import { createExecutionContext, createScheduledController, evictDurableObject, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { GLOBAL_LEDGER, type RevocationLedger, type RevocationRequest } from "../../src/ledger/ledger";
+import { TEST_RATE_PER_SECOND } from "../helpers/bindings";
+import { apiError, envelope, hang, installFakeCloudflare } from "../helpers/fake-cloudflare";
+import { waitFor } from "../helpers/wait";
+import { uniqueEmail, waitForIdleLedger } from "../helpers/worker";
+
+const ledger = () => env.LEDGER.get(env.LEDGER.idFromName(GLOBAL_LEDGER));
+
+function request(email: string, overrides: Partial<RevocationRequest> = {}): RevocationRequest {
+  return { source: "test", assurance: "signed", event_id: crypto.randomUUID(), event_type: "user.deprovisioned", email, ...overrides };
+}
+
+async function commitOne(email: string) {
+  const [result] = await ledger().commit([request(email)]);
+  return result!.record;
+}
+
+async function settled(id: string, timeoutMs = 10_000) {
+  return waitFor(async () => {
+    const record = await ledger().get(id);
+    return record && record.status !== "queued" && record;
+  }, timeoutMs, `revocation ${id} to settle`);
+}
+
+/** Makes every pending call due now and lifts a 429 pause: stands in for waiting out backoff in real time. */
+async function fastForward() {
+  await runInDurableObject(ledger(), async (_instance: RevocationLedger, state) => {
+    state.storage.sql.exec("UPDATE calls SET next_attempt_at = 0 WHERE state = 'pending'");
+    state.storage.sql.exec("DELETE FROM drain_state");
+    state.storage.sql.exec("DELETE FROM target_holds");
+  });
+  await evictDurableObject(ledger()); // reload drain state from SQLite
+  await ledger().reconcile();
+}
+
+let cloudflare: ReturnType<typeof installFakeCloudflare>;
+beforeEach(() => {
+  cloudflare = installFakeCloudflare();
+});
+afterEach(async () => {
+  cloudflare.setAnswer(() => envelope(true));
+  await fastForward();
+  await waitForIdleLedger();
+  cloudflare.restore();
+});
+
+describe("answer classes", () => {
+  it("records not_found when Cloudflare answers result: false, and does not retry", async () => {
+    cloudflare.setAnswer(() => envelope(false));
+    const email = uniqueEmail("absent");
+    const record = await settled((await commitOne(email)).id);
+    expect(record.status).toBe("not_found");
+    expect(record.attempts).toBe(2);
+    expect(cloudflare.callsFor(email)).toHaveLength(2);
+  });
+
+  it.each([400, 404, 422])("fails at once on HTTP %i with the reason, no retry", async (status) => {
+    cloudflare.setAnswer(() => apiError(status, 12000 + status, "bad request"));
+    const email = uniqueEmail(`http${status}`);
+    const record = await settled((await commitOne(email)).id);
+    expect(record.status).toBe("failed");
+    expect(record.last_error).toContain(`HTTP ${status}`);
+    expect(record.results[0]!.errors).toEqual([{ code: 12000 + status, message: "bad request" }]);
+    expect(cloudflare.callsFor(email)).toHaveLength(2);
+  });
+
+  it.each([401, 403])("fails at once on HTTP %i and holds the drain instead of burning the budget", async (status) => {
+    cloudflare.setAnswer(() => apiError(status, 10000, "Authentication error"));
+    const first = await commitOne(uniqueEmail("denied"));
+    const record = await settled(first.id);
+    expect(record.status).toBe("failed");
+    expect(record.last_error).toContain("refused the API token");
+    const held = uniqueEmail("held");
+    const second = await commitOne(held);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(cloudflare.callsFor(held)).toHaveLength(0);
+    const stats = await ledger().stats();
+    expect(stats.holds.map((hold) => hold.reason)).toEqual([expect.stringContaining(`HTTP ${status}`), expect.stringContaining(`HTTP ${status}`)]);
+    // An operator retry lifts the hold; the token works again.
+    cloudflare.setAnswer(() => envelope(true));
+    await ledger().retry(first.id);
+    expect((await settled(first.id)).status).toBe("revoked");
+    expect((await settled(second.id)).status).toBe("revoked");
+  });
+
+  it.each([
+    ["HTTP 500", () => apiError(500, 0, "internal")],
+    ["HTTP 503", () => new Response("<html>bad gateway</html>", { status: 503 })],
+    ["HTTP 408", () => new Response("", { status: 408 })],
+    ["a 200 that is not the API envelope", () => new Response("<html>", { status: 200 })],
+    ["a network error", () => Promise.reject(new Error("connection reset"))],
+  ])("retries after %s and ends revoked", async (_case, fault) => {
+    let faults = 0;
+    cloudflare.setAnswer(() => (faults++ < 2 ? fault() : envelope(true)));
+    const { id } = await commitOne(uniqueEmail("transient"));
+    await waitFor(async () => faults >= 2);
+    const pending = await ledger().get(id);
+    expect(pending!.status).toBe("queued");
+    expect(pending!.last_error).not.toBeNull();
+    await fastForward();
+    expect((await settled(id)).status).toBe("revoked");
+  });
+
+  it("times out a hung call and retries it", async () => {
+    let hung = 0;
+    cloudflare.setAnswer((_call) => (hung++ === 0 ? hang(undefined) : envelope(true)));
+    const { id } = await commitOne(uniqueEmail("hung"));
+    await waitFor(async () => (await ledger().get(id))!.last_error?.includes("timed out"), 5000, "a timeout");
+    await fastForward();
+    expect((await settled(id)).status).toBe("revoked");
+  });
+
+  it("pauses the whole drain on 429 for Retry-After, then completes everything", async () => {
+    let limited = false;
+    cloudflare.setAnswer(() => {
+      if (!limited) {
+        limited = true;
+        return apiError(429, 10429, "rate limited", { "Retry-After": "2" });
+      }
+      return envelope(true);
+    });
+    const emails = [uniqueEmail("burst-a"), uniqueEmail("burst-b"), uniqueEmail("burst-c")];
+    const committed = await ledger().commit(emails.map((email) => request(email)));
+    await waitFor(async () => limited);
+    const stats = await ledger().stats();
+    const rateLimitedAt = cloudflare.calls[0]!.at;
+    expect(stats.drain.paused_until).toBeGreaterThanOrEqual(rateLimitedAt + 2000);
+    const records = await Promise.all(committed.map(({ record }) => settled(record.id, 15_000)));
+    expect(records.map((record) => record.status)).toEqual(["revoked", "revoked", "revoked"]);
+    // Nothing at all went out while the drain was paused: the 429 paused every item, not just its own.
+    const later = cloudflare.calls.slice(1);
+    expect(later).toHaveLength(6);
+    for (const call of later) expect(call.at - rateLimitedAt).toBeGreaterThanOrEqual(1990);
+  });
+});
+
+describe("pacing", () => {
+  it(`never sends more than REVOKE_RATE_PER_SECOND (${TEST_RATE_PER_SECOND}) calls in any second`, async () => {
+    const committed = await ledger().commit(Array.from({ length: 30 }, (_, i) => request(uniqueEmail(`paced-${i}`))));
+    await Promise.all(committed.map(({ record }) => settled(record.id, 20_000)));
+    const times = cloudflare.calls.map((call) => call.at).sort((a, b) => a - b);
+    expect(times).toHaveLength(60);
+    for (let i = 0; i < times.length; i++) {
+      const inWindow = times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length;
+      expect(inWindow).toBeLessThanOrEqual(TEST_RATE_PER_SECOND);
+    }
+    // …and stays close to it: 60 calls at 20/s take about 3 s.
+    expect(times[times.length - 1]! - times[0]!).toBeLessThan(4000);
+  });
+});
+
+describe("durability", () => {
+  it("keeps an in-flight call through an eviction and completes it after the lease", async () => {
+    cloudflare.setAnswer(() => hang(undefined));
+    const { id } = await commitOne(uniqueEmail("evicted"));
+    await waitFor(async () => cloudflare.calls.length > 0);
+    await evictDurableObject(ledger());
+    const afterEviction = await ledger().get(id);
+    expect(afterEviction!.status).toBe("queued");
+    cloudflare.setAnswer(() => envelope(true));
+    await fastForward();
+    expect((await settled(id)).status).toBe("revoked");
+  });
+
+  it("drains from the alarm on a fresh instance after an eviction", async () => {
+    let faults = 0;
+    cloudflare.setAnswer(() => (faults++ < 2 ? apiError(502, 0, "bad gateway") : envelope(true)));
+    const { id } = await commitOne(uniqueEmail("alarm"));
+    await waitFor(async () => faults >= 2);
+    await evictDurableObject(ledger());
+    // No fast-forward: the persisted alarm alone must finish it (backoff is 1–2 s for the first retry).
+    expect((await settled(id, 15_000)).status).toBe("revoked");
+  });
+
+  it("the Cron Trigger re-arms a drain whose alarm was lost", async () => {
+    cloudflare.setAnswer(() => apiError(503, 0, "unavailable"));
+    const email = uniqueEmail("stalled");
+    const { id } = await commitOne(email);
+    await waitFor(async () => cloudflare.callsFor(email).length >= 2);
+    cloudflare.setAnswer(() => envelope(true));
+    await runInDurableObject(ledger(), async (_instance: RevocationLedger, state) => {
+      await state.storage.deleteAlarm();
+      state.storage.sql.exec("UPDATE calls SET next_attempt_at = 0 WHERE state = 'pending'");
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await ledger().get(id))!.status).toBe("queued");
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect((await settled(id)).status).toBe("revoked");
+  });
+
+  it("fails a revocation whose retry budget ran out, and an operator retry revives it", async () => {
+    cloudflare.setAnswer(() => apiError(503, 0, "unavailable"));
+    const email = uniqueEmail("budget");
+    const { id } = await commitOne(email);
+    await waitFor(async () => cloudflare.callsFor(email).length >= 2);
+    await runInDurableObject(ledger(), async (_instance: RevocationLedger, state) => {
+      state.storage.sql.exec("UPDATE revocations SET queued_at = 0 WHERE id = ?", id);
+    });
+    await fastForward();
+    const failed = await settled(id);
+    expect(failed.status).toBe("failed");
+    expect(failed.last_error).toContain("retry budget");
+    cloudflare.setAnswer(() => envelope(true));
+    const retried = await ledger().retry(id);
+    expect(retried.ok).toBe(true);
+    expect((await settled(id)).status).toBe("revoked");
+  });
+
+  it("de-duplicates by source and event id inside one commit and across commits", async () => {
+    const email = uniqueEmail("dedupe");
+    const event = request(email, { event_id: "evt-1" });
+    const [first, again] = await ledger().commit([event, event]);
+    const [later] = await ledger().commit([event]);
+    const [otherSource] = await ledger().commit([{ ...event, source: "other" }]);
+    expect(first!.duplicate).toBe(false);
+    expect(again).toMatchObject({ duplicate: true, record: { id: first!.record.id } });
+    expect(later).toMatchObject({ duplicate: true, record: { id: first!.record.id } });
+    expect(otherSource!.duplicate).toBe(false);
+    await settled(otherSource!.record.id);
+    await settled(first!.record.id);
+    expect(cloudflare.callsFor(email)).toHaveLength(4);
+  });
+});
