@@ -1,5 +1,7 @@
 // Drives the real Worker (exports from cloudflare:workers) the way a sender or an operator would.
-import { exports } from "cloudflare:workers";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { GLOBAL_LEDGER } from "../../src/ledger/ledger";
 import { signStandardDelivery } from "../../src/sources/standard";
 import { TEST_OPERATOR_TOKEN, TEST_STANDARD_SECRET } from "./bindings";
 
@@ -60,4 +62,17 @@ export async function waitForIdleLedger(timeoutMs = 10_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`ledger still has ${stats.pending_calls} pending calls`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+export const ledgerStub = () => env.LEDGER.get(env.LEDGER.idFromName(GLOBAL_LEDGER));
+
+/** Makes every pending call due now and lifts pauses and holds: stands in for waiting out backoff in real time. */
+export async function fastForwardLedger(): Promise<void> {
+  await runInDurableObject(ledgerStub(), async (_instance, state) => {
+    state.storage.sql.exec("UPDATE calls SET next_attempt_at = 0 WHERE state = 'pending'");
+    state.storage.sql.exec("DELETE FROM drain_state");
+    state.storage.sql.exec("DELETE FROM target_holds");
+  });
+  await evictDurableObject(ledgerStub()); // reload drain state from SQLite
+  await ledgerStub().reconcile();
 }

@@ -3,13 +3,14 @@ import { createExecutionContext, createScheduledController, evictDurableObject, 
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { GLOBAL_LEDGER, type RevocationLedger, type RevocationRequest } from "../../src/ledger/ledger";
+import type { RevocationLedger, RevocationRequest } from "../../src/ledger/ledger";
 import { TEST_RATE_PER_SECOND } from "../helpers/bindings";
 import { apiError, envelope, hang, installFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
-import { uniqueEmail, waitForIdleLedger } from "../helpers/worker";
+import { fastForwardLedger, ledgerStub, uniqueEmail, waitForIdleLedger } from "../helpers/worker";
 
-const ledger = () => env.LEDGER.get(env.LEDGER.idFromName(GLOBAL_LEDGER));
+const ledger = ledgerStub;
+const fastForward = fastForwardLedger;
 
 function request(email: string, overrides: Partial<RevocationRequest> = {}): RevocationRequest {
   return { source: "test", assurance: "signed", event_id: crypto.randomUUID(), event_type: "user.deprovisioned", email, ...overrides };
@@ -25,17 +26,6 @@ async function settled(id: string, timeoutMs = 10_000) {
     const record = await ledger().get(id);
     return record && record.status !== "queued" && record;
   }, timeoutMs, `revocation ${id} to settle`);
-}
-
-/** Makes every pending call due now and lifts a 429 pause: stands in for waiting out backoff in real time. */
-async function fastForward() {
-  await runInDurableObject(ledger(), async (_instance: RevocationLedger, state) => {
-    state.storage.sql.exec("UPDATE calls SET next_attempt_at = 0 WHERE state = 'pending'");
-    state.storage.sql.exec("DELETE FROM drain_state");
-    state.storage.sql.exec("DELETE FROM target_holds");
-  });
-  await evictDurableObject(ledger()); // reload drain state from SQLite
-  await ledger().reconcile();
 }
 
 let cloudflare: ReturnType<typeof installFakeCloudflare>;

@@ -1,0 +1,171 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { TEST_OPERATOR_TOKEN_NEXT } from "../helpers/bindings";
+import { apiError, envelope, installFakeCloudflare } from "../helpers/fake-cloudflare";
+import { fastForwardLedger, operatorFetch, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
+
+type Record = { id: string; status: string; email: string; source: string; devices: boolean; warp_session_reauth: boolean; duplicate?: boolean };
+type ErrorBody = { error: { code: string; message: string } };
+
+let cloudflare: ReturnType<typeof installFakeCloudflare>;
+beforeEach(() => {
+  cloudflare = installFakeCloudflare();
+});
+afterEach(async () => {
+  cloudflare.setAnswer(() => envelope(true));
+  await fastForwardLedger();
+  await waitForIdleLedger();
+  cloudflare.restore();
+});
+
+function revoke(body: unknown, headers: Record<string, string> = {}) {
+  return operatorFetch("/v1/revocations", { method: "POST", body: JSON.stringify(body), headers });
+}
+
+describe("operator authentication", () => {
+  it.each([
+    ["no header", {}],
+    ["a wrong token", { Authorization: "Bearer nope" }],
+    ["a Basic scheme", { Authorization: "Basic b3BlcmF0b3ItdGVzdC10b2tlbg==" }],
+    ["an empty bearer", { Authorization: "Bearer " }],
+  ])("answers 401 to %s", async (_case, headers) => {
+    const response = await workerFetch("/v1/revocations", { headers });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("WWW-Authenticate")).toContain("Bearer");
+    expect(((await response.json()) as ErrorBody).error.code).toBe("unauthorized");
+  });
+
+  it("never revokes without a valid token", async () => {
+    const email = uniqueEmail("unauthorised");
+    const response = await workerFetch("/v1/revocations", {
+      method: "POST",
+      headers: { Authorization: "Bearer wrong", "Content-Type": "application/json" },
+      body: JSON.stringify({ email }),
+    });
+    expect(response.status).toBe(401);
+    expect(cloudflare.callsFor(email)).toHaveLength(0);
+  });
+
+  it("accepts the second token of the rotation list", async () => {
+    const response = await operatorFetch("/v1/stats", {}, TEST_OPERATOR_TOKEN_NEXT);
+    expect(response.status).toBe(200);
+  });
+});
+
+describe("POST /v1/revocations", () => {
+  it("waits for the outcome and answers 200 with the revoked record", async () => {
+    const email = uniqueEmail("Operator").toUpperCase();
+    const response = await revoke({ email, reason: "left the company", devices: false, warp_session_reauth: true });
+    expect(response.status).toBe(200);
+    const record = (await response.json()) as Record;
+    expect(record).toMatchObject({ status: "revoked", email: email.toLowerCase(), source: "operator", devices: false, warp_session_reauth: true });
+    const calls = cloudflare.callsFor(email.toLowerCase());
+    expect(calls).toHaveLength(2);
+    expect(calls[0]!.devices).toBe("false");
+    expect(calls[0]!.body).toEqual({ email: email.toLowerCase(), warp_session_reauth: true });
+  });
+
+  it("answers 202 with the queued record when the outcome takes longer than the wait", async () => {
+    cloudflare.setAnswer(() => apiError(503, 0, "unavailable"));
+    const response = await revoke({ email: uniqueEmail("slow") });
+    expect(response.status).toBe(202);
+    expect(((await response.json()) as Record).status).toBe("queued");
+  }, 20_000);
+
+  it("treats a repeated Idempotency-Key as the same revocation", async () => {
+    const email = uniqueEmail("idempotent");
+    const first = (await (await revoke({ email }, { "Idempotency-Key": "ticket-42-" + email })).json()) as Record;
+    const again = await revoke({ email }, { "Idempotency-Key": "ticket-42-" + email });
+    expect(((await again.json()) as Record)).toMatchObject({ id: first.id, duplicate: true });
+    expect(cloudflare.callsFor(email)).toHaveLength(2);
+  });
+
+  it.each([
+    ["malformed JSON", "{", "malformed_json"],
+    ["no email", JSON.stringify({}), "invalid_request"],
+    ["a bad email", JSON.stringify({ email: "x" }), "invalid_request"],
+    ["an unknown field", JSON.stringify({ email: "a@example.com", everyone: true }), "invalid_request"],
+    ["devices as a string", JSON.stringify({ email: "a@example.com", devices: "yes" }), "invalid_request"],
+  ])("answers 400 to %s", async (_case, body, code) => {
+    const response = await operatorFetch("/v1/revocations", { method: "POST", body });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as ErrorBody).error.code).toBe(code);
+    expect(cloudflare.calls).toHaveLength(0);
+  });
+});
+
+describe("reading revocations", () => {
+  it("lists newest first, filters by email and status, and pages with a cursor", async () => {
+    const email = uniqueEmail("listed");
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(((await (await revoke({ email, reason: `#${i}` })).json()) as Record).id);
+    const first = (await (await operatorFetch(`/v1/revocations?email=${email}&limit=2`)).json()) as { records: Record[]; cursor: string | null };
+    expect(first.records.map((r) => r.id)).toEqual([ids[2], ids[1]]);
+    expect(first.cursor).not.toBeNull();
+    const second = (await (await operatorFetch(`/v1/revocations?email=${email}&limit=2&cursor=${first.cursor}`)).json()) as { records: Record[]; cursor: string | null };
+    expect(second.records.map((r) => r.id)).toEqual([ids[0]]);
+    expect(second.cursor).toBeNull();
+    const revoked = (await (await operatorFetch(`/v1/revocations?status=revoked&limit=100`)).json()) as { records: Record[] };
+    expect(revoked.records.every((r) => r.status === "revoked")).toBe(true);
+  });
+
+  it.each([["status=nope"], ["limit=0"], ["limit=1000"], ["cursor=abc"], ["email=not-an-email"]])(
+    "answers 400 to ?%s",
+    async (query) => {
+      const response = await operatorFetch(`/v1/revocations?${query}`);
+      expect(response.status).toBe(400);
+    },
+  );
+
+  it("answers 404 for an unknown or malformed id", async () => {
+    for (const id of ["rev_00000000000000000000000000000000", "nope"]) {
+      const response = await operatorFetch(`/v1/revocations/${id}`);
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as ErrorBody).error.code).toBe("not_found");
+    }
+  });
+
+  it("lists the audit trail for an email from KV", async () => {
+    const email = uniqueEmail("audited");
+    const record = (await (await revoke({ email })).json()) as Record;
+    const listing = (await (await operatorFetch(`/v1/audit?email=${email}`)).json()) as { entries: { id: string; status: string }[] };
+    expect(listing.entries).toEqual([expect.objectContaining({ id: record.id, status: "revoked", kind: "outcome" })]);
+  });
+});
+
+describe("POST /v1/revocations/{id}/retry", () => {
+  it("re-queues a failed revocation and it completes", async () => {
+    cloudflare.setAnswer(() => apiError(400, 12000, "bad"));
+    const email = uniqueEmail("retry");
+    const failed = (await (await revoke({ email })).json()) as Record;
+    expect(failed.status).toBe("failed");
+    cloudflare.setAnswer(() => envelope(true));
+    const retried = await operatorFetch(`/v1/revocations/${failed.id}/retry`, { method: "POST" });
+    expect(retried.status).toBe(202);
+    await waitForIdleLedger();
+    const record = (await (await operatorFetch(`/v1/revocations/${failed.id}`)).json()) as Record;
+    expect(record.status).toBe("revoked");
+  });
+
+  it("answers 409 for a revocation that is not failed and 404 for an unknown one", async () => {
+    const done = (await (await revoke({ email: uniqueEmail("done") })).json()) as Record;
+    const conflict = await operatorFetch(`/v1/revocations/${done.id}/retry`, { method: "POST" });
+    expect(conflict.status).toBe(409);
+    expect(((await conflict.json()) as ErrorBody).error.code).toBe("not_retryable");
+    const unknown = await operatorFetch(`/v1/revocations/rev_00000000000000000000000000000000/retry`, { method: "POST" });
+    expect(unknown.status).toBe(404);
+  });
+});
+
+describe("health and unknown routes", () => {
+  it("GET /healthz answers ok with the dry-run flag", async () => {
+    const response = await workerFetch("/healthz");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, dry_run: false });
+  });
+
+  it("answers 404 in the JSON error shape for an unknown route", async () => {
+    const response = await workerFetch("/nope");
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: { code: "not_found", message: "no such route" } });
+  });
+});
