@@ -1,6 +1,6 @@
 // Parses the Worker's environment once into a typed Config.
 // Contract: problems are reported by variable name only; a value (secret or not) never appears in one.
-import { z } from "zod";
+import * as z from "zod/mini";
 
 export const DEFAULT_CF_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 
@@ -9,51 +9,62 @@ export function splitSecretList(raw: string | undefined): string[] {
   return (raw ?? "").split(/[\s,]+/).filter((value) => value.length > 0);
 }
 
-const secretList = z
-  .string()
-  .optional()
-  .transform((raw) => splitSecretList(raw));
+const optionalString = z.optional(z.string());
+
+const secretList = z.pipe(optionalString, z.transform((raw: string | undefined) => splitSecretList(raw)));
 
 const booleanVar = (fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
+  z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined, ctx) => {
       const value = (raw ?? "").trim().toLowerCase();
       if (value === "") return fallback;
       if (value === "true" || value === "1" || value === "yes") return true;
       if (value === "false" || value === "0" || value === "no") return false;
-      ctx.addIssue({ code: "custom", message: "must be true or false" });
+      ctx.issues.push({ code: "custom", message: "must be true or false", input: raw });
       return z.NEVER;
-    });
+    }),
+  );
 
 const numberVar = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
+  z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined, ctx) => {
       const value = (raw ?? "").trim();
       if (value === "") return fallback;
       const parsed = Number(value);
       if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
-        ctx.addIssue({ code: "custom", message: `must be a number from ${min} to ${max}` });
+        ctx.issues.push({ code: "custom", message: `must be a number from ${min} to ${max}`, input: raw });
         return z.NEVER;
       }
       return parsed;
-    });
+    }),
+  );
 
 // Cloudflare account and zone ids are 32 hex digits; anything else would be spliced into the API path.
-const cloudflareIdList = z
-  .string()
-  .optional()
-  .transform((raw, ctx) => {
+const cloudflareIdList = z.pipe(
+  optionalString,
+  z.transform((raw: string | undefined, ctx) => {
     const ids = (raw ?? "").split(/[\s,]+/).filter((id) => id.length > 0);
     if (ids.some((id) => !/^[0-9a-f]{32}$/i.test(id))) {
-      ctx.addIssue({ code: "custom", message: "each id must be 32 hexadecimal characters" });
+      ctx.issues.push({ code: "custom", message: "each id must be 32 hexadecimal characters", input: raw });
       return z.NEVER;
     }
     return [...new Set(ids.map((id) => id.toLowerCase()))];
-  });
+  }),
+);
+
+const apiBaseUrl = z.pipe(
+  optionalString,
+  z.transform((raw: string | undefined, ctx) => {
+    const value = (raw ?? "").trim() || DEFAULT_CF_API_BASE_URL;
+    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+      ctx.issues.push({ code: "custom", message: "must be an http(s) URL", input: raw });
+      return z.NEVER;
+    }
+    return value.replace(/\/+$/, "");
+  }),
+);
 
 const EnvSchema = z.object({
   CF_API_TOKEN: secretList,
@@ -61,12 +72,7 @@ const EnvSchema = z.object({
   WEBHOOK_SECRET_STANDARD: secretList,
   CF_ACCOUNT_ID: cloudflareIdList,
   CF_ZONE_ID: cloudflareIdList,
-  CF_API_BASE_URL: z
-    .string()
-    .optional()
-    .transform((raw) => (raw ?? "").trim() || DEFAULT_CF_API_BASE_URL)
-    .pipe(z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }))
-    .transform((url) => url.replace(/\/+$/, "")),
+  CF_API_BASE_URL: apiBaseUrl,
   CF_API_TIMEOUT_SECONDS: numberVar(10, 0.05, 60),
   REVOKE_DEVICES: booleanVar(true),
   WARP_SESSION_REAUTH: booleanVar(false),

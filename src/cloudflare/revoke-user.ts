@@ -5,7 +5,7 @@
 // (developers.cloudflare.com/api/resources/zero_trust/subresources/access/…/organizations/methods/revoke_users)
 // Knows HTTP only: no IdPs, no retries (the ledger decides), no SDK (it retries inside one invocation and
 // sends `devices` in the body instead of the query). `fetch` and the timeout are inputs so tests control them.
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { Target } from "../config";
 
 export type RevokeUserInput = {
@@ -20,11 +20,8 @@ export type RevokeUserRequest = { method: "POST"; url: string; body: Record<stri
 
 const EnvelopeSchema = z.object({
   success: z.boolean(),
-  result: z.unknown().optional(),
-  errors: z
-    .array(z.object({ code: z.number().optional(), message: z.string().optional() }).loose())
-    .optional()
-    .default([]),
+  result: z.optional(z.unknown()),
+  errors: z._default(z.array(z.looseObject({ code: z.optional(z.number()), message: z.optional(z.string()) })), []),
 });
 
 export type CloudflareError = { code: number | null; message: string };

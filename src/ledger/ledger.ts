@@ -143,13 +143,16 @@ export class RevocationLedger extends DurableObject<Env> {
     const set = this.waiters.get(id) ?? new Set();
     set.add(resolveWaiter);
     this.waiters.set(id, set);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    let cancelTimer = () => {};
+    const timedOut = new Promise<null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), timeoutMs);
+      cancelTimer = () => clearTimeout(timer);
+    });
     try {
       return (await Promise.race([settled, timedOut])) ?? (await this.get(id));
     } finally {
       // A pending timer would hold the RPC open until it fires.
-      clearTimeout(timer);
+      cancelTimer();
       set.delete(resolveWaiter);
       if (set.size === 0) this.waiters.delete(id);
     }

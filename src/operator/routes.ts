@@ -1,14 +1,14 @@
 // /v1: the operator API. authenticate → validate at the edge → one ledger call → answer.
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
 import { listAuditTrail } from "../audit/audit-log";
 import type { AppEnv } from "../context";
 import { jsonError } from "../errors";
 import { ledgerFor } from "../ledger/client";
 import { TERMINAL_STATUSES } from "../ledger/record";
 import { logEvent } from "../log";
-import { describeIssues, EmailSchema } from "../sources/source";
+import * as z from "zod/mini";
+import { describeIssues, EmailSchema } from "../validation";
 import { requireOperator } from "./auth";
 
 const MAX_OPERATOR_BODY_BYTES = 64 * 1024;
@@ -17,30 +17,38 @@ export const OPERATOR_WAIT_MS = 10_000;
 
 const RevokeRequestSchema = z.strictObject({
   email: EmailSchema,
-  user_uid: z.string().min(1).max(200).optional(),
-  devices: z.boolean().optional(),
-  warp_session_reauth: z.boolean().optional(),
-  reason: z.string().max(500).optional(),
+  user_uid: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  devices: z.optional(z.boolean()),
+  warp_session_reauth: z.optional(z.boolean()),
+  reason: z.optional(z.string().check(z.maxLength(500))),
 });
 
 const StatusSchema = z.enum(["queued", "revoked", "not_found", "failed", "dry_run"]);
 
+const limitParam = (fallback: number, max: number) =>
+  z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(max)), fallback);
+
 const ListQuerySchema = z.object({
-  email: EmailSchema.optional(),
-  status: StatusSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().regex(/^\d{1,15}$/, "not a cursor from a previous page").transform(Number).optional(),
+  email: z.optional(EmailSchema),
+  status: z.optional(StatusSchema),
+  limit: limitParam(50, 100),
+  cursor: z.optional(
+    z.pipe(
+      z.string().check(z.regex(/^\d{1,15}$/, "not a cursor from a previous page")),
+      z.transform((cursor: string) => Number(cursor)),
+    ),
+  ),
 });
 
 const AuditQuerySchema = z.object({
-  email: EmailSchema.optional(),
-  rejected: z.enum(["true", "false"]).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().min(1).max(2000).optional(),
+  email: z.optional(EmailSchema),
+  rejected: z.optional(z.enum(["true", "false"])),
+  limit: limitParam(100, 1000),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2000))),
 });
 
-const IdSchema = z.string().regex(/^rev_[0-9a-f]{32}$/);
-const IdempotencyKeySchema = z.string().min(1).max(200);
+const IdSchema = z.string().check(z.regex(/^rev_[0-9a-f]{32}$/));
+const IdempotencyKeySchema = z.string().check(z.minLength(1), z.maxLength(200));
 
 export const operatorRoutes = new Hono<AppEnv>();
 

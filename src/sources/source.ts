@@ -1,21 +1,15 @@
 // The shape every identity source shares: verify the raw delivery, then parse the verified JSON into
 // zero or more identity events. Contract: verify never parses the body and never throws; parse is pure.
-import { z } from "zod";
-
-export const EmailSchema = z
-  .string()
-  .trim()
-  .max(254)
-  .pipe(z.email())
-  .transform((email) => email.toLowerCase());
+import * as z from "zod/mini";
+import { EmailSchema } from "../validation";
 
 /** One person to deprovision, as a source understood it. */
 export const IdentityEventSchema = z.object({
-  event_id: z.string().min(1).max(200),
-  event_type: z.string().min(1).max(200),
+  event_id: z.string().check(z.minLength(1), z.maxLength(200)),
+  event_type: z.string().check(z.minLength(1), z.maxLength(200)),
   email: EmailSchema,
-  user_uid: z.string().min(1).max(200).optional(),
-  reason: z.string().max(500).optional(),
+  user_uid: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  reason: z.optional(z.string().check(z.maxLength(500))),
 });
 export type IdentityEvent = z.infer<typeof IdentityEventSchema>;
 
@@ -49,11 +43,3 @@ export type IdentitySource = {
   verify(delivery: Delivery, context: VerifyContext): Promise<Verification>;
   parse(json: unknown, deliveryId: string): ParseResult;
 };
-
-/** Renders zod issues as "path: message" for a 400 answer. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
-    .join("; ");
-}

@@ -5,11 +5,10 @@
 // - Signed content is "<id>.<timestamp>.<raw body>"; the key is the base64 after "whsec_".
 // - Timestamps are refused when too old and when too new (the spec's replay defence).
 // Contract: verify is pure apart from WebCrypto, `now` is passed in, and it never throws.
-import { z } from "zod";
+import * as z from "zod/mini";
+import { describeIssues, EmailSchema } from "../validation";
 import { concatBytes, fromBase64, signHmac, toBase64, utf8, verifyHmac } from "./hmac";
 import {
-  describeIssues,
-  EmailSchema,
   type Delivery,
   type IdentitySource,
   type ParseResult,
@@ -77,14 +76,14 @@ export async function signStandardDelivery(secret: string, id: string, timestamp
 
 /** The product's own documented event. Unknown fields are allowed so senders can add context. */
 const CanonicalEventSchema = z.object({
-  type: z.string().min(1).max(200),
-  data: z.unknown().optional(),
+  type: z.string().check(z.minLength(1), z.maxLength(200)),
+  data: z.optional(z.unknown()),
 });
 
 const DeprovisionedDataSchema = z.object({
   email: EmailSchema,
-  user_uid: z.string().min(1).max(200).optional(),
-  reason: z.string().max(500).optional(),
+  user_uid: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  reason: z.optional(z.string().check(z.maxLength(500))),
 });
 
 function parseCanonicalEvent(json: unknown, deliveryId: string): ParseResult {

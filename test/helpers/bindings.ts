@@ -10,7 +10,14 @@ export const TEST_STANDARD_SECRET = "whsec_c3RhbmRhcmQgd2ViaG9va3MgdGVzdCBzZWNyZ
 export const TEST_STANDARD_SECRET_NEXT = "whsec_bmV4dCBzdGFuZGFyZCB3ZWJob29rcyBzZWNyZXQ=";
 export const TEST_RATE_PER_SECOND = 20;
 
+// Every variable is set here, even to its default: the plugin also reads a developer's .dev.vars
+// (which `npm start` creates with DRY_RUN=true), and these values must win over it.
 export const TEST_BINDINGS = {
+  DRY_RUN: "false",
+  REVOKE_DEVICES: "true",
+  WARP_SESSION_REAUTH: "false",
+  SIGNATURE_TOLERANCE_SECONDS: "300",
+  AUDIT_RETENTION_DAYS: "90",
   CF_ACCOUNT_ID: TEST_ACCOUNT_ID,
   CF_ZONE_ID: TEST_ZONE_ID,
   CF_API_BASE_URL: TEST_CF_API_BASE_URL,

@@ -3,7 +3,7 @@ import { TEST_OPERATOR_TOKEN_NEXT } from "../helpers/bindings";
 import { apiError, envelope, installFakeCloudflare } from "../helpers/fake-cloudflare";
 import { fastForwardLedger, operatorFetch, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
 
-type Record = { id: string; status: string; email: string; source: string; devices: boolean; warp_session_reauth: boolean; duplicate?: boolean };
+type RevocationRecord = { id: string; status: string; email: string; source: string; devices: boolean; warp_session_reauth: boolean; duplicate?: boolean };
 type ErrorBody = { error: { code: string; message: string } };
 
 let cloudflare: ReturnType<typeof installFakeCloudflare>;
@@ -56,7 +56,7 @@ describe("POST /v1/revocations", () => {
     const email = uniqueEmail("Operator").toUpperCase();
     const response = await revoke({ email, reason: "left the company", devices: false, warp_session_reauth: true });
     expect(response.status).toBe(200);
-    const record = (await response.json()) as Record;
+    const record = (await response.json()) as RevocationRecord;
     expect(record).toMatchObject({ status: "revoked", email: email.toLowerCase(), source: "operator", devices: false, warp_session_reauth: true });
     const calls = cloudflare.callsFor(email.toLowerCase());
     expect(calls).toHaveLength(2);
@@ -68,14 +68,14 @@ describe("POST /v1/revocations", () => {
     cloudflare.setAnswer(() => apiError(503, 0, "unavailable"));
     const response = await revoke({ email: uniqueEmail("slow") });
     expect(response.status).toBe(202);
-    expect(((await response.json()) as Record).status).toBe("queued");
+    expect(((await response.json()) as RevocationRecord).status).toBe("queued");
   }, 20_000);
 
   it("treats a repeated Idempotency-Key as the same revocation", async () => {
     const email = uniqueEmail("idempotent");
-    const first = (await (await revoke({ email }, { "Idempotency-Key": "ticket-42-" + email })).json()) as Record;
+    const first = (await (await revoke({ email }, { "Idempotency-Key": "ticket-42-" + email })).json()) as RevocationRecord;
     const again = await revoke({ email }, { "Idempotency-Key": "ticket-42-" + email });
-    expect(((await again.json()) as Record)).toMatchObject({ id: first.id, duplicate: true });
+    expect(((await again.json()) as RevocationRecord)).toMatchObject({ id: first.id, duplicate: true });
     expect(cloudflare.callsFor(email)).toHaveLength(2);
   });
 
@@ -97,14 +97,14 @@ describe("reading revocations", () => {
   it("lists newest first, filters by email and status, and pages with a cursor", async () => {
     const email = uniqueEmail("listed");
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(((await (await revoke({ email, reason: `#${i}` })).json()) as Record).id);
-    const first = (await (await operatorFetch(`/v1/revocations?email=${email}&limit=2`)).json()) as { records: Record[]; cursor: string | null };
+    for (let i = 0; i < 3; i++) ids.push(((await (await revoke({ email, reason: `#${i}` })).json()) as RevocationRecord).id);
+    const first = (await (await operatorFetch(`/v1/revocations?email=${email}&limit=2`)).json()) as { records: RevocationRecord[]; cursor: string | null };
     expect(first.records.map((r) => r.id)).toEqual([ids[2], ids[1]]);
     expect(first.cursor).not.toBeNull();
-    const second = (await (await operatorFetch(`/v1/revocations?email=${email}&limit=2&cursor=${first.cursor}`)).json()) as { records: Record[]; cursor: string | null };
+    const second = (await (await operatorFetch(`/v1/revocations?email=${email}&limit=2&cursor=${first.cursor}`)).json()) as { records: RevocationRecord[]; cursor: string | null };
     expect(second.records.map((r) => r.id)).toEqual([ids[0]]);
     expect(second.cursor).toBeNull();
-    const revoked = (await (await operatorFetch(`/v1/revocations?status=revoked&limit=100`)).json()) as { records: Record[] };
+    const revoked = (await (await operatorFetch(`/v1/revocations?status=revoked&limit=100`)).json()) as { records: RevocationRecord[] };
     expect(revoked.records.every((r) => r.status === "revoked")).toBe(true);
   });
 
@@ -126,7 +126,7 @@ describe("reading revocations", () => {
 
   it("lists the audit trail for an email from KV", async () => {
     const email = uniqueEmail("audited");
-    const record = (await (await revoke({ email })).json()) as Record;
+    const record = (await (await revoke({ email })).json()) as RevocationRecord;
     const listing = (await (await operatorFetch(`/v1/audit?email=${email}`)).json()) as { entries: { id: string; status: string }[] };
     expect(listing.entries).toEqual([expect.objectContaining({ id: record.id, status: "revoked", kind: "outcome" })]);
   });
@@ -136,18 +136,18 @@ describe("POST /v1/revocations/{id}/retry", () => {
   it("re-queues a failed revocation and it completes", async () => {
     cloudflare.setAnswer(() => apiError(400, 12000, "bad"));
     const email = uniqueEmail("retry");
-    const failed = (await (await revoke({ email })).json()) as Record;
+    const failed = (await (await revoke({ email })).json()) as RevocationRecord;
     expect(failed.status).toBe("failed");
     cloudflare.setAnswer(() => envelope(true));
     const retried = await operatorFetch(`/v1/revocations/${failed.id}/retry`, { method: "POST" });
     expect(retried.status).toBe(202);
     await waitForIdleLedger();
-    const record = (await (await operatorFetch(`/v1/revocations/${failed.id}`)).json()) as Record;
+    const record = (await (await operatorFetch(`/v1/revocations/${failed.id}`)).json()) as RevocationRecord;
     expect(record.status).toBe("revoked");
   });
 
   it("answers 409 for a revocation that is not failed and 404 for an unknown one", async () => {
-    const done = (await (await revoke({ email: uniqueEmail("done") })).json()) as Record;
+    const done = (await (await revoke({ email: uniqueEmail("done") })).json()) as RevocationRecord;
     const conflict = await operatorFetch(`/v1/revocations/${done.id}/retry`, { method: "POST" });
     expect(conflict.status).toBe(409);
     expect(((await conflict.json()) as ErrorBody).error.code).toBe("not_retryable");

@@ -1,0 +1,124 @@
+// End to end: the real `npm start` path (scripts/start.mjs → wrangler dev, wrangler.toml, local KV and
+// Durable Objects, the dev-vars file) against a local fake of the Cloudflare API on 127.0.0.1.
+// Every server this starts is stopped here, by pid.
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeCloudflareApi } from "../../scripts/fake-cloudflare-api.mjs";
+import { startLocalWorker } from "../../scripts/local-worker.mjs";
+
+const run = promisify(execFile);
+const ACCOUNT = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const ZONE = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const CF_TOKEN = "e2e-cloudflare-token";
+const OPERATOR = "e2e-operator-token";
+
+type Worker = Awaited<ReturnType<typeof startLocalWorker>>;
+type RevocationRecord = { id: string; status: string; results: { target: string; http_status: number }[] };
+
+const dir = mkdtempSync(join(tmpdir(), "access-revoker-e2e-"));
+let cloudflare: Awaited<ReturnType<typeof startFakeCloudflareApi>>;
+const workers: Worker[] = [];
+
+beforeAll(async () => {
+  cloudflare = await startFakeCloudflareApi({ token: CF_TOKEN });
+});
+afterAll(async () => {
+  await Promise.all(workers.map((worker) => worker.stop()));
+  await cloudflare?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("npm start on a fresh checkout", () => {
+  it("creates a dev-vars file with random secrets, serves /healthz in dry-run, and accepts npm run send-event", async () => {
+    const devVars = join(dir, "fresh.dev.vars");
+    const worker = await startLocalWorker({ devVarsPath: devVars, persistTo: join(dir, "fresh-state") });
+    workers.push(worker);
+    expect(existsSync(devVars)).toBe(true);
+    const created = readFileSync(devVars, "utf8");
+    expect(created).toMatch(/^OPERATOR_TOKEN=\S{20,}$/m);
+    expect(created).toMatch(/^WEBHOOK_SECRET_STANDARD=whsec_\S+$/m);
+    expect(created).toMatch(/^DRY_RUN=true$/m);
+    expect(await (await fetch(`${worker.url}/healthz`)).json()).toEqual({ ok: true, dry_run: true });
+
+    const sent = await run(process.execPath, ["scripts/send-event.mjs", "--url", worker.url, "--dev-vars", devVars, "fresh@example.com"]);
+    expect(sent.stdout).toMatch(/^202 \{"id":"rev_[0-9a-f]{32}","status":"queued"\}/);
+    await worker.stop();
+  });
+});
+
+describe("a signed event through wrangler dev to the Cloudflare API", () => {
+  let worker: Worker;
+  let devVars: string;
+  beforeAll(async () => {
+    devVars = join(dir, "real.dev.vars");
+    writeFileSync(
+      devVars,
+      [
+        `CF_API_TOKEN=${CF_TOKEN}`,
+        `OPERATOR_TOKEN=${OPERATOR}`,
+        "WEBHOOK_SECRET_STANDARD=whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==",
+        `CF_ACCOUNT_ID=${ACCOUNT}`,
+        `CF_ZONE_ID=${ZONE}`,
+        `CF_API_BASE_URL=${cloudflare.baseUrl}`,
+        "DRY_RUN=false",
+        "REVOKE_RATE_PER_SECOND=10",
+      ].join("\n"),
+    );
+    worker = await startLocalWorker({ devVarsPath: devVars, persistTo: join(dir, "real-state") });
+    workers.push(worker);
+  });
+
+  it("revokes exactly once per configured target with the right path, query, body and token", async () => {
+    const email = "departed@example.com";
+    const sent = await run(process.execPath, ["scripts/send-event.mjs", "--url", worker.url, "--dev-vars", devVars, "--uid", "idp-42", email]);
+    const { id } = JSON.parse(sent.stdout.slice(4)) as { id: string };
+
+    const auth = { headers: { Authorization: `Bearer ${OPERATOR}` } };
+    let record: RevocationRecord | undefined;
+    for (let i = 0; i < 100 && record?.status !== "revoked"; i++) {
+      record = (await (await fetch(`${worker.url}/v1/revocations/${id}`, auth)).json()) as RevocationRecord;
+      if (record.status !== "revoked") await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(record?.status).toBe("revoked");
+    expect(record?.results.map((result) => [result.target, result.http_status])).toEqual([
+      [`accounts/${ACCOUNT}`, 200],
+      [`zones/${ZONE}`, 200],
+    ]);
+
+    const calls = cloudflare.calls.filter((call) => call.body?.email === email);
+    expect(calls.map((call) => call.path).sort()).toEqual([
+      `/client/v4/accounts/${ACCOUNT}/access/organizations/revoke_user`,
+      `/client/v4/zones/${ZONE}/access/organizations/revoke_user`,
+    ]);
+    for (const call of calls) {
+      expect(call.method).toBe("POST");
+      expect(call.devices).toBe("true");
+      expect(call.body).toEqual({ email, user_uid: "idp-42" });
+      expect(call.authorization).toBe(`Bearer ${CF_TOKEN}`);
+    }
+
+    const audit = (await (await fetch(`${worker.url}/v1/audit?email=${email}`, auth)).json()) as { entries: { id: string; status: string }[] };
+    expect(audit.entries).toEqual([expect.objectContaining({ id, status: "revoked" })]);
+  });
+
+  it("refuses a forged delivery with 401 and calls nothing", async () => {
+    const before = cloudflare.calls.length;
+    const response = await fetch(`${worker.url}/webhooks/standard`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "webhook-id": "msg_forged",
+        "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+        "webhook-signature": "v1,Zm9yZ2VkIHNpZ25hdHVyZSBmb3IgYSB0ZXN0IG9ubHk=",
+      },
+      body: JSON.stringify({ type: "user.deprovisioned", data: { email: "victim@example.com" } }),
+    });
+    expect(response.status).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(cloudflare.calls.length).toBe(before);
+  });
+});
