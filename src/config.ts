@@ -66,10 +66,77 @@ const apiBaseUrl = z.pipe(
   }),
 );
 
+const headerName = (fallback: string | null) =>
+  z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined, ctx) => {
+      const value = (raw ?? "").trim();
+      if (value === "") return fallback;
+      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(value)) {
+        ctx.issues.push({ code: "custom", message: "must be an HTTP header name", input: raw });
+        return z.NEVER;
+      }
+      return value;
+    }),
+  );
+
+const choice = <T extends string>(values: readonly T[], fallback: T) =>
+  z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined, ctx) => {
+      const value = (raw ?? "").trim();
+      if (value === "") return fallback;
+      const match = values.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
+      if (!match) {
+        ctx.issues.push({ code: "custom", message: `must be one of ${values.join(", ")}`, input: raw });
+        return z.NEVER;
+      }
+      return match;
+    }),
+  );
+
+const jsonPath = (fallback: string | null) =>
+  z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined, ctx) => {
+      const value = (raw ?? "").trim();
+      if (value === "") return fallback;
+      if (!/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(value)) {
+        ctx.issues.push({ code: "custom", message: "must be a dotted JSON path such as data.user.email", input: raw });
+        return z.NEVER;
+      }
+      return value;
+    }),
+  );
+
+const textVar = (fallback: string) => z.pipe(optionalString, z.transform((raw: string | undefined) => raw ?? fallback));
+
+export const SECRET_SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac"] as const;
+export type SecretSource = (typeof SECRET_SOURCES)[number];
+
 const EnvSchema = z.object({
   CF_API_TOKEN: secretList,
   OPERATOR_TOKEN: secretList,
   WEBHOOK_SECRET_STANDARD: secretList,
+  WEBHOOK_SECRET_WORKOS: secretList,
+  WEBHOOK_SECRET_OKTA: secretList,
+  WEBHOOK_SECRET_CLERK: secretList,
+  WEBHOOK_SECRET_ZITADEL: secretList,
+  WEBHOOK_SECRET_KEYCLOAK: secretList,
+  WEBHOOK_SECRET_GOOGLE: secretList,
+  WEBHOOK_SECRET_HMAC: secretList,
+  OKTA_AUTH_HEADER: headerName("Authorization"),
+  HMAC_SIGNATURE_HEADER: headerName("X-Signature-256"),
+  HMAC_SIGNATURE_PREFIX: textVar("sha256="),
+  HMAC_ALGORITHM: choice(["SHA-256", "SHA-512"] as const, "SHA-256"),
+  HMAC_ENCODING: choice(["hex", "base64"] as const, "hex"),
+  HMAC_TIMESTAMP_HEADER: headerName(null),
+  HMAC_EVENT_ID_HEADER: headerName(null),
+  HMAC_EVENT_ID_PATH: jsonPath("id"),
+  HMAC_EVENT_TYPE_PATH: jsonPath("type"),
+  HMAC_EMAIL_PATH: jsonPath("data.email"),
+  HMAC_SUBJECT_PATH: jsonPath(null),
+  HMAC_DEPROVISION_EVENTS: z.pipe(optionalString, z.transform((raw: string | undefined) => splitSecretList(raw ?? "user.deprovisioned"))),
   CF_ACCOUNT_ID: cloudflareIdList,
   CF_ZONE_ID: cloudflareIdList,
   CF_API_BASE_URL: apiBaseUrl,
@@ -84,10 +151,26 @@ const EnvSchema = z.object({
 
 export type Target = { kind: "accounts" | "zones"; id: string };
 
+export type HmacSourceConfig = {
+  header: string;
+  prefix: string;
+  hash: "SHA-256" | "SHA-512";
+  encoding: "hex" | "base64";
+  timestampHeader: string | null;
+  eventIdHeader: string | null;
+  eventIdPath: string;
+  eventTypePath: string;
+  emailPath: string;
+  subjectPath: string | null;
+  deprovisionEvents: string[];
+};
+
 export type Config = {
   cfApiTokens: string[];
   operatorTokens: string[];
-  webhookSecrets: { standard: string[] };
+  webhookSecrets: Record<SecretSource, string[]>;
+  oktaAuthHeader: string;
+  hmacSource: HmacSourceConfig;
   targets: Target[];
   cfApiBaseUrl: string;
   cfApiTimeoutMs: number;
@@ -122,7 +205,30 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     config: {
       cfApiTokens: vars.CF_API_TOKEN,
       operatorTokens: vars.OPERATOR_TOKEN,
-      webhookSecrets: { standard: vars.WEBHOOK_SECRET_STANDARD },
+      webhookSecrets: {
+        standard: vars.WEBHOOK_SECRET_STANDARD,
+        workos: vars.WEBHOOK_SECRET_WORKOS,
+        okta: vars.WEBHOOK_SECRET_OKTA,
+        clerk: vars.WEBHOOK_SECRET_CLERK,
+        zitadel: vars.WEBHOOK_SECRET_ZITADEL,
+        keycloak: vars.WEBHOOK_SECRET_KEYCLOAK,
+        google: vars.WEBHOOK_SECRET_GOOGLE,
+        hmac: vars.WEBHOOK_SECRET_HMAC,
+      },
+      oktaAuthHeader: vars.OKTA_AUTH_HEADER!,
+      hmacSource: {
+        header: vars.HMAC_SIGNATURE_HEADER!,
+        prefix: vars.HMAC_SIGNATURE_PREFIX,
+        hash: vars.HMAC_ALGORITHM,
+        encoding: vars.HMAC_ENCODING,
+        timestampHeader: vars.HMAC_TIMESTAMP_HEADER,
+        eventIdHeader: vars.HMAC_EVENT_ID_HEADER,
+        eventIdPath: vars.HMAC_EVENT_ID_PATH!,
+        eventTypePath: vars.HMAC_EVENT_TYPE_PATH!,
+        emailPath: vars.HMAC_EMAIL_PATH!,
+        subjectPath: vars.HMAC_SUBJECT_PATH,
+        deprovisionEvents: vars.HMAC_DEPROVISION_EVENTS,
+      },
       targets,
       cfApiBaseUrl: vars.CF_API_BASE_URL,
       cfApiTimeoutMs: Math.round(vars.CF_API_TIMEOUT_SECONDS * 1000),

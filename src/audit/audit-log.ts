@@ -37,14 +37,13 @@ export async function recordOutcome(
     source: record.source,
     status: record.status,
     id: record.id,
-    email: record.email,
+    email: record.email ?? undefined,
   };
   const value = JSON.stringify(record);
   const put = { expirationTtl: expirationTtl(options.retentionDays), metadata: summary };
-  await Promise.all([
-    kv.put(`outcome:${inverted}:${record.id}:${record.status}`, value, put),
-    kv.put(`email:${record.email}:${inverted}:${record.id}:${record.status}`, value, put),
-  ]);
+  const writes = [kv.put(`outcome:${inverted}:${record.id}:${record.status}`, value, put)];
+  if (record.email) writes.push(kv.put(`email:${record.email}:${inverted}:${record.id}:${record.status}`, value, put));
+  await Promise.all(writes);
 }
 
 /** Writes why a delivery was refused (never the signature, secret or body). */

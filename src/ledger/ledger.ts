@@ -13,6 +13,7 @@ import { configFor, type Config, type Target } from "../config";
 import { logEvent } from "../log";
 import { backoffMs, classifyAnswer } from "./classify";
 import { settledStatus, TERMINAL_STATUSES, toRecord, type RevocationRecord } from "./record";
+import { addIdentity, deleteIdentity, emailsFor, readIdentity, replaceIdentity, type DirectoryEntry } from "./directory";
 import { LEDGER_SCHEMA, type CallRow, type RevocationRow, type RevocationStatus } from "./schema";
 
 export const GLOBAL_LEDGER = "global";
@@ -31,12 +32,17 @@ export type RevocationRequest = {
   assurance: "signed" | "static_secret" | "operator";
   event_id: string;
   event_type: string;
-  email: string;
+  /** At least one of email and subject_id; a subject id alone is resolved through the directory. */
+  email?: string | null;
+  subject_id?: string | null;
   user_uid?: string | null;
   reason?: string | null;
   devices?: boolean;
   warp_session_reauth?: boolean;
 };
+
+/** Identities a delivery showed (subject id with email), for the directory. */
+export type Observation = { source: string; subject_id: string; email: string };
 
 export type CommitResult = { record: RevocationRecord; duplicate: boolean };
 
@@ -78,40 +84,121 @@ export class RevocationLedger extends DurableObject<Env> {
 
   // ---- commit and read ----------------------------------------------------------------------
 
-  async commit(requests: RevocationRequest[]): Promise<CommitResult[]> {
+  async commit(requests: RevocationRequest[], observations: Observation[] = []): Promise<CommitResult[]> {
     const config = this.config();
     const now = Date.now();
-    const committed = this.ctx.storage.transactionSync(() =>
-      requests.map((request) => {
-        const dedupeKey = `${request.source}:${request.event_id}`;
-        const existing = this.sql
-          .exec<{ seq: number }>("SELECT seq FROM revocations WHERE dedupe_key = ?", dedupeKey)
-          .toArray()[0];
-        if (existing) return { seq: existing.seq, duplicate: true };
-        const id = `rev_${crypto.randomUUID().replace(/-/g, "")}`;
-        const devices = request.devices ?? config.revokeDevices;
-        const warp = request.warp_session_reauth ?? config.warpSessionReauth;
-        const { seq } = this.sql
-          .exec<{ seq: number }>(
-            `INSERT INTO revocations (id, dedupe_key, source, assurance, event_id, event_type, email, user_uid, reason,
-               devices, warp_session_reauth, status, received_at, queued_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING seq`,
-            id, dedupeKey, request.source, request.assurance, request.event_id, request.event_type,
-            request.email.toLowerCase(), request.user_uid ?? null, request.reason ?? null,
-            devices ? 1 : 0, warp ? 1 : 0, now, now,
-          )
-          .one();
-        for (const target of config.targets) {
-          this.sql.exec(
-            "INSERT INTO calls (revocation_seq, target, state, next_attempt_at) VALUES (?, ?, 'pending', ?)",
-            seq, targetPath(target), now,
-          );
-        }
-        return { seq, duplicate: false };
-      }),
-    );
+    const committed = this.ctx.storage.transactionSync(() => {
+      for (const seen of observations) this.learnIdentity(seen.source, seen.subject_id, [seen.email], now, config);
+      return requests.map((request) => this.commitOne(request, now, config));
+    });
     await this.armAlarm(now);
     return committed.map(({ seq, duplicate }) => ({ record: this.recordBySeq(seq)!, duplicate }));
+  }
+
+  private commitOne(request: RevocationRequest, now: number, config: Config): { seq: number; duplicate: boolean } {
+    const dedupeKey = `${request.source}:${request.event_id}`;
+    const existing = this.sql.exec<{ seq: number }>("SELECT seq FROM revocations WHERE dedupe_key = ?", dedupeKey).toArray()[0];
+    if (existing) return { seq: existing.seq, duplicate: true };
+    const subject = request.subject_id ?? null;
+    if (request.email) {
+      if (subject) this.learnIdentity(request.source, subject, [request.email], now, config);
+      return { seq: this.insertRevocation(request, dedupeKey, request.email, now, config), duplicate: false };
+    }
+    if (!subject) throw new Error("a revocation request needs an email or a subject id");
+    const [first, ...others] = emailsFor(this.sql, request.source, subject);
+    if (!first) {
+      const seq = this.insertRevocation(request, dedupeKey, null, now, config);
+      logEvent("revocation.unresolved", { source: request.source, subject_id: subject, event_id: request.event_id });
+      return { seq, duplicate: false };
+    }
+    for (const email of others) this.insertRevocation(request, `${dedupeKey}#${email}`, email, now, config);
+    return { seq: this.insertRevocation(request, dedupeKey, first, now, config), duplicate: false };
+  }
+
+  /** Inserts a revocation; with an email it is queued with one call per target, without it waits unresolved. */
+  private insertRevocation(request: RevocationRequest, dedupeKey: string, email: string | null, now: number, config: Config): number {
+    const id = `rev_${crypto.randomUUID().replace(/-/g, "")}`;
+    const devices = request.devices ?? config.revokeDevices;
+    const warp = request.warp_session_reauth ?? config.warpSessionReauth;
+    const { seq } = this.sql
+      .exec<{ seq: number }>(
+        `INSERT INTO revocations (id, dedupe_key, source, assurance, event_id, event_type, email, subject_id, user_uid, reason,
+           devices, warp_session_reauth, status, received_at, queued_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+        id, dedupeKey, request.source, request.assurance, request.event_id, request.event_type,
+        email?.toLowerCase() ?? null, request.subject_id ?? null, request.user_uid ?? null, request.reason ?? null,
+        devices ? 1 : 0, warp ? 1 : 0, email ? "queued" : "unresolved", now, now,
+      )
+      .one();
+    if (email) this.insertCalls(seq, now, config);
+    return seq;
+  }
+
+  private insertCalls(seq: number, now: number, config: Config): void {
+    for (const target of config.targets) {
+      this.sql.exec(
+        "INSERT INTO calls (revocation_seq, target, state, next_attempt_at) VALUES (?, ?, 'pending', ?)",
+        seq, targetPath(target), now,
+      );
+    }
+  }
+
+  /** Records emails for a subject and queues every revocation that was waiting for them. */
+  private learnIdentity(source: string, subjectId: string, emails: string[], now: number, config: Config, replace = false): number {
+    if (replace) replaceIdentity(this.sql, source, subjectId, emails, now);
+    else for (const email of emails) addIdentity(this.sql, source, subjectId, email, now);
+    const waiting = this.sql
+      .exec<RevocationRow>("SELECT * FROM revocations WHERE status = 'unresolved' AND source = ? AND subject_id = ?", source, subjectId)
+      .toArray();
+    const [first, ...others] = emailsFor(this.sql, source, subjectId);
+    if (!first) return 0;
+    for (const row of waiting) {
+      this.sql.exec("UPDATE revocations SET email = ?, status = 'queued', queued_at = ? WHERE seq = ?", first, now, row.seq);
+      this.insertCalls(row.seq, now, config);
+      const request: RevocationRequest = {
+        source: row.source,
+        assurance: row.assurance as RevocationRequest["assurance"],
+        event_id: row.event_id,
+        event_type: row.event_type,
+        subject_id: row.subject_id,
+        user_uid: row.user_uid,
+        reason: row.reason,
+        devices: row.devices === 1,
+        warp_session_reauth: row.warp_session_reauth === 1,
+      };
+      for (const email of others) this.insertRevocation(request, `${row.dedupe_key}#${email}`, email, now, config);
+      logEvent("revocation.resolved", { id: row.id, source, subject_id: subjectId, emails: [first, ...others] });
+    }
+    return waiting.length;
+  }
+
+  // ---- identity directory -------------------------------------------------------------------
+
+  async putIdentity(source: string, subjectId: string, emails: string[]): Promise<{ entry: DirectoryEntry; resolved: number }> {
+    const config = this.config();
+    const now = Date.now();
+    const resolved = this.ctx.storage.transactionSync(() => this.learnIdentity(source, subjectId, emails, now, config, true));
+    if (resolved > 0) await this.armAlarm(now);
+    return { entry: readIdentity(this.sql, source, subjectId)!, resolved };
+  }
+
+  async getIdentity(source: string, subjectId: string): Promise<DirectoryEntry | null> {
+    return readIdentity(this.sql, source, subjectId);
+  }
+
+  async deleteIdentity(source: string, subjectId: string): Promise<boolean> {
+    return deleteIdentity(this.sql, source, subjectId);
+  }
+
+  /** Adds (subject id, email) pairs in one transaction; answers how many waiting revocations they resolved. */
+  async importIdentities(source: string, entries: { subject_id: string; email: string }[]): Promise<{ resolved: number }> {
+    const config = this.config();
+    const now = Date.now();
+    const resolved = this.ctx.storage.transactionSync(() =>
+      entries.reduce((total, entry) => total + this.learnIdentity(source, entry.subject_id, [entry.email], now, config), 0),
+    );
+    if (resolved > 0) await this.armAlarm(now);
+    return { resolved };
   }
 
   async get(id: string): Promise<RevocationRecord | null> {

@@ -20,7 +20,9 @@ export type RevocationRecord = {
   assurance: string;
   event_id: string;
   event_type: string;
-  email: string;
+  /** null while unresolved: the event named only a subject id the directory did not know yet. */
+  email: string | null;
+  subject_id: string | null;
   user_uid: string | null;
   reason: string | null;
   targets: string[];
@@ -48,6 +50,7 @@ export function toRecord(row: RevocationRow, calls: CallRow[]): RevocationRecord
     event_id: row.event_id,
     event_type: row.event_type,
     email: row.email,
+    subject_id: row.subject_id,
     user_uid: row.user_uid,
     reason: row.reason,
     targets: calls.map((call) => call.target),

@@ -1,5 +1,7 @@
 // The ledger's SQLite schema (Durable Object storage.sql) and its row types.
-// revocations: one row per accepted identity event, unique by (source, event id).
+// revocations: one row per accepted identity event and email, unique by (source, event id); an event that
+//   names only a subject id the directory does not know waits as 'unresolved' with no email and no calls.
+// identities: the identity directory, (source, subject id) → email(s), fed by events, SCIM and operators.
 // calls: one row per revocation per Cloudflare target; the unit the drain paces, retries and classifies.
 // target_holds: targets whose calls wait because Cloudflare refused the token for them (401/403).
 // drain_state: the pacer's next free slot and any 429 pause, so an evicted object resumes at the same pace.
@@ -13,7 +15,8 @@ CREATE TABLE IF NOT EXISTS revocations (
   assurance TEXT NOT NULL,
   event_id TEXT NOT NULL,
   event_type TEXT NOT NULL,
-  email TEXT NOT NULL,
+  email TEXT,
+  subject_id TEXT,
   user_uid TEXT,
   reason TEXT,
   devices INTEGER NOT NULL,
@@ -27,6 +30,14 @@ CREATE TABLE IF NOT EXISTS revocations (
 );
 CREATE INDEX IF NOT EXISTS revocations_by_email ON revocations (email, seq);
 CREATE INDEX IF NOT EXISTS revocations_by_status ON revocations (status, seq);
+CREATE INDEX IF NOT EXISTS revocations_unresolved ON revocations (source, subject_id) WHERE status = 'unresolved';
+CREATE TABLE IF NOT EXISTS identities (
+  source TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  email TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (source, subject_id, email)
+);
 CREATE TABLE IF NOT EXISTS calls (
   revocation_seq INTEGER NOT NULL,
   target TEXT NOT NULL,
@@ -51,7 +62,7 @@ CREATE TABLE IF NOT EXISTS drain_state (
 );
 `;
 
-export type RevocationStatus = "queued" | "revoked" | "not_found" | "failed" | "dry_run";
+export type RevocationStatus = "unresolved" | "queued" | "revoked" | "not_found" | "failed" | "dry_run";
 export type CallState = "pending" | "revoked" | "not_found" | "failed" | "dry_run";
 
 export type RevocationRow = {
@@ -62,7 +73,8 @@ export type RevocationRow = {
   assurance: string;
   event_id: string;
   event_type: string;
-  email: string;
+  email: string | null;
+  subject_id: string | null;
   user_uid: string | null;
   reason: string | null;
   devices: number;
@@ -86,3 +98,5 @@ export type CallRow = {
   request: string | null;
   completed_at: number | null;
 };
+
+export type IdentityRow = { source: string; subject_id: string; email: string; updated_at: number };

@@ -1,6 +1,5 @@
 // /v1: the operator API. authenticate → validate at the edge → one ledger call → answer.
-import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { Hono } from "hono";
 import { listAuditTrail } from "../audit/audit-log";
 import type { AppEnv } from "../context";
 import { jsonError } from "../errors";
@@ -10,6 +9,8 @@ import { logEvent } from "../log";
 import * as z from "zod/mini";
 import { describeIssues, EmailSchema } from "../validation";
 import { requireOperator } from "./auth";
+import { operatorBodyLimit, readJsonBody } from "./body";
+import { directoryRoutes } from "./directory-routes";
 
 const MAX_OPERATOR_BODY_BYTES = 64 * 1024;
 /** POST /v1/revocations waits this long for the outcome before answering 202. */
@@ -23,7 +24,7 @@ const RevokeRequestSchema = z.strictObject({
   reason: z.optional(z.string().check(z.maxLength(500))),
 });
 
-const StatusSchema = z.enum(["queued", "revoked", "not_found", "failed", "dry_run"]);
+const StatusSchema = z.enum(["unresolved", "queued", "revoked", "not_found", "failed", "dry_run"]);
 
 const limitParam = (fallback: number, max: number) =>
   z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(max)), fallback);
@@ -53,13 +54,9 @@ const IdempotencyKeySchema = z.string().check(z.minLength(1), z.maxLength(200));
 export const operatorRoutes = new Hono<AppEnv>();
 
 operatorRoutes.use("*", requireOperator);
-operatorRoutes.use(
-  "*",
-  bodyLimit({
-    maxSize: MAX_OPERATOR_BODY_BYTES,
-    onError: (c) => jsonError(c, 413, "payload_too_large", `body exceeds ${MAX_OPERATOR_BODY_BYTES} bytes`),
-  }),
-);
+operatorRoutes.use("/revocations", operatorBodyLimit(MAX_OPERATOR_BODY_BYTES));
+operatorRoutes.use("/revocations/*", operatorBodyLimit(MAX_OPERATOR_BODY_BYTES));
+operatorRoutes.route("/directory", directoryRoutes);
 
 operatorRoutes.post("/revocations", async function requestRevocation(c) {
   const body = await readJsonBody(c);
@@ -133,14 +130,3 @@ operatorRoutes.get("/audit", async function listAudit(c) {
   });
   return c.json(listing);
 });
-
-async function readJsonBody(
-  c: Context<AppEnv>,
-): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
-  const text = await c.req.text();
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false, response: jsonError(c, 400, "malformed_json", "the body is not valid JSON") };
-  }
-}

@@ -9,8 +9,10 @@ import * as z from "zod/mini";
 import { describeIssues, EmailSchema } from "../validation";
 import { concatBytes, fromBase64, signHmac, toBase64, utf8, verifyHmac } from "./hmac";
 import {
+  parsed,
   type Delivery,
   type IdentitySource,
+  type ParseContext,
   type ParseResult,
   type Verification,
   type VerifyContext,
@@ -86,21 +88,15 @@ const DeprovisionedDataSchema = z.object({
   reason: z.optional(z.string().check(z.maxLength(500))),
 });
 
-function parseCanonicalEvent(json: unknown, deliveryId: string): ParseResult {
+function parseCanonicalEvent(json: unknown, context: ParseContext): ParseResult {
   const event = CanonicalEventSchema.safeParse(json);
   if (!event.success) return { kind: "invalid", message: describeIssues(event.error) };
   if (event.data.type !== DEPROVISIONED_EVENT_TYPE) {
-    return { kind: "ignored", reason: `event type ${event.data.type} is not ${DEPROVISIONED_EVENT_TYPE}` };
+    return parsed([], [], [`event type ${event.data.type} is not ${DEPROVISIONED_EVENT_TYPE}`]);
   }
   const data = DeprovisionedDataSchema.safeParse(event.data.data);
-  if (!data.success) {
-    const message = describeIssues(data.error);
-    return { kind: "invalid", message: `data: ${message}` };
-  }
-  return {
-    kind: "events",
-    events: [{ event_id: deliveryId, event_type: event.data.type, ...data.data }],
-  };
+  if (!data.success) return { kind: "invalid", message: `data: ${describeIssues(data.error)}` };
+  return parsed([{ event_id: context.deliveryId ?? "", event_type: event.data.type, ...data.data }]);
 }
 
 export const standardSource: IdentitySource = {

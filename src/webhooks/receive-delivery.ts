@@ -1,6 +1,7 @@
 // POST /webhooks/{source}: body limit → find the source → read the raw body → verify (before any JSON
-// parse) → parse into identity events → commit to the ledger → answer.
-// Trust boundary: nothing from the body is read before the signature verifies; a refused delivery gets
+// parse) → parse into identity events → commit to the ledger → answer. GET /webhooks/{source} serves only
+// a source's verification handshake (Okta), after the same authentication.
+// Trust boundary: nothing from the body is read before the delivery verifies; a refused delivery gets
 // a deliberately vague 401 while the precise reason goes to the audit log and the request log.
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -8,10 +9,10 @@ import { recordRejection } from "../audit/audit-log";
 import type { AppEnv } from "../context";
 import { jsonError } from "../errors";
 import { ledgerFor } from "../ledger/client";
-import type { RevocationRequest } from "../ledger/ledger";
+import type { Observation, RevocationRequest } from "../ledger/ledger";
 import { logEvent } from "../log";
 import { enabledSource } from "../sources/registry";
-import type { IdentityEvent, IdentitySource, VerificationFailure } from "../sources/source";
+import type { IdentityEvent, IdentitySource, ObservedIdentity, VerificationFailure } from "../sources/source";
 
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 /** One rejection audit entry per source and reason per isolate per minute: forged floods cannot spend KV writes. */
@@ -20,7 +21,8 @@ const lastRejectionAudit = new Map<string, number>();
 
 export const webhookRoutes = new Hono<AppEnv>();
 
-webhookRoutes.post(
+webhookRoutes.on(
+  ["GET", "POST"],
   "/:source",
   bodyLimit({
     maxSize: MAX_WEBHOOK_BODY_BYTES,
@@ -28,21 +30,23 @@ webhookRoutes.post(
   }),
   async function receiveDelivery(c) {
     const config = c.get("config");
-    const name = c.req.param("source");
-    const enabled = enabledSource(name, config);
+    const enabled = enabledSource(c.req.param("source"), config);
     if (!enabled) return jsonError(c, 404, "not_found", "unknown webhook source");
     const { source, secrets } = enabled;
+    if (c.req.method === "GET" && !source.handshake) return jsonError(c, 405, "method_not_allowed", "use POST");
 
     const body = new Uint8Array(await c.req.arrayBuffer());
+    const delivery = { method: c.req.method, headers: c.req.raw.headers, body };
     const now = Date.now();
-    const verification = await source.verify(
-      { method: c.req.method, headers: c.req.raw.headers, body },
-      { secrets, now, toleranceSeconds: config.signatureToleranceSeconds },
-    );
+    const verification = await source.verify(delivery, { secrets, now, toleranceSeconds: config.signatureToleranceSeconds });
     if (!verification.ok) {
       auditRejection(c, source.name, verification, now);
       return jsonError(c, 401, "invalid_signature", "the delivery could not be verified");
     }
+
+    const handshake = source.handshake?.(delivery);
+    if (handshake) return c.json(handshake.body, handshake.status);
+    if (c.req.method === "GET") return jsonError(c, 400, "invalid_request", "not a verification request");
 
     let json: unknown;
     try {
@@ -50,31 +54,42 @@ webhookRoutes.post(
     } catch {
       return jsonError(c, 400, "malformed_json", "the body is not valid UTF-8 JSON");
     }
-    const parsed = source.parse(json, verification.deliveryId);
-    if (parsed.kind === "invalid") return jsonError(c, 400, "invalid_request", parsed.message);
-    if (parsed.kind === "ignored") {
-      logEvent("webhook.ignored", { source: source.name, delivery_id: verification.deliveryId, reason: parsed.reason });
-      return c.json({ ignored: true, reason: parsed.reason }, 200);
+    const result = source.parse(json, { deliveryId: verification.deliveryId, now, toleranceSeconds: config.signatureToleranceSeconds });
+    if (result.kind === "invalid") return jsonError(c, 400, "invalid_request", result.message);
+    if (result.ignored.length > 0) {
+      logEvent("webhook.ignored", { source: source.name, delivery_id: verification.deliveryId, reasons: result.ignored });
     }
-    return commitEvents(c, source, parsed.events);
+    if (result.events.length === 0 && result.observed.length === 0) {
+      return c.json({ ignored: true, reason: result.ignored.join("; ") || "no deprovisioning event" }, 200);
+    }
+    return commitEvents(c, source, result.events, result.observed, result.ignored);
   },
 );
 
-async function commitEvents(c: Context<AppEnv>, source: IdentitySource, events: IdentityEvent[]) {
-  const requests = toRequests(source, events);
+async function commitEvents(
+  c: Context<AppEnv>,
+  source: IdentitySource,
+  events: IdentityEvent[],
+  observed: ObservedIdentity[],
+  ignored: string[],
+) {
+  const observations: Observation[] = observed.map((identity) => ({ source: source.name, ...identity }));
   let results;
   try {
-    results = await ledgerFor(c.env).commit(requests);
+    results = await ledgerFor(c.env).commit(toRequests(source, events), observations);
   } catch (error) {
     logEvent("ledger.commit_failed", { source: source.name, error: String(error) });
     return jsonError(c, 503, "ledger_unavailable", "the revocation could not be recorded; retry the delivery");
+  }
+  if (results.length === 0) {
+    return c.json({ ignored: true, reason: ignored.join("; ") || "no deprovisioning event", directory_updated: observations.length }, 200);
   }
   const answers = results.map(({ record, duplicate }) =>
     duplicate ? { id: record.id, status: record.status, duplicate: true } : { id: record.id, status: record.status },
   );
   const allDuplicates = results.every((result) => result.duplicate);
-  if (answers.length === 1) return c.json(answers[0], allDuplicates ? 200 : 202);
-  return c.json({ revocations: answers }, allDuplicates ? 200 : 202);
+  if (answers.length === 1 && ignored.length === 0) return c.json(answers[0], allDuplicates ? 200 : 202);
+  return c.json({ revocations: answers, ignored }, allDuplicates ? 200 : 202);
 }
 
 function toRequests(source: IdentitySource, events: IdentityEvent[]): RevocationRequest[] {
@@ -83,7 +98,8 @@ function toRequests(source: IdentitySource, events: IdentityEvent[]): Revocation
     assurance: source.assurance,
     event_id: event.event_id,
     event_type: event.event_type,
-    email: event.email,
+    email: event.email ?? null,
+    subject_id: event.subject_id ?? null,
     user_uid: event.user_uid ?? null,
     reason: event.reason ?? null,
   }));

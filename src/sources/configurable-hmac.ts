@@ -1,0 +1,80 @@
+// The configurable HMAC source, for senders that sign GitHub-style: an HMAC of the raw body (or of
+// "<timestamp>.<body>" when a timestamp header is configured) in a header, optionally behind a prefix
+// such as "sha256=", hex or base64, SHA-256 or SHA-512. Which payload fields hold the event id, type,
+// email and subject id are JSON paths in configuration (HMAC_* variables; see README).
+// Contract: verify is pure apart from WebCrypto and never throws; parse is pure.
+import type { HmacSourceConfig } from "../config";
+import { concatBytes, fromBase64, fromHex, signHmac, toBase64, toHex, utf8, verifyHmac } from "./hmac";
+import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+
+/** Reads "a.b.0.c" from parsed JSON; undefined when any step is missing. */
+export function readPath(json: unknown, path: string): unknown {
+  let current: unknown = json;
+  for (const step of path.split(".")) {
+    if (current === null || typeof current !== "object") return undefined;
+    if (!Object.hasOwn(current, step)) return undefined;
+    current = (current as Record<string, unknown>)[step];
+  }
+  return current;
+}
+
+function scalar(value: unknown): string | undefined {
+  if (typeof value === "string" && value.length > 0) return value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+function signedContent(timestamp: string | null, body: Uint8Array): Uint8Array {
+  return timestamp === null ? body : concatBytes(utf8(`${timestamp}.`), body);
+}
+
+/** The test signer beside the verifier: the signature header's value. */
+export async function signConfigurableHmac(config: HmacSourceConfig, secret: string, body: string, timestamp: string | null) {
+  const mac = await signHmac(utf8(secret), config.hash, signedContent(timestamp, utf8(body)));
+  return `${config.prefix}${config.encoding === "hex" ? toHex(mac) : toBase64(mac)}`;
+}
+
+export function configurableHmacSource(config: HmacSourceConfig): IdentitySource {
+  return {
+    name: "hmac",
+    assurance: "signed",
+    async verify(delivery, context) {
+      const header = delivery.headers.get(config.header);
+      if (!header) return { ok: false, reason: "missing_header", header: config.header };
+      let timestamp: string | null = null;
+      if (config.timestampHeader) {
+        timestamp = delivery.headers.get(config.timestampHeader);
+        if (!timestamp) return { ok: false, reason: "missing_header", header: config.timestampHeader };
+        if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "malformed_header", header: config.timestampHeader };
+        const skew = Math.round(context.now / 1000 - Number(timestamp));
+        if (skew > context.toleranceSeconds) return { ok: false, reason: "stale_timestamp", skew_seconds: skew };
+        if (-skew > context.toleranceSeconds) return { ok: false, reason: "future_timestamp", skew_seconds: skew };
+      }
+      const value = header.trim();
+      const prefixed = config.prefix === "" || value.toLowerCase().startsWith(config.prefix.toLowerCase());
+      const encoded = value.slice(config.prefix.length);
+      const signature = prefixed ? (config.encoding === "hex" ? fromHex(encoded) : fromBase64(encoded)) : null;
+      if (!signature) return { ok: false, reason: "signature_mismatch" };
+      const matched = await verifyHmac({
+        secrets: context.secrets.map(utf8),
+        hash: config.hash,
+        message: signedContent(timestamp, delivery.body),
+        signatures: [signature],
+      });
+      const deliveryId = config.eventIdHeader ? delivery.headers.get(config.eventIdHeader) : null;
+      return matched ? { ok: true, deliveryId } : { ok: false, reason: "signature_mismatch" };
+    },
+    parse(json, context) {
+      const eventId = context.deliveryId ?? scalar(readPath(json, config.eventIdPath));
+      const eventType = scalar(readPath(json, config.eventTypePath));
+      if (!eventId) return { kind: "invalid", message: `no event id at ${config.eventIdHeader ?? config.eventIdPath}` };
+      if (!eventType) return { kind: "invalid", message: `no event type at ${config.eventTypePath}` };
+      const email = scalar(readPath(json, config.emailPath));
+      const subject = config.subjectPath ? scalar(readPath(json, config.subjectPath)) : undefined;
+      const observed = observedIdentity(subject, email);
+      if (!config.deprovisionEvents.includes(eventType)) return parsed([], observed, [`event type ${eventType} is not configured to deprovision`]);
+      const ignored: string[] = [];
+      return parsed(validEvents([{ event_id: eventId, event_type: eventType, email, subject_id: subject }], ignored), observed, ignored);
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// Google Workspace Admin SDK Reports API push notifications for the "admin" application
+// (developers.google.com/admin-sdk/reports/v1/guides/push; activities.watch).
+// - Authenticity: the channel's `X-Goog-Channel-Token`, a static token chosen when the channel was
+//   created; compared in constant time. Lower assurance (records carry assurance "static_secret").
+// - The channel's first message has `X-Goog-Resource-State: sync` and no body: answered 200.
+// - Body: an activity {"kind": "admin#reports#activity", "id": {"time", "uniqueQualifier", "applicationName",
+//   "customerId"}, "actor": {"email" (the admin: never revoked)}, "events": [{"type", "name", "parameters":
+//   [{"name", "value"}]}]}.
+// - Acted on: events named SUSPEND_USER or DELETE_USER; the person is the USER_EMAIL parameter.
+import * as z from "zod/mini";
+import { matchesAnySecret } from "./hmac";
+import { parsed, validEvents, type IdentitySource } from "./source";
+
+const TOKEN_HEADER = "X-Goog-Channel-Token";
+const DEPROVISIONING = new Set(["SUSPEND_USER", "DELETE_USER"]);
+
+const ActivitySchema = z.looseObject({
+  id: z.looseObject({ time: z.optional(z.string()), uniqueQualifier: z.union([z.string(), z.number()]) }),
+  events: z.array(
+    z.looseObject({
+      name: z.optional(z.string()),
+      parameters: z.optional(z.array(z.looseObject({ name: z.optional(z.string()), value: z.optional(z.unknown()) }))),
+    }),
+  ),
+});
+
+export const googleSource: IdentitySource = {
+  name: "google",
+  assurance: "static_secret",
+  async verify(delivery, context) {
+    const presented = delivery.headers.get(TOKEN_HEADER);
+    if (presented === null) return { ok: false, reason: "missing_header", header: TOKEN_HEADER };
+    return (await matchesAnySecret(presented, context.secrets))
+      ? { ok: true, deliveryId: null }
+      : { ok: false, reason: "signature_mismatch" };
+  },
+  handshake(delivery) {
+    if (delivery.headers.get("X-Goog-Resource-State") === "sync") return { status: 200, body: { ok: true, sync: true } };
+    return null;
+  },
+  parse(json) {
+    const activity = ActivitySchema.safeParse(json);
+    if (!activity.success) return { kind: "invalid", message: "not an Admin SDK activity (needs id, events[])" };
+    const ignored: string[] = [];
+    const candidates: unknown[] = [];
+    const { id } = activity.data;
+    for (const [index, event] of activity.data.events.entries()) {
+      if (!event.name || !DEPROVISIONING.has(event.name)) {
+        ignored.push(`events[${index}]: ${event.name ?? "unnamed"} does not deprovision`);
+        continue;
+      }
+      const email = event.parameters?.find((parameter) => parameter.name === "USER_EMAIL")?.value;
+      candidates.push({ event_id: `${id.time ?? ""}:${id.uniqueQualifier}:${index}`, event_type: event.name, email });
+    }
+    return parsed(validEvents(candidates, ignored), [], ignored);
+  },
+};

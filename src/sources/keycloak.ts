@@ -1,0 +1,82 @@
+// Keycloak admin events through the keycloak-events extension (p2-inc/keycloak-events, "ext-event-http"
+// webhook): `X-Keycloak-Signature` is the hex HMAC-SHA256 of the raw body keyed with the webhook's
+// sharedSecret (some deployments prefix "sha256="). There is no timestamp header, so replays are bounded
+// by de-duplicating on the event's "uid" and by refusing an event whose own "time" (unix ms) is older or
+// newer than SIGNATURE_TOLERANCE_SECONDS.
+// - Body: {"uid", "time", "realmId", "type": "admin.USER-UPDATE", "operationType", "resourcePath": "users/<id>",
+//   "resourceId"?, "representation": "<the user as a JSON string>", "authDetails": {the admin}}.
+// - Acted on: admin.USER-UPDATE whose representation has enabled: false; admin.USER-DELETE (id only →
+//   directory). admin.USER-CREATE / -UPDATE feed the directory with representation.email.
+import * as z from "zod/mini";
+import { fromHex, verifyHmac, utf8 } from "./hmac";
+import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+
+const HEADER = "X-Keycloak-Signature";
+
+const EventSchema = z.looseObject({
+  uid: z.string(),
+  time: z.number(),
+  type: z.string(),
+  realmId: z.optional(z.string()),
+  resourcePath: z.optional(z.string()),
+  resourceId: z.optional(z.string()),
+  representation: z.optional(z.nullable(z.string())),
+});
+const RepresentationSchema = z.looseObject({
+  id: z.optional(z.string()),
+  email: z.optional(z.string()),
+  enabled: z.optional(z.boolean()),
+});
+
+function subjectOf(event: z.infer<typeof EventSchema>): string | undefined {
+  if (event.resourceId) return event.resourceId;
+  const match = /^users\/([^/]+)$/.exec(event.resourcePath ?? "");
+  return match?.[1];
+}
+
+export const keycloakSource: IdentitySource = {
+  name: "keycloak",
+  assurance: "signed",
+  async verify(delivery, context) {
+    const header = delivery.headers.get(HEADER);
+    if (!header) return { ok: false, reason: "missing_header", header: HEADER };
+    const signature = fromHex(header.trim().replace(/^sha256=/i, ""));
+    if (!signature) return { ok: false, reason: "signature_mismatch" };
+    const matched = await verifyHmac({ secrets: context.secrets.map(utf8), hash: "SHA-256", message: delivery.body, signatures: [signature] });
+    return matched ? { ok: true, deliveryId: null } : { ok: false, reason: "signature_mismatch" };
+  },
+  parse(json, context) {
+    const event = EventSchema.safeParse(json);
+    if (!event.success) return { kind: "invalid", message: "not a keycloak-events event (needs uid, time, type)" };
+    const skew = Math.round((context.now - event.data.time) / 1000);
+    if (Math.abs(skew) > context.toleranceSeconds) {
+      return parsed([], [], [`event time is ${skew} s away from now, outside the tolerance`]);
+    }
+    const { type } = event.data;
+    if (type !== "admin.USER-UPDATE" && type !== "admin.USER-DELETE" && type !== "admin.USER-CREATE") {
+      return parsed([], [], [`event ${type} is not a user admin event`]);
+    }
+    const subject = subjectOf(event.data);
+    let representation: z.infer<typeof RepresentationSchema> = {};
+    if (event.data.representation) {
+      try {
+        const candidate = RepresentationSchema.safeParse(JSON.parse(event.data.representation));
+        if (candidate.success) representation = candidate.data;
+      } catch {
+        // An unreadable representation is treated as absent; a delete needs none.
+      }
+    }
+    const observed = observedIdentity(subject ?? representation.id, representation.email);
+    const deprovisioned = type === "admin.USER-DELETE" || (type === "admin.USER-UPDATE" && representation.enabled === false);
+    if (!deprovisioned) return parsed([], observed, [`event ${type} does not disable the user`]);
+    const ignored: string[] = [];
+    const candidate = {
+      event_id: event.data.uid,
+      event_type: type,
+      email: representation.email,
+      subject_id: subject ?? representation.id,
+      reason: type === "admin.USER-DELETE" ? "deleted" : "disabled",
+    };
+    return parsed(validEvents([candidate], ignored), observed, ignored);
+  },
+};

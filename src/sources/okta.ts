@@ -1,0 +1,79 @@
+// Okta Event Hooks (developer.okta.com/docs/concepts/event-hooks; …/guides/event-hook-implementation).
+// - Authenticity: a static secret only, no HMAC. Okta sends the configured header (by default
+//   `Authorization`) whose whole value is the secret; compared in constant time. Lower assurance: a leaked
+//   secret lets anyone post events, so records carry assurance "static_secret".
+// - One-time verification: GET with `X-Okta-Verification-Challenge`, answered {"verification": <value>}.
+// - Body: {"eventType": "com.okta.event_hook", "eventId", "data": {"events": [LogEvent…]}}; each LogEvent has
+//   "uuid", "eventType", "outcome": {"result"}, "actor" (the admin: never revoked) and "target": [{"id",
+//   "type", "alternateId" (the login, usually the email), "displayName"}].
+// - Acted on: user.lifecycle.deactivate, user.lifecycle.suspend, user.lifecycle.delete.initiated,
+//   user.account.lock, with outcome SUCCESS, for target entries of type "User". Every element stands alone:
+//   Okta retries a failed batch only once, so one malformed element must not fail the rest.
+import * as z from "zod/mini";
+import { matchesAnySecret } from "./hmac";
+import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+
+const DEPROVISIONING = new Set([
+  "user.lifecycle.deactivate",
+  "user.lifecycle.suspend",
+  "user.lifecycle.delete.initiated",
+  "user.account.lock",
+]);
+const VERIFICATION_HEADER = "X-Okta-Verification-Challenge";
+
+const HookSchema = z.looseObject({ data: z.looseObject({ events: z.array(z.unknown()) }) });
+const LogEventSchema = z.looseObject({
+  uuid: z.string(),
+  eventType: z.string(),
+  outcome: z.optional(z.nullable(z.looseObject({ result: z.optional(z.string()) }))),
+  target: z.optional(z.nullable(z.array(z.looseObject({ id: z.optional(z.string()), type: z.optional(z.string()), alternateId: z.optional(z.string()) })))),
+});
+
+export function oktaSource(authHeader: string): IdentitySource {
+  return {
+    name: "okta",
+    assurance: "static_secret",
+    async verify(delivery, context) {
+      const presented = delivery.headers.get(authHeader);
+      if (presented === null) return { ok: false, reason: "missing_header", header: authHeader };
+      return (await matchesAnySecret(presented, context.secrets))
+        ? { ok: true, deliveryId: null }
+        : { ok: false, reason: "signature_mismatch" };
+    },
+    handshake(delivery) {
+      const challenge = delivery.headers.get(VERIFICATION_HEADER);
+      if (delivery.method === "GET" && challenge) return { status: 200, body: { verification: challenge } };
+      return null;
+    },
+    parse(json) {
+      const hook = HookSchema.safeParse(json);
+      if (!hook.success) return { kind: "invalid", message: "not an Okta event hook (needs data.events[])" };
+      const candidates: unknown[] = [];
+      const ignored: string[] = [];
+      const observed = [];
+      for (const [index, element] of hook.data.data.events.entries()) {
+        const logEvent = LogEventSchema.safeParse(element);
+        if (!logEvent.success) {
+          ignored.push(`events[${index}] is not an Okta log event`);
+          continue;
+        }
+        const { uuid, eventType, outcome, target } = logEvent.data;
+        const users = (target ?? []).filter((entry) => entry.type === "User" && entry.id);
+        for (const user of users) observed.push(...observedIdentity(user.id, user.alternateId));
+        if (!DEPROVISIONING.has(eventType)) {
+          ignored.push(`events[${index}]: ${eventType} does not deprovision`);
+          continue;
+        }
+        if (outcome?.result !== "SUCCESS") {
+          ignored.push(`events[${index}]: outcome is ${outcome?.result ?? "missing"}, not SUCCESS`);
+          continue;
+        }
+        for (const user of users) {
+          const email = observedIdentity(user.id, user.alternateId)[0]?.email;
+          candidates.push({ event_id: `${uuid}:${user.id}`, event_type: eventType, email, subject_id: user.id });
+        }
+      }
+      return parsed(validEvents(candidates, ignored), observed, ignored);
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// WorkOS Directory Sync webhooks.
+// - Signature: `WorkOS-Signature: t=<unix ms>, v1=<hex HMAC-SHA256 of "<t>.<raw body>">` keyed with the
+//   endpoint secret (workos.com/docs/events/data-syncing/webhooks; workos-node src/webhooks/webhooks.ts,
+//   whose default tolerance is 180 s and whose timestamp is in milliseconds).
+// - Body: {"id": "event_…", "event": "dsync.user.deleted", "data": {directory user}, "created_at"}; a
+//   directory user has "id", "emails": [{"primary", "type", "value"}], newer payloads also "email", and
+//   "state": "active" | "inactive" (workos.com/docs/reference/directory-sync/directory-user).
+// - Acted on: dsync.user.deleted; dsync.user.updated with state "inactive". dsync.user.created and other
+//   updates only feed the directory.
+import * as z from "zod/mini";
+import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+import { verifyTimestampedHmac } from "./timestamped-hmac";
+
+const DirectoryUserSchema = z.looseObject({
+  id: z.string(),
+  email: z.optional(z.nullable(z.string())),
+  emails: z.optional(z.array(z.looseObject({ primary: z.optional(z.boolean()), value: z.optional(z.string()) }))),
+  state: z.optional(z.string()),
+});
+const EventSchema = z.looseObject({ id: z.string(), event: z.string(), data: z.unknown() });
+
+function primaryEmail(user: z.infer<typeof DirectoryUserSchema>): string | undefined {
+  return user.email ?? user.emails?.find((email) => email.primary)?.value ?? user.emails?.[0]?.value;
+}
+
+export const workosSource: IdentitySource = {
+  name: "workos",
+  assurance: "signed",
+  verify: (delivery, context) =>
+    verifyTimestampedHmac({ header: "WorkOS-Signature", timestampUnit: "milliseconds" }, delivery, context),
+  parse(json) {
+    const event = EventSchema.safeParse(json);
+    if (!event.success) return { kind: "invalid", message: "not a WorkOS event (needs id, event, data)" };
+    const { id, event: type } = event.data;
+    if (!type.startsWith("dsync.user.")) return parsed([], [], [`event ${type} is not about a directory user`]);
+    const user = DirectoryUserSchema.safeParse(event.data.data);
+    if (!user.success) return { kind: "invalid", message: "data is not a directory user" };
+    const email = primaryEmail(user.data);
+    const observed = observedIdentity(user.data.id, email);
+    const deprovisioned = type === "dsync.user.deleted" || (type === "dsync.user.updated" && user.data.state === "inactive");
+    if (!deprovisioned) return parsed([], observed, [`event ${type} does not deprovision`]);
+    const ignored: string[] = [];
+    const events = validEvents([{ event_id: id, event_type: type, email: email ?? undefined, subject_id: user.data.id }], ignored);
+    return parsed(events, observed, ignored);
+  },
+};

@@ -1,0 +1,46 @@
+// ZITADEL Actions v2 event executions delivered to a REST target.
+// - Signature: `ZITADEL-Signature: t=<unix s>,v1=<hex>[,v1=…]`, hex HMAC-SHA256 of "<t>.<raw body>" keyed
+//   with the target's signingKey, 300 s tolerance (zitadel-go pkg/actions ValidateRequestPayload;
+//   zitadel.com/docs/guides/integrate/actions/usage "Sent information Event").
+// - Body: {"aggregateID", "aggregateType": "user", "resourceOwner", "instanceID", "version", "sequence",
+//   "event_type", "created_at", "userID", "event_payload"}. The subject is aggregateID; userID is the
+//   actor who made the change, never the person to revoke.
+// - Acted on: user.deactivated, user.locked, user.removed (ids only: resolved through the directory).
+//   user.human.added / user.human.email.changed / …verified carry the email in event_payload and feed it.
+import * as z from "zod/mini";
+import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+import { verifyTimestampedHmac } from "./timestamped-hmac";
+
+const DEPROVISIONING = new Set(["user.deactivated", "user.locked", "user.removed"]);
+
+const EventSchema = z.looseObject({
+  aggregateID: z.string(),
+  aggregateType: z.optional(z.string()),
+  event_type: z.string(),
+  sequence: z.optional(z.union([z.number(), z.string()])),
+  created_at: z.optional(z.string()),
+  event_payload: z.optional(z.unknown()),
+});
+const PayloadEmailSchema = z.looseObject({ email: z.optional(z.unknown()), emailAddress: z.optional(z.unknown()) });
+
+export const zitadelSource: IdentitySource = {
+  name: "zitadel",
+  assurance: "signed",
+  verify: (delivery, context) =>
+    verifyTimestampedHmac({ header: "ZITADEL-Signature", timestampUnit: "seconds" }, delivery, context),
+  parse(json) {
+    const event = EventSchema.safeParse(json);
+    if (!event.success) return { kind: "invalid", message: "not a ZITADEL event (needs aggregateID, event_type)" };
+    const { aggregateID, event_type: type } = event.data;
+    if (event.data.aggregateType !== undefined && event.data.aggregateType !== "user") {
+      return parsed([], [], [`aggregate ${event.data.aggregateType} is not a user`]);
+    }
+    const payload = PayloadEmailSchema.safeParse(event.data.event_payload);
+    const email = payload.success ? (payload.data.email ?? payload.data.emailAddress) : undefined;
+    const observed = observedIdentity(aggregateID, email);
+    if (!DEPROVISIONING.has(type)) return parsed([], observed, [`event ${type} does not deprovision`]);
+    const eventId = `${aggregateID}:${event.data.sequence ?? event.data.created_at ?? type}:${type}`;
+    const ignored: string[] = [];
+    return parsed(validEvents([{ event_id: eventId, event_type: type, subject_id: aggregateID }], ignored), observed, ignored);
+  },
+};
