@@ -194,8 +194,11 @@ export class RevocationLedger extends DurableObject<Env> {
   async importIdentities(source: string, entries: { subject_id: string; email: string }[]): Promise<{ resolved: number }> {
     const config = this.config();
     const now = Date.now();
+    // Grouped by subject, so a waiting revocation is resolved with every email the import gives it.
+    const bySubject = new Map<string, string[]>();
+    for (const entry of entries) bySubject.set(entry.subject_id, [...(bySubject.get(entry.subject_id) ?? []), entry.email]);
     const resolved = this.ctx.storage.transactionSync(() =>
-      entries.reduce((total, entry) => total + this.learnIdentity(source, entry.subject_id, [entry.email], now, config), 0),
+      [...bySubject].reduce((total, [subject, emails]) => total + this.learnIdentity(source, subject, emails, now, config), 0),
     );
     if (resolved > 0) await this.armAlarm(now);
     return { resolved };

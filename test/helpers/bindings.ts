@@ -9,6 +9,28 @@ export const TEST_OPERATOR_TOKEN_NEXT = "operator-rotated-token";
 export const TEST_STANDARD_SECRET = "whsec_c3RhbmRhcmQgd2ViaG9va3MgdGVzdCBzZWNyZXQgMzI=";
 export const TEST_STANDARD_SECRET_NEXT = "whsec_bmV4dCBzdGFuZGFyZCB3ZWJob29rcyBzZWNyZXQ=";
 export const TEST_RATE_PER_SECOND = 20;
+export const TEST_SECRETS = {
+  workos: "workos-test-signing-secret",
+  okta: "okta-test-authorization-secret",
+  clerk: "whsec_Y2xlcmsgdGVzdCBzdml4IHNpZ25pbmcgc2VjcmV0IQ==",
+  zitadel: "zitadel-test-signing-key",
+  keycloak: "keycloak-test-shared-secret",
+  google: "google-test-channel-token",
+  hmac: "configurable-hmac-test-secret",
+};
+export const TEST_HMAC_CONFIG = {
+  HMAC_SIGNATURE_HEADER: "X-Hub-Signature-256",
+  HMAC_SIGNATURE_PREFIX: "sha256=",
+  HMAC_ALGORITHM: "SHA-256",
+  HMAC_ENCODING: "hex",
+  HMAC_TIMESTAMP_HEADER: "X-Hub-Timestamp",
+  HMAC_EVENT_ID_HEADER: "",
+  HMAC_EVENT_ID_PATH: "delivery",
+  HMAC_EVENT_TYPE_PATH: "action",
+  HMAC_EMAIL_PATH: "user.email",
+  HMAC_SUBJECT_PATH: "user.id",
+  HMAC_DEPROVISION_EVENTS: "user.offboarded,user.deleted",
+};
 
 // Every variable is set here, even to its default: the plugin also reads a developer's .dev.vars
 // (which `npm start` creates with DRY_RUN=true), and these values must win over it.
@@ -26,4 +48,13 @@ export const TEST_BINDINGS = {
   OPERATOR_TOKEN: `${TEST_OPERATOR_TOKEN}, ${TEST_OPERATOR_TOKEN_NEXT}`,
   WEBHOOK_SECRET_STANDARD: `${TEST_STANDARD_SECRET} ${TEST_STANDARD_SECRET_NEXT}`,
   REVOKE_RATE_PER_SECOND: String(TEST_RATE_PER_SECOND),
+  WEBHOOK_SECRET_WORKOS: TEST_SECRETS.workos,
+  WEBHOOK_SECRET_OKTA: TEST_SECRETS.okta,
+  WEBHOOK_SECRET_CLERK: TEST_SECRETS.clerk,
+  WEBHOOK_SECRET_ZITADEL: TEST_SECRETS.zitadel,
+  WEBHOOK_SECRET_KEYCLOAK: TEST_SECRETS.keycloak,
+  WEBHOOK_SECRET_GOOGLE: TEST_SECRETS.google,
+  WEBHOOK_SECRET_HMAC: TEST_SECRETS.hmac,
+  OKTA_AUTH_HEADER: "Authorization",
+  ...TEST_HMAC_CONFIG,
 };

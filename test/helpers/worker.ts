@@ -76,3 +76,24 @@ export async function fastForwardLedger(): Promise<void> {
   await evictDurableObject(ledgerStub()); // reload drain state from SQLite
   await ledgerStub().reconcile();
 }
+
+export function sendWebhook(source: string, headers: Record<string, string>, body: string, method = "POST") {
+  return workerFetch(`/webhooks/${source}`, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: method === "GET" ? undefined : body,
+  });
+}
+
+/** Waits until every revocation for `email` is terminal and returns them. */
+export async function revocationsFor(email: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const page = (await (await operatorFetch(`/v1/revocations?email=${encodeURIComponent(email)}`)).json()) as {
+      records: { id: string; status: string; source: string; assurance: string; subject_id: string | null; event_type: string }[];
+    };
+    if (page.records.length > 0 && page.records.every((record) => record.status !== "queued")) return page.records;
+    if (Date.now() > deadline) throw new Error(`revocations for ${email} did not settle: ${JSON.stringify(page.records)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
