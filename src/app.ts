@@ -1,15 +1,18 @@
 // The Worker's routes, as a table of contents.
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { getPath } from "hono/utils/url";
 import { createMiddleware } from "hono/factory";
 import { configFor } from "./config";
 import type { AppEnv } from "./context";
 import { errorBody, jsonError } from "./errors";
+import { scimError } from "./scim/errors";
 import { logEvent } from "./log";
 import { operatorRoutes } from "./operator/routes";
+import { normalizeScimPath, scimRoutes } from "./scim/routes";
 import { webhookRoutes } from "./webhooks/receive-delivery";
 
-export const app = new Hono<AppEnv>();
+export const app = new Hono<AppEnv>({ getPath: (request) => normalizeScimPath(getPath(request)) });
 
 app.use(
   "*",
@@ -47,8 +50,11 @@ app.use(
 
 app.route("/webhooks", webhookRoutes);
 app.route("/v1", operatorRoutes);
+app.route("/scim/v2", scimRoutes);
 
-app.notFound((c) => jsonError(c, 404, "not_found", "no such route"));
+app.notFound((c) =>
+  new URL(c.req.url).pathname.toLowerCase().startsWith("/scim/") ? scimError(c, 404, "no such endpoint") : jsonError(c, 404, "not_found", "no such route"),
+);
 
 app.onError(function answerError(error, c) {
   if (error instanceof HTTPException) {

@@ -117,6 +117,7 @@ export type SecretSource = (typeof SECRET_SOURCES)[number];
 const EnvSchema = z.object({
   CF_API_TOKEN: secretList,
   OPERATOR_TOKEN: secretList,
+  SCIM_TOKEN: secretList,
   WEBHOOK_SECRET_STANDARD: secretList,
   WEBHOOK_SECRET_WORKOS: secretList,
   WEBHOOK_SECRET_OKTA: secretList,
@@ -168,6 +169,7 @@ export type HmacSourceConfig = {
 export type Config = {
   cfApiTokens: string[];
   operatorTokens: string[];
+  scimTokens: string[];
   webhookSecrets: Record<SecretSource, string[]>;
   oktaAuthHeader: string;
   hmacSource: HmacSourceConfig;
@@ -205,6 +207,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     config: {
       cfApiTokens: vars.CF_API_TOKEN,
       operatorTokens: vars.OPERATOR_TOKEN,
+      scimTokens: vars.SCIM_TOKEN,
       webhookSecrets: {
         standard: vars.WEBHOOK_SECRET_STANDARD,
         workos: vars.WEBHOOK_SECRET_WORKOS,

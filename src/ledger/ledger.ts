@@ -14,6 +14,10 @@ import { logEvent } from "../log";
 import { backoffMs, classifyAnswer } from "./classify";
 import { settledStatus, TERMINAL_STATUSES, toRecord, type RevocationRecord } from "./record";
 import { addIdentity, deleteIdentity, emailsFor, readIdentity, replaceIdentity, type DirectoryEntry } from "./directory";
+import { deleteScim, insertScim, listScim, readScim, ScimConflict, updateScim, type ScimKind, type StoredScim } from "./scim-store";
+import { matchesFilter, parseFilter } from "../scim/filter";
+import { applyPatch, ScimPatchError, type PatchOperation } from "../scim/patch";
+import { coerceActive, isActive, presentScim, revocableEmails, storableResource, userNameOf, type Json } from "../scim/resource";
 import { LEDGER_SCHEMA, type CallRow, type RevocationRow, type RevocationStatus } from "./schema";
 
 export const GLOBAL_LEDGER = "global";
@@ -43,6 +47,15 @@ export type RevocationRequest = {
 
 /** Identities a delivery showed (subject id with email), for the directory. */
 export type Observation = { source: string; subject_id: string; email: string };
+
+export type ScimResult =
+  /** The resource as JSON text: RPC cannot type an open-ended JSON object. */
+  | { ok: true; resource: string }
+  | { ok: false; status: 400 | 404 | 409; detail: string; scimType?: "uniqueness" | "invalidValue" | "invalidPath" | "invalidSyntax" | "noTarget" };
+
+function scimFailure(status: 400 | 404 | 409, detail: string, scimType?: Extract<ScimResult, { ok: false }>["scimType"]): ScimResult {
+  return scimType ? { ok: false, status, detail, scimType } : { ok: false, status, detail };
+}
 
 export type CommitResult = { record: RevocationRecord; duplicate: boolean };
 
@@ -308,6 +321,113 @@ export class RevocationLedger extends DurableObject<Env> {
       logEvent("drain.rearmed", { pending_calls: pending, previous_alarm: alarm });
     }
     return { rearmed: stalled, pending_calls: pending };
+  }
+
+  // ---- SCIM ---------------------------------------------------------------------------------
+
+  async scimCreate(kind: ScimKind, input: Json): Promise<ScimResult> {
+    const config = this.config();
+    const now = Date.now();
+    const resource = storableResource(input);
+    if (kind === "User" && !userNameOf(resource)) return scimFailure(400, "userName is required", "invalidValue");
+    if (kind === "Group" && typeof resource.displayName !== "string") return scimFailure(400, "displayName is required", "invalidValue");
+    try {
+      const stored = this.ctx.storage.transactionSync(() => {
+        const created = insertScim(this.sql, kind, crypto.randomUUID(), resource, now);
+        if (kind === "User") this.learnScimUser(created, now, config);
+        return created;
+      });
+      return { ok: true, resource: JSON.stringify(presentScim(stored)) };
+    } catch (error) {
+      if (error instanceof ScimConflict) return scimFailure(409, error.message, "uniqueness");
+      throw error;
+    }
+  }
+
+  async scimGet(kind: ScimKind, id: string): Promise<ScimResult> {
+    const stored = readScim(this.sql, kind, id);
+    return stored ? { ok: true, resource: JSON.stringify(presentScim(stored)) } : scimFailure(404, `${kind} ${id} not found`);
+  }
+
+  /** Every resource of a kind matching the filter, in creation order (stable for pagination). */
+  async scimList(kind: ScimKind, filter: string | undefined): Promise<string> {
+    const node = filter ? parseFilter(filter) : null;
+    const fastUserName = node?.kind === "compare" && node.op === "eq" && !node.path.schema && node.path.names.length === 1 &&
+      node.path.names[0]!.toLowerCase() === "username" && typeof node.value === "string";
+    const rows = listScim(this.sql, kind, fastUserName && kind === "User" ? (node.value as string) : undefined);
+    const resources = rows.map(presentScim);
+    return JSON.stringify(node ? resources.filter((resource) => matchesFilter(resource, node)) : resources);
+  }
+
+  /** PUT and PATCH: the new resource is computed from the stored one, then committed with any revocation. */
+  async scimUpdate(kind: ScimKind, id: string, change: { replace: Json } | { patch: PatchOperation[] }): Promise<ScimResult> {
+    const config = this.config();
+    const now = Date.now();
+    const current = readScim(this.sql, kind, id);
+    if (!current) return scimFailure(404, `${kind} ${id} not found`);
+    let next: Json;
+    try {
+      next = "replace" in change ? storableResource(change.replace) : coerceActive(applyPatch(current.resource, change.patch));
+    } catch (error) {
+      if (error instanceof ScimPatchError) return scimFailure(400, error.message, error.scimType);
+      throw error;
+    }
+    for (const key of Object.keys(next)) if (key.toLowerCase() === "password") delete next[key];
+    if (kind === "User" && !userNameOf(next)) return scimFailure(400, "userName is required", "invalidValue");
+    if (kind === "User" && typeof next.active !== "boolean" && next.active !== undefined) return scimFailure(400, "active must be a boolean", "invalidValue");
+    try {
+      const stored = this.ctx.storage.transactionSync(() => {
+        const updated = updateScim(this.sql, kind, id, next, now);
+        if (kind === "User") {
+          this.learnScimUser(updated, now, config);
+          if (isActive(current.resource) && !isActive(next)) this.deprovisionScimUser(updated, [current.resource, next], "scim.deactivate", now, config);
+        }
+        return updated;
+      });
+      if (kind === "User") await this.armAlarm(now);
+      return { ok: true, resource: JSON.stringify(presentScim(stored)) };
+    } catch (error) {
+      if (error instanceof ScimConflict) return scimFailure(409, error.message, "uniqueness");
+      throw error;
+    }
+  }
+
+  async scimDelete(kind: ScimKind, id: string): Promise<ScimResult> {
+    const config = this.config();
+    const now = Date.now();
+    const current = readScim(this.sql, kind, id);
+    if (!current) return scimFailure(404, `${kind} ${id} not found`);
+    this.ctx.storage.transactionSync(() => {
+      deleteScim(this.sql, kind, id);
+      if (kind === "User" && isActive(current.resource)) this.deprovisionScimUser(current, [current.resource], "scim.delete", now, config);
+    });
+    if (kind === "User") await this.armAlarm(now);
+    return { ok: true, resource: JSON.stringify(presentScim(current)) };
+  }
+
+  private learnScimUser(stored: StoredScim, now: number, config: Config): void {
+    const emails = revocableEmails(stored.resource);
+    if (emails.length > 0) this.learnIdentity("scim", stored.row.id, emails, now, config);
+  }
+
+  /** One revocation per email the user is known by, keyed to this transition so a repeat causes none. */
+  private deprovisionScimUser(stored: StoredScim, versions: Json[], eventType: string, now: number, config: Config): void {
+    const emails = [...new Set(versions.flatMap(revocableEmails))];
+    for (const email of emails) {
+      this.commitOne(
+        {
+          source: "scim",
+          assurance: "static_secret",
+          event_id: `${stored.row.id}:${eventType}:v${stored.row.version}:${email}`,
+          event_type: eventType,
+          email,
+          subject_id: stored.row.id,
+          reason: eventType === "scim.delete" ? "deleted over SCIM" : "deactivated over SCIM",
+        },
+        now,
+        config,
+      );
+    }
   }
 
   // ---- drain --------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 // The ledger's SQLite schema (Durable Object storage.sql) and its row types.
 // revocations: one row per accepted identity event and email, unique by (source, event id); an event that
 //   names only a subject id the directory does not know waits as 'unresolved' with no email and no calls.
+// scim_resources: SCIM Users and Groups as sent (minus password); unique_key is the lower-cased userName
+//   (RFC 7643: userName is unique and caseExact false) or, for groups, the id.
 // identities: the identity directory, (source, subject id) → email(s), fed by events, SCIM and operators.
 // calls: one row per revocation per Cloudflare target; the unit the drain paces, retries and classifies.
 // target_holds: targets whose calls wait because Cloudflare refused the token for them (401/403).
@@ -51,6 +53,19 @@ CREATE TABLE IF NOT EXISTS calls (
   PRIMARY KEY (revocation_seq, target)
 );
 CREATE INDEX IF NOT EXISTS calls_due ON calls (state, next_attempt_at, revocation_seq);
+CREATE TABLE IF NOT EXISTS scim_resources (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  unique_key TEXT NOT NULL,
+  active INTEGER NOT NULL,
+  resource TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  modified INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (kind, id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS scim_users_by_user_name ON scim_resources (unique_key) WHERE kind = 'User';
+CREATE INDEX IF NOT EXISTS scim_resources_by_created ON scim_resources (kind, created, id);
 CREATE TABLE IF NOT EXISTS target_holds (
   target TEXT PRIMARY KEY,
   until INTEGER NOT NULL,
@@ -100,3 +115,14 @@ export type CallRow = {
 };
 
 export type IdentityRow = { source: string; subject_id: string; email: string; updated_at: number };
+
+export type ScimRow = {
+  kind: "User" | "Group";
+  id: string;
+  unique_key: string;
+  active: number;
+  resource: string;
+  created: number;
+  modified: number;
+  version: number;
+};

@@ -5,6 +5,7 @@ export const TEST_CF_API_BASE_URL = "https://cloudflare-api.test/client/v4";
 export const TEST_CF_API_TOKEN = "cf-test-token";
 export const TEST_OPERATOR_TOKEN = "operator-test-token";
 export const TEST_OPERATOR_TOKEN_NEXT = "operator-rotated-token";
+export const TEST_SCIM_TOKEN = "scim-test-bearer-token";
 /** base64("standard webhooks test secret 32") */
 export const TEST_STANDARD_SECRET = "whsec_c3RhbmRhcmQgd2ViaG9va3MgdGVzdCBzZWNyZXQgMzI=";
 export const TEST_STANDARD_SECRET_NEXT = "whsec_bmV4dCBzdGFuZGFyZCB3ZWJob29rcyBzZWNyZXQ=";
@@ -56,5 +57,6 @@ export const TEST_BINDINGS = {
   WEBHOOK_SECRET_GOOGLE: TEST_SECRETS.google,
   WEBHOOK_SECRET_HMAC: TEST_SECRETS.hmac,
   OKTA_AUTH_HEADER: "Authorization",
+  SCIM_TOKEN: TEST_SCIM_TOKEN,
   ...TEST_HMAC_CONFIG,
 };
