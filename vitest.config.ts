@@ -6,10 +6,11 @@ import { TEST_BINDINGS } from "./test/helpers/bindings";
 // runs there; the end-to-end test drives a real `wrangler dev` from Node.
 export default defineConfig({
   test: {
+    silent: "passed-only",
     projects: [
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: TEST_BINDINGS } })],
-        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "test/dry-run/**"], testTimeout: 30_000 },
+        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "test/dry-run/**", "test/bulk/**"], testTimeout: 30_000 },
       },
       {
         plugins: [
@@ -19,6 +20,15 @@ export default defineConfig({
           }),
         ],
         test: { name: "dry-run", include: ["test/dry-run/**/*.test.ts"], testTimeout: 30_000 },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { ...TEST_BINDINGS, CF_ZONE_ID: "", REVOKE_RATE_PER_SECOND: "400" } },
+          }),
+        ],
+        test: { name: "bulk", include: ["test/bulk/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
       },
       {
         test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 180_000, hookTimeout: 180_000 },

@@ -11,7 +11,7 @@ export function invertedTimestamp(ms: number): string {
 }
 
 export type AuditSummary = {
-  kind: "outcome" | "rejected";
+  kind: "outcome" | "outcome_batch" | "rejected";
   at: string;
   source: string;
   status: string;
@@ -44,6 +44,32 @@ export async function recordOutcome(
   const writes = [kv.put(`outcome:${inverted}:${record.id}:${record.status}`, value, put)];
   if (record.email) writes.push(kv.put(`email:${record.email}:${inverted}:${record.id}:${record.status}`, value, put));
   await Promise.all(writes);
+}
+
+/** Writes the outcomes of a batch of bulk revocations as one entry (see KEYS.md: outcome-batch). */
+export async function recordOutcomeBatch(
+  kv: KVNamespace,
+  jobId: string,
+  outcomes: { revocation_id: string; email: string; status: string; at: number }[],
+  options: { retentionDays: number; now: number },
+): Promise<void> {
+  const statuses: Record<string, number> = {};
+  for (const outcome of outcomes) statuses[outcome.status] = (statuses[outcome.status] ?? 0) + 1;
+  const summary: AuditSummary = {
+    kind: "outcome_batch",
+    at: new Date(options.now).toISOString(),
+    source: "bulk",
+    status: Object.entries(statuses).map(([status, count]) => `${status}:${count}`).join(","),
+    id: jobId,
+  };
+  const value = JSON.stringify({
+    job_id: jobId,
+    outcomes: outcomes.map((outcome) => ({ ...outcome, at: new Date(outcome.at).toISOString() })),
+  });
+  await kv.put(`outcome:${invertedTimestamp(options.now)}:${jobId}:batch-${crypto.randomUUID().slice(0, 8)}`, value, {
+    expirationTtl: expirationTtl(options.retentionDays),
+    metadata: summary,
+  });
 }
 
 /** Writes why a delivery was refused (never the signature, secret or body). */

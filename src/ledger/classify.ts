@@ -68,3 +68,16 @@ function describeErrors(errors: CloudflareError[]): string {
     .join("; ");
   return `: ${text.slice(0, 300)}`;
 }
+
+/**
+ * Cloudflare's `Ratelimit` header (IETF draft httpapi-ratelimit-headers: `"default";r=<remaining>;t=<reset s>`).
+ * When the budget is spent, the drain pauses until the reset instead of waiting for a 429 (which would
+ * block the token for up to five minutes). Null when there is nothing to slow down for.
+ */
+export function rateLimitPauseMs(header: string | null): number | null {
+  if (!header) return null;
+  const remaining = /(?:^|[;,\s])r=(\d+)/.exec(header);
+  const reset = /(?:^|[;,\s])t=(\d+)/.exec(header);
+  if (!remaining || !reset || Number(remaining[1]) > 0) return null;
+  return Math.min(Math.max(Number(reset[1]) * 1000, 1000), MAX_RATE_LIMIT_PAUSE_MS);
+}

@@ -7,11 +7,12 @@
 //   with capped backoff for RETRY_BUDGET_MS, and leases each call so an eviction mid-call only repeats it
 //   (revoke_user is idempotent) and never loses it.
 import { DurableObject } from "cloudflare:workers";
-import { recordOutcome } from "../audit/audit-log";
+import { recordOutcome, recordOutcomeBatch } from "../audit/audit-log";
+import { addToJob, isHeaderLine, parseBulkLine, queueBatchedOutcome, readJob, type JobCounts, type JobProgress } from "./bulk";
 import { revokeUserSessions, buildRevokeUserRequest, targetPath } from "../cloudflare/revoke-user";
 import { configFor, type Config, type Target } from "../config";
 import { logEvent } from "../log";
-import { backoffMs, classifyAnswer } from "./classify";
+import { backoffMs, classifyAnswer, rateLimitPauseMs } from "./classify";
 import { settledStatus, TERMINAL_STATUSES, toRecord, type RevocationRecord } from "./record";
 import { addIdentity, deleteIdentity, emailsFor, readIdentity, replaceIdentity, type DirectoryEntry } from "./directory";
 import { deleteScim, insertScim, listScim, readScim, ScimConflict, updateScim, type ScimKind, type StoredScim } from "./scim-store";
@@ -43,6 +44,7 @@ export type RevocationRequest = {
   reason?: string | null;
   devices?: boolean;
   warp_session_reauth?: boolean;
+  job_id?: string | null;
 };
 
 /** Identities a delivery showed (subject id with email), for the directory. */
@@ -77,6 +79,10 @@ export class RevocationLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly waiters = new Map<string, Set<(record: RevocationRecord) => void>>();
   private drain: DrainState = { next_slot_at: 0, paused_until: 0 };
+  /** When recent Cloudflare calls were sent (this instance's memory; for the observed pace in stats). */
+  private readonly recentCalls: number[] = [];
+  /** Calls being sent right now, by "<revocation seq>/<target>" (their lease covers an eviction). */
+  private readonly inFlight = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -136,11 +142,11 @@ export class RevocationLedger extends DurableObject<Env> {
     const { seq } = this.sql
       .exec<{ seq: number }>(
         `INSERT INTO revocations (id, dedupe_key, source, assurance, event_id, event_type, email, subject_id, user_uid, reason,
-           devices, warp_session_reauth, status, received_at, queued_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+           devices, warp_session_reauth, status, received_at, queued_at, job_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
         id, dedupeKey, request.source, request.assurance, request.event_id, request.event_type,
         email?.toLowerCase() ?? null, request.subject_id ?? null, request.user_uid ?? null, request.reason ?? null,
-        devices ? 1 : 0, warp ? 1 : 0, email ? "queued" : "unresolved", now, now,
+        devices ? 1 : 0, warp ? 1 : 0, email ? "queued" : "unresolved", now, now, request.job_id ?? null,
       )
       .one();
     if (email) this.insertCalls(seq, now, config);
@@ -288,6 +294,7 @@ export class RevocationLedger extends DurableObject<Env> {
     drain: DrainState;
     holds: TargetHold[];
     rate_per_second: number;
+    observed_calls_last_minute: number;
   }> {
     const byStatus: Record<string, number> = {};
     for (const row of this.sql.exec<{ status: string; n: number }>(
@@ -305,6 +312,7 @@ export class RevocationLedger extends DurableObject<Env> {
       drain: { ...this.drain },
       holds,
       rate_per_second: this.config().revokeRatePerSecond,
+      observed_calls_last_minute: this.recentCalls.filter((at) => at >= Date.now() - 60_000).length,
     };
   }
 
@@ -464,14 +472,25 @@ export class RevocationLedger extends DurableObject<Env> {
         this.saveDrainState({ next_slot_at: slot + intervalMs });
       }
       this.leaseCall(call, now, config);
+      if (!config.dryRun) this.noteCall(now);
+      const key = `${call.revocation_seq}/${call.target}`;
+      this.inFlight.add(key);
       const dispatch: Promise<void> = this.dispatchCall(call, config)
         .catch((error) => logEvent("drain.dispatch_error", { error: String(error), target: call.target }))
-        .finally(() => inFlight.delete(dispatch));
+        .finally(() => {
+          inFlight.delete(dispatch);
+          this.inFlight.delete(key);
+        });
       inFlight.add(dispatch);
     }
     await Promise.all(inFlight);
     const next = this.nextWakeAt();
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
+  private noteCall(now: number): void {
+    this.recentCalls.push(now);
+    while (this.recentCalls.length > 0 && this.recentCalls[0]! < now - 60_000) this.recentCalls.shift();
   }
 
   private leaseCall(call: DueCall, now: number, config: Config): void {
@@ -504,6 +523,11 @@ export class RevocationLedger extends DurableObject<Env> {
     });
     const now = Date.now();
     const verdict = classifyAnswer(answer, now);
+    const budgetSpent = answer.kind === "response" ? rateLimitPauseMs(answer.rateLimit) : null;
+    if (budgetSpent !== null) {
+      this.saveDrainState({ paused_until: Math.max(this.drain.paused_until, now + budgetSpent) });
+      logEvent("drain.paused", { until: new Date(this.drain.paused_until).toISOString(), reason: "Ratelimit header: no budget left" });
+    }
     const httpStatus = answer.kind === "response" ? answer.httpStatus : null;
     const errors = answer.kind === "response" ? (answer.envelope?.errors ?? []) : [];
     logEvent("cloudflare.call", {
@@ -586,11 +610,66 @@ export class RevocationLedger extends DurableObject<Env> {
     });
     for (const resolve of this.waiters.get(record.id) ?? []) resolve(record);
     const config = this.config();
+    const audit = { retentionDays: config.auditRetentionDays, now };
     try {
-      await recordOutcome(this.env.AUDIT_LOG, record, { retentionDays: config.auditRetentionDays, now });
+      if (record.job_id) {
+        // Bulk outcomes go to KV in batches (one write per AUDIT_BATCH_SIZE), to stay inside the Free
+        // plan's 1,000 KV writes a day; the batch is taken from SQLite, so it is written exactly once.
+        const entry = { revocation_id: record.id, email: record.email ?? "", status: record.status, at: now };
+        const batch = this.ctx.storage.transactionSync(() => queueBatchedOutcome(this.sql, record.job_id!, entry));
+        if (batch) await recordOutcomeBatch(this.env.AUDIT_LOG, record.job_id, batch, audit);
+      } else {
+        await recordOutcome(this.env.AUDIT_LOG, record, audit);
+      }
     } catch (error) {
       logEvent("audit.write_failed", { id: record.id, error: String(error) });
     }
+  }
+
+  // ---- bulk jobs ----------------------------------------------------------------------------
+
+  /** Validates and commits one chunk of a bulk submission; lines are numbered from `firstLine`. */
+  async bulkCommit(jobId: string, lines: string[], firstLine: number): Promise<JobCounts> {
+    const config = this.config();
+    const now = Date.now();
+    const counts: JobCounts = { lines: 0, accepted: 0, duplicates: 0, rejected: 0, rejections: [] };
+    this.ctx.storage.transactionSync(() => {
+      for (const [index, raw] of lines.entries()) {
+        const line = raw.trim();
+        const number = firstLine + index;
+        if (line === "" || (number === 1 && isHeaderLine(line))) continue;
+        counts.lines++;
+        const parsed = parseBulkLine(line);
+        if (!parsed.ok) {
+          counts.rejected++;
+          counts.rejections.push({ line: number, reason: parsed.reason });
+          continue;
+        }
+        const { duplicate } = this.commitOne(
+          {
+            source: "bulk",
+            assurance: "operator",
+            event_id: `${jobId}:${parsed.value.email}`,
+            event_type: "bulk.revoke",
+            email: parsed.value.email,
+            user_uid: parsed.value.user_uid ?? null,
+            reason: parsed.value.reason ?? null,
+            job_id: jobId,
+          },
+          now,
+          config,
+        );
+        if (duplicate) counts.duplicates++;
+        else counts.accepted++;
+      }
+      addToJob(this.sql, jobId, now, counts);
+    });
+    await this.armAlarm(now);
+    return counts;
+  }
+
+  async jobStatus(jobId: string): Promise<JobProgress | null> {
+    return readJob(this.sql, jobId, this.config().revokeRatePerSecond, Date.now());
   }
 
   // ---- state helpers ------------------------------------------------------------------------

@@ -33,6 +33,8 @@ export type RevocationRecord = {
   last_error: string | null;
   received_at: string;
   completed_at: string | null;
+  /** Set for revocations submitted through POST /v1/revocations/bulk. */
+  job_id: string | null;
   results: TargetResult[];
 };
 
@@ -61,6 +63,7 @@ export function toRecord(row: RevocationRow, calls: CallRow[]): RevocationRecord
     last_error: row.last_error,
     received_at: new Date(row.received_at).toISOString(),
     completed_at: isoOrNull(row.completed_at),
+    job_id: row.job_id,
     results: calls.map((call) => {
       const result: TargetResult = {
         target: call.target,

@@ -1,6 +1,8 @@
 // The ledger's SQLite schema (Durable Object storage.sql) and its row types.
 // revocations: one row per accepted identity event and email, unique by (source, event id); an event that
 //   names only a subject id the directory does not know waits as 'unresolved' with no email and no calls.
+// jobs: bulk submissions (POST /v1/revocations/bulk); their revocations carry job_id.
+// audit_batch: outcomes of bulk revocations waiting to be written to KV as one entry per batch.
 // scim_resources: SCIM Users and Groups as sent (minus password); unique_key is the lower-cased userName
 //   (RFC 7643: userName is unique and caseExact false) or, for groups, the id.
 // identities: the identity directory, (source, subject id) → email(s), fed by events, SCIM and operators.
@@ -28,7 +30,26 @@ CREATE TABLE IF NOT EXISTS revocations (
   last_error TEXT,
   received_at INTEGER NOT NULL,
   queued_at INTEGER NOT NULL,
-  completed_at INTEGER
+  completed_at INTEGER,
+  job_id TEXT
+);
+CREATE INDEX IF NOT EXISTS revocations_by_job ON revocations (job_id, status) WHERE job_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  lines INTEGER NOT NULL DEFAULT 0,
+  accepted INTEGER NOT NULL DEFAULT 0,
+  duplicates INTEGER NOT NULL DEFAULT 0,
+  rejected INTEGER NOT NULL DEFAULT 0,
+  rejections TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS audit_batch (
+  job_id TEXT NOT NULL,
+  revocation_id TEXT NOT NULL,
+  email TEXT NOT NULL,
+  status TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (job_id, revocation_id)
 );
 CREATE INDEX IF NOT EXISTS revocations_by_email ON revocations (email, seq);
 CREATE INDEX IF NOT EXISTS revocations_by_status ON revocations (status, seq);
@@ -100,6 +121,7 @@ export type RevocationRow = {
   received_at: number;
   queued_at: number;
   completed_at: number | null;
+  job_id: string | null;
 };
 
 export type CallRow = {

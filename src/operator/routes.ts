@@ -10,6 +10,7 @@ import * as z from "zod/mini";
 import { describeIssues, EmailSchema } from "../validation";
 import { requireOperator } from "./auth";
 import { operatorBodyLimit, readJsonBody } from "./body";
+import { bulkRoutes } from "./bulk-routes";
 import { directoryRoutes } from "./directory-routes";
 
 const MAX_OPERATOR_BODY_BYTES = 64 * 1024;
@@ -54,11 +55,10 @@ const IdempotencyKeySchema = z.string().check(z.minLength(1), z.maxLength(200));
 export const operatorRoutes = new Hono<AppEnv>();
 
 operatorRoutes.use("*", requireOperator);
-operatorRoutes.use("/revocations", operatorBodyLimit(MAX_OPERATOR_BODY_BYTES));
-operatorRoutes.use("/revocations/*", operatorBodyLimit(MAX_OPERATOR_BODY_BYTES));
 operatorRoutes.route("/directory", directoryRoutes);
+operatorRoutes.route("/", bulkRoutes);
 
-operatorRoutes.post("/revocations", async function requestRevocation(c) {
+operatorRoutes.post("/revocations", operatorBodyLimit(MAX_OPERATOR_BODY_BYTES), async function requestRevocation(c) {
   const body = await readJsonBody(c);
   if (!body.ok) return body.response;
   const parsed = RevokeRequestSchema.safeParse(body.value);
@@ -106,7 +106,7 @@ operatorRoutes.get("/revocations/:id", async function showRevocation(c) {
   return c.json(record);
 });
 
-operatorRoutes.post("/revocations/:id/retry", async function retryRevocation(c) {
+operatorRoutes.post("/revocations/:id/retry", operatorBodyLimit(MAX_OPERATOR_BODY_BYTES), async function retryRevocation(c) {
   const id = IdSchema.safeParse(c.req.param("id"));
   if (!id.success) return jsonError(c, 404, "not_found", "no revocation with that id");
   const result = await ledgerFor(c.env).retry(id.data);
