@@ -9,7 +9,12 @@ export default defineConfig({
     silent: "passed-only",
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: TEST_BINDINGS } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { ...TEST_BINDINGS, FUZZ_RUNS: process.env.FUZZ_RUNS ?? "60" } },
+          }),
+        ],
         test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "test/dry-run/**", "test/bulk/**"], testTimeout: 30_000 },
       },
       {
