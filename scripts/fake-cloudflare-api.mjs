@@ -22,6 +22,7 @@ export async function startFakeCloudflareApi(options) {
     const url = new URL(request.url, "http://127.0.0.1");
     const now = Date.now();
     const reply = (status, body, headers = {}) => {
+      call.status = status;
       response.writeHead(status, { "content-type": "application/json", ...headers });
       response.end(JSON.stringify(body));
     };
@@ -29,7 +30,7 @@ export async function startFakeCloudflareApi(options) {
     try {
       body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
     } catch {}
-    const call = { at: now, method: request.method, path: url.pathname, devices: url.searchParams.get("devices"), body, authorization: request.headers.authorization ?? null };
+    const call = { at: now, method: request.method, path: url.pathname, devices: url.searchParams.get("devices"), body, authorization: request.headers.authorization ?? null, status: null };
     calls.push(call);
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     if (request.method !== "POST" || !path.test(url.pathname)) {

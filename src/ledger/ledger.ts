@@ -13,6 +13,7 @@ import { revokeUserSessions, buildRevokeUserRequest, targetPath } from "../cloud
 import { configFor, type Config, type Target } from "../config";
 import { logEvent } from "../log";
 import { backoffMs, classifyAnswer, rateLimitPauseMs } from "./classify";
+import { Pacer } from "./pace";
 import { settledStatus, TERMINAL_STATUSES, toRecord, type RevocationRecord } from "./record";
 import { addIdentity, deleteIdentity, emailsFor, readIdentity, replaceIdentity, type DirectoryEntry } from "./directory";
 import { deleteScim, insertScim, listScim, readScim, ScimConflict, updateScim, type ScimKind, type StoredScim } from "./scim-store";
@@ -63,7 +64,7 @@ export type CommitResult = { record: RevocationRecord; duplicate: boolean };
 
 export type ListFilter = { email?: string; status?: RevocationStatus; limit: number; cursor?: number };
 
-export type DrainState = { next_slot_at: number; paused_until: number };
+export type DrainState = { last_call_at: number; paused_until: number };
 export type TargetHold = { target: string; until: number; reason: string };
 
 type DueCall = CallRow & { email: string; user_uid: string | null; devices: number; warp_session_reauth: number; queued_at: number };
@@ -78,11 +79,15 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class RevocationLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly waiters = new Map<string, Set<(record: RevocationRecord) => void>>();
-  private drain: DrainState = { next_slot_at: 0, paused_until: 0 };
+  private drain: DrainState = { last_call_at: 0, paused_until: 0 };
+  private pacer: Pacer | null = null;
   /** When recent Cloudflare calls were sent (this instance's memory; for the observed pace in stats). */
   private readonly recentCalls: number[] = [];
   /** Calls being sent right now, by "<revocation seq>/<target>" (their lease covers an eviction). */
   private readonly inFlight = new Set<string>();
+  /** The alarm time this instance last saw or set (null: unknown); the drain flag covers a running alarm. */
+  private alarmAt: number | null = null;
+  private draining = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -90,7 +95,7 @@ export class RevocationLedger extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(LEDGER_SCHEMA);
       for (const row of this.sql.exec<{ name: string; number_value: number }>("SELECT name, number_value FROM drain_state")) {
-        if (row.name === "next_slot_at" || row.name === "paused_until") this.drain[row.name] = row.number_value;
+        if (row.name === "last_call_at" || row.name === "paused_until") this.drain[row.name] = row.number_value;
       }
     });
   }
@@ -325,7 +330,8 @@ export class RevocationLedger extends DurableObject<Env> {
     const alarm = await this.ctx.storage.getAlarm();
     const stalled = alarm === null || alarm < now - 120_000;
     if (stalled) {
-      await this.ctx.storage.setAlarm(Math.max(now, next));
+      this.alarmAt = Math.max(now, next);
+      await this.ctx.storage.setAlarm(this.alarmAt);
       logEvent("drain.rearmed", { pending_calls: pending, previous_alarm: alarm });
     }
     return { rearmed: stalled, pending_calls: pending };
@@ -441,17 +447,32 @@ export class RevocationLedger extends DurableObject<Env> {
   // ---- drain --------------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    this.draining = true;
+    try {
+      await this.drainOnce();
+    } finally {
+      this.draining = false;
+    }
+    // Work committed while the drain was finishing is covered by the alarm drainOnce set, or by this.
+    const next = this.nextWakeAt();
+    if (next !== null) await this.armAlarm(next);
+  }
+
+  private async drainOnce(): Promise<void> {
     let config: Config;
     try {
       config = this.config();
     } catch (error) {
       logEvent("drain.not_configured", { error: String(error) });
-      await this.ctx.storage.setAlarm(Date.now() + 60_000);
+      this.alarmAt = Date.now() + 60_000;
+      await this.ctx.storage.setAlarm(this.alarmAt);
       return;
     }
     const sliceEnd = Date.now() + DRAIN_SLICE_MS;
     const inFlight = new Set<Promise<void>>();
-    const intervalMs = 1000 / config.revokeRatePerSecond;
+    this.pacer ??= new Pacer(config.revokeRatePerSecond, this.drain.last_call_at + Math.max(1000, 1000 / config.revokeRatePerSecond));
+    const pacer = this.pacer;
     for (;;) {
       const now = Date.now();
       if (this.drain.paused_until > now) break;
@@ -463,13 +484,14 @@ export class RevocationLedger extends DurableObject<Env> {
       }
       // DRY_RUN spends no API budget, so it is not paced.
       if (!config.dryRun) {
-        const slot = Math.max(now, this.drain.next_slot_at);
+        const slot = pacer.nextSendAt(now);
         if (slot > sliceEnd) break;
         if (slot > now) {
           await sleep(slot - now);
           continue; // a 429 may have paused the drain while this slept
         }
-        this.saveDrainState({ next_slot_at: slot + intervalMs });
+        pacer.record(now);
+        this.saveDrainState({ last_call_at: now });
       }
       this.leaseCall(call, now, config);
       if (!config.dryRun) this.noteCall(now);
@@ -485,7 +507,10 @@ export class RevocationLedger extends DurableObject<Env> {
     }
     await Promise.all(inFlight);
     const next = this.nextWakeAt();
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    if (next !== null) {
+      this.alarmAt = Math.max(next, Date.now());
+      await this.ctx.storage.setAlarm(this.alarmAt);
+    }
   }
 
   private noteCall(now: number): void {
@@ -697,13 +722,23 @@ export class RevocationLedger extends DurableObject<Env> {
       )
       .one().at;
     if (earliest === null) return null;
-    return Math.max(earliest, this.drain.paused_until, this.drain.next_slot_at);
+    return Math.max(earliest, this.drain.paused_until, this.pacer?.nextSendAt(Date.now()) ?? 0);
   }
 
+  /**
+   * Makes sure the alarm fires by `at`. The drain running (or an alarm already set early enough, as this
+   * instance last set it) needs no storage round trip: commits on the hot path skip it.
+   */
   private async armAlarm(at: number): Promise<void> {
     const wake = Math.max(at, this.drain.paused_until);
+    if (this.draining || (this.alarmAt !== null && this.alarmAt <= wake)) return;
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > wake) await this.ctx.storage.setAlarm(wake);
+    if (current === null || current > wake) {
+      await this.ctx.storage.setAlarm(wake);
+      this.alarmAt = wake;
+    } else {
+      this.alarmAt = current;
+    }
   }
 
   private saveDrainState(change: Partial<DrainState>): void {

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { Pacer } from "../../src/ledger/pace";
+
+/** Drives a pacer with a clock that is late by `lateMs` on every timer, as a loaded runtime is. */
+function simulate(rate: number, calls: number, lateMs: number): number[] {
+  const pacer = new Pacer(rate);
+  const sent: number[] = [];
+  let now = 0;
+  while (sent.length < calls) {
+    const at = pacer.nextSendAt(now);
+    now = at > now ? at + lateMs : now;
+    pacer.record(now);
+    sent.push(now);
+    now += 0.2; // the work of one dispatch
+  }
+  return sent;
+}
+
+function maxInAnyWindow(times: number[], windowMs: number): number {
+  return Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + windowMs).length));
+}
+
+describe("Pacer", () => {
+  it.each([3, 20, 200, 1000])("never exceeds %i calls in any second, even with late timers", (rate) => {
+    for (const late of [0, 1, 4, 12]) {
+      expect(maxInAnyWindow(simulate(rate, rate * 5, late), 1000)).toBeLessThanOrEqual(rate);
+    }
+  });
+
+  it("keeps up with the configured rate when timers run late (catches up instead of drifting)", () => {
+    const times = simulate(200, 2000, 4);
+    const achieved = (times.length - 1) / ((times[times.length - 1]! - times[0]!) / 1000);
+    expect(achieved).toBeGreaterThan(200 * 0.95);
+  });
+
+  it("paces rates below one per second over a longer window", () => {
+    const times = simulate(0.5, 4, 0);
+    for (const gap of times.slice(1).map((t, i) => t - times[i]!)) {
+      expect(gap).toBeGreaterThanOrEqual(2000);
+      expect(gap).toBeLessThan(2100);
+    }
+  });
+
+  it("after an eviction waits one window from the previous instance's last call", () => {
+    expect(new Pacer(10, 5_000).nextSendAt(4_000)).toBe(5_000);
+  });
+});
