@@ -29,7 +29,7 @@ export const TOKEN_HOLD_MS = 5 * 60_000;
 /** Workers allow six simultaneous outbound connections per invocation. */
 const MAX_IN_FLIGHT = 6;
 /** One alarm invocation drains for at most this long, then re-arms (alarms have a wall-clock limit). */
-const DRAIN_SLICE_MS = 25_000;
+const DRAIN_SLICE_MS = 60_000;
 /** A leased call whose answer never arrived (eviction) becomes due again this long after its timeout. */
 const LEASE_MARGIN_MS = 30_000;
 
@@ -475,9 +475,15 @@ export class RevocationLedger extends DurableObject<Env> {
     const pacer = this.pacer;
     for (;;) {
       const now = Date.now();
-      if (this.drain.paused_until > now) break;
+      if (this.drain.paused_until > now) {
+        pacer.idle(); // after a pause the schedule starts afresh, without a catch-up burst
+        break;
+      }
       const call = this.nextDueCall(now);
-      if (!call) break;
+      if (!call) {
+        pacer.idle();
+        break;
+      }
       if (inFlight.size >= MAX_IN_FLIGHT) {
         await Promise.race(inFlight);
         continue;

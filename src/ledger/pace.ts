@@ -1,8 +1,8 @@
 // The global pace of Cloudflare calls. Contract: pure, no clock (`now` is passed in), no I/O.
 // - A schedule: call i is due at slot_i = slot_{i-1} + 1/rate. Late timers do not push the schedule
 //   back (sending "one interval after the last send" lost every timer's lateness and drained only ~60 %
-//   of the configured rate under load); a slot may lag "now" by at most a few intervals, so a stall is
-//   caught up in a short run of back-to-back calls, never a burst.
+//   of the configured rate under load); a slot may lag "now" by a bounded amount, so a stall is caught up
+//   in a short run of back-to-back calls. The schedule restarts whenever the queue ran empty.
 // - A sliding window on top: in any W ms (1 s, or longer for rates under one per second) at most
 //   N = rate × W calls go out: exactly what REVOKE_RATE_PER_SECOND promises and what the API's own limit
 //   (1200 per 5 minutes) counts.
@@ -15,13 +15,14 @@ export class Pacer {
   private readonly marginMs: number;
   private readonly sent: number[] = [];
   private lastSlot = Number.NEGATIVE_INFINITY;
+  private restart = true;
 
   /** `resumeAt`: no call before this (after an eviction: the previous instance's last call + one window). */
   constructor(ratePerSecond: number, private resumeAt = 0) {
     this.intervalMs = 1000 / ratePerSecond;
     this.windowMs = Math.max(1000, this.intervalMs);
     this.capacity = Math.max(1, Math.floor((ratePerSecond * this.windowMs) / 1000));
-    this.maxLagMs = Math.min(this.windowMs / 2, 4 * this.intervalMs);
+    this.maxLagMs = Math.min(this.windowMs / 2, Math.max(4 * this.intervalMs, 100));
     this.marginMs = Math.min(this.intervalMs / 2, 20);
   }
 
@@ -41,13 +42,17 @@ export class Pacer {
 
   /** Records a call sent at `at` (which the caller got from nextSendAt, or later). */
   record(at: number): void {
-    // After a quiet spell (no call for two intervals) the schedule restarts at this call: catching up
-    // is for a drain that fell behind, not a burst after quiet.
-    const last = this.sent[this.sent.length - 1];
-    const quiet = last === undefined || at - last > 2 * this.intervalMs;
-    this.lastSlot = quiet ? at : Math.min(this.slotFor(at), at);
+    // After the queue ran empty the schedule restarts at this call: catching up is for a drain that fell
+    // behind, not a burst after quiet.
+    this.lastSlot = this.restart ? at : Math.min(this.slotFor(at), at);
+    this.restart = false;
     this.sent.push(at);
     if (this.sent.length > this.capacity) this.sent.shift();
+  }
+
+  /** The drain found nothing to send: the next call starts a new schedule. */
+  idle(): void {
+    this.restart = true;
   }
 
   /** Lifts the post-eviction wait (tests that fast-forward time); the window itself always holds. */

@@ -41,6 +41,15 @@ describe("Pacer", () => {
     }
   });
 
+  it("restarts its schedule after the queue ran empty: no burst after quiet", () => {
+    const pacer = new Pacer(20);
+    pacer.record(0);
+    pacer.idle();
+    expect(pacer.nextSendAt(700)).toBe(700);
+    pacer.record(700);
+    expect(pacer.nextSendAt(700)).toBe(750);
+  });
+
   it("after an eviction waits one window from the previous instance's last call", () => {
     expect(new Pacer(10, 5_000).nextSendAt(4_000)).toBe(5_000);
   });
