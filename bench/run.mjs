@@ -310,6 +310,14 @@ function markdown() {
   writeFileSync(new URL("./results.md", import.meta.url), lines.join("\n"));
 }
 
+async function cleanUp() {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+}
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => cleanUp().finally(() => process.exit(130)));
+}
+
 try {
   bundle();
   const dry = await ingest();
@@ -318,6 +326,5 @@ try {
   markdown();
   log("wrote bench/results.md");
 } finally {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
+  await cleanUp();
 }

@@ -31,13 +31,14 @@ describe("Pacer", () => {
     const times = simulate(200, 2000, 4);
     const achieved = (times.length - 1) / ((times[times.length - 1]! - times[0]!) / 1000);
     expect(achieved).toBeGreaterThan(200 * 0.95);
+    expect(achieved).toBeLessThanOrEqual(200);
   });
 
   it("paces rates below one per second over a longer window", () => {
     const times = simulate(0.5, 4, 0);
     for (const gap of times.slice(1).map((t, i) => t - times[i]!)) {
       expect(gap).toBeGreaterThanOrEqual(2000);
-      expect(gap).toBeLessThan(2100);
+      expect(gap).toBeLessThan(2150);
     }
   });
 
@@ -47,7 +48,7 @@ describe("Pacer", () => {
     pacer.idle();
     expect(pacer.nextSendAt(700)).toBe(700);
     pacer.record(700);
-    expect(pacer.nextSendAt(700)).toBe(750);
+    expect(pacer.nextSendAt(700)).toBeCloseTo(700 + 50 / 0.97, 6);
   });
 
   it("after an eviction waits one window from the previous instance's last call", () => {
