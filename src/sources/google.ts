@@ -8,8 +8,7 @@
 //   [{"name", "value"}]}]}.
 // - Acted on: events named SUSPEND_USER or DELETE_USER; the person is the USER_EMAIL parameter.
 import * as z from "zod/mini";
-import { matchesAnySecret } from "./hmac";
-import { parsed, validEvents, type IdentitySource } from "./source";
+import { parsed, validEvents, verifyStaticSecretHeader, type IdentitySource } from "./source";
 
 const TOKEN_HEADER = "X-Goog-Channel-Token";
 const DEPROVISIONING = new Set(["SUSPEND_USER", "DELETE_USER"]);
@@ -27,13 +26,7 @@ const ActivitySchema = z.looseObject({
 export const googleSource: IdentitySource = {
   name: "google",
   assurance: "static_secret",
-  async verify(delivery, context) {
-    const presented = delivery.headers.get(TOKEN_HEADER);
-    if (presented === null) return { ok: false, reason: "missing_header", header: TOKEN_HEADER };
-    return (await matchesAnySecret(presented, context.secrets))
-      ? { ok: true, deliveryId: null }
-      : { ok: false, reason: "signature_mismatch" };
-  },
+  verify: (delivery, context) => verifyStaticSecretHeader(TOKEN_HEADER, delivery, context),
   handshake(delivery) {
     if (delivery.headers.get("X-Goog-Resource-State") === "sync") return { status: 200, body: { ok: true, sync: true } };
     return null;

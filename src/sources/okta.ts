@@ -10,8 +10,7 @@
 //   user.account.lock, with outcome SUCCESS, for target entries of type "User". Every element stands alone:
 //   Okta retries a failed batch only once, so one malformed element must not fail the rest.
 import * as z from "zod/mini";
-import { matchesAnySecret } from "./hmac";
-import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+import { parsed, observedIdentity, validEvents, verifyStaticSecretHeader, type IdentitySource } from "./source";
 
 const DEPROVISIONING = new Set([
   "user.lifecycle.deactivate",
@@ -33,13 +32,7 @@ export function oktaSource(authHeader: string): IdentitySource {
   return {
     name: "okta",
     assurance: "static_secret",
-    async verify(delivery, context) {
-      const presented = delivery.headers.get(authHeader);
-      if (presented === null) return { ok: false, reason: "missing_header", header: authHeader };
-      return (await matchesAnySecret(presented, context.secrets))
-        ? { ok: true, deliveryId: null }
-        : { ok: false, reason: "signature_mismatch" };
-    },
+    verify: (delivery, context) => verifyStaticSecretHeader(authHeader, delivery, context),
     handshake(delivery) {
       const challenge = delivery.headers.get(VERIFICATION_HEADER);
       if (delivery.method === "GET" && challenge) return { status: 200, body: { verification: challenge } };

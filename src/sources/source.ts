@@ -3,6 +3,7 @@
 // directory). Contract: verify never parses the body and never throws; parse is pure.
 import * as z from "zod/mini";
 import { EmailSchema } from "../validation";
+import { matchesAnySecret } from "./hmac";
 
 /** One person to deprovision, as a source understood it: by email, by the source's subject id, or both. */
 export const IdentityEventSchema = z
@@ -79,4 +80,9 @@ export function observedIdentity(subjectId: unknown, email: unknown): ObservedId
   return parsedEmail.success ? [{ subject_id: subjectId, email: parsedEmail.data }] : [];
 }
 
-export const GENERIC_EVENT_SCHEMA_ERROR = "the body is not a recognised event";
+/** For sources that prove a delivery only by a shared token in a header (Okta, Google): constant time. */
+export async function verifyStaticSecretHeader(header: string, delivery: Delivery, context: VerifyContext): Promise<Verification> {
+  const presented = delivery.headers.get(header);
+  if (presented === null) return { ok: false, reason: "missing_header", header };
+  return (await matchesAnySecret(presented, context.secrets)) ? { ok: true, deliveryId: null } : { ok: false, reason: "signature_mismatch" };
+}

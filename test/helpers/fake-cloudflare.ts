@@ -1,7 +1,7 @@
 // A fake of Cloudflare's revoke_user endpoint behind vi.spyOn(globalThis, "fetch"): the only thing the
 // in-workerd tests mock. It records every call (time, path, query, body, token) and answers with a
 // programmable script, by default {"success": true, "result": true}.
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 import { TEST_CF_API_BASE_URL } from "./bindings";
 
 export type RecordedCall = {
@@ -59,4 +59,21 @@ export function installFakeCloudflare(answer: Answer = () => envelope(true)) {
       spy.mockRestore();
     },
   };
+}
+
+/**
+ * Installs the fake before each test and, after it, lets the ledger finish (fast-forwarding backoff) so
+ * one test's drain never spills into the next. Returns a getter for the current test's fake.
+ */
+export function useFakeCloudflare(settle: () => Promise<void>): () => ReturnType<typeof installFakeCloudflare> {
+  let current: ReturnType<typeof installFakeCloudflare>;
+  beforeEach(() => {
+    current = installFakeCloudflare();
+  });
+  afterEach(async () => {
+    current.setAnswer(() => envelope(true));
+    await settle();
+    current.restore();
+  });
+  return () => current;
 }

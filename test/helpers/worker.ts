@@ -105,3 +105,9 @@ export async function revocationsFor(email: string, timeoutMs = 10_000) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** What every route-level test file does after each test: finish the drain, fast-forwarding backoff. */
+export async function settleLedger(): Promise<void> {
+  await fastForwardLedger();
+  await waitForIdleLedger(30_000);
+}

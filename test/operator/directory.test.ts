@@ -1,20 +1,12 @@
 // The identity directory and unresolved revocations: an id-only deprovisioning event is never dropped.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { signHmac, toHex, utf8 } from "../../src/sources/hmac";
 import keycloakDelete from "../fixtures/keycloak/admin.USER-DELETE.json";
 import { TEST_SECRETS } from "../helpers/bindings";
-import { installFakeCloudflare } from "../helpers/fake-cloudflare";
-import { fastForwardLedger, operatorFetch, revocationsFor, sendWebhook, uniqueEmail, waitForIdleLedger } from "../helpers/worker";
+import { useFakeCloudflare } from "../helpers/fake-cloudflare";
+import { settleLedger, operatorFetch, revocationsFor, sendWebhook, uniqueEmail } from "../helpers/worker";
 
-let cloudflare: ReturnType<typeof installFakeCloudflare>;
-beforeEach(() => {
-  cloudflare = installFakeCloudflare();
-});
-afterEach(async () => {
-  await fastForwardLedger();
-  await waitForIdleLedger();
-  cloudflare.restore();
-});
+const fake = useFakeCloudflare(settleLedger);
 
 type Listed = { records: { id: string; status: string; email: string | null; subject_id: string | null }[] };
 
@@ -34,7 +26,7 @@ describe("id-only deprovisioning", () => {
     expect((await keycloakDeleteFor(subject)).status).toBe(202);
     const [record] = await revocationsFor(email);
     expect(record).toMatchObject({ status: "revoked", subject_id: subject });
-    expect(cloudflare.callsFor(email)).toHaveLength(2);
+    expect(fake().callsFor(email)).toHaveLength(2);
   });
 
   it("stays unresolved (listed, never dropped) until an import maps it, then revokes", async () => {
@@ -44,7 +36,7 @@ describe("id-only deprovisioning", () => {
     expect(answer.status).toBe("unresolved");
     const listed = (await (await operatorFetch("/v1/revocations?status=unresolved&limit=100")).json()) as Listed;
     expect(listed.records.find((record) => record.id === answer.id)).toMatchObject({ email: null, subject_id: subject });
-    expect(cloudflare.calls).toHaveLength(0);
+    expect(fake().calls).toHaveLength(0);
 
     const csv = `subject_id,email\n${subject},${email}\nbroken-line-without-comma\n,missing@example.com\n`;
     const imported = await operatorFetch("/v1/directory/keycloak/import", { method: "POST", body: csv, headers: { "Content-Type": "text/csv" } });

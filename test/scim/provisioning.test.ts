@@ -1,19 +1,11 @@
 // The provisioning conversations Okta and Microsoft Entra ID have with a SCIM app, step by step, against
 // the real Worker and ledger; deactivations must revoke exactly once per email per target.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TEST_SCIM_TOKEN } from "../helpers/bindings";
-import { installFakeCloudflare } from "../helpers/fake-cloudflare";
-import { fastForwardLedger, revocationsFor, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
+import { useFakeCloudflare } from "../helpers/fake-cloudflare";
+import { settleLedger, revocationsFor, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
 
-let cloudflare: ReturnType<typeof installFakeCloudflare>;
-beforeEach(() => {
-  cloudflare = installFakeCloudflare();
-});
-afterEach(async () => {
-  await fastForwardLedger();
-  await waitForIdleLedger();
-  cloudflare.restore();
-});
+const fake = useFakeCloudflare(settleLedger);
 
 type Scim = Record<string, unknown> & { id: string };
 
@@ -40,7 +32,7 @@ function newUser(email: string, extra: Record<string, unknown> = {}) {
 /** Lets the drain run, then returns how many Cloudflare calls went out for the email. */
 async function callsAfterDrain(email: string) {
   await waitForIdleLedger();
-  return cloudflare.callsFor(email).length;
+  return fake().callsFor(email).length;
 }
 
 describe("Okta's provisioning sequence (custom SCIM app)", () => {
@@ -200,7 +192,7 @@ describe("SCIM errors", () => {
     const response = await scim(`/Users?filter=${encodeURIComponent('userName eq "x" and')}`);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ scimType: "invalidFilter" });
-    expect(cloudflare.calls).toHaveLength(0);
+    expect(fake().calls).toHaveLength(0);
   });
 
   it("400 for a PATCH without Operations and for an unknown op; 404 for an unknown user; 405 on discovery writes", async () => {

@@ -1,7 +1,7 @@
 // Each identity provider, end to end through the real Worker: a correctly signed delivery of the provider's
 // documented shape revokes the right person exactly once per target; every forgery gets 401 and no call.
 import { Webhook as SvixWebhook } from "svix";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { signConfigurableHmac } from "../../src/sources/configurable-hmac";
 import { signHmac, toHex, utf8 } from "../../src/sources/hmac";
 import { signTimestampedHmac } from "../../src/sources/timestamped-hmac";
@@ -16,18 +16,10 @@ import workosDeleted from "../fixtures/workos/dsync.user.deleted.json";
 import zitadelDeactivated from "../fixtures/zitadel/user.deactivated.json";
 import zitadelAdded from "../fixtures/zitadel/user.human.added.json";
 import { TEST_HMAC_CONFIG, TEST_SECRETS } from "../helpers/bindings";
-import { installFakeCloudflare } from "../helpers/fake-cloudflare";
-import { fastForwardLedger, operatorFetch, revocationsFor, sendWebhook, uniqueEmail, waitForIdleLedger } from "../helpers/worker";
+import { useFakeCloudflare } from "../helpers/fake-cloudflare";
+import { settleLedger, operatorFetch, revocationsFor, sendWebhook, uniqueEmail } from "../helpers/worker";
 
-let cloudflare: ReturnType<typeof installFakeCloudflare>;
-beforeEach(() => {
-  cloudflare = installFakeCloudflare();
-});
-afterEach(async () => {
-  await fastForwardLedger();
-  await waitForIdleLedger();
-  cloudflare.restore();
-});
+const fake = useFakeCloudflare(settleLedger);
 
 /** The fixture as JSON with its documented values swapped for this test's unique ones. */
 function fixture(json: unknown, replacements: Record<string, string>): string {
@@ -42,7 +34,7 @@ async function expectRevokedOnce(email: string, source: string, assurance = "sig
   const records = await revocationsFor(email);
   expect(records).toHaveLength(1);
   expect(records[0]).toMatchObject({ status: "revoked", source, assurance });
-  expect(cloudflare.callsFor(email)).toHaveLength(2); // one account + one zone
+  expect(fake().callsFor(email)).toHaveLength(2); // one account + one zone
 }
 
 describe("workos", () => {
@@ -78,7 +70,7 @@ describe("workos", () => {
     const email = uniqueEmail("workos-forged");
     const body = fixture(workosDeleted, { "marcelina.davis@example.com": email });
     expect((await sendWebhook("workos", await headersFor(body), body)).status).toBe(401);
-    expect(cloudflare.callsFor(email)).toHaveLength(0);
+    expect(fake().callsFor(email)).toHaveLength(0);
   });
 
   it("refuses a body changed after signing", async () => {
@@ -86,7 +78,7 @@ describe("workos", () => {
     const headers = await delivery(body);
     const tampered = body.replace("marcelina.davis@example.com", "ceo@example.com");
     expect((await sendWebhook("workos", headers, tampered)).status).toBe(401);
-    expect(cloudflare.callsFor("ceo@example.com")).toHaveLength(0);
+    expect(fake().callsFor("ceo@example.com")).toHaveLength(0);
   });
 });
 
@@ -120,8 +112,8 @@ describe("okta", () => {
     expect(answer.revocations).toHaveLength(1);
     expect(answer.ignored).toHaveLength(2);
     await expectRevokedOnce(leaver, "okta", "static_secret");
-    expect(cloudflare.callsFor(stayer)).toHaveLength(0);
-    expect(cloudflare.callsFor(admin)).toHaveLength(0);
+    expect(fake().callsFor(stayer)).toHaveLength(0);
+    expect(fake().callsFor(admin)).toHaveLength(0);
   });
 
   it("ignores a deactivation whose outcome is not SUCCESS", async () => {
@@ -129,7 +121,7 @@ describe("okta", () => {
     const body = fixture(oktaBatch, { "leaver@example.com": leaver, '"result":"SUCCESS","reason":null': '"result":"FAILURE"' });
     const response = await sendWebhook("okta", auth, body);
     expect(response.status).toBe(200);
-    expect(cloudflare.callsFor(leaver)).toHaveLength(0);
+    expect(fake().callsFor(leaver)).toHaveLength(0);
   });
 
   it.each([["a wrong secret", { Authorization: "nope" }], ["no header", {}], ["a Bearer-prefixed secret", { Authorization: `Bearer ${TEST_SECRETS.okta}` }]])(
@@ -138,7 +130,7 @@ describe("okta", () => {
       const leaver = uniqueEmail("okta-forged");
       const body = fixture(oktaBatch, { "leaver@example.com": leaver });
       expect((await sendWebhook("okta", headers, body)).status).toBe(401);
-      expect(cloudflare.callsFor(leaver)).toHaveLength(0);
+      expect(fake().callsFor(leaver)).toHaveLength(0);
     },
   );
 });
@@ -171,7 +163,7 @@ describe("clerk", () => {
     const body = fixture(clerkUpdated, { "example@example.org": email });
     expect((await sendWebhook("clerk", svixHeaders(body, "whsec_d3Jvbmcgc2VjcmV0IGZvciBjbGVyaw=="), body)).status).toBe(401);
     expect((await sendWebhook("clerk", svixHeaders(body, TEST_SECRETS.clerk, new Date(Date.now() - 400_000)), body)).status).toBe(401);
-    expect(cloudflare.callsFor(email)).toHaveLength(0);
+    expect(fake().callsFor(email)).toHaveLength(0);
   });
 });
 
@@ -191,7 +183,7 @@ describe("zitadel", () => {
     const deactivated = fixture(zitadelDeactivated, { "336494809936035843": subject });
     expect((await sendWebhook("zitadel", await headers(deactivated), deactivated)).status).toBe(202);
     await expectRevokedOnce(email, "zitadel");
-    expect(cloudflare.callsFor(actorEmail)).toHaveLength(0);
+    expect(fake().callsFor(actorEmail)).toHaveLength(0);
   });
 
   it("accepts a header listing several v1 signatures (key rotation)", async () => {
@@ -239,7 +231,7 @@ describe("keycloak", () => {
     const body = fixture({ ...keycloakUpdate, time: Date.now() - 3_600_000 }, { "kc.leaver@example.com": email });
     const response = await sendWebhook("keycloak", await sign(body), body);
     expect(response.status).toBe(200);
-    expect(cloudflare.callsFor(email)).toHaveLength(0);
+    expect(fake().callsFor(email)).toHaveLength(0);
   });
 
   it("de-duplicates a replayed uid", async () => {
@@ -272,15 +264,15 @@ describe("google", () => {
     const body = fixture(googleSuspend, { "g.leaver@example.com": leaver, "g.stayer@example.com": stayer, "workspace-admin@example.com": admin, "-6234576287652131928": unique("q") });
     expect((await sendWebhook("google", token, body)).status).toBe(202);
     await expectRevokedOnce(leaver, "google", "static_secret");
-    expect(cloudflare.callsFor(stayer)).toHaveLength(0);
-    expect(cloudflare.callsFor(admin)).toHaveLength(0);
+    expect(fake().callsFor(stayer)).toHaveLength(0);
+    expect(fake().callsFor(admin)).toHaveLength(0);
   });
 
   it("refuses a wrong channel token", async () => {
     const leaver = uniqueEmail("g-forged");
     const body = fixture(googleSuspend, { "g.leaver@example.com": leaver });
     expect((await sendWebhook("google", { ...token, "X-Goog-Channel-Token": "guess" }, body)).status).toBe(401);
-    expect(cloudflare.callsFor(leaver)).toHaveLength(0);
+    expect(fake().callsFor(leaver)).toHaveLength(0);
   });
 });
 
@@ -316,7 +308,7 @@ describe("hmac (configurable)", () => {
     const body = fixture(hmacOffboarded, { "hr.leaver@example.com": email, "hr-admin@example.com": actor, dlv_0001: unique("dlv") });
     expect((await sendWebhook("hmac", await headers(body), body)).status).toBe(202);
     await expectRevokedOnce(email, "hmac");
-    expect(cloudflare.callsFor(actor)).toHaveLength(0);
+    expect(fake().callsFor(actor)).toHaveLength(0);
   });
 
   it("ignores an event type not configured to deprovision", async () => {
@@ -336,6 +328,6 @@ describe("hmac (configurable)", () => {
     const email = uniqueEmail("hmac-forged");
     const body = fixture(hmacOffboarded, { "hr.leaver@example.com": email });
     expect((await sendWebhook("hmac", await headersFor(body), body)).status).toBe(401);
-    expect(cloudflare.callsFor(email)).toHaveLength(0);
+    expect(fake().callsFor(email)).toHaveLength(0);
   });
 });
