@@ -89,15 +89,23 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
 
 export type AuditBatchEntry = { revocation_id: string; email: string; status: string; at: number };
 
-/** Queues an outcome for the job's next KV batch; answers the batch when it is full or the job is done. */
+/** Queues an outcome for the job's next KV batch; answers the batch once it is full. */
 export function queueBatchedOutcome(sql: SqlStorage, jobId: string, entry: AuditBatchEntry): AuditBatchEntry[] | null {
   sql.exec(
     "INSERT OR REPLACE INTO audit_batch (job_id, revocation_id, email, status, at) VALUES (?, ?, ?, ?, ?)",
     jobId, entry.revocation_id, entry.email, entry.status, entry.at,
   );
   const waiting = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM audit_batch WHERE job_id = ?", jobId).one().n;
-  const open = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM revocations WHERE job_id = ? AND status IN ('queued', 'unresolved')", jobId).one().n;
-  if (waiting < AUDIT_BATCH_SIZE && open > 0) return null;
+  return waiting >= AUDIT_BATCH_SIZE ? takeBatch(sql, jobId) : null;
+}
+
+/** Every partial batch, for when the drain has nothing left to send (a job's last outcomes). */
+export function takePartialBatches(sql: SqlStorage): { jobId: string; batch: AuditBatchEntry[] }[] {
+  const jobs = sql.exec<{ job_id: string }>("SELECT DISTINCT job_id FROM audit_batch").toArray();
+  return jobs.map(({ job_id }) => ({ jobId: job_id, batch: takeBatch(sql, job_id) }));
+}
+
+function takeBatch(sql: SqlStorage, jobId: string): AuditBatchEntry[] {
   const batch = sql
     .exec<AuditBatchEntry>("SELECT revocation_id, email, status, at FROM audit_batch WHERE job_id = ? ORDER BY at LIMIT ?", jobId, AUDIT_BATCH_SIZE)
     .toArray();

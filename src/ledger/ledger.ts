@@ -8,7 +8,7 @@
 //   (revoke_user is idempotent) and never loses it.
 import { DurableObject } from "cloudflare:workers";
 import { recordOutcome, recordOutcomeBatch } from "../audit/audit-log";
-import { addToJob, isHeaderLine, parseBulkLine, queueBatchedOutcome, readJob, type JobCounts, type JobProgress } from "./bulk";
+import { addToJob, isHeaderLine, parseBulkLine, queueBatchedOutcome, readJob, takePartialBatches, type JobCounts, type JobProgress } from "./bulk";
 import { revokeUserSessions, buildRevokeUserRequest, targetPath } from "../cloudflare/revoke-user";
 import { configFor, type Config, type Target } from "../config";
 import { logEvent } from "../log";
@@ -512,6 +512,7 @@ export class RevocationLedger extends DurableObject<Env> {
       inFlight.add(dispatch);
     }
     await Promise.all(inFlight);
+    await this.flushPartialAuditBatches();
     const next = this.nextWakeAt();
     if (next !== null) {
       this.alarmAt = Math.max(next, Date.now());
@@ -561,7 +562,8 @@ export class RevocationLedger extends DurableObject<Env> {
     }
     const httpStatus = answer.kind === "response" ? answer.httpStatus : null;
     const errors = answer.kind === "response" ? (answer.envelope?.errors ?? []) : [];
-    logEvent("cloudflare.call", {
+    // Successes are in the revocation.outcome line; every other answer gets its own line.
+    if (verdict.outcome !== "revoked" && verdict.outcome !== "not_found") logEvent("cloudflare.call", {
       target: call.target,
       attempt: call.attempts + 1,
       http_status: httpStatus,
@@ -654,6 +656,20 @@ export class RevocationLedger extends DurableObject<Env> {
       }
     } catch (error) {
       logEvent("audit.write_failed", { id: record.id, error: String(error) });
+    }
+  }
+
+  /** Writes the outcomes still waiting for a full batch, whenever a drain slice ends. */
+  private async flushPartialAuditBatches(): Promise<void> {
+    const pending = this.ctx.storage.transactionSync(() => takePartialBatches(this.sql));
+    if (pending.length === 0) return;
+    const audit = { retentionDays: this.config().auditRetentionDays, now: Date.now() };
+    for (const { jobId, batch } of pending) {
+      try {
+        await recordOutcomeBatch(this.env.AUDIT_LOG, jobId, batch, audit);
+      } catch (error) {
+        logEvent("audit.write_failed", { job_id: jobId, error: String(error) });
+      }
     }
   }
 

@@ -1,17 +1,17 @@
 // The global pace of Cloudflare calls. Contract: pure, no clock (`now` is passed in), no I/O.
 // - A schedule: call i is due at slot_i = slot_{i-1} + 1/rate. Late timers do not push the schedule
 //   back (sending "one interval after the last send" lost every timer's lateness and drained only ~60 %
-//   of the configured rate under load); a slot may lag "now" by at most two intervals. The schedule
+//   of the configured rate under load); a slot may lag "now" by at most one interval. The schedule
 //   restarts whenever the queue ran empty or the drain paused.
 // - A sliding window on top: in any W ms (1 s, or longer for rates under one per second) at most
 //   N = rate × W calls go out: exactly what REVOKE_RATE_PER_SECOND promises and what the API's own limit
 //   (1200 per 5 minutes) counts.
 /**
- * The schedule runs at 97 % of the configured rate: calls reach the API a little after they leave and not
+ * The schedule runs at 98 % of the configured rate: calls reach the API a little after they leave and not
  * always in step, and a limiter that counts arrivals (Cloudflare's, or the benchmark's fake) must never
- * see more than the configured rate; the 3 % is that margin.
+ * see more than the configured rate; the 2 % is that margin.
  */
-export const SCHEDULE_SHARE = 0.97;
+export const SCHEDULE_SHARE = 0.98;
 
 export class Pacer {
   readonly windowMs: number;
@@ -29,7 +29,7 @@ export class Pacer {
     this.intervalMs = 1000 / (ratePerSecond * SCHEDULE_SHARE);
     this.windowMs = Math.max(1000, 1000 / ratePerSecond);
     this.capacity = Math.max(1, Math.floor((ratePerSecond * this.windowMs) / 1000));
-    this.maxLagMs = Math.min(this.windowMs / 2, 2 * this.intervalMs);
+    this.maxLagMs = Math.min(this.windowMs / 2, this.intervalMs);
     this.marginMs = Math.min(this.intervalMs / 2, 20);
   }
 

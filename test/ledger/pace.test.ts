@@ -48,7 +48,7 @@ describe("Pacer", () => {
     pacer.idle();
     expect(pacer.nextSendAt(700)).toBe(700);
     pacer.record(700);
-    expect(pacer.nextSendAt(700)).toBeCloseTo(700 + 50 / 0.97, 6);
+    expect(pacer.nextSendAt(700)).toBeCloseTo(700 + 50 / 0.98, 6);
   });
 
   it("after an eviction waits one window from the previous instance's last call", () => {
