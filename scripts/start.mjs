@@ -25,9 +25,12 @@ Try it once the server is ready:
        -d '{"email":"someone@example.com","reason":"offboarding"}' ${base}/v1/revocations
 `);
 
+// wrangler reads ./.dev.vars by itself. Another file is passed with --env-file, which wrangler also loads
+// into its own environment (it then mentions CF_API_TOKEN, harmlessly: --local makes no API call).
+const envFile = devVarsPath === resolve(".dev.vars") ? [] : ["--env-file", devVarsPath];
 const wrangler = spawn(
   "wrangler",
-  ["dev", "--local", "--ip", "127.0.0.1", "--port", port, "--env-file", devVarsPath, "--show-interactive-dev-session=false", ...positionals],
+  ["dev", "--local", "--ip", "127.0.0.1", "--port", port, ...envFile, "--show-interactive-dev-session=false", ...positionals],
   { stdio: "inherit" },
 );
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));

@@ -20,7 +20,7 @@ import { deleteScim, insertScim, listScim, readScim, ScimConflict, updateScim, t
 import { matchesFilter, parseFilter } from "../scim/filter";
 import { applyPatch, ScimPatchError, type PatchOperation } from "../scim/patch";
 import { coerceActive, isActive, presentScim, revocableEmails, storableResource, userNameOf, type Json } from "../scim/resource";
-import { LEDGER_SCHEMA, type CallRow, type RevocationRow, type RevocationStatus } from "./schema";
+import { migrateLedger, type CallRow, type RevocationRow, type RevocationStatus } from "./schema";
 
 export const GLOBAL_LEDGER = "global";
 export const RETRY_BUDGET_MS = 24 * 60 * 60_000;
@@ -93,7 +93,7 @@ export class RevocationLedger extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec(LEDGER_SCHEMA);
+      this.ctx.storage.transactionSync(() => migrateLedger(this.sql));
       for (const row of this.sql.exec<{ name: string; number_value: number }>("SELECT name, number_value FROM drain_state")) {
         if (row.name === "last_call_at" || row.name === "paused_until") this.drain[row.name] = row.number_value;
       }

@@ -10,7 +10,13 @@
 // target_holds: targets whose calls wait because Cloudflare refused the token for them (401/403).
 // drain_state: the pacer's next free slot and any 429 pause, so an evicted object resumes at the same pace.
 
-export const LEDGER_SCHEMA = `
+/**
+ * Ordered migrations: entry i brings the ledger from version i to i + 1, recorded in ledger_schema.
+ * Append a new entry for every change (ALTER TABLE …); never edit one that has shipped.
+ */
+export const LEDGER_MIGRATIONS: string[] = [];
+
+const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS revocations (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -97,6 +103,17 @@ CREATE TABLE IF NOT EXISTS drain_state (
   number_value INTEGER NOT NULL
 );
 `;
+LEDGER_MIGRATIONS.push(SCHEMA_V1);
+
+/** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
+export function migrateLedger(sql: SqlStorage): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");
+  const row = sql.exec<{ version: number }>("SELECT version FROM ledger_schema").toArray()[0];
+  const current = row?.version ?? 0;
+  for (let version = current; version < LEDGER_MIGRATIONS.length; version++) sql.exec(LEDGER_MIGRATIONS[version]!);
+  if (!row) sql.exec("INSERT INTO ledger_schema (version) VALUES (?)", LEDGER_MIGRATIONS.length);
+  else if (current < LEDGER_MIGRATIONS.length) sql.exec("UPDATE ledger_schema SET version = ?", LEDGER_MIGRATIONS.length);
+}
 
 export type RevocationStatus = "unresolved" | "queued" | "revoked" | "not_found" | "failed" | "dry_run";
 export type CallState = "pending" | "revoked" | "not_found" | "failed" | "dry_run";
