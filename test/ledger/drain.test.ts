@@ -1,13 +1,13 @@
 // The ledger's drain against a scripted Cloudflare API: each answer class, pacing, eviction, the reconciler.
 import { createExecutionContext, createScheduledController, evictDurableObject, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import type { RevocationLedger, RevocationRequest } from "../../src/ledger/ledger";
 import { TEST_RATE_PER_SECOND } from "../helpers/bindings";
-import { apiError, envelope, hang, installFakeCloudflare } from "../helpers/fake-cloudflare";
+import { apiError, envelope, hang, useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
-import { fastForwardLedger, ledgerStub, uniqueEmail, waitForIdleLedger } from "../helpers/worker";
+import { fastForwardLedger, ledgerStub, settleLedger, uniqueEmail } from "../helpers/worker";
 
 const ledger = ledgerStub;
 const fastForward = fastForwardLedger;
@@ -28,39 +28,30 @@ async function settled(id: string, timeoutMs = 10_000) {
   }, timeoutMs, `revocation ${id} to settle`);
 }
 
-let cloudflare: ReturnType<typeof installFakeCloudflare>;
-beforeEach(() => {
-  cloudflare = installFakeCloudflare();
-});
-afterEach(async () => {
-  cloudflare.setAnswer(() => envelope(true));
-  await fastForward();
-  await waitForIdleLedger();
-  cloudflare.restore();
-});
+const fake = useFakeCloudflare(settleLedger);
 
 describe("answer classes", () => {
   it("records not_found when Cloudflare answers result: false, and does not retry", async () => {
-    cloudflare.setAnswer(() => envelope(false));
+    fake().setAnswer(() => envelope(false));
     const email = uniqueEmail("absent");
     const record = await settled((await commitOne(email)).id);
     expect(record.status).toBe("not_found");
     expect(record.attempts).toBe(2);
-    expect(cloudflare.callsFor(email)).toHaveLength(2);
+    expect(fake().callsFor(email)).toHaveLength(2);
   });
 
   it.each([400, 404, 422])("fails at once on HTTP %i with the reason, no retry", async (status) => {
-    cloudflare.setAnswer(() => apiError(status, 12000 + status, "bad request"));
+    fake().setAnswer(() => apiError(status, 12000 + status, "bad request"));
     const email = uniqueEmail(`http${status}`);
     const record = await settled((await commitOne(email)).id);
     expect(record.status).toBe("failed");
     expect(record.last_error).toContain(`HTTP ${status}`);
     expect(record.results[0]!.errors).toEqual([{ code: 12000 + status, message: "bad request" }]);
-    expect(cloudflare.callsFor(email)).toHaveLength(2);
+    expect(fake().callsFor(email)).toHaveLength(2);
   });
 
   it.each([401, 403])("fails at once on HTTP %i and holds the drain instead of burning the budget", async (status) => {
-    cloudflare.setAnswer(() => apiError(status, 10000, "Authentication error"));
+    fake().setAnswer(() => apiError(status, 10000, "Authentication error"));
     const first = await commitOne(uniqueEmail("denied"));
     const record = await settled(first.id);
     expect(record.status).toBe("failed");
@@ -68,11 +59,11 @@ describe("answer classes", () => {
     const held = uniqueEmail("held");
     const second = await commitOne(held);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(cloudflare.callsFor(held)).toHaveLength(0);
+    expect(fake().callsFor(held)).toHaveLength(0);
     const stats = await ledger().stats();
     expect(stats.holds.map((hold) => hold.reason)).toEqual([expect.stringContaining(`HTTP ${status}`), expect.stringContaining(`HTTP ${status}`)]);
     // An operator retry lifts the hold; the token works again.
-    cloudflare.setAnswer(() => envelope(true));
+    fake().setAnswer(() => envelope(true));
     await ledger().retry(first.id);
     expect((await settled(first.id)).status).toBe("revoked");
     expect((await settled(second.id)).status).toBe("revoked");
@@ -86,7 +77,7 @@ describe("answer classes", () => {
     ["a network error", () => Promise.reject(new Error("connection reset"))],
   ])("retries after %s and ends revoked", async (_case, fault) => {
     let faults = 0;
-    cloudflare.setAnswer(() => (faults++ < 2 ? fault() : envelope(true)));
+    fake().setAnswer(() => (faults++ < 2 ? fault() : envelope(true)));
     const { id } = await commitOne(uniqueEmail("transient"));
     await waitFor(async () => faults >= 2);
     const pending = await ledger().get(id);
@@ -98,7 +89,7 @@ describe("answer classes", () => {
 
   it("times out a hung call and retries it", async () => {
     let hung = 0;
-    cloudflare.setAnswer((_call) => (hung++ === 0 ? hang(undefined) : envelope(true)));
+    fake().setAnswer((_call) => (hung++ === 0 ? hang(undefined) : envelope(true)));
     const { id } = await commitOne(uniqueEmail("hung"));
     await waitFor(async () => (await ledger().get(id))!.last_error?.includes("timed out"), 5000, "a timeout");
     await fastForward();
@@ -107,7 +98,7 @@ describe("answer classes", () => {
 
   it("pauses the whole drain on 429 for Retry-After, then completes everything", async () => {
     let limited = false;
-    cloudflare.setAnswer(() => {
+    fake().setAnswer(() => {
       if (!limited) {
         limited = true;
         return apiError(429, 10429, "rate limited", { "Retry-After": "2" });
@@ -118,12 +109,12 @@ describe("answer classes", () => {
     const committed = await ledger().commit(emails.map((email) => request(email)));
     await waitFor(async () => limited);
     const stats = await ledger().stats();
-    const rateLimitedAt = cloudflare.calls[0]!.at;
+    const rateLimitedAt = fake().calls[0]!.at;
     expect(stats.drain.paused_until).toBeGreaterThanOrEqual(rateLimitedAt + 2000);
     const records = await Promise.all(committed.map(({ record }) => settled(record.id, 15_000)));
     expect(records.map((record) => record.status)).toEqual(["revoked", "revoked", "revoked"]);
     // Nothing at all went out while the drain was paused: the 429 paused every item, not just its own.
-    const later = cloudflare.calls.slice(1);
+    const later = fake().calls.slice(1);
     expect(later).toHaveLength(6);
     for (const call of later) expect(call.at - rateLimitedAt).toBeGreaterThanOrEqual(1990);
   });
@@ -133,7 +124,7 @@ describe("pacing", () => {
   it(`never sends more than REVOKE_RATE_PER_SECOND (${TEST_RATE_PER_SECOND}) calls in any second`, async () => {
     const committed = await ledger().commit(Array.from({ length: 30 }, (_, i) => request(uniqueEmail(`paced-${i}`))));
     await Promise.all(committed.map(({ record }) => settled(record.id, 20_000)));
-    const times = cloudflare.calls.map((call) => call.at).sort((a, b) => a - b);
+    const times = fake().calls.map((call) => call.at).sort((a, b) => a - b);
     expect(times).toHaveLength(60);
     for (let i = 0; i < times.length; i++) {
       const inWindow = times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length;
@@ -146,20 +137,20 @@ describe("pacing", () => {
 
 describe("durability", () => {
   it("keeps an in-flight call through an eviction and completes it after the lease", async () => {
-    cloudflare.setAnswer(() => hang(undefined));
+    fake().setAnswer(() => hang(undefined));
     const { id } = await commitOne(uniqueEmail("evicted"));
-    await waitFor(async () => cloudflare.calls.length > 0);
+    await waitFor(async () => fake().calls.length > 0);
     await evictDurableObject(ledger());
     const afterEviction = await ledger().get(id);
     expect(afterEviction!.status).toBe("queued");
-    cloudflare.setAnswer(() => envelope(true));
+    fake().setAnswer(() => envelope(true));
     await fastForward();
     expect((await settled(id)).status).toBe("revoked");
   });
 
   it("drains from the alarm on a fresh instance after an eviction", async () => {
     let faults = 0;
-    cloudflare.setAnswer(() => (faults++ < 2 ? apiError(502, 0, "bad gateway") : envelope(true)));
+    fake().setAnswer(() => (faults++ < 2 ? apiError(502, 0, "bad gateway") : envelope(true)));
     const { id } = await commitOne(uniqueEmail("alarm"));
     await waitFor(async () => faults >= 2);
     await evictDurableObject(ledger());
@@ -168,11 +159,11 @@ describe("durability", () => {
   });
 
   it("the Cron Trigger re-arms a drain whose alarm was lost", async () => {
-    cloudflare.setAnswer(() => apiError(503, 0, "unavailable"));
+    fake().setAnswer(() => apiError(503, 0, "unavailable"));
     const email = uniqueEmail("stalled");
     const { id } = await commitOne(email);
-    await waitFor(async () => cloudflare.callsFor(email).length >= 2);
-    cloudflare.setAnswer(() => envelope(true));
+    await waitFor(async () => fake().callsFor(email).length >= 2);
+    fake().setAnswer(() => envelope(true));
     await runInDurableObject(ledger(), async (_instance: RevocationLedger, state) => {
       await state.storage.deleteAlarm();
       state.storage.sql.exec("UPDATE calls SET next_attempt_at = 0 WHERE state = 'pending'");
@@ -186,10 +177,10 @@ describe("durability", () => {
   });
 
   it("fails a revocation whose retry budget ran out, and an operator retry revives it", async () => {
-    cloudflare.setAnswer(() => apiError(503, 0, "unavailable"));
+    fake().setAnswer(() => apiError(503, 0, "unavailable"));
     const email = uniqueEmail("budget");
     const { id } = await commitOne(email);
-    await waitFor(async () => cloudflare.callsFor(email).length >= 2);
+    await waitFor(async () => fake().callsFor(email).length >= 2);
     await runInDurableObject(ledger(), async (_instance: RevocationLedger, state) => {
       state.storage.sql.exec("UPDATE revocations SET queued_at = 0 WHERE id = ?", id);
     });
@@ -197,7 +188,7 @@ describe("durability", () => {
     const failed = await settled(id);
     expect(failed.status).toBe("failed");
     expect(failed.last_error).toContain("retry budget");
-    cloudflare.setAnswer(() => envelope(true));
+    fake().setAnswer(() => envelope(true));
     const retried = await ledger().retry(id);
     expect(retried.ok).toBe(true);
     expect((await settled(id)).status).toBe("revoked");
@@ -215,6 +206,6 @@ describe("durability", () => {
     expect(otherSource!.duplicate).toBe(false);
     await settled(otherSource!.record.id);
     await settled(first!.record.id);
-    expect(cloudflare.callsFor(email)).toHaveLength(4);
+    expect(fake().callsFor(email)).toHaveLength(4);
   });
 });

@@ -1,21 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TEST_OPERATOR_TOKEN_NEXT } from "../helpers/bindings";
-import { apiError, envelope, installFakeCloudflare } from "../helpers/fake-cloudflare";
-import { fastForwardLedger, operatorFetch, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
+import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
+import { operatorFetch, settleLedger, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
 
 type RevocationRecord = { id: string; status: string; email: string; source: string; devices: boolean; warp_session_reauth: boolean; duplicate?: boolean };
 type ErrorBody = { error: { code: string; message: string } };
 
-let cloudflare: ReturnType<typeof installFakeCloudflare>;
-beforeEach(() => {
-  cloudflare = installFakeCloudflare();
-});
-afterEach(async () => {
-  cloudflare.setAnswer(() => envelope(true));
-  await fastForwardLedger();
-  await waitForIdleLedger();
-  cloudflare.restore();
-});
+const fake = useFakeCloudflare(settleLedger);
 
 function revoke(body: unknown, headers: Record<string, string> = {}) {
   return operatorFetch("/v1/revocations", { method: "POST", body: JSON.stringify(body), headers });
@@ -42,7 +33,7 @@ describe("operator authentication", () => {
       body: JSON.stringify({ email }),
     });
     expect(response.status).toBe(401);
-    expect(cloudflare.callsFor(email)).toHaveLength(0);
+    expect(fake().callsFor(email)).toHaveLength(0);
   });
 
   it("accepts the second token of the rotation list", async () => {
@@ -58,14 +49,14 @@ describe("POST /v1/revocations", () => {
     expect(response.status).toBe(200);
     const record = (await response.json()) as RevocationRecord;
     expect(record).toMatchObject({ status: "revoked", email: email.toLowerCase(), source: "operator", devices: false, warp_session_reauth: true });
-    const calls = cloudflare.callsFor(email.toLowerCase());
+    const calls = fake().callsFor(email.toLowerCase());
     expect(calls).toHaveLength(2);
     expect(calls[0]!.devices).toBe("false");
     expect(calls[0]!.body).toEqual({ email: email.toLowerCase(), warp_session_reauth: true });
   });
 
   it("answers 202 with the queued record when the outcome takes longer than the wait", async () => {
-    cloudflare.setAnswer(() => apiError(503, 0, "unavailable"));
+    fake().setAnswer(() => apiError(503, 0, "unavailable"));
     const response = await revoke({ email: uniqueEmail("slow") });
     expect(response.status).toBe(202);
     expect(((await response.json()) as RevocationRecord).status).toBe("queued");
@@ -76,7 +67,7 @@ describe("POST /v1/revocations", () => {
     const first = (await (await revoke({ email }, { "Idempotency-Key": "ticket-42-" + email })).json()) as RevocationRecord;
     const again = await revoke({ email }, { "Idempotency-Key": "ticket-42-" + email });
     expect(((await again.json()) as RevocationRecord)).toMatchObject({ id: first.id, duplicate: true });
-    expect(cloudflare.callsFor(email)).toHaveLength(2);
+    expect(fake().callsFor(email)).toHaveLength(2);
   });
 
   it.each([
@@ -89,7 +80,7 @@ describe("POST /v1/revocations", () => {
     const response = await operatorFetch("/v1/revocations", { method: "POST", body });
     expect(response.status).toBe(400);
     expect(((await response.json()) as ErrorBody).error.code).toBe(code);
-    expect(cloudflare.calls).toHaveLength(0);
+    expect(fake().calls).toHaveLength(0);
   });
 });
 
@@ -134,11 +125,11 @@ describe("reading revocations", () => {
 
 describe("POST /v1/revocations/{id}/retry", () => {
   it("re-queues a failed revocation and it completes", async () => {
-    cloudflare.setAnswer(() => apiError(400, 12000, "bad"));
+    fake().setAnswer(() => apiError(400, 12000, "bad"));
     const email = uniqueEmail("retry");
     const failed = (await (await revoke({ email })).json()) as RevocationRecord;
     expect(failed.status).toBe("failed");
-    cloudflare.setAnswer(() => envelope(true));
+    fake().setAnswer(() => envelope(true));
     const retried = await operatorFetch(`/v1/revocations/${failed.id}/retry`, { method: "POST" });
     expect(retried.status).toBe(202);
     await waitForIdleLedger();
