@@ -644,20 +644,21 @@ export class RevocationLedger extends DurableObject<Env> {
     for (const resolve of this.waiters.get(record.id) ?? []) resolve(record);
     const config = this.config();
     const audit = { retentionDays: config.auditRetentionDays, now };
-    try {
-      if (record.job_id) {
-        // Bulk outcomes go to KV in batches (one write per AUDIT_BATCH_SIZE), to stay inside the Free
-        // plan's 1,000 KV writes a day; the batch is taken from SQLite, so it is written exactly once.
-        const entry = { revocation_id: record.id, email: record.email ?? "", status: record.status, at: now };
-        const batch = this.ctx.storage.transactionSync(() => queueBatchedOutcome(this.sql, record.job_id!, entry));
-        if (batch) await recordOutcomeBatch(this.env.AUDIT_LOG, record.job_id, batch, audit);
-      } else {
-        await recordOutcome(this.env.AUDIT_LOG, record, audit);
-      }
-    } catch (error) {
-      logEvent("audit.write_failed", { id: record.id, error: String(error) });
+    let write: Promise<void> | null;
+    if (record.job_id) {
+      // Bulk outcomes go to KV in batches (one write per AUDIT_BATCH_SIZE), to stay inside the Free
+      // plan's 1,000 KV writes a day; the batch is taken from SQLite, so it is written exactly once.
+      const entry = { revocation_id: record.id, email: record.email ?? "", status: record.status, at: now };
+      const batch = this.ctx.storage.transactionSync(() => queueBatchedOutcome(this.sql, record.job_id!, entry));
+      write = batch ? recordOutcomeBatch(this.env.AUDIT_LOG, record.job_id, batch, audit) : null;
+    } else {
+      write = recordOutcome(this.env.AUDIT_LOG, record, audit);
     }
+    // The KV write is the human trail, not the record of truth: it must not hold one of the drain's
+    // in-flight slots (a slow write would stall the pace), so it finishes in the background.
+    if (write) this.ctx.waitUntil(write.catch((error) => logEvent("audit.write_failed", { id: record.id, error: String(error) })));
   }
+
 
   /** Writes the outcomes still waiting for a full batch, whenever a drain slice ends. */
   private async flushPartialAuditBatches(): Promise<void> {
