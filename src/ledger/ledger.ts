@@ -3,18 +3,16 @@
 // - commit() returns only after the revocation is in SQLite; callers answer 2xx only after it returns.
 // - (source, event id) is unique: a replayed event returns the first record, never a second revocation.
 // - the alarm drains calls at no more than REVOKE_RATE_PER_SECOND across the deployment (there is one
-//   instance, named GLOBAL_LEDGER), pauses everything on 429, holds on 401/403, retries transient faults
-//   with capped backoff for RETRY_BUDGET_MS, and leases each call so an eviction mid-call only repeats it
-//   (revoke_user is idempotent) and never loses it.
+//   instance, named GLOBAL_LEDGER); the drain itself lives in drain.ts.
+// - it also holds the identity directory, the SCIM users and groups, and bulk jobs, so that a write and
+//   the revocations it causes commit in one transaction.
 import { DurableObject } from "cloudflare:workers";
-import { recordOutcome, recordOutcomeBatch } from "../audit/audit-log";
-import { addToJob, isHeaderLine, parseBulkLine, queueBatchedOutcome, readJob, takePartialBatches, type JobCounts, type JobProgress } from "./bulk";
-import { revokeUserSessions, buildRevokeUserRequest, targetPath } from "../cloudflare/revoke-user";
-import { configFor, type Config, type Target } from "../config";
+import { targetPath } from "../cloudflare/revoke-user";
+import { configFor, type Config } from "../config";
 import { logEvent } from "../log";
-import { backoffMs, classifyAnswer, rateLimitPauseMs } from "./classify";
-import { Pacer } from "./pace";
-import { settledStatus, TERMINAL_STATUSES, toRecord, type RevocationRecord } from "./record";
+import { addToJob, isHeaderLine, parseBulkLine, readJob, type JobCounts, type JobProgress } from "./bulk";
+import { Drain, type DrainState } from "./drain";
+import { TERMINAL_STATUSES, toRecord, type RevocationRecord } from "./record";
 import { addIdentity, deleteIdentity, emailsFor, readIdentity, replaceIdentity, type DirectoryEntry } from "./directory";
 import { deleteScim, insertScim, listScim, readScim, ScimConflict, updateScim, type ScimKind, type StoredScim } from "./scim-store";
 import { matchesFilter, parseFilter } from "../scim/filter";
@@ -22,16 +20,9 @@ import { applyPatch, ScimPatchError, type PatchOperation } from "../scim/patch";
 import { coerceActive, isActive, presentScim, revocableEmails, storableResource, userNameOf, type Json } from "../scim/resource";
 import { migrateLedger, type CallRow, type RevocationRow, type RevocationStatus } from "./schema";
 
+export { RETRY_BUDGET_MS, TOKEN_HOLD_MS } from "./drain";
+
 export const GLOBAL_LEDGER = "global";
-export const RETRY_BUDGET_MS = 24 * 60 * 60_000;
-/** How long calls to a target wait after the API refuses the token there, before one probing call. */
-export const TOKEN_HOLD_MS = 5 * 60_000;
-/** Workers allow six simultaneous outbound connections per invocation. */
-const MAX_IN_FLIGHT = 6;
-/** One alarm invocation drains for at most this long, then re-arms (alarms have a wall-clock limit). */
-const DRAIN_SLICE_MS = 60_000;
-/** A leased call whose answer never arrived (eviction) becomes due again this long after its timeout. */
-const LEASE_MARGIN_MS = 30_000;
 
 export type RevocationRequest = {
   source: string;
@@ -64,39 +55,31 @@ export type CommitResult = { record: RevocationRecord; duplicate: boolean };
 
 export type ListFilter = { email?: string; status?: RevocationStatus; limit: number; cursor?: number };
 
-export type DrainState = { last_call_at: number; paused_until: number };
 export type TargetHold = { target: string; until: number; reason: string };
 
-type DueCall = CallRow & { email: string; user_uid: string | null; devices: number; warp_session_reauth: number; queued_at: number };
-
-function parseTarget(path: string): Target {
-  const [kind, id] = path.split("/") as ["accounts" | "zones", string];
-  return { kind, id };
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class RevocationLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly waiters = new Map<string, Set<(record: RevocationRecord) => void>>();
-  private drain: DrainState = { last_call_at: 0, paused_until: 0 };
-  private pacer: Pacer | null = null;
-  /** When recent Cloudflare calls were sent (this instance's memory; for the observed pace in stats). */
-  private readonly recentCalls: number[] = [];
-  /** Calls being sent right now, by "<revocation seq>/<target>" (their lease covers an eviction). */
-  private readonly inFlight = new Set<string>();
-  /** The alarm time this instance last saw or set (null: unknown); the drain flag covers a running alarm. */
-  private alarmAt: number | null = null;
-  private draining = false;
+  private readonly drainer: Drain;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.drainer = new Drain({
+      sql: this.sql,
+      storage: ctx.storage,
+      auditLog: env.AUDIT_LOG,
+      config: () => this.config(),
+      waitUntil: (promise) => ctx.waitUntil(promise),
+      recordBySeq: (seq) => this.recordBySeq(seq),
+      onOutcome: (record) => {
+        for (const resolve of this.waiters.get(record.id) ?? []) resolve(record);
+      },
+    });
     void ctx.blockConcurrencyWhile(async () => {
       this.ctx.storage.transactionSync(() => migrateLedger(this.sql));
-      for (const row of this.sql.exec<{ name: string; number_value: number }>("SELECT name, number_value FROM drain_state")) {
-        if (row.name === "last_call_at" || row.name === "paused_until") this.drain[row.name] = row.number_value;
-      }
+      this.drainer.load();
     });
   }
 
@@ -115,7 +98,7 @@ export class RevocationLedger extends DurableObject<Env> {
       for (const seen of observations) this.learnIdentity(seen.source, seen.subject_id, [seen.email], now, config);
       return requests.map((request) => this.commitOne(request, now, config));
     });
-    await this.armAlarm(now);
+    await this.drainer.arm(now);
     return committed.map(({ seq, duplicate }) => ({ record: this.recordBySeq(seq)!, duplicate }));
   }
 
@@ -202,7 +185,7 @@ export class RevocationLedger extends DurableObject<Env> {
     const config = this.config();
     const now = Date.now();
     const resolved = this.ctx.storage.transactionSync(() => this.learnIdentity(source, subjectId, emails, now, config, true));
-    if (resolved > 0) await this.armAlarm(now);
+    if (resolved > 0) await this.drainer.arm(now);
     return { entry: readIdentity(this.sql, source, subjectId)!, resolved };
   }
 
@@ -224,7 +207,7 @@ export class RevocationLedger extends DurableObject<Env> {
     const resolved = this.ctx.storage.transactionSync(() =>
       [...bySubject].reduce((total, [subject, emails]) => total + this.learnIdentity(source, subject, emails, now, config), 0),
     );
-    if (resolved > 0) await this.armAlarm(now);
+    if (resolved > 0) await this.drainer.arm(now);
     return { resolved };
   }
 
@@ -288,7 +271,7 @@ export class RevocationLedger extends DurableObject<Env> {
       );
       this.sql.exec("DELETE FROM target_holds");
     });
-    await this.armAlarm(now);
+    await this.drainer.arm(now);
     logEvent("revocation.retried", { id, email: row.email });
     return { ok: true, record: this.recordBySeq(row.seq)! };
   }
@@ -314,27 +297,20 @@ export class RevocationLedger extends DurableObject<Env> {
     return {
       by_status: byStatus,
       pending_calls: pending,
-      drain: { ...this.drain },
+      drain: { ...this.drainer.state },
       holds,
       rate_per_second: this.config().revokeRatePerSecond,
-      observed_calls_last_minute: this.recentCalls.filter((at) => at >= Date.now() - 60_000).length,
+      observed_calls_last_minute: this.drainer.observedCallsLastMinute(),
     };
   }
 
   /** Called by the Cron Trigger: re-arms the alarm if calls are due and no alarm will drain them. */
   async reconcile(): Promise<{ rearmed: boolean; pending_calls: number }> {
-    const now = Date.now();
-    const next = this.nextWakeAt();
-    const pending = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE state = 'pending'").one().n;
-    if (next === null) return { rearmed: false, pending_calls: pending };
-    const alarm = await this.ctx.storage.getAlarm();
-    const stalled = alarm === null || alarm < now - 120_000;
-    if (stalled) {
-      this.alarmAt = Math.max(now, next);
-      await this.ctx.storage.setAlarm(this.alarmAt);
-      logEvent("drain.rearmed", { pending_calls: pending, previous_alarm: alarm });
-    }
-    return { rearmed: stalled, pending_calls: pending };
+    return this.drainer.reconcile();
+  }
+
+  override async alarm(): Promise<void> {
+    await this.drainer.run();
   }
 
   // ---- SCIM ---------------------------------------------------------------------------------
@@ -398,7 +374,7 @@ export class RevocationLedger extends DurableObject<Env> {
         }
         return updated;
       });
-      if (kind === "User") await this.armAlarm(now);
+      if (kind === "User") await this.drainer.arm(now);
       return { ok: true, resource: JSON.stringify(presentScim(stored)) };
     } catch (error) {
       if (error instanceof ScimConflict) return scimFailure(409, error.message, "uniqueness");
@@ -415,7 +391,7 @@ export class RevocationLedger extends DurableObject<Env> {
       deleteScim(this.sql, kind, id);
       if (kind === "User" && isActive(current.resource)) this.deprovisionScimUser(current, [current.resource], "scim.delete", now, config);
     });
-    if (kind === "User") await this.armAlarm(now);
+    if (kind === "User") await this.drainer.arm(now);
     return { ok: true, resource: JSON.stringify(presentScim(current)) };
   }
 
@@ -441,236 +417,6 @@ export class RevocationLedger extends DurableObject<Env> {
         now,
         config,
       );
-    }
-  }
-
-  // ---- drain --------------------------------------------------------------------------------
-
-  override async alarm(): Promise<void> {
-    this.alarmAt = null;
-    this.draining = true;
-    try {
-      await this.drainOnce();
-    } finally {
-      this.draining = false;
-    }
-    // Work committed while the drain was finishing is covered by the alarm drainOnce set, or by this.
-    const next = this.nextWakeAt();
-    if (next !== null) await this.armAlarm(next);
-  }
-
-  private async drainOnce(): Promise<void> {
-    let config: Config;
-    try {
-      config = this.config();
-    } catch (error) {
-      logEvent("drain.not_configured", { error: String(error) });
-      this.alarmAt = Date.now() + 60_000;
-      await this.ctx.storage.setAlarm(this.alarmAt);
-      return;
-    }
-    const sliceEnd = Date.now() + DRAIN_SLICE_MS;
-    const inFlight = new Set<Promise<void>>();
-    this.pacer ??= new Pacer(config.revokeRatePerSecond, this.drain.last_call_at + Math.max(1000, 1000 / config.revokeRatePerSecond));
-    const pacer = this.pacer;
-    for (;;) {
-      const now = Date.now();
-      if (this.drain.paused_until > now) {
-        pacer.idle(); // after a pause the schedule starts afresh, without a catch-up burst
-        break;
-      }
-      const call = this.nextDueCall(now);
-      if (!call) {
-        pacer.idle();
-        break;
-      }
-      if (inFlight.size >= MAX_IN_FLIGHT) {
-        await Promise.race(inFlight);
-        continue;
-      }
-      // DRY_RUN spends no API budget, so it is not paced.
-      if (!config.dryRun) {
-        const slot = pacer.nextSendAt(now);
-        if (slot > sliceEnd) break;
-        if (slot > now) {
-          await sleep(slot - now);
-          continue; // a 429 may have paused the drain while this slept
-        }
-        pacer.record(now);
-        this.saveDrainState({ last_call_at: now });
-      }
-      this.leaseCall(call, now, config);
-      if (!config.dryRun) this.noteCall(now);
-      const key = `${call.revocation_seq}/${call.target}`;
-      this.inFlight.add(key);
-      const dispatch: Promise<void> = this.dispatchCall(call, config)
-        .catch((error) => logEvent("drain.dispatch_error", { error: String(error), target: call.target }))
-        .finally(() => {
-          inFlight.delete(dispatch);
-          this.inFlight.delete(key);
-        });
-      inFlight.add(dispatch);
-    }
-    await Promise.all(inFlight);
-    await this.flushPartialAuditBatches();
-    const next = this.nextWakeAt();
-    if (next !== null) {
-      this.alarmAt = Math.max(next, Date.now());
-      await this.ctx.storage.setAlarm(this.alarmAt);
-    }
-  }
-
-  private noteCall(now: number): void {
-    this.recentCalls.push(now);
-    while (this.recentCalls.length > 0 && this.recentCalls[0]! < now - 60_000) this.recentCalls.shift();
-  }
-
-  private leaseCall(call: DueCall, now: number, config: Config): void {
-    this.sql.exec(
-      "UPDATE calls SET attempts = attempts + 1, next_attempt_at = ? WHERE revocation_seq = ? AND target = ?",
-      now + config.cfApiTimeoutMs + LEASE_MARGIN_MS, call.revocation_seq, call.target,
-    );
-    this.sql.exec("UPDATE revocations SET attempts = attempts + 1 WHERE seq = ?", call.revocation_seq);
-  }
-
-  private async dispatchCall(call: DueCall, config: Config): Promise<void> {
-    const input = {
-      target: parseTarget(call.target),
-      email: call.email,
-      userUid: call.user_uid,
-      devices: call.devices === 1,
-      warpSessionReauth: call.warp_session_reauth === 1,
-    };
-    if (config.dryRun) {
-      const request = buildRevokeUserRequest(config.cfApiBaseUrl, input);
-      await this.settleCall(call, { state: "dry_run", httpStatus: null, errors: [], request: JSON.stringify(request) });
-      return;
-    }
-    const answer = await revokeUserSessions({
-      fetch: (...args) => fetch(...args),
-      baseUrl: config.cfApiBaseUrl,
-      token: config.cfApiTokens[0]!,
-      timeoutMs: config.cfApiTimeoutMs,
-      input,
-    });
-    const now = Date.now();
-    const verdict = classifyAnswer(answer, now);
-    const budgetSpent = answer.kind === "response" ? rateLimitPauseMs(answer.rateLimit) : null;
-    if (budgetSpent !== null) {
-      this.saveDrainState({ paused_until: Math.max(this.drain.paused_until, now + budgetSpent) });
-      logEvent("drain.paused", { until: new Date(this.drain.paused_until).toISOString(), reason: "Ratelimit header: no budget left" });
-    }
-    const httpStatus = answer.kind === "response" ? answer.httpStatus : null;
-    const errors = answer.kind === "response" ? (answer.envelope?.errors ?? []) : [];
-    // Successes are in the revocation.outcome line; every other answer gets its own line.
-    if (verdict.outcome !== "revoked" && verdict.outcome !== "not_found") logEvent("cloudflare.call", {
-      target: call.target,
-      attempt: call.attempts + 1,
-      http_status: httpStatus,
-      outcome: verdict.outcome,
-      error: "error" in verdict ? verdict.error : undefined,
-    });
-    switch (verdict.outcome) {
-      case "revoked":
-      case "not_found":
-        await this.settleCall(call, { state: verdict.outcome, httpStatus, errors, request: null });
-        return;
-      case "failed":
-        if (verdict.holdTarget) {
-          this.sql.exec(
-            "INSERT OR REPLACE INTO target_holds (target, until, reason) VALUES (?, ?, ?)",
-            call.target, now + TOKEN_HOLD_MS, verdict.error,
-          );
-          logEvent("drain.held", { target: call.target, reason: verdict.error, until: new Date(now + TOKEN_HOLD_MS).toISOString() });
-        }
-        await this.settleCall(call, { state: "failed", httpStatus, errors, request: null, error: verdict.error });
-        return;
-      case "retry": {
-        if (now - call.queued_at >= RETRY_BUDGET_MS) {
-          const error = `gave up after the ${RETRY_BUDGET_MS / 3_600_000} h retry budget: ${verdict.error}`;
-          await this.settleCall(call, { state: "failed", httpStatus, errors, request: null, error });
-          return;
-        }
-        if (verdict.pauseDrainMs !== undefined) {
-          this.saveDrainState({ paused_until: Math.max(this.drain.paused_until, now + verdict.pauseDrainMs) });
-          logEvent("drain.paused", { until: new Date(this.drain.paused_until).toISOString(), reason: verdict.error });
-        }
-        const retryAt = verdict.pauseDrainMs !== undefined ? this.drain.paused_until : now + backoffMs(call.attempts + 1, Math.random);
-        this.sql.exec(
-          "UPDATE calls SET next_attempt_at = ?, http_status = ?, errors = ? WHERE revocation_seq = ? AND target = ?",
-          retryAt, httpStatus, JSON.stringify(errors), call.revocation_seq, call.target,
-        );
-        this.sql.exec("UPDATE revocations SET last_error = ? WHERE seq = ?", verdict.error, call.revocation_seq);
-        return;
-      }
-    }
-  }
-
-  /** Records a call's final state and, once every target has one, the revocation's outcome. */
-  private async settleCall(
-    call: DueCall,
-    result: { state: CallRow["state"]; httpStatus: number | null; errors: unknown[]; request: string | null; error?: string },
-  ): Promise<void> {
-    const now = Date.now();
-    const status = this.ctx.storage.transactionSync(() => {
-      this.sql.exec(
-        `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?
-         WHERE revocation_seq = ? AND target = ?`,
-        result.state, result.httpStatus, JSON.stringify(result.errors), result.request, now,
-        call.revocation_seq, call.target,
-      );
-      const states = this.sql
-        .exec<{ state: CallRow["state"] }>("SELECT state FROM calls WHERE revocation_seq = ?", call.revocation_seq)
-        .toArray()
-        .map((row) => row.state);
-      const settled = settledStatus(states);
-      this.sql.exec(
-        "UPDATE revocations SET status = ?, completed_at = ?, last_error = COALESCE(?, last_error) WHERE seq = ?",
-        settled, TERMINAL_STATUSES.has(settled) ? now : null, result.error ?? null, call.revocation_seq,
-      );
-      return settled;
-    });
-    if (!TERMINAL_STATUSES.has(status)) return;
-    const record = this.recordBySeq(call.revocation_seq)!;
-    logEvent("revocation.outcome", {
-      id: record.id,
-      source: record.source,
-      email: record.email,
-      status: record.status,
-      attempts: record.attempts,
-      targets: record.targets,
-      last_error: record.last_error,
-    });
-    for (const resolve of this.waiters.get(record.id) ?? []) resolve(record);
-    const config = this.config();
-    const audit = { retentionDays: config.auditRetentionDays, now };
-    let write: Promise<void> | null;
-    if (record.job_id) {
-      // Bulk outcomes go to KV in batches (one write per AUDIT_BATCH_SIZE), to stay inside the Free
-      // plan's 1,000 KV writes a day; the batch is taken from SQLite, so it is written exactly once.
-      const entry = { revocation_id: record.id, email: record.email ?? "", status: record.status, at: now };
-      const batch = this.ctx.storage.transactionSync(() => queueBatchedOutcome(this.sql, record.job_id!, entry));
-      write = batch ? recordOutcomeBatch(this.env.AUDIT_LOG, record.job_id, batch, audit) : null;
-    } else {
-      write = recordOutcome(this.env.AUDIT_LOG, record, audit);
-    }
-    // The KV write is the human trail, not the record of truth: it must not hold one of the drain's
-    // in-flight slots (a slow write would stall the pace), so it finishes in the background.
-    if (write) this.ctx.waitUntil(write.catch((error) => logEvent("audit.write_failed", { id: record.id, error: String(error) })));
-  }
-
-
-  /** Writes the outcomes still waiting for a full batch, whenever a drain slice ends. */
-  private async flushPartialAuditBatches(): Promise<void> {
-    const pending = this.ctx.storage.transactionSync(() => takePartialBatches(this.sql));
-    if (pending.length === 0) return;
-    const audit = { retentionDays: this.config().auditRetentionDays, now: Date.now() };
-    for (const { jobId, batch } of pending) {
-      try {
-        await recordOutcomeBatch(this.env.AUDIT_LOG, jobId, batch, audit);
-      } catch (error) {
-        logEvent("audit.write_failed", { job_id: jobId, error: String(error) });
-      }
     }
   }
 
@@ -712,7 +458,7 @@ export class RevocationLedger extends DurableObject<Env> {
       }
       addToJob(this.sql, jobId, now, counts);
     });
-    await this.armAlarm(now);
+    await this.drainer.arm(now);
     return counts;
   }
 
@@ -721,59 +467,6 @@ export class RevocationLedger extends DurableObject<Env> {
   }
 
   // ---- state helpers ------------------------------------------------------------------------
-
-  private nextDueCall(now: number): DueCall | undefined {
-    return this.sql
-      .exec<DueCall>(
-        `SELECT c.*, r.email, r.user_uid, r.devices, r.warp_session_reauth, r.queued_at
-         FROM calls c JOIN revocations r ON r.seq = c.revocation_seq
-         WHERE c.state = 'pending' AND c.next_attempt_at <= ?
-           AND c.target NOT IN (SELECT target FROM target_holds WHERE until > ?)
-         ORDER BY c.next_attempt_at, c.revocation_seq LIMIT 1`,
-        now, now,
-      )
-      .toArray()[0];
-  }
-
-  /** When the drain next has work: the earliest pending call (after its target's hold), not before a pause or pace slot. */
-  private nextWakeAt(): number | null {
-    const earliest = this.sql
-      .exec<{ at: number | null }>(
-        `SELECT MIN(MAX(c.next_attempt_at, COALESCE(h.until, 0))) AS at
-         FROM calls c LEFT JOIN target_holds h ON h.target = c.target
-         WHERE c.state = 'pending'`,
-      )
-      .one().at;
-    if (earliest === null) return null;
-    return Math.max(earliest, this.drain.paused_until, this.pacer?.nextSendAt(Date.now()) ?? 0);
-  }
-
-  /**
-   * Makes sure the alarm fires by `at`. The drain running (or an alarm already set early enough, as this
-   * instance last set it) needs no storage round trip: commits on the hot path skip it.
-   */
-  private async armAlarm(at: number): Promise<void> {
-    const wake = Math.max(at, this.drain.paused_until);
-    if (this.draining || (this.alarmAt !== null && this.alarmAt <= wake)) return;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > wake) {
-      await this.ctx.storage.setAlarm(wake);
-      this.alarmAt = wake;
-    } else {
-      this.alarmAt = current;
-    }
-  }
-
-  private saveDrainState(change: Partial<DrainState>): void {
-    Object.assign(this.drain, change);
-    for (const [name, value] of Object.entries(change)) {
-      this.sql.exec(
-        "INSERT OR REPLACE INTO drain_state (name, number_value) VALUES (?, ?)",
-        name, value,
-      );
-    }
-  }
-
   private recordBySeq(seq: number): RevocationRecord | null {
     const row = this.sql.exec<RevocationRow>("SELECT * FROM revocations WHERE seq = ?", seq).toArray()[0];
     return row ? this.withCalls(row) : null;

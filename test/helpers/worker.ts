@@ -72,7 +72,7 @@ export const ledgerStub = () => env.LEDGER.get(env.LEDGER.idFromName(GLOBAL_LEDG
  */
 export async function fastForwardLedger(): Promise<void> {
   await runInDurableObject(ledgerStub(), async (instance, state) => {
-    const ledger = instance as unknown as { drain: { last_call_at: number; paused_until: number }; inFlight: Set<string>; pacer: { reset(): void } | null };
+    const ledger = (instance as unknown as { drainer: { state: { last_call_at: number; paused_until: number }; inFlight: Set<string>; pacer: { reset(): void } | null } }).drainer;
     for (const call of state.storage.sql.exec<{ revocation_seq: number; target: string }>("SELECT revocation_seq, target FROM calls WHERE state = 'pending'")) {
       if (ledger.inFlight.has(`${call.revocation_seq}/${call.target}`)) continue;
       state.storage.sql.exec("UPDATE calls SET next_attempt_at = 0 WHERE revocation_seq = ? AND target = ?", call.revocation_seq, call.target);
@@ -80,7 +80,7 @@ export async function fastForwardLedger(): Promise<void> {
     state.storage.sql.exec("DELETE FROM drain_state");
     state.storage.sql.exec("DELETE FROM target_holds");
     // The drain keeps its pace and pause in memory too (private to the class; reset here for tests only).
-    ledger.drain = { last_call_at: 0, paused_until: 0 };
+    ledger.state = { last_call_at: 0, paused_until: 0 };
     ledger.pacer?.reset();
     await state.storage.setAlarm(Date.now());
   });
