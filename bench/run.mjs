@@ -161,41 +161,25 @@ async function scim(dry) {
     ],
   });
   log(`SCIM: ${users.length} users created (${create.non2xx} non-2xx)`);
-  let lookupIndex = 0;
-  const lookup = await run({
-    url: dry.url,
-    connections: 10,
-    amount: users.length,
-    requests: [
-      {
-        method: "GET",
-        setupRequest(request) {
-          const user = users[lookupIndex++ % users.length];
-          return { ...request, headers: { Authorization: `Bearer ${SCIM}` }, path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${user.userName}"`)}` };
-        },
-      },
-    ],
-  });
-  let deactivateIndex = 0;
-  const deactivate = await run({
-    url: dry.url,
-    connections: 10,
-    amount: users.length,
-    requests: [
-      {
-        method: "PATCH",
-        setupRequest(request) {
-          const user = users[deactivateIndex++ % users.length];
-          return {
-            ...request,
-            headers: auth(),
-            path: `/scim/v2/Users/${user.id}`,
-            body: JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [{ op: "Replace", path: "active", value: "False" }] }),
-          };
-        },
-      },
-    ],
-  });
+  /** Runs `users.length` requests at concurrency 10, the i-th one built by `build(users[i])`. */
+  const overEachUser = (method, build) => {
+    let index = 0;
+    return run({
+      url: dry.url,
+      connections: 10,
+      amount: users.length,
+      requests: [{ method, setupRequest: (request) => ({ ...request, ...build(users[index++ % users.length]) }) }],
+    });
+  };
+  const lookup = await overEachUser("GET", (user) => ({
+    headers: { Authorization: `Bearer ${SCIM}` },
+    path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${user.userName}"`)}`,
+  }));
+  const deactivate = await overEachUser("PATCH", (user) => ({
+    headers: auth(),
+    path: `/scim/v2/Users/${user.id}`,
+    body: JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [{ op: "Replace", path: "active", value: "False" }] }),
+  }));
   results.scim = [
     ["create (POST /Users)", create],
     ["lookup (GET /Users?filter=userName eq …)", lookup],

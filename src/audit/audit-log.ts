@@ -109,7 +109,3 @@ export async function listAuditTrail(
     cursor: page.list_complete ? null : page.cursor,
   };
 }
-
-export async function readAuditEntry(kv: KVNamespace, key: string): Promise<unknown> {
-  return kv.get(key, "json");
-}

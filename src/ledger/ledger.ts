@@ -7,6 +7,7 @@
 // - it also holds the identity directory, the SCIM users and groups, and bulk jobs, so that a write and
 //   the revocations it causes commit in one transaction.
 import { DurableObject } from "cloudflare:workers";
+import type { ObservedIdentity } from "../sources/source";
 import { targetPath } from "../cloudflare/revoke-user";
 import { configFor, type Config } from "../config";
 import { logEvent } from "../log";
@@ -40,7 +41,7 @@ export type RevocationRequest = {
 };
 
 /** Identities a delivery showed (subject id with email), for the directory. */
-export type Observation = { source: string; subject_id: string; email: string };
+export type Observation = ObservedIdentity & { source: string };
 
 export type ScimResult =
   /** The resource as JSON text: RPC cannot type an open-ended JSON object. */
