@@ -325,9 +325,11 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 }
 
 try {
-  // BENCH_ONLY=bulk runs one phase for tuning; bench/results.md is written only by a full run.
+  // BENCH_ONLY=bulk or =ingest runs one phase for tuning; bench/results.md is written only by a full run.
   if (process.env.BENCH_ONLY === "bulk") {
     await bulk();
+  } else if (process.env.BENCH_ONLY === "ingest") {
+    await ingest();
   } else {
     bundle();
     const dry = await ingest();

@@ -52,7 +52,8 @@ function scimFailure(status: 400 | 404 | 409, detail: string, scimType?: Extract
   return scimType ? { ok: false, status, detail, scimType } : { ok: false, status, detail };
 }
 
-export type CommitResult = { record: RevocationRecord; duplicate: boolean };
+/** What a commit answers: enough for a 202 and a later GET (the full record is one more read, not sent). */
+export type CommitReceipt = { id: string; status: RevocationStatus; duplicate: boolean };
 
 export type ListFilter = { email?: string; status?: RevocationStatus; limit: number; cursor?: number };
 
@@ -92,7 +93,7 @@ export class RevocationLedger extends DurableObject<Env> {
 
   // ---- commit and read ----------------------------------------------------------------------
 
-  async commit(requests: RevocationRequest[], observations: Observation[] = []): Promise<CommitResult[]> {
+  async commit(requests: RevocationRequest[], observations: Observation[] = []): Promise<CommitReceipt[]> {
     const config = this.config();
     const now = Date.now();
     const committed = this.ctx.storage.transactionSync(() => {
@@ -100,7 +101,10 @@ export class RevocationLedger extends DurableObject<Env> {
       return requests.map((request) => this.commitOne(request, now, config));
     });
     await this.drainer.arm(now);
-    return committed.map(({ seq, duplicate }) => ({ record: this.recordBySeq(seq)!, duplicate }));
+    return committed.map(({ seq, duplicate }) => {
+      const { id, status } = this.sql.exec<{ id: string; status: RevocationStatus }>("SELECT id, status FROM revocations WHERE seq = ?", seq).one();
+      return { id, status, duplicate };
+    });
   }
 
   private commitOne(request: RevocationRequest, now: number, config: Config): { seq: number; duplicate: boolean } {

@@ -84,9 +84,7 @@ async function commitEvents(
   if (results.length === 0) {
     return c.json({ ignored: true, reason: ignored.join("; ") || "no deprovisioning event", directory_updated: observations.length }, 200);
   }
-  const answers = results.map(({ record, duplicate }) =>
-    duplicate ? { id: record.id, status: record.status, duplicate: true } : { id: record.id, status: record.status },
-  );
+  const answers = results.map(({ id, status, duplicate }) => (duplicate ? { id, status, duplicate: true } : { id, status }));
   const allDuplicates = results.every((result) => result.duplicate);
   if (answers.length === 1 && ignored.length === 0) return c.json(answers[0], allDuplicates ? 200 : 202);
   return c.json({ revocations: answers, ignored }, allDuplicates ? 200 : 202);

@@ -18,7 +18,7 @@ function request(email: string, overrides: Partial<RevocationRequest> = {}): Rev
 
 async function commitOne(email: string) {
   const [result] = await ledger().commit([request(email)]);
-  return result!.record;
+  return result!;
 }
 
 async function settled(id: string, timeoutMs = 10_000) {
@@ -111,7 +111,7 @@ describe("answer classes", () => {
     const stats = await ledger().stats();
     const rateLimitedAt = fake().calls[0]!.at;
     expect(stats.drain.paused_until).toBeGreaterThanOrEqual(rateLimitedAt + 2000);
-    const records = await Promise.all(committed.map(({ record }) => settled(record.id, 15_000)));
+    const records = await Promise.all(committed.map(({ id }) => settled(id, 15_000)));
     expect(records.map((record) => record.status)).toEqual(["revoked", "revoked", "revoked"]);
     // Nothing at all went out while the drain was paused: the 429 paused every item, not just its own.
     const later = fake().calls.slice(1);
@@ -123,7 +123,7 @@ describe("answer classes", () => {
 describe("pacing", () => {
   it(`never sends more than REVOKE_RATE_PER_SECOND (${TEST_RATE_PER_SECOND}) calls in any second`, async () => {
     const committed = await ledger().commit(Array.from({ length: 30 }, (_, i) => request(uniqueEmail(`paced-${i}`))));
-    await Promise.all(committed.map(({ record }) => settled(record.id, 20_000)));
+    await Promise.all(committed.map(({ id }) => settled(id, 20_000)));
     const times = fake().calls.map((call) => call.at).sort((a, b) => a - b);
     expect(times).toHaveLength(60);
     for (let i = 0; i < times.length; i++) {
@@ -201,11 +201,11 @@ describe("durability", () => {
     const [later] = await ledger().commit([event]);
     const [otherSource] = await ledger().commit([{ ...event, source: "other" }]);
     expect(first!.duplicate).toBe(false);
-    expect(again).toMatchObject({ duplicate: true, record: { id: first!.record.id } });
-    expect(later).toMatchObject({ duplicate: true, record: { id: first!.record.id } });
+    expect(again).toEqual({ id: first!.id, status: "queued", duplicate: true });
+    expect(later).toMatchObject({ id: first!.id, duplicate: true });
     expect(otherSource!.duplicate).toBe(false);
-    await settled(otherSource!.record.id);
-    await settled(first!.record.id);
+    await settled(otherSource!.id);
+    await settled(first!.id);
     expect(fake().callsFor(email)).toHaveLength(4);
   });
 });
