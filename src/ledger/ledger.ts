@@ -101,37 +101,37 @@ export class RevocationLedger extends DurableObject<Env> {
       return requests.map((request) => this.commitOne(request, now, config));
     });
     await this.drainer.arm(now);
-    return committed.map(({ seq, duplicate }) => {
-      const { id, status } = this.sql.exec<{ id: string; status: RevocationStatus }>("SELECT id, status FROM revocations WHERE seq = ?", seq).one();
-      return { id, status, duplicate };
-    });
+    return committed;
   }
 
-  private commitOne(request: RevocationRequest, now: number, config: Config): { seq: number; duplicate: boolean } {
+  private commitOne(request: RevocationRequest, now: number, config: Config): CommitReceipt {
     const dedupeKey = `${request.source}:${request.event_id}`;
-    const existing = this.sql.exec<{ seq: number }>("SELECT seq FROM revocations WHERE dedupe_key = ?", dedupeKey).toArray()[0];
-    if (existing) return { seq: existing.seq, duplicate: true };
+    const existing = this.sql
+      .exec<{ id: string; status: RevocationStatus }>("SELECT id, status FROM revocations WHERE dedupe_key = ?", dedupeKey)
+      .toArray()[0];
+    if (existing) return { ...existing, duplicate: true };
     const subject = request.subject_id ?? null;
     if (request.email) {
       if (subject) this.learnIdentity(request.source, subject, [request.email], now, config);
-      return { seq: this.insertRevocation(request, dedupeKey, request.email, now, config), duplicate: false };
+      return this.insertRevocation(request, dedupeKey, request.email, now, config);
     }
     if (!subject) throw new Error("a revocation request needs an email or a subject id");
     const [first, ...others] = emailsFor(this.sql, request.source, subject);
     if (!first) {
-      const seq = this.insertRevocation(request, dedupeKey, null, now, config);
+      const receipt = this.insertRevocation(request, dedupeKey, null, now, config);
       logEvent("revocation.unresolved", { source: request.source, subject_id: subject, event_id: request.event_id });
-      return { seq, duplicate: false };
+      return receipt;
     }
     for (const email of others) this.insertRevocation(request, `${dedupeKey}#${email}`, email, now, config);
-    return { seq: this.insertRevocation(request, dedupeKey, first, now, config), duplicate: false };
+    return this.insertRevocation(request, dedupeKey, first, now, config);
   }
 
   /** Inserts a revocation; with an email it is queued with one call per target, without it waits unresolved. */
-  private insertRevocation(request: RevocationRequest, dedupeKey: string, email: string | null, now: number, config: Config): number {
+  private insertRevocation(request: RevocationRequest, dedupeKey: string, email: string | null, now: number, config: Config): CommitReceipt {
     const id = `rev_${crypto.randomUUID().replace(/-/g, "")}`;
     const devices = request.devices ?? config.revokeDevices;
     const warp = request.warp_session_reauth ?? config.warpSessionReauth;
+    const status: RevocationStatus = email ? "queued" : "unresolved";
     const { seq } = this.sql
       .exec<{ seq: number }>(
         `INSERT INTO revocations (id, dedupe_key, source, assurance, event_id, event_type, email, subject_id, user_uid, reason,
@@ -139,11 +139,11 @@ export class RevocationLedger extends DurableObject<Env> {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
         id, dedupeKey, request.source, request.assurance, request.event_id, request.event_type,
         email?.toLowerCase() ?? null, request.subject_id ?? null, request.user_uid ?? null, request.reason ?? null,
-        devices ? 1 : 0, warp ? 1 : 0, email ? "queued" : "unresolved", now, now, request.job_id ?? null,
+        devices ? 1 : 0, warp ? 1 : 0, status, now, now, request.job_id ?? null,
       )
       .one();
     if (email) this.insertCalls(seq, now, config);
-    return seq;
+    return { id, status, duplicate: false };
   }
 
   private insertCalls(seq: number, now: number, config: Config): void {
