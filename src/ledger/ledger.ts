@@ -217,7 +217,7 @@ export class RevocationLedger extends DurableObject<Env> {
   }
 
   async get(id: string): Promise<RevocationRecord | null> {
-    const row = this.sql.exec<RevocationRow>("SELECT * FROM revocations WHERE id = ?", id).toArray()[0];
+    const row = this.rowById(id);
     return row ? this.withCalls(row) : null;
   }
 
@@ -262,7 +262,7 @@ export class RevocationLedger extends DurableObject<Env> {
 
   /** Re-queues a failed revocation's failed targets with a fresh retry budget; lifts token holds. */
   async retry(id: string): Promise<{ ok: true; record: RevocationRecord } | { ok: false; record: RevocationRecord | null }> {
-    const row = this.sql.exec<RevocationRow>("SELECT * FROM revocations WHERE id = ?", id).toArray()[0];
+    const row = this.rowById(id);
     if (!row || row.status !== "failed") return { ok: false, record: row ? this.withCalls(row) : null };
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
@@ -472,6 +472,10 @@ export class RevocationLedger extends DurableObject<Env> {
   }
 
   // ---- state helpers ------------------------------------------------------------------------
+  private rowById(id: string): RevocationRow | undefined {
+    return this.sql.exec<RevocationRow>("SELECT * FROM revocations WHERE id = ?", id).toArray()[0];
+  }
+
   private recordBySeq(seq: number): RevocationRecord | null {
     const row = this.sql.exec<RevocationRow>("SELECT * FROM revocations WHERE seq = ?", seq).toArray()[0];
     return row ? this.withCalls(row) : null;

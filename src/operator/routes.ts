@@ -87,7 +87,8 @@ operatorRoutes.post("/revocations", operatorBodyLimit(MAX_OPERATOR_BODY_BYTES), 
     logEvent("ledger.commit_failed", { source: "operator", error: String(error) });
     return jsonError(c, 503, "ledger_unavailable", "the revocation could not be recorded; retry");
   }
-  const record = (await ledger.waitForOutcome(committed!.id, OPERATOR_WAIT_MS)) ?? (await ledger.get(committed!.id));
+  // The record once terminal, or as it stands when the wait ends (null only for an unknown id).
+  const record = await ledger.waitForOutcome(committed!.id, OPERATOR_WAIT_MS);
   if (!record) throw new Error(`revocation ${committed!.id} was committed but cannot be read`);
   const answer = committed!.duplicate ? { ...record, duplicate: true } : record;
   return c.json(answer, TERMINAL_STATUSES.has(record.status) ? 200 : 202);
