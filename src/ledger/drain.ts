@@ -116,7 +116,7 @@ export class Drain {
     }
     const sliceEnd = Date.now() + DRAIN_SLICE_MS;
     const inFlight = new Set<Promise<void>>();
-    this.pacer ??= new Pacer(config.revokeRatePerSecond, this.state.last_call_at + Math.max(1000, 1000 / config.revokeRatePerSecond));
+    this.pacer ??= new Pacer(config.revokeRatePerSecond, this.state.last_call_at);
     const pacer = this.pacer;
     for (;;) {
       const now = Date.now();
@@ -124,14 +124,14 @@ export class Drain {
         pacer.idle(); // after a pause the schedule starts afresh, without a catch-up burst
         break;
       }
+      if (inFlight.size >= MAX_IN_FLIGHT) {
+        await Promise.race(inFlight);
+        continue;
+      }
       const call = this.nextDueCall(now);
       if (!call) {
         pacer.idle();
         break;
-      }
-      if (inFlight.size >= MAX_IN_FLIGHT) {
-        await Promise.race(inFlight);
-        continue;
       }
       // DRY_RUN spends no API budget, so it is not paced.
       if (!config.dryRun) {

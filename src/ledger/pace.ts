@@ -24,13 +24,17 @@ export class Pacer {
   private lastSlot = Number.NEGATIVE_INFINITY;
   private restart = true;
 
-  /** `resumeAt`: no call before this (after an eviction: the previous instance's last call + one window). */
-  constructor(ratePerSecond: number, private resumeAt = 0) {
+  /** No call before this: one full window after the last call an earlier instance (evicted) persisted. */
+  private resumeAt: number;
+
+  /** `lastCallAt`: the last call any earlier instance sent (0: none). */
+  constructor(ratePerSecond: number, lastCallAt = 0) {
     this.intervalMs = 1000 / ratePerSecond;
     this.windowMs = Math.max(1000, 1000 / ratePerSecond);
     this.capacity = Math.max(1, Math.floor((ratePerSecond * this.windowMs) / 1000));
     this.maxLagMs = this.windowMs / 4;
     this.marginMs = this.windowMs * WINDOW_MARGIN_SHARE;
+    this.resumeAt = lastCallAt > 0 ? lastCallAt + this.windowMs + this.marginMs : 0;
   }
 
   private slotFor(now: number): number {
