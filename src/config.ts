@@ -13,33 +13,35 @@ const optionalString = z.optional(z.string());
 
 const secretList = z.pipe(optionalString, z.transform((raw: string | undefined) => splitSecretList(raw)));
 
-const booleanVar = (fallback: boolean) =>
-  z.pipe(
+/**
+ * An optional variable: blank means `fallback`; otherwise `read` turns the trimmed text into a value,
+ * or answers undefined and the variable is reported with `problem`.
+ */
+function variable<T, F extends T | null>(fallback: F, problem: string, read: (value: string) => T | undefined) {
+  return z.pipe(
     optionalString,
-    z.transform((raw: string | undefined, ctx) => {
-      const value = (raw ?? "").trim().toLowerCase();
-      if (value === "") return fallback;
-      if (value === "true" || value === "1" || value === "yes") return true;
-      if (value === "false" || value === "0" || value === "no") return false;
-      ctx.issues.push({ code: "custom", message: "must be true or false", input: raw });
-      return z.NEVER;
-    }),
-  );
-
-const numberVar = (fallback: number, min: number, max: number) =>
-  z.pipe(
-    optionalString,
-    z.transform((raw: string | undefined, ctx) => {
+    z.transform((raw: string | undefined, ctx): T | F => {
       const value = (raw ?? "").trim();
       if (value === "") return fallback;
-      const parsed = Number(value);
-      if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
-        ctx.issues.push({ code: "custom", message: `must be a number from ${min} to ${max}`, input: raw });
+      const result = read(value);
+      if (result === undefined) {
+        ctx.issues.push({ code: "custom", message: problem, input: raw });
         return z.NEVER;
       }
-      return parsed;
+      return result;
     }),
   );
+}
+
+const BOOLEAN_WORDS = new Map([["true", true], ["1", true], ["yes", true], ["false", false], ["0", false], ["no", false]]);
+
+const booleanVar = (fallback: boolean) => variable(fallback, "must be true or false", (value) => BOOLEAN_WORDS.get(value.toLowerCase()));
+
+const numberVar = (fallback: number, min: number, max: number) =>
+  variable(fallback, `must be a number from ${min} to ${max}`, (value) => {
+    const parsed = Number(value);
+    return Number.isFinite(parsed) && parsed >= min && parsed <= max ? parsed : undefined;
+  });
 
 // Cloudflare account and zone ids are 32 hex digits; anything else would be spliced into the API path.
 const cloudflareIdList = z.pipe(
@@ -54,59 +56,21 @@ const cloudflareIdList = z.pipe(
   }),
 );
 
-const apiBaseUrl = z.pipe(
-  optionalString,
-  z.transform((raw: string | undefined, ctx) => {
-    const value = (raw ?? "").trim() || DEFAULT_CF_API_BASE_URL;
-    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
-      ctx.issues.push({ code: "custom", message: "must be an http(s) URL", input: raw });
-      return z.NEVER;
-    }
-    return value.replace(/\/+$/, "");
-  }),
+const apiBaseUrl = variable(DEFAULT_CF_API_BASE_URL, "must be an http(s) URL", (value) =>
+  URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value.replace(/\/+$/, "") : undefined,
 );
 
-const headerName = (fallback: string | null) =>
-  z.pipe(
-    optionalString,
-    z.transform((raw: string | undefined, ctx) => {
-      const value = (raw ?? "").trim();
-      if (value === "") return fallback;
-      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(value)) {
-        ctx.issues.push({ code: "custom", message: "must be an HTTP header name", input: raw });
-        return z.NEVER;
-      }
-      return value;
-    }),
-  );
+const headerName = <F extends string | null>(fallback: F) =>
+  variable(fallback, "must be an HTTP header name", (value) => (/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(value) ? value : undefined));
 
 const choice = <T extends string>(values: readonly T[], fallback: T) =>
-  z.pipe(
-    optionalString,
-    z.transform((raw: string | undefined, ctx) => {
-      const value = (raw ?? "").trim();
-      if (value === "") return fallback;
-      const match = values.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
-      if (!match) {
-        ctx.issues.push({ code: "custom", message: `must be one of ${values.join(", ")}`, input: raw });
-        return z.NEVER;
-      }
-      return match;
-    }),
+  variable(fallback, `must be one of ${values.join(", ")}`, (value) =>
+    values.find((candidate) => candidate.toLowerCase() === value.toLowerCase()),
   );
 
-const jsonPath = (fallback: string | null) =>
-  z.pipe(
-    optionalString,
-    z.transform((raw: string | undefined, ctx) => {
-      const value = (raw ?? "").trim();
-      if (value === "") return fallback;
-      if (!/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(value)) {
-        ctx.issues.push({ code: "custom", message: "must be a dotted JSON path such as data.user.email", input: raw });
-        return z.NEVER;
-      }
-      return value;
-    }),
+const jsonPath = <F extends string | null>(fallback: F) =>
+  variable(fallback, "must be a dotted JSON path such as data.user.email", (value) =>
+    /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(value) ? value : undefined,
   );
 
 const textVar = (fallback: string) => z.pipe(optionalString, z.transform((raw: string | undefined) => raw ?? fallback));
@@ -218,17 +182,17 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
         google: vars.WEBHOOK_SECRET_GOOGLE,
         hmac: vars.WEBHOOK_SECRET_HMAC,
       },
-      oktaAuthHeader: vars.OKTA_AUTH_HEADER!,
+      oktaAuthHeader: vars.OKTA_AUTH_HEADER,
       hmacSource: {
-        header: vars.HMAC_SIGNATURE_HEADER!,
+        header: vars.HMAC_SIGNATURE_HEADER,
         prefix: vars.HMAC_SIGNATURE_PREFIX,
         hash: vars.HMAC_ALGORITHM,
         encoding: vars.HMAC_ENCODING,
         timestampHeader: vars.HMAC_TIMESTAMP_HEADER,
         eventIdHeader: vars.HMAC_EVENT_ID_HEADER,
-        eventIdPath: vars.HMAC_EVENT_ID_PATH!,
-        eventTypePath: vars.HMAC_EVENT_TYPE_PATH!,
-        emailPath: vars.HMAC_EMAIL_PATH!,
+        eventIdPath: vars.HMAC_EVENT_ID_PATH,
+        eventTypePath: vars.HMAC_EVENT_TYPE_PATH,
+        emailPath: vars.HMAC_EMAIL_PATH,
         subjectPath: vars.HMAC_SUBJECT_PATH,
         deprovisionEvents: vars.HMAC_DEPROVISION_EVENTS,
       },
