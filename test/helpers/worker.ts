@@ -4,6 +4,7 @@ import { env, exports } from "cloudflare:workers";
 import { GLOBAL_LEDGER } from "../../src/ledger/ledger";
 import { signStandardDelivery } from "../../src/sources/standard";
 import { TEST_OPERATOR_TOKEN, TEST_STANDARD_SECRET } from "./bindings";
+import { waitFor } from "./wait";
 
 export const ORIGIN = "https://revoker.test";
 
@@ -55,13 +56,11 @@ export function uniqueEmail(label: string): string {
 
 /** Waits until the ledger has no pending call, so one test's drain never spills into the next. */
 export async function waitForIdleLedger(timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const stats = (await (await operatorFetch("/v1/stats")).json()) as { pending_calls: number };
-    if (stats.pending_calls === 0) return;
-    if (Date.now() > deadline) throw new Error(`ledger still has ${stats.pending_calls} pending calls`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  let pending = -1;
+  await waitFor(async () => {
+    pending = ((await (await operatorFetch("/v1/stats")).json()) as { pending_calls: number }).pending_calls;
+    return pending === 0;
+  }, timeoutMs, () => `an idle ledger (still ${pending} pending calls)`);
 }
 
 export const ledgerStub = () => env.LEDGER.get(env.LEDGER.idFromName(GLOBAL_LEDGER));
@@ -95,15 +94,12 @@ export function sendWebhook(source: string, headers: Record<string, string>, bod
 
 /** Waits until every revocation for `email` is terminal and returns them. */
 export async function revocationsFor(email: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const page = (await (await operatorFetch(`/v1/revocations?email=${encodeURIComponent(email)}`)).json()) as {
-      records: { id: string; status: string; source: string; assurance: string; subject_id: string | null; event_type: string }[];
-    };
-    if (page.records.length > 0 && page.records.every((record) => record.status !== "queued")) return page.records;
-    if (Date.now() > deadline) throw new Error(`revocations for ${email} did not settle: ${JSON.stringify(page.records)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  type Listed = { id: string; status: string; source: string; assurance: string; subject_id: string | null; event_type: string };
+  let records: Listed[] = [];
+  return waitFor(async () => {
+    records = ((await (await operatorFetch(`/v1/revocations?email=${encodeURIComponent(email)}`)).json()) as { records: Listed[] }).records;
+    return records.length > 0 && records.every((record) => record.status !== "queued") && records;
+  }, timeoutMs, () => `revocations for ${email} to settle: ${JSON.stringify(records)}`);
 }
 
 /** What every route-level test file does after each test: finish the drain, fast-forwarding backoff. */
