@@ -15,8 +15,9 @@ import { addToJob, isHeaderLine, parseBulkLine, readJob, type JobCounts, type Jo
 import { Drain, type DrainState } from "./drain";
 import { TERMINAL_STATUSES, toRecord, type RevocationRecord } from "./record";
 import { addIdentity, deleteIdentity, emailsFor, readIdentity, replaceIdentity, type DirectoryEntry } from "./directory";
-import { deleteScim, insertScim, listScim, readScim, ScimConflict, updateScim, type ScimKind, type StoredScim } from "./scim-store";
-import { matchesFilter, parseFilter } from "../scim/filter";
+import { deleteScim, insertScim, listScim, pageScim, readScim, ScimConflict, updateScim, type ScimKind, type StoredScim } from "./scim-store";
+import type { ScimType } from "../scim/errors";
+import { matchesFilter, parseFilter, ScimFilterError, type FilterNode } from "../scim/filter";
 import { applyPatch, ScimPatchError, type PatchOperation } from "../scim/patch";
 import { coerceActive, isActive, presentScim, revocableEmails, storableResource, userNameOf, type Json } from "../scim/resource";
 import { migrateLedger, type CallRow, type RevocationRow, type RevocationStatus } from "./schema";
@@ -43,16 +44,27 @@ export type RevocationRequest = {
 /** Identities a delivery showed (subject id with email), for the directory. */
 export type Observation = ObservedIdentity & { source: string };
 
+export type ScimFailure = { ok: false; status: 400 | 404 | 409; detail: string; scimType?: ScimType };
+
 export type ScimResult =
   /** The resource as JSON text: RPC cannot type an open-ended JSON object. */
   | { ok: true; resource: string }
-  | { ok: false; status: 400 | 404 | 409; detail: string; scimType?: "uniqueness" | "invalidValue" | "invalidPath" | "invalidSyntax" | "noTarget" };
+  | ScimFailure;
 
-function scimFailure(status: 400 | 404 | 409, detail: string, scimType?: Extract<ScimResult, { ok: false }>["scimType"]): ScimResult {
+/** One page of a list: the resources as JSON text, and how many matched in all. */
+export type ScimPage = { ok: true; resources: string; total: number } | ScimFailure;
+
+function scimFailure(status: 400 | 404 | 409, detail: string, scimType?: ScimType): ScimFailure {
   return scimType ? { ok: false, status, detail, scimType } : { ok: false, status, detail };
 }
 
 /** What a commit answers: enough for a 202 and a later GET (the full record is one more read, not sent). */
+/** The userName of a plain `userName eq "…"` filter (the IdPs' lookup before a create), served by the index. */
+function userNameEquals(node: FilterNode): string | undefined {
+  if (node.kind !== "compare" || node.op !== "eq" || node.path.schema || node.path.names.length !== 1) return undefined;
+  return node.path.names[0]!.toLowerCase() === "username" && typeof node.value === "string" ? node.value : undefined;
+}
+
 export type CommitReceipt = { id: string; status: RevocationStatus; duplicate: boolean };
 
 export type ListFilter = { email?: string; status?: RevocationStatus; limit: number; cursor?: number };
@@ -344,14 +356,25 @@ export class RevocationLedger extends DurableObject<Env> {
     return stored ? { ok: true, resource: JSON.stringify(presentScim(stored)) } : scimFailure(404, `${kind} ${id} not found`);
   }
 
-  /** Every resource of a kind matching the filter, in creation order (stable for pagination). */
-  async scimList(kind: ScimKind, filter: string | undefined): Promise<string> {
-    const node = filter ? parseFilter(filter) : null;
-    const fastUserName = node?.kind === "compare" && node.op === "eq" && !node.path.schema && node.path.names.length === 1 &&
-      node.path.names[0]!.toLowerCase() === "username" && typeof node.value === "string";
-    const rows = listScim(this.sql, kind, fastUserName && kind === "User" ? (node.value as string) : undefined);
-    const resources = rows.map(presentScim);
-    return JSON.stringify(node ? resources.filter((resource) => matchesFilter(resource, node)) : resources);
+  /**
+   * One page of the resources of a kind that match the filter, in creation order (stable for
+   * pagination); `startIndex` counts from 1. The filter is parsed here, once.
+   */
+  async scimList(kind: ScimKind, filter: string | undefined, startIndex: number, count: number): Promise<ScimPage> {
+    if (!filter) {
+      const { total, rows } = pageScim(this.sql, kind, startIndex - 1, count);
+      return { ok: true, resources: JSON.stringify(rows.map(presentScim)), total };
+    }
+    let node: FilterNode;
+    try {
+      node = parseFilter(filter);
+    } catch (error) {
+      if (error instanceof ScimFilterError) return scimFailure(400, `invalid filter: ${error.message}`, "invalidFilter");
+      throw error;
+    }
+    const rows = listScim(this.sql, kind, kind === "User" ? userNameEquals(node) : undefined);
+    const matches = rows.map(presentScim).filter((resource) => matchesFilter(resource, node));
+    return { ok: true, resources: JSON.stringify(matches.slice(startIndex - 1, startIndex - 1 + count)), total: matches.length };
   }
 
   /** PUT and PATCH: the new resource is computed from the stored one, then committed with any revocation. */

@@ -27,6 +27,15 @@ export function listScim(sql: SqlStorage, kind: ScimKind, userNameEquals?: strin
   return rows.map((row) => ({ row, resource: JSON.parse(row.resource) as Json }));
 }
 
+/** Resources of a kind in creation order, `limit` of them from `offset`, and how many there are in all. */
+export function pageScim(sql: SqlStorage, kind: ScimKind, offset: number, limit: number): { total: number; rows: StoredScim[] } {
+  const total = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM scim_resources WHERE kind = ?", kind).one().n;
+  const rows = sql
+    .exec<ScimRow>("SELECT * FROM scim_resources WHERE kind = ? ORDER BY created, id LIMIT ? OFFSET ?", kind, limit, offset)
+    .toArray();
+  return { total, rows: rows.map((row) => ({ row, resource: JSON.parse(row.resource) as Json })) };
+}
+
 function assertUnique(sql: SqlStorage, kind: ScimKind, id: string, key: string): void {
   if (kind !== "User") return;
   const clash = sql.exec<{ id: string }>("SELECT id FROM scim_resources WHERE kind = 'User' AND unique_key = ? AND id != ?", key, id).toArray()[0];

@@ -1,5 +1,5 @@
 // SCIM filters (RFC 7644 §3.4.2.2): parse once into an expression tree, evaluate against stored resources.
-// Contract: pure. A malformed filter throws ScimFilterError, which the routes answer as 400 invalidFilter.
+// Contract: pure. A malformed filter throws ScimFilterError, which the ledger's list answers as 400 invalidFilter.
 // - Operators eq ne co sw ew gt ge lt le pr; and, or, not; parentheses; value paths (emails[type eq "work"]).
 // - Attribute names are case-insensitive (RFC 7643 §2.1), dotted (name.familyName) or schema-URN-prefixed.
 // - String comparison ignores case unless the attribute is caseExact (RFC 7643: id, externalId and

@@ -7,13 +7,12 @@ import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { ledgerFor } from "../ledger/client";
-import type { ScimResult } from "../ledger/ledger";
+import type { ScimFailure } from "../ledger/ledger";
 import type { ScimKind } from "../ledger/scim-store";
 import { bearerToken } from "../operator/auth";
 import { matchesAnySecret } from "../sources/hmac";
 import { listResponse, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG } from "./discovery";
 import { scimError, scimJson } from "./errors";
-import { parseFilter, ScimFilterError } from "./filter";
 import type { PatchOperation } from "./patch";
 import { LIST_RESPONSE_SCHEMA, project, type Json } from "./resource";
 
@@ -88,7 +87,7 @@ function present(c: Context<AppEnv>, kind: ScimKind, stored: Json | string): Jso
   return project({ ...resource, meta }, c.req.query("attributes"), c.req.query("excludedAttributes"));
 }
 
-function answerFailure(c: Context<AppEnv>, result: Extract<ScimResult, { ok: false }>) {
+function answerFailure(c: Context<AppEnv>, result: ScimFailure) {
   return scimError(c, result.status, result.detail, result.scimType);
 }
 
@@ -109,20 +108,13 @@ function pageParam(raw: string | undefined, fallback: number): number {
 scimRoutes.get("/:resource", async function listResources(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
-  const filter = c.req.query("filter");
-  if (filter !== undefined && filter.trim() !== "") {
-    try {
-      parseFilter(filter);
-    } catch (error) {
-      if (error instanceof ScimFilterError) return scimError(c, 400, `invalid filter: ${error.message}`, "invalidFilter");
-      throw error;
-    }
-  }
-  const all = JSON.parse(await ledgerFor(c.env).scimList(kind, filter?.trim() || undefined)) as Json[];
+  const filter = c.req.query("filter")?.trim() || undefined;
   const startIndex = Math.max(1, pageParam(c.req.query("startIndex"), 1));
   const count = Math.min(MAX_COUNT, Math.max(0, pageParam(c.req.query("count"), DEFAULT_COUNT)));
-  const page = all.slice(startIndex - 1, startIndex - 1 + count).map((resource) => present(c, kind, resource));
-  return scimJson(c, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: all.length, startIndex, itemsPerPage: page.length, Resources: page });
+  const result = await ledgerFor(c.env).scimList(kind, filter, startIndex, count);
+  if (!result.ok) return answerFailure(c, result);
+  const page = (JSON.parse(result.resources) as Json[]).map((resource) => present(c, kind, resource));
+  return scimJson(c, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: result.total, startIndex, itemsPerPage: page.length, Resources: page });
 });
 
 scimRoutes.post("/:resource", async function createResource(c) {
