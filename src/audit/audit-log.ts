@@ -46,11 +46,14 @@ export async function recordOutcome(
   await Promise.all(writes);
 }
 
+/** One bulk revocation's outcome inside a batch entry. */
+export type BatchedOutcome = { revocation_id: string; email: string; status: string; at: number };
+
 /** Writes the outcomes of a batch of bulk revocations as one entry (see KEYS.md: outcome-batch). */
 export async function recordOutcomeBatch(
   kv: KVNamespace,
   jobId: string,
-  outcomes: { revocation_id: string; email: string; status: string; at: number }[],
+  outcomes: BatchedOutcome[],
   options: { retentionDays: number; now: number },
 ): Promise<void> {
   const statuses: Record<string, number> = {};

@@ -2,6 +2,7 @@
 // reach the KV audit log in batches.
 // Contract: parseBulkLine is pure; the rest is synchronous SQLite run inside the ledger's transactions.
 import * as z from "zod/mini";
+import type { BatchedOutcome } from "../audit/audit-log";
 import { describeIssues, EmailSchema } from "../validation";
 
 /** Outcomes of bulk revocations are written to KV this many to an entry: a 10,000-person job costs ~100 writes. */
@@ -87,10 +88,8 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
   };
 }
 
-export type AuditBatchEntry = { revocation_id: string; email: string; status: string; at: number };
-
 /** Queues an outcome for the job's next KV batch; answers the batch once it is full. */
-export function queueBatchedOutcome(sql: SqlStorage, jobId: string, entry: AuditBatchEntry): AuditBatchEntry[] | null {
+export function queueBatchedOutcome(sql: SqlStorage, jobId: string, entry: BatchedOutcome): BatchedOutcome[] | null {
   sql.exec(
     "INSERT OR REPLACE INTO audit_batch (job_id, revocation_id, email, status, at) VALUES (?, ?, ?, ?, ?)",
     jobId, entry.revocation_id, entry.email, entry.status, entry.at,
@@ -100,14 +99,14 @@ export function queueBatchedOutcome(sql: SqlStorage, jobId: string, entry: Audit
 }
 
 /** Every partial batch, for when the drain has nothing left to send (a job's last outcomes). */
-export function takePartialBatches(sql: SqlStorage): { jobId: string; batch: AuditBatchEntry[] }[] {
+export function takePartialBatches(sql: SqlStorage): { jobId: string; batch: BatchedOutcome[] }[] {
   const jobs = sql.exec<{ job_id: string }>("SELECT DISTINCT job_id FROM audit_batch").toArray();
   return jobs.map(({ job_id }) => ({ jobId: job_id, batch: takeBatch(sql, job_id) }));
 }
 
-function takeBatch(sql: SqlStorage, jobId: string): AuditBatchEntry[] {
+function takeBatch(sql: SqlStorage, jobId: string): BatchedOutcome[] {
   const batch = sql
-    .exec<AuditBatchEntry>("SELECT revocation_id, email, status, at FROM audit_batch WHERE job_id = ? ORDER BY at LIMIT ?", jobId, AUDIT_BATCH_SIZE)
+    .exec<BatchedOutcome>("SELECT revocation_id, email, status, at FROM audit_batch WHERE job_id = ? ORDER BY at LIMIT ?", jobId, AUDIT_BATCH_SIZE)
     .toArray();
   for (const row of batch) sql.exec("DELETE FROM audit_batch WHERE job_id = ? AND revocation_id = ?", jobId, row.revocation_id);
   return batch;
