@@ -8,7 +8,7 @@
 // Ingest and SCIM run on an instance at the default pace (3 calls/s) against an unlimited fake API; bulk
 // runs on a second instance at BENCH_RATE against a fake limited to that rate. Every server here is
 // stopped by pid.
-// Options (env): BENCH_SECONDS (10), BENCH_RATE (200 calls/s for the bulk drain), BENCH_BULK (10000).
+// Options (env): BENCH_SECONDS (10), BENCH_REPEATS (3 runs of each ingest measurement), BENCH_RATE (200 calls/s for the bulk drain), BENCH_BULK (10000).
 import { execFileSync } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,6 +20,7 @@ import { startFakeCloudflareApi } from "../scripts/fake-cloudflare-api.mjs";
 import { startLocalWorker } from "../scripts/local-worker.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const BULK = Number(process.env.BENCH_BULK ?? 10_000);
 /** Calls in one window of Cloudflare's rate limit (1200 per 5 minutes). */
@@ -114,6 +115,12 @@ async function measure(url, pid, label, connections, requests) {
   return row;
 }
 
+/** The run with the median p99, carrying every run's p99. */
+function medianByP99(runs) {
+  const sorted = [...runs].sort((a, b) => a.p99 - b.p99);
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)], p99s: runs.map((run) => run.p99) };
+}
+
 async function ingest() {
   // As deployed: the default pace (3 calls/s) against the fake API, so the drain runs behind the ingest
   // the way it does in production instead of competing with it.
@@ -125,10 +132,16 @@ async function ingest() {
   });
   const pid = workerdPid(dry.pid);
   await run({ url: dry.url, connections: 10, duration: 2, requests: [signedDeliveryRequest()] }); // warm-up
+  // Each measurement runs REPEATS times (delivery and healthz alternating): on a shared 2-core machine one
+  // run's p99 moves by tens of ms, so the table shows the run with the median p99 and every run's p99.
   results.ingest = [];
   for (const connections of [1, 50]) {
-    results.ingest.push(await measure(dry.url, pid, "signed webhook delivery", connections, [signedDeliveryRequest()]));
-    results.ingest.push(await measure(dry.url, pid, "GET /healthz", connections, [{ method: "GET", path: "/healthz" }]));
+    const runs = { delivery: [], healthz: [] };
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      runs.delivery.push(await measure(dry.url, pid, "signed webhook delivery", connections, [signedDeliveryRequest()]));
+      runs.healthz.push(await measure(dry.url, pid, "GET /healthz", connections, [{ method: "GET", path: "/healthz" }]));
+    }
+    results.ingest.push(medianByP99(runs.delivery), medianByP99(runs.healthz));
   }
   return dry;
 }
@@ -278,9 +291,11 @@ function markdown() {
     "",
     "## 1–2. Ingest: signed webhook deliveries beside GET /healthz",
     "",
-    "| request | concurrency | requests | req/s | p50 ms | p99 ms | non-2xx | workerd CPU ms / request |",
-    "|---|---|---|---|---|---|---|---|",
-    ...results.ingest.map((row) => `| ${row.label} | ${row.connections} | ${row.requests} | ${f(row.rps, 0)} | ${row.p50} | ${row.p99} | ${row.non2xx} | ${f(row.cpuMsPerRequest, 3)} |`),
+    `Each row is the run with the median p99 of ${REPEATS}; the last column lists every run's p99.`,
+    "",
+    "| request | concurrency | requests | req/s | p50 ms | p99 ms | non-2xx | workerd CPU ms / request | p99 ms of each run |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...results.ingest.map((row) => `| ${row.label} | ${row.connections} | ${row.requests} | ${f(row.rps, 0)} | ${row.p50} | ${row.p99} | ${row.non2xx} | ${f(row.cpuMsPerRequest, 3)} | ${row.p99s.join(", ")} |`),
     "",
     `Ratios (delivery ÷ healthz): throughput ${f(hook(1).rps / health(1).rps, 2)} at c=1 and ${f(hook(50).rps / health(50).rps, 2)} at c=50; CPU per request ${f(hook(50).cpuMsPerRequest / health(50).cpuMsPerRequest, 2)}× at c=50. A delivery verifies the HMAC, parses, commits to the ledger Durable Object and answers 202; behind it the drain calls the fake Cloudflare API at the default 3 calls/s. CPU is the workerd process that runs the Worker (not wrangler's entry proxy).`,
     "",
