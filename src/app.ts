@@ -30,8 +30,9 @@ app.use(
 
 app.get("/healthz", function healthz(c) {
   const result = configFor(c.env);
-  if (!result.ok) return c.json({ ok: false, problems: result.problems }, 503);
-  return c.json({ ok: true, dry_run: result.config.dryRun });
+  const notes = result.notes.length > 0 ? { notes: result.notes } : {};
+  if (!result.ok) return c.json({ ok: false, problems: result.problems, ...notes }, 503);
+  return c.json({ ok: true, dry_run: result.config.dryRun, ...notes });
 });
 
 app.use(

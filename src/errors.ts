@@ -12,6 +12,8 @@ export type ErrorCode =
   | "malformed_json"
   | "invalid_request"
   | "not_retryable"
+  | "refused"
+  | "idempotency_conflict"
   | "ledger_unavailable"
   | "internal_error";
 

@@ -75,22 +75,41 @@ export async function recordOutcomeBatch(
   });
 }
 
-/** Writes why a delivery was refused (never the signature, secret or body). */
-export async function recordRejection(
+/** One hour of refused deliveries, counted by source and reason (never a body, signature or secret). */
+export type RejectionSummary = {
+  period_start: number;
+  total: number;
+  counts: { source: string; reason: string; count: number; first_at: number; last_at: number }[];
+};
+
+/** Writes one closed hour of refused deliveries as one entry (see KEYS.md: rejected). */
+export async function recordRejectionSummary(
   kv: KVNamespace,
-  rejection: { source: string; reason: string; detail: Record<string, unknown> },
-  options: { retentionDays: number; now: number },
+  summary: RejectionSummary,
+  options: { retentionDays: number },
 ): Promise<void> {
-  const summary: AuditSummary = {
+  const at = new Date(summary.period_start).toISOString();
+  const metadata: AuditSummary = {
     kind: "rejected",
-    at: new Date(options.now).toISOString(),
-    source: rejection.source,
-    status: rejection.reason,
+    at,
+    source: [...new Set(summary.counts.map((count) => count.source))].join(","),
+    status: summary.counts.map((count) => `${count.reason}:${count.count}`).join(",").slice(0, 500),
+    detail: `${summary.total} refused deliveries in the hour from ${at}`,
   };
-  const key = `rejected:${invertedTimestamp(options.now)}:${crypto.randomUUID()}`;
-  await kv.put(key, JSON.stringify({ ...summary, ...rejection.detail }), {
+  const value = JSON.stringify({
+    kind: "rejected",
+    period_start: at,
+    period_end: new Date(summary.period_start + 3_600_000).toISOString(),
+    total: summary.total,
+    counts: summary.counts.map((count) => ({
+      ...count,
+      first_at: new Date(count.first_at).toISOString(),
+      last_at: new Date(count.last_at).toISOString(),
+    })),
+  });
+  await kv.put(`rejected:${invertedTimestamp(summary.period_start)}:hour`, value, {
     expirationTtl: expirationTtl(options.retentionDays),
-    metadata: summary,
+    metadata,
   });
 }
 

@@ -5,6 +5,7 @@
 // (developers.cloudflare.com/api/resources/zero_trust/subresources/access/…/organizations/methods/revoke_users)
 // Knows HTTP only: no IdPs, no retries (the ledger decides), no SDK (it retries inside one invocation and
 // sends `devices` in the body instead of the query). `fetch` and the timeout are inputs so tests control them.
+// Redirects are not followed (`redirect: "manual"`): a 3xx is a failure, never "revoked".
 import * as z from "zod/mini";
 import type { Target } from "../config";
 
@@ -67,6 +68,9 @@ export async function revokeUserSessions(options: {
       headers: { Authorization: `Bearer ${options.token}`, "Content-Type": "application/json" },
       body: JSON.stringify(request.body),
       signal: controller.signal,
+      // A redirect is never followed: it would carry the token elsewhere, and its answer is no proof of
+      // revocation. classifyAnswer fails the call instead.
+      redirect: "manual",
     });
     // The body read is inside the timeout too: a server that sends headers and then hangs is a timeout.
     const text = await response.text();

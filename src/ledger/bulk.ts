@@ -1,6 +1,8 @@
-// Bulk offboarding: the lines of POST /v1/revocations/bulk, the jobs they form, and how their outcomes
+// Bulk offboarding: the records of POST /v1/revocations/bulk, the jobs they form, and how their outcomes
 // reach the KV audit log in batches.
-// Contract: parseBulkLine is pure; the rest is synchronous SQLite run inside the ledger's transactions.
+// Contract: validateBulkRow is pure; the rest is synchronous SQLite run inside the ledger's transactions.
+// A job is keyed by its Idempotency-Key and remembers its body's digest and how many chunks are committed,
+// so resubmitting the same body completes a job that stopped part-way and never counts a line twice.
 import * as z from "zod/mini";
 import type { BatchedOutcome } from "../audit/audit-log";
 import { describeIssues, EmailSchema } from "../validation";
@@ -16,38 +18,77 @@ const BulkLineSchema = z.object({
 });
 export type BulkLine = z.infer<typeof BulkLineSchema>;
 
-/** One NDJSON object, or one CSV row "email[,user_uid[,reason]]" (fields may be double-quoted). */
-export function parseBulkLine(line: string): { ok: true; value: BulkLine } | { ok: false; reason: string } {
-  let candidate: unknown;
-  if (line.startsWith("{")) {
-    try {
-      candidate = JSON.parse(line);
-    } catch {
-      return { ok: false, reason: "not valid JSON" };
-    }
-  } else {
-    const fields = line.split(",").map((field) => field.trim().replace(/^"(.*)"$/, "$1"));
-    if (fields.length > 3) return { ok: false, reason: "a CSV line has at most email,user_uid,reason" };
-    candidate = { email: fields[0], user_uid: fields[1] || undefined, reason: fields[2] || undefined };
-  }
-  const parsed = BulkLineSchema.safeParse(candidate);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: describeIssues(parsed.error) };
-}
+/** One record of an upload (operator/upload.ts reads them): its fields as an object, or why it could not be read. */
+export type UploadRow = { line: number; value: unknown } | { line: number; error: string };
 
-export function isHeaderLine(line: string): boolean {
-  return /^"?email"?\s*(,|$)/i.test(line);
+/** One record of an upload, validated: an email, optionally a user uid and a reason. */
+export function validateBulkRow(value: unknown): { ok: true; value: BulkLine } | { ok: false; reason: string } {
+  const parsed = BulkLineSchema.safeParse(value);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: describeIssues(parsed.error) };
 }
 
 export type JobCounts = { lines: number; accepted: number; duplicates: number; rejected: number; rejections: { line: number; reason: string }[] };
 
-export function addToJob(sql: SqlStorage, jobId: string, now: number, counts: JobCounts): void {
-  sql.exec("INSERT OR IGNORE INTO jobs (id, created_at) VALUES (?, ?)", jobId, now);
+type JobRow = {
+  id: string;
+  created_at: number;
+  lines: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  rejections: string;
+  body_digest: string | null;
+  chunks_committed: number;
+  complete: number;
+};
+
+/** Where a submission stands against the job its Idempotency-Key names. */
+export type JobOpening =
+  | { state: "open"; chunks_committed: number }
+  | { state: "complete"; counts: JobCounts }
+  | { state: "conflict"; created_at: string };
+
+/**
+ * Opens a job for a body with this digest: a new job, one whose earlier submission of the same body
+ * stopped part-way (its committed chunks are skipped), one already complete (nothing is counted again),
+ * or a conflict (the key was used for a different body).
+ */
+export function openJob(sql: SqlStorage, jobId: string, digest: string, now: number): JobOpening {
+  sql.exec("INSERT OR IGNORE INTO jobs (id, created_at, body_digest) VALUES (?, ?, ?)", jobId, now, digest);
+  const job = sql.exec<JobRow>("SELECT * FROM jobs WHERE id = ?", jobId).one();
+  if (job.body_digest !== digest) return { state: "conflict", created_at: new Date(job.created_at).toISOString() };
+  if (job.complete === 1) return { state: "complete", counts: countsOf(job) };
+  return { state: "open", chunks_committed: job.chunks_committed };
+}
+
+/** Whether chunk `index` is the next one to commit (an earlier submission may have committed it). */
+export function isNextChunk(sql: SqlStorage, jobId: string, index: number): boolean {
+  return sql.exec<{ chunks_committed: number }>("SELECT chunks_committed FROM jobs WHERE id = ?", jobId).one().chunks_committed === index;
+}
+
+export function addChunkToJob(sql: SqlStorage, jobId: string, counts: JobCounts): void {
   const row = sql.exec<{ rejections: string }>("SELECT rejections FROM jobs WHERE id = ?", jobId).one();
   const rejections = [...(JSON.parse(row.rejections) as JobCounts["rejections"]), ...counts.rejections].slice(0, MAX_REPORTED_REJECTIONS);
   sql.exec(
-    "UPDATE jobs SET lines = lines + ?, accepted = accepted + ?, duplicates = duplicates + ?, rejected = rejected + ?, rejections = ? WHERE id = ?",
+    `UPDATE jobs SET lines = lines + ?, accepted = accepted + ?, duplicates = duplicates + ?, rejected = rejected + ?,
+       rejections = ?, chunks_committed = chunks_committed + 1 WHERE id = ?`,
     counts.lines, counts.accepted, counts.duplicates, counts.rejected, JSON.stringify(rejections), jobId,
   );
+}
+
+export function completeJob(sql: SqlStorage, jobId: string): JobCounts {
+  sql.exec("UPDATE jobs SET complete = 1 WHERE id = ?", jobId);
+  return countsOf(sql.exec<JobRow>("SELECT * FROM jobs WHERE id = ?", jobId).one());
+}
+
+function countsOf(job: JobRow): JobCounts {
+  return {
+    lines: job.lines,
+    accepted: job.accepted,
+    duplicates: job.duplicates,
+    rejected: job.rejected,
+    rejections: JSON.parse(job.rejections) as JobCounts["rejections"],
+  };
 }
 
 export type JobProgress = JobCounts & {
@@ -60,12 +101,7 @@ export type JobProgress = JobCounts & {
 };
 
 export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, now: number): JobProgress | null {
-  const job = sql
-    .exec<{ id: string; created_at: number; lines: number; accepted: number; duplicates: number; rejected: number; rejections: string }>(
-      "SELECT * FROM jobs WHERE id = ?",
-      jobId,
-    )
-    .toArray()[0];
+  const job = sql.exec<JobRow>("SELECT * FROM jobs WHERE id = ?", jobId).toArray()[0];
   if (!job) return null;
   const byStatus: Record<string, number> = {};
   for (const row of sql.exec<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM revocations WHERE job_id = ? GROUP BY status", jobId)) {
@@ -77,11 +113,7 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
   return {
     id: job.id,
     created_at: new Date(job.created_at).toISOString(),
-    lines: job.lines,
-    accepted: job.accepted,
-    duplicates: job.duplicates,
-    rejected: job.rejected,
-    rejections: JSON.parse(job.rejections) as JobCounts["rejections"],
+    ...countsOf(job),
     by_status: byStatus,
     pending_calls_ahead: ahead,
     estimated_completion: ahead === 0 ? null : new Date(now + (ahead / ratePerSecond) * 1000).toISOString(),

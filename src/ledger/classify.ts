@@ -5,7 +5,7 @@
 // - 5xx, 408, network errors, timeouts, an answer that is not the v4 envelope → retry with capped backoff + jitter
 // - 401/403 → failed at once, and calls to that target hold: the token is wrong or lacks permission
 //   there, and every further call would fail the same way (no retry storm that burns the budget)
-// - other 4xx → failed at once
+// - other 4xx → failed at once; a 3xx too (redirects are never followed)
 import type { CloudflareError, RevokeUserAnswer } from "../cloudflare/revoke-user";
 
 export type CallVerdict =
@@ -36,6 +36,10 @@ export function classifyAnswer(answer: RevokeUserAnswer, now: number): CallVerdi
     return { outcome: "failed", error: `Cloudflare refused the API token (HTTP ${status})${detail}`, holdTarget: true };
   }
   if (status >= 400) return { outcome: "failed", error: `HTTP ${status}${detail}`, holdTarget: false };
+  // Never followed (revoke-user.ts): the API does not redirect, so a 3xx means CF_API_BASE_URL is wrong.
+  if (status >= 300) {
+    return { outcome: "failed", error: `HTTP ${status}: the API answered with a redirect, which is never followed; check CF_API_BASE_URL`, holdTarget: false };
+  }
 
   if (!answer.envelope) return { outcome: "retry", error: `HTTP ${status} without a Cloudflare API envelope` };
   if (!answer.envelope.success) return { outcome: "failed", error: `success: false${detail}`, holdTarget: false };

@@ -9,7 +9,7 @@ import { logEvent } from "../log";
 import { queueBatchedOutcome, takePartialBatches } from "./bulk";
 import { backoffMs, classifyAnswer, rateLimitPauseMs } from "./classify";
 import { Pacer } from "./pace";
-import { settledStatus, TERMINAL_STATUSES, type RevocationRecord } from "./record";
+import { MAX_HISTORY, settledStatus, TERMINAL_STATUSES, type CallAttempt, type RevocationRecord } from "./record";
 import type { CallRow } from "./schema";
 
 export const RETRY_BUDGET_MS = 24 * 60 * 60_000;
@@ -41,6 +41,11 @@ export type DrainHost = {
 function parseTarget(path: string): Target {
   const [kind, id] = path.split("/") as ["accounts" | "zones", string];
   return { kind, id };
+}
+
+/** The call's history (JSON) with one more attempt, the oldest dropped past MAX_HISTORY. */
+function withAttempt(history: string, attempt: CallAttempt): string {
+  return JSON.stringify([...(JSON.parse(history) as CallAttempt[]), attempt].slice(-MAX_HISTORY));
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -188,7 +193,7 @@ export class Drain {
     };
     if (config.dryRun) {
       const request = buildRevokeUserRequest(config.cfApiBaseUrl, input);
-      await this.settleCall(call, { state: "dry_run", httpStatus: null, errors: [], request: JSON.stringify(request) });
+      await this.settleCall(call, { state: "dry_run", httpStatus: null, errors: [], request: JSON.stringify(request) }, Date.now());
       return;
     }
     const answer = await revokeUserSessions({
@@ -215,10 +220,11 @@ export class Drain {
       outcome: verdict.outcome,
       error: "error" in verdict ? verdict.error : undefined,
     });
+    const history = withAttempt(call.history, { at: new Date(now).toISOString(), http_status: httpStatus, outcome: verdict.outcome, error: "error" in verdict ? verdict.error : null });
     switch (verdict.outcome) {
       case "revoked":
       case "not_found":
-        await this.settleCall(call, { state: verdict.outcome, httpStatus, errors, request: null });
+        await this.settleCall(call, { state: verdict.outcome, httpStatus, errors, request: null, history }, now);
         return;
       case "failed":
         if (verdict.holdTarget) {
@@ -228,12 +234,12 @@ export class Drain {
           );
           logEvent("drain.held", { target: call.target, reason: verdict.error, until: new Date(now + TOKEN_HOLD_MS).toISOString() });
         }
-        await this.settleCall(call, { state: "failed", httpStatus, errors, request: null, error: verdict.error });
+        await this.settleCall(call, { state: "failed", httpStatus, errors, request: null, error: verdict.error, history }, now);
         return;
       case "retry": {
         if (now - call.queued_at >= RETRY_BUDGET_MS) {
           const error = `gave up after the ${RETRY_BUDGET_MS / 3_600_000} h retry budget: ${verdict.error}`;
-          await this.settleCall(call, { state: "failed", httpStatus, errors, request: null, error });
+          await this.settleCall(call, { state: "failed", httpStatus, errors, request: null, error, history }, now);
           return;
         }
         if (verdict.pauseDrainMs !== undefined) {
@@ -242,8 +248,8 @@ export class Drain {
         }
         const retryAt = verdict.pauseDrainMs !== undefined ? this.state.paused_until : now + backoffMs(call.attempts + 1, Math.random);
         this.sql.exec(
-          "UPDATE calls SET next_attempt_at = ?, http_status = ?, errors = ? WHERE revocation_seq = ? AND target = ?",
-          retryAt, httpStatus, JSON.stringify(errors), call.revocation_seq, call.target,
+          "UPDATE calls SET next_attempt_at = ?, http_status = ?, errors = ?, history = ? WHERE revocation_seq = ? AND target = ?",
+          retryAt, httpStatus, JSON.stringify(errors), history, call.revocation_seq, call.target,
         );
         this.sql.exec("UPDATE revocations SET last_error = ? WHERE seq = ?", verdict.error, call.revocation_seq);
         return;
@@ -254,14 +260,15 @@ export class Drain {
   /** Records a call's final state and, once every target has one, the revocation's outcome. */
   private async settleCall(
     call: DueCall,
-    result: { state: CallRow["state"]; httpStatus: number | null; errors: unknown[]; request: string | null; error?: string },
+    result: { state: CallRow["state"]; httpStatus: number | null; errors: unknown[]; request: string | null; error?: string; history?: string },
+    now: number,
   ): Promise<void> {
-    const now = Date.now();
+    const history = result.history ?? withAttempt(call.history, { at: new Date(now).toISOString(), http_status: null, outcome: result.state, error: null });
     const status = this.storage.transactionSync(() => {
       this.sql.exec(
-        `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?
+        `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?, history = ?
          WHERE revocation_seq = ? AND target = ?`,
-        result.state, result.httpStatus, JSON.stringify(result.errors), result.request, now,
+        result.state, result.httpStatus, JSON.stringify(result.errors), result.request, now, history,
         call.revocation_seq, call.target,
       );
       const states = this.sql
@@ -269,9 +276,12 @@ export class Drain {
         .toArray()
         .map((row) => row.state);
       const settled = settledStatus(states);
+      // last_error says why the revocation is not done: it goes once every target succeeded (the
+      // earlier errors stay in each target's history).
+      const succeeded = TERMINAL_STATUSES.has(settled) && settled !== "failed";
       this.sql.exec(
-        "UPDATE revocations SET status = ?, completed_at = ?, last_error = COALESCE(?, last_error) WHERE seq = ?",
-        settled, TERMINAL_STATUSES.has(settled) ? now : null, result.error ?? null, call.revocation_seq,
+        "UPDATE revocations SET status = ?, completed_at = ?, last_error = CASE WHEN ? THEN NULL ELSE COALESCE(?, last_error) END WHERE seq = ?",
+        settled, TERMINAL_STATUSES.has(settled) ? now : null, succeeded ? 1 : 0, result.error ?? null, call.revocation_seq,
       );
       return settled;
     });

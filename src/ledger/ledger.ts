@@ -8,38 +8,27 @@
 //   the revocations it causes commit in one transaction.
 import { DurableObject } from "cloudflare:workers";
 import type { ObservedIdentity } from "../sources/source";
-import { targetPath } from "../cloudflare/revoke-user";
 import { configFor, type Config } from "../config";
+import { recordOutcome, recordRejectionSummary } from "../audit/audit-log";
 import { logEvent } from "../log";
-import { addToJob, isHeaderLine, parseBulkLine, readJob, type JobCounts, type JobProgress } from "./bulk";
+import { addRejections, recentRejections, REJECTION_PERIOD_MS, takeClosedPeriods, type RejectionCount } from "./rejections";
+import { addChunkToJob, completeJob, isNextChunk, openJob, readJob, validateBulkRow, type JobCounts, type JobOpening, type JobProgress, type UploadRow } from "./bulk";
 import { Drain, type DrainState } from "./drain";
 import { TERMINAL_STATUSES, toRecord, type RevocationRecord } from "./record";
-import { addIdentity, deleteIdentity, emailsFor, readIdentity, replaceIdentity, type DirectoryEntry } from "./directory";
+import { deleteIdentity, emailsFor, readIdentity, type DirectoryEntry } from "./directory";
+import { commitRequest, learnIdentity, recordBySeq, rowById, withCalls, type CommitReceipt, type RevocationRequest } from "./revocations";
 import { deleteScim, insertScim, listScim, pageScim, readScim, ScimConflict, updateScim, type ScimKind, type StoredScim } from "./scim-store";
 import type { ScimType } from "../scim/errors";
 import { matchesFilter, parseFilter, ScimFilterError, type FilterNode } from "../scim/filter";
 import { applyPatch, ScimPatchError, type PatchOperation } from "../scim/patch";
-import { coerceActive, isActive, presentScim, revocableEmails, storableResource, userNameOf, type Json } from "../scim/resource";
+import { coerceActive, isActive, presentScim, revocableEmails, storableResource, userNameOf, withoutPasswords, type Json } from "../scim/resource";
 import { migrateLedger, type CallRow, type RevocationRow, type RevocationStatus } from "./schema";
 
 export { RETRY_BUDGET_MS, TOKEN_HOLD_MS } from "./drain";
 
 export const GLOBAL_LEDGER = "global";
 
-export type RevocationRequest = {
-  source: string;
-  assurance: "signed" | "static_secret" | "operator";
-  event_id: string;
-  event_type: string;
-  /** At least one of email and subject_id; a subject id alone is resolved through the directory. */
-  email?: string | null;
-  subject_id?: string | null;
-  user_uid?: string | null;
-  reason?: string | null;
-  devices?: boolean;
-  warp_session_reauth?: boolean;
-  job_id?: string | null;
-};
+export type { CommitReceipt, RevocationRequest } from "./revocations";
 
 /** Identities a delivery showed (subject id with email), for the directory. */
 export type Observation = ObservedIdentity & { source: string };
@@ -58,14 +47,11 @@ function scimFailure(status: 400 | 404 | 409, detail: string, scimType?: ScimTyp
   return scimType ? { ok: false, status, detail, scimType } : { ok: false, status, detail };
 }
 
-/** What a commit answers: enough for a 202 and a later GET (the full record is one more read, not sent). */
 /** The userName of a plain `userName eq "…"` filter (the IdPs' lookup before a create), served by the index. */
 function userNameEquals(node: FilterNode): string | undefined {
   if (node.kind !== "compare" || node.op !== "eq" || node.path.schema || node.path.names.length !== 1) return undefined;
   return node.path.names[0]!.toLowerCase() === "username" && typeof node.value === "string" ? node.value : undefined;
 }
-
-export type CommitReceipt = { id: string; status: RevocationStatus; duplicate: boolean };
 
 export type ListFilter = { email?: string; status?: RevocationStatus; limit: number; cursor?: number };
 
@@ -109,91 +95,26 @@ export class RevocationLedger extends DurableObject<Env> {
     const config = this.config();
     const now = Date.now();
     const committed = this.ctx.storage.transactionSync(() => {
-      for (const seen of observations) this.learnIdentity(seen.source, seen.subject_id, [seen.email], now, config);
-      return requests.map((request) => this.commitOne(request, now, config));
+      for (const seen of observations) learnIdentity(this.sql, seen.source, seen.subject_id, [seen.email], now, config);
+      return requests.map((request) => commitRequest(this.sql, request, now, config));
     });
+    this.auditRecordedWithoutCalls(committed, now, config);
     await this.drainer.arm(now);
     return committed;
   }
 
-  private commitOne(request: RevocationRequest, now: number, config: Config): CommitReceipt {
-    const dedupeKey = `${request.source}:${request.event_id}`;
-    const existing = this.sql
-      .exec<{ id: string; status: RevocationStatus }>("SELECT id, status FROM revocations WHERE dedupe_key = ?", dedupeKey)
-      .toArray()[0];
-    if (existing) return { ...existing, duplicate: true };
-    const subject = request.subject_id ?? null;
-    if (request.email) {
-      if (subject) this.learnIdentity(request.source, subject, [request.email], now, config);
-      return this.insertRevocation(request, dedupeKey, request.email, now, config);
+  /**
+   * Revocations recorded as invalid_email or refused never reach the drain, which writes every other
+   * outcome to the audit log: they are written here, in the background like the drain's.
+   */
+  private auditRecordedWithoutCalls(receipts: CommitReceipt[], now: number, config: Config): void {
+    for (const receipt of receipts) {
+      if (receipt.duplicate || (receipt.status !== "invalid_email" && receipt.status !== "refused")) continue;
+      const row = rowById(this.sql, receipt.id);
+      if (!row) continue;
+      const write = recordOutcome(this.env.AUDIT_LOG, withCalls(this.sql, row), { retentionDays: config.auditRetentionDays, now });
+      this.ctx.waitUntil(write.catch((error: unknown) => logEvent("audit.write_failed", { id: receipt.id, error: String(error) })));
     }
-    if (!subject) throw new Error("a revocation request needs an email or a subject id");
-    const [first, ...others] = emailsFor(this.sql, request.source, subject);
-    if (!first) {
-      const receipt = this.insertRevocation(request, dedupeKey, null, now, config);
-      logEvent("revocation.unresolved", { source: request.source, subject_id: subject, event_id: request.event_id });
-      return receipt;
-    }
-    for (const email of others) this.insertRevocation(request, `${dedupeKey}#${email}`, email, now, config);
-    return this.insertRevocation(request, dedupeKey, first, now, config);
-  }
-
-  /** Inserts a revocation; with an email it is queued with one call per target, without it waits unresolved. */
-  private insertRevocation(request: RevocationRequest, dedupeKey: string, email: string | null, now: number, config: Config): CommitReceipt {
-    const id = `rev_${crypto.randomUUID().replace(/-/g, "")}`;
-    const devices = request.devices ?? config.revokeDevices;
-    const warp = request.warp_session_reauth ?? config.warpSessionReauth;
-    const status: RevocationStatus = email ? "queued" : "unresolved";
-    const { seq } = this.sql
-      .exec<{ seq: number }>(
-        `INSERT INTO revocations (id, dedupe_key, source, assurance, event_id, event_type, email, subject_id, user_uid, reason,
-           devices, warp_session_reauth, status, received_at, queued_at, job_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-        id, dedupeKey, request.source, request.assurance, request.event_id, request.event_type,
-        email?.toLowerCase() ?? null, request.subject_id ?? null, request.user_uid ?? null, request.reason ?? null,
-        devices ? 1 : 0, warp ? 1 : 0, status, now, now, request.job_id ?? null,
-      )
-      .one();
-    if (email) this.insertCalls(seq, now, config);
-    return { id, status, duplicate: false };
-  }
-
-  private insertCalls(seq: number, now: number, config: Config): void {
-    for (const target of config.targets) {
-      this.sql.exec(
-        "INSERT INTO calls (revocation_seq, target, state, next_attempt_at) VALUES (?, ?, 'pending', ?)",
-        seq, targetPath(target), now,
-      );
-    }
-  }
-
-  /** Records emails for a subject and queues every revocation that was waiting for them. */
-  private learnIdentity(source: string, subjectId: string, emails: string[], now: number, config: Config, replace = false): number {
-    if (replace) replaceIdentity(this.sql, source, subjectId, emails, now);
-    else for (const email of emails) addIdentity(this.sql, source, subjectId, email, now);
-    const waiting = this.sql
-      .exec<RevocationRow>("SELECT * FROM revocations WHERE status = 'unresolved' AND source = ? AND subject_id = ?", source, subjectId)
-      .toArray();
-    const [first, ...others] = emailsFor(this.sql, source, subjectId);
-    if (!first) return 0;
-    for (const row of waiting) {
-      this.sql.exec("UPDATE revocations SET email = ?, status = 'queued', queued_at = ? WHERE seq = ?", first, now, row.seq);
-      this.insertCalls(row.seq, now, config);
-      const request: RevocationRequest = {
-        source: row.source,
-        assurance: row.assurance as RevocationRequest["assurance"],
-        event_id: row.event_id,
-        event_type: row.event_type,
-        subject_id: row.subject_id,
-        user_uid: row.user_uid,
-        reason: row.reason,
-        devices: row.devices === 1,
-        warp_session_reauth: row.warp_session_reauth === 1,
-      };
-      for (const email of others) this.insertRevocation(request, `${row.dedupe_key}#${email}`, email, now, config);
-      logEvent("revocation.resolved", { id: row.id, source, subject_id: subjectId, emails: [first, ...others] });
-    }
-    return waiting.length;
   }
 
   // ---- identity directory -------------------------------------------------------------------
@@ -201,7 +122,7 @@ export class RevocationLedger extends DurableObject<Env> {
   async putIdentity(source: string, subjectId: string, emails: string[]): Promise<{ entry: DirectoryEntry; resolved: number }> {
     const config = this.config();
     const now = Date.now();
-    const resolved = this.ctx.storage.transactionSync(() => this.learnIdentity(source, subjectId, emails, now, config, true));
+    const resolved = this.ctx.storage.transactionSync(() => learnIdentity(this.sql, source, subjectId, emails, now, config, true));
     if (resolved > 0) await this.drainer.arm(now);
     return { entry: readIdentity(this.sql, source, subjectId)!, resolved };
   }
@@ -222,7 +143,7 @@ export class RevocationLedger extends DurableObject<Env> {
     const bySubject = new Map<string, string[]>();
     for (const entry of entries) bySubject.set(entry.subject_id, [...(bySubject.get(entry.subject_id) ?? []), entry.email]);
     const resolved = this.ctx.storage.transactionSync(() =>
-      [...bySubject].reduce((total, [subject, emails]) => total + this.learnIdentity(source, subject, emails, now, config), 0),
+      [...bySubject].reduce((total, [subject, emails]) => total + learnIdentity(this.sql, source, subject, emails, now, config), 0),
     );
     if (resolved > 0) await this.drainer.arm(now);
     return { resolved };
@@ -300,6 +221,7 @@ export class RevocationLedger extends DurableObject<Env> {
     holds: TargetHold[];
     rate_per_second: number;
     observed_calls_last_minute: number;
+    rejections: ReturnType<typeof recentRejections>;
   }> {
     const byStatus: Record<string, number> = {};
     for (const row of this.sql.exec<{ status: string; n: number }>(
@@ -318,12 +240,27 @@ export class RevocationLedger extends DurableObject<Env> {
       holds,
       rate_per_second: this.config().revokeRatePerSecond,
       observed_calls_last_minute: this.drainer.observedCallsLastMinute(),
+      rejections: recentRejections(this.sql, Date.now() - REJECTION_PERIOD_MS),
     };
   }
 
-  /** Called by the Cron Trigger: re-arms the alarm if calls are due and no alarm will drain them. */
+  /**
+   * Called by the Cron Trigger: re-arms the alarm if calls are due and no alarm will drain them, and
+   * writes each closed hour of refused deliveries to the audit log as one entry.
+   */
   async reconcile(): Promise<{ rearmed: boolean; pending_calls: number }> {
+    const summaries = this.ctx.storage.transactionSync(() => takeClosedPeriods(this.sql, Date.now()));
+    for (const summary of summaries) {
+      await recordRejectionSummary(this.env.AUDIT_LOG, summary, { retentionDays: this.config().auditRetentionDays }).catch((error: unknown) =>
+        logEvent("audit.write_failed", { kind: "rejected", error: String(error) }),
+      );
+    }
     return this.drainer.reconcile();
+  }
+
+  /** Refused deliveries counted by a Worker isolate since its last report. */
+  async countRejections(counts: RejectionCount[]): Promise<void> {
+    this.ctx.storage.transactionSync(() => addRejections(this.sql, counts));
   }
 
   override async alarm(): Promise<void> {
@@ -390,18 +327,20 @@ export class RevocationLedger extends DurableObject<Env> {
       if (error instanceof ScimPatchError) return scimFailure(400, error.message, error.scimType);
       throw error;
     }
-    for (const key of Object.keys(next)) if (key.toLowerCase() === "password") delete next[key];
+    withoutPasswords(next);
     if (kind === "User" && !userNameOf(next)) return scimFailure(400, "userName is required", "invalidValue");
     if (kind === "User" && typeof next.active !== "boolean" && next.active !== undefined) return scimFailure(400, "active must be a boolean", "invalidValue");
     try {
+      const receipts: CommitReceipt[] = [];
       const stored = this.ctx.storage.transactionSync(() => {
         const updated = updateScim(this.sql, kind, id, next, now);
         if (kind === "User") {
           this.learnScimUser(updated, now, config);
-          if (isActive(current.resource) && !isActive(next)) this.deprovisionScimUser(updated, [current.resource, next], "scim.deactivate", now, config);
+          if (isActive(current.resource) && !isActive(next)) receipts.push(...this.deprovisionScimUser(updated, [current.resource, next], "scim.deactivate", now, config));
         }
         return updated;
       });
+      this.auditRecordedWithoutCalls(receipts, now, config);
       if (kind === "User") await this.drainer.arm(now);
       return { ok: true, resource: JSON.stringify(presentScim(stored)) };
     } catch (error) {
@@ -415,79 +354,103 @@ export class RevocationLedger extends DurableObject<Env> {
     const now = Date.now();
     const current = readScim(this.sql, kind, id);
     if (!current) return scimFailure(404, `${kind} ${id} not found`);
-    this.ctx.storage.transactionSync(() => {
+    const receipts = this.ctx.storage.transactionSync(() => {
       deleteScim(this.sql, kind, id);
-      if (kind === "User" && isActive(current.resource)) this.deprovisionScimUser(current, [current.resource], "scim.delete", now, config);
+      return kind === "User" && isActive(current.resource) ? this.deprovisionScimUser(current, [current.resource], "scim.delete", now, config) : [];
     });
+    this.auditRecordedWithoutCalls(receipts, now, config);
     if (kind === "User") await this.drainer.arm(now);
     return { ok: true, resource: JSON.stringify(presentScim(current)) };
   }
 
   private learnScimUser(stored: StoredScim, now: number, config: Config): void {
     const emails = revocableEmails(stored.resource);
-    if (emails.length > 0) this.learnIdentity("scim", stored.row.id, emails, now, config);
+    if (emails.length > 0) learnIdentity(this.sql, "scim", stored.row.id, emails, now, config);
   }
 
-  /** One revocation per email the user is known by, keyed to this transition so a repeat causes none. */
-  private deprovisionScimUser(stored: StoredScim, versions: Json[], eventType: string, now: number, config: Config): void {
-    const emails = [...new Set(versions.flatMap(revocableEmails))];
-    for (const email of emails) {
-      this.commitOne(
+  /**
+   * One revocation per email the user is known by (in any version of the resource, or in the directory,
+   * so an address changed earlier is revoked too), keyed to this transition so a repeat causes none. A
+   * user with no usable email still leaves a record.
+   */
+  private deprovisionScimUser(stored: StoredScim, versions: Json[], eventType: string, now: number, config: Config): CommitReceipt[] {
+    const emails = [...new Set([...versions.flatMap(revocableEmails), ...emailsFor(this.sql, "scim", stored.row.id)])];
+    const base = {
+      source: "scim",
+      assurance: "static_secret" as const,
+      event_type: eventType,
+      subject_id: stored.row.id,
+      reason: eventType === "scim.delete" ? "deleted over SCIM" : "deactivated over SCIM",
+    };
+    const receipts = emails.map((email) =>
+      commitRequest(this.sql, { ...base, event_id: `${stored.row.id}:${eventType}:v${stored.row.version}:${email}`, email }, now, config),
+    );
+    if (emails.length === 0) {
+      const shown = userNameOf(stored.resource) ?? stored.row.id;
+      receipts.push(commitRequest(
+        this.sql,
         {
-          source: "scim",
-          assurance: "static_secret",
-          event_id: `${stored.row.id}:${eventType}:v${stored.row.version}:${email}`,
-          event_type: eventType,
-          email,
-          subject_id: stored.row.id,
-          reason: eventType === "scim.delete" ? "deleted over SCIM" : "deactivated over SCIM",
+          ...base,
+          event_id: `${stored.row.id}:${eventType}:v${stored.row.version}`,
+          unusable_email: shown.slice(0, 254),
+          refusal: { status: "invalid_email", detail: `the SCIM user ${stored.row.id} (${JSON.stringify(shown)}) has no usable email to revoke` },
         },
         now,
         config,
-      );
+      ));
     }
+    return receipts;
   }
 
   // ---- bulk jobs ----------------------------------------------------------------------------
 
-  /** Validates and commits one chunk of a bulk submission; lines are numbered from `firstLine`. */
-  async bulkCommit(jobId: string, lines: string[], firstLine: number): Promise<JobCounts> {
+  /** Opens (or reopens) the job an Idempotency-Key names, for a body with this digest. */
+  async bulkOpen(jobId: string, digest: string): Promise<JobOpening> {
+    const now = Date.now();
+    return this.ctx.storage.transactionSync(() => openJob(this.sql, jobId, digest, now));
+  }
+
+  /**
+   * Validates and commits chunk `index` of a bulk submission in one transaction; a chunk an earlier
+   * submission of the same body already committed is skipped (answers null).
+   */
+  async bulkCommit(jobId: string, index: number, rows: UploadRow[]): Promise<JobCounts | null> {
     const config = this.config();
     const now = Date.now();
-    const counts: JobCounts = { lines: 0, accepted: 0, duplicates: 0, rejected: 0, rejections: [] };
-    this.ctx.storage.transactionSync(() => {
-      for (const [index, raw] of lines.entries()) {
-        const line = raw.trim();
-        const number = firstLine + index;
-        if (line === "" || (number === 1 && isHeaderLine(line))) continue;
-        counts.lines++;
-        const parsed = parseBulkLine(line);
+    const counts = this.ctx.storage.transactionSync(() => {
+      if (!isNextChunk(this.sql, jobId, index)) return null;
+      const chunk: JobCounts = { lines: 0, accepted: 0, duplicates: 0, rejected: 0, rejections: [] };
+      for (const row of rows) {
+        chunk.lines++;
+        const parsed = "error" in row ? { ok: false as const, reason: row.error } : validateBulkRow(row.value);
         if (!parsed.ok) {
-          counts.rejected++;
-          counts.rejections.push({ line: number, reason: parsed.reason });
+          chunk.rejected++;
+          chunk.rejections.push({ line: row.line, reason: parsed.reason });
           continue;
         }
-        const { duplicate } = this.commitOne(
-          {
-            source: "bulk",
-            assurance: "operator",
-            event_id: `${jobId}:${parsed.value.email}`,
-            event_type: "bulk.revoke",
-            email: parsed.value.email,
-            user_uid: parsed.value.user_uid ?? null,
-            reason: parsed.value.reason ?? null,
-            job_id: jobId,
-          },
-          now,
-          config,
-        );
-        if (duplicate) counts.duplicates++;
-        else counts.accepted++;
+        const request = {
+          source: "bulk",
+          assurance: "operator" as const,
+          event_id: `${jobId}:${parsed.value.email}`,
+          event_type: "bulk.revoke",
+          email: parsed.value.email,
+          user_uid: parsed.value.user_uid ?? null,
+          reason: parsed.value.reason ?? null,
+          job_id: jobId,
+        };
+        if (commitRequest(this.sql, request, now, config).duplicate) chunk.duplicates++;
+        else chunk.accepted++;
       }
-      addToJob(this.sql, jobId, now, counts);
+      addChunkToJob(this.sql, jobId, chunk);
+      return chunk;
     });
-    await this.drainer.arm(now);
+    if (counts && counts.accepted > 0) await this.drainer.arm(now);
     return counts;
+  }
+
+  /** Marks a job's submission complete; answers its counts over every chunk. */
+  async bulkComplete(jobId: string): Promise<JobCounts> {
+    return this.ctx.storage.transactionSync(() => completeJob(this.sql, jobId));
   }
 
   async jobStatus(jobId: string): Promise<JobProgress | null> {
@@ -496,18 +459,14 @@ export class RevocationLedger extends DurableObject<Env> {
 
   // ---- state helpers ------------------------------------------------------------------------
   private rowById(id: string): RevocationRow | undefined {
-    return this.sql.exec<RevocationRow>("SELECT * FROM revocations WHERE id = ?", id).toArray()[0];
+    return rowById(this.sql, id);
   }
 
   private recordBySeq(seq: number): RevocationRecord | null {
-    const row = this.sql.exec<RevocationRow>("SELECT * FROM revocations WHERE seq = ?", seq).toArray()[0];
-    return row ? this.withCalls(row) : null;
+    return recordBySeq(this.sql, seq);
   }
 
   private withCalls(row: RevocationRow): RevocationRecord {
-    const calls = this.sql
-      .exec<CallRow>("SELECT * FROM calls WHERE revocation_seq = ? ORDER BY target", row.seq)
-      .toArray();
-    return toRecord(row, calls);
+    return withCalls(this.sql, row);
   }
 }

@@ -3,6 +3,12 @@
 import type { CloudflareError, RevokeUserRequest } from "../cloudflare/revoke-user";
 import type { CallRow, CallState, RevocationRow, RevocationStatus } from "./schema";
 
+/** One attempt at one target, as the record's history shows it. */
+export type CallAttempt = { at: string; http_status: number | null; outcome: string; error: string | null };
+
+/** History kept per target: the first attempts and the latest ones are what an operator needs. */
+export const MAX_HISTORY = 20;
+
 export type TargetResult = {
   target: string;
   state: CallState;
@@ -10,6 +16,8 @@ export type TargetResult = {
   http_status: number | null;
   errors: CloudflareError[];
   completed_at: string | null;
+  /** Every attempt (at most MAX_HISTORY, oldest first): a success after failures shows both. */
+  history: CallAttempt[];
   /** DRY_RUN only: the request that would have been sent. */
   request?: RevokeUserRequest;
 };
@@ -30,6 +38,7 @@ export type RevocationRecord = {
   warp_session_reauth: boolean;
   status: RevocationStatus;
   attempts: number;
+  /** Why the revocation is not (yet) done: null once it succeeded; earlier errors stay in results[].history. */
   last_error: string | null;
   received_at: string;
   completed_at: string | null;
@@ -38,7 +47,14 @@ export type RevocationRecord = {
   results: TargetResult[];
 };
 
-export const TERMINAL_STATUSES: ReadonlySet<RevocationStatus> = new Set(["revoked", "not_found", "failed", "dry_run"]);
+export const TERMINAL_STATUSES: ReadonlySet<RevocationStatus> = new Set([
+  "revoked",
+  "not_found",
+  "failed",
+  "dry_run",
+  "invalid_email",
+  "refused",
+]);
 
 function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
@@ -72,6 +88,7 @@ export function toRecord(row: RevocationRow, calls: CallRow[]): RevocationRecord
         http_status: call.http_status,
         errors: call.errors ? (JSON.parse(call.errors) as CloudflareError[]) : [],
         completed_at: isoOrNull(call.completed_at),
+        history: JSON.parse(call.history) as CallAttempt[],
       };
       if (call.request) result.request = JSON.parse(call.request) as RevokeUserRequest;
       return result;

@@ -105,6 +105,36 @@ CREATE TABLE IF NOT EXISTS drain_state (
 `;
 LEDGER_MIGRATIONS.push(SCHEMA_V1);
 
+// v2 (issue #9):
+// - dedupe keys become JSON arrays [source, event id] or [source, event id, email] (the old concatenation
+//   "source:event#email" could collide across events and emails); existing keys are rewritten in place.
+// - revocations.fingerprint: what an Idempotency-Key was first used for (operator requests).
+// - calls.history: every attempt's outcome, so a success after failures shows both.
+// - jobs: the digest of the submitted body, how many chunks are committed, and whether it is complete, so
+//   a resubmission with the same Idempotency-Key adds nothing and a different body is refused.
+// - rejections: refused deliveries counted per hour, source and reason (one KV entry per hour, not one
+//   per forged request).
+LEDGER_MIGRATIONS.push(`
+UPDATE revocations SET dedupe_key = CASE WHEN dedupe_key = source || ':' || event_id
+  THEN json_array(source, event_id) ELSE json_array(source, event_id, email) END;
+ALTER TABLE revocations ADD COLUMN fingerprint TEXT;
+ALTER TABLE calls ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE jobs ADD COLUMN body_digest TEXT;
+ALTER TABLE jobs ADD COLUMN chunks_committed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;
+UPDATE jobs SET complete = 1;
+CREATE TABLE IF NOT EXISTS rejections (
+  period_start INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  first_at INTEGER NOT NULL,
+  last_at INTEGER NOT NULL,
+  written INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (period_start, source, reason)
+);
+`);
+
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
 export function migrateLedger(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");
@@ -115,7 +145,7 @@ export function migrateLedger(sql: SqlStorage): void {
   else if (current < LEDGER_MIGRATIONS.length) sql.exec("UPDATE ledger_schema SET version = ?", LEDGER_MIGRATIONS.length);
 }
 
-export type RevocationStatus = "unresolved" | "queued" | "revoked" | "not_found" | "failed" | "dry_run";
+export type RevocationStatus = "unresolved" | "queued" | "revoked" | "not_found" | "failed" | "dry_run" | "invalid_email" | "refused";
 export type CallState = "pending" | "revoked" | "not_found" | "failed" | "dry_run";
 
 export type RevocationRow = {
@@ -139,6 +169,7 @@ export type RevocationRow = {
   queued_at: number;
   completed_at: number | null;
   job_id: string | null;
+  fingerprint: string | null;
 };
 
 export type CallRow = {
@@ -151,6 +182,8 @@ export type CallRow = {
   errors: string | null;
   request: string | null;
   completed_at: number | null;
+  /** JSON array of CallAttempt. */
+  history: string;
 };
 
 export type IdentityRow = { source: string; subject_id: string; email: string; updated_at: number };

@@ -1,6 +1,7 @@
 // /v1/directory: the identity directory an id-only deprovisioning event resolves through.
 // PUT/GET/DELETE one subject; POST …/import takes NDJSON ({"subject_id", "email"} per line) or CSV
-// (subject_id,email; a header line is allowed) and answers counts with the reason for each rejected line.
+// (subject_id,email; a header line is allowed; RFC 4180 quoting) and answers counts with the reason for
+// each rejected record.
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
@@ -8,12 +9,14 @@ import { jsonError } from "../errors";
 import { ledgerFor } from "../ledger/client";
 import { describeIssues, EmailSchema } from "../validation";
 import { operatorBodyLimit, readJsonBody } from "./body";
+import { readUpload } from "./upload";
 
 const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
 const MAX_IMPORT_LINES = 50_000;
 /** Rows per ledger call: keeps each Durable Object transaction small. */
 const IMPORT_CHUNK = 1000;
 const MAX_REPORTED_REJECTIONS = 100;
+const IMPORT_COLUMNS = ["subject_id", "email"] as const;
 
 const SourceSchema = z.string().check(z.regex(/^[a-z0-9_-]{1,32}$/, "a source name is 1–32 of a-z 0-9 _ -"));
 const SubjectSchema = z.string().check(z.minLength(1), z.maxLength(200));
@@ -53,23 +56,21 @@ directoryRoutes.delete("/:source/:subject", async function deleteIdentity(c) {
 directoryRoutes.post("/:source/import", operatorBodyLimit(MAX_IMPORT_BYTES), async function importIdentities(c) {
   const source = SourceSchema.safeParse(c.req.param("source"));
   if (!source.success) return jsonError(c, 400, "invalid_request", describeIssues(source.error));
-  const lines = (await c.req.text()).split(/\r?\n/);
-  if (lines.length > MAX_IMPORT_LINES) return jsonError(c, 413, "payload_too_large", `at most ${MAX_IMPORT_LINES} lines`);
+  const upload = readUpload(await c.req.text(), IMPORT_COLUMNS);
+  if (!upload.ok) return jsonError(c, 400, "invalid_request", upload.problem);
+  if (upload.rows.length > MAX_IMPORT_LINES) return jsonError(c, 413, "payload_too_large", `at most ${MAX_IMPORT_LINES} records`);
   const accepted: { subject_id: string; email: string }[] = [];
   const rejections: { line: number; reason: string }[] = [];
   let rejected = 0;
-  for (const [index, raw] of lines.entries()) {
-    const line = raw.trim();
-    if (line === "" || (index === 0 && /^subject_id\s*,\s*email$/i.test(line))) continue;
-    const candidate = parseImportLine(line);
-    const entry = candidate === null ? null : LineSchema.safeParse(candidate);
+  for (const row of upload.rows) {
+    const entry = "error" in row ? null : LineSchema.safeParse(row.value);
     if (entry?.success) {
       accepted.push(entry.data);
       continue;
     }
     rejected++;
     if (rejections.length < MAX_REPORTED_REJECTIONS) {
-      rejections.push({ line: index + 1, reason: entry ? describeIssues(entry.error) : "neither a JSON object nor subject_id,email" });
+      rejections.push({ line: row.line, reason: "error" in row ? row.error : describeIssues(entry!.error) });
     }
   }
   let resolved = 0;
@@ -79,16 +80,3 @@ directoryRoutes.post("/:source/import", operatorBodyLimit(MAX_IMPORT_BYTES), asy
   }
   return c.json({ imported: accepted.length, rejected, rejections, resolved_revocations: resolved });
 });
-
-/** One NDJSON object or one CSV row (two fields; double quotes allowed around either). */
-function parseImportLine(line: string): unknown {
-  if (line.startsWith("{")) {
-    try {
-      return JSON.parse(line);
-    } catch {
-      return null;
-    }
-  }
-  const match = /^\s*"?([^",]*)"?\s*,\s*"?([^",]*)"?\s*$/.exec(line);
-  return match ? { subject_id: match[1], email: match[2] } : null;
-}

@@ -9,6 +9,7 @@ import { logEvent } from "../log";
 import * as z from "zod/mini";
 import { describeIssues, EmailSchema } from "../validation";
 import { requireOperator } from "./auth";
+import { sha256Hex, utf8 } from "../sources/hmac";
 import { operatorBodyLimit, readJsonBody } from "./body";
 import { bulkRoutes } from "./bulk-routes";
 import { directoryRoutes } from "./directory-routes";
@@ -25,7 +26,7 @@ const RevokeRequestSchema = z.strictObject({
   reason: z.optional(z.string().check(z.maxLength(500))),
 });
 
-const StatusSchema = z.enum(["unresolved", "queued", "revoked", "not_found", "failed", "dry_run"]);
+const StatusSchema = z.enum(["unresolved", "queued", "revoked", "not_found", "failed", "dry_run", "invalid_email", "refused"]);
 
 const limitParam = (fallback: number, max: number) =>
   z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(max)), fallback);
@@ -68,6 +69,13 @@ operatorRoutes.post("/revocations", operatorBodyLimit(MAX_OPERATOR_BODY_BYTES), 
     return jsonError(c, 400, "invalid_request", "Idempotency-Key must be 1 to 200 characters");
   }
   const ledger = ledgerFor(c.env);
+  const request = {
+    email: parsed.data.email,
+    user_uid: parsed.data.user_uid ?? null,
+    reason: parsed.data.reason ?? null,
+    devices: parsed.data.devices,
+    warp_session_reauth: parsed.data.warp_session_reauth,
+  };
   let committed;
   try {
     [committed] = await ledger.commit([
@@ -76,16 +84,23 @@ operatorRoutes.post("/revocations", operatorBodyLimit(MAX_OPERATOR_BODY_BYTES), 
         assurance: "operator",
         event_id: idempotencyKey ?? crypto.randomUUID(),
         event_type: "operator.revoke",
-        email: parsed.data.email,
-        user_uid: parsed.data.user_uid ?? null,
-        reason: parsed.data.reason ?? null,
-        devices: parsed.data.devices,
-        warp_session_reauth: parsed.data.warp_session_reauth,
+        ...request,
+        // What this key is used for: the same key with another body must not pass as a repeat.
+        fingerprint: await sha256Hex(utf8(JSON.stringify([request.email, request.user_uid, request.reason, request.devices ?? null, request.warp_session_reauth ?? null]))),
       },
     ]);
   } catch (error) {
     logEvent("ledger.commit_failed", { source: "operator", error: String(error) });
     return jsonError(c, 503, "ledger_unavailable", "the revocation could not be recorded; retry");
+  }
+  if (committed!.conflict) {
+    return jsonError(
+      c,
+      409,
+      "idempotency_conflict",
+      `the Idempotency-Key was already used for a different request: revocation ${committed!.id} of ${committed!.conflict.email ?? "an unresolved subject"}`,
+      { used_for: { id: committed!.id, email: committed!.conflict.email } },
+    );
   }
   // The record once terminal, or as it stands when the wait ends (null only for an unknown id).
   const record = await ledger.waitForOutcome(committed!.id, OPERATOR_WAIT_MS);

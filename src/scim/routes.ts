@@ -9,16 +9,19 @@ import type { AppEnv } from "../context";
 import { ledgerFor } from "../ledger/client";
 import type { ScimFailure } from "../ledger/ledger";
 import type { ScimKind } from "../ledger/scim-store";
+import { logEvent } from "../log";
 import { bearerToken } from "../operator/auth";
 import { matchesAnySecret } from "../sources/hmac";
 import { listResponse, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG } from "./discovery";
 import { scimError, scimJson } from "./errors";
 import type { PatchOperation } from "./patch";
-import { LIST_RESPONSE_SCHEMA, project, type Json } from "./resource";
+import { LIST_RESPONSE_SCHEMA, nestingDepth, project, type Json } from "./resource";
 
 const MAX_SCIM_BODY_BYTES = 256 * 1024;
 const DEFAULT_COUNT = 100;
 const MAX_COUNT = 200;
+const MAX_PAGE_PARAM = 2_147_483_647;
+const MAX_BODY_DEPTH = 32;
 const RESOURCE_PATHS: Record<string, ScimKind> = { Users: "User", Groups: "Group" };
 
 /** Lets IdPs use any case and a trailing slash: /scim/v2/users/ → /scim/v2/Users. Used as the app's getPath. */
@@ -91,18 +94,23 @@ function answerFailure(c: Context<AppEnv>, result: ScimFailure) {
   return scimError(c, result.status, result.detail, result.scimType);
 }
 
-async function readObject(c: Context<AppEnv>): Promise<Json | null> {
+/** The body as a JSON object, or why not (SCIM resources are shallow: deeper nesting is refused, not recursed into). */
+async function readObject(c: Context<AppEnv>): Promise<{ ok: true; value: Json } | { ok: false; detail: string }> {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(await c.req.text());
-    return value && typeof value === "object" && !Array.isArray(value) ? (value as Json) : null;
+    value = JSON.parse(await c.req.text());
   } catch {
-    return null;
+    return { ok: false, detail: "the body is not valid JSON" };
   }
+  if (!value || typeof value !== "object" || Array.isArray(value)) return { ok: false, detail: "the body is not a JSON object" };
+  if (nestingDepth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) return { ok: false, detail: `the body nests deeper than ${MAX_BODY_DEPTH} levels` };
+  return { ok: true, value: value as Json };
 }
 
+/** startIndex and count (RFC 7644 §3.4.2.4): integers, clamped to what SQLite and a page can hold. */
 function pageParam(raw: string | undefined, fallback: number): number {
   const value = Number.parseInt(raw ?? "", 10);
-  return Number.isFinite(value) ? value : fallback;
+  return Number.isFinite(value) ? Math.min(value, MAX_PAGE_PARAM) : fallback;
 }
 
 scimRoutes.get("/:resource", async function listResources(c) {
@@ -121,8 +129,8 @@ scimRoutes.post("/:resource", async function createResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
   const body = await readObject(c);
-  if (!body) return scimError(c, 400, "the body is not a JSON object", "invalidSyntax");
-  const result = await ledgerFor(c.env).scimCreate(kind, body);
+  if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
+  const result = await ledgerFor(c.env).scimCreate(kind, body.value);
   if (!result.ok) return answerFailure(c, result);
   const created = present(c, kind, result.resource);
   return scimJson(c, created, 201, { Location: locationOf(c, kind, String(created.id)) });
@@ -139,8 +147,8 @@ scimRoutes.put("/:resource/:id", async function replaceResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
   const body = await readObject(c);
-  if (!body) return scimError(c, 400, "the body is not a JSON object", "invalidSyntax");
-  const result = await ledgerFor(c.env).scimUpdate(kind, c.req.param("id"), { replace: body });
+  if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
+  const result = await ledgerFor(c.env).scimUpdate(kind, c.req.param("id"), { replace: body.value });
   return result.ok ? scimJson(c, present(c, kind, result.resource)) : answerFailure(c, result);
 });
 
@@ -148,7 +156,8 @@ scimRoutes.patch("/:resource/:id", async function patchResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
   const body = await readObject(c);
-  const operations = body ? (body.Operations ?? body.operations) : undefined;
+  if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
+  const operations = body.value.Operations ?? body.value.operations;
   if (!Array.isArray(operations) || operations.some((operation) => !operation || typeof operation !== "object")) {
     return scimError(c, 400, "a PatchOp body needs an Operations array", "invalidSyntax");
   }
@@ -167,3 +176,9 @@ scimRoutes.delete("/:resource/:id", async function deleteResource(c) {
 });
 
 scimRoutes.all("*", (c) => scimError(c, 405, "method not allowed on this endpoint"));
+
+// Anything unforeseen still answers in the SCIM error shape (RFC 7644 §3.12), never the JSON one.
+scimRoutes.onError(function answerScimError(error, c) {
+  logEvent("scim.error", { path: new URL(c.req.url).pathname, error: String(error) });
+  return scimError(c, 500, "internal error");
+});

@@ -1,8 +1,13 @@
-// Keycloak admin events through the keycloak-events extension (p2-inc/keycloak-events, "ext-event-http"
-// webhook): `X-Keycloak-Signature` is the hex HMAC-SHA256 of the raw body keyed with the webhook's
-// sharedSecret (some deployments prefix "sha256="). There is no timestamp header, so replays are bounded
-// by de-duplicating on the event's "uid" and by refusing an event whose own "time" (unix ms) is older or
-// newer than SIGNATURE_TOLERANCE_SECONDS.
+// Keycloak admin events through the keycloak-events extension (p2-inc/keycloak-events), its
+// `ext-event-webhook` listener (the webhook whose payload carries a "uid"; the separate `ext-event-http`
+// listener sends no uid and is not supported): `X-Keycloak-Signature` is the hex HMAC-SHA256 of the raw
+// body keyed with the webhook's secret (some deployments prefix "sha256="). There is no timestamp header.
+// - Replays are bounded by de-duplicating on the event's "uid" (forever: the ledger keeps every id).
+// - The event's own "time" (unix ms) bounds its age. keycloak-events retries a failed delivery with the
+//   same body and the original time for up to 900 s by default (longer if configured), so the maximum
+//   age is KEYCLOAK_MAX_EVENT_AGE_SECONDS (default 3600 s), not the 300 s signature tolerance; an event
+//   from the future beyond SIGNATURE_TOLERANCE_SECONDS is refused too. A refused deprovisioning event is
+//   recorded (status "refused") and answered with a failure status, never dropped silently.
 // - Body: {"uid", "time", "realmId", "type": "admin.USER-UPDATE", "operationType", "resourcePath": "users/<id>",
 //   "resourceId"?, "representation": "<the user as a JSON string>", "authDetails": {the admin}}.
 // - Acted on: admin.USER-UPDATE whose representation has enabled: false; admin.USER-DELETE (id only →
@@ -48,10 +53,13 @@ export const keycloakSource: IdentitySource = {
   parse(json, context) {
     const event = EventSchema.safeParse(json);
     if (!event.success) return { kind: "invalid", message: "not a keycloak-events event (needs uid, time, type)" };
-    const skew = Math.round((context.now - event.data.time) / 1000);
-    if (Math.abs(skew) > context.toleranceSeconds) {
-      return parsed([], [], [`event time is ${skew} s away from now, outside the tolerance`]);
-    }
+    const ageSeconds = Math.round((context.now - event.data.time) / 1000);
+    const refusal =
+      ageSeconds > context.maxEventAgeSeconds
+        ? `the event is ${ageSeconds} s old, beyond KEYCLOAK_MAX_EVENT_AGE_SECONDS (${context.maxEventAgeSeconds} s)`
+        : -ageSeconds > context.toleranceSeconds
+          ? `the event time is ${-ageSeconds} s in the future, beyond SIGNATURE_TOLERANCE_SECONDS (${context.toleranceSeconds} s)`
+          : null;
     const { type } = event.data;
     if (type !== "admin.USER-UPDATE" && type !== "admin.USER-DELETE" && type !== "admin.USER-CREATE") {
       return parsed([], [], [`event ${type} is not a user admin event`]);
@@ -66,9 +74,10 @@ export const keycloakSource: IdentitySource = {
         // An unreadable representation is treated as absent; a delete needs none.
       }
     }
-    const observed = observedIdentity(subject ?? representation.id, representation.email);
+    // A refused event still teaches nothing: its age is the very thing in doubt.
+    const observed = refusal ? [] : observedIdentity(subject ?? representation.id, representation.email);
     const deprovisioned = type === "admin.USER-DELETE" || (type === "admin.USER-UPDATE" && representation.enabled === false);
-    if (!deprovisioned) return parsed([], observed, [`event ${type} does not disable the user`]);
+    if (!deprovisioned) return parsed([], observed, [`event ${type} does not disable the user${refusal ? `, and ${refusal}` : ""}`]);
     const ignored: string[] = [];
     const candidate = {
       event_id: event.data.uid,
@@ -77,6 +86,7 @@ export const keycloakSource: IdentitySource = {
       subject_id: subject ?? representation.id,
       reason: type === "admin.USER-DELETE" ? "deleted" : "disabled",
     };
-    return parsed(validEvents([candidate], ignored), observed, ignored);
+    const events = validEvents([candidate], ignored);
+    return parsed(refusal ? events.map((found) => ({ ...found, refusal: { status: "refused", detail: refusal } })) : events, observed, ignored);
   },
 };

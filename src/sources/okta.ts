@@ -1,6 +1,7 @@
 // Okta Event Hooks (developer.okta.com/docs/concepts/event-hooks; …/guides/event-hook-implementation).
 // - Authenticity: a static secret only, no HMAC. Okta sends the configured header (by default
-//   `Authorization`) whose whole value is the secret; compared in constant time. Lower assurance: a leaked
+//   `Authorization`) whose whole value is the secret, compared whole in constant time. Okta's guide sets it
+//   to `Basic <base64 of user:password>` (developer.okta.com/docs/guides/secure-hooks), space included. Lower assurance: a leaked
 //   secret lets anyone post events, so records carry assurance "static_secret".
 // - One-time verification: GET with `X-Okta-Verification-Challenge`, answered {"verification": <value>}.
 // - Body: {"eventType": "com.okta.event_hook", "eventId", "data": {"events": [LogEvent…]}}; each LogEvent has
@@ -9,6 +10,7 @@
 // - Acted on: user.lifecycle.deactivate, user.lifecycle.suspend, user.lifecycle.delete.initiated,
 //   user.account.lock, with outcome SUCCESS, for target entries of type "User". Every element stands alone:
 //   Okta retries a failed batch only once, so one malformed element must not fail the rest.
+// - Answer: 200 (Okta asks for 200 or 204), not 202.
 import * as z from "zod/mini";
 import { parsed, observedIdentity, validEvents, verifyStaticSecretHeader, type IdentitySource } from "./source";
 
@@ -32,6 +34,8 @@ export function oktaSource(authHeader: string): IdentitySource {
   return {
     name: "okta",
     assurance: "static_secret",
+    // "Your service must return 200 or 204" (Okta, Event Hooks: Your service's responsibilities).
+    acceptedStatus: 200,
     verify: (delivery, context) => verifyStaticSecretHeader(authHeader, delivery, context),
     handshake(delivery) {
       const challenge = delivery.headers.get(VERIFICATION_HEADER);

@@ -4,8 +4,8 @@
 //   whose default tolerance is 180 s and whose timestamp is in milliseconds).
 // - Body: {"id": "event_…", "event": "dsync.user.deleted", "data": {directory user}, "created_at"}; a
 //   directory user has "id", "emails": [{"primary", "type", "value"}], newer payloads also "email", and
-//   "state": "active" | "inactive" (workos.com/docs/reference/directory-sync/directory-user).
-// - Acted on: dsync.user.deleted; dsync.user.updated with state "inactive". dsync.user.created and other
+//   "state": "active" | "inactive" | "suspended" (workos.com/docs/reference/directory-sync/directory-user).
+// - Acted on: dsync.user.deleted; dsync.user.updated with state "inactive" or "suspended". dsync.user.created and other
 //   updates only feed the directory.
 import * as z from "zod/mini";
 import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
@@ -18,6 +18,8 @@ const DirectoryUserSchema = z.looseObject({
   state: z.optional(z.string()),
 });
 const EventSchema = z.looseObject({ id: z.string(), event: z.string(), data: z.unknown() });
+/** Directory user states that end access ("inactive"; "suspended", which some directories report). */
+const INACTIVE_STATES = new Set(["inactive", "suspended"]);
 
 function primaryEmail(user: z.infer<typeof DirectoryUserSchema>): string | undefined {
   return user.email ?? user.emails?.find((email) => email.primary)?.value ?? user.emails?.[0]?.value;
@@ -37,7 +39,7 @@ export const workosSource: IdentitySource = {
     if (!user.success) return { kind: "invalid", message: "data is not a directory user" };
     const email = primaryEmail(user.data);
     const observed = observedIdentity(user.data.id, email);
-    const deprovisioned = type === "dsync.user.deleted" || (type === "dsync.user.updated" && user.data.state === "inactive");
+    const deprovisioned = type === "dsync.user.deleted" || (type === "dsync.user.updated" && INACTIVE_STATES.has(user.data.state ?? ""));
     if (!deprovisioned) return parsed([], observed, [`event ${type} does not deprovision`]);
     const ignored: string[] = [];
     const events = validEvents([{ event_id: id, event_type: type, email: email ?? undefined, subject_id: user.data.id }], ignored);

@@ -2,10 +2,10 @@
 // parse) → parse into identity events → commit to the ledger → answer. GET /webhooks/{source} serves only
 // a source's verification handshake (Okta), after the same authentication.
 // Trust boundary: nothing from the body is read before the delivery verifies; a refused delivery gets
-// a deliberately vague 401 while the precise reason goes to the audit log and the request log.
+// a deliberately vague 401 while the precise reason goes to the request log and the ledger's hourly
+// rejection counts (rejection-report.ts).
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { recordRejection } from "../audit/audit-log";
 import type { AppEnv } from "../context";
 import { jsonError } from "../errors";
 import { ledgerFor } from "../ledger/client";
@@ -13,11 +13,9 @@ import type { Observation, RevocationRequest } from "../ledger/ledger";
 import { logEvent } from "../log";
 import { enabledSource } from "../sources/registry";
 import type { IdentityEvent, IdentitySource, ObservedIdentity, VerificationFailure } from "../sources/source";
+import { countRejection } from "./rejection-report";
 
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
-/** One rejection audit entry per source and reason per isolate per minute: forged floods cannot spend KV writes. */
-const REJECTION_AUDIT_INTERVAL_MS = 60_000;
-const lastRejectionAudit = new Map<string, number>();
 
 export const webhookRoutes = new Hono<AppEnv>();
 
@@ -54,7 +52,12 @@ webhookRoutes.on(
     } catch {
       return jsonError(c, 400, "malformed_json", "the body is not valid UTF-8 JSON");
     }
-    const result = source.parse(json, { deliveryId: verification.deliveryId, now, toleranceSeconds: config.signatureToleranceSeconds });
+    const result = source.parse(json, {
+      deliveryId: verification.deliveryId,
+      now,
+      toleranceSeconds: config.signatureToleranceSeconds,
+      maxEventAgeSeconds: config.keycloakMaxEventAgeSeconds,
+    });
     if (result.kind === "invalid") return jsonError(c, 400, "invalid_request", result.message);
     if (result.ignored.length > 0) {
       logEvent("webhook.ignored", { source: source.name, delivery_id: verification.deliveryId, reasons: result.ignored });
@@ -85,9 +88,14 @@ async function commitEvents(
     return c.json({ ignored: true, reason: ignored.join("; ") || "no deprovisioning event", directory_updated: observations.length }, 200);
   }
   const answers = results.map(({ id, status, duplicate }) => (duplicate ? { id, status, duplicate: true } : { id, status }));
+  // A refused event is recorded, and answered as a failure so the sender's own log shows it too.
+  if (results.some((result) => result.status === "refused")) {
+    return jsonError(c, 422, "refused", "the event was recorded but refused; see the revocation record", { revocations: answers, ignored });
+  }
   const allDuplicates = results.every((result) => result.duplicate);
-  if (answers.length === 1 && ignored.length === 0) return c.json(answers[0], allDuplicates ? 200 : 202);
-  return c.json({ revocations: answers, ignored }, allDuplicates ? 200 : 202);
+  const status = allDuplicates ? 200 : (source.acceptedStatus ?? 202);
+  if (answers.length === 1 && ignored.length === 0) return c.json(answers[0], status);
+  return c.json({ revocations: answers, ignored }, status);
 }
 
 function toRequests(source: IdentitySource, events: IdentityEvent[]): RevocationRequest[] {
@@ -100,19 +108,19 @@ function toRequests(source: IdentitySource, events: IdentityEvent[]): Revocation
     subject_id: event.subject_id ?? null,
     user_uid: event.user_uid ?? null,
     reason: event.reason ?? null,
+    unusable_email: event.unusable_email ?? null,
+    refusal: event.refusal ?? null,
   }));
 }
 
 function auditRejection(c: Context<AppEnv>, source: string, failure: VerificationFailure, now: number): void {
   const { reason, ...detail } = failure;
-  logEvent("webhook.rejected", { source, reason, ...detail });
-  const throttleKey = `${source}:${reason}`;
-  if (now - (lastRejectionAudit.get(throttleKey) ?? 0) < REJECTION_AUDIT_INTERVAL_MS) return;
-  lastRejectionAudit.set(throttleKey, now);
-  const write = recordRejection(
-    c.env.AUDIT_LOG,
-    { source, reason, detail: { ...detail, ip: c.req.header("cf-connecting-ip") ?? null } },
-    { retentionDays: c.get("config").auditRetentionDays, now },
-  ).catch((error) => logEvent("audit.write_failed", { source, error: String(error) }));
-  c.executionCtx.waitUntil(write);
+  logEvent("webhook.rejected", { source, reason, ...detail, ip: c.req.header("cf-connecting-ip") ?? null });
+  const report = countRejection(source, reason, now);
+  if (!report) return;
+  c.executionCtx.waitUntil(
+    ledgerFor(c.env)
+      .countRejections(report)
+      .catch((error: unknown) => logEvent("rejections.report_failed", { source, error: String(error) })),
+  );
 }

@@ -10,6 +10,8 @@ export type RecordedCall = {
   devices: string | null;
   body: Record<string, unknown>;
   authorization: string | null;
+  /** The fetch's redirect mode ("manual": the client never follows one). */
+  redirect: string | undefined;
 };
 
 export type Answer = (call: RecordedCall, index: number) => Response | Promise<Response>;
@@ -40,6 +42,7 @@ export function installFakeCloudflare(answer: Answer = () => envelope(true)) {
       devices: url.searchParams.get("devices"),
       body: (await request.json()) as Record<string, unknown>,
       authorization: request.headers.get("Authorization"),
+      redirect: init?.redirect,
     };
     calls.push(call);
     if (init?.signal?.aborted) throw new Error("aborted");

@@ -120,6 +120,34 @@ describe("answer classes", () => {
   });
 });
 
+describe("records", () => {
+  it("a success after failures clears last_error and keeps every attempt in each target's history", async () => {
+    let faults = 0;
+    fake().setAnswer(() => (faults++ < 2 ? apiError(502, 0, "bad gateway") : envelope(true)));
+    const { id } = await commitOne(uniqueEmail("history"));
+    await waitFor(async () => faults >= 2);
+    await fastForward();
+    const record = await settled(id);
+    expect(record.status).toBe("revoked");
+    expect(record.last_error).toBeNull();
+    const outcomes = record.results.flatMap((result) => result.history.map((attempt) => attempt.outcome));
+    expect(outcomes.filter((outcome) => outcome === "retry")).toHaveLength(2);
+    expect(outcomes.filter((outcome) => outcome === "revoked")).toHaveLength(2);
+    const retried = record.results.flatMap((result) => result.history).find((attempt) => attempt.outcome === "retry");
+    expect(retried).toMatchObject({ http_status: 502, error: expect.stringContaining("HTTP 502") });
+  });
+
+  it("never follows a redirect: a 3xx with a success envelope fails the call instead of counting as revoked", async () => {
+    fake().setAnswer(() => Response.json({ success: true, result: true, errors: [] }, { status: 301, headers: { Location: "https://elsewhere.test/" } }));
+    const email = uniqueEmail("redirected");
+    const record = await settled((await commitOne(email)).id);
+    expect(record.status).toBe("failed");
+    expect(record.last_error).toContain("redirect");
+    const redirects = fake().callsFor(email).map((call) => call.redirect);
+    expect(redirects).toEqual(["manual", "manual"]);
+  });
+});
+
 describe("pacing", () => {
   it(`never sends more than REVOKE_RATE_PER_SECOND (${TEST_RATE_PER_SECOND}) calls in any second`, async () => {
     const committed = await ledger().commit(Array.from({ length: 30 }, (_, i) => request(uniqueEmail(`paced-${i}`))));
@@ -192,6 +220,22 @@ describe("durability", () => {
     const retried = await ledger().retry(id);
     expect(retried.ok).toBe(true);
     expect((await settled(id)).status).toBe("revoked");
+  });
+
+  it("keeps events whose ids would have collided when keys were concatenated apart, and never fails a commit on a key clash", async () => {
+    // "src:a#b@example.com" was both (event "a#b@example.com") and (event "a", second email b@example.com).
+    const [primary, alias] = [uniqueEmail("clash-primary"), uniqueEmail("clash-alias")];
+    await ledger().putIdentity("clash", "subject-1", [primary, alias]);
+    const [fanned] = await ledger().commit([request("", { source: "clash", event_id: "a", email: null, subject_id: "subject-1" })]);
+    const fannedOut = [primary, alias].sort()[1]!; // the directory's second email gets its own row
+    const [lookalike] = await ledger().commit([request(uniqueEmail("clash-other"), { source: "clash", event_id: `a#${fannedOut}` })]);
+    expect(fanned!.duplicate).toBe(false);
+    expect(lookalike!.duplicate).toBe(false);
+    // The same two again are duplicates, and a resolution that re-derives the fan-out key does not throw.
+    expect((await ledger().commit([request("", { source: "clash", event_id: "a", email: null, subject_id: "subject-1" })]))[0]!.duplicate).toBe(true);
+    await ledger().putIdentity("clash", "subject-1", [primary, alias]);
+    await settled(fanned!.id);
+    await settled(lookalike!.id);
   });
 
   it("de-duplicates by source and event id inside one commit and across commits", async () => {

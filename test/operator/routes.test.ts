@@ -70,6 +70,21 @@ describe("POST /v1/revocations", () => {
     expect(fake().callsFor(email)).toHaveLength(2);
   });
 
+  it("answers 409 idempotency_conflict when a used Idempotency-Key comes with a different request, and revokes no one new", async () => {
+    const [first, second] = [uniqueEmail("idem-first"), uniqueEmail("idem-second")];
+    const key = `ticket-${crypto.randomUUID()}`;
+    const original = (await (await revoke({ email: first }, { "Idempotency-Key": key })).json()) as RevocationRecord;
+    for (const body of [{ email: second }, { email: first, reason: "another reason" }, { email: first, devices: false }]) {
+      const response = await revoke(body, { "Idempotency-Key": key });
+      expect(response.status).toBe(409);
+      const error = ((await response.json()) as { error: { code: string; message: string; used_for: unknown } }).error;
+      expect(error).toMatchObject({ code: "idempotency_conflict", used_for: { id: original.id, email: first } });
+      expect(error.message).toContain(first);
+    }
+    // The ledger holds no record for the second person (the commit is synchronous, so "none" is final here).
+    expect(((await (await operatorFetch(`/v1/revocations?email=${second}`)).json()) as { records: unknown[] }).records).toEqual([]);
+  });
+
   it.each([
     ["malformed JSON", "{", "malformed_json"],
     ["no email", JSON.stringify({}), "invalid_request"],

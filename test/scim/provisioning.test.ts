@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { TEST_SCIM_TOKEN } from "../helpers/bindings";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
-import { settleLedger, revocationsFor, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
+import { operatorFetch, settleLedger, revocationsFor, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
 
@@ -87,6 +87,96 @@ describe("Okta's provisioning sequence (custom SCIM app)", () => {
     expect((await revocationsFor(login))[0]!.status).toBe("revoked");
     expect(await callsAfterDrain(email)).toBe(2);
     expect(await callsAfterDrain(login)).toBe(2);
+  });
+});
+
+describe("field fixes (issue #9)", () => {
+  const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+  it.each([
+    ["a URN-qualified path", [{ op: "replace", path: "urn:ietf:params:scim:schemas:core:2.0:User:active", value: false }]],
+    ["a path-less value keyed by the core URN", [{ op: "replace", value: { "urn:ietf:params:scim:schemas:core:2.0:User": { active: false } } }]],
+    ["a path-less value with a URN-qualified key", [{ op: "replace", value: { "urn:ietf:params:scim:schemas:core:2.0:User:active": false } }]],
+  ])("deactivates through %s (RFC 7644 §3.10 attribute notation), revoking once", async (_case, operations) => {
+    const email = uniqueEmail("scim-urn");
+    const user = (await (await scim("/Users", { method: "POST", json: newUser(email) })).json()) as Scim;
+    const patched = await scim(`/Users/${user.id}`, { method: "PATCH", json: { schemas: [PATCH_OP], Operations: operations } });
+    expect(patched.status).toBe(204);
+    expect((await (await scim(`/Users/${user.id}`)).json()) as Scim).toMatchObject({ active: false });
+    expect((await revocationsFor(email))[0]!.status).toBe("revoked");
+    expect(await callsAfterDrain(email)).toBe(2);
+  });
+
+  it("finds a user by a URN-qualified filter attribute", async () => {
+    const email = uniqueEmail("scim-urn-filter");
+    await scim("/Users", { method: "POST", json: newUser(email) });
+    const filter = `urn:ietf:params:scim:schemas:core:2.0:User:userName eq "${email}"`;
+    expect(await (await scim(`/Users?filter=${encodeURIComponent(filter)}`)).json()).toMatchObject({ totalResults: 1 });
+  });
+
+  it("revokes every email the directory holds for the user, including an address changed earlier, each once", async () => {
+    const [old, current] = [uniqueEmail("scim-old-address"), uniqueEmail("scim-new-address")];
+    const user = (await (await scim("/Users", { method: "POST", json: newUser(old) })).json()) as Scim;
+    const moved = await scim(`/Users/${user.id}`, { method: "PUT", json: newUser(current) });
+    expect(moved.status).toBe(200);
+    const deactivated = await scim(`/Users/${user.id}`, { method: "PATCH", json: { schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: false }] } });
+    expect(deactivated.status).toBe(204);
+    expect((await revocationsFor(old)).map((record) => record.status)).toEqual(["revoked"]);
+    expect((await revocationsFor(current)).map((record) => record.status)).toEqual(["revoked"]);
+    expect(await callsAfterDrain(old)).toBe(2);
+    expect(await callsAfterDrain(current)).toBe(2);
+  });
+
+  it("leaves an invalid_email record when a deactivated user has no usable email", async () => {
+    const login = `no-email-${crypto.randomUUID().slice(0, 8)}`;
+    const user = (await (await scim("/Users", { method: "POST", json: { ...newUser("x@example.com"), userName: login, emails: [{ primary: true, value: "not an address" }] } })).json()) as Scim;
+    expect((await scim(`/Users/${user.id}`, { method: "DELETE" })).status).toBe(204);
+    const listed = (await (await operatorFetch("/v1/revocations?status=invalid_email&limit=100")).json()) as { records: { subject_id: string; source: string; last_error: string }[] };
+    expect(listed.records.find((record) => record.subject_id === user.id)).toMatchObject({ source: "scim", last_error: expect.stringContaining("no usable email") });
+  });
+
+  it.each([
+    ["a top-level password", { password: "leak-1" }],
+    ["a URN-qualified password", { "urn:ietf:params:scim:schemas:core:2.0:User:password": "leak-2" }],
+    ["a password nested under the core URN", { "urn:ietf:params:scim:schemas:core:2.0:User": { password: "leak-3" } }],
+  ])("never stores or echoes %s, whether created, replaced or patched", async (_case, secret) => {
+    const email = uniqueEmail("scim-password");
+    const created = await scim("/Users", { method: "POST", json: { ...newUser(email), ...secret } });
+    const user = (await created.json()) as Scim;
+    expect(JSON.stringify(user)).not.toContain("leak-");
+    const replaced = await scim(`/Users/${user.id}`, { method: "PUT", json: { ...newUser(email), ...secret } });
+    expect(await replaced.text()).not.toContain("leak-");
+    const [[path, value]] = Object.entries(secret) as [[string, unknown]];
+    for (const operation of [{ op: "replace", path, value }, { op: "replace", value: secret }, { op: "add", value: { "urn:ietf:params:scim:schemas:core:2.0:User": { password: "leak-4" } } }]) {
+      const patched = await scim(`/Users/${user.id}?attributes=userName,password`, { method: "PATCH", json: { schemas: [PATCH_OP], Operations: [operation] } });
+      expect(patched.status).toBe(200);
+      expect(await patched.text()).not.toContain("leak-");
+    }
+    expect(await (await scim(`/Users/${user.id}`)).text()).not.toContain("leak-");
+  });
+
+  it.each([
+    ["thousands of nested parentheses", () => scim(`/Users?filter=${encodeURIComponent(`${"(".repeat(3000)}userName eq "x"${")".repeat(3000)}`)}`), "invalidFilter"],
+    ["a filter longer than 4 KiB", () => scim(`/Users?filter=${encodeURIComponent(`userName eq "${"x".repeat(5000)}"`)}`), "invalidFilter"],
+    ["very deep JSON", () => scim("/Users", { method: "POST", body: `${'{"a":'.repeat(5000)}1${"}".repeat(5000)}`, headers: { "Content-Type": "application/scim+json" } }), "invalidSyntax"],
+    ["deep JSON in a PATCH value", async () => {
+      const user = (await (await scim("/Users", { method: "POST", json: newUser(uniqueEmail("deep")) })).json()) as Scim;
+      return scim(`/Users/${user.id}`, { method: "PATCH", body: `{"Operations":[{"op":"add","path":"x","value":${"[".repeat(3000)}${"]".repeat(3000)}}]}`, headers: { "Content-Type": "application/scim+json" } });
+    }, "invalidSyntax"],
+    ["a deep PATCH path", async () => {
+      const user = (await (await scim("/Users", { method: "POST", json: newUser(uniqueEmail("deep-path")) })).json()) as Scim;
+      return scim(`/Users/${user.id}`, { method: "PATCH", json: { Operations: [{ op: "replace", path: Array.from({ length: 2000 }, () => "a").join("."), value: 1 }] } });
+    }, "invalidPath"],
+  ])("answers %s with a 400 SCIM error, never a 500", async (_case, send, scimType) => {
+    const response = await send();
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: "400", scimType });
+  });
+
+  it("answers a huge startIndex with an empty page, not a 500", async () => {
+    const response = await scim("/Users?startIndex=100000000000000000000&count=5");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ Resources: [], itemsPerPage: 0 });
   });
 });
 

@@ -1,7 +1,7 @@
 // One valid delivery, then exactly one thing changed per test (the reference library's test style).
 import { Webhook } from "standardwebhooks";
-import { describe, expect, it } from "vitest";
-import { toBase64, utf8 } from "../../src/sources/hmac";
+import { describe, expect, it, vi } from "vitest";
+import { MAX_SIGNATURES, toBase64, utf8 } from "../../src/sources/hmac";
 import { signStandardDelivery, verifyStandardDelivery } from "../../src/sources/standard";
 import type { Delivery, VerifyContext } from "../../src/sources/source";
 
@@ -34,6 +34,21 @@ describe("signStandardDelivery", () => {
 describe("verifyStandardDelivery", () => {
   it("accepts the known-answer delivery", async () => {
     expect(await verifyStandardDelivery(delivery(validHeaders()), context())).toEqual({ ok: true, deliveryId: KAT.id });
+  });
+
+  it(`refuses a header listing more than ${MAX_SIGNATURES} signatures before computing any MAC`, async () => {
+    const wrong = Array.from({ length: 8000 }, () => "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").join(" ");
+    const headers = { ...validHeaders(), "webhook-signature": `${wrong} ${KAT.signature}` };
+    const verify = vi.spyOn(crypto.subtle, "verify");
+    try {
+      expect(await verifyStandardDelivery(delivery(headers), context())).toEqual({ ok: false, reason: "malformed_header", header: "webhook-signature" });
+      expect(verify).not.toHaveBeenCalled();
+    } finally {
+      verify.mockRestore();
+    }
+    // A rotation's handful of signatures is still fine.
+    const few = { ...validHeaders(), "webhook-signature": `v1,AAAA v1,BBBB ${KAT.signature}` };
+    expect(await verifyStandardDelivery(delivery(few), context())).toEqual({ ok: true, deliveryId: KAT.id });
   });
 
   it("accepts a secret without the whsec_ prefix", async () => {
