@@ -2,7 +2,7 @@
 // Key schema: see KEYS.md beside this file. Every key is written once and never rewritten (KV allows one
 // write per second per key, and an immutable trail is what an auditor wants); newest first because the
 // timestamp in the key is inverted; a summary rides in the key's metadata so a listing needs no extra reads.
-import type { RevocationRecord } from "../ledger/record";
+import type { RevocationRecord } from "../domain/revocation";
 
 const INVERSION_BASE = 9_999_999_999_999;
 

@@ -8,6 +8,7 @@
 // Redirects are not followed (`redirect: "manual"`): a 3xx is a failure, never "revoked".
 import * as z from "zod/mini";
 import type { Target } from "../config";
+import type { ApiRequest, CloudflareError } from "../domain/revocation";
 
 export type RevokeUserInput = {
   target: Target;
@@ -17,7 +18,6 @@ export type RevokeUserInput = {
   warpSessionReauth: boolean;
 };
 
-export type RevokeUserRequest = { method: "POST"; url: string; body: Record<string, string | boolean> };
 
 const EnvelopeSchema = z.object({
   success: z.boolean(),
@@ -25,7 +25,6 @@ const EnvelopeSchema = z.object({
   errors: z._default(z.array(z.looseObject({ code: z.optional(z.number()), message: z.optional(z.string()) })), []),
 });
 
-export type CloudflareError = { code: number | null; message: string };
 
 export type RevokeUserAnswer =
   | {
@@ -44,7 +43,7 @@ export function targetPath(target: Target): string {
 }
 
 /** The exact request, also what DRY_RUN records as "would have been sent". */
-export function buildRevokeUserRequest(baseUrl: string, input: RevokeUserInput): RevokeUserRequest {
+export function buildRevokeUserRequest(baseUrl: string, input: RevokeUserInput): ApiRequest {
   const url = `${baseUrl}/${targetPath(input.target)}/access/organizations/revoke_user?devices=${input.devices}`;
   const body: Record<string, string | boolean> = { email: input.email };
   if (input.userUid) body.user_uid = input.userUid;

@@ -6,7 +6,8 @@
 // - 401/403 → failed at once, and calls to that target hold: the token is wrong or lacks permission
 //   there, and every further call would fail the same way (no retry storm that burns the budget)
 // - other 4xx → failed at once; a 3xx too (redirects are never followed)
-import type { CloudflareError, RevokeUserAnswer } from "../cloudflare/revoke-user";
+import type { RevokeUserAnswer } from "../cloudflare/revoke-user";
+import type { CloudflareError } from "../domain/revocation";
 
 export type CallVerdict =
   | { outcome: "revoked" }

@@ -1,52 +1,41 @@
 // Revocations in the ledger's SQLite: commit (de-duplication, one row per email, one call per target,
-// refusals), resolving the ones that wait for the directory, and reading records back.
+// refusals), resolving the ones that wait for the directory, settling them as their calls answer,
+// re-queueing failed ones, and reading records back.
 // Contract: synchronous SQLite only; the ledger runs these inside its transactions, so a write and the
 // revocations it causes commit together. A collision of keys never throws: the first row wins and the
 // request is answered as its duplicate (a throw would fail the transaction and every retry of it).
 import { targetPath } from "../cloudflare/revoke-user";
 import type { Config } from "../config";
+import {
+  settledStatus,
+  TERMINAL_STATUSES,
+  type CallState,
+  type CommitReceipt,
+  type RevocationRecord,
+  type RevocationRequest,
+  type RevocationStatus,
+} from "../domain/revocation";
 import { logEvent } from "../log";
 import { addIdentity, emailsFor, replaceIdentity } from "./directory";
-import { toRecord, type RevocationRecord } from "./record";
-import type { CallRow, RevocationRow, RevocationStatus } from "./schema";
-
-export type RevocationRequest = {
-  source: string;
-  assurance: "signed" | "static_secret" | "operator";
-  event_id: string;
-  event_type: string;
-  /** At least one of email and subject_id; a subject id alone is resolved through the directory. */
-  email?: string | null;
-  subject_id?: string | null;
-  user_uid?: string | null;
-  reason?: string | null;
-  devices?: boolean;
-  warp_session_reauth?: boolean;
-  job_id?: string | null;
-  /** What the request asked for, when its id is a client's Idempotency-Key: a reuse for anything else conflicts. */
-  fingerprint?: string | null;
-  /** The address as sent when it could not be used (recorded, never sent to Cloudflare). */
-  unusable_email?: string | null;
-  /** Recorded without revoking: the address is unusable, or the source refused the event. */
-  refusal?: { status: "invalid_email" | "refused"; detail: string } | null;
-};
-
-export type CommitReceipt = {
-  id: string;
-  status: RevocationStatus;
-  duplicate: boolean;
-  /** Set when the event id (an Idempotency-Key) was first used for a different request. */
-  conflict?: { email: string | null };
-};
+import { toRecord } from "./record";
+import type { CallRow, RevocationRow } from "./schema";
 
 export type CommitSettings = Pick<Config, "targets" | "revokeDevices" | "warpSessionReauth">;
+
+/** Makes the id of a new revocation (rev_ and 32 hex digits). */
+export type NewId = () => string;
 
 /** The unique key of a revocation: unambiguous JSON, so no source, event id or email can forge another's. */
 export function dedupeKey(source: string, eventId: string, fanOutEmail?: string): string {
   return JSON.stringify(fanOutEmail === undefined ? [source, eventId] : [source, eventId, fanOutEmail]);
 }
 
-export function commitRequest(sql: SqlStorage, request: RevocationRequest, now: number, settings: CommitSettings): CommitReceipt {
+/** What a commit needs: the store, the time, the targets and defaults, and a maker of ids. */
+export type CommitContext = { sql: SqlStorage; now: number; settings: CommitSettings; newId: NewId };
+type Context = CommitContext;
+
+export function commitRequest(context: Context, request: RevocationRequest): CommitReceipt {
+  const { sql } = context;
   const key = dedupeKey(request.source, request.event_id);
   const existing = sql
     .exec<Pick<RevocationRow, "id" | "status" | "fingerprint" | "email">>(
@@ -61,12 +50,12 @@ export function commitRequest(sql: SqlStorage, request: RevocationRequest, now: 
   }
   if (request.refusal) {
     const email = request.email ?? request.unusable_email?.toLowerCase() ?? null;
-    return insertRevocation(sql, request, key, email, now, settings, { status: request.refusal.status, error: request.refusal.detail });
+    return insertRevocation(context, request, key, email, { status: request.refusal.status, error: request.refusal.detail });
   }
   const subject = request.subject_id ?? null;
   if (request.email) {
-    if (subject) learnIdentity(sql, request.source, subject, [request.email], now, settings);
-    return insertRevocation(sql, request, key, request.email, now, settings);
+    if (subject) learnIdentity(context, request.source, subject, [request.email]);
+    return insertRevocation(context, request, key, request.email);
   }
   if (!subject) throw new Error("a revocation request needs an email or a subject id");
   const [first, ...others] = emailsFor(sql, request.source, subject);
@@ -74,12 +63,12 @@ export function commitRequest(sql: SqlStorage, request: RevocationRequest, now: 
     const note = request.unusable_email
       ? `the email ${JSON.stringify(request.unusable_email)} cannot be used; waiting for the directory to know subject ${subject}`
       : `waiting for the directory to know subject ${subject}`;
-    const receipt = insertRevocation(sql, request, key, null, now, settings, { status: "unresolved", error: note });
+    const receipt = insertRevocation(context, request, key, null, { status: "unresolved", error: note });
     logEvent("revocation.unresolved", { source: request.source, subject_id: subject, event_id: request.event_id });
     return receipt;
   }
-  for (const email of others) insertRevocation(sql, request, dedupeKey(request.source, request.event_id, email), email, now, settings);
-  return insertRevocation(sql, request, key, first, now, settings);
+  for (const email of others) insertRevocation(context, request, dedupeKey(request.source, request.event_id, email), email);
+  return insertRevocation(context, request, key, first);
 }
 
 /**
@@ -87,15 +76,14 @@ export function commitRequest(sql: SqlStorage, request: RevocationRequest, now: 
  * another status without calls (unresolved, invalid_email, refused). A key that exists answers that row.
  */
 function insertRevocation(
-  sql: SqlStorage,
+  context: Context,
   request: RevocationRequest,
   key: string,
   email: string | null,
-  now: number,
-  settings: CommitSettings,
   held?: { status: RevocationStatus; error: string },
 ): CommitReceipt {
-  const id = `rev_${crypto.randomUUID().replace(/-/g, "")}`;
+  const { sql, now, settings } = context;
+  const id = context.newId();
   const devices = request.devices ?? settings.revokeDevices;
   const warp = request.warp_session_reauth ?? settings.warpSessionReauth;
   const status: RevocationStatus = held?.status ?? "queued";
@@ -116,11 +104,11 @@ function insertRevocation(
     const existing = sql.exec<{ id: string; status: RevocationStatus }>("SELECT id, status FROM revocations WHERE dedupe_key = ?", key).one();
     return { ...existing, duplicate: true };
   }
-  if (held === undefined) insertCalls(sql, inserted.seq, now, settings);
+  if (held === undefined) insertCalls(context, inserted.seq);
   return { id, status, duplicate: false };
 }
 
-function insertCalls(sql: SqlStorage, seq: number, now: number, settings: CommitSettings): void {
+function insertCalls({ sql, now, settings }: Context, seq: number): void {
   for (const target of settings.targets) {
     sql.exec(
       "INSERT INTO calls (revocation_seq, target, state, next_attempt_at) VALUES (?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
@@ -133,15 +121,8 @@ function insertCalls(sql: SqlStorage, seq: number, now: number, settings: Commit
  * Records emails for a subject (added, or replacing the known ones) and queues every revocation that was
  * waiting for them; answers how many it queued.
  */
-export function learnIdentity(
-  sql: SqlStorage,
-  source: string,
-  subjectId: string,
-  emails: string[],
-  now: number,
-  settings: CommitSettings,
-  replace = false,
-): number {
+export function learnIdentity(context: Context, source: string, subjectId: string, emails: string[], replace = false): number {
+  const { sql, now } = context;
   if (replace) replaceIdentity(sql, source, subjectId, emails, now);
   else for (const email of emails) addIdentity(sql, source, subjectId, email, now);
   const waiting = sql
@@ -151,7 +132,7 @@ export function learnIdentity(
   if (!first) return 0;
   for (const row of waiting) {
     sql.exec("UPDATE revocations SET email = ?, status = 'queued', queued_at = ?, last_error = NULL WHERE seq = ?", first, now, row.seq);
-    insertCalls(sql, row.seq, now, settings);
+    insertCalls(context, row.seq);
     const request: RevocationRequest = {
       source: row.source,
       assurance: row.assurance as RevocationRequest["assurance"],
@@ -163,14 +144,82 @@ export function learnIdentity(
       devices: row.devices === 1,
       warp_session_reauth: row.warp_session_reauth === 1,
     };
-    for (const email of others) insertRevocation(sql, request, dedupeKey(row.source, row.event_id, email), email, now, settings);
+    for (const email of others) insertRevocation(context, request, dedupeKey(row.source, row.event_id, email), email);
     logEvent("revocation.resolved", { id: row.id, source, subject_id: subjectId, emails: [first, ...others] });
   }
   return waiting.length;
 }
 
+/** One more attempt was sent for a revocation (the drain's lease). */
+export function countAttempt(sql: SqlStorage, seq: number): void {
+  sql.exec("UPDATE revocations SET attempts = attempts + 1 WHERE seq = ?", seq);
+}
+
+/** A call will be retried: the revocation shows why it is not done yet. */
+export function noteRetry(sql: SqlStorage, seq: number, error: string): void {
+  sql.exec("UPDATE revocations SET last_error = ? WHERE seq = ?", error, seq);
+}
+
+/**
+ * The revocation's status from its calls' states, once one of them changed; answers it. last_error says
+ * why the revocation is not done: it goes once every target succeeded (earlier errors stay in each
+ * target's history).
+ */
+export function settleRevocation(sql: SqlStorage, seq: number, now: number, error: string | null): RevocationStatus {
+  const states = sql
+    .exec<{ state: CallState }>("SELECT state FROM calls WHERE revocation_seq = ?", seq)
+    .toArray()
+    .map((row) => row.state);
+  const settled = settledStatus(states);
+  const terminal = TERMINAL_STATUSES.has(settled);
+  sql.exec(
+    "UPDATE revocations SET status = ?, completed_at = ?, last_error = CASE WHEN ? THEN NULL ELSE COALESCE(?, last_error) END WHERE seq = ?",
+    settled, terminal ? now : null, terminal && settled !== "failed" ? 1 : 0, error, seq,
+  );
+  return settled;
+}
+
+/** Re-queues a failed revocation's failed calls, due now; answers false when it is not failed. */
+export function requeueFailed(sql: SqlStorage, row: RevocationRow, now: number): boolean {
+  if (row.status !== "failed") return false;
+  sql.exec("UPDATE calls SET state = 'pending', next_attempt_at = ?, completed_at = NULL WHERE revocation_seq = ? AND state = 'failed'", now, row.seq);
+  sql.exec("UPDATE revocations SET status = 'queued', queued_at = ?, completed_at = NULL WHERE seq = ?", now, row.seq);
+  return true;
+}
+
+export type ListFilter = { email?: string; status?: RevocationStatus; job_id?: string; limit: number; cursor?: number };
+
+/** Newest first; `cursor` is the seq of the last record of the previous page. */
+export function listRecords(sql: SqlStorage, filter: ListFilter): { records: RevocationRecord[]; cursor: number | null } {
+  const conditions: [string, string | number][] = [];
+  if (filter.email) conditions.push(["email = ?", filter.email.toLowerCase()]);
+  if (filter.status) conditions.push(["status = ?", filter.status]);
+  if (filter.job_id) conditions.push(["job_id = ?", filter.job_id]);
+  if (filter.cursor !== undefined) conditions.push(["seq < ?", filter.cursor]);
+  const clause = conditions.length > 0 ? `WHERE ${conditions.map(([condition]) => condition).join(" AND ")}` : "";
+  const rows = sql
+    .exec<RevocationRow>(`SELECT * FROM revocations ${clause} ORDER BY seq DESC LIMIT ?`, ...conditions.map(([, value]) => value), filter.limit + 1)
+    .toArray();
+  const page = rows.slice(0, filter.limit);
+  const cursor = rows.length > filter.limit ? page[page.length - 1]!.seq : null;
+  return { records: page.map((row) => withCalls(sql, row)), cursor };
+}
+
+export function countByStatus(sql: SqlStorage): Record<string, number> {
+  const byStatus: Record<string, number> = {};
+  for (const row of sql.exec<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM revocations GROUP BY status")) {
+    byStatus[row.status] = row.n;
+  }
+  return byStatus;
+}
+
 export function rowById(sql: SqlStorage, id: string): RevocationRow | undefined {
   return sql.exec<RevocationRow>("SELECT * FROM revocations WHERE id = ?", id).toArray()[0];
+}
+
+export function recordById(sql: SqlStorage, id: string): RevocationRecord | null {
+  const row = rowById(sql, id);
+  return row ? withCalls(sql, row) : null;
 }
 
 export function recordBySeq(sql: SqlStorage, seq: number): RevocationRecord | null {
@@ -178,7 +227,7 @@ export function recordBySeq(sql: SqlStorage, seq: number): RevocationRecord | nu
   return row ? withCalls(sql, row) : null;
 }
 
-export function withCalls(sql: SqlStorage, row: RevocationRow): RevocationRecord {
+function withCalls(sql: SqlStorage, row: RevocationRow): RevocationRecord {
   const calls = sql.exec<CallRow>("SELECT * FROM calls WHERE revocation_seq = ? ORDER BY target", row.seq).toArray();
   return toRecord(row, calls);
 }

@@ -10,6 +10,8 @@
 // target_holds: targets whose calls wait because Cloudflare refused the token for them (401/403).
 // drain_state: the pacer's next free slot and any 429 pause, so an evicted object resumes at the same pace.
 
+import type { CallState, RevocationStatus } from "../domain/revocation";
+
 /**
  * Ordered migrations: entry i brings the ledger from version i to i + 1, recorded in ledger_schema.
  * Append a new entry for every change (ALTER TABLE …); never edit one that has shipped.
@@ -145,8 +147,6 @@ export function migrateLedger(sql: SqlStorage): void {
   else if (current < LEDGER_MIGRATIONS.length) sql.exec("UPDATE ledger_schema SET version = ?", LEDGER_MIGRATIONS.length);
 }
 
-export type RevocationStatus = "unresolved" | "queued" | "revoked" | "not_found" | "failed" | "dry_run" | "invalid_email" | "refused";
-export type CallState = "pending" | "revoked" | "not_found" | "failed" | "dry_run";
 
 export type RevocationRow = {
   seq: number;

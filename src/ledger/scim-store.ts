@@ -2,7 +2,7 @@
 // PATCH from another location never misses, and userName uniqueness is enforced by a unique index.
 // Contract: synchronous SQLite only; the ledger runs these inside its transactions and turns a user's
 // active → inactive transition into revocations in the same transaction.
-import { isActive, userNameOf, type Json } from "../scim/resource";
+import { isActive, userNameOf, type Json } from "../domain/scim/resource";
 import type { ScimRow } from "./schema";
 
 export type ScimKind = "User" | "Group";

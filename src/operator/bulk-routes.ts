@@ -8,13 +8,14 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
-import { jsonError } from "../errors";
-import type { JobCounts } from "../ledger/bulk";
-import { ledgerFor } from "../ledger/client";
+import type { JobCounts } from "../domain/bulk";
+import type { JobOpening } from "../ledger/jobs";
+import { limitBody } from "../http/body";
+import { fail, HttpFailure } from "../http/errors";
+import { onLedger } from "../http/ledger";
+import { readUpload } from "../http/upload";
 import { logEvent } from "../log";
 import { sha256Hex, utf8 } from "../sources/hmac";
-import { operatorBodyLimit } from "./body";
-import { readUpload } from "./upload";
 
 export const MAX_BULK_BYTES = 5 * 1024 * 1024;
 export const MAX_BULK_LINES = 50_000;
@@ -26,43 +27,36 @@ const IdempotencyKeySchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
 
 export const bulkRoutes = new Hono<AppEnv>();
 
-bulkRoutes.post("/revocations/bulk", operatorBodyLimit(MAX_BULK_BYTES), async function submitBulk(c) {
+bulkRoutes.post("/revocations/bulk", limitBody(MAX_BULK_BYTES), async function submitBulk(c) {
   const key = c.req.header("Idempotency-Key");
-  if (key !== undefined && !IdempotencyKeySchema.safeParse(key).success) {
-    return jsonError(c, 400, "invalid_request", "Idempotency-Key must be 1 to 64 of A-Z a-z 0-9 _ -");
-  }
+  if (key !== undefined && !IdempotencyKeySchema.safeParse(key).success) fail("invalid_request", "Idempotency-Key must be 1 to 64 of A-Z a-z 0-9 _ -");
   const jobId = `job_${key ?? crypto.randomUUID().replace(/-/g, "")}`;
   const text = await c.req.text();
   const upload = readUpload(text, BULK_COLUMNS);
-  if (!upload.ok) return jsonError(c, 400, "invalid_request", upload.problem);
-  if (upload.rows.length > MAX_BULK_LINES) return jsonError(c, 413, "payload_too_large", `at most ${MAX_BULK_LINES} records`);
-  if (upload.rows.length === 0) return jsonError(c, 400, "invalid_request", "no records to revoke");
+  if (!upload.ok) fail("invalid_request", upload.problem);
+  if (upload.rows.length > MAX_BULK_LINES) fail("payload_too_large", `at most ${MAX_BULK_LINES} records`);
+  if (upload.rows.length === 0) fail("invalid_request", "no records to revoke");
 
-  const ledger = ledgerFor(c.env);
-  let committed = 0;
-  try {
-    const opening = await ledger.bulkOpen(jobId, await sha256Hex(utf8(text)));
-    if (opening.state === "conflict") {
-      return jsonError(c, 409, "idempotency_conflict", `the Idempotency-Key was used for a different body (job ${jobId}, created ${opening.created_at})`, {
-        job_id: jobId,
-      });
-    }
-    if (opening.state === "complete") return c.json(answer(jobId, opening.counts, true), 200);
-    for (let index = 0; index * CHUNK_LINES < upload.rows.length; index++) {
-      const chunk = upload.rows.slice(index * CHUNK_LINES, (index + 1) * CHUNK_LINES);
-      await ledger.bulkCommit(jobId, index, chunk);
-      committed = (index + 1) * CHUNK_LINES;
-    }
-    const counts = await ledger.bulkComplete(jobId);
-    logEvent("bulk.accepted", { job_id: jobId, lines: counts.lines, accepted: counts.accepted, rejected: counts.rejected });
-    return c.json(answer(jobId, counts, false), 202);
-  } catch (error) {
-    logEvent("ledger.commit_failed", { source: "bulk", job_id: jobId, committed_records: committed, error: String(error) });
-    // What was committed stays committed; resubmitting the same body with the same key completes the job.
-    return jsonError(c, 503, "ledger_unavailable", `the ledger failed after ${committed} records; resubmit the same body with the same Idempotency-Key`, {
-      job_id: jobId,
-    });
+  const digest = await sha256Hex(utf8(text));
+  const opening = await onLedger(c.env, async (ledger): Promise<JobOpening> => ledger.bulkOpen(jobId, digest), "the job");
+  if (opening.state === "conflict") {
+    fail("idempotency_conflict", `the Idempotency-Key was used for a different body (job ${jobId}, created ${opening.created_at})`, { job_id: jobId });
   }
+  if (opening.state === "complete") return c.json(answer(jobId, opening.counts, true), 200);
+  let index = 0;
+  try {
+    for (; index * CHUNK_LINES < upload.rows.length; index++) {
+      const chunk = upload.rows.slice(index * CHUNK_LINES, (index + 1) * CHUNK_LINES);
+      await onLedger(c.env, (ledger) => ledger.bulkCommit(jobId, index, chunk));
+    }
+  } catch (error) {
+    if (!(error instanceof HttpFailure)) throw error;
+    // What was committed stays committed; resubmitting the same body with the same key completes the job.
+    fail("ledger_unavailable", `the ledger failed after ${index * CHUNK_LINES} records; resubmit the same body with the same Idempotency-Key`, { job_id: jobId });
+  }
+  const counts = await onLedger(c.env, (ledger) => ledger.bulkComplete(jobId), "the job");
+  logEvent("bulk.accepted", { job_id: jobId, lines: counts.lines, accepted: counts.accepted, rejected: counts.rejected });
+  return c.json(answer(jobId, counts, false), 202);
 });
 
 function answer(jobId: string, counts: JobCounts, duplicate: boolean) {
@@ -71,7 +65,7 @@ function answer(jobId: string, counts: JobCounts, duplicate: boolean) {
 
 bulkRoutes.get("/jobs/:id", async function showJob(c) {
   const id = JobIdSchema.safeParse(c.req.param("id"));
-  const job = id.success ? await ledgerFor(c.env).jobStatus(id.data) : null;
-  if (!job) return jsonError(c, 404, "not_found", "no job with that id");
-  return c.json(job);
+  if (!id.success) fail("not_found", "no job with that id");
+  const job = await onLedger(c.env, (ledger) => ledger.jobStatus(id.data));
+  return job ? c.json(job) : fail("not_found", "no job with that id");
 });

@@ -1,5 +1,5 @@
 // SCIM discovery documents (RFC 7643 §5–7, RFC 7644 §4): what this server supports, stated honestly.
-import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE_SCHEMA, USER_SCHEMA } from "./resource";
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE_SCHEMA, USER_SCHEMA } from "../domain/scim/resource";
 
 const attribute = (name: string, type: string, extra: Record<string, unknown> = {}) => ({
   name,

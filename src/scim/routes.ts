@@ -4,18 +4,15 @@
 // PUT or DELETE) is revoked in the same transaction. Errors are always the RFC 7644 §3.12 body.
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
-import { ledgerFor } from "../ledger/client";
-import type { ScimFailure } from "../ledger/ledger";
+import type { ScimOutcome } from "../domain/scim/outcome";
+import type { PatchOperation } from "../domain/scim/patch";
+import { LIST_RESPONSE_SCHEMA, nestingDepth, project, type Json } from "../domain/scim/resource";
+import { requireBearer } from "../http/bearer-auth";
+import { onLedger } from "../http/ledger";
 import type { ScimKind } from "../ledger/scim-store";
-import { logEvent } from "../log";
-import { bearerToken } from "../operator/auth";
-import { matchesAnySecret } from "../sources/hmac";
 import { listResponse, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG } from "./discovery";
-import { scimError, scimJson } from "./errors";
-import type { PatchOperation } from "./patch";
-import { LIST_RESPONSE_SCHEMA, nestingDepth, project, type Json } from "./resource";
+import { answerScimError, scimError, scimFailure, scimJson } from "./errors";
 
 const MAX_SCIM_BODY_BYTES = 256 * 1024;
 const DEFAULT_COUNT = 100;
@@ -45,16 +42,14 @@ export function normalizeScimPath(path: string): string {
 
 export const scimRoutes = new Hono<AppEnv>();
 
+scimRoutes.onError(answerScimError);
 scimRoutes.use(
   "*",
-  createMiddleware<AppEnv>(async function requireScimToken(c, next) {
-    const tokens = c.get("config").scimTokens;
-    if (tokens.length === 0) return scimError(c, 404, "SCIM is not enabled: set SCIM_TOKEN");
-    if (!(await matchesAnySecret(bearerToken(c.req.header("Authorization")), tokens))) {
-      c.header("WWW-Authenticate", 'Bearer realm="access-revoker SCIM"');
-      return scimError(c, 401, "a valid SCIM bearer token is required");
-    }
-    await next();
+  requireBearer({
+    realm: "access-revoker SCIM",
+    tokens: (c) => c.get("config").scimTokens,
+    disabled: (c) => scimError(c, 404, "SCIM is not enabled: set SCIM_TOKEN"),
+    unauthorized: (c) => scimError(c, 401, "a valid SCIM bearer token is required"),
   }),
   bodyLimit({ maxSize: MAX_SCIM_BODY_BYTES, onError: (c) => scimError(c, 413, `body exceeds ${MAX_SCIM_BODY_BYTES} bytes`) }),
 );
@@ -90,8 +85,10 @@ function present(c: Context<AppEnv>, kind: ScimKind, stored: Json | string): Jso
   return project({ ...resource, meta }, c.req.query("attributes"), c.req.query("excludedAttributes"));
 }
 
-function answerFailure(c: Context<AppEnv>, result: ScimFailure) {
-  return scimError(c, result.status, result.detail, result.scimType);
+/** A ledger call's outcome: the value, or the failure rendered in the SCIM error shape. */
+async function fromLedger<T>(c: Context<AppEnv>, call: Parameters<typeof onLedger<ScimOutcome<T>>>[1]): Promise<{ value: T } | { response: Response }> {
+  const outcome = await onLedger(c.env, call, "the SCIM request");
+  return outcome.ok ? { value: outcome.value } : { response: scimFailure(c, outcome.failure) };
 }
 
 /** The body as a JSON object, or why not (SCIM resources are shallow: deeper nesting is refused, not recursed into). */
@@ -119,10 +116,10 @@ scimRoutes.get("/:resource", async function listResources(c) {
   const filter = c.req.query("filter")?.trim() || undefined;
   const startIndex = Math.max(1, pageParam(c.req.query("startIndex"), 1));
   const count = Math.min(MAX_COUNT, Math.max(0, pageParam(c.req.query("count"), DEFAULT_COUNT)));
-  const result = await ledgerFor(c.env).scimList(kind, filter, startIndex, count);
-  if (!result.ok) return answerFailure(c, result);
-  const page = (JSON.parse(result.resources) as Json[]).map((resource) => present(c, kind, resource));
-  return scimJson(c, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: result.total, startIndex, itemsPerPage: page.length, Resources: page });
+  const result = await fromLedger<{ resources: string; total: number }>(c, (ledger) => ledger.scimList(kind, filter, startIndex, count));
+  if ("response" in result) return result.response;
+  const page = (JSON.parse(result.value.resources) as Json[]).map((resource) => present(c, kind, resource));
+  return scimJson(c, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: result.value.total, startIndex, itemsPerPage: page.length, Resources: page });
 });
 
 scimRoutes.post("/:resource", async function createResource(c) {
@@ -130,17 +127,17 @@ scimRoutes.post("/:resource", async function createResource(c) {
   if (!kind) return scimError(c, 404, "no such endpoint");
   const body = await readObject(c);
   if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
-  const result = await ledgerFor(c.env).scimCreate(kind, body.value);
-  if (!result.ok) return answerFailure(c, result);
-  const created = present(c, kind, result.resource);
+  const result = await fromLedger<string>(c, (ledger) => ledger.scimCreate(kind, body.value));
+  if ("response" in result) return result.response;
+  const created = present(c, kind, result.value);
   return scimJson(c, created, 201, { Location: locationOf(c, kind, String(created.id)) });
 });
 
 scimRoutes.get("/:resource/:id", async function getResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
-  const result = await ledgerFor(c.env).scimGet(kind, c.req.param("id"));
-  return result.ok ? scimJson(c, present(c, kind, result.resource)) : answerFailure(c, result);
+  const result = await fromLedger<string>(c, (ledger) => ledger.scimGet(kind, c.req.param("id")));
+  return "response" in result ? result.response : scimJson(c, present(c, kind, result.value));
 });
 
 scimRoutes.put("/:resource/:id", async function replaceResource(c) {
@@ -148,8 +145,8 @@ scimRoutes.put("/:resource/:id", async function replaceResource(c) {
   if (!kind) return scimError(c, 404, "no such endpoint");
   const body = await readObject(c);
   if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
-  const result = await ledgerFor(c.env).scimUpdate(kind, c.req.param("id"), { replace: body.value });
-  return result.ok ? scimJson(c, present(c, kind, result.resource)) : answerFailure(c, result);
+  const result = await fromLedger<string>(c, (ledger) => ledger.scimUpdate(kind, c.req.param("id"), { replace: body.value }));
+  return "response" in result ? result.response : scimJson(c, present(c, kind, result.value));
 });
 
 scimRoutes.patch("/:resource/:id", async function patchResource(c) {
@@ -161,24 +158,19 @@ scimRoutes.patch("/:resource/:id", async function patchResource(c) {
   if (!Array.isArray(operations) || operations.some((operation) => !operation || typeof operation !== "object")) {
     return scimError(c, 400, "a PatchOp body needs an Operations array", "invalidSyntax");
   }
-  const result = await ledgerFor(c.env).scimUpdate(kind, c.req.param("id"), { patch: operations as PatchOperation[] });
-  if (!result.ok) return answerFailure(c, result);
+  const result = await fromLedger<string>(c, (ledger) => ledger.scimUpdate(kind, c.req.param("id"), { patch: operations as PatchOperation[] }));
+  if ("response" in result) return result.response;
   // Microsoft's reference answers 204; a client that asks for the resource gets it.
   const wantsResource = c.req.query("attributes") !== undefined || /return=representation/i.test(c.req.header("Prefer") ?? "");
-  return wantsResource ? scimJson(c, present(c, kind, result.resource)) : c.body(null, 204);
+  return wantsResource ? scimJson(c, present(c, kind, result.value)) : c.body(null, 204);
 });
 
 scimRoutes.delete("/:resource/:id", async function deleteResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
-  const result = await ledgerFor(c.env).scimDelete(kind, c.req.param("id"));
-  return result.ok ? c.body(null, 204) : answerFailure(c, result);
+  const result = await fromLedger<string>(c, (ledger) => ledger.scimDelete(kind, c.req.param("id")));
+  return "response" in result ? result.response : c.body(null, 204);
 });
 
 scimRoutes.all("*", (c) => scimError(c, 405, "method not allowed on this endpoint"));
 
-// Anything unforeseen still answers in the SCIM error shape (RFC 7644 §3.12), never the JSON one.
-scimRoutes.onError(function answerScimError(error, c) {
-  logEvent("scim.error", { path: new URL(c.req.url).pathname, error: String(error) });
-  return scimError(c, 500, "internal error");
-});

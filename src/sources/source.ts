@@ -2,7 +2,7 @@
 // identity events (people to deprovision) and identities it observed (subject id ↔ email, for the
 // directory). Contract: verify never parses the body and never throws; parse is pure.
 import * as z from "zod/mini";
-import { EmailSchema } from "../validation";
+import { EmailSchema } from "../domain/validation";
 import { matchesAnySecret } from "./hmac";
 
 const EventBaseSchema = z.object({

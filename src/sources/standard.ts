@@ -6,7 +6,7 @@
 // - Timestamps are refused when too old and when too new (the spec's replay defence).
 // Contract: verify is pure apart from WebCrypto, `now` is passed in, and it never throws.
 import * as z from "zod/mini";
-import { describeIssues, EmailSchema } from "../validation";
+import { describeIssues, EmailSchema } from "../domain/validation";
 import { concatBytes, fromBase64, MAX_SIGNATURES, signHmac, toBase64, utf8, verifyHmac } from "./hmac";
 import {
   parsed,

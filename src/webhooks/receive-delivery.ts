@@ -5,11 +5,13 @@
 // a deliberately vague 401 while the precise reason goes to the request log and the ledger's hourly
 // rejection counts (rejection-report.ts).
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../context";
-import { jsonError } from "../errors";
+import type { RevocationRequest } from "../domain/revocation";
+import { limitBody } from "../http/body";
+import { answerJsonError, fail } from "../http/errors";
+import { onLedger } from "../http/ledger";
 import { ledgerFor } from "../ledger/client";
-import type { Observation, RevocationRequest } from "../ledger/ledger";
+import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
 import { enabledSource } from "../sources/registry";
 import type { IdentityEvent, IdentitySource, ObservedIdentity, VerificationFailure } from "../sources/source";
@@ -19,19 +21,17 @@ export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
 export const webhookRoutes = new Hono<AppEnv>();
 
+webhookRoutes.onError(answerJsonError);
 webhookRoutes.on(
   ["GET", "POST"],
   "/:source",
-  bodyLimit({
-    maxSize: MAX_WEBHOOK_BODY_BYTES,
-    onError: (c) => jsonError(c, 413, "payload_too_large", `body exceeds ${MAX_WEBHOOK_BODY_BYTES} bytes`),
-  }),
+  limitBody(MAX_WEBHOOK_BODY_BYTES),
   async function receiveDelivery(c) {
     const config = c.get("config");
     const enabled = enabledSource(c.req.param("source"), config);
-    if (!enabled) return jsonError(c, 404, "not_found", "unknown webhook source");
+    if (!enabled) fail("not_found", "unknown webhook source");
     const { source, secrets } = enabled;
-    if (c.req.method === "GET" && !source.handshake) return jsonError(c, 405, "method_not_allowed", "use POST");
+    if (c.req.method === "GET" && !source.handshake) fail("method_not_allowed", "use POST", undefined, { Allow: "POST" });
 
     const body = new Uint8Array(await c.req.arrayBuffer());
     const delivery = { method: c.req.method, headers: c.req.raw.headers, body };
@@ -39,18 +39,18 @@ webhookRoutes.on(
     const verification = await source.verify(delivery, { secrets, now, toleranceSeconds: config.signatureToleranceSeconds });
     if (!verification.ok) {
       auditRejection(c, source.name, verification, now);
-      return jsonError(c, 401, "invalid_signature", "the delivery could not be verified");
+      fail("invalid_signature", "the delivery could not be verified");
     }
 
     const handshake = source.handshake?.(delivery);
     if (handshake) return c.json(handshake.body, handshake.status);
-    if (c.req.method === "GET") return jsonError(c, 400, "invalid_request", "not a verification request");
+    if (c.req.method === "GET") fail("invalid_request", "not a verification request");
 
     let json: unknown;
     try {
       json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
     } catch {
-      return jsonError(c, 400, "malformed_json", "the body is not valid UTF-8 JSON");
+      fail("malformed_json", "the body is not valid UTF-8 JSON");
     }
     const result = source.parse(json, {
       deliveryId: verification.deliveryId,
@@ -58,7 +58,7 @@ webhookRoutes.on(
       toleranceSeconds: config.signatureToleranceSeconds,
       maxEventAgeSeconds: config.keycloakMaxEventAgeSeconds,
     });
-    if (result.kind === "invalid") return jsonError(c, 400, "invalid_request", result.message);
+    if (result.kind === "invalid") fail("invalid_request", result.message);
     if (result.ignored.length > 0) {
       logEvent("webhook.ignored", { source: source.name, delivery_id: verification.deliveryId, reasons: result.ignored });
     }
@@ -77,20 +77,14 @@ async function commitEvents(
   ignored: string[],
 ) {
   const observations: Observation[] = observed.map((identity) => ({ source: source.name, ...identity }));
-  let results;
-  try {
-    results = await ledgerFor(c.env).commit(toRequests(source, events), observations);
-  } catch (error) {
-    logEvent("ledger.commit_failed", { source: source.name, error: String(error) });
-    return jsonError(c, 503, "ledger_unavailable", "the revocation could not be recorded; retry the delivery");
-  }
+  const results = await onLedger(c.env, (ledger) => ledger.commit(toRequests(source, events), observations), "the delivery");
   if (results.length === 0) {
     return c.json({ ignored: true, reason: ignored.join("; ") || "no deprovisioning event", directory_updated: observations.length }, 200);
   }
   const answers = results.map(({ id, status, duplicate }) => (duplicate ? { id, status, duplicate: true } : { id, status }));
   // A refused event is recorded, and answered as a failure so the sender's own log shows it too.
   if (results.some((result) => result.status === "refused")) {
-    return jsonError(c, 422, "refused", "the event was recorded but refused; see the revocation record", { revocations: answers, ignored });
+    fail("refused", "the event was recorded but refused; see the revocation record", { revocations: answers, ignored });
   }
   const allDuplicates = results.every((result) => result.duplicate);
   const status = allDuplicates ? 200 : (source.acceptedStatus ?? 202);

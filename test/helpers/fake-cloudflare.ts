@@ -3,8 +3,10 @@
 // programmable script, by default {"success": true, "result": true}.
 import { afterEach, beforeEach, vi } from "vitest";
 import { TEST_CF_API_BASE_URL } from "./bindings";
+import { ledgerClock } from "./clock";
 
 export type RecordedCall = {
+  /** When the call arrived, on the ledger's clock. */
   at: number;
   path: string;
   devices: string | null;
@@ -37,7 +39,8 @@ export function installFakeCloudflare(answer: Answer = () => envelope(true)) {
     const url = new URL(request.url);
     if (!request.url.startsWith(TEST_CF_API_BASE_URL)) throw new Error(`unexpected outbound fetch to ${url.origin}`);
     const call: RecordedCall = {
-      at: Date.now(),
+      // The ledger's clock, so call times compare with the ledger's own (pauses, holds, backoff).
+      at: ledgerClock.now(),
       path: url.pathname.slice(new URL(TEST_CF_API_BASE_URL).pathname.length),
       devices: url.searchParams.get("devices"),
       body: (await request.json()) as Record<string, unknown>,

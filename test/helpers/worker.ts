@@ -1,9 +1,10 @@
 // Drives the real Worker (exports from cloudflare:workers) the way a sender or an operator would.
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { GLOBAL_LEDGER } from "../../src/ledger/ledger";
 import { signStandardDelivery } from "../../src/sources/standard";
 import { TEST_OPERATOR_TOKEN, TEST_STANDARD_SECRET } from "./bindings";
+import { ledgerClock } from "./clock";
 import { waitFor } from "./wait";
 
 export const ORIGIN = "https://revoker.test";
@@ -66,24 +67,27 @@ export async function waitForIdleLedger(timeoutMs = 10_000): Promise<void> {
 export const ledgerStub = () => env.LEDGER.get(env.LEDGER.idFromName(GLOBAL_LEDGER));
 
 /**
- * Makes every pending call due now and lifts pauses and holds, then wakes the drain: stands in for
- * waiting out backoff in real time. Calls in flight keep their lease and finish normally.
+ * Advances the ledger's clock past backoff, 429 pauses and token holds (all at most 5 minutes), then wakes
+ * the drain. Calls in flight keep their lease and finish normally.
  */
-export async function fastForwardLedger(): Promise<void> {
-  await runInDurableObject(ledgerStub(), async (instance, state) => {
-    const ledger = (instance as unknown as { drainer: { state: { last_call_at: number; paused_until: number }; inFlight: Set<string>; pacer: { reset(): void } | null } }).drainer;
-    for (const call of state.storage.sql.exec<{ revocation_seq: number; target: string }>("SELECT revocation_seq, target FROM calls WHERE state = 'pending'")) {
-      if (ledger.inFlight.has(`${call.revocation_seq}/${call.target}`)) continue;
-      state.storage.sql.exec("UPDATE calls SET next_attempt_at = 0 WHERE revocation_seq = ? AND target = ?", call.revocation_seq, call.target);
-    }
-    state.storage.sql.exec("DELETE FROM drain_state");
-    state.storage.sql.exec("DELETE FROM target_holds");
-    // The drain keeps its pace and pause in memory too (private to the class; reset here for tests only).
-    ledger.state = { last_call_at: 0, paused_until: 0 };
-    ledger.pacer?.reset();
+export async function fastForwardLedger(ms = 6 * 60_000): Promise<void> {
+  ledgerClock.advance(ms);
+  await wakeLedger();
+}
+
+/** Sets the ledger's alarm to now, so its drain runs at once. */
+export async function wakeLedger(): Promise<void> {
+  await runInDurableObject(ledgerStub(), async (_instance, state) => {
     await state.storage.setAlarm(Date.now());
   });
 }
+
+/** Runs the ledger's drain to the end of one slice, now, and waits for it (a deterministic "the drain has looked"). */
+export async function drainOnceNow(): Promise<void> {
+  await wakeLedger();
+  await runDurableObjectAlarm(ledgerStub());
+}
+
 export function sendWebhook(source: string, headers: Record<string, string>, body: string, method = "POST") {
   return workerFetch(`/webhooks/${source}`, {
     method,

@@ -3,7 +3,8 @@ import { createExecutionContext, createScheduledController, evictDurableObject, 
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import type { RevocationLedger, RevocationRequest } from "../../src/ledger/ledger";
+import type { RevocationRequest } from "../../src/domain/revocation";
+import type { RevocationLedger } from "../../src/ledger/ledger";
 import { TEST_RATE_PER_SECOND } from "../helpers/bindings";
 import { apiError, envelope, hang, useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";

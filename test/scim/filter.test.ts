@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matchesFilter, parseFilter, ScimFilterError } from "../../src/scim/filter";
+import { matchesFilter, parseFilter, ScimFilterError } from "../../src/domain/scim/filter";
 
 const user = {
   id: "2819c223",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { applyPatch, ScimPatchError } from "../../src/scim/patch";
-import { coerceActive } from "../../src/scim/resource";
+import { applyPatch, ScimPatchError } from "../../src/domain/scim/patch";
+import { coerceActive } from "../../src/domain/scim/resource";
 
 const base = () => ({
   userName: "a@example.com",

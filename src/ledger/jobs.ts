@@ -1,33 +1,11 @@
-// Bulk offboarding: the records of POST /v1/revocations/bulk, the jobs they form, and how their outcomes
-// reach the KV audit log in batches.
-// Contract: validateBulkRow is pure; the rest is synchronous SQLite run inside the ledger's transactions.
-// A job is keyed by its Idempotency-Key and remembers its body's digest and how many chunks are committed,
-// so resubmitting the same body completes a job that stopped part-way and never counts a line twice.
-import * as z from "zod/mini";
-import type { BatchedOutcome } from "../audit/audit-log";
-import { describeIssues, EmailSchema } from "../validation";
+// Bulk jobs in the ledger's SQLite: the job an Idempotency-Key names, its counts, its chunks, its progress.
+// Contract: synchronous SQLite run inside the ledger's transactions. A job remembers its body's digest
+// and how many chunks are committed, so resubmitting the same body completes a job that stopped part-way
+// and never counts a record twice, and a different body under the same key is refused.
+import { commitRequest, type CommitContext } from "./revocations";
+import { validateBulkRow, type JobCounts, type UploadRow, emptyCounts } from "../domain/bulk";
 
-/** Outcomes of bulk revocations are written to KV this many to an entry: a 10,000-person job costs ~100 writes. */
-export const AUDIT_BATCH_SIZE = 100;
 const MAX_REPORTED_REJECTIONS = 100;
-
-const BulkLineSchema = z.object({
-  email: EmailSchema,
-  user_uid: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
-  reason: z.optional(z.string().check(z.maxLength(500))),
-});
-export type BulkLine = z.infer<typeof BulkLineSchema>;
-
-/** One record of an upload (operator/upload.ts reads them): its fields as an object, or why it could not be read. */
-export type UploadRow = { line: number; value: unknown } | { line: number; error: string };
-
-/** One record of an upload, validated: an email, optionally a user uid and a reason. */
-export function validateBulkRow(value: unknown): { ok: true; value: BulkLine } | { ok: false; reason: string } {
-  const parsed = BulkLineSchema.safeParse(value);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: describeIssues(parsed.error) };
-}
-
-export type JobCounts = { lines: number; accepted: number; duplicates: number; rejected: number; rejections: { line: number; reason: string }[] };
 
 type JobRow = {
   id: string;
@@ -62,11 +40,43 @@ export function openJob(sql: SqlStorage, jobId: string, digest: string, now: num
 }
 
 /** Whether chunk `index` is the next one to commit (an earlier submission may have committed it). */
-export function isNextChunk(sql: SqlStorage, jobId: string, index: number): boolean {
+function isNextChunk(sql: SqlStorage, jobId: string, index: number): boolean {
   return sql.exec<{ chunks_committed: number }>("SELECT chunks_committed FROM jobs WHERE id = ?", jobId).one().chunks_committed === index;
 }
 
-export function addChunkToJob(sql: SqlStorage, jobId: string, counts: JobCounts): void {
+/**
+ * Validates and commits chunk `index` of a submission; a chunk an earlier submission of the same body
+ * already committed is skipped (answers null).
+ */
+export function commitChunk(context: CommitContext, jobId: string, index: number, rows: UploadRow[]): JobCounts | null {
+  if (!isNextChunk(context.sql, jobId, index)) return null;
+  const chunk = emptyCounts();
+  for (const row of rows) {
+    chunk.lines++;
+    const parsed = validateBulkRow(row);
+    if (!parsed.ok) {
+      chunk.rejected++;
+      chunk.rejections.push({ line: row.line, reason: parsed.reason });
+      continue;
+    }
+    const receipt = commitRequest(context, {
+      source: "bulk",
+      assurance: "operator",
+      event_id: `${jobId}:${parsed.value.email}`,
+      event_type: "bulk.revoke",
+      email: parsed.value.email,
+      user_uid: parsed.value.user_uid ?? null,
+      reason: parsed.value.reason ?? null,
+      job_id: jobId,
+    });
+    if (receipt.duplicate) chunk.duplicates++;
+    else chunk.accepted++;
+  }
+  addChunkToJob(context.sql, jobId, chunk);
+  return chunk;
+}
+
+function addChunkToJob(sql: SqlStorage, jobId: string, counts: JobCounts): void {
   const row = sql.exec<{ rejections: string }>("SELECT rejections FROM jobs WHERE id = ?", jobId).one();
   const rejections = [...(JSON.parse(row.rejections) as JobCounts["rejections"]), ...counts.rejections].slice(0, MAX_REPORTED_REJECTIONS);
   sql.exec(
@@ -120,26 +130,3 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
   };
 }
 
-/** Queues an outcome for the job's next KV batch; answers the batch once it is full. */
-export function queueBatchedOutcome(sql: SqlStorage, jobId: string, entry: BatchedOutcome): BatchedOutcome[] | null {
-  sql.exec(
-    "INSERT OR REPLACE INTO audit_batch (job_id, revocation_id, email, status, at) VALUES (?, ?, ?, ?, ?)",
-    jobId, entry.revocation_id, entry.email, entry.status, entry.at,
-  );
-  const waiting = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM audit_batch WHERE job_id = ?", jobId).one().n;
-  return waiting >= AUDIT_BATCH_SIZE ? takeBatch(sql, jobId) : null;
-}
-
-/** Every partial batch, for when the drain has nothing left to send (a job's last outcomes). */
-export function takePartialBatches(sql: SqlStorage): { jobId: string; batch: BatchedOutcome[] }[] {
-  const jobs = sql.exec<{ job_id: string }>("SELECT DISTINCT job_id FROM audit_batch").toArray();
-  return jobs.map(({ job_id }) => ({ jobId: job_id, batch: takeBatch(sql, job_id) }));
-}
-
-function takeBatch(sql: SqlStorage, jobId: string): BatchedOutcome[] {
-  const batch = sql
-    .exec<BatchedOutcome>("SELECT revocation_id, email, status, at FROM audit_batch WHERE job_id = ? ORDER BY at LIMIT ?", jobId, AUDIT_BATCH_SIZE)
-    .toArray();
-  for (const row of batch) sql.exec("DELETE FROM audit_batch WHERE job_id = ? AND revocation_id = ?", jobId, row.revocation_id);
-  return batch;
-}

@@ -4,7 +4,7 @@
 // Contract: pure, linear in the size of the text. CSV is parsed by d3-dsv (a small, well-kept parser;
 // the hand-written one this replaced was quadratic on long lines and refused quoted commas).
 import { csvParseRows } from "d3-dsv";
-import type { UploadRow } from "../ledger/bulk";
+import type { UploadRow } from "../domain/bulk";
 
 export type Upload = { ok: true; rows: UploadRow[] } | { ok: false; problem: string };
 

@@ -1,0 +1,119 @@
+// The drain's tables in the ledger's SQLite: calls (one per revocation per Cloudflare target), target holds
+// and the persisted pace and pause. Contract: synchronous SQLite; `now` is passed in. A call's revocation
+// is settled through revocations.ts, never written here.
+import { MAX_HISTORY, type CallAttempt, type CallState, type RevocationStatus } from "../domain/revocation";
+import { countAttempt, noteRetry, settleRevocation } from "./revocations";
+import type { CallRow } from "./schema";
+
+/** A call that is due, with what sending it needs from its revocation. */
+export type DueCall = CallRow & { email: string; user_uid: string | null; devices: number; warp_session_reauth: number; queued_at: number };
+
+export const callKey = (call: Pick<CallRow, "revocation_seq" | "target">) => `${call.revocation_seq}/${call.target}`;
+
+/**
+ * The next due calls in send order (earliest due, then oldest revocation), skipping held targets and the
+ * calls this instance has in flight (their lease is for an evicted instance, not for this one).
+ */
+export function dueCalls(sql: SqlStorage, now: number, inFlight: ReadonlySet<string>, limit: number): DueCall[] {
+  const rows = sql
+    .exec<DueCall>(
+      `SELECT c.*, r.email, r.user_uid, r.devices, r.warp_session_reauth, r.queued_at
+       FROM calls c JOIN revocations r ON r.seq = c.revocation_seq
+       WHERE c.state = 'pending' AND c.next_attempt_at <= ?
+         AND c.target NOT IN (SELECT target FROM target_holds WHERE until > ?)
+       ORDER BY c.next_attempt_at, c.revocation_seq LIMIT ?`,
+      now, now, limit + inFlight.size,
+    )
+    .toArray();
+  return rows.filter((row) => !inFlight.has(callKey(row))).slice(0, limit);
+}
+
+/** When the next pending call becomes due, after its target's hold; null when nothing is pending. */
+export function earliestDue(sql: SqlStorage): number | null {
+  return sql
+    .exec<{ at: number | null }>(
+      `SELECT MIN(MAX(c.next_attempt_at, COALESCE(h.until, 0))) AS at
+       FROM calls c LEFT JOIN target_holds h ON h.target = c.target WHERE c.state = 'pending'`,
+    )
+    .one().at;
+}
+
+export function pendingCount(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE state = 'pending'").one().n;
+}
+
+/** Leases a call for one attempt: if no answer is recorded by `leaseUntil` (eviction), it is due again. */
+export function leaseCall(sql: SqlStorage, call: DueCall, leaseUntil: number): void {
+  sql.exec("UPDATE calls SET attempts = attempts + 1, next_attempt_at = ? WHERE revocation_seq = ? AND target = ?", leaseUntil, call.revocation_seq, call.target);
+  countAttempt(sql, call.revocation_seq);
+}
+
+/** The call's history (JSON) with one more attempt, the oldest dropped past MAX_HISTORY. */
+function withAttempt(history: string, attempt: CallAttempt): string {
+  return JSON.stringify([...(JSON.parse(history) as CallAttempt[]), attempt].slice(-MAX_HISTORY));
+}
+
+export type CallResult = {
+  state: Exclude<CallState, "pending">;
+  httpStatus: number | null;
+  errors: unknown[];
+  /** DRY_RUN: the request that would have been sent (JSON). */
+  request: string | null;
+  error: string | null;
+};
+
+/** Records a call's final answer and settles its revocation; answers the revocation's status. */
+export function settleCall(sql: SqlStorage, call: DueCall, result: CallResult, now: number): RevocationStatus {
+  const attempt = { at: new Date(now).toISOString(), http_status: result.httpStatus, outcome: result.state, error: result.error };
+  sql.exec(
+    `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?, history = ?
+     WHERE revocation_seq = ? AND target = ?`,
+    result.state, result.httpStatus, JSON.stringify(result.errors), result.request, now, withAttempt(call.history, attempt),
+    call.revocation_seq, call.target,
+  );
+  return settleRevocation(sql, call.revocation_seq, now, result.error);
+}
+
+/** Schedules a call's next attempt after a retryable answer. */
+export function scheduleRetry(
+  sql: SqlStorage,
+  call: DueCall,
+  answer: { at: number; retryAt: number; httpStatus: number | null; errors: unknown[]; error: string },
+): void {
+  const attempt = { at: new Date(answer.at).toISOString(), http_status: answer.httpStatus, outcome: "retry", error: answer.error };
+  sql.exec(
+    "UPDATE calls SET next_attempt_at = ?, http_status = ?, errors = ?, history = ? WHERE revocation_seq = ? AND target = ?",
+    answer.retryAt, answer.httpStatus, JSON.stringify(answer.errors), withAttempt(call.history, attempt), call.revocation_seq, call.target,
+  );
+  noteRetry(sql, call.revocation_seq, answer.error);
+}
+
+export type TargetHold = { target: string; until: number; reason: string };
+
+export function holdTarget(sql: SqlStorage, hold: TargetHold): void {
+  sql.exec("INSERT OR REPLACE INTO target_holds (target, until, reason) VALUES (?, ?, ?)", hold.target, hold.until, hold.reason);
+}
+
+export function activeHolds(sql: SqlStorage, now: number): TargetHold[] {
+  return sql.exec<TargetHold>("SELECT target, until, reason FROM target_holds WHERE until > ?", now).toArray();
+}
+
+export function clearHolds(sql: SqlStorage): void {
+  sql.exec("DELETE FROM target_holds");
+}
+
+export type DrainState = { last_call_at: number; paused_until: number };
+
+export function loadDrainState(sql: SqlStorage): DrainState {
+  const state: DrainState = { last_call_at: 0, paused_until: 0 };
+  for (const row of sql.exec<{ name: string; number_value: number }>("SELECT name, number_value FROM drain_state")) {
+    if (row.name === "last_call_at" || row.name === "paused_until") state[row.name] = row.number_value;
+  }
+  return state;
+}
+
+export function saveDrainState(sql: SqlStorage, change: Partial<DrainState>): void {
+  for (const [name, value] of Object.entries(change)) {
+    sql.exec("INSERT OR REPLACE INTO drain_state (name, number_value) VALUES (?, ?)", name, value);
+  }
+}

@@ -1,0 +1,32 @@
+// /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, token
+// holds and refused deliveries. Contract: synchronous SQLite reads; `now` is passed in.
+import { activeHolds, pendingCount, type DrainState, type TargetHold } from "./calls";
+import { recentRejections, REJECTION_PERIOD_MS } from "./rejections";
+import { countByStatus } from "./revocations";
+
+export type LedgerStats = {
+  by_status: Record<string, number>;
+  pending_calls: number;
+  drain: DrainState;
+  holds: TargetHold[];
+  rate_per_second: number;
+  observed_calls_last_minute: number;
+  rejections: ReturnType<typeof recentRejections>;
+};
+
+export function ledgerStats(
+  sql: SqlStorage,
+  now: number,
+  drain: { state: DrainState; observedCallsLastMinute(): number },
+  ratePerSecond: number,
+): LedgerStats {
+  return {
+    by_status: countByStatus(sql),
+    pending_calls: pendingCount(sql),
+    drain: { ...drain.state },
+    holds: activeHolds(sql, now),
+    rate_per_second: ratePerSecond,
+    observed_calls_last_minute: drain.observedCallsLastMinute(),
+    rejections: recentRejections(sql, now - REJECTION_PERIOD_MS),
+  };
+}
