@@ -38,7 +38,7 @@ bulkRoutes.post("/revocations/bulk", limitBody(MAX_BULK_BYTES), async function s
   if (upload.rows.length === 0) fail("invalid_request", "no records to revoke");
 
   const digest = await sha256Hex(utf8(text));
-  const opening = await onLedger(c.env, async (ledger): Promise<JobOpening> => ledger.bulkOpen(jobId, digest), "the job");
+  const opening = await onLedger(c.env, async (ledger): Promise<JobOpening> => ledger.jobs().open(jobId, digest), "the job");
   if (opening.state === "conflict") {
     fail("idempotency_conflict", `the Idempotency-Key was used for a different body (job ${jobId}, created ${opening.created_at})`, { job_id: jobId });
   }
@@ -47,14 +47,14 @@ bulkRoutes.post("/revocations/bulk", limitBody(MAX_BULK_BYTES), async function s
   try {
     for (; index * CHUNK_LINES < upload.rows.length; index++) {
       const chunk = upload.rows.slice(index * CHUNK_LINES, (index + 1) * CHUNK_LINES);
-      await onLedger(c.env, (ledger) => ledger.bulkCommit(jobId, index, chunk));
+      await onLedger(c.env, (ledger) => ledger.jobs().commitChunk(jobId, index, chunk));
     }
   } catch (error) {
     if (!(error instanceof HttpFailure)) throw error;
     // What was committed stays committed; resubmitting the same body with the same key completes the job.
     fail("ledger_unavailable", `the ledger failed after ${index * CHUNK_LINES} records; resubmit the same body with the same Idempotency-Key`, { job_id: jobId });
   }
-  const counts = await onLedger(c.env, (ledger) => ledger.bulkComplete(jobId), "the job");
+  const counts = await onLedger(c.env, (ledger) => ledger.jobs().complete(jobId), "the job");
   logEvent("bulk.accepted", { job_id: jobId, lines: counts.lines, accepted: counts.accepted, rejected: counts.rejected });
   return c.json(answer(jobId, counts, false), 202);
 });
@@ -66,6 +66,6 @@ function answer(jobId: string, counts: JobCounts, duplicate: boolean) {
 bulkRoutes.get("/jobs/:id", async function showJob(c) {
   const id = JobIdSchema.safeParse(c.req.param("id"));
   if (!id.success) fail("not_found", "no job with that id");
-  const job = await onLedger(c.env, (ledger) => ledger.jobStatus(id.data));
+  const job = await onLedger(c.env, (ledger) => ledger.jobs().status(id.data));
   return job ? c.json(job) : fail("not_found", "no job with that id");
 });

@@ -37,19 +37,19 @@ directoryRoutes.put("/:source/:subject", limitBody(64 * 1024), validate("param",
   const parsed = PutSchema.safeParse(await readJson(c));
   if (!parsed.success) fail("invalid_request", describeIssues(parsed.error));
   const emails = "email" in parsed.data ? [parsed.data.email] : parsed.data.emails;
-  const { entry, resolved } = await onLedger(c.env, (ledger) => ledger.putIdentity(source, subject, emails), "the directory write");
+  const { entry, resolved } = await onLedger(c.env, (ledger) => ledger.directory().put(source, subject, emails), "the directory write");
   return c.json({ ...entry, resolved_revocations: resolved });
 });
 
 directoryRoutes.get("/:source/:subject", validate("param", SubjectParamsSchema), async function getIdentity(c) {
   const { source, subject } = c.req.valid("param");
-  const entry = await onLedger(c.env, (ledger) => ledger.getIdentity(source, subject));
+  const entry = await onLedger(c.env, (ledger) => ledger.directory().get(source, subject));
   return entry ? c.json(entry) : fail("not_found", "no directory entry for that subject");
 });
 
 directoryRoutes.delete("/:source/:subject", validate("param", SubjectParamsSchema), async function deleteIdentity(c) {
   const { source, subject } = c.req.valid("param");
-  const deleted = await onLedger(c.env, (ledger) => ledger.deleteIdentity(source, subject), "the directory delete");
+  const deleted = await onLedger(c.env, (ledger) => ledger.directory().remove(source, subject), "the directory delete");
   return deleted ? c.body(null, 204) : fail("not_found", "no directory entry for that subject");
 });
 
@@ -73,7 +73,7 @@ directoryRoutes.post("/:source/import", limitBody(MAX_IMPORT_BYTES), validate("p
   let resolved = 0;
   for (let start = 0; start < accepted.length; start += IMPORT_CHUNK) {
     const chunk = accepted.slice(start, start + IMPORT_CHUNK);
-    resolved += (await onLedger(c.env, (ledger) => ledger.importIdentities(source, chunk), `the import (after ${start} records)`)).resolved;
+    resolved += (await onLedger(c.env, (ledger) => ledger.directory().import(source, chunk), `the import (after ${start} records)`)).resolved;
   }
   return c.json({ imported: accepted.length, rejected, rejections, resolved_revocations: resolved });
 });

@@ -116,7 +116,7 @@ scimRoutes.get("/:resource", async function listResources(c) {
   const filter = c.req.query("filter")?.trim() || undefined;
   const startIndex = Math.max(1, pageParam(c.req.query("startIndex"), 1));
   const count = Math.min(MAX_COUNT, Math.max(0, pageParam(c.req.query("count"), DEFAULT_COUNT)));
-  const result = await fromLedger<{ resources: string; total: number }>(c, (ledger) => ledger.scimList(kind, filter, startIndex, count));
+  const result = await fromLedger<{ resources: string; total: number }>(c, (ledger) => ledger.scim().list(kind, filter, startIndex, count));
   if ("response" in result) return result.response;
   const page = (JSON.parse(result.value.resources) as Json[]).map((resource) => present(c, kind, resource));
   return scimJson(c, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: result.value.total, startIndex, itemsPerPage: page.length, Resources: page });
@@ -127,7 +127,7 @@ scimRoutes.post("/:resource", async function createResource(c) {
   if (!kind) return scimError(c, 404, "no such endpoint");
   const body = await readObject(c);
   if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
-  const result = await fromLedger<string>(c, (ledger) => ledger.scimCreate(kind, body.value));
+  const result = await fromLedger<string>(c, (ledger) => ledger.scim().create(kind, body.value));
   if ("response" in result) return result.response;
   const created = present(c, kind, result.value);
   return scimJson(c, created, 201, { Location: locationOf(c, kind, String(created.id)) });
@@ -136,7 +136,7 @@ scimRoutes.post("/:resource", async function createResource(c) {
 scimRoutes.get("/:resource/:id", async function getResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
-  const result = await fromLedger<string>(c, (ledger) => ledger.scimGet(kind, c.req.param("id")));
+  const result = await fromLedger<string>(c, (ledger) => ledger.scim().get(kind, c.req.param("id")));
   return "response" in result ? result.response : scimJson(c, present(c, kind, result.value));
 });
 
@@ -145,7 +145,7 @@ scimRoutes.put("/:resource/:id", async function replaceResource(c) {
   if (!kind) return scimError(c, 404, "no such endpoint");
   const body = await readObject(c);
   if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
-  const result = await fromLedger<string>(c, (ledger) => ledger.scimUpdate(kind, c.req.param("id"), { replace: body.value }));
+  const result = await fromLedger<string>(c, (ledger) => ledger.scim().update(kind, c.req.param("id"), { replace: body.value }));
   return "response" in result ? result.response : scimJson(c, present(c, kind, result.value));
 });
 
@@ -158,7 +158,7 @@ scimRoutes.patch("/:resource/:id", async function patchResource(c) {
   if (!Array.isArray(operations) || operations.some((operation) => !operation || typeof operation !== "object")) {
     return scimError(c, 400, "a PatchOp body needs an Operations array", "invalidSyntax");
   }
-  const result = await fromLedger<string>(c, (ledger) => ledger.scimUpdate(kind, c.req.param("id"), { patch: operations as PatchOperation[] }));
+  const result = await fromLedger<string>(c, (ledger) => ledger.scim().update(kind, c.req.param("id"), { patch: operations as PatchOperation[] }));
   if ("response" in result) return result.response;
   // Microsoft's reference answers 204; a client that asks for the resource gets it.
   const wantsResource = c.req.query("attributes") !== undefined || /return=representation/i.test(c.req.header("Prefer") ?? "");
@@ -168,7 +168,7 @@ scimRoutes.patch("/:resource/:id", async function patchResource(c) {
 scimRoutes.delete("/:resource/:id", async function deleteResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
-  const result = await fromLedger<string>(c, (ledger) => ledger.scimDelete(kind, c.req.param("id")));
+  const result = await fromLedger<string>(c, (ledger) => ledger.scim().remove(kind, c.req.param("id")));
   return "response" in result ? result.response : c.body(null, 204);
 });
 

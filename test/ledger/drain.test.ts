@@ -226,7 +226,7 @@ describe("durability", () => {
   it("keeps events whose ids would have collided when keys were concatenated apart, and never fails a commit on a key clash", async () => {
     // "src:a#b@example.com" was both (event "a#b@example.com") and (event "a", second email b@example.com).
     const [primary, alias] = [uniqueEmail("clash-primary"), uniqueEmail("clash-alias")];
-    await ledger().putIdentity("clash", "subject-1", [primary, alias]);
+    await ledger().directory().put("clash", "subject-1", [primary, alias]);
     const [fanned] = await ledger().commit([request("", { source: "clash", event_id: "a", email: null, subject_id: "subject-1" })]);
     const fannedOut = [primary, alias].sort()[1]!; // the directory's second email gets its own row
     const [lookalike] = await ledger().commit([request(uniqueEmail("clash-other"), { source: "clash", event_id: `a#${fannedOut}` })]);
@@ -234,7 +234,7 @@ describe("durability", () => {
     expect(lookalike!.duplicate).toBe(false);
     // The same two again are duplicates, and a resolution that re-derives the fan-out key does not throw.
     expect((await ledger().commit([request("", { source: "clash", event_id: "a", email: null, subject_id: "subject-1" })]))[0]!.duplicate).toBe(true);
-    await ledger().putIdentity("clash", "subject-1", [primary, alias]);
+    await ledger().directory().put("clash", "subject-1", [primary, alias]);
     await settled(fanned!.id);
     await settled(lookalike!.id);
   });
