@@ -43,7 +43,12 @@ function log(message) {
 
 async function worker(name, vars) {
   const devVars = join(dir, `${name}.dev.vars`);
-  writeFileSync(devVars, Object.entries(vars).map(([key, value]) => `${key}=${value}`).join("\n"));
+  writeFileSync(
+    devVars,
+    Object.entries(vars)
+      .map(([key, value]) => `${key}=${value}`)
+      .join("\n"),
+  );
   const started = await startLocalWorker({ devVarsPath: devVars, persistTo: join(dir, `${name}-state`) });
   cleanups.push(started.stop);
   return started;
@@ -52,7 +57,11 @@ async function worker(name, vars) {
 /** The workerd process that runs the Worker under a wrangler dev pid (not the entry proxy). */
 function workerdPid(rootPid) {
   const children = (pid) =>
-    execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).split("\n").map((line) => line.trim()).filter(Boolean).map(Number);
+    execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+      .split("\n")
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .map(Number);
   const queue = [rootPid];
   while (queue.length > 0) {
     const pid = queue.shift();
@@ -89,7 +98,12 @@ function signedDeliveryRequest() {
       return {
         ...request,
         body,
-        headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": `v1,${signature}` },
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": id,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": `v1,${signature}`,
+        },
       };
     },
   };
@@ -111,7 +125,9 @@ async function measure(url, pid, label, connections, requests) {
     errors: result.errors + result.timeouts,
     cpuMsPerRequest: (cpu * 1000) / total,
   };
-  log(`${label} c=${connections}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ${row.cpuMsPerRequest.toFixed(3)} ms CPU/request, non-2xx ${row.non2xx}`);
+  log(
+    `${label} c=${connections}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ${row.cpuMsPerRequest.toFixed(3)} ms CPU/request, non-2xx ${row.non2xx}`,
+  );
   return row;
 }
 
@@ -127,8 +143,13 @@ async function ingest() {
   const fake = await startFakeCloudflareApi({ token: CF_TOKEN });
   cleanups.push(fake.close);
   const dry = await worker("ingest", {
-    CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: CF_TOKEN, CF_API_BASE_URL: fake.baseUrl, OPERATOR_TOKEN: OPERATOR,
-    WEBHOOK_SECRET_STANDARD: SECRET, SCIM_TOKEN: SCIM, DRY_RUN: "false",
+    CF_ACCOUNT_ID: ACCOUNT,
+    CF_API_TOKEN: CF_TOKEN,
+    CF_API_BASE_URL: fake.baseUrl,
+    OPERATOR_TOKEN: OPERATOR,
+    WEBHOOK_SECRET_STANDARD: SECRET,
+    SCIM_TOKEN: SCIM,
+    DRY_RUN: "false",
   });
   const pid = workerdPid(dry.pid);
   await run({ url: dry.url, connections: 10, duration: 2, requests: [signedDeliveryRequest()] }); // warm-up
@@ -163,7 +184,13 @@ async function scim(dry) {
           return {
             ...request,
             headers: auth(),
-            body: JSON.stringify({ schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName, name: { givenName: "B", familyName: "U" }, emails: [{ primary: true, type: "work", value: userName }], active: true }),
+            body: JSON.stringify({
+              schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+              userName,
+              name: { givenName: "B", familyName: "U" },
+              emails: [{ primary: true, type: "work", value: userName }],
+              active: true,
+            }),
           };
         },
         onResponse(status, body) {
@@ -193,13 +220,23 @@ async function scim(dry) {
   const deactivate = await overEachUser("PATCH", (user) => ({
     headers: auth(),
     path: `/scim/v2/Users/${user.id}`,
-    body: JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [{ op: "Replace", path: "active", value: "False" }] }),
+    body: JSON.stringify({
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      Operations: [{ op: "Replace", path: "active", value: "False" }],
+    }),
   }));
   results.scim = [
     ["create (POST /Users)", create],
     ["lookup (GET /Users?filter=userName eq …)", lookup],
-    ["deactivate (PATCH active \"False\")", deactivate],
-  ].map(([label, result]) => ({ label, requests: result.requests.total, non2xx: result.non2xx, p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average }));
+    ['deactivate (PATCH active "False")', deactivate],
+  ].map(([label, result]) => ({
+    label,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    rps: result.requests.average,
+  }));
   for (const row of results.scim) log(`SCIM ${row.label}: ${row.requests} requests, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}`);
 }
 
@@ -221,8 +258,12 @@ async function bulk() {
   const fake = await startFakeCloudflareApi({ token: CF_TOKEN, limit: FAKE_WINDOW_CALLS, windowMs: (FAKE_WINDOW_CALLS / RATE) * 1000, inject429: 1 });
   cleanups.push(fake.close);
   const live = await worker("bulk", {
-    CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: CF_TOKEN, OPERATOR_TOKEN: OPERATOR, CF_API_BASE_URL: fake.baseUrl,
-    REVOKE_RATE_PER_SECOND: String(RATE), DRY_RUN: "false",
+    CF_ACCOUNT_ID: ACCOUNT,
+    CF_API_TOKEN: CF_TOKEN,
+    OPERATOR_TOKEN: OPERATOR,
+    CF_API_BASE_URL: fake.baseUrl,
+    REVOKE_RATE_PER_SECOND: String(RATE),
+    DRY_RUN: "false",
   });
   const emails = Array.from({ length: BULK }, (_, i) => `bulk-${i}-${randomUUID().slice(0, 8)}@example.com`);
   const submitted = Date.now();
@@ -266,7 +307,9 @@ async function bulk() {
     configuredRate: RATE,
   };
   results.bulk.fraction = results.bulk.drainRate / RATE;
-  log(`bulk: ${revoked} revoked, drained at ${results.bulk.drainRate.toFixed(1)}/s of ${RATE}/s (${(results.bulk.fraction * 100).toFixed(1)} %), ${results.bulk.rateLimited} × 429, lost ${results.bulk.lost}`);
+  log(
+    `bulk: ${revoked} revoked, drained at ${results.bulk.drainRate.toFixed(1)}/s of ${RATE}/s (${(results.bulk.fraction * 100).toFixed(1)} %), ${results.bulk.rateLimited} × 429, lost ${results.bulk.lost}`,
+  );
 }
 
 function bundle() {
@@ -295,7 +338,10 @@ function markdown() {
     "",
     "| request | concurrency | requests | req/s | p50 ms | p99 ms | non-2xx | workerd CPU ms / request | p99 ms of each run |",
     "|---|---|---|---|---|---|---|---|---|",
-    ...results.ingest.map((row) => `| ${row.label} | ${row.connections} | ${row.requests} | ${f(row.rps, 0)} | ${row.p50} | ${row.p99} | ${row.non2xx} | ${f(row.cpuMsPerRequest, 3)} | ${row.p99s.join(", ")} |`),
+    ...results.ingest.map(
+      (row) =>
+        `| ${row.label} | ${row.connections} | ${row.requests} | ${f(row.rps, 0)} | ${row.p50} | ${row.p99} | ${row.non2xx} | ${f(row.cpuMsPerRequest, 3)} | ${row.p99s.join(", ")} |`,
+    ),
     "",
     `Ratios (delivery ÷ healthz): throughput ${f(hook(1).rps / health(1).rps, 2)} at c=1 and ${f(hook(50).rps / health(50).rps, 2)} at c=50; CPU per request ${f(hook(50).cpuMsPerRequest / health(50).cpuMsPerRequest, 2)}× at c=50. A delivery verifies the HMAC, parses, commits to the ledger Durable Object and answers 202; behind it the drain calls the fake Cloudflare API at the default 3 calls/s. CPU is the workerd process that runs the Worker (not wrangler's entry proxy).`,
     "",

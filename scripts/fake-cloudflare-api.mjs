@@ -30,7 +30,15 @@ export async function startFakeCloudflareApi(options) {
     try {
       body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
     } catch {}
-    const call = { at: now, method: request.method, path: url.pathname, devices: url.searchParams.get("devices"), body, authorization: request.headers.authorization ?? null, status: null };
+    const call = {
+      at: now,
+      method: request.method,
+      path: url.pathname,
+      devices: url.searchParams.get("devices"),
+      body,
+      authorization: request.headers.authorization ?? null,
+      status: null,
+    };
     calls.push(call);
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     if (request.method !== "POST" || !path.test(url.pathname)) {
@@ -45,7 +53,11 @@ export async function startFakeCloudflareApi(options) {
       if (inject429 > 0) inject429--;
       rateLimited++;
       const retryAfter = accepted.length >= limit ? Math.ceil((accepted[0] + windowMs - now) / 1000) : 1;
-      return reply(429, { success: false, errors: [{ code: 10429, message: "Rate limited" }], messages: [], result: null }, { "retry-after": String(retryAfter) });
+      return reply(
+        429,
+        { success: false, errors: [{ code: 10429, message: "Rate limited" }], messages: [], result: null },
+        { "retry-after": String(retryAfter) },
+      );
     }
     if (!body || typeof body.email !== "string") {
       return reply(400, { success: false, errors: [{ code: 12006, message: "email is required" }], messages: [], result: null });

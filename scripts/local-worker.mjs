@@ -22,14 +22,31 @@ export async function startLocalWorker(options) {
   const child = spawn(
     process.execPath,
     [
-      "scripts/start.mjs", "--dev-vars", options.devVarsPath, "--port", String(port), "--",
-      "--persist-to", options.persistTo, "--inspector-port", String(inspectorPort), "--log-level", "warn",
+      "scripts/start.mjs",
+      "--dev-vars",
+      options.devVarsPath,
+      "--port",
+      String(port),
+      "--",
+      "--persist-to",
+      options.persistTo,
+      "--inspector-port",
+      String(inspectorPort),
+      "--log-level",
+      "warn",
     ],
     {
       cwd: root,
       detached: true, // its own process group, so stop() ends wrangler and workerd together
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CF_API_TOKEN: "", CF_ACCOUNT_ID: "", CF_ZONE_ID: "", ...options.env, PATH: `${root}node_modules/.bin:${process.env.PATH}` },
+      env: {
+        ...process.env,
+        CF_API_TOKEN: "",
+        CF_ACCOUNT_ID: "",
+        CF_ZONE_ID: "",
+        ...options.env,
+        PATH: `${root}node_modules/.bin:${process.env.PATH}`,
+      },
     },
   );
   child.stdout.on("data", (chunk) => output.push(chunk.toString()));

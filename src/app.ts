@@ -57,6 +57,8 @@ function isScimPath(url: string): boolean {
   return new URL(url).pathname.toLowerCase().startsWith("/scim/");
 }
 
-app.notFound((c) => (isScimPath(c.req.url) ? scimError(c, 404, "no such endpoint") : renderFailure(c, { code: "not_found", message: "no such route" })));
+app.notFound((c) =>
+  isScimPath(c.req.url) ? scimError(c, 404, "no such endpoint") : renderFailure(c, { code: "not_found", message: "no such route" }),
+);
 
 app.onError(answerJsonError);

@@ -6,7 +6,7 @@
 // hex), while a space can (Okta's documented `Basic <base64>` secret) and so can a comma.
 import * as z from "zod/mini";
 
-export const DEFAULT_CF_API_BASE_URL = "https://api.cloudflare.com/client/v4";
+const DEFAULT_CF_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 
 /** The values of a rotation list: one per line, trimmed, blank lines ignored. */
 export function splitSecretList(raw: string | undefined): string[] {
@@ -23,6 +23,15 @@ function splitWords(raw: string): string[] {
 
 const optionalString = z.optional(z.string());
 
+/** A character below U+0020 or DEL: never part of a header value or an encoded key. */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 /**
  * A rotation list whose every value must pass `check` (which answers what is wrong, or null). Problems
  * name the value by its position, never by content.
@@ -33,7 +42,7 @@ function secretList(check: (value: string) => string | null = () => null) {
     z.transform((raw: string | undefined, ctx) => {
       const values = splitSecretList(raw);
       for (const [index, value] of values.entries()) {
-        const problem = /[\u0000-\u0008\u000b-\u001f\u007f]/.test(value) ? "contains a control character" : check(value);
+        const problem = hasControlCharacter(value) ? "contains a control character" : check(value);
         if (problem) ctx.issues.push({ code: "custom", message: `value ${index + 1} ${problem}`, input: "" });
       }
       return values;
@@ -42,9 +51,7 @@ function secretList(check: (value: string) => string | null = () => null) {
 }
 
 /** Bearer tokens (RFC 6750 token68) never contain whitespace; one that does is most likely an old space-separated list. */
-const bearerTokens = secretList((value) =>
-  /\s/.test(value) ? "contains whitespace: put each token of a rotation list on its own line" : null,
-);
+const bearerTokens = secretList((value) => (/\s/.test(value) ? "contains whitespace: put each token of a rotation list on its own line" : null));
 
 /** Standard Webhooks / Svix secrets: `whsec_` and the base64 of the key (a bare base64 key is accepted, as the reference does). */
 const whsecSecrets = secretList((value) => {
@@ -75,7 +82,14 @@ function variable<T, F extends T | null>(fallback: F, problem: string, read: (va
   );
 }
 
-const BOOLEAN_WORDS = new Map([["true", true], ["1", true], ["yes", true], ["false", false], ["0", false], ["no", false]]);
+const BOOLEAN_WORDS = new Map([
+  ["true", true],
+  ["1", true],
+  ["yes", true],
+  ["false", false],
+  ["0", false],
+  ["no", false],
+]);
 
 const booleanVar = (fallback: boolean) => variable(fallback, "must be true or false", (value) => BOOLEAN_WORDS.get(value.toLowerCase()));
 
@@ -99,20 +113,26 @@ const headerName = <F extends string | null>(fallback: F) =>
   variable(fallback, "must be an HTTP header name", (value) => (/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(value) ? value : undefined));
 
 const choice = <T extends string>(values: readonly T[], fallback: T) =>
-  variable(fallback, `must be one of ${values.join(", ")}`, (value) =>
-    values.find((candidate) => candidate.toLowerCase() === value.toLowerCase()),
-  );
+  variable(fallback, `must be one of ${values.join(", ")}`, (value) => values.find((candidate) => candidate.toLowerCase() === value.toLowerCase()));
 
 const jsonPath = <F extends string | null>(fallback: F) =>
   variable(fallback, "must be a dotted JSON path such as data.user.email", (value) =>
     /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(value) ? value : undefined,
   );
 
-const wordList = (fallback: string) => z.pipe(optionalString, z.transform((raw: string | undefined) => splitWords(raw?.trim() || fallback)));
+const wordList = (fallback: string) =>
+  z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined) => splitWords(raw?.trim() || fallback)),
+  );
 
-const textVar = (fallback: string) => z.pipe(optionalString, z.transform((raw: string | undefined) => raw ?? fallback));
+const textVar = (fallback: string) =>
+  z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined) => raw ?? fallback),
+  );
 
-export const SECRET_SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac"] as const;
+const SECRET_SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac"] as const;
 export type SecretSource = (typeof SECRET_SOURCES)[number];
 
 const EnvSchema = z.object({

@@ -86,11 +86,7 @@ describe("parseConfig", () => {
     expect(parseConfig({})).toEqual({
       ok: false,
       notes: [],
-      problems: [
-        "CF_ACCOUNT_ID: set CF_ACCOUNT_ID and/or CF_ZONE_ID",
-        "CF_API_TOKEN: required unless DRY_RUN=true",
-        "OPERATOR_TOKEN: required",
-      ],
+      problems: ["CF_ACCOUNT_ID: set CF_ACCOUNT_ID and/or CF_ZONE_ID", "CF_API_TOKEN: required unless DRY_RUN=true", "OPERATOR_TOKEN: required"],
     });
     expect(parseConfig({ CF_ACCOUNT_ID: ACCOUNT, OPERATOR_TOKEN: "o", DRY_RUN: "true" }).ok).toBe(true);
   });

@@ -6,11 +6,11 @@ import type { RevocationRecord } from "../domain/revocation";
 
 const INVERSION_BASE = 9_999_999_999_999;
 
-export function invertedTimestamp(ms: number): string {
+function invertedTimestamp(ms: number): string {
   return String(INVERSION_BASE - ms).padStart(13, "0");
 }
 
-export type AuditSummary = {
+type AuditSummary = {
   kind: "outcome" | "outcome_batch" | "rejected";
   at: string;
   source: string;
@@ -25,11 +25,7 @@ function expirationTtl(retentionDays: number): number {
 }
 
 /** Writes one revocation outcome: the entry itself and its by-email index key. */
-export async function recordOutcome(
-  kv: KVNamespace,
-  record: RevocationRecord,
-  options: { retentionDays: number; now: number },
-): Promise<void> {
+export async function recordOutcome(kv: KVNamespace, record: RevocationRecord, options: { retentionDays: number; now: number }): Promise<void> {
   const inverted = invertedTimestamp(options.now);
   const summary: AuditSummary = {
     kind: "outcome",
@@ -62,7 +58,9 @@ export async function recordOutcomeBatch(
     kind: "outcome_batch",
     at: new Date(options.now).toISOString(),
     source: "bulk",
-    status: Object.entries(statuses).map(([status, count]) => `${status}:${count}`).join(","),
+    status: Object.entries(statuses)
+      .map(([status, count]) => `${status}:${count}`)
+      .join(","),
     id: jobId,
   };
   const value = JSON.stringify({
@@ -83,17 +81,16 @@ export type RejectionSummary = {
 };
 
 /** Writes one closed hour of refused deliveries as one entry (see KEYS.md: rejected). */
-export async function recordRejectionSummary(
-  kv: KVNamespace,
-  summary: RejectionSummary,
-  options: { retentionDays: number },
-): Promise<void> {
+export async function recordRejectionSummary(kv: KVNamespace, summary: RejectionSummary, options: { retentionDays: number }): Promise<void> {
   const at = new Date(summary.period_start).toISOString();
   const metadata: AuditSummary = {
     kind: "rejected",
     at,
     source: [...new Set(summary.counts.map((count) => count.source))].join(","),
-    status: summary.counts.map((count) => `${count.reason}:${count.count}`).join(",").slice(0, 500),
+    status: summary.counts
+      .map((count) => `${count.reason}:${count.count}`)
+      .join(",")
+      .slice(0, 500),
     detail: `${summary.total} refused deliveries in the hour from ${at}`,
   };
   const value = JSON.stringify({
@@ -120,11 +117,7 @@ export async function listAuditTrail(
   kv: KVNamespace,
   options: { email?: string; rejected?: boolean; limit: number; cursor?: string },
 ): Promise<AuditListing> {
-  const prefix = options.rejected
-    ? "rejected:"
-    : options.email
-      ? `email:${options.email.toLowerCase()}:`
-      : "outcome:";
+  const prefix = options.rejected ? "rejected:" : options.email ? `email:${options.email.toLowerCase()}:` : "outcome:";
   const page = await kv.list<AuditSummary>({ prefix, limit: options.limit, cursor: options.cursor });
   return {
     entries: page.keys.flatMap((key) => (key.metadata ? [{ key: key.name, ...key.metadata }] : [])),

@@ -5,7 +5,7 @@
 // twenty times over on a 10,000-person job. A 10,000-person job costs ~100 writes.
 import type { RevocationRecord } from "../domain/revocation";
 import { logEvent } from "../log";
-import { recordOutcome, recordOutcomeBatch, type BatchedOutcome } from "./audit-log";
+import { type BatchedOutcome, recordOutcome, recordOutcomeBatch } from "./audit-log";
 
 export const AUDIT_BATCH_SIZE = 100;
 
@@ -13,7 +13,11 @@ export const AUDIT_BATCH_SIZE = 100;
 function queueBatchedOutcome(sql: SqlStorage, jobId: string, entry: BatchedOutcome): BatchedOutcome[] | null {
   sql.exec(
     "INSERT OR REPLACE INTO audit_batch (job_id, revocation_id, email, status, at) VALUES (?, ?, ?, ?, ?)",
-    jobId, entry.revocation_id, entry.email, entry.status, entry.at,
+    jobId,
+    entry.revocation_id,
+    entry.email,
+    entry.status,
+    entry.at,
   );
   const waiting = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM audit_batch WHERE job_id = ?", jobId).one().n;
   return waiting >= AUDIT_BATCH_SIZE ? takeBatch(sql, jobId) : null;
@@ -51,7 +55,11 @@ export function auditOutcome(
 }
 
 /** Writes the outcomes still waiting for a full batch (a drain slice ended: a job's last outcomes). */
-export async function flushPartialBatches(storage: DurableObjectStorage, kv: KVNamespace, options: { retentionDays: number; now: number }): Promise<void> {
+export async function flushPartialBatches(
+  storage: DurableObjectStorage,
+  kv: KVNamespace,
+  options: { retentionDays: number; now: number },
+): Promise<void> {
   const pending = storage.transactionSync(() => takePartialBatches(storage.sql));
   for (const { jobId, batch } of pending) {
     try {

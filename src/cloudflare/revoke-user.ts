@@ -18,13 +18,11 @@ export type RevokeUserInput = {
   warpSessionReauth: boolean;
 };
 
-
 const EnvelopeSchema = z.object({
   success: z.boolean(),
   result: z.optional(z.unknown()),
   errors: z._default(z.array(z.looseObject({ code: z.optional(z.number()), message: z.optional(z.string()) })), []),
 });
-
 
 export type RevokeUserAnswer =
   | {

@@ -4,29 +4,19 @@
 // Contract: pure; no I/O, no clock.
 import * as z from "zod/mini";
 
-export const REVOCATION_STATUSES = [
-  "unresolved",
-  "queued",
-  "revoked",
-  "not_found",
-  "failed",
-  "dry_run",
-  "invalid_email",
-  "refused",
-] as const;
+const REVOCATION_STATUSES = ["unresolved", "queued", "revoked", "not_found", "failed", "dry_run", "invalid_email", "refused"] as const;
 export const RevocationStatusSchema = z.enum(REVOCATION_STATUSES);
 export type RevocationStatus = z.infer<typeof RevocationStatusSchema>;
 
-export const CALL_STATES = ["pending", "revoked", "not_found", "failed", "dry_run"] as const;
+const CALL_STATES = ["pending", "revoked", "not_found", "failed", "dry_run"] as const;
 export type CallState = (typeof CALL_STATES)[number];
 
-export const AssuranceSchema = z.enum(["signed", "static_secret", "operator"]);
-export type Assurance = z.infer<typeof AssuranceSchema>;
+const AssuranceSchema = z.enum(["signed", "static_secret", "operator"]);
 
 /** Why an event that names a person is recorded without revoking (never dropped): see sources/source.ts. */
-export const RefusalSchema = z.object({ status: z.enum(["invalid_email", "refused"]), detail: z.string() });
+const RefusalSchema = z.object({ status: z.enum(["invalid_email", "refused"]), detail: z.string() });
 
-export const RevocationRequestSchema = z.object({
+const RevocationRequestSchema = z.object({
   source: z.string(),
   assurance: AssuranceSchema,
   event_id: z.string(),
@@ -48,7 +38,7 @@ export const RevocationRequestSchema = z.object({
 });
 export type RevocationRequest = z.infer<typeof RevocationRequestSchema>;
 
-export const CommitReceiptSchema = z.object({
+const CommitReceiptSchema = z.object({
   id: z.string(),
   status: RevocationStatusSchema,
   duplicate: z.boolean(),
@@ -57,11 +47,11 @@ export const CommitReceiptSchema = z.object({
 });
 export type CommitReceipt = z.infer<typeof CommitReceiptSchema>;
 
-export const CloudflareErrorSchema = z.object({ code: z.nullable(z.number()), message: z.string() });
+const CloudflareErrorSchema = z.object({ code: z.nullable(z.number()), message: z.string() });
 export type CloudflareError = z.infer<typeof CloudflareErrorSchema>;
 
 /** A Cloudflare API request as DRY_RUN records it ("would have been sent"); never carries the token. */
-export const ApiRequestSchema = z.object({
+const ApiRequestSchema = z.object({
   method: z.string(),
   url: z.string(),
   body: z.record(z.string(), z.union([z.string(), z.boolean()])),
@@ -69,7 +59,7 @@ export const ApiRequestSchema = z.object({
 export type ApiRequest = z.infer<typeof ApiRequestSchema>;
 
 /** One attempt at one target, as the record's history shows it. */
-export const CallAttemptSchema = z.object({
+const CallAttemptSchema = z.object({
   at: z.string(),
   http_status: z.nullable(z.number()),
   outcome: z.string(),
@@ -80,7 +70,7 @@ export type CallAttempt = z.infer<typeof CallAttemptSchema>;
 /** History kept per target: the latest attempts are what an operator needs. */
 export const MAX_HISTORY = 20;
 
-export const TargetResultSchema = z.object({
+const TargetResultSchema = z.object({
   target: z.string(),
   state: z.enum(CALL_STATES),
   attempts: z.number(),
@@ -94,7 +84,7 @@ export const TargetResultSchema = z.object({
 });
 export type TargetResult = z.infer<typeof TargetResultSchema>;
 
-export const RevocationRecordSchema = z.object({
+const RevocationRecordSchema = z.object({
   id: z.string(),
   source: z.string(),
   assurance: z.string(),
@@ -120,14 +110,7 @@ export const RevocationRecordSchema = z.object({
 });
 export type RevocationRecord = z.infer<typeof RevocationRecordSchema>;
 
-export const TERMINAL_STATUSES: ReadonlySet<RevocationStatus> = new Set([
-  "revoked",
-  "not_found",
-  "failed",
-  "dry_run",
-  "invalid_email",
-  "refused",
-]);
+export const TERMINAL_STATUSES: ReadonlySet<RevocationStatus> = new Set(["revoked", "not_found", "failed", "dry_run", "invalid_email", "refused"]);
 
 /**
  * A revocation's status once every target has answered: any failure fails it (an operator must look);

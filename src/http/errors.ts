@@ -38,7 +38,7 @@ export function fail(code: ErrorCode, message: string, extra?: Record<string, un
   throw new HttpFailure({ code, message, extra, headers });
 }
 
-export function errorBody(code: ErrorCode, message: string, extra?: Record<string, unknown>) {
+function errorBody(code: ErrorCode, message: string, extra?: Record<string, unknown>) {
   return { error: { code, message, ...extra } };
 }
 

@@ -1,7 +1,7 @@
 // How a surface reaches the ledger: every Durable Object failure (an exception in the object, an
 // overloaded or unreachable object, a broken RPC) becomes one failure, 503 ledger_unavailable, so a
 // sender retries and no route answers a 500 or a half-made answer for it.
-import { ledgerFor, type LedgerStub } from "../ledger/client";
+import { type LedgerStub, ledgerFor } from "../ledger/client";
 import { logEvent } from "../log";
 import { HttpFailure } from "./errors";
 

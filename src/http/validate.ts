@@ -6,7 +6,7 @@ import type { ValidationTargets } from "hono";
 import { fail } from "./errors";
 
 /** "path: message" for each issue (at most five), the same wording zod issues get elsewhere. */
-export function describeStandardIssues(issues: readonly StandardSchemaV1.Issue[]): string {
+function describeStandardIssues(issues: readonly StandardSchemaV1.Issue[]): string {
   return issues
     .slice(0, 5)
     .map((issue) => {

@@ -1,7 +1,7 @@
 // The drain's tables in the ledger's SQLite: calls (one per revocation per Cloudflare target), target holds
 // and the persisted pace and pause. Contract: synchronous SQLite; `now` is passed in. A call's revocation
 // is settled through revocations.ts, never written here.
-import { MAX_HISTORY, type CallAttempt, type CallState, type RevocationStatus } from "../domain/revocation";
+import { type CallAttempt, type CallState, MAX_HISTORY, type RevocationStatus } from "../domain/revocation";
 import { countAttempt, noteRetry, settleRevocation } from "./revocations";
 import type { CallRow } from "./schema";
 
@@ -22,7 +22,9 @@ export function dueCalls(sql: SqlStorage, now: number, inFlight: ReadonlySet<str
        WHERE c.state = 'pending' AND c.next_attempt_at <= ?
          AND c.target NOT IN (SELECT target FROM target_holds WHERE until > ?)
        ORDER BY c.next_attempt_at, c.revocation_seq LIMIT ?`,
-      now, now, limit + inFlight.size,
+      now,
+      now,
+      limit + inFlight.size,
     )
     .toArray();
   return rows.filter((row) => !inFlight.has(callKey(row))).slice(0, limit);
@@ -44,7 +46,12 @@ export function pendingCount(sql: SqlStorage): number {
 
 /** Leases a call for one attempt: if no answer is recorded by `leaseUntil` (eviction), it is due again. */
 export function leaseCall(sql: SqlStorage, call: DueCall, leaseUntil: number): void {
-  sql.exec("UPDATE calls SET attempts = attempts + 1, next_attempt_at = ? WHERE revocation_seq = ? AND target = ?", leaseUntil, call.revocation_seq, call.target);
+  sql.exec(
+    "UPDATE calls SET attempts = attempts + 1, next_attempt_at = ? WHERE revocation_seq = ? AND target = ?",
+    leaseUntil,
+    call.revocation_seq,
+    call.target,
+  );
   countAttempt(sql, call.revocation_seq);
 }
 
@@ -68,8 +75,14 @@ export function settleCall(sql: SqlStorage, call: DueCall, result: CallResult, n
   sql.exec(
     `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?, history = ?
      WHERE revocation_seq = ? AND target = ?`,
-    result.state, result.httpStatus, JSON.stringify(result.errors), result.request, now, withAttempt(call.history, attempt),
-    call.revocation_seq, call.target,
+    result.state,
+    result.httpStatus,
+    JSON.stringify(result.errors),
+    result.request,
+    now,
+    withAttempt(call.history, attempt),
+    call.revocation_seq,
+    call.target,
   );
   return settleRevocation(sql, call.revocation_seq, now, result.error);
 }
@@ -83,7 +96,12 @@ export function scheduleRetry(
   const attempt = { at: new Date(answer.at).toISOString(), http_status: answer.httpStatus, outcome: "retry", error: answer.error };
   sql.exec(
     "UPDATE calls SET next_attempt_at = ?, http_status = ?, errors = ?, history = ? WHERE revocation_seq = ? AND target = ?",
-    answer.retryAt, answer.httpStatus, JSON.stringify(answer.errors), withAttempt(call.history, attempt), call.revocation_seq, call.target,
+    answer.retryAt,
+    answer.httpStatus,
+    JSON.stringify(answer.errors),
+    withAttempt(call.history, attempt),
+    call.revocation_seq,
+    call.target,
   );
   noteRetry(sql, call.revocation_seq, answer.error);
 }

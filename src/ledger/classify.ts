@@ -16,8 +16,8 @@ export type CallVerdict =
   | { outcome: "failed"; error: string; holdTarget: boolean };
 
 /** Used when a 429 carries no usable Retry-After: the API's block lasts up to 5 minutes. */
-export const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
-export const MAX_RATE_LIMIT_PAUSE_MS = 5 * 60_000;
+const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
+const MAX_RATE_LIMIT_PAUSE_MS = 5 * 60_000;
 
 export function classifyAnswer(answer: RevokeUserAnswer, now: number): CallVerdict {
   if (answer.kind === "timeout") return { outcome: "retry", error: `timed out after ${answer.afterMs} ms` };
@@ -39,7 +39,11 @@ export function classifyAnswer(answer: RevokeUserAnswer, now: number): CallVerdi
   if (status >= 400) return { outcome: "failed", error: `HTTP ${status}${detail}`, holdTarget: false };
   // Never followed (revoke-user.ts): the API does not redirect, so a 3xx means CF_API_BASE_URL is wrong.
   if (status >= 300) {
-    return { outcome: "failed", error: `HTTP ${status}: the API answered with a redirect, which is never followed; check CF_API_BASE_URL`, holdTarget: false };
+    return {
+      outcome: "failed",
+      error: `HTTP ${status}: the API answered with a redirect, which is never followed; check CF_API_BASE_URL`,
+      holdTarget: false,
+    };
   }
 
   if (!answer.envelope) return { outcome: "retry", error: `HTTP ${status} without a Cloudflare API envelope` };

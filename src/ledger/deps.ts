@@ -17,7 +17,7 @@ export type LedgerDeps = {
   fetch: typeof fetch;
 };
 
-export const systemClock: LedgerClock = {
+const systemClock: LedgerClock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   alarmTime: (at) => at,

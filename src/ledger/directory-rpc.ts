@@ -2,7 +2,7 @@
 // unresolved revocation resolvable queues it in the same transaction.
 import { RpcTarget } from "cloudflare:workers";
 import type { LedgerCore } from "./core";
-import { deleteIdentity, readIdentity, type DirectoryEntry } from "./directory";
+import { type DirectoryEntry, deleteIdentity, readIdentity } from "./directory";
 import { learnIdentity } from "./revocations";
 
 export class DirectoryRpc extends RpcTarget {
@@ -29,7 +29,17 @@ export class DirectoryRpc extends RpcTarget {
   async import(source: string, entries: { subject_id: string; email: string }[]): Promise<{ resolved: number }> {
     const bySubject = Map.groupBy(entries, (entry) => entry.subject_id);
     const resolved = this.core.transact((context) =>
-      [...bySubject].reduce((total, [subject, rows]) => total + learnIdentity(context, source, subject, rows.map((row) => row.email)), 0),
+      [...bySubject].reduce(
+        (total, [subject, rows]) =>
+          total +
+          learnIdentity(
+            context,
+            source,
+            subject,
+            rows.map((row) => row.email),
+          ),
+        0,
+      ),
     );
     if (resolved > 0) await this.core.arm();
     return { resolved };

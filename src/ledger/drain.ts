@@ -7,10 +7,13 @@
 import { auditOutcome, flushPartialBatches } from "../audit/outcome-batches";
 import { buildRevokeUserRequest, revokeUserSessions } from "../cloudflare/revoke-user";
 import type { Config, Target } from "../config";
-import { TERMINAL_STATUSES, type RevocationRecord, type RevocationStatus } from "../domain/revocation";
+import { type RevocationRecord, type RevocationStatus, TERMINAL_STATUSES } from "../domain/revocation";
 import { logEvent } from "../log";
 import {
+  type CallResult,
   callKey,
+  type DrainState,
+  type DueCall,
   dueCalls,
   earliestDue,
   holdTarget,
@@ -20,18 +23,15 @@ import {
   saveDrainState,
   scheduleRetry,
   settleCall,
-  type CallResult,
-  type DrainState,
-  type DueCall,
 } from "./calls";
 import { backoffMs, classifyAnswer, rateLimitPauseMs } from "./classify";
 import type { LedgerDeps } from "./deps";
 import { Pacer } from "./pace";
 import { recordBySeq } from "./revocations";
 
-export const RETRY_BUDGET_MS = 24 * 60 * 60_000;
+const RETRY_BUDGET_MS = 24 * 60 * 60_000;
 /** How long calls to a target wait after the API refuses the token there, before one probing call. */
-export const TOKEN_HOLD_MS = 5 * 60_000;
+const TOKEN_HOLD_MS = 5 * 60_000;
 /** Workers allow six simultaneous outbound connections per invocation. */
 const MAX_IN_FLIGHT = 6;
 /** One alarm invocation drains for at most this long, then re-arms (alarms have a wall-clock limit). */

@@ -2,7 +2,7 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { JobCounts, UploadRow } from "../domain/bulk";
 import type { LedgerCore } from "./core";
-import { commitChunk, completeJob, openJob, readJob, type JobOpening, type JobProgress } from "./jobs";
+import { commitChunk, completeJob, type JobOpening, type JobProgress, openJob, readJob } from "./jobs";
 
 export class JobsRpc extends RpcTarget {
   constructor(private readonly core: LedgerCore) {

@@ -2,8 +2,9 @@
 // Contract: synchronous SQLite run inside the ledger's transactions. A job remembers its body's digest
 // and how many chunks are committed, so resubmitting the same body completes a job that stopped part-way
 // and never counts a record twice, and a different body under the same key is refused.
-import { commitRequest, type CommitContext } from "./revocations";
-import { validateBulkRow, type JobCounts, type UploadRow, emptyCounts } from "../domain/bulk";
+
+import { emptyCounts, type JobCounts, type UploadRow, validateBulkRow } from "../domain/bulk";
+import { type CommitContext, commitRequest } from "./revocations";
 
 const MAX_REPORTED_REJECTIONS = 100;
 
@@ -82,7 +83,12 @@ function addChunkToJob(sql: SqlStorage, jobId: string, counts: JobCounts): void 
   sql.exec(
     `UPDATE jobs SET lines = lines + ?, accepted = accepted + ?, duplicates = duplicates + ?, rejected = rejected + ?,
        rejections = ?, chunks_committed = chunks_committed + 1 WHERE id = ?`,
-    counts.lines, counts.accepted, counts.duplicates, counts.rejected, JSON.stringify(rejections), jobId,
+    counts.lines,
+    counts.accepted,
+    counts.duplicates,
+    counts.rejected,
+    JSON.stringify(rejections),
+    jobId,
   );
 }
 
@@ -114,7 +120,10 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
   const job = sql.exec<JobRow>("SELECT * FROM jobs WHERE id = ?", jobId).toArray()[0];
   if (!job) return null;
   const byStatus: Record<string, number> = {};
-  for (const row of sql.exec<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM revocations WHERE job_id = ? GROUP BY status", jobId)) {
+  for (const row of sql.exec<{ status: string; n: number }>(
+    "SELECT status, COUNT(*) AS n FROM revocations WHERE job_id = ? GROUP BY status",
+    jobId,
+  )) {
     byStatus[row.status] = row.n;
   }
   const last = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM revocations WHERE job_id = ?", jobId).one().seq;
@@ -129,4 +138,3 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
     estimated_completion: ahead === 0 ? null : new Date(now + (ahead / ratePerSecond) * 1000).toISOString(),
   };
 }
-

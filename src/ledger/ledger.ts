@@ -10,7 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { recordRejectionSummary } from "../audit/audit-log";
 import { auditOutcome } from "../audit/outcome-batches";
-import { configFor, type Config } from "../config";
+import { type Config, configFor } from "../config";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
 import { logEvent } from "../log";
 import { clearHolds } from "./calls";
@@ -20,11 +20,11 @@ import { DirectoryRpc } from "./directory-rpc";
 import { Drain } from "./drain";
 import { JobsRpc } from "./jobs-rpc";
 import { OutcomeWaiters } from "./outcome-waiters";
-import { addRejections, takeClosedPeriods, type RejectionCount } from "./rejections";
-import { commitRequest, learnIdentity, listRecords, recordById, requeueFailed, rowById, type CommitContext, type ListFilter } from "./revocations";
+import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections";
+import { type CommitContext, commitRequest, type ListFilter, learnIdentity, listRecords, recordById, requeueFailed, rowById } from "./revocations";
 import { migrateLedger } from "./schema";
 import { ScimRpc } from "./scim-rpc";
-import { ledgerStats, type LedgerStats } from "./stats";
+import { type LedgerStats, ledgerStats } from "./stats";
 
 export const GLOBAL_LEDGER = "global";
 

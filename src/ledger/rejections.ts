@@ -20,7 +20,12 @@ export function addRejections(sql: SqlStorage, counts: RejectionCount[]): void {
       `INSERT INTO rejections (period_start, source, reason, count, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (period_start, source, reason) DO UPDATE SET count = count + excluded.count,
          first_at = MIN(first_at, excluded.first_at), last_at = MAX(last_at, excluded.last_at)`,
-      periodOf(entry.first_at), entry.source.slice(0, 32), entry.reason.slice(0, 64), entry.count, entry.first_at, entry.last_at,
+      periodOf(entry.first_at),
+      entry.source.slice(0, 32),
+      entry.reason.slice(0, 64),
+      entry.count,
+      entry.first_at,
+      entry.last_at,
     );
   }
 }

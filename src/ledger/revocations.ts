@@ -7,23 +7,23 @@
 import { targetPath } from "../cloudflare/revoke-user";
 import type { Config } from "../config";
 import {
-  settledStatus,
-  TERMINAL_STATUSES,
   type CallState,
   type CommitReceipt,
   type RevocationRecord,
   type RevocationRequest,
   type RevocationStatus,
+  settledStatus,
+  TERMINAL_STATUSES,
 } from "../domain/revocation";
 import { logEvent } from "../log";
 import { addIdentity, emailsFor, replaceIdentity } from "./directory";
 import { toRecord } from "./record";
 import type { CallRow, RevocationRow } from "./schema";
 
-export type CommitSettings = Pick<Config, "targets" | "revokeDevices" | "warpSessionReauth">;
+type CommitSettings = Pick<Config, "targets" | "revokeDevices" | "warpSessionReauth">;
 
 /** Makes the id of a new revocation (rev_ and 32 hex digits). */
-export type NewId = () => string;
+type NewId = () => string;
 
 /** The unique key of a revocation: unambiguous JSON, so no source, event id or email can forge another's. */
 export function dedupeKey(source: string, eventId: string, fanOutEmail?: string): string {
@@ -94,9 +94,24 @@ function insertRevocation(
          devices, warp_session_reauth, status, last_error, received_at, queued_at, completed_at, job_id, fingerprint)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq`,
-      id, key, request.source, request.assurance, request.event_id, request.event_type,
-      email?.toLowerCase() ?? null, request.subject_id ?? null, request.user_uid ?? null, request.reason ?? null,
-      devices ? 1 : 0, warp ? 1 : 0, status, held?.error ?? null, now, now, terminal ? now : null, request.job_id ?? null,
+      id,
+      key,
+      request.source,
+      request.assurance,
+      request.event_id,
+      request.event_type,
+      email?.toLowerCase() ?? null,
+      request.subject_id ?? null,
+      request.user_uid ?? null,
+      request.reason ?? null,
+      devices ? 1 : 0,
+      warp ? 1 : 0,
+      status,
+      held?.error ?? null,
+      now,
+      now,
+      terminal ? now : null,
+      request.job_id ?? null,
       request.fingerprint ?? null,
     )
     .toArray()[0];
@@ -112,7 +127,9 @@ function insertCalls({ sql, now, settings }: Context, seq: number): void {
   for (const target of settings.targets) {
     sql.exec(
       "INSERT INTO calls (revocation_seq, target, state, next_attempt_at) VALUES (?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
-      seq, targetPath(target), now,
+      seq,
+      targetPath(target),
+      now,
     );
   }
 }
@@ -174,7 +191,11 @@ export function settleRevocation(sql: SqlStorage, seq: number, now: number, erro
   const terminal = TERMINAL_STATUSES.has(settled);
   sql.exec(
     "UPDATE revocations SET status = ?, completed_at = ?, last_error = CASE WHEN ? THEN NULL ELSE COALESCE(?, last_error) END WHERE seq = ?",
-    settled, terminal ? now : null, terminal && settled !== "failed" ? 1 : 0, error, seq,
+    settled,
+    terminal ? now : null,
+    terminal && settled !== "failed" ? 1 : 0,
+    error,
+    seq,
   );
   return settled;
 }
@@ -182,7 +203,11 @@ export function settleRevocation(sql: SqlStorage, seq: number, now: number, erro
 /** Re-queues a failed revocation's failed calls, due now; answers false when it is not failed. */
 export function requeueFailed(sql: SqlStorage, row: RevocationRow, now: number): boolean {
   if (row.status !== "failed") return false;
-  sql.exec("UPDATE calls SET state = 'pending', next_attempt_at = ?, completed_at = NULL WHERE revocation_seq = ? AND state = 'failed'", now, row.seq);
+  sql.exec(
+    "UPDATE calls SET state = 'pending', next_attempt_at = ?, completed_at = NULL WHERE revocation_seq = ? AND state = 'failed'",
+    now,
+    row.seq,
+  );
   sql.exec("UPDATE revocations SET status = 'queued', queued_at = ?, completed_at = NULL WHERE seq = ?", now, row.seq);
   return true;
 }

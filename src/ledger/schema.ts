@@ -147,7 +147,6 @@ export function migrateLedger(sql: SqlStorage): void {
   else if (current < LEDGER_MIGRATIONS.length) sql.exec("UPDATE ledger_schema SET version = ?", LEDGER_MIGRATIONS.length);
 }
 
-
 export type RevocationRow = {
   seq: number;
   id: string;

@@ -50,7 +50,12 @@ export class ScimRpc extends RpcTarget {
   }
 
   /** One page of the resources of a kind that match the filter; `startIndex` counts from 1. */
-  async list(kind: ScimKind, filter: string | undefined, startIndex: number, count: number): Promise<ScimOutcome<{ resources: string; total: number }>> {
+  async list(
+    kind: ScimKind,
+    filter: string | undefined,
+    startIndex: number,
+    count: number,
+  ): Promise<ScimOutcome<{ resources: string; total: number }>> {
     const outcome = listScimPage(this.core.sql, kind, filter, startIndex, count);
     return outcome.ok ? { ok: true, value: { resources: JSON.stringify(outcome.value.resources), total: outcome.value.total } } : outcome;
   }

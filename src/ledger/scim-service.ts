@@ -4,23 +4,23 @@
 // revocations it causes commit together. Answers a tagged outcome (domain/scim/outcome.ts), never an
 // HTTP status; revokes only through the small Revoker interface, never through ledger internals.
 import type { CommitReceipt, RevocationRequest } from "../domain/revocation";
-import { matchesFilter, parseFilter, ScimFilterError, type FilterNode } from "../domain/scim/filter";
-import { scimFail, scimOk, type ScimOutcome } from "../domain/scim/outcome";
-import { applyPatch, ScimPatchError, type PatchOperation } from "../domain/scim/patch";
+import { type FilterNode, matchesFilter, parseFilter, ScimFilterError } from "../domain/scim/filter";
+import { type ScimOutcome, scimFail, scimOk } from "../domain/scim/outcome";
+import { applyPatch, type PatchOperation, ScimPatchError } from "../domain/scim/patch";
 import {
   coerceActive,
   isActive,
+  type Json,
   presentScim,
   revocableEmails,
   storableResource,
   userNameOf,
   withoutPasswords,
-  type Json,
 } from "../domain/scim/resource";
-import { deleteScim, insertScim, listScim, pageScim, readScim, ScimConflict, updateScim, type ScimKind, type StoredScim } from "./scim-store";
+import { deleteScim, insertScim, listScim, pageScim, readScim, ScimConflict, type ScimKind, type StoredScim, updateScim } from "./scim-store";
 
 /** What SCIM may do to revocations: teach the directory, know what it holds, commit revocations. */
-export type Revoker = {
+type Revoker = {
   learn(subjectId: string, emails: string[]): void;
   knownEmails(subjectId: string): string[];
   commit(request: RevocationRequest): CommitReceipt;

@@ -1,7 +1,7 @@
 // /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, token
 // holds and refused deliveries. Contract: synchronous SQLite reads; `now` is passed in.
-import { activeHolds, pendingCount, type DrainState, type TargetHold } from "./calls";
-import { recentRejections, REJECTION_PERIOD_MS } from "./rejections";
+import { activeHolds, type DrainState, pendingCount, type TargetHold } from "./calls";
+import { REJECTION_PERIOD_MS, recentRejections } from "./rejections";
 import { countByStatus } from "./revocations";
 
 export type LedgerStats = {

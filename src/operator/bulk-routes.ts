@@ -9,16 +9,16 @@ import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
 import type { JobCounts } from "../domain/bulk";
-import type { JobOpening } from "../ledger/jobs";
 import { limitBody } from "../http/body";
 import { fail, HttpFailure } from "../http/errors";
 import { onLedger } from "../http/ledger";
 import { readUpload } from "../http/upload";
+import type { JobOpening } from "../ledger/jobs";
 import { logEvent } from "../log";
 import { sha256Hex, utf8 } from "../sources/hmac";
 
-export const MAX_BULK_BYTES = 5 * 1024 * 1024;
-export const MAX_BULK_LINES = 50_000;
+const MAX_BULK_BYTES = 5 * 1024 * 1024;
+const MAX_BULK_LINES = 50_000;
 const CHUNK_LINES = 1000;
 const BULK_COLUMNS = ["email", "user_uid", "reason"] as const;
 
@@ -29,7 +29,8 @@ export const bulkRoutes = new Hono<AppEnv>();
 
 bulkRoutes.post("/revocations/bulk", limitBody(MAX_BULK_BYTES), async function submitBulk(c) {
   const key = c.req.header("Idempotency-Key");
-  if (key !== undefined && !IdempotencyKeySchema.safeParse(key).success) fail("invalid_request", "Idempotency-Key must be 1 to 64 of A-Z a-z 0-9 _ -");
+  if (key !== undefined && !IdempotencyKeySchema.safeParse(key).success)
+    fail("invalid_request", "Idempotency-Key must be 1 to 64 of A-Z a-z 0-9 _ -");
   const jobId = `job_${key ?? crypto.randomUUID().replace(/-/g, "")}`;
   const text = await c.req.text();
   const upload = readUpload(text, BULK_COLUMNS);
@@ -40,7 +41,9 @@ bulkRoutes.post("/revocations/bulk", limitBody(MAX_BULK_BYTES), async function s
   const digest = await sha256Hex(utf8(text));
   const opening = await onLedger(c.env, async (ledger): Promise<JobOpening> => ledger.jobs().open(jobId, digest), "the job");
   if (opening.state === "conflict") {
-    fail("idempotency_conflict", `the Idempotency-Key was used for a different body (job ${jobId}, created ${opening.created_at})`, { job_id: jobId });
+    fail("idempotency_conflict", `the Idempotency-Key was used for a different body (job ${jobId}, created ${opening.created_at})`, {
+      job_id: jobId,
+    });
   }
   if (opening.state === "complete") return c.json(answer(jobId, opening.counts, true), 200);
   let index = 0;
@@ -52,7 +55,9 @@ bulkRoutes.post("/revocations/bulk", limitBody(MAX_BULK_BYTES), async function s
   } catch (error) {
     if (!(error instanceof HttpFailure)) throw error;
     // What was committed stays committed; resubmitting the same body with the same key completes the job.
-    fail("ledger_unavailable", `the ledger failed after ${index * CHUNK_LINES} records; resubmit the same body with the same Idempotency-Key`, { job_id: jobId });
+    fail("ledger_unavailable", `the ledger failed after ${index * CHUNK_LINES} records; resubmit the same body with the same Idempotency-Key`, {
+      job_id: jobId,
+    });
   }
   const counts = await onLedger(c.env, (ledger) => ledger.jobs().complete(jobId), "the job");
   logEvent("bulk.accepted", { job_id: jobId, lines: counts.lines, accepted: counts.accepted, rejected: counts.rejected });

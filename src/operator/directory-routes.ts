@@ -68,7 +68,8 @@ directoryRoutes.post("/:source/import", limitBody(MAX_IMPORT_BYTES), validate("p
       continue;
     }
     rejected++;
-    if (rejections.length < MAX_REPORTED_REJECTIONS) rejections.push({ line: row.line, reason: "error" in row ? row.error : describeIssues(entry!.error) });
+    if (rejections.length < MAX_REPORTED_REJECTIONS)
+      rejections.push({ line: row.line, reason: "error" in row ? row.error : describeIssues(entry!.error) });
   }
   let resolved = 0;
   for (let start = 0; start < accepted.length; start += IMPORT_CHUNK) {

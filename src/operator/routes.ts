@@ -17,7 +17,7 @@ import { directoryRoutes } from "./directory-routes";
 
 const MAX_OPERATOR_BODY_BYTES = 64 * 1024;
 /** POST /v1/revocations waits this long for the outcome before answering 202. */
-export const OPERATOR_WAIT_MS = 10_000;
+const OPERATOR_WAIT_MS = 10_000;
 
 const RevokeRequestSchema = z.strictObject({
   email: EmailSchema,
@@ -27,8 +27,7 @@ const RevokeRequestSchema = z.strictObject({
   reason: z.optional(z.string().check(z.maxLength(500))),
 });
 
-const limitParam = (fallback: number, max: number) =>
-  z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(max)), fallback);
+const limitParam = (fallback: number, max: number) => z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(max)), fallback);
 
 const ListQuerySchema = z.object({
   email: z.optional(EmailSchema),
@@ -86,12 +85,21 @@ operatorRoutes.post("/revocations", limitBody(MAX_OPERATOR_BODY_BYTES), async fu
     warp_session_reauth: parsed.data.warp_session_reauth,
   };
   // What this key is used for: the same key with another body must not pass as a repeat.
-  const fingerprint = await sha256Hex(utf8(JSON.stringify([request.email, request.user_uid, request.reason, request.devices ?? null, request.warp_session_reauth ?? null])));
+  const fingerprint = await sha256Hex(
+    utf8(JSON.stringify([request.email, request.user_uid, request.reason, request.devices ?? null, request.warp_session_reauth ?? null])),
+  );
   const [committed] = await onLedger(
     c.env,
     (ledger) =>
       ledger.commit([
-        { source: "operator", assurance: "operator", event_id: idempotencyKey ?? crypto.randomUUID(), event_type: "operator.revoke", ...request, fingerprint },
+        {
+          source: "operator",
+          assurance: "operator",
+          event_id: idempotencyKey ?? crypto.randomUUID(),
+          event_type: "operator.revoke",
+          ...request,
+          fingerprint,
+        },
       ]),
     "the revocation",
   );

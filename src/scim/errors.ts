@@ -5,8 +5,8 @@ import type { ScimFailure, ScimType } from "../domain/scim/outcome";
 import { failureOf, STATUS_OF_CODE } from "../http/errors";
 import { logEvent } from "../log";
 
-export const SCIM_CONTENT_TYPE = "application/scim+json";
-export const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
+const SCIM_CONTENT_TYPE = "application/scim+json";
+const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 export type { ScimType };
 

@@ -2,12 +2,12 @@
 // authenticate (Bearer SCIM_TOKEN, constant time) → validate at the edge → one ledger call → answer.
 // Users and Groups live in the ledger (strongly consistent); a user going from active to inactive (PATCH,
 // PUT or DELETE) is revoked in the same transaction. Errors are always the RFC 7644 §3.12 body.
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../context";
 import type { ScimOutcome } from "../domain/scim/outcome";
 import type { PatchOperation } from "../domain/scim/patch";
-import { LIST_RESPONSE_SCHEMA, nestingDepth, project, type Json } from "../domain/scim/resource";
+import { type Json, LIST_RESPONSE_SCHEMA, nestingDepth, project } from "../domain/scim/resource";
 import { requireBearer } from "../http/bearer-auth";
 import { onLedger } from "../http/ledger";
 import type { ScimKind } from "../ledger/scim-store";
@@ -86,7 +86,10 @@ function present(c: Context<AppEnv>, kind: ScimKind, stored: Json | string): Jso
 }
 
 /** A ledger call's outcome: the value, or the failure rendered in the SCIM error shape. */
-async function fromLedger<T>(c: Context<AppEnv>, call: Parameters<typeof onLedger<ScimOutcome<T>>>[1]): Promise<{ value: T } | { response: Response }> {
+async function fromLedger<T>(
+  c: Context<AppEnv>,
+  call: Parameters<typeof onLedger<ScimOutcome<T>>>[1],
+): Promise<{ value: T } | { response: Response }> {
   const outcome = await onLedger(c.env, call, "the SCIM request");
   return outcome.ok ? { value: outcome.value } : { response: scimFailure(c, outcome.failure) };
 }
@@ -173,4 +176,3 @@ scimRoutes.delete("/:resource/:id", async function deleteResource(c) {
 });
 
 scimRoutes.all("*", (c) => scimError(c, 405, "method not allowed on this endpoint"));
-

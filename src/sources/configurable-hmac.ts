@@ -7,11 +7,11 @@
 // Contract: verify is pure apart from WebCrypto and never throws; parse is pure.
 import type { HmacSourceConfig } from "../config";
 import { concatBytes, fromBase64, fromHex, sha256Hex, signHmac, toBase64, toHex, utf8, verifyHmac } from "./hmac";
-import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
 import { checkTimestamp } from "./timestamp";
 
 /** Reads "a.b.0.c" from parsed JSON; undefined when any step is missing. */
-export function readPath(json: unknown, path: string): unknown {
+function readPath(json: unknown, path: string): unknown {
   let current: unknown = json;
   for (const step of path.split(".")) {
     if (current === null || typeof current !== "object") return undefined;

@@ -8,7 +8,7 @@
 //   [{"name", "value"}]}]}.
 // - Acted on: events named SUSPEND_USER or DELETE_USER; the person is the USER_EMAIL parameter.
 import * as z from "zod/mini";
-import { parsed, validEvents, verifyStaticSecretHeader, type IdentitySource } from "./source";
+import { type IdentitySource, parsed, validEvents, verifyStaticSecretHeader } from "./source";
 
 const TOKEN_HEADER = "X-Goog-Channel-Token";
 const DEPROVISIONING = new Set(["SUSPEND_USER", "DELETE_USER"]);

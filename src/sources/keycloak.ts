@@ -13,8 +13,8 @@
 // - Acted on: admin.USER-UPDATE whose representation has enabled: false; admin.USER-DELETE (id only →
 //   directory). admin.USER-CREATE / -UPDATE feed the directory with representation.email.
 import * as z from "zod/mini";
-import { fromHex, verifyHmac, utf8 } from "./hmac";
-import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+import { fromHex, utf8, verifyHmac } from "./hmac";
+import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
 
 const HEADER = "X-Keycloak-Signature";
 

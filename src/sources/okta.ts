@@ -12,14 +12,9 @@
 //   Okta retries a failed batch only once, so one malformed element must not fail the rest.
 // - Answer: 200 (Okta asks for 200 or 204), not 202.
 import * as z from "zod/mini";
-import { parsed, observedIdentity, validEvents, verifyStaticSecretHeader, type IdentitySource } from "./source";
+import { type IdentitySource, observedIdentity, parsed, validEvents, verifyStaticSecretHeader } from "./source";
 
-const DEPROVISIONING = new Set([
-  "user.lifecycle.deactivate",
-  "user.lifecycle.suspend",
-  "user.lifecycle.delete.initiated",
-  "user.account.lock",
-]);
+const DEPROVISIONING = new Set(["user.lifecycle.deactivate", "user.lifecycle.suspend", "user.lifecycle.delete.initiated", "user.account.lock"]);
 const VERIFICATION_HEADER = "X-Okta-Verification-Challenge";
 
 const HookSchema = z.looseObject({ data: z.looseObject({ events: z.array(z.unknown()) }) });
@@ -27,7 +22,9 @@ const LogEventSchema = z.looseObject({
   uuid: z.string(),
   eventType: z.string(),
   outcome: z.optional(z.nullable(z.looseObject({ result: z.optional(z.string()) }))),
-  target: z.optional(z.nullable(z.array(z.looseObject({ id: z.optional(z.string()), type: z.optional(z.string()), alternateId: z.optional(z.string()) })))),
+  target: z.optional(
+    z.nullable(z.array(z.looseObject({ id: z.optional(z.string()), type: z.optional(z.string()), alternateId: z.optional(z.string()) }))),
+  ),
 });
 
 export function oktaSource(authHeader: string): IdentitySource {

@@ -19,7 +19,7 @@ const EventBaseSchema = z.object({
  * sent to Cloudflare and there is no subject id to resolve instead), `refused` (a signed event the
  * source's rules refuse, e.g. a Keycloak event older than its maximum age). Either way an operator sees it.
  */
-export type Refusal = { status: "invalid_email" | "refused"; detail: string };
+type Refusal = { status: "invalid_email" | "refused"; detail: string };
 
 /** One person to deprovision, as a source understood it: by email, by the source's subject id, or both. */
 export type IdentityEvent = Omit<z.infer<typeof EventBaseSchema>, "email"> & {
@@ -63,7 +63,7 @@ export type ParseResult =
   | { kind: "invalid"; message: string };
 
 /** What a source answers without a body to parse (Okta's verification GET, Google's sync message). */
-export type Handshake = { status: 200; body: Record<string, unknown> };
+type Handshake = { status: 200; body: Record<string, unknown> };
 
 export type IdentitySource = {
   name: string;

@@ -8,18 +8,10 @@
 import * as z from "zod/mini";
 import { describeIssues, EmailSchema } from "../domain/validation";
 import { concatBytes, fromBase64, MAX_SIGNATURES, signHmac, toBase64, utf8, verifyHmac } from "./hmac";
-import {
-  parsed,
-  type Delivery,
-  type IdentitySource,
-  type ParseContext,
-  type ParseResult,
-  type Verification,
-  type VerifyContext,
-} from "./source";
+import { type Delivery, type IdentitySource, type ParseContext, type ParseResult, parsed, type Verification, type VerifyContext } from "./source";
 import { checkTimestamp } from "./timestamp";
 
-export const DEPROVISIONED_EVENT_TYPE = "user.deprovisioned";
+const DEPROVISIONED_EVENT_TYPE = "user.deprovisioned";
 
 const HEADER_NAMES = {
   id: ["webhook-id", "svix-id"],
@@ -36,7 +28,7 @@ function firstHeader(headers: Headers, names: readonly string[]): string | null 
 }
 
 /** The key bytes of a `whsec_…` secret (a secret without the prefix is taken as bare base64, as the reference does). */
-export function standardSecretKey(secret: string): Uint8Array | null {
+function standardSecretKey(secret: string): Uint8Array | null {
   return fromBase64(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
 }
 

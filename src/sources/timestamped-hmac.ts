@@ -7,11 +7,7 @@ import { checkTimestamp } from "./timestamp";
 
 export type TimestampedHmacScheme = { header: string; timestampUnit: "seconds" | "milliseconds" };
 
-export async function verifyTimestampedHmac(
-  scheme: TimestampedHmacScheme,
-  delivery: Delivery,
-  context: VerifyContext,
-): Promise<Verification> {
+export async function verifyTimestampedHmac(scheme: TimestampedHmacScheme, delivery: Delivery, context: VerifyContext): Promise<Verification> {
   const header = delivery.headers.get(scheme.header);
   if (!header) return { ok: false, reason: "missing_header", header: scheme.header };
   const parts = header.split(",");

@@ -8,7 +8,7 @@
 // - Acted on: dsync.user.deleted; dsync.user.updated with state "inactive" or "suspended". dsync.user.created and other
 //   updates only feed the directory.
 import * as z from "zod/mini";
-import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
 import { verifyTimestampedHmac } from "./timestamped-hmac";
 
 const DirectoryUserSchema = z.looseObject({
@@ -28,8 +28,7 @@ function primaryEmail(user: z.infer<typeof DirectoryUserSchema>): string | undef
 export const workosSource: IdentitySource = {
   name: "workos",
   assurance: "signed",
-  verify: (delivery, context) =>
-    verifyTimestampedHmac({ header: "WorkOS-Signature", timestampUnit: "milliseconds" }, delivery, context),
+  verify: (delivery, context) => verifyTimestampedHmac({ header: "WorkOS-Signature", timestampUnit: "milliseconds" }, delivery, context),
   parse(json) {
     const event = EventSchema.safeParse(json);
     if (!event.success) return { kind: "invalid", message: "not a WorkOS event (needs id, event, data)" };

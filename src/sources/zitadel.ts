@@ -10,7 +10,7 @@
 //   user.human.added / user.human.email.changed / …verified carry the email in event_payload and feed it.
 import * as z from "zod/mini";
 import { fromBase64 } from "./hmac";
-import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
 import { verifyTimestampedHmac } from "./timestamped-hmac";
 
 const DEPROVISIONING = new Set(["user.deactivated", "user.locked", "user.removed"]);
@@ -43,8 +43,7 @@ function decodePayload(payload: unknown): unknown {
 export const zitadelSource: IdentitySource = {
   name: "zitadel",
   assurance: "signed",
-  verify: (delivery, context) =>
-    verifyTimestampedHmac({ header: "ZITADEL-Signature", timestampUnit: "seconds" }, delivery, context),
+  verify: (delivery, context) => verifyTimestampedHmac({ header: "ZITADEL-Signature", timestampUnit: "seconds" }, delivery, context),
   parse(json) {
     const event = EventSchema.safeParse(json);
     if (!event.success) return { kind: "invalid", message: "not a ZITADEL event (needs aggregateID, event_type)" };

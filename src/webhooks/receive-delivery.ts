@@ -4,7 +4,7 @@
 // Trust boundary: nothing from the body is read before the delivery verifies; a refused delivery gets
 // a deliberately vague 401 while the precise reason goes to the request log and the ledger's hourly
 // rejection counts (rejection-report.ts).
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../context";
 import type { RevocationRequest } from "../domain/revocation";
 import { limitBody } from "../http/body";
@@ -17,65 +17,54 @@ import { enabledSource } from "../sources/registry";
 import type { IdentityEvent, IdentitySource, ObservedIdentity, VerificationFailure } from "../sources/source";
 import { countRejection } from "./rejection-report";
 
-export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
+const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
 export const webhookRoutes = new Hono<AppEnv>();
 
 webhookRoutes.onError(answerJsonError);
-webhookRoutes.on(
-  ["GET", "POST"],
-  "/:source",
-  limitBody(MAX_WEBHOOK_BODY_BYTES),
-  async function receiveDelivery(c) {
-    const config = c.get("config");
-    const enabled = enabledSource(c.req.param("source"), config);
-    if (!enabled) fail("not_found", "unknown webhook source");
-    const { source, secrets } = enabled;
-    if (c.req.method === "GET" && !source.handshake) fail("method_not_allowed", "use POST", undefined, { Allow: "POST" });
+webhookRoutes.on(["GET", "POST"], "/:source", limitBody(MAX_WEBHOOK_BODY_BYTES), async function receiveDelivery(c) {
+  const config = c.get("config");
+  const enabled = enabledSource(c.req.param("source"), config);
+  if (!enabled) fail("not_found", "unknown webhook source");
+  const { source, secrets } = enabled;
+  if (c.req.method === "GET" && !source.handshake) fail("method_not_allowed", "use POST", undefined, { Allow: "POST" });
 
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    const delivery = { method: c.req.method, headers: c.req.raw.headers, body };
-    const now = Date.now();
-    const verification = await source.verify(delivery, { secrets, now, toleranceSeconds: config.signatureToleranceSeconds });
-    if (!verification.ok) {
-      auditRejection(c, source.name, verification, now);
-      fail("invalid_signature", "the delivery could not be verified");
-    }
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const delivery = { method: c.req.method, headers: c.req.raw.headers, body };
+  const now = Date.now();
+  const verification = await source.verify(delivery, { secrets, now, toleranceSeconds: config.signatureToleranceSeconds });
+  if (!verification.ok) {
+    auditRejection(c, source.name, verification, now);
+    fail("invalid_signature", "the delivery could not be verified");
+  }
 
-    const handshake = source.handshake?.(delivery);
-    if (handshake) return c.json(handshake.body, handshake.status);
-    if (c.req.method === "GET") fail("invalid_request", "not a verification request");
+  const handshake = source.handshake?.(delivery);
+  if (handshake) return c.json(handshake.body, handshake.status);
+  if (c.req.method === "GET") fail("invalid_request", "not a verification request");
 
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
-    } catch {
-      fail("malformed_json", "the body is not valid UTF-8 JSON");
-    }
-    const result = source.parse(json, {
-      deliveryId: verification.deliveryId,
-      now,
-      toleranceSeconds: config.signatureToleranceSeconds,
-      maxEventAgeSeconds: config.keycloakMaxEventAgeSeconds,
-    });
-    if (result.kind === "invalid") fail("invalid_request", result.message);
-    if (result.ignored.length > 0) {
-      logEvent("webhook.ignored", { source: source.name, delivery_id: verification.deliveryId, reasons: result.ignored });
-    }
-    if (result.events.length === 0 && result.observed.length === 0) {
-      return c.json({ ignored: true, reason: result.ignored.join("; ") || "no deprovisioning event" }, 200);
-    }
-    return commitEvents(c, source, result.events, result.observed, result.ignored);
-  },
-);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+  } catch {
+    fail("malformed_json", "the body is not valid UTF-8 JSON");
+  }
+  const result = source.parse(json, {
+    deliveryId: verification.deliveryId,
+    now,
+    toleranceSeconds: config.signatureToleranceSeconds,
+    maxEventAgeSeconds: config.keycloakMaxEventAgeSeconds,
+  });
+  if (result.kind === "invalid") fail("invalid_request", result.message);
+  if (result.ignored.length > 0) {
+    logEvent("webhook.ignored", { source: source.name, delivery_id: verification.deliveryId, reasons: result.ignored });
+  }
+  if (result.events.length === 0 && result.observed.length === 0) {
+    return c.json({ ignored: true, reason: result.ignored.join("; ") || "no deprovisioning event" }, 200);
+  }
+  return commitEvents(c, source, result.events, result.observed, result.ignored);
+});
 
-async function commitEvents(
-  c: Context<AppEnv>,
-  source: IdentitySource,
-  events: IdentityEvent[],
-  observed: ObservedIdentity[],
-  ignored: string[],
-) {
+async function commitEvents(c: Context<AppEnv>, source: IdentitySource, events: IdentityEvent[], observed: ObservedIdentity[], ignored: string[]) {
   const observations: Observation[] = observed.map((identity) => ({ source: source.name, ...identity }));
   const results = await onLedger(c.env, (ledger) => ledger.commit(toRequests(source, events), observations), "the delivery");
   if (results.length === 0) {

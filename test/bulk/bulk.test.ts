@@ -48,10 +48,14 @@ describe("POST /v1/revocations/bulk", () => {
     expect(progress.estimated_completion).not.toBeNull();
 
     await fastForwardLedger();
-    const done = await waitFor(async () => {
-      const current = (await (await operatorFetch(`/v1/jobs/${job.job_id}`)).json()) as Progress;
-      return current.by_status.revoked === 1151 && current;
-    }, 40_000, "the bulk job to drain");
+    const done = await waitFor(
+      async () => {
+        const current = (await (await operatorFetch(`/v1/jobs/${job.job_id}`)).json()) as Progress;
+        return current.by_status.revoked === 1151 && current;
+      },
+      40_000,
+      "the bulk job to drain",
+    );
     expect(done.pending_calls_ahead).toBe(0);
     const emails = cloudflare.calls.map((call) => call.body.email as string).filter((email) => email.includes(tag));
     expect(emails).toHaveLength(1151); // this project configures one account and no zone
@@ -59,13 +63,19 @@ describe("POST /v1/revocations/bulk", () => {
 
     // One KV entry per AUDIT_BATCH_SIZE outcomes (and one partial batch whenever the drain went idle),
     // not one per person; every outcome is written exactly once across them.
-    const outcomes = await waitFor(async () => {
-      const listed = await env.AUDIT_LOG.list<{ kind: string; id: string }>({ prefix: "outcome:" });
-      const mine = listed.keys.filter((key) => key.metadata?.kind === "outcome_batch" && key.metadata.id === job.job_id);
-      const entries = await Promise.all(mine.map(async (key) => ((await env.AUDIT_LOG.get(key.name, "json")) as { outcomes: { revocation_id: string }[] }).outcomes));
-      const all = entries.flat();
-      return all.length >= 1151 && { batches: mine.length, ids: all.map((outcome) => outcome.revocation_id) };
-    }, 20_000, "the audit batches");
+    const outcomes = await waitFor(
+      async () => {
+        const listed = await env.AUDIT_LOG.list<{ kind: string; id: string }>({ prefix: "outcome:" });
+        const mine = listed.keys.filter((key) => key.metadata?.kind === "outcome_batch" && key.metadata.id === job.job_id);
+        const entries = await Promise.all(
+          mine.map(async (key) => ((await env.AUDIT_LOG.get(key.name, "json")) as { outcomes: { revocation_id: string }[] }).outcomes),
+        );
+        const all = entries.flat();
+        return all.length >= 1151 && { batches: mine.length, ids: all.map((outcome) => outcome.revocation_id) };
+      },
+      20_000,
+      "the audit batches",
+    );
     expect(outcomes.ids).toHaveLength(1151);
     expect(new Set(outcomes.ids).size).toBe(1151);
     expect(outcomes.batches).toBeGreaterThanOrEqual(Math.ceil(1151 / AUDIT_BATCH_SIZE));
@@ -74,18 +84,23 @@ describe("POST /v1/revocations/bulk", () => {
 
   it("accepts NDJSON, one object per line, and reports unreadable lines", async () => {
     const tag = crypto.randomUUID().slice(0, 6);
-    const body = [JSON.stringify({ email: `nd-${tag}-1@example.com`, reason: "ndjson" }), "{broken json", JSON.stringify({ email: `nd-${tag}-2@example.com` })].join("\n");
+    const body = [
+      JSON.stringify({ email: `nd-${tag}-1@example.com`, reason: "ndjson" }),
+      "{broken json",
+      JSON.stringify({ email: `nd-${tag}-2@example.com` }),
+    ].join("\n");
     const job = (await (await submit(body, { "Content-Type": "application/x-ndjson" })).json()) as Job;
     expect(job).toMatchObject({ lines: 3, accepted: 2, rejected: 1, rejections: [{ line: 2, reason: "not valid JSON" }] });
   });
 
-  it("reads RFC 4180 CSV: quoted commas and line breaks, \"\" escapes, CRLF and a byte order mark", async () => {
+  it('reads RFC 4180 CSV: quoted commas and line breaks, "" escapes, CRLF and a byte order mark', async () => {
     const tag = crypto.randomUUID().slice(0, 6);
     const body = `\uFEFFemail,user_uid,reason\r\nrfc-${tag}-1@example.com,u1,"laid off, team ""B"""\r\nrfc-${tag}-2@example.com,,"two\r\nlines"\r\nnot-an-email\r\n`;
     const job = (await (await submit(body)).json()) as Job;
     // Line numbers are the record's first physical line: the quoted line break moves the next record down.
     expect(job).toMatchObject({ lines: 3, accepted: 2, rejected: 1, rejections: [{ line: 5, reason: expect.stringContaining("email") }] });
-    const [record] = ((await (await operatorFetch(`/v1/revocations?email=rfc-${tag}-1@example.com`)).json()) as { records: { reason: string }[] }).records;
+    const [record] = ((await (await operatorFetch(`/v1/revocations?email=rfc-${tag}-1@example.com`)).json()) as { records: { reason: string }[] })
+      .records;
     expect(record!.reason).toBe('laid off, team "B"');
   });
 

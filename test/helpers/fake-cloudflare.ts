@@ -5,7 +5,7 @@ import { afterEach, beforeEach, vi } from "vitest";
 import { TEST_CF_API_BASE_URL } from "./bindings";
 import { ledgerClock } from "./clock";
 
-export type RecordedCall = {
+type RecordedCall = {
   /** When the call arrived, on the ledger's clock. */
   at: number;
   path: string;
@@ -14,6 +14,8 @@ export type RecordedCall = {
   authorization: string | null;
   /** The fetch's redirect mode ("manual": the client never follows one). */
   redirect: string | undefined;
+  /** The status the script answered (null until it did). */
+  status: number | null;
 };
 
 export type Answer = (call: RecordedCall, index: number) => Response | Promise<Response>;
@@ -46,14 +48,16 @@ export function installFakeCloudflare(answer: Answer = () => envelope(true)) {
       body: (await request.json()) as Record<string, unknown>,
       authorization: request.headers.get("Authorization"),
       redirect: init?.redirect,
+      status: null,
     };
     calls.push(call);
     if (init?.signal?.aborted) throw new Error("aborted");
     const index = calls.length - 1;
-    if (init?.signal) {
-      return Promise.race([script(call, index), hang(init.signal)]);
-    }
-    return script(call, index);
+    const answered = Promise.resolve(script(call, index)).then((response) => {
+      call.status = response.status;
+      return response;
+    });
+    return init?.signal ? Promise.race([answered, hang(init.signal)]) : answered;
   });
   return {
     calls,

@@ -7,7 +7,7 @@ import { TEST_OPERATOR_TOKEN, TEST_STANDARD_SECRET } from "./bindings";
 import { ledgerClock } from "./clock";
 import { waitFor } from "./wait";
 
-export const ORIGIN = "https://revoker.test";
+const ORIGIN = "https://revoker.test";
 
 export function workerFetch(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
@@ -58,10 +58,20 @@ export function uniqueEmail(label: string): string {
 /** Waits until the ledger has no pending call, so one test's drain never spills into the next. */
 export async function waitForIdleLedger(timeoutMs = 10_000): Promise<void> {
   let pending = -1;
-  await waitFor(async () => {
-    pending = ((await (await operatorFetch("/v1/stats")).json()) as { pending_calls: number }).pending_calls;
-    return pending === 0;
-  }, timeoutMs, () => `an idle ledger (still ${pending} pending calls)`);
+  await waitFor(
+    async () => {
+      pending = ((await (await operatorFetch("/v1/stats")).json()) as { pending_calls: number }).pending_calls;
+      return pending === 0;
+    },
+    timeoutMs,
+    () => `an idle ledger (still ${pending} pending calls)`,
+  );
+}
+
+/** How many revocations the ledger holds: a request that must commit nothing leaves it unchanged. */
+export async function revocationTotal(): Promise<number> {
+  const stats = (await (await operatorFetch("/v1/stats")).json()) as { by_status: Record<string, number> };
+  return Object.values(stats.by_status).reduce((sum, count) => sum + count, 0);
 }
 
 export const ledgerStub = () => env.LEDGER.get(env.LEDGER.idFromName(GLOBAL_LEDGER));
@@ -76,7 +86,7 @@ export async function fastForwardLedger(ms = 6 * 60_000): Promise<void> {
 }
 
 /** Sets the ledger's alarm to now, so its drain runs at once. */
-export async function wakeLedger(): Promise<void> {
+async function wakeLedger(): Promise<void> {
   await runInDurableObject(ledgerStub(), async (_instance, state) => {
     await state.storage.setAlarm(Date.now());
   });
@@ -100,10 +110,14 @@ export function sendWebhook(source: string, headers: Record<string, string>, bod
 export async function revocationsFor(email: string, timeoutMs = 10_000) {
   type Listed = { id: string; status: string; source: string; assurance: string; subject_id: string | null; event_type: string };
   let records: Listed[] = [];
-  return waitFor(async () => {
-    records = ((await (await operatorFetch(`/v1/revocations?email=${encodeURIComponent(email)}`)).json()) as { records: Listed[] }).records;
-    return records.length > 0 && records.every((record) => record.status !== "queued") && records;
-  }, timeoutMs, () => `revocations for ${email} to settle: ${JSON.stringify(records)}`);
+  return waitFor(
+    async () => {
+      records = ((await (await operatorFetch(`/v1/revocations?email=${encodeURIComponent(email)}`)).json()) as { records: Listed[] }).records;
+      return records.length > 0 && records.every((record) => record.status !== "queued") && records;
+    },
+    timeoutMs,
+    () => `revocations for ${email} to settle: ${JSON.stringify(records)}`,
+  );
 }
 
 /** What every route-level test file does after each test: finish the drain, fast-forwarding backoff. */

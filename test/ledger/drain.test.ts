@@ -2,13 +2,13 @@
 import { createExecutionContext, createScheduledController, evictDurableObject, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import type { RevocationRequest } from "../../src/domain/revocation";
+import worker from "../../src/index";
 import type { RevocationLedger } from "../../src/ledger/ledger";
 import { TEST_RATE_PER_SECOND } from "../helpers/bindings";
 import { apiError, envelope, hang, useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
-import { fastForwardLedger, ledgerStub, settleLedger, uniqueEmail } from "../helpers/worker";
+import { drainOnceNow, fastForwardLedger, ledgerStub, settleLedger, uniqueEmail } from "../helpers/worker";
 
 const ledger = ledgerStub;
 const fastForward = fastForwardLedger;
@@ -23,10 +23,14 @@ async function commitOne(email: string) {
 }
 
 async function settled(id: string, timeoutMs = 10_000) {
-  return waitFor(async () => {
-    const record = await ledger().get(id);
-    return record && record.status !== "queued" && record;
-  }, timeoutMs, `revocation ${id} to settle`);
+  return waitFor(
+    async () => {
+      const record = await ledger().get(id);
+      return record && record.status !== "queued" && record;
+    },
+    timeoutMs,
+    `revocation ${id} to settle`,
+  );
 }
 
 const fake = useFakeCloudflare(settleLedger);
@@ -59,8 +63,10 @@ describe("answer classes", () => {
     expect(record.last_error).toContain("refused the API token");
     const held = uniqueEmail("held");
     const second = await commitOne(held);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Run the drain to the end of a slice, now: it has looked at the held calls and sent none.
+    await drainOnceNow();
     expect(fake().callsFor(held)).toHaveLength(0);
+    expect(await ledger().get(second.id)).toMatchObject({ status: "queued", attempts: 0 });
     const stats = await ledger().stats();
     expect(stats.holds.map((hold) => hold.reason)).toEqual([expect.stringContaining(`HTTP ${status}`), expect.stringContaining(`HTTP ${status}`)]);
     // An operator retry lifts the hold; the token works again.
@@ -139,12 +145,16 @@ describe("records", () => {
   });
 
   it("never follows a redirect: a 3xx with a success envelope fails the call instead of counting as revoked", async () => {
-    fake().setAnswer(() => Response.json({ success: true, result: true, errors: [] }, { status: 301, headers: { Location: "https://elsewhere.test/" } }));
+    fake().setAnswer(() =>
+      Response.json({ success: true, result: true, errors: [] }, { status: 301, headers: { Location: "https://elsewhere.test/" } }),
+    );
     const email = uniqueEmail("redirected");
     const record = await settled((await commitOne(email)).id);
     expect(record.status).toBe("failed");
     expect(record.last_error).toContain("redirect");
-    const redirects = fake().callsFor(email).map((call) => call.redirect);
+    const redirects = fake()
+      .callsFor(email)
+      .map((call) => call.redirect);
     expect(redirects).toEqual(["manual", "manual"]);
   });
 });
@@ -153,7 +163,9 @@ describe("pacing", () => {
   it(`never sends more than REVOKE_RATE_PER_SECOND (${TEST_RATE_PER_SECOND}) calls in any second`, async () => {
     const committed = await ledger().commit(Array.from({ length: 30 }, (_, i) => request(uniqueEmail(`paced-${i}`))));
     await Promise.all(committed.map(({ id }) => settled(id, 20_000)));
-    const times = fake().calls.map((call) => call.at).sort((a, b) => a - b);
+    const times = fake()
+      .calls.map((call) => call.at)
+      .sort((a, b) => a - b);
     expect(times).toHaveLength(60);
     for (let i = 0; i < times.length; i++) {
       const inWindow = times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length;
@@ -193,11 +205,13 @@ describe("durability", () => {
     const { id } = await commitOne(email);
     await waitFor(async () => fake().callsFor(email).length >= 2);
     fake().setAnswer(() => envelope(true));
-    await runInDurableObject(ledger(), async (_instance: RevocationLedger, state) => {
+    const alarm = await runInDurableObject(ledger(), async (_instance: RevocationLedger, state) => {
       await state.storage.deleteAlarm();
       state.storage.sql.exec("UPDATE calls SET next_attempt_at = 0 WHERE state = 'pending'");
+      return state.storage.getAlarm();
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // No alarm: nothing but the Cron Trigger can wake the drain now.
+    expect(alarm).toBeNull();
     expect((await ledger().get(id))!.status).toBe("queued");
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
@@ -210,10 +224,8 @@ describe("durability", () => {
     const email = uniqueEmail("budget");
     const { id } = await commitOne(email);
     await waitFor(async () => fake().callsFor(email).length >= 2);
-    await runInDurableObject(ledger(), async (_instance: RevocationLedger, state) => {
-      state.storage.sql.exec("UPDATE revocations SET queued_at = 0 WHERE id = ?", id);
-    });
-    await fastForward();
+    // A day passes on the ledger's clock while the API keeps failing.
+    await fastForward(25 * 60 * 60_000);
     const failed = await settled(id);
     expect(failed.status).toBe("failed");
     expect(failed.last_error).toContain("retry budget");

@@ -21,7 +21,9 @@ it("v2 rewrites concatenated dedupe keys as JSON arrays, so existing replays sta
   await runInDurableObject(scratch, async (_instance, state) => {
     const sql = state.storage.sql;
     // Back to a v1 store holding rows keyed the old way: "source:event" and "source:event#email".
-    for (const { name } of sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").toArray()) {
+    for (const { name } of sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")
+      .toArray()) {
       sql.exec(`DROP TABLE ${name}`);
     }
     sql.exec("CREATE TABLE ledger_schema (version INTEGER NOT NULL)");
@@ -31,7 +33,11 @@ it("v2 rewrites concatenated dedupe keys as JSON arrays, so existing replays sta
       sql.exec(
         `INSERT INTO revocations (seq, id, dedupe_key, source, assurance, event_id, event_type, email, devices, warp_session_reauth, status, received_at, queued_at)
          VALUES (?, ?, ?, 'okta', 'signed', ?, 'x', ?, 1, 0, 'revoked', 0, 0)`,
-        seq, `rev_${seq}`, key, eventId, email,
+        seq,
+        `rev_${seq}`,
+        key,
+        eventId,
+        email,
       );
     insert(1, "okta:evt:1", "evt:1", "a@example.com");
     insert(2, "okta:evt:1#b@example.com", "evt:1", "b@example.com");

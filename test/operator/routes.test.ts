@@ -1,9 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { TEST_OPERATOR_TOKEN_NEXT } from "../helpers/bindings";
 import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
-import { operatorFetch, settleLedger, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
+import { operatorFetch, revocationTotal, settleLedger, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
 
-type RevocationRecord = { id: string; status: string; email: string; source: string; devices: boolean; warp_session_reauth: boolean; duplicate?: boolean };
+type RevocationRecord = {
+  id: string;
+  status: string;
+  email: string;
+  source: string;
+  devices: boolean;
+  warp_session_reauth: boolean;
+  duplicate?: boolean;
+};
 type ErrorBody = { error: { code: string; message: string } };
 
 const fake = useFakeCloudflare(settleLedger);
@@ -33,7 +41,8 @@ describe("operator authentication", () => {
       body: JSON.stringify({ email }),
     });
     expect(response.status).toBe(401);
-    expect(fake().callsFor(email)).toHaveLength(0);
+    const listed = (await (await operatorFetch(`/v1/revocations?email=${email}`)).json()) as { records: unknown[] };
+    expect(listed.records).toEqual([]);
   });
 
   it("accepts the second token of the rotation list", async () => {
@@ -64,9 +73,9 @@ describe("POST /v1/revocations", () => {
 
   it("treats a repeated Idempotency-Key as the same revocation", async () => {
     const email = uniqueEmail("idempotent");
-    const first = (await (await revoke({ email }, { "Idempotency-Key": "ticket-42-" + email })).json()) as RevocationRecord;
-    const again = await revoke({ email }, { "Idempotency-Key": "ticket-42-" + email });
-    expect(((await again.json()) as RevocationRecord)).toMatchObject({ id: first.id, duplicate: true });
+    const first = (await (await revoke({ email }, { "Idempotency-Key": `ticket-42-${email}` })).json()) as RevocationRecord;
+    const again = await revoke({ email }, { "Idempotency-Key": `ticket-42-${email}` });
+    expect((await again.json()) as RevocationRecord).toMatchObject({ id: first.id, duplicate: true });
     expect(fake().callsFor(email)).toHaveLength(2);
   });
 
@@ -92,10 +101,11 @@ describe("POST /v1/revocations", () => {
     ["an unknown field", JSON.stringify({ email: "a@example.com", everyone: true }), "invalid_request"],
     ["devices as a string", JSON.stringify({ email: "a@example.com", devices: "yes" }), "invalid_request"],
   ])("answers 400 to %s", async (_case, body, code) => {
+    const before = await revocationTotal();
     const response = await operatorFetch("/v1/revocations", { method: "POST", body });
     expect(response.status).toBe(400);
     expect(((await response.json()) as ErrorBody).error.code).toBe(code);
-    expect(fake().calls).toHaveLength(0);
+    expect(await revocationTotal()).toBe(before);
   });
 });
 
@@ -104,23 +114,27 @@ describe("reading revocations", () => {
     const email = uniqueEmail("listed");
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(((await (await revoke({ email, reason: `#${i}` })).json()) as RevocationRecord).id);
-    const first = (await (await operatorFetch(`/v1/revocations?email=${email}&limit=2`)).json()) as { records: RevocationRecord[]; cursor: string | null };
+    const first = (await (await operatorFetch(`/v1/revocations?email=${email}&limit=2`)).json()) as {
+      records: RevocationRecord[];
+      cursor: string | null;
+    };
     expect(first.records.map((r) => r.id)).toEqual([ids[2], ids[1]]);
     expect(first.cursor).not.toBeNull();
-    const second = (await (await operatorFetch(`/v1/revocations?email=${email}&limit=2&cursor=${first.cursor}`)).json()) as { records: RevocationRecord[]; cursor: string | null };
+    const second = (await (await operatorFetch(`/v1/revocations?email=${email}&limit=2&cursor=${first.cursor}`)).json()) as {
+      records: RevocationRecord[];
+      cursor: string | null;
+    };
     expect(second.records.map((r) => r.id)).toEqual([ids[0]]);
     expect(second.cursor).toBeNull();
     const revoked = (await (await operatorFetch(`/v1/revocations?status=revoked&limit=100`)).json()) as { records: RevocationRecord[] };
-    expect(revoked.records.every((r) => r.status === "revoked")).toBe(true);
+    expect(revoked.records.length).toBeGreaterThan(0);
+    expect(revoked.records.filter((r) => r.status !== "revoked")).toEqual([]);
   });
 
-  it.each([["status=nope"], ["limit=0"], ["limit=1000"], ["cursor=abc"], ["email=not-an-email"]])(
-    "answers 400 to ?%s",
-    async (query) => {
-      const response = await operatorFetch(`/v1/revocations?${query}`);
-      expect(response.status).toBe(400);
-    },
-  );
+  it.each([["status=nope"], ["limit=0"], ["limit=1000"], ["cursor=abc"], ["email=not-an-email"]])("answers 400 to ?%s", async (query) => {
+    const response = await operatorFetch(`/v1/revocations?${query}`);
+    expect(response.status).toBe(400);
+  });
 
   it("answers 404 for an unknown or malformed id", async () => {
     for (const id of ["rev_00000000000000000000000000000000", "nope"]) {

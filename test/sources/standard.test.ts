@@ -2,8 +2,8 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import { MAX_SIGNATURES, toBase64, utf8 } from "../../src/sources/hmac";
-import { signStandardDelivery, verifyStandardDelivery } from "../../src/sources/standard";
 import type { Delivery, VerifyContext } from "../../src/sources/source";
+import { signStandardDelivery, verifyStandardDelivery } from "../../src/sources/standard";
 
 // Known-answer vector from standard-webhooks libraries/javascript/src/webhook.test.ts ("sign function works").
 const KAT = {
@@ -13,7 +13,7 @@ const KAT = {
   body: '{"test": 2432232314}',
   signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
 };
-const OTHER_SECRET = "whsec_" + toBase64(utf8("another secret entirely, 32 bytes"));
+const OTHER_SECRET = `whsec_${toBase64(utf8("another secret entirely, 32 bytes"))}`;
 
 function delivery(headers: Record<string, string>, body = KAT.body): Delivery {
   return { method: "POST", headers: new Headers(headers), body: utf8(body) };
@@ -41,7 +41,11 @@ describe("verifyStandardDelivery", () => {
     const headers = { ...validHeaders(), "webhook-signature": `${wrong} ${KAT.signature}` };
     const verify = vi.spyOn(crypto.subtle, "verify");
     try {
-      expect(await verifyStandardDelivery(delivery(headers), context())).toEqual({ ok: false, reason: "malformed_header", header: "webhook-signature" });
+      expect(await verifyStandardDelivery(delivery(headers), context())).toEqual({
+        ok: false,
+        reason: "malformed_header",
+        header: "webhook-signature",
+      });
       expect(verify).not.toHaveBeenCalled();
     } finally {
       verify.mockRestore();

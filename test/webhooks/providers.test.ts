@@ -9,7 +9,6 @@ import clerkDeleted from "../fixtures/clerk/user.deleted.json";
 import clerkUpdated from "../fixtures/clerk/user.updated.json";
 import googleSuspend from "../fixtures/google/suspend-user.json";
 import hmacOffboarded from "../fixtures/hmac/user.offboarded.json";
-import keycloakDelete from "../fixtures/keycloak/admin.USER-DELETE.json";
 import keycloakUpdate from "../fixtures/keycloak/admin.USER-UPDATE.json";
 import oktaBatch from "../fixtures/okta/event-hook-batch.json";
 import workosDeleted from "../fixtures/workos/dsync.user.deleted.json";
@@ -17,7 +16,7 @@ import zitadelDeactivated from "../fixtures/zitadel/user.deactivated.json";
 import zitadelAdded from "../fixtures/zitadel/user.human.added.json";
 import { TEST_HMAC_CONFIG, TEST_SECRETS } from "../helpers/bindings";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
-import { settleLedger, operatorFetch, revocationsFor, sendWebhook, uniqueEmail, waitForIdleLedger } from "../helpers/worker";
+import { operatorFetch, revocationsFor, sendWebhook, settleLedger, uniqueEmail, waitForIdleLedger } from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
 
@@ -32,7 +31,11 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** The ledger's records for an email, as they stand now (no waiting). */
 async function listedFor(email: string): Promise<{ id: string; status: string; last_error: string | null }[]> {
-  return ((await (await operatorFetch(`/v1/revocations?email=${encodeURIComponent(email)}`)).json()) as { records: { id: string; status: string; last_error: string | null }[] }).records;
+  return (
+    (await (await operatorFetch(`/v1/revocations?email=${encodeURIComponent(email)}`)).json()) as {
+      records: { id: string; status: string; last_error: string | null }[];
+    }
+  ).records;
 }
 
 async function expectRevokedOnce(email: string, source: string, assurance = "signed") {
@@ -57,7 +60,10 @@ describe("workos", () => {
   it("revokes on dsync.user.updated with state inactive, and only feeds the directory when active", async () => {
     const email = uniqueEmail("workos-upd");
     const subject = unique("directory_user");
-    const active = fixture({ ...workosDeleted, event: "dsync.user.updated" }, { "marcelina.davis@example.com": email, directory_user_01E1JJHG3BFJ3FY8ZQ9PS9ABCD: subject, event_01E1JJS7GH8GM1A5QMFXQ9BNZ7: unique("event") });
+    const active = fixture(
+      { ...workosDeleted, event: "dsync.user.updated" },
+      { "marcelina.davis@example.com": email, directory_user_01E1JJHG3BFJ3FY8ZQ9PS9ABCD: subject, event_01E1JJS7GH8GM1A5QMFXQ9BNZ7: unique("event") },
+    );
     const activeAnswer = await sendWebhook("workos", await delivery(active), active);
     expect(await activeAnswer.json()).toMatchObject({ ignored: true, directory_updated: 1 });
     const inactive = active.replace('"state":"active"', '"state":"inactive"').replace(/event_[^"]+/, unique("event"));
@@ -67,12 +73,15 @@ describe("workos", () => {
 
   it("revokes on dsync.user.updated with state suspended, like inactive", async () => {
     const email = uniqueEmail("workos-suspended");
-    const body = fixture({ ...workosDeleted, event: "dsync.user.updated" }, {
-      "marcelina.davis@example.com": email,
-      '"state":"active"': '"state":"suspended"',
-      directory_user_01E1JJHG3BFJ3FY8ZQ9PS9ABCD: unique("directory_user"),
-      event_01E1JJS7GH8GM1A5QMFXQ9BNZ7: unique("event"),
-    });
+    const body = fixture(
+      { ...workosDeleted, event: "dsync.user.updated" },
+      {
+        "marcelina.davis@example.com": email,
+        '"state":"active"': '"state":"suspended"',
+        directory_user_01E1JJHG3BFJ3FY8ZQ9PS9ABCD: unique("directory_user"),
+        event_01E1JJS7GH8GM1A5QMFXQ9BNZ7: unique("event"),
+      },
+    );
     expect((await sendWebhook("workos", await delivery(body), body)).status).toBe(202);
     await expectRevokedOnce(email, "workos");
   });
@@ -94,13 +103,16 @@ describe("workos", () => {
     ["a wrong secret", async (body: string) => delivery(body, "not-the-secret")],
     ["a stale timestamp (milliseconds)", async (body: string) => delivery(body, TEST_SECRETS.workos, Date.now() - 301_000)],
     ["a future timestamp", async (body: string) => delivery(body, TEST_SECRETS.workos, Date.now() + 301_000)],
-    ["seconds where milliseconds are expected", async (body: string) => ({ "WorkOS-Signature": await signTimestampedHmac(TEST_SECRETS.workos, nowSeconds(), body) })],
+    [
+      "seconds where milliseconds are expected",
+      async (body: string) => ({ "WorkOS-Signature": await signTimestampedHmac(TEST_SECRETS.workos, nowSeconds(), body) }),
+    ],
     ["no header", async () => ({})],
   ])("refuses %s with 401 and no call", async (_case, headersFor) => {
     const email = uniqueEmail("workos-forged");
     const body = fixture(workosDeleted, { "marcelina.davis@example.com": email });
     expect((await sendWebhook("workos", await headersFor(body), body)).status).toBe(401);
-    expect(fake().callsFor(email)).toHaveLength(0);
+    expect(await listedFor(email)).toEqual([]);
   });
 
   it("refuses a body changed after signing", async () => {
@@ -108,7 +120,7 @@ describe("workos", () => {
     const headers = await delivery(body);
     const tampered = body.replace("marcelina.davis@example.com", "ceo@example.com");
     expect((await sendWebhook("workos", headers, tampered)).status).toBe(401);
-    expect(fake().callsFor("ceo@example.com")).toHaveLength(0);
+    expect(await listedFor("ceo@example.com")).toEqual([]);
   });
 });
 
@@ -143,8 +155,8 @@ describe("okta", () => {
     expect(answer.revocations).toHaveLength(1);
     expect(answer.ignored).toHaveLength(2);
     await expectRevokedOnce(leaver, "okta", "static_secret");
-    expect(fake().callsFor(stayer)).toHaveLength(0);
-    expect(fake().callsFor(admin)).toHaveLength(0);
+    expect(await listedFor(stayer)).toEqual([]);
+    expect(await listedFor(admin)).toEqual([]);
   });
 
   it("ignores a deactivation whose outcome is not SUCCESS", async () => {
@@ -152,7 +164,7 @@ describe("okta", () => {
     const body = fixture(oktaBatch, { "leaver@example.com": leaver, '"result":"SUCCESS","reason":null': '"result":"FAILURE"' });
     const response = await sendWebhook("okta", auth, body);
     expect(response.status).toBe(200);
-    expect(fake().callsFor(leaver)).toHaveLength(0);
+    expect(await listedFor(leaver)).toEqual([]);
   });
 
   it.each([
@@ -201,7 +213,7 @@ describe("clerk", () => {
     const body = fixture(clerkUpdated, { "example@example.org": email });
     expect((await sendWebhook("clerk", svixHeaders(body, "whsec_d3Jvbmcgc2VjcmV0IGZvciBjbGVyaw=="), body)).status).toBe(401);
     expect((await sendWebhook("clerk", svixHeaders(body, TEST_SECRETS.clerk, new Date(Date.now() - 400_000)), body)).status).toBe(401);
-    expect(fake().callsFor(email)).toHaveLength(0);
+    expect(await listedFor(email)).toEqual([]);
   });
 });
 
@@ -221,7 +233,7 @@ describe("zitadel", () => {
     const deactivated = fixture(zitadelDeactivated, { "336494809936035843": subject });
     expect((await sendWebhook("zitadel", await headers(deactivated), deactivated)).status).toBe(202);
     await expectRevokedOnce(email, "zitadel");
-    expect(fake().callsFor(actorEmail)).toHaveLength(0);
+    expect(await listedFor(actorEmail)).toEqual([]);
   });
 
   it("reads event_payload sent as base64, as ZITADEL's Go []byte marshals it, so a real user.human.added feeds the directory", async () => {
@@ -279,7 +291,10 @@ describe("keycloak", () => {
 
   it("accepts keycloak-events' retry of a delivery 30 minutes after the event (same body, original time)", async () => {
     const email = uniqueEmail("kc-retried");
-    const body = fixture({ ...keycloakUpdate, time: Date.now() - 30 * 60_000 }, { "kc.leaver@example.com": email, "8d4f2c3e-6d7a-4f3e-9a91-7b4b8a8e1c01": unique("uid") });
+    const body = fixture(
+      { ...keycloakUpdate, time: Date.now() - 30 * 60_000 },
+      { "kc.leaver@example.com": email, "8d4f2c3e-6d7a-4f3e-9a91-7b4b8a8e1c01": unique("uid") },
+    );
     expect((await sendWebhook("keycloak", await sign(body), body)).status).toBe(202);
     await expectRevokedOnce(email, "keycloak");
   });
@@ -289,7 +304,10 @@ describe("keycloak", () => {
     ["from the future beyond the tolerance", 400_000, "SIGNATURE_TOLERANCE_SECONDS"],
   ])("records an event %s as refused, answers a failure status, and never revokes", async (_case, offset, variable) => {
     const email = uniqueEmail("kc-refused");
-    const body = fixture({ ...keycloakUpdate, time: Date.now() + offset }, { "kc.leaver@example.com": email, "8d4f2c3e-6d7a-4f3e-9a91-7b4b8a8e1c01": unique("uid") });
+    const body = fixture(
+      { ...keycloakUpdate, time: Date.now() + offset },
+      { "kc.leaver@example.com": email, "8d4f2c3e-6d7a-4f3e-9a91-7b4b8a8e1c01": unique("uid") },
+    );
     const response = await sendWebhook("keycloak", await sign(body), body);
     expect(response.status).toBe(422);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("refused");
@@ -300,6 +318,7 @@ describe("keycloak", () => {
     expect((await sendWebhook("keycloak", await sign(body), body)).status).toBe(422);
     await waitForIdleLedger();
     expect(fake().callsFor(email)).toHaveLength(0);
+    expect(await listedFor(email)).toEqual([expect.objectContaining({ status: "refused", targets: [] })]);
   });
 
   it("de-duplicates a replayed uid", async () => {
@@ -329,11 +348,16 @@ describe("google", () => {
     const leaver = uniqueEmail("g-leaver");
     const stayer = uniqueEmail("g-stayer");
     const admin = uniqueEmail("g-admin");
-    const body = fixture(googleSuspend, { "g.leaver@example.com": leaver, "g.stayer@example.com": stayer, "workspace-admin@example.com": admin, "-6234576287652131928": unique("q") });
+    const body = fixture(googleSuspend, {
+      "g.leaver@example.com": leaver,
+      "g.stayer@example.com": stayer,
+      "workspace-admin@example.com": admin,
+      "-6234576287652131928": unique("q"),
+    });
     expect((await sendWebhook("google", token, body)).status).toBe(202);
     await expectRevokedOnce(leaver, "google", "static_secret");
-    expect(fake().callsFor(stayer)).toHaveLength(0);
-    expect(fake().callsFor(admin)).toHaveLength(0);
+    expect(await listedFor(stayer)).toEqual([]);
+    expect(await listedFor(admin)).toEqual([]);
   });
 
   it("records an unusable USER_EMAIL as invalid_email (answered and listed, never a bare 200)", async () => {
@@ -342,14 +366,19 @@ describe("google", () => {
     expect(response.status).toBe(202);
     const answer = (await response.json()) as { revocations: { id: string; status: string }[] };
     expect(answer.revocations).toEqual([{ id: expect.any(String), status: "invalid_email" }]);
-    const listed = (await (await operatorFetch("/v1/revocations?status=invalid_email&limit=100")).json()) as { records: { id: string; email: string; last_error: string }[] };
+    const listed = (await (await operatorFetch("/v1/revocations?status=invalid_email&limit=100")).json()) as {
+      records: { id: string; email: string; last_error: string }[];
+    };
     expect(listed.records.find((record) => record.id === answer.revocations[0]!.id)).toMatchObject({
       email: "g.leaver@localhost",
       last_error: expect.stringContaining("cannot be used"),
     });
   });
 
-  it.each([["a wrong channel token", "guess"], ["a word of the configured token", TEST_SECRETS.google.split(" ")[0]!]])("refuses %s", async (_case, presented) => {
+  it.each([
+    ["a wrong channel token", "guess"],
+    ["a word of the configured token", TEST_SECRETS.google.split(" ")[0]!],
+  ])("refuses %s", async (_case, presented) => {
     const leaver = uniqueEmail("g-fragment");
     const body = fixture(googleSuspend, { "g.leaver@example.com": leaver, "-6234576287652131928": unique("q") });
     expect((await sendWebhook("google", { ...token, "X-Goog-Channel-Token": presented }, body)).status).toBe(401);
@@ -360,7 +389,7 @@ describe("google", () => {
     const leaver = uniqueEmail("g-forged");
     const body = fixture(googleSuspend, { "g.leaver@example.com": leaver });
     expect((await sendWebhook("google", { ...token, "X-Goog-Channel-Token": "guess" }, body)).status).toBe(401);
-    expect(fake().callsFor(leaver)).toHaveLength(0);
+    expect(await listedFor(leaver)).toEqual([]);
   });
 });
 
@@ -395,7 +424,7 @@ describe("hmac (configurable)", () => {
     const body = fixture(hmacOffboarded, { "hr.leaver@example.com": email, "hr-admin@example.com": actor, dlv_0001: unique("dlv") });
     expect((await sendWebhook("hmac", await headers(body), body)).status).toBe(202);
     await expectRevokedOnce(email, "hmac");
-    expect(fake().callsFor(actor)).toHaveLength(0);
+    expect(await listedFor(actor)).toEqual([]);
   });
 
   it("de-duplicates a signed body without an id by its digest: replaying it under any unsigned header revokes nothing more", async () => {
@@ -421,14 +450,17 @@ describe("hmac (configurable)", () => {
   it.each([
     ["a wrong secret", async (body: string) => headers(body, "wrong")],
     ["a stale timestamp", async (body: string) => headers(body, TEST_SECRETS.hmac, nowSeconds() - 301)],
-    ["a missing prefix", async (body: string) => {
-      const signed = await headers(body);
-      return { ...signed, [config.header]: signed[config.header]!.slice("sha256=".length) };
-    }],
+    [
+      "a missing prefix",
+      async (body: string) => {
+        const signed = await headers(body);
+        return { ...signed, [config.header]: signed[config.header]!.slice("sha256=".length) };
+      },
+    ],
   ])("refuses %s with 401", async (_case, headersFor) => {
     const email = uniqueEmail("hmac-forged");
     const body = fixture(hmacOffboarded, { "hr.leaver@example.com": email });
     expect((await sendWebhook("hmac", await headersFor(body), body)).status).toBe(401);
-    expect(fake().callsFor(email)).toHaveLength(0);
+    expect(await listedFor(email)).toEqual([]);
   });
 });

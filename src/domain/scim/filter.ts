@@ -16,7 +16,7 @@ export type FilterNode =
   | { kind: "not"; operand: FilterNode }
   | { kind: "present"; path: AttributePath }
   | { kind: "compare"; path: AttributePath; op: CompareOp; value: unknown }
-  | { kind: "valuePath"; path: AttributePath; filter: FilterNode; sub: string | null; then: FilterNode | null };
+  | { kind: "valuePath"; path: AttributePath; filter: FilterNode; sub: string | null; subFilter: FilterNode | null };
 
 type CompareOp = "eq" | "ne" | "co" | "sw" | "ew" | "gt" | "ge" | "lt" | "le";
 const CORE_SCHEMAS = new Set(["urn:ietf:params:scim:schemas:core:2.0:user", "urn:ietf:params:scim:schemas:core:2.0:group"]);
@@ -160,9 +160,9 @@ class Parser {
       if (next?.kind === "word" && next.text.startsWith(".")) {
         this.position++;
         const sub = next.text.slice(1);
-        return { kind: "valuePath", path, filter, sub, then: this.parseComparison({ schema: null, names: [sub] }) };
+        return { kind: "valuePath", path, filter, sub, subFilter: this.parseComparison({ schema: null, names: [sub] }) };
       }
-      return { kind: "valuePath", path, filter, sub: null, then: null };
+      return { kind: "valuePath", path, filter, sub: null, subFilter: null };
     }
     return this.parseComparison(path);
   }
@@ -206,7 +206,7 @@ export function getIgnoringCase(object: unknown, key: string): unknown {
 }
 
 /** Every value at a path, multi-valued attributes flattened. */
-export function valuesAt(resource: unknown, path: AttributePath): unknown[] {
+function valuesAt(resource: unknown, path: AttributePath): unknown[] {
   let current: unknown[] = [path.schema ? getIgnoringCase(resource, path.schema) : resource];
   for (const name of path.names) {
     const next: unknown[] = [];
@@ -286,7 +286,7 @@ export function matchesFilter(resource: unknown, node: FilterNode): boolean {
     }
     case "valuePath": {
       const elements = valuesAt(resource, node.path);
-      return elements.some((element) => matchesFilter(element, node.filter) && (node.then === null || matchesFilter(element, node.then)));
+      return elements.some((element) => matchesFilter(element, node.filter) && (node.subFilter === null || matchesFilter(element, node.subFilter)));
     }
   }
 }

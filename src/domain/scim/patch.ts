@@ -4,7 +4,7 @@
 // manager"), value paths (emails[type eq "work"].value, members[value eq "…"]), and member values sent
 // as bare strings.
 // Contract: pure; returns a new resource or throws ScimPatchError (→ 400 invalidPath / invalidValue).
-import { getIgnoringCase, matchesFilter, parseAttributePath, parseFilter, ScimFilterError, type FilterNode } from "./filter";
+import { type FilterNode, getIgnoringCase, matchesFilter, parseAttributePath, parseFilter, ScimFilterError } from "./filter";
 
 export class ScimPatchError extends Error {
   constructor(
