@@ -102,8 +102,14 @@ const RevocationRecordSchema = z.object({
   attempts: z.number(),
   /** Why the revocation is not (yet) done: null once it succeeded; earlier errors stay in results[].history. */
   last_error: z.nullable(z.string()),
+  /** When the revocation was accepted (committed before any 2xx answer). */
   received_at: z.string(),
+  /** When its last target answered. */
   completed_at: z.nullable(z.string()),
+  /** received_at → every target revoked (or had nothing to revoke), in ms; null until then. */
+  time_to_revoke_ms: z.nullable(z.number()),
+  /** "urgent" (one person's deprovisioning) or "bulk" (a job): urgent calls are always sent first. */
+  lane: z.string(),
   /** Set for revocations submitted through POST /v1/revocations/bulk. */
   job_id: z.nullable(z.string()),
   results: z.array(TargetResultSchema),

@@ -2,6 +2,7 @@
 // and the persisted pace and pause. Contract: synchronous SQLite; `now` is passed in. A call's revocation
 // is settled through revocations.ts, never written here.
 import { type CallAttempt, type CallState, MAX_HISTORY, type RevocationStatus } from "../domain/revocation";
+import type { Lane } from "./lanes";
 import { countAttempt, noteRetry, settleRevocation } from "./revocations";
 import type { CallRow } from "./schema";
 
@@ -10,24 +11,43 @@ export type DueCall = CallRow & { email: string; user_uid: string | null; device
 
 export const callKey = (call: Pick<CallRow, "revocation_seq" | "target">) => `${call.revocation_seq}/${call.target}`;
 
+/** The lanes and groups that have pending calls (lanes.ts takes turns among them). */
+export function pendingGroups(sql: SqlStorage): { lane: Lane; group: string }[] {
+  return sql
+    .exec<{ lane: Lane; grp: string }>("SELECT lane, grp FROM calls WHERE state = 'pending' GROUP BY lane, grp")
+    .toArray()
+    .map((row) => ({ lane: row.lane, group: row.grp }));
+}
+
 /**
- * The next due calls in send order (earliest due, then oldest revocation), skipping held targets and the
- * calls this instance has in flight (their lease is for an evicted instance, not for this one).
+ * A group's oldest due call (earliest due, then oldest revocation), skipping held targets and the calls
+ * this instance has in flight (their lease is for an evicted instance, not for this one).
  */
-export function dueCalls(sql: SqlStorage, now: number, inFlight: ReadonlySet<string>, limit: number): DueCall[] {
+export function dueHead(sql: SqlStorage, lane: Lane, group: string, now: number, inFlight: ReadonlySet<string>): DueCall | null {
   const rows = sql
     .exec<DueCall>(
       `SELECT c.*, r.email, r.user_uid, r.devices, r.warp_session_reauth, r.queued_at
        FROM calls c JOIN revocations r ON r.seq = c.revocation_seq
-       WHERE c.state = 'pending' AND c.next_attempt_at <= ?
+       WHERE c.state = 'pending' AND c.lane = ? AND c.grp = ? AND c.next_attempt_at <= ?
          AND c.target NOT IN (SELECT target FROM target_holds WHERE until > ?)
        ORDER BY c.next_attempt_at, c.revocation_seq LIMIT ?`,
+      lane,
+      group,
       now,
       now,
-      limit + inFlight.size,
+      1 + inFlight.size,
     )
     .toArray();
-  return rows.filter((row) => !inFlight.has(callKey(row))).slice(0, limit);
+  return rows.find((row) => !inFlight.has(callKey(row))) ?? null;
+}
+
+/** Pending calls per lane (what waits in each). */
+export function pendingByLane(sql: SqlStorage): Record<Lane, number> {
+  const counts: Record<Lane, number> = { urgent: 0, bulk: 0, verify: 0 };
+  for (const row of sql.exec<{ lane: Lane; n: number }>("SELECT lane, COUNT(*) AS n FROM calls WHERE state = 'pending' GROUP BY lane")) {
+    counts[row.lane] = row.n;
+  }
+  return counts;
 }
 
 /** When the next pending call becomes due, after its target's hold; null when nothing is pending. */

@@ -14,18 +14,20 @@ import {
   callKey,
   type DrainState,
   type DueCall,
-  dueCalls,
+  dueHead,
   earliestDue,
   holdTarget,
   leaseCall,
   loadDrainState,
   pendingCount,
+  pendingGroups,
   saveDrainState,
   scheduleRetry,
   settleCall,
 } from "./calls";
 import { backoffMs, classifyAnswer, rateLimitPauseMs } from "./classify";
 import type { LedgerDeps } from "./deps";
+import { chooseNext, type Head, type Lane, type Turns } from "./lanes";
 import { Pacer } from "./pace";
 import { recordBySeq } from "./revocations";
 
@@ -38,6 +40,8 @@ const MAX_IN_FLIGHT = 6;
 const DRAIN_SLICE_MS = 60_000;
 /** A leased call whose answer never arrived (eviction) becomes due again this long after its timeout. */
 const LEASE_MARGIN_MS = 30_000;
+/** How stale the drain's list of groups may get while commits keep arriving (a new urgent group waits at most this). */
+const GROUPS_REFRESH_MS = 100;
 /** The Cron Trigger re-arms an alarm that should have fired this long ago. */
 const STALLED_ALARM_MS = 120_000;
 
@@ -68,6 +72,12 @@ export class Drain {
   /** The alarm time (ledger clock) this instance last saw or set (null: unknown); `draining` covers a running alarm. */
   private alarmAt: number | null = null;
   private draining = false;
+  /** The lanes and groups with pending calls, as last read; re-read after a commit (at most every GROUPS_REFRESH_MS). */
+  private groups: { lane: Lane; group: string }[] = [];
+  private groupsDirty = true;
+  private groupsReadAt = Number.NEGATIVE_INFINITY;
+  /** Whose turn it is in each lane. */
+  private turns: Turns = {};
   private readonly sql: SqlStorage;
 
   constructor(private readonly host: DrainHost) {
@@ -141,8 +151,8 @@ export class Drain {
         await Promise.race(sending);
         continue;
       }
-      const [call] = dueCalls(this.sql, now, this.inFlight, 1);
-      if (!call) {
+      const next = this.nextCall(now);
+      if (!next) {
         pacer.idle();
         break;
       }
@@ -158,6 +168,8 @@ export class Drain {
         this.saveState({ last_call_at: now });
         this.noteCall(now);
       }
+      const { call } = next;
+      this.turns = next.turns;
       leaseCall(this.sql, call, now + config.cfApiTimeoutMs + LEASE_MARGIN_MS);
       const key = callKey(call);
       this.inFlight.add(key);
@@ -171,8 +183,32 @@ export class Drain {
     }
     await Promise.all(sending);
     await flushPartialBatches(this.host.storage, this.host.auditLog, { retentionDays: config.auditRetentionDays, now: clock.now() });
-    const next = this.nextWakeAt();
-    if (next !== null) await this.setAlarm(Math.max(next, clock.now()));
+    const wake = this.nextWakeAt();
+    if (wake !== null) await this.setAlarm(Math.max(wake, clock.now()));
+  }
+
+  /**
+   * The call to send next (lanes.ts decides among the due heads of every group), and whose turn it is
+   * once it is sent: the turn moves only when a call really goes out, not each time the drain looks.
+   */
+  private nextCall(now: number): { call: DueCall; turns: Turns } | null {
+    if (this.groupsDirty && now - this.groupsReadAt >= GROUPS_REFRESH_MS) {
+      this.groups = pendingGroups(this.sql);
+      this.groupsReadAt = now;
+      this.groupsDirty = false;
+    }
+    const heads: Head<DueCall>[] = [];
+    for (const { lane, group } of this.groups) {
+      const call = dueHead(this.sql, lane, group, now, this.inFlight);
+      if (call) heads.push({ lane, group, call });
+    }
+    const choice = chooseNext(heads, this.turns);
+    if (!choice) {
+      // Nothing due in the groups last read: read them again next time (one may have appeared).
+      this.groupsDirty = true;
+      return null;
+    }
+    return { call: choice.head.call, turns: choice.turns };
   }
 
   private noteCall(now: number): void {
@@ -280,6 +316,8 @@ export class Drain {
    * enough, as this instance last set it) needs no storage round trip: commits on the hot path skip it.
    */
   async arm(at: number): Promise<void> {
+    // Something was committed: its group may be new to the drain.
+    this.groupsDirty = true;
     const wake = Math.max(at, this.state.paused_until);
     if (this.draining || (this.alarmAt !== null && this.alarmAt <= wake)) return;
     const current = await this.host.storage.getAlarm();

@@ -5,6 +5,7 @@
 
 import { emptyCounts, type JobCounts, type UploadRow, validateBulkRow } from "../domain/bulk";
 import { type CommitContext, commitRequest } from "./revocations";
+import { type TimeToRevoke, timeToRevokeOfJob } from "./time-to-revoke";
 
 const MAX_REPORTED_REJECTIONS = 100;
 
@@ -111,9 +112,23 @@ export type JobProgress = JobCounts & {
   id: string;
   created_at: string;
   by_status: Record<string, number>;
-  /** Calls still to make before this job's last one, at the configured pace. */
+  /** Share of the accepted revocations that reached a terminal status, 0–100. */
+  percent_done: number;
+  /** When the last of them did (null while any is open). */
+  completed_at: string | null;
+  /** This job's calls still to send. */
+  pending_calls: number;
+  /**
+   * Calls to send before this job's last one: every urgent call waiting (they always go first) and, as bulk
+   * jobs take turns, from each other job as many as this job has left (or all it has, if fewer).
+   */
   pending_calls_ahead: number;
+  /** Bulk jobs with calls waiting, this one included: they share the bulk lane in turns. */
+  jobs_in_lane: number;
+  /** At the configured pace, assuming no 429 pause or token hold. */
   estimated_completion: string | null;
+  /** Accepted → revoked on every target, over this job's revocations so far. */
+  time_to_revoke: TimeToRevoke;
 };
 
 export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, now: number): JobProgress | null {
@@ -126,15 +141,32 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
   )) {
     byStatus[row.status] = row.n;
   }
-  const last = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM revocations WHERE job_id = ?", jobId).one().seq;
+  const total = Object.values(byStatus).reduce((sum, n) => sum + n, 0);
+  const open = (byStatus.queued ?? 0) + (byStatus.unresolved ?? 0);
+  const waiting = sql
+    .exec<{ grp: string; lane: string; n: number }>("SELECT lane, grp, COUNT(*) AS n FROM calls WHERE state = 'pending' GROUP BY lane, grp")
+    .toArray();
+  const mine = waiting.find((row) => row.lane === "bulk" && row.grp === jobId)?.n ?? 0;
   const ahead =
-    last === null ? 0 : sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE state = 'pending' AND revocation_seq <= ?", last).one().n;
+    mine === 0
+      ? 0
+      : waiting.reduce(
+          (sum, row) => sum + (row.lane === "urgent" ? row.n : row.lane === "bulk" && row.grp !== jobId ? Math.min(row.n, mine) : 0),
+          0,
+        ) + mine;
+  const lastDone =
+    open === 0 ? sql.exec<{ at: number | null }>("SELECT MAX(completed_at) AS at FROM revocations WHERE job_id = ?", jobId).one().at : null;
   return {
     id: job.id,
     created_at: new Date(job.created_at).toISOString(),
     ...countsOf(job),
     by_status: byStatus,
+    percent_done: total === 0 ? 100 : Math.floor(((total - open) / total) * 1000) / 10,
+    completed_at: lastDone === null ? null : new Date(lastDone).toISOString(),
+    pending_calls: mine,
     pending_calls_ahead: ahead,
+    jobs_in_lane: waiting.filter((row) => row.lane === "bulk").length,
     estimated_completion: ahead === 0 ? null : new Date(now + (ahead / ratePerSecond) * 1000).toISOString(),
+    time_to_revoke: timeToRevokeOfJob(sql, jobId),
   };
 }

@@ -26,6 +26,8 @@ export function toRecord(row: RevocationRow, calls: CallRow[]): RevocationRecord
     last_error: row.last_error,
     received_at: new Date(row.received_at).toISOString(),
     completed_at: isoOrNull(row.completed_at),
+    time_to_revoke_ms: row.ttr_ms,
+    lane: row.lane,
     job_id: row.job_id,
     results: calls.map((call) => {
       const result: TargetResult = {

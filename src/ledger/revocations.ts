@@ -17,6 +17,7 @@ import {
 } from "../domain/revocation";
 import { logEvent } from "../log";
 import { addIdentity, emailsFor, replaceIdentity } from "./directory";
+import { groupOf, type Lane, laneOf } from "./lanes";
 import { toRecord } from "./record";
 import type { CallRow, RevocationRow } from "./schema";
 
@@ -91,8 +92,8 @@ function insertRevocation(
   const inserted = sql
     .exec<{ seq: number }>(
       `INSERT INTO revocations (id, dedupe_key, source, assurance, event_id, event_type, email, subject_id, user_uid, reason,
-         devices, warp_session_reauth, status, last_error, received_at, queued_at, completed_at, job_id, fingerprint)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         devices, warp_session_reauth, status, last_error, received_at, queued_at, completed_at, job_id, fingerprint, lane)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq`,
       id,
       key,
@@ -113,23 +114,27 @@ function insertRevocation(
       terminal ? now : null,
       request.job_id ?? null,
       request.fingerprint ?? null,
+      laneOf(request.job_id),
     )
     .toArray()[0];
   if (!inserted) {
     const existing = sql.exec<{ id: string; status: RevocationStatus }>("SELECT id, status FROM revocations WHERE dedupe_key = ?", key).one();
     return { ...existing, duplicate: true };
   }
-  if (held === undefined) insertCalls(context, inserted.seq);
+  if (held === undefined) insertCalls(context, inserted.seq, laneOf(request.job_id), groupOf(request.source, request.job_id));
   return { id, status, duplicate: false };
 }
 
-function insertCalls({ sql, now, settings }: Context, seq: number): void {
+/** One call per target, in the revocation's lane and group (lanes.ts). */
+function insertCalls({ sql, now, settings }: Context, seq: number, lane: Lane, group: string): void {
   for (const target of settings.targets) {
     sql.exec(
-      "INSERT INTO calls (revocation_seq, target, state, next_attempt_at) VALUES (?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
+      "INSERT INTO calls (revocation_seq, target, state, next_attempt_at, lane, grp) VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING",
       seq,
       targetPath(target),
       now,
+      lane,
+      group,
     );
   }
 }
@@ -149,7 +154,7 @@ export function learnIdentity(context: Context, source: string, subjectId: strin
   if (!first) return 0;
   for (const row of waiting) {
     sql.exec("UPDATE revocations SET email = ?, status = 'queued', queued_at = ?, last_error = NULL WHERE seq = ?", first, now, row.seq);
-    insertCalls(context, row.seq);
+    insertCalls(context, row.seq, laneOf(row.job_id), groupOf(row.source, row.job_id));
     const request: RevocationRequest = {
       source: row.source,
       assurance: row.assurance as RevocationRequest["assurance"],
@@ -189,12 +194,16 @@ export function settleRevocation(sql: SqlStorage, seq: number, now: number, erro
     .map((row) => row.state);
   const settled = settledStatus(states);
   const terminal = TERMINAL_STATUSES.has(settled);
+  const done = settled === "revoked" || settled === "not_found";
   sql.exec(
-    "UPDATE revocations SET status = ?, completed_at = ?, last_error = CASE WHEN ? THEN NULL ELSE COALESCE(?, last_error) END WHERE seq = ?",
+    `UPDATE revocations SET status = ?, completed_at = ?, last_error = CASE WHEN ? THEN NULL ELSE COALESCE(?, last_error) END,
+       ttr_ms = CASE WHEN ? THEN ? - received_at ELSE NULL END WHERE seq = ?`,
     settled,
     terminal ? now : null,
     terminal && settled !== "failed" ? 1 : 0,
     error,
+    done ? 1 : 0,
+    now,
     seq,
   );
   return settled;

@@ -137,6 +137,25 @@ CREATE TABLE IF NOT EXISTS rejections (
 );
 `);
 
+// v3 (issue #11): lanes and time to revoke.
+// - calls.lane ('urgent' | 'bulk' | 'verify') and calls.grp (the source, or the job): the drain serves
+//   lanes in order and groups in turns (lanes.ts); the index finds a group's oldest due call directly.
+// - revocations.lane and revocations.ttr_ms (accepted → every target done, set when it settles): the
+//   time-to-revoke percentiles of /v1/stats, per lane.
+LEDGER_MIGRATIONS.push(`
+ALTER TABLE calls ADD COLUMN lane TEXT NOT NULL DEFAULT 'urgent';
+ALTER TABLE calls ADD COLUMN grp TEXT NOT NULL DEFAULT '';
+UPDATE calls SET lane = CASE WHEN r.job_id IS NULL THEN 'urgent' ELSE 'bulk' END, grp = COALESCE(r.job_id, r.source)
+  FROM revocations r WHERE r.seq = calls.revocation_seq;
+CREATE INDEX IF NOT EXISTS calls_by_group ON calls (state, lane, grp, next_attempt_at, revocation_seq);
+ALTER TABLE revocations ADD COLUMN lane TEXT NOT NULL DEFAULT 'urgent';
+ALTER TABLE revocations ADD COLUMN ttr_ms INTEGER;
+UPDATE revocations SET lane = 'bulk' WHERE job_id IS NOT NULL;
+UPDATE revocations SET ttr_ms = completed_at - received_at WHERE status IN ('revoked', 'not_found') AND completed_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS revocations_ttr ON revocations (lane, ttr_ms) WHERE ttr_ms IS NOT NULL;
+CREATE INDEX IF NOT EXISTS revocations_completed ON revocations (lane, completed_at) WHERE ttr_ms IS NOT NULL;
+`);
+
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
 export function migrateLedger(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");
@@ -169,6 +188,9 @@ export type RevocationRow = {
   completed_at: number | null;
   job_id: string | null;
   fingerprint: string | null;
+  lane: string;
+  /** Accepted → every target done, once revoked or not_found. */
+  ttr_ms: number | null;
 };
 
 export type CallRow = {
@@ -183,6 +205,8 @@ export type CallRow = {
   completed_at: number | null;
   /** JSON array of CallAttempt. */
   history: string;
+  lane: string;
+  grp: string;
 };
 
 export type IdentityRow = { source: string; subject_id: string; email: string; updated_at: number };

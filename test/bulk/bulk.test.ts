@@ -18,7 +18,14 @@ afterEach(async () => {
 });
 
 type Job = { job_id: string; lines: number; accepted: number; duplicates: number; rejected: number; rejections: { line: number; reason: string }[] };
-type Progress = { by_status: Record<string, number>; pending_calls_ahead: number; estimated_completion: string | null };
+type Progress = {
+  by_status: Record<string, number>;
+  pending_calls_ahead: number;
+  estimated_completion: string | null;
+  percent_done: number;
+  completed_at: string | null;
+  time_to_revoke: { count: number; p50_ms: number | null; p95_ms: number | null; max_ms: number | null };
+};
 
 function submit(body: string, headers: Record<string, string> = {}) {
   return operatorFetch("/v1/revocations/bulk", { method: "POST", body, headers: { "Content-Type": "text/csv", ...headers } });
@@ -56,7 +63,10 @@ describe("POST /v1/revocations/bulk", () => {
       40_000,
       "the bulk job to drain",
     );
-    expect(done.pending_calls_ahead).toBe(0);
+    expect(done).toMatchObject({ pending_calls_ahead: 0, percent_done: 100, completed_at: expect.any(String) });
+    expect(done.time_to_revoke.count).toBe(1151);
+    expect(done.time_to_revoke.p50_ms).toBeLessThanOrEqual(done.time_to_revoke.p95_ms!);
+    expect(done.time_to_revoke.p95_ms).toBeLessThanOrEqual(done.time_to_revoke.max_ms!);
     const emails = cloudflare.calls.map((call) => call.body.email as string).filter((email) => email.includes(tag));
     expect(emails).toHaveLength(1151); // this project configures one account and no zone
     expect(new Set(emails).size).toBe(1151);

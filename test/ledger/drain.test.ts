@@ -159,6 +159,50 @@ describe("records", () => {
   });
 });
 
+describe("lanes", () => {
+  const indexesOf = (email: string) => fake().calls.flatMap((call, index) => (call.body.email === email ? [index] : []));
+
+  it("sends an urgent revocation before a bulk job committed earlier (within the calls already in flight)", async () => {
+    const job = `job_lanes_${crypto.randomUUID().slice(0, 6)}`;
+    await ledger().commit(Array.from({ length: 30 }, (_, i) => request(uniqueEmail(`bulk-${i}`), { source: "bulk", job_id: job })));
+    await waitFor(async () => fake().calls.length > 0);
+    const sentBefore = fake().calls.length;
+    const urgent = uniqueEmail("urgent");
+    const { id } = await commitOne(urgent);
+    expect((await settled(id)).status).toBe("revoked");
+    // Its two calls came right after the six that may already have been in flight, not after 60 bulk ones.
+    expect(Math.max(...indexesOf(urgent))).toBeLessThan(sentBefore + 6 + 2 + 1);
+    expect(await ledger().get(id)).toMatchObject({ lane: "urgent", time_to_revoke_ms: expect.any(Number) });
+  });
+
+  it("takes turns between bulk jobs: a small job submitted after a large one finishes first", async () => {
+    const [big, small] = [`job_big_${crypto.randomUUID().slice(0, 6)}`, `job_small_${crypto.randomUUID().slice(0, 6)}`];
+    const bigEmails = Array.from({ length: 30 }, (_, i) => uniqueEmail(`big-${i}`));
+    const smallEmails = Array.from({ length: 3 }, (_, i) => uniqueEmail(`small-${i}`));
+    const bigCommitted = await ledger().commit(bigEmails.map((email) => request(email, { source: "bulk", job_id: big })));
+    await waitFor(async () => fake().calls.length > 0);
+    const sentBefore = fake().calls.length;
+    const committed = await ledger().commit(smallEmails.map((email) => request(email, { source: "bulk", job_id: small })));
+    await Promise.all(committed.map(({ id }) => settled(id, 20_000)));
+    const lastSmall = Math.max(...smallEmails.flatMap(indexesOf));
+    // Six calls: alternating with the big job, they are done within about twice that after the in-flight ones.
+    expect(lastSmall).toBeLessThan(sentBefore + 6 + 2 * 6 + 1);
+    await Promise.all(bigCommitted.map(({ id }) => settled(id, 20_000)));
+    expect(Math.max(...bigEmails.flatMap(indexesOf))).toBeGreaterThan(lastSmall);
+  });
+
+  it("takes turns between sources in the urgent lane: one large batch does not starve a single delivery", async () => {
+    await ledger().commit(Array.from({ length: 30 }, (_, i) => request(uniqueEmail(`batch-${i}`), { source: "okta" })));
+    await waitFor(async () => fake().calls.length > 0);
+    const sentBefore = fake().calls.length;
+    const single = uniqueEmail("single");
+    const { id } = await commitOne(single);
+    expect((await settled(id)).status).toBe("revoked");
+    // Turns: okta, test, okta, test … so its two calls come within a few slots, not after 60 okta calls.
+    expect(Math.max(...indexesOf(single))).toBeLessThan(sentBefore + 6 + 2 * 2 + 1);
+  });
+});
+
 describe("pacing", () => {
   it(`never sends more than REVOKE_RATE_PER_SECOND (${TEST_RATE_PER_SECOND}) calls in any second`, async () => {
     const committed = await ledger().commit(Array.from({ length: 30 }, (_, i) => request(uniqueEmail(`paced-${i}`))));

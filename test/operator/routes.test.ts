@@ -64,6 +64,28 @@ describe("POST /v1/revocations", () => {
     expect(calls[0]!.body).toEqual({ email: email.toLowerCase(), warp_session_reauth: true });
   });
 
+  it("shows time to revoke on the record and in /v1/stats, matching what the API saw", async () => {
+    const email = uniqueEmail("ttr");
+    const record = (await (await revoke({ email })).json()) as RevocationRecord & { received_at: string; time_to_revoke_ms: number; lane: string };
+    expect(record).toMatchObject({ status: "revoked", lane: "urgent", time_to_revoke_ms: expect.any(Number) });
+    // The last call reached the fake API at most the answer's processing before the record settled.
+    const lastCall = Math.max(
+      ...fake()
+        .callsFor(email)
+        .map((call) => call.at),
+    );
+    const seenAtApi = lastCall - Date.parse(record.received_at);
+    expect(record.time_to_revoke_ms).toBeGreaterThanOrEqual(seenAtApi);
+    expect(record.time_to_revoke_ms - seenAtApi).toBeLessThan(500);
+    const stats = (await (await operatorFetch("/v1/stats")).json()) as {
+      waiting_by_lane: Record<string, number>;
+      time_to_revoke: Record<string, { last_hour: { count: number; max_ms: number }; since_start: { count: number } }>;
+    };
+    expect(stats.waiting_by_lane).toEqual({ urgent: expect.any(Number), bulk: expect.any(Number), verify: expect.any(Number) });
+    expect(stats.time_to_revoke.urgent!.last_hour.count).toBeGreaterThan(0);
+    expect(stats.time_to_revoke.urgent!.last_hour.max_ms).toBeGreaterThanOrEqual(record.time_to_revoke_ms);
+  });
+
   it("answers 202 with the queued record when the outcome takes longer than the wait", async () => {
     fake().setAnswer(() => apiError(503, 0, "unavailable"));
     const response = await revoke({ email: uniqueEmail("slow") });
