@@ -3,12 +3,17 @@
 //  2. the workerd process's CPU time per request (from /proc, over each run)
 //  3. bulk: 10,000 revocations through POST /v1/revocations/bulk against a fake Cloudflare API that
 //     enforces the configured rate and is told to answer the first call 429
-//  4. SCIM: 1,000 creates, then lookups and deactivations, at concurrency 10
-//  5. the deployable bundle, minified and gzipped (wrangler deploy --dry-run)
+//  4. time to revoke: a bulk job of BENCH_BULK while single signed deliveries (Standard Webhooks) arrive
+//     throughout and one large Okta event hook batch lands in the middle, against a fake that counts calls
+//     in a strict one-second window at the configured rate; each person's time from sending the delivery
+//     to the last call for them reaching the fake, the bulk drain rate, 429s and losses
+//  5. SCIM: 1,000 creates, then lookups and deactivations, at concurrency 10
+//  6. the deployable bundle, minified and gzipped (wrangler deploy --dry-run)
 // Ingest and SCIM run on an instance at the default pace (3 calls/s) against an unlimited fake API; bulk
 // runs on a second instance at BENCH_RATE against a fake limited to that rate. Every server here is
 // stopped by pid.
-// Options (env): BENCH_SECONDS (10), BENCH_REPEATS (3 runs of each ingest measurement), BENCH_RATE (200 calls/s for the bulk drain), BENCH_BULK (10000).
+// Options (env): BENCH_SECONDS (10), BENCH_REPEATS (3 runs of each ingest measurement), BENCH_RATE (200 calls/s for the bulk drain), BENCH_BULK (10000),
+// BENCH_SINGLE_EVERY_MS (250: one single delivery that often during the time-to-revoke run), BENCH_OKTA_BATCH (200 events).
 import { execFileSync } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +28,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const BULK = Number(process.env.BENCH_BULK ?? 10_000);
+const SINGLE_EVERY_MS = Number(process.env.BENCH_SINGLE_EVERY_MS ?? 250);
+const OKTA_BATCH = Number(process.env.BENCH_OKTA_BATCH ?? 200);
+/** Okta's documented form of an event hook secret (developer.okta.com/docs/guides/secure-hooks). */
+const OKTA_SECRET = "Basic YmVuY2g6c3VwZXJzZWNyZXQ=";
 /** Calls in one window of Cloudflare's rate limit (1200 per 5 minutes). */
 const FAKE_WINDOW_CALLS = 1200;
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -83,6 +92,38 @@ function cpuSeconds(pid) {
 function run(options) {
   return new Promise((resolve, reject) => {
     autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+/** A signed Standard Webhooks delivery of the canonical event for `email` (signed with node:crypto: cheap for the load generator). */
+function signedDelivery(email) {
+  const id = `msg_${randomUUID()}`;
+  const timestamp = Math.floor(Date.now() / 1000);
+  const body = JSON.stringify({ type: "user.deprovisioned", data: { email } });
+  const signature = createHmac("sha256", SECRET_KEY).update(`${id}.${timestamp}.${body}`).digest("base64");
+  return {
+    body,
+    headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": `v1,${signature}` },
+  };
+}
+
+/** An Okta event hook batch deactivating each of `emails` (the shape of Okta's documented event hook request). */
+function oktaBatch(emails) {
+  return JSON.stringify({
+    eventType: "com.okta.event_hook",
+    eventTypeVersion: "1.0",
+    cloudEventsVersion: "0.1",
+    source: "https://example.okta.com/api/v1/eventHooks/who8bench",
+    eventId: randomUUID(),
+    data: {
+      events: emails.map((email) => ({
+        uuid: randomUUID(),
+        eventType: "user.lifecycle.deactivate",
+        outcome: { result: "SUCCESS" },
+        actor: { id: "00uadmin", type: "User", alternateId: "it-admin@example.com" },
+        target: [{ id: `00u${randomUUID().replace(/-/g, "").slice(0, 17)}`, type: "User", alternateId: email }],
+      })),
+    },
   });
 }
 
@@ -251,6 +292,137 @@ function mostInAnyWindow(times, windowMs) {
   return most;
 }
 
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted, share) {
+  return sorted.length === 0 ? null : sorted[Math.max(0, Math.ceil(share * sorted.length) - 1)];
+}
+
+async function timeToRevoke() {
+  const fake = await startFakeCloudflareApi({ token: CF_TOKEN, limit: RATE, windowMs: 1000 });
+  cleanups.push(fake.close);
+  const live = await worker("ttr", {
+    CF_ACCOUNT_ID: ACCOUNT,
+    CF_API_TOKEN: CF_TOKEN,
+    OPERATOR_TOKEN: OPERATOR,
+    WEBHOOK_SECRET_STANDARD: SECRET,
+    WEBHOOK_SECRET_OKTA: OKTA_SECRET,
+    CF_API_BASE_URL: fake.baseUrl,
+    REVOKE_RATE_PER_SECOND: String(RATE),
+    DRY_RUN: "false",
+  });
+  const auth = { Authorization: `Bearer ${OPERATOR}` };
+  const bulkEmails = Array.from({ length: BULK }, (_, i) => `layoff-${i}-${randomUUID().slice(0, 8)}@example.com`);
+  const job = await (
+    await fetch(`${live.url}/v1/revocations/bulk`, { method: "POST", headers: { ...auth, "content-type": "text/csv" }, body: bulkEmails.join("\n") })
+  ).json();
+  log(`time to revoke: bulk job of ${job.accepted} accepted; single deliveries every ${SINGLE_EVERY_MS} ms, one Okta batch of ${OKTA_BATCH}`);
+  /** email → when its delivery was sent (the clock starts before the Worker accepted it: a conservative measure). */
+  const sentAt = new Map();
+  const source = new Map();
+  const expectedDrainMs = (BULK / RATE) * 1000;
+  const started = Date.now();
+  let oktaSent = false;
+  let singles = 0;
+  const answers = [];
+  for (;;) {
+    const elapsed = Date.now() - started;
+    if (elapsed > expectedDrainMs * 0.9) break;
+    if (!oktaSent && elapsed > expectedDrainMs / 3) {
+      oktaSent = true;
+      const emails = Array.from({ length: OKTA_BATCH }, (_, i) => `okta-${i}-${randomUUID().slice(0, 8)}@example.com`);
+      const at = Date.now();
+      for (const email of emails) {
+        sentAt.set(email, at);
+        source.set(email, "okta");
+      }
+      answers.push(
+        fetch(`${live.url}/webhooks/okta`, {
+          method: "POST",
+          headers: { "content-type": "application/json", Authorization: OKTA_SECRET },
+          body: oktaBatch(emails),
+        }).then((r) => r.status),
+      );
+    }
+    const email = `single-${singles++}-${randomUUID().slice(0, 8)}@example.com`;
+    const delivery = signedDelivery(email);
+    sentAt.set(email, Date.now());
+    source.set(email, "standard");
+    answers.push(fetch(`${live.url}/webhooks/standard`, { method: "POST", headers: delivery.headers, body: delivery.body }).then((r) => r.status));
+    await new Promise((resolve) => setTimeout(resolve, SINGLE_EVERY_MS));
+  }
+  const statuses = await Promise.all(answers);
+  // Wait for the job and every individual revocation.
+  const deadline = Date.now() + expectedDrainMs * 3 + 120_000;
+  let progress;
+  for (;;) {
+    progress = await (await fetch(`${live.url}/v1/jobs/${job.job_id}`, { headers: auth })).json();
+    const stats = await (await fetch(`${live.url}/v1/stats`, { headers: auth })).json();
+    if ((progress.percent_done === 100 && stats.pending_calls === 0) || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const stats = await (await fetch(`${live.url}/v1/stats`, { headers: auth })).json();
+  const lastSuccess = new Map();
+  const successes = new Map();
+  for (const call of fake.calls) {
+    if (call.status !== 200) continue;
+    const email = call.body.email;
+    successes.set(email, (successes.get(email) ?? 0) + 1);
+    lastSuccess.set(email, Math.max(lastSuccess.get(email) ?? 0, call.at));
+  }
+  const ttr = (filter) =>
+    [...sentAt]
+      .filter(([email]) => filter(source.get(email)))
+      .map(([email, at]) => (lastSuccess.has(email) ? lastSuccess.get(email) - at : Number.POSITIVE_INFINITY))
+      .sort((a, b) => a - b);
+  const row = (label, values) => ({
+    label,
+    count: values.length,
+    p50: percentile(values, 0.5),
+    p99: percentile(values, 0.99),
+    max: values.at(-1) ?? null,
+  });
+  const bulkCalls = fake.calls.filter((call) => call.status === 200 && call.body.email.startsWith("layoff-")).map((call) => call.at);
+  const allAccepted = fake.calls.filter((call) => call.status !== 429).map((call) => call.at);
+  const bulkSeconds = (Math.max(...bulkCalls) - Math.min(...bulkCalls)) / 1000;
+  const allSeconds = (Math.max(...allAccepted) - Math.min(...allAccepted)) / 1000;
+  const individuals = [...sentAt.keys()];
+  results.ttr = {
+    rows: [
+      row(
+        "single signed deliveries (Standard Webhooks)",
+        ttr((s) => s === "standard"),
+      ),
+      row(
+        `one Okta event hook batch of ${OKTA_BATCH}`,
+        ttr((s) => s === "okta"),
+      ),
+      row(
+        "all individual deprovisionings",
+        ttr(() => true),
+      ),
+    ],
+    deliveryStatuses: [...new Set(statuses)].join(", "),
+    individuals: individuals.length,
+    individualsRevoked: individuals.filter((email) => lastSuccess.has(email)).length,
+    bulk: BULK,
+    bulkRevoked: progress.by_status.revoked ?? 0,
+    lost: BULK + individuals.length - [...lastSuccess.keys()].length,
+    revokedTwice: [...successes.values()].filter((count) => count > 1).length,
+    rateLimited: fake.rateLimitedCount(),
+    bulkRate: (bulkCalls.length - 1) / bulkSeconds,
+    allRate: (allAccepted.length - 1) / allSeconds,
+    allSeconds,
+    busiestSecond: mostInAnyWindow(allAccepted, 1000),
+    ledgerUrgent: stats.time_to_revoke.urgent.since_start,
+    ledgerBulk: stats.time_to_revoke.bulk.since_start,
+  };
+  const r = results.ttr;
+  for (const line of r.rows) log(`time to revoke, ${line.label}: ${line.count}, p50 ${line.p50} ms, p99 ${line.p99} ms, max ${line.max} ms`);
+  log(
+    `time to revoke: bulk ${r.bulkRevoked}/${BULK} revoked, all calls at ${r.allRate.toFixed(1)}/s (${((r.allRate / RATE) * 100).toFixed(1)} % of ${RATE}/s), bulk calls at ${r.bulkRate.toFixed(1)}/s, ${r.rateLimited} × 429, lost ${r.lost}, revoked twice ${r.revokedTwice}, busiest second ${r.busiestSecond}`,
+  );
+}
+
 async function bulk() {
   // Cloudflare counts 1200 calls per 300 s window; the fake keeps that shape at the raised rate: 1200 calls
   // per 1200/RATE s (6 s at 200/s), so it allows the configured rate and no more, on average over a window
@@ -363,13 +535,32 @@ function markdown() {
     "",
     `The drain sends at most ${results.bulk.configuredRate} calls in any 1 s plus a 1.5 % margin for arrival jitter (\`WINDOW_MARGIN_SHARE\` in src/ledger/pace.ts); on this shared 2-core machine a call's loopback arrival varies by up to a few tens of ms, which is why a 1 s count taken at the fake can exceed the configured rate by a few calls. Cloudflare's own window is 300 s long, where that jitter is immaterial.`,
     "",
-    "## 4. SCIM at concurrency 10",
+    `## 4. Time to revoke during a layoff: one person's offboarding never waits behind ${BULK.toLocaleString("en")} bulk revocations`,
+    "",
+    `A bulk job of ${results.ttr.bulk} at REVOKE_RATE_PER_SECOND=${RATE}, one account; while it drains, a signed Standard Webhooks delivery every ${SINGLE_EVERY_MS} ms and, a third of the way in, one Okta event hook batch of ${OKTA_BATCH} deactivations. The fake API counts calls in a strict one-second window at the configured rate and answers 429 past it. Time to revoke is measured end to end: from the moment the bench sent the delivery (before the Worker accepted it) to the moment the last call for that person reached the fake API.`,
+    "",
+    "| individual deprovisionings | count | p50 ms | p99 ms | max ms |",
+    "|---|---|---|---|---|",
+    ...results.ttr.rows.map((row) => `| ${row.label} | ${row.count} | ${row.p50} | ${row.p99} | ${row.max} |`),
+    "",
+    "| measure | value |",
+    "|---|---|",
+    `| individual deprovisionings revoked | ${results.ttr.individualsRevoked} of ${results.ttr.individuals} (answers: ${results.ttr.deliveryStatuses}) |`,
+    `| bulk revoked | ${results.ttr.bulkRevoked} of ${results.ttr.bulk} |`,
+    `| lost / revoked twice | ${results.ttr.lost} / ${results.ttr.revokedTwice} |`,
+    `| all calls (bulk and individual) | ${f(results.ttr.allRate)}/s over ${f(results.ttr.allSeconds)} s = ${f((results.ttr.allRate / RATE) * 100)} % of the configured ${RATE}/s |`,
+    `| bulk calls alone | ${f(results.ttr.bulkRate)}/s (${f((results.ttr.bulkRate / RATE) * 100)} %): the rest of the pace went to the individual deprovisionings |`,
+    `| 429s from the strict one-second limiter | ${results.ttr.rateLimited} |`,
+    `| most calls arriving at the fake in any 1 s | ${results.ttr.busiestSecond} |`,
+    `| the ledger's own figures (GET /v1/stats time_to_revoke, accepted → last target done) | urgent: ${results.ttr.ledgerUrgent.count} revocations, p50 ${results.ttr.ledgerUrgent.p50_ms} ms, p95 ${results.ttr.ledgerUrgent.p95_ms} ms, max ${results.ttr.ledgerUrgent.max_ms} ms; bulk: p50 ${results.ttr.ledgerBulk.p50_ms} ms, max ${results.ttr.ledgerBulk.max_ms} ms |`,
+    "",
+    "## 5. SCIM at concurrency 10",
     "",
     "| step | requests | non-2xx | req/s | p50 ms | p99 ms |",
     "|---|---|---|---|---|---|",
     ...results.scim.map((row) => `| ${row.label} | ${row.requests} | ${row.non2xx} | ${f(row.rps, 0)} | ${row.p50} | ${row.p99} |`),
     "",
-    "## 5. Bundle",
+    "## 6. Bundle",
     "",
     `\`wrangler deploy --dry-run --minify\`: ${f(results.bundle.minifiedKiB)} KiB minified, ${f(results.bundle.gzipKiB)} KiB gzipped.`,
     "",
@@ -386,9 +577,11 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 }
 
 try {
-  // BENCH_ONLY=bulk or =ingest runs one phase for tuning; bench/results.md is written only by a full run.
+  // BENCH_ONLY=bulk, =ttr or =ingest runs one phase for tuning; bench/results.md is written only by a full run.
   if (process.env.BENCH_ONLY === "bulk") {
     await bulk();
+  } else if (process.env.BENCH_ONLY === "ttr") {
+    await timeToRevoke();
   } else if (process.env.BENCH_ONLY === "ingest") {
     await ingest();
   } else {
@@ -396,6 +589,7 @@ try {
     const dry = await ingest();
     await scim(dry);
     await bulk();
+    await timeToRevoke();
     markdown();
     log("wrote bench/results.md");
   }

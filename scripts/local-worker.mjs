@@ -68,6 +68,15 @@ export async function startLocalWorker(options) {
     clearTimeout(timer);
   };
 
+  /** Kills the whole process group at once (SIGKILL: no shutdown, as a crash or a host loss would). */
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+    await exited;
+  };
+
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output.join("")}`);
@@ -81,5 +90,5 @@ export async function startLocalWorker(options) {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { url, pid: child.pid, output, stop };
+  return { url, pid: child.pid, output, stop, kill };
 }

@@ -43,7 +43,7 @@ export function dueHead(sql: SqlStorage, lane: Lane, group: string, now: number,
 
 /** Pending calls per lane (what waits in each). */
 export function pendingByLane(sql: SqlStorage): Record<Lane, number> {
-  const counts: Record<Lane, number> = { urgent: 0, bulk: 0, verify: 0 };
+  const counts: Record<Lane, number> = { urgent: 0, bulk: 0, follow_up: 0 };
   for (const row of sql.exec<{ lane: Lane; n: number }>("SELECT lane, COUNT(*) AS n FROM calls WHERE state = 'pending' GROUP BY lane")) {
     counts[row.lane] = row.n;
   }
@@ -67,7 +67,7 @@ export function pendingCount(sql: SqlStorage): number {
 /** Leases a call for one attempt: if no answer is recorded by `leaseUntil` (eviction), it is due again. */
 export function leaseCall(sql: SqlStorage, call: DueCall, leaseUntil: number): void {
   sql.exec(
-    "UPDATE calls SET attempts = attempts + 1, next_attempt_at = ? WHERE revocation_seq = ? AND target = ?",
+    "UPDATE calls SET attempts = attempts + 1, next_attempt_at = ?, leased = 1 WHERE revocation_seq = ? AND target = ?",
     leaseUntil,
     call.revocation_seq,
     call.target,
@@ -93,7 +93,7 @@ export type CallResult = {
 export function settleCall(sql: SqlStorage, call: DueCall, result: CallResult, now: number): RevocationStatus {
   const attempt = { at: new Date(now).toISOString(), http_status: result.httpStatus, outcome: result.state, error: result.error };
   sql.exec(
-    `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?, history = ?
+    `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?, history = ?, leased = 0
      WHERE revocation_seq = ? AND target = ?`,
     result.state,
     result.httpStatus,
@@ -115,7 +115,7 @@ export function scheduleRetry(
 ): void {
   const attempt = { at: new Date(answer.at).toISOString(), http_status: answer.httpStatus, outcome: "retry", error: answer.error };
   sql.exec(
-    "UPDATE calls SET next_attempt_at = ?, http_status = ?, errors = ?, history = ? WHERE revocation_seq = ? AND target = ?",
+    "UPDATE calls SET next_attempt_at = ?, http_status = ?, errors = ?, history = ?, leased = 0 WHERE revocation_seq = ? AND target = ?",
     answer.retryAt,
     answer.httpStatus,
     JSON.stringify(answer.errors),
@@ -124,6 +124,15 @@ export function scheduleRetry(
     call.target,
   );
   noteRetry(sql, call.revocation_seq, answer.error);
+}
+
+/**
+ * A new instance starts: calls an earlier instance had handed to a fetch are not in flight any more (a
+ * Durable Object runs in one place at a time), so they are due now rather than when their lease ends.
+ * Answers how many. Their fetch may still have reached the API: revoke_user is idempotent.
+ */
+export function releaseLeases(sql: SqlStorage, now: number): number {
+  return sql.exec("UPDATE calls SET next_attempt_at = MIN(next_attempt_at, ?), leased = 0 WHERE state = 'pending' AND leased = 1", now).rowsWritten;
 }
 
 export type TargetHold = { target: string; until: number; reason: string };

@@ -21,6 +21,7 @@ import {
   loadDrainState,
   pendingCount,
   pendingGroups,
+  releaseLeases,
   saveDrainState,
   scheduleRetry,
   settleCall,
@@ -88,9 +89,11 @@ export class Drain {
     return this.host.deps().clock;
   }
 
-  /** Loads the persisted pace and pause (after the schema exists). */
+  /** Loads the persisted pace and pause, and releases an earlier instance's leases (after the schema exists). */
   load(): void {
     this.state = loadDrainState(this.sql);
+    const released = releaseLeases(this.sql, this.clock.now());
+    if (released > 0) logEvent("drain.leases_released", { calls: released });
   }
 
   observedCallsLastMinute(): number {

@@ -1,15 +1,16 @@
 // What the drain sends next. Contract: pure; no I/O, no clock.
 // - Lanes, strictly in order: "urgent" (one person's deprovisioning: any webhook source, SCIM, a single
-//   operator revocation), then "bulk" (POST /v1/revocations/bulk jobs), then "verify" (checks that run
-//   after a revocation, #12). A lane is served only when no earlier lane has a call due, so a layoff never
-//   delays a hostile termination; bulk gets whatever pace the urgent lane leaves.
+//   operator revocation), then "bulk" (POST /v1/revocations/bulk jobs), then "follow_up" (what runs after a
+//   revocation succeeded: seat removal, verification that no session is left). A lane is served only when
+//   no earlier lane has a call due, so a layoff never delays a hostile termination; bulk gets whatever pace
+//   the urgent lane leaves, follow-ups whatever is left after both.
 // - Inside a lane, groups take turns (round robin): urgent calls are grouped by source, so one Okta batch
 //   of a thousand people cannot starve a single signed delivery from another source; bulk calls are
 //   grouped by job, so a 20-person job submitted after a 10,000-person job finishes in minutes.
 // - Inside a group, the oldest due call goes first (its own order is the ledger's: due time, then seq).
 // The pace, the window, pauses, holds and leases are the drain's: this only orders what is due.
 
-export const LANES = ["urgent", "bulk", "verify"] as const;
+export const LANES = ["urgent", "bulk", "follow_up"] as const;
 export type Lane = (typeof LANES)[number];
 
 /** The lane a revocation's calls belong to: bulk when it came in a job, urgent otherwise. */

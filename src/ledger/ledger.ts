@@ -69,6 +69,9 @@ export class RevocationLedger extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrateLedger(this.sql));
       this.drainer.load();
+      // Work an earlier instance left (a crash mid-drain included) is drained without waiting for the Cron Trigger.
+      const wake = this.drainer.nextWakeAt();
+      if (wake !== null) await this.drainer.arm(wake);
     });
   }
 

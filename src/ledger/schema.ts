@@ -142,6 +142,9 @@ CREATE TABLE IF NOT EXISTS rejections (
 //   lanes in order and groups in turns (lanes.ts); the index finds a group's oldest due call directly.
 // - revocations.lane and revocations.ttr_ms (accepted → every target done, set when it settles): the
 //   time-to-revoke percentiles of /v1/stats, per lane.
+// - calls.leased: the call was handed to a fetch by the running instance. A new instance (after a crash or
+//   an eviction) knows none of them is in flight any more and makes them due at once, instead of waiting
+//   out the lease.
 LEDGER_MIGRATIONS.push(`
 ALTER TABLE calls ADD COLUMN lane TEXT NOT NULL DEFAULT 'urgent';
 ALTER TABLE calls ADD COLUMN grp TEXT NOT NULL DEFAULT '';
@@ -154,6 +157,7 @@ UPDATE revocations SET lane = 'bulk' WHERE job_id IS NOT NULL;
 UPDATE revocations SET ttr_ms = completed_at - received_at WHERE status IN ('revoked', 'not_found') AND completed_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS revocations_ttr ON revocations (lane, ttr_ms) WHERE ttr_ms IS NOT NULL;
 CREATE INDEX IF NOT EXISTS revocations_completed ON revocations (lane, completed_at) WHERE ttr_ms IS NOT NULL;
+ALTER TABLE calls ADD COLUMN leased INTEGER NOT NULL DEFAULT 0;
 `);
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
@@ -207,6 +211,7 @@ export type CallRow = {
   history: string;
   lane: string;
   grp: string;
+  leased: number;
 };
 
 export type IdentityRow = { source: string; subject_id: string; email: string; updated_at: number };

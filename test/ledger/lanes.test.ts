@@ -20,10 +20,10 @@ describe("chooseNext", () => {
     expect(chooseNext([], {})).toBeNull();
   });
 
-  it("always serves the urgent lane before bulk, and bulk before verify", () => {
-    expect(serve([head("verify", "v"), head("bulk", "job_a"), head("urgent", "okta")], 3)).toEqual(["urgent/okta", "urgent/okta", "urgent/okta"]);
-    expect(serve([head("verify", "v"), head("bulk", "job_a")], 2)).toEqual(["bulk/job_a", "bulk/job_a"]);
-    expect(serve([head("verify", "v")], 1)).toEqual(["verify/v"]);
+  it("always serves the urgent lane before bulk, and bulk before follow-ups", () => {
+    expect(serve([head("follow_up", "v"), head("bulk", "job_a"), head("urgent", "okta")], 3)).toEqual(["urgent/okta", "urgent/okta", "urgent/okta"]);
+    expect(serve([head("follow_up", "v"), head("bulk", "job_a")], 2)).toEqual(["bulk/job_a", "bulk/job_a"]);
+    expect(serve([head("follow_up", "v")], 1)).toEqual(["follow_up/v"]);
   });
 
   it("takes turns between sources in the urgent lane: one batch cannot starve another source", () => {

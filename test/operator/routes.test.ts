@@ -81,7 +81,7 @@ describe("POST /v1/revocations", () => {
       waiting_by_lane: Record<string, number>;
       time_to_revoke: Record<string, { last_hour: { count: number; max_ms: number }; since_start: { count: number } }>;
     };
-    expect(stats.waiting_by_lane).toEqual({ urgent: expect.any(Number), bulk: expect.any(Number), verify: expect.any(Number) });
+    expect(stats.waiting_by_lane).toEqual({ urgent: expect.any(Number), bulk: expect.any(Number), follow_up: expect.any(Number) });
     expect(stats.time_to_revoke.urgent!.last_hour.count).toBeGreaterThan(0);
     expect(stats.time_to_revoke.urgent!.last_hour.max_ms).toBeGreaterThanOrEqual(record.time_to_revoke_ms);
   });
