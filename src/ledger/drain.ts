@@ -29,7 +29,7 @@ import {
 import { backoffMs, classifyAnswer, rateLimitPauseMs } from "./classify";
 import type { LedgerDeps } from "./deps";
 import { chooseNext, type Head, type Lane, type Turns } from "./lanes";
-import { Pacer } from "./pace";
+import { Pacer, type SentCall } from "./pace";
 import { recordBySeq } from "./revocations";
 
 const RETRY_BUDGET_MS = 24 * 60 * 60_000;
@@ -41,8 +41,8 @@ const MAX_IN_FLIGHT = 6;
 const DRAIN_SLICE_MS = 60_000;
 /** A leased call whose answer never arrived (eviction) becomes due again this long after its timeout. */
 const LEASE_MARGIN_MS = 30_000;
-/** How stale the drain's list of groups may get while commits keep arriving (a new urgent group waits at most this). */
-const GROUPS_REFRESH_MS = 100;
+/** How often the drain rescans the groups with pending calls (commits tell it theirs at once). */
+const GROUPS_RESCAN_MS = 1000;
 /** The Cron Trigger re-arms an alarm that should have fired this long ago. */
 const STALLED_ALARM_MS = 120_000;
 
@@ -73,10 +73,12 @@ export class Drain {
   /** The alarm time (ledger clock) this instance last saw or set (null: unknown); `draining` covers a running alarm. */
   private alarmAt: number | null = null;
   private draining = false;
-  /** The lanes and groups with pending calls, as last read; re-read after a commit (at most every GROUPS_REFRESH_MS). */
-  private groups: { lane: Lane; group: string }[] = [];
-  private groupsDirty = true;
-  private groupsReadAt = Number.NEGATIVE_INFINITY;
+  /**
+   * The lanes and groups with pending calls: commits add theirs (noteGroups), and a scan every
+   * GROUPS_RESCAN_MS drops the emptied ones and catches anything else (a retry re-queued, a resolution).
+   */
+  private groups = new Map<string, { lane: Lane; group: string }>();
+  private groupsScannedAt = Number.NEGATIVE_INFINITY;
   /** Whose turn it is in each lane. */
   private turns: Turns = {};
   private readonly sql: SqlStorage;
@@ -160,14 +162,20 @@ export class Drain {
         break;
       }
       // DRY_RUN spends no API budget, so it is not paced.
+      let paced: SentCall | null = null;
       if (!config.dryRun) {
         const slot = pacer.nextSendAt(now);
+        if (slot === null) {
+          // The call this one would follow in the window is still unanswered: its arrival is not bounded yet.
+          await Promise.race(sending);
+          continue;
+        }
         if (slot > sliceEnd) break;
         if (slot > now) {
           await clock.sleep(slot - now);
           continue; // a 429 may have paused the drain while this slept
         }
-        pacer.record(now);
+        paced = pacer.record(now);
         this.saveState({ last_call_at: now });
         this.noteCall(now);
       }
@@ -176,9 +184,11 @@ export class Drain {
       leaseCall(this.sql, call, now + config.cfApiTimeoutMs + LEASE_MARGIN_MS);
       const key = callKey(call);
       this.inFlight.add(key);
-      const send: Promise<void> = this.sendCall(call, config)
+      const send: Promise<void> = this.sendCall(call, config, paced)
         .catch((error) => logEvent("drain.dispatch_error", { error: String(error), target: call.target }))
         .finally(() => {
+          // Given up on (an error before any answer): the call has arrived, if it ever will, by now.
+          if (paced) pacer.answered(paced, clock.now());
           sending.delete(send);
           this.inFlight.delete(key);
         });
@@ -195,20 +205,19 @@ export class Drain {
    * once it is sent: the turn moves only when a call really goes out, not each time the drain looks.
    */
   private nextCall(now: number): { call: DueCall; turns: Turns } | null {
-    if (this.groupsDirty && now - this.groupsReadAt >= GROUPS_REFRESH_MS) {
-      this.groups = pendingGroups(this.sql);
-      this.groupsReadAt = now;
-      this.groupsDirty = false;
+    if (now - this.groupsScannedAt >= GROUPS_RESCAN_MS) {
+      this.groups = new Map(pendingGroups(this.sql).map((entry) => [`${entry.lane}\u0000${entry.group}`, entry]));
+      this.groupsScannedAt = now;
     }
     const heads: Head<DueCall>[] = [];
-    for (const { lane, group } of this.groups) {
+    for (const { lane, group } of this.groups.values()) {
       const call = dueHead(this.sql, lane, group, now, this.inFlight);
       if (call) heads.push({ lane, group, call });
     }
     const choice = chooseNext(heads, this.turns);
     if (!choice) {
-      // Nothing due in the groups last read: read them again next time (one may have appeared).
-      this.groupsDirty = true;
+      // Nothing due in the groups known: scan again next time (one may have appeared another way).
+      this.groupsScannedAt = Number.NEGATIVE_INFINITY;
       return null;
     }
     return { call: choice.head.call, turns: choice.turns };
@@ -220,7 +229,7 @@ export class Drain {
   }
 
   /** Sends one call (or records it in DRY_RUN), classifies the answer and applies the verdict. */
-  private async sendCall(call: DueCall, config: Config): Promise<void> {
+  private async sendCall(call: DueCall, config: Config, paced: SentCall | null): Promise<void> {
     const deps = this.host.deps();
     const input = {
       target: parseTarget(call.target),
@@ -242,6 +251,8 @@ export class Drain {
       input,
     });
     const now = deps.clock.now();
+    // The call has arrived, if it ever will, by the time its answer is here: that bounds the window.
+    if (paced) this.pacer?.answered(paced, now);
     const verdict = classifyAnswer(answer, now);
     const budgetSpent = answer.kind === "response" ? rateLimitPauseMs(answer.rateLimit) : null;
     if (budgetSpent !== null) this.pause(now + budgetSpent, "Ratelimit header: no budget left");
@@ -311,16 +322,20 @@ export class Drain {
   nextWakeAt(): number | null {
     const earliest = earliestDue(this.sql);
     if (earliest === null) return null;
-    return Math.max(earliest, this.state.paused_until, this.pacer?.nextSendAt(this.clock.now()) ?? 0);
+    const now = this.clock.now();
+    return Math.max(earliest, this.state.paused_until, this.pacer?.nextSendAt(now) ?? now);
   }
 
   /**
    * Makes sure the alarm fires by `at` (ledger clock). The drain running (or an alarm already set early
    * enough, as this instance last set it) needs no storage round trip: commits on the hot path skip it.
    */
+  /** A commit queued calls in these groups: the drain serves them from its next look, without a scan. */
+  noteGroups(groups: Iterable<{ lane: Lane; group: string }>): void {
+    for (const entry of groups) this.groups.set(`${entry.lane}\u0000${entry.group}`, entry);
+  }
+
   async arm(at: number): Promise<void> {
-    // Something was committed: its group may be new to the drain.
-    this.groupsDirty = true;
     const wake = Math.max(at, this.state.paused_until);
     if (this.draining || (this.alarmAt !== null && this.alarmAt <= wake)) return;
     const current = await this.host.storage.getAlarm();

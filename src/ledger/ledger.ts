@@ -19,6 +19,7 @@ import { ledgerDeps } from "./deps";
 import { DirectoryRpc } from "./directory-rpc";
 import { Drain } from "./drain";
 import { JobsRpc } from "./jobs-rpc";
+import type { Lane } from "./lanes";
 import { OutcomeWaiters } from "./outcome-waiters";
 import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections";
 import { type CommitContext, commitRequest, type ListFilter, learnIdentity, listRecords, recordById, requeueFailed, rowById } from "./revocations";
@@ -60,8 +61,17 @@ export class RevocationLedger extends DurableObject<Env> {
       config,
       now,
       transact: <T>(write: (context: CommitContext) => T): T => {
-        const context: CommitContext = { sql: this.sql, now: now(), settings: config(), newId: () => `rev_${crypto.randomUUID().replace(/-/g, "")}` };
-        return ctx.storage.transactionSync(() => write(context));
+        const groups = new Map<string, { lane: Lane; group: string }>();
+        const context: CommitContext = {
+          sql: this.sql,
+          now: now(),
+          settings: config(),
+          newId: () => `rev_${crypto.randomUUID().replace(/-/g, "")}`,
+          queued: (lane, group) => groups.set(`${lane}\u0000${group}`, { lane, group }),
+        };
+        const result = ctx.storage.transactionSync(() => write(context));
+        this.drainer.noteGroups(groups.values());
+        return result;
       },
       arm: () => this.drainer.arm(now()),
       auditHeld: (receipts) => this.auditHeld(receipts),

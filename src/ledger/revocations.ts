@@ -32,7 +32,14 @@ export function dedupeKey(source: string, eventId: string, fanOutEmail?: string)
 }
 
 /** What a commit needs: the store, the time, the targets and defaults, and a maker of ids. */
-export type CommitContext = { sql: SqlStorage; now: number; settings: CommitSettings; newId: NewId };
+export type CommitContext = {
+  sql: SqlStorage;
+  now: number;
+  settings: CommitSettings;
+  newId: NewId;
+  /** Told the lane and group of every call queued, so the drain serves them at once. */
+  queued?: (lane: Lane, group: string) => void;
+};
 type Context = CommitContext;
 
 export function commitRequest(context: Context, request: RevocationRequest): CommitReceipt {
@@ -126,7 +133,8 @@ function insertRevocation(
 }
 
 /** One call per target, in the revocation's lane and group (lanes.ts). */
-function insertCalls({ sql, now, settings }: Context, seq: number, lane: Lane, group: string): void {
+function insertCalls({ sql, now, settings, queued }: Context, seq: number, lane: Lane, group: string): void {
+  queued?.(lane, group);
   for (const target of settings.targets) {
     sql.exec(
       "INSERT INTO calls (revocation_seq, target, state, next_attempt_at, lane, grp) VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING",

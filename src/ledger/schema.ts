@@ -158,6 +158,7 @@ UPDATE revocations SET ttr_ms = completed_at - received_at WHERE status IN ('rev
 CREATE INDEX IF NOT EXISTS revocations_ttr ON revocations (lane, ttr_ms) WHERE ttr_ms IS NOT NULL;
 CREATE INDEX IF NOT EXISTS revocations_completed ON revocations (lane, completed_at) WHERE ttr_ms IS NOT NULL;
 ALTER TABLE calls ADD COLUMN leased INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS revocations_job_ttr ON revocations (job_id, ttr_ms) WHERE ttr_ms IS NOT NULL;
 `);
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
