@@ -3,7 +3,7 @@
 //  2. the workerd process's CPU time per request (from /proc, over each run)
 //  3. bulk: 10,000 revocations through POST /v1/revocations/bulk against a fake Cloudflare API that
 //     enforces the configured rate and is told to answer the first call 429
-//  4. time to revoke: a bulk job of BENCH_BULK while single signed deliveries (Standard Webhooks) arrive
+//  4. time to revoke, twice (seat removal and verification off, then on): a bulk job of BENCH_BULK while single signed deliveries (Standard Webhooks and WorkOS) arrive
 //     throughout and one large Okta event hook batch lands in the middle, against a fake that counts calls
 //     in a strict one-second window at the configured rate; each person's time from sending the delivery
 //     to the last call for them reaching the fake, the bulk drain rate, 429s and losses
@@ -315,10 +315,20 @@ function percentile(sorted, share) {
   return sorted.length === 0 ? null : sorted[Math.max(0, Math.ceil(share * sorted.length) - 1)];
 }
 
-async function timeToRevoke() {
+/** Seat removal and verification on (the issue's "proof"), or both off. */
+const followUpVars = (on) => ({ REMOVE_SEATS: String(on), VERIFY_AFTER_SECONDS: on ? "60" : "0" });
+
+/** Follow-up calls (users, seats, sessions) the fake saw before the last revocation reached it. */
+function followUpsBefore(fake) {
+  const lastRevocation = Math.max(...fake.revocations().map((call) => call.at));
+  return fake.calls.filter((call) => !call.path.endsWith("/revoke_user") && call.at <= lastRevocation).length;
+}
+
+async function timeToRevoke(followUps) {
   const fake = await startFakeCloudflareApi({ token: CF_TOKEN, limit: RATE, windowMs: 1000 });
   cleanups.push(fake.close);
-  const live = await worker("ttr", {
+  const live = await worker(followUps ? "ttr-follow-ups" : "ttr", {
+    ...followUpVars(followUps),
     CF_ACCOUNT_ID: ACCOUNT,
     CF_API_TOKEN: CF_TOKEN,
     OPERATOR_TOKEN: OPERATOR,
@@ -334,7 +344,9 @@ async function timeToRevoke() {
   const job = await (
     await fetch(`${live.url}/v1/revocations/bulk`, { method: "POST", headers: { ...auth, "content-type": "text/csv" }, body: bulkEmails.join("\n") })
   ).json();
-  log(`time to revoke: bulk job of ${job.accepted} accepted; single deliveries every ${SINGLE_EVERY_MS} ms, one Okta batch of ${OKTA_BATCH}`);
+  log(
+    `time to revoke (follow-ups ${followUps ? "on" : "off"}): bulk job of ${job.accepted} accepted; single deliveries every ${SINGLE_EVERY_MS} ms, one Okta batch of ${OKTA_BATCH}`,
+  );
   /** email → when its delivery was sent (the clock starts before the Worker accepted it: a conservative measure). */
   const sentAt = new Map();
   const source = new Map();
@@ -378,7 +390,12 @@ async function timeToRevoke() {
   for (;;) {
     // Light polling (the job every 2 s; who is revoked is read at the fake): the ledger is what is measured.
     progress = await (await fetch(`${live.url}/v1/jobs/${job.job_id}`, { headers: auth })).json();
-    const revokedAtFake = new Set(fake.calls.filter((call) => call.status === 200).map((call) => call.body.email));
+    const revokedAtFake = new Set(
+      fake
+        .revocations()
+        .filter((call) => call.status === 200)
+        .map((call) => call.body.email),
+    );
     const waiting = [...sentAt.keys()].filter((email) => !revokedAtFake.has(email)).length;
     if ((progress.percent_done === 100 && waiting === 0) || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -386,7 +403,7 @@ async function timeToRevoke() {
   const stats = await (await fetch(`${live.url}/v1/stats`, { headers: auth })).json();
   const lastSuccess = new Map();
   const successes = new Map();
-  for (const call of fake.calls) {
+  for (const call of fake.revocations()) {
     if (call.status !== 200) continue;
     const email = call.body.email;
     successes.set(email, (successes.get(email) ?? 0) + 1);
@@ -404,12 +421,21 @@ async function timeToRevoke() {
     p99: percentile(values, 0.99),
     max: values.at(-1) ?? null,
   });
-  const bulkCalls = fake.calls.filter((call) => call.status === 200 && call.body.email.startsWith("layoff-")).map((call) => call.at);
-  const allAccepted = fake.calls.filter((call) => call.status !== 429).map((call) => call.at);
+  const bulkCalls = fake
+    .revocations()
+    .filter((call) => call.status === 200 && call.body.email.startsWith("layoff-"))
+    .map((call) => call.at);
+  // The pace is measured over the revocations; follow-ups (verification) run after them, in leftover pace.
+  const allAccepted = fake
+    .revocations()
+    .filter((call) => call.status !== 429)
+    .map((call) => call.at);
   const bulkSeconds = (Math.max(...bulkCalls) - Math.min(...bulkCalls)) / 1000;
   const allSeconds = (Math.max(...allAccepted) - Math.min(...allAccepted)) / 1000;
   const individuals = [...sentAt.keys()];
-  results.ttr = {
+  const result = {
+    followUps,
+    followUpCallsBeforeLastRevocation: followUpsBefore(fake),
     rows: [
       row(
         "single deliveries, Standard Webhooks",
@@ -442,12 +468,19 @@ async function timeToRevoke() {
     busiestSecond: mostInAnyWindow(allAccepted, 1000),
     ledgerUrgent: stats.time_to_revoke.urgent.since_start,
     ledgerBulk: stats.time_to_revoke.bulk.since_start,
+    stillActive: stats.by_status.still_active ?? 0,
+    followUpCounts: stats.follow_ups,
   };
-  const r = results.ttr;
-  for (const line of r.rows) log(`time to revoke, ${line.label}: ${line.count}, p50 ${line.p50} ms, p99 ${line.p99} ms, max ${line.max} ms`);
+  const r = result;
+  const tag = followUps ? "follow-ups on" : "follow-ups off";
+  for (const line of r.rows) log(`time to revoke (${tag}), ${line.label}: ${line.count}, p50 ${line.p50} ms, p99 ${line.p99} ms, max ${line.max} ms`);
   log(
-    `time to revoke: bulk ${r.bulkRevoked}/${BULK} revoked, all calls at ${r.allRate.toFixed(1)}/s (${((r.allRate / RATE) * 100).toFixed(1)} % of ${RATE}/s), bulk calls at ${r.bulkRate.toFixed(1)}/s, ${r.rateLimited} × 429, lost ${r.lost}, revoked twice ${r.revokedTwice}, busiest second ${r.busiestSecond}`,
+    `time to revoke (${tag}): bulk ${r.bulkRevoked}/${BULK} revoked, all calls at ${r.allRate.toFixed(1)}/s (${((r.allRate / RATE) * 100).toFixed(1)} % of ${RATE}/s), bulk calls at ${r.bulkRate.toFixed(1)}/s, ${r.rateLimited} × 429, lost ${r.lost}, revoked twice ${r.revokedTwice}, busiest second ${r.busiestSecond}, follow-up calls before the last revocation ${r.followUpCallsBeforeLastRevocation}, still_active ${r.stillActive}, follow-ups so far ${JSON.stringify(r.followUpCounts)}`,
   );
+  // Stop this phase's servers so the next phase has the machine to itself (the follow-ups would go on).
+  await live.stop();
+  await fake.close();
+  return result;
 }
 
 async function bulk() {
@@ -459,6 +492,7 @@ async function bulk() {
   const fake = await startFakeCloudflareApi({ token: CF_TOKEN, limit: RATE, windowMs: 1000, inject429: 1 });
   cleanups.push(fake.close);
   const live = await worker("bulk", {
+    ...followUpVars(true),
     CF_ACCOUNT_ID: ACCOUNT,
     CF_API_TOKEN: CF_TOKEN,
     OPERATOR_TOKEN: OPERATOR,
@@ -485,10 +519,13 @@ async function bulk() {
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   const successes = new Map();
-  for (const call of fake.calls) if (call.status === 200) successes.set(call.body.email, (successes.get(call.body.email) ?? 0) + 1);
-  const accepted = fake.calls.filter((call) => call.status !== 429).map((call) => call.at);
-  const first = Math.min(...fake.calls.map((call) => call.at));
-  const last = Math.max(...fake.calls.map((call) => call.at));
+  for (const call of fake.revocations()) if (call.status === 200) successes.set(call.body.email, (successes.get(call.body.email) ?? 0) + 1);
+  const accepted = fake
+    .revocations()
+    .filter((call) => call.status !== 429)
+    .map((call) => call.at);
+  const first = Math.min(...fake.revocations().map((call) => call.at));
+  const last = Math.max(...fake.revocations().map((call) => call.at));
   const drainSeconds = (last - first) / 1000;
   const revoked = progress.by_status.revoked ?? 0;
   results.bulk = {
@@ -499,17 +536,20 @@ async function bulk() {
     lost: BULK - revoked - (progress.by_status.not_found ?? 0) - (progress.by_status.failed ?? 0),
     failed: progress.by_status.failed ?? 0,
     duplicates: [...successes.values()].filter((count) => count > 1).length,
-    calls: fake.calls.length,
+    calls: fake.revocations().length,
     rateLimited: fake.rateLimitedCount(),
     drainSeconds,
     drainRate: (accepted.length - 1) / drainSeconds,
     busiestSecond: mostInAnyWindow(accepted, 1000),
     configuredRate: RATE,
+    followUpCallsBeforeLastRevocation: followUpsBefore(fake),
   };
   results.bulk.fraction = results.bulk.drainRate / RATE;
   log(
-    `bulk: ${revoked} revoked, drained at ${results.bulk.drainRate.toFixed(1)}/s of ${RATE}/s (${(results.bulk.fraction * 100).toFixed(1)} %), ${results.bulk.rateLimited} × 429, lost ${results.bulk.lost}`,
+    `bulk: ${revoked} revoked, drained at ${results.bulk.drainRate.toFixed(1)}/s of ${RATE}/s (${(results.bulk.fraction * 100).toFixed(1)} %), ${results.bulk.rateLimited} × 429, lost ${results.bulk.lost}, follow-up calls before the last revocation ${results.bulk.followUpCallsBeforeLastRevocation}`,
   );
+  await live.stop();
+  await fake.close();
 }
 
 function bundle() {
@@ -560,6 +600,7 @@ function markdown() {
     `| 429s received (the fake injects one on the first call) | ${results.bulk.rateLimited} |`,
     `| calls made | ${results.bulk.calls} |`,
     `| most calls arriving at the fake in any 1 s | ${results.bulk.busiestSecond} |`,
+    `| follow-up calls (seats, verification: both on) before the last revocation reached the fake | ${results.bulk.followUpCallsBeforeLastRevocation} |`,
     "",
     `The drain lets no call go out until the call ${results.bulk.configuredRate} before it has been answered and a full second has passed since that answer (src/ledger/pace.ts): a call arrives after it is sent and before its answer, so no ${results.bulk.configuredRate + 1} calls can arrive within one second however the loopback delays them. What the rate loses: one round trip per window (loopback round trips of 1–150 ms were measured under this load), timers that wake a few ms late, the six connections a Worker may hold open (at ${results.bulk.configuredRate}/s, six calls in flight need round trips under ${f(6000 / results.bulk.configuredRate, 0)} ms), and the one-second pause the injected 429's Retry-After demands.`,
     "",
@@ -581,6 +622,19 @@ function markdown() {
     `| 429s from the strict one-second limiter | ${results.ttr.rateLimited} |`,
     `| most calls arriving at the fake in any 1 s | ${results.ttr.busiestSecond} |`,
     `| the ledger's own figures (GET /v1/stats time_to_revoke, accepted → last target done) | urgent: ${results.ttr.ledgerUrgent.count} revocations, p50 ${results.ttr.ledgerUrgent.p50_ms} ms, p95 ${results.ttr.ledgerUrgent.p95_ms} ms, max ${results.ttr.ledgerUrgent.max_ms} ms; bulk: p50 ${results.ttr.ledgerBulk.p50_ms} ms, max ${results.ttr.ledgerBulk.max_ms} ms |`,
+    "",
+    "Both runs, seat removal and verification off and on (REMOVE_SEATS=true, VERIFY_AFTER_SECONDS=60; the tables above are the run with them on). Follow-ups are the slowest lane: they use only pace that no revocation is waiting for, so they start once the bulk job's last call has gone out.",
+    "",
+    "| measure | follow-ups off | follow-ups on |",
+    "|---|---|---|",
+    ...results.ttr.rows.map((row, i) => {
+      const off = results.ttrOff.rows[i];
+      return `| ${row.label}: p50 / p99 / max ms | ${off.p50} / ${off.p99} / ${off.max} | ${row.p50} / ${row.p99} / ${row.max} |`;
+    }),
+    `| all revocation calls, % of the configured ${RATE}/s | ${f((results.ttrOff.allRate / RATE) * 100)} % | ${f((results.ttr.allRate / RATE) * 100)} % |`,
+    `| bulk calls alone, % of ${RATE}/s | ${f((results.ttrOff.bulkRate / RATE) * 100)} % | ${f((results.ttr.bulkRate / RATE) * 100)} % |`,
+    `| 429s / lost / revoked twice | ${results.ttrOff.rateLimited} / ${results.ttrOff.lost} / ${results.ttrOff.revokedTwice} | ${results.ttr.rateLimited} / ${results.ttr.lost} / ${results.ttr.revokedTwice} |`,
+    `| follow-up calls before the last revocation reached the fake | ${results.ttrOff.followUpCallsBeforeLastRevocation} | ${results.ttr.followUpCallsBeforeLastRevocation} |`,
     "",
     "## 5. SCIM at concurrency 10",
     "",
@@ -609,7 +663,8 @@ try {
   if (process.env.BENCH_ONLY === "bulk") {
     await bulk();
   } else if (process.env.BENCH_ONLY === "ttr") {
-    await timeToRevoke();
+    results.ttrOff = await timeToRevoke(false);
+    results.ttr = await timeToRevoke(true);
   } else if (process.env.BENCH_ONLY === "ingest") {
     await ingest();
   } else {
@@ -617,7 +672,8 @@ try {
     const dry = await ingest();
     await scim(dry);
     await bulk();
-    await timeToRevoke();
+    results.ttrOff = await timeToRevoke(false);
+    results.ttr = await timeToRevoke(true);
     markdown();
     log("wrote bench/results.md");
   }

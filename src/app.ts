@@ -6,6 +6,7 @@ import { getPath } from "hono/utils/url";
 import { configFor } from "./config";
 import type { AppEnv } from "./context";
 import { answerJsonError, fail, renderFailure } from "./http/errors";
+import { ledgerFor } from "./ledger/client";
 import { logEvent } from "./log";
 import { operatorRoutes } from "./operator/routes";
 import { scimError } from "./scim/errors";
@@ -28,11 +29,23 @@ app.use(
   }),
 );
 
-app.get("/healthz", function healthz(c) {
+/** How long /healthz waits for the ledger's own notes (it answers from configuration without them). */
+const LEDGER_NOTES_WAIT_MS = 1000;
+
+app.get("/healthz", async function healthz(c) {
   const result = configFor(c.env);
-  const notes = result.notes.length > 0 ? { notes: result.notes } : {};
-  if (!result.ok) return c.json({ ok: false, problems: result.problems, ...notes }, 503);
-  return c.json({ ok: true, dry_run: result.config.dryRun, ...notes });
+  if (!result.ok) return c.json({ ok: false, problems: result.problems, ...(result.notes.length > 0 ? { notes: result.notes } : {}) }, 503);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ledgerNotes = await Promise.race([
+    ledgerFor(c.env)
+      .notes()
+      .catch((error: unknown) => [`the ledger did not answer: ${String(error)}`]),
+    new Promise<string[]>((resolve) => {
+      timer = setTimeout(() => resolve(["the ledger did not answer within a second"]), LEDGER_NOTES_WAIT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  const notes = [...result.notes, ...ledgerNotes];
+  return c.json({ ok: true, dry_run: result.config.dryRun, ...(notes.length > 0 ? { notes } : {}) });
 });
 
 app.use(

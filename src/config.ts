@@ -126,6 +126,18 @@ const wordList = (fallback: string) =>
     z.transform((raw: string | undefined) => splitWords(raw?.trim() || fallback)),
   );
 
+/** Group display names (comma-separated), or "*" for any group; blank: off. Compared without regard to case. */
+const groupList = z.pipe(
+  optionalString,
+  z.transform((raw: string | undefined) => {
+    const names = (raw ?? "")
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name.length > 0);
+    return { any: names.includes("*"), names: names.filter((name) => name !== "*").map((name) => name.toLowerCase()) };
+  }),
+);
+
 const textVar = (fallback: string) =>
   z.pipe(
     optionalString,
@@ -170,6 +182,9 @@ const EnvSchema = z.object({
   SIGNATURE_TOLERANCE_SECONDS: numberVar(300, 1, 86_400),
   KEYCLOAK_MAX_EVENT_AGE_SECONDS: numberVar(3600, 60, 7 * 86_400),
   AUDIT_RETENTION_DAYS: numberVar(90, 1, 3650),
+  REMOVE_SEATS: booleanVar(false),
+  VERIFY_AFTER_SECONDS: numberVar(60, 0, 86_400),
+  REVOKE_ON_GROUP_REMOVAL: groupList,
 });
 
 const ConfigSchema = z.pipe(
@@ -214,6 +229,9 @@ const ConfigSchema = z.pipe(
     signatureToleranceSeconds: vars.SIGNATURE_TOLERANCE_SECONDS,
     keycloakMaxEventAgeSeconds: vars.KEYCLOAK_MAX_EVENT_AGE_SECONDS,
     auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
+    removeSeats: vars.REMOVE_SEATS,
+    verifyAfterSeconds: vars.VERIFY_AFTER_SECONDS,
+    groupRemoval: vars.REVOKE_ON_GROUP_REMOVAL,
   })),
 );
 

@@ -25,20 +25,29 @@ function expirationTtl(retentionDays: number): number {
 }
 
 /** Writes one revocation outcome: the entry itself and its by-email index key. */
-export async function recordOutcome(kv: KVNamespace, record: RevocationRecord, options: { retentionDays: number; now: number }): Promise<void> {
+/**
+ * Writes one revocation outcome: the entry itself and its by-email index key. `label` is the status the
+ * entry is written under: the record's own, or "followed_up" once its seats and verification are done.
+ */
+export async function recordOutcome(
+  kv: KVNamespace,
+  record: RevocationRecord,
+  options: { retentionDays: number; now: number },
+  label: string = record.status,
+): Promise<void> {
   const inverted = invertedTimestamp(options.now);
   const summary: AuditSummary = {
     kind: "outcome",
     at: new Date(options.now).toISOString(),
     source: record.source,
-    status: record.status,
+    status: label,
     id: record.id,
     email: record.email ?? undefined,
   };
   const value = JSON.stringify(record);
   const put = { expirationTtl: expirationTtl(options.retentionDays), metadata: summary };
-  const writes = [kv.put(`outcome:${inverted}:${record.id}:${record.status}`, value, put)];
-  if (record.email) writes.push(kv.put(`email:${record.email}:${inverted}:${record.id}:${record.status}`, value, put));
+  const writes = [kv.put(`outcome:${inverted}:${record.id}:${label}`, value, put)];
+  if (record.email) writes.push(kv.put(`email:${record.email}:${inverted}:${record.id}:${label}`, value, put));
   await Promise.all(writes);
 }
 

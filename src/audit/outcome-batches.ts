@@ -46,10 +46,11 @@ export function auditOutcome(
   kv: KVNamespace,
   record: RevocationRecord,
   options: { retentionDays: number; now: number },
+  label: string = record.status,
 ): Promise<void> | null {
-  if (!record.job_id) return recordOutcome(kv, record, options);
+  if (!record.job_id) return recordOutcome(kv, record, options, label);
   const jobId = record.job_id;
-  const entry = { revocation_id: record.id, email: record.email ?? "", status: record.status, at: options.now };
+  const entry = { revocation_id: record.id, email: record.email ?? "", status: label, at: options.now };
   const batch = storage.transactionSync(() => queueBatchedOutcome(storage.sql, jobId, entry));
   return batch ? recordOutcomeBatch(kv, jobId, batch, options) : null;
 }

@@ -4,12 +4,47 @@
 // Contract: pure; no I/O, no clock.
 import * as z from "zod/mini";
 
-const REVOCATION_STATUSES = ["unresolved", "queued", "revoked", "not_found", "failed", "dry_run", "invalid_email", "refused"] as const;
+const REVOCATION_STATUSES = [
+  "unresolved",
+  "queued",
+  "revoked",
+  "not_found",
+  "failed",
+  "dry_run",
+  "invalid_email",
+  "refused",
+  // Revoked, but verification found a session (or a login) after the revocation: act in the IdP.
+  "still_active",
+] as const;
 export const RevocationStatusSchema = z.enum(REVOCATION_STATUSES);
 export type RevocationStatus = z.infer<typeof RevocationStatusSchema>;
 
-const CALL_STATES = ["pending", "revoked", "not_found", "failed", "dry_run"] as const;
+const CALL_STATES = ["pending", "revoked", "not_found", "failed", "dry_run", "done", "skipped"] as const;
+/** A call's state: a revoke_user call ends revoked, not_found, failed or dry_run; a follow-up done, failed, skipped or dry_run. */
 export type CallState = (typeof CALL_STATES)[number];
+
+/** What one call does (ledger/follow-ups.ts says what each reads and what comes after it). */
+export type CallKind = "revoke" | "seat_lookup" | "seat_update" | "verify_lookup" | "verify_sessions" | "re_revoke";
+
+/** A Zero Trust seat after the revocation (REMOVE_SEATS); zones have none. */
+const SeatSchema = z.object({
+  state: z.enum(["pending", "removed", "no_access_user", "already_removed", "failed", "skipped", "dry_run", "not_applicable"]),
+  at: z.nullable(z.string()),
+  detail: z.nullable(z.string()),
+});
+export type Seat = z.infer<typeof SeatSchema>;
+
+/** Proof that no Access session is left (VERIFY_AFTER_SECONDS); zones have no users to look up. */
+const VerificationSchema = z.object({
+  state: z.enum(["pending", "verified", "still_active", "failed", "skipped", "dry_run", "not_applicable"]),
+  verified_at: z.nullable(z.string()),
+  active_sessions: z.nullable(z.number()),
+  last_successful_login: z.nullable(z.string()),
+  /** still_active: what the one re-revocation it caused came to. */
+  re_revocation: z.nullable(z.string()),
+  detail: z.nullable(z.string()),
+});
+export type Verification = z.infer<typeof VerificationSchema>;
 
 const AssuranceSchema = z.enum(["signed", "static_secret", "operator"]);
 
@@ -50,11 +85,14 @@ export type CommitReceipt = z.infer<typeof CommitReceiptSchema>;
 const CloudflareErrorSchema = z.object({ code: z.nullable(z.number()), message: z.string() });
 export type CloudflareError = z.infer<typeof CloudflareErrorSchema>;
 
+const BodyFieldsSchema = z.record(z.string(), z.union([z.string(), z.boolean()]));
+
 /** A Cloudflare API request as DRY_RUN records it ("would have been sent"); never carries the token. */
 const ApiRequestSchema = z.object({
   method: z.string(),
   url: z.string(),
-  body: z.record(z.string(), z.union([z.string(), z.boolean()])),
+  /** revoke_user: an object; seats: an array of objects (flat JSON either way). */
+  body: z.optional(z.union([BodyFieldsSchema, z.array(BodyFieldsSchema)])),
 });
 export type ApiRequest = z.infer<typeof ApiRequestSchema>;
 
@@ -81,6 +119,10 @@ const TargetResultSchema = z.object({
   history: z.array(CallAttemptSchema),
   /** DRY_RUN only: the request that would have been sent. */
   request: z.optional(ApiRequestSchema),
+  /** null when seat removal is off (or the revocation has not succeeded there yet). */
+  seat: z.nullable(SeatSchema),
+  /** null when verification is off (or the revocation has not succeeded there yet). */
+  verification: z.nullable(VerificationSchema),
 });
 export type TargetResult = z.infer<typeof TargetResultSchema>;
 
@@ -116,7 +158,10 @@ const RevocationRecordSchema = z.object({
 });
 export type RevocationRecord = z.infer<typeof RevocationRecordSchema>;
 
-export const TERMINAL_STATUSES: ReadonlySet<RevocationStatus> = new Set(["revoked", "not_found", "failed", "dry_run", "invalid_email", "refused"]);
+/** Every status but the two that still wait (for the directory, for the API). */
+export const TERMINAL_STATUSES: ReadonlySet<RevocationStatus> = new Set(
+  REVOCATION_STATUSES.filter((status) => status !== "unresolved" && status !== "queued"),
+);
 
 /**
  * A revocation's status once every target has answered: any failure fails it (an operator must look);

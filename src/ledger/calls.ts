@@ -1,7 +1,8 @@
-// The drain's tables in the ledger's SQLite: calls (one per revocation per Cloudflare target), target holds
-// and the persisted pace and pause. Contract: synchronous SQLite; `now` is passed in. A call's revocation
-// is settled through revocations.ts, never written here.
-import { type CallAttempt, type CallState, MAX_HISTORY, type RevocationStatus } from "../domain/revocation";
+// The drain's tables in the ledger's SQLite: calls (one per revocation, Cloudflare target and kind: the
+// revocation itself, then its follow-ups), target holds and the persisted pace, pause and switched-off
+// follow-ups. Contract: synchronous SQLite; `now` is passed in. A call's revocation is settled through
+// revocations.ts, never written here.
+import { type CallAttempt, type CallKind, type CallState, MAX_HISTORY, type RevocationStatus } from "../domain/revocation";
 import type { Lane } from "./lanes";
 import { countAttempt, noteRetry, settleRevocation } from "./revocations";
 import type { CallRow } from "./schema";
@@ -9,7 +10,31 @@ import type { CallRow } from "./schema";
 /** A call that is due, with what sending it needs from its revocation. */
 export type DueCall = CallRow & { email: string; user_uid: string | null; devices: number; warp_session_reauth: number; queued_at: number };
 
-export const callKey = (call: Pick<CallRow, "revocation_seq" | "target">) => `${call.revocation_seq}/${call.target}`;
+export const callKey = (call: Pick<CallRow, "revocation_seq" | "target" | "kind">) => `${call.revocation_seq}/${call.target}/${call.kind}`;
+
+/** Whether a kind is a revoke_user call (the revocation itself, or the one a verification asks for). */
+export const isRevokeKind = (kind: CallKind) => kind === "revoke" || kind === "re_revoke";
+
+/** A new call of `kind` for a revocation and target (a key that exists is left as it is: once per kind). */
+export function insertCall(
+  sql: SqlStorage,
+  call: { seq: number; target: string; kind: CallKind; dueAt: number; lane: Lane; group: string; payload?: unknown; skipped?: string },
+): void {
+  sql.exec(
+    `INSERT INTO calls (revocation_seq, target, kind, state, next_attempt_at, lane, grp, payload, result, completed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    call.seq,
+    call.target,
+    call.kind,
+    call.skipped ? "skipped" : "pending",
+    call.dueAt,
+    call.lane,
+    call.group,
+    call.payload === undefined ? null : JSON.stringify(call.payload),
+    call.skipped ? JSON.stringify({ outcome: "skipped", detail: call.skipped }) : null,
+    call.skipped ? call.dueAt : null,
+  );
+}
 
 /** The lanes and groups that have pending calls (lanes.ts takes turns among them). */
 export function pendingGroups(sql: SqlStorage): { lane: Lane; group: string }[] {
@@ -67,12 +92,13 @@ export function pendingCount(sql: SqlStorage): number {
 /** Leases a call for one attempt: if no answer is recorded by `leaseUntil` (eviction), it is due again. */
 export function leaseCall(sql: SqlStorage, call: DueCall, leaseUntil: number): void {
   sql.exec(
-    "UPDATE calls SET attempts = attempts + 1, next_attempt_at = ?, leased = 1 WHERE revocation_seq = ? AND target = ?",
+    "UPDATE calls SET attempts = attempts + 1, next_attempt_at = ?, leased = 1 WHERE revocation_seq = ? AND target = ? AND kind = ?",
     leaseUntil,
     call.revocation_seq,
     call.target,
+    call.kind,
   );
-  countAttempt(sql, call.revocation_seq);
+  if (isRevokeKind(call.kind)) countAttempt(sql, call.revocation_seq);
 }
 
 /** The call's history (JSON) with one more attempt, the oldest dropped past MAX_HISTORY. */
@@ -87,24 +113,31 @@ export type CallResult = {
   /** DRY_RUN: the request that would have been sent (JSON). */
   request: string | null;
   error: string | null;
+  /** A follow-up's finding (JSON-able). */
+  result?: unknown;
 };
 
-/** Records a call's final answer and settles its revocation; answers the revocation's status. */
-export function settleCall(sql: SqlStorage, call: DueCall, result: CallResult, now: number): RevocationStatus {
+/**
+ * Records a call's final answer; a revoke call also settles its revocation (answers its status), a
+ * follow-up does not (answers null).
+ */
+export function settleCall(sql: SqlStorage, call: DueCall, result: CallResult, now: number): RevocationStatus | null {
   const attempt = { at: new Date(now).toISOString(), http_status: result.httpStatus, outcome: result.state, error: result.error };
   sql.exec(
-    `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?, history = ?, leased = 0
-     WHERE revocation_seq = ? AND target = ?`,
+    `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?, history = ?, leased = 0, result = ?
+     WHERE revocation_seq = ? AND target = ? AND kind = ?`,
     result.state,
     result.httpStatus,
     JSON.stringify(result.errors),
     result.request,
     now,
     withAttempt(call.history, attempt),
+    result.result === undefined ? null : JSON.stringify(result.result),
     call.revocation_seq,
     call.target,
+    call.kind,
   );
-  return settleRevocation(sql, call.revocation_seq, now, result.error);
+  return call.kind === "revoke" ? settleRevocation(sql, call.revocation_seq, now, result.error) : null;
 }
 
 /** Schedules a call's next attempt after a retryable answer. */
@@ -115,15 +148,16 @@ export function scheduleRetry(
 ): void {
   const attempt = { at: new Date(answer.at).toISOString(), http_status: answer.httpStatus, outcome: "retry", error: answer.error };
   sql.exec(
-    "UPDATE calls SET next_attempt_at = ?, http_status = ?, errors = ?, history = ?, leased = 0 WHERE revocation_seq = ? AND target = ?",
+    "UPDATE calls SET next_attempt_at = ?, http_status = ?, errors = ?, history = ?, leased = 0 WHERE revocation_seq = ? AND target = ? AND kind = ?",
     answer.retryAt,
     answer.httpStatus,
     JSON.stringify(answer.errors),
     withAttempt(call.history, attempt),
     call.revocation_seq,
     call.target,
+    call.kind,
   );
-  noteRetry(sql, call.revocation_seq, answer.error);
+  if (call.kind === "revoke") noteRetry(sql, call.revocation_seq, answer.error);
 }
 
 /**
@@ -149,12 +183,19 @@ export function clearHolds(sql: SqlStorage): void {
   sql.exec("DELETE FROM target_holds");
 }
 
-export type DrainState = { last_call_at: number; paused_until: number };
+/**
+ * The drain's persisted state: the last call (pace across evictions), a 429 pause, and follow-ups the API
+ * refused the token for (seats_refused_until, verify_refused_until: switched off until then).
+ */
+export type DrainState = { last_call_at: number; paused_until: number; seats_refused_until: number; verify_refused_until: number };
+
+const DRAIN_STATE_KEYS = ["last_call_at", "paused_until", "seats_refused_until", "verify_refused_until"] as const;
 
 export function loadDrainState(sql: SqlStorage): DrainState {
-  const state: DrainState = { last_call_at: 0, paused_until: 0 };
+  const state: DrainState = { last_call_at: 0, paused_until: 0, seats_refused_until: 0, verify_refused_until: 0 };
   for (const row of sql.exec<{ name: string; number_value: number }>("SELECT name, number_value FROM drain_state")) {
-    if (row.name === "last_call_at" || row.name === "paused_until") state[row.name] = row.number_value;
+    const key = DRAIN_STATE_KEYS.find((name) => name === row.name);
+    if (key) state[key] = row.number_value;
   }
   return state;
 }

@@ -5,36 +5,32 @@
 // revocation through one function (revocations.ts). Time, randomness and the network come from
 // LedgerDeps, so tests can step time.
 import { auditOutcome, flushPartialBatches } from "../audit/outcome-batches";
-import { buildRevokeUserRequest, revokeUserSessions } from "../cloudflare/revoke-user";
-import type { Config, Target } from "../config";
-import { type RevocationRecord, type RevocationStatus, TERMINAL_STATUSES } from "../domain/revocation";
+import { callApi } from "../cloudflare/api";
+import type { Config } from "../config";
+import { type RevocationRecord, TERMINAL_STATUSES } from "../domain/revocation";
 import { logEvent } from "../log";
 import {
-  type CallResult,
   callKey,
   type DrainState,
   type DueCall,
   dueHead,
   earliestDue,
-  holdTarget,
   leaseCall,
   loadDrainState,
   pendingCount,
   pendingGroups,
   releaseLeases,
   saveDrainState,
-  scheduleRetry,
   settleCall,
 } from "./calls";
-import { backoffMs, classifyAnswer, rateLimitPauseMs } from "./classify";
+import { classifyAnswer, rateLimitPauseMs } from "./classify";
 import type { LedgerDeps } from "./deps";
-import { chooseNext, type Head, type Lane, type Turns } from "./lanes";
+import { type Effects, requestFor, settleAnswer } from "./dispatch";
+import type { FollowUpSettings } from "./follow-ups";
+import { chooseNext, type Head, LANES, type Lane, type Turns } from "./lanes";
 import { Pacer, type SentCall } from "./pace";
 import { recordBySeq } from "./revocations";
 
-const RETRY_BUDGET_MS = 24 * 60 * 60_000;
-/** How long calls to a target wait after the API refuses the token there, before one probing call. */
-const TOKEN_HOLD_MS = 5 * 60_000;
 /** Workers allow six simultaneous outbound connections per invocation. */
 const MAX_IN_FLIGHT = 6;
 /** One alarm invocation drains for at most this long, then re-arms (alarms have a wall-clock limit). */
@@ -58,13 +54,8 @@ export type DrainHost = {
   onOutcome(record: RevocationRecord): void;
 };
 
-function parseTarget(path: string): Target {
-  const [kind, id] = path.split("/") as ["accounts" | "zones", string];
-  return { kind, id };
-}
-
 export class Drain {
-  state: DrainState = { last_call_at: 0, paused_until: 0 };
+  state: DrainState = { last_call_at: 0, paused_until: 0, seats_refused_until: 0, verify_refused_until: 0 };
   private pacer: Pacer | null = null;
   /** When recent Cloudflare calls were sent (this instance's memory; for the observed pace in stats). */
   private readonly recentCalls: number[] = [];
@@ -209,18 +200,21 @@ export class Drain {
       this.groups = new Map(pendingGroups(this.sql).map((entry) => [`${entry.lane}\u0000${entry.group}`, entry]));
       this.groupsScannedAt = now;
     }
-    const heads: Head<DueCall>[] = [];
-    for (const { lane, group } of this.groups.values()) {
-      const call = dueHead(this.sql, lane, group, now, this.inFlight);
-      if (call) heads.push({ lane, group, call });
+    // Lanes are strict (lanes.ts): a later lane's heads are read only when no earlier lane has one due,
+    // so follow-ups waiting behind a layoff cost the drain nothing per call.
+    for (const lane of LANES) {
+      const heads: Head<DueCall>[] = [];
+      for (const entry of this.groups.values()) {
+        if (entry.lane !== lane) continue;
+        const call = dueHead(this.sql, lane, entry.group, now, this.inFlight);
+        if (call) heads.push({ lane, group: entry.group, call });
+      }
+      const choice = chooseNext(heads, this.turns);
+      if (choice) return { call: choice.head.call, turns: choice.turns };
     }
-    const choice = chooseNext(heads, this.turns);
-    if (!choice) {
-      // Nothing due in the groups known: scan again next time (one may have appeared another way).
-      this.groupsScannedAt = Number.NEGATIVE_INFINITY;
-      return null;
-    }
-    return { call: choice.head.call, turns: choice.turns };
+    // Nothing due in the groups known: scan again next time (one may have appeared another way).
+    this.groupsScannedAt = Number.NEGATIVE_INFINITY;
+    return null;
   }
 
   private noteCall(now: number): void {
@@ -228,28 +222,23 @@ export class Drain {
     while (this.recentCalls.length > 0 && this.recentCalls[0]! < now - 60_000) this.recentCalls.shift();
   }
 
-  /** Sends one call (or records it in DRY_RUN), classifies the answer and applies the verdict. */
+  /** Sends one call (or records it in DRY_RUN), classifies the answer, records it and carries out what follows. */
   private async sendCall(call: DueCall, config: Config, paced: SentCall | null): Promise<void> {
     const deps = this.host.deps();
-    const input = {
-      target: parseTarget(call.target),
-      email: call.email,
-      userUid: call.user_uid,
-      devices: call.devices === 1,
-      warpSessionReauth: call.warp_session_reauth === 1,
-    };
+    const request = requestFor(call, config);
     if (config.dryRun) {
-      const request = JSON.stringify(buildRevokeUserRequest(config.cfApiBaseUrl, input));
-      this.settle(call, { state: "dry_run", httpStatus: null, errors: [], request, error: null }, config);
+      const status = this.host.storage.transactionSync(() =>
+        settleCall(
+          this.sql,
+          call,
+          { state: "dry_run", httpStatus: null, errors: [], request: JSON.stringify(request), error: null },
+          deps.clock.now(),
+        ),
+      );
+      this.after(call, { revocation: status ?? undefined }, config);
       return;
     }
-    const answer = await revokeUserSessions({
-      fetch: deps.fetch,
-      baseUrl: config.cfApiBaseUrl,
-      token: config.cfApiTokens[0]!,
-      timeoutMs: config.cfApiTimeoutMs,
-      input,
-    });
+    const answer = await callApi({ fetch: deps.fetch, token: config.cfApiTokens[0]!, timeoutMs: config.cfApiTimeoutMs, request });
     const now = deps.clock.now();
     // The call has arrived, if it ever will, by the time its answer is here: that bounds the window.
     if (paced) this.pacer?.answered(paced, now);
@@ -258,45 +247,57 @@ export class Drain {
     if (budgetSpent !== null) this.pause(now + budgetSpent, "Ratelimit header: no budget left");
     const httpStatus = answer.kind === "response" ? answer.httpStatus : null;
     const errors = answer.kind === "response" ? (answer.envelope?.errors ?? []) : [];
-    const error = "error" in verdict ? verdict.error : null;
     // Successes are in the revocation.outcome line; every other answer gets its own line.
-    if (error !== null) {
-      logEvent("cloudflare.call", { target: call.target, attempt: call.attempts + 1, http_status: httpStatus, outcome: verdict.outcome, error });
+    if (verdict.outcome !== "answered") {
+      logEvent("cloudflare.call", {
+        target: call.target,
+        kind: call.kind,
+        attempt: call.attempts + 1,
+        http_status: httpStatus,
+        outcome: verdict.outcome,
+        error: verdict.error,
+      });
     }
-    switch (verdict.outcome) {
-      case "revoked":
-      case "not_found":
-        this.settle(call, { state: verdict.outcome, httpStatus, errors, request: null, error: null }, config);
-        return;
-      case "failed":
-        if (verdict.holdTarget) {
-          const until = now + TOKEN_HOLD_MS;
-          holdTarget(this.sql, { target: call.target, until, reason: verdict.error });
-          logEvent("drain.held", { target: call.target, reason: verdict.error, until: new Date(until).toISOString() });
-        }
-        this.settle(call, { state: "failed", httpStatus, errors, request: null, error: verdict.error }, config);
-        return;
-      case "retry": {
-        if (now - call.queued_at >= RETRY_BUDGET_MS) {
-          const gaveUp = `gave up after the ${RETRY_BUDGET_MS / 3_600_000} h retry budget: ${verdict.error}`;
-          this.settle(call, { state: "failed", httpStatus, errors, request: null, error: gaveUp }, config);
-          return;
-        }
-        if (verdict.pauseDrainMs !== undefined) this.pause(now + verdict.pauseDrainMs, verdict.error);
-        const retryAt = verdict.pauseDrainMs !== undefined ? this.state.paused_until : now + backoffMs(call.attempts + 1, deps.random);
-        scheduleRetry(this.sql, call, { at: now, retryAt, httpStatus, errors, error: verdict.error });
-        return;
-      }
-    }
+    const effects = this.host.storage.transactionSync(() =>
+      settleAnswer(this.sql, call, verdict, {
+        now,
+        httpStatus,
+        errors,
+        random: deps.random,
+        followUps: this.followUpSettings(config),
+        pausedUntil: this.state.paused_until,
+      }),
+    );
+    this.after(call, effects, config);
   }
 
-  /** Records a call's final answer; once its revocation is terminal, logs it, wakes waiters and audits it. */
-  private settle(call: DueCall, result: CallResult, config: Config): void {
+  private followUpSettings(config: Config): FollowUpSettings {
+    return {
+      removeSeats: config.removeSeats,
+      verifyAfterMs: config.verifyAfterSeconds > 0 ? config.verifyAfterSeconds * 1000 : null,
+      seatsRefusedUntil: this.state.seats_refused_until,
+      verifyRefusedUntil: this.state.verify_refused_until,
+    };
+  }
+
+  /** Carries out what an answer's record asks for: pauses, switched-off follow-ups, logs, waiters, audit. */
+  private after(call: DueCall, effects: Effects, config: Config): void {
     const now = this.clock.now();
-    const status: RevocationStatus = this.host.storage.transactionSync(() => settleCall(this.sql, call, result, now));
-    if (!TERMINAL_STATUSES.has(status)) return;
+    if (effects.queued) this.noteGroups(effects.queued);
+    if (effects.pauseUntil) this.pause(effects.pauseUntil.at, effects.pauseUntil.reason);
+    if (effects.followUpOff) {
+      const key = effects.followUpOff.which === "seats" ? "seats_refused_until" : "verify_refused_until";
+      this.saveState({ [key]: effects.followUpOff.until });
+      logEvent("drain.follow_up_off", {
+        which: effects.followUpOff.which,
+        until: new Date(effects.followUpOff.until).toISOString(),
+        target: call.target,
+      });
+    }
+    if (effects.revocation === undefined && !effects.stillActive && !effects.followedUp) return;
+    if (effects.revocation !== undefined && !TERMINAL_STATUSES.has(effects.revocation)) return;
     const record = recordBySeq(this.sql, call.revocation_seq)!;
-    logEvent("revocation.outcome", {
+    logEvent(effects.revocation !== undefined ? "revocation.outcome" : "revocation.follow_up", {
       id: record.id,
       source: record.source,
       email: record.email,
@@ -305,10 +306,13 @@ export class Drain {
       targets: record.targets,
       last_error: record.last_error,
     });
-    this.host.onOutcome(record);
+    if (effects.revocation !== undefined) this.host.onOutcome(record);
+    // A revocation's outcome, then (if follow-ups are on) its seats and verification, each one audit entry.
     // The KV write is the human trail, not the record of truth: it must not hold one of the drain's
     // in-flight slots (a slow write would stall the pace), so it finishes in the background.
-    const write = auditOutcome(this.host.storage, this.host.auditLog, record, { retentionDays: config.auditRetentionDays, now });
+    const label = effects.revocation !== undefined ? record.status : effects.stillActive ? "still_active" : effects.followedUp ? "followed_up" : null;
+    if (label === null) return;
+    const write = auditOutcome(this.host.storage, this.host.auditLog, record, { retentionDays: config.auditRetentionDays, now }, label);
     if (write) this.host.waitUntil(write.catch((error: unknown) => logEvent("audit.write_failed", { id: record.id, error: String(error) })));
   }
 

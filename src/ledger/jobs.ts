@@ -4,6 +4,7 @@
 // and never counts a record twice, and a different body under the same key is refused.
 
 import { emptyCounts, type JobCounts, type UploadRow, validateBulkRow } from "../domain/bulk";
+import { type FollowUpCounts, followUpCounts } from "./follow-up-counts";
 import { type CommitContext, commitRequest } from "./revocations";
 import { type TimeToRevoke, timeToRevokeOfJob } from "./time-to-revoke";
 
@@ -129,6 +130,8 @@ export type JobProgress = JobCounts & {
   estimated_completion: string | null;
   /** Accepted → revoked on every target, over this job's revocations so far. */
   time_to_revoke: TimeToRevoke;
+  /** This job's seat removals and verifications so far. */
+  follow_ups: FollowUpCounts;
 };
 
 export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, now: number): JobProgress | null {
@@ -168,5 +171,6 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
     jobs_in_lane: waiting.filter((row) => row.lane === "bulk").length,
     estimated_completion: ahead === 0 ? null : new Date(now + (ahead / ratePerSecond) * 1000).toISOString(),
     time_to_revoke: timeToRevokeOfJob(sql, jobId),
+    follow_ups: followUpCounts(sql, jobId),
   };
 }

@@ -150,6 +150,25 @@ export class RevocationLedger extends DurableObject<Env> {
     return ledgerStats(this.sql, this.core.now(), this.drainer, this.core.config().revokeRatePerSecond);
   }
 
+  /** What /healthz should say about the ledger: follow-ups the API refused the token for. */
+  async notes(): Promise<string[]> {
+    const now = this.core.now();
+    const notes: string[] = [];
+    const { seats_refused_until, verify_refused_until } = this.drainer.state;
+    const until = (at: number) => new Date(at).toISOString();
+    if (seats_refused_until > now) {
+      notes.push(
+        `REMOVE_SEATS: off until ${until(seats_refused_until)}: Cloudflare refused the API token for users or seats (give it Access: Audit Logs Read and Zero Trust: Seats Write); revocations are not affected`,
+      );
+    }
+    if (verify_refused_until > now) {
+      notes.push(
+        `VERIFY_AFTER_SECONDS: off until ${until(verify_refused_until)}: Cloudflare refused the API token for users or sessions (give it Access: Audit Logs Read); revocations are not affected`,
+      );
+    }
+    return notes;
+  }
+
   /** Refused deliveries counted by a Worker isolate since its last report. */
   async countRejections(counts: RejectionCount[]): Promise<void> {
     this.ctx.storage.transactionSync(() => addRejections(this.sql, counts));

@@ -197,7 +197,7 @@ export function noteRetry(sql: SqlStorage, seq: number, error: string): void {
  */
 export function settleRevocation(sql: SqlStorage, seq: number, now: number, error: string | null): RevocationStatus {
   const states = sql
-    .exec<{ state: CallState }>("SELECT state FROM calls WHERE revocation_seq = ?", seq)
+    .exec<{ state: CallState }>("SELECT state FROM calls WHERE revocation_seq = ? AND kind = 'revoke'", seq)
     .toArray()
     .map((row) => row.state);
   const settled = settledStatus(states);
@@ -217,11 +217,20 @@ export function settleRevocation(sql: SqlStorage, seq: number, now: number, erro
   return settled;
 }
 
+/** A verification found a session (or a login) after the revocation: the operator must act in the IdP. */
+export function markStillActive(sql: SqlStorage, seq: number, now: number): void {
+  sql.exec(
+    "UPDATE revocations SET status = 'still_active', last_error = ? WHERE seq = ?",
+    `verified at ${new Date(now).toISOString()}: still active after the revocation; revoked once more, act in the identity provider`,
+    seq,
+  );
+}
+
 /** Re-queues a failed revocation's failed calls, due now; answers false when it is not failed. */
 export function requeueFailed(sql: SqlStorage, row: RevocationRow, now: number): boolean {
   if (row.status !== "failed") return false;
   sql.exec(
-    "UPDATE calls SET state = 'pending', next_attempt_at = ?, completed_at = NULL WHERE revocation_seq = ? AND state = 'failed'",
+    "UPDATE calls SET state = 'pending', next_attempt_at = ?, completed_at = NULL WHERE revocation_seq = ? AND kind = 'revoke' AND state = 'failed'",
     now,
     row.seq,
   );

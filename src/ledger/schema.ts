@@ -10,7 +10,7 @@
 // target_holds: targets whose calls wait because Cloudflare refused the token for them (401/403).
 // drain_state: the pacer's next free slot and any 429 pause, so an evicted object resumes at the same pace.
 
-import type { CallState, RevocationStatus } from "../domain/revocation";
+import type { CallKind, CallState, RevocationStatus } from "../domain/revocation";
 
 /**
  * Ordered migrations: entry i brings the ledger from version i to i + 1, recorded in ledger_schema.
@@ -161,6 +161,40 @@ ALTER TABLE calls ADD COLUMN leased INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS revocations_job_ttr ON revocations (job_id, ttr_ms) WHERE ttr_ms IS NOT NULL;
 `);
 
+// v4 (issue #12): follow-ups. A call is now one request of a kind for a revocation and a target:
+// 'revoke' (revoke_user), and after a revocation succeeded on an account, 'seat_lookup' → 'seat_update'
+// (REMOVE_SEATS), 'verify_lookup' → 'verify_sessions' (VERIFY_AFTER_SECONDS) and at most one 're_revoke'
+// when a session outlived the revocation. payload carries what a step needs from the one before (the
+// seat uid, the user id); result what it found. The key gains the kind, so the table is rebuilt.
+LEDGER_MIGRATIONS.push(`
+CREATE TABLE calls_v4 (
+  revocation_seq INTEGER NOT NULL,
+  target TEXT NOT NULL,
+  kind TEXT NOT NULL DEFAULT 'revoke',
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  http_status INTEGER,
+  errors TEXT,
+  request TEXT,
+  completed_at INTEGER,
+  history TEXT NOT NULL DEFAULT '[]',
+  lane TEXT NOT NULL DEFAULT 'urgent',
+  grp TEXT NOT NULL DEFAULT '',
+  leased INTEGER NOT NULL DEFAULT 0,
+  payload TEXT,
+  result TEXT,
+  PRIMARY KEY (revocation_seq, target, kind)
+);
+INSERT INTO calls_v4 (revocation_seq, target, kind, state, attempts, next_attempt_at, http_status, errors, request, completed_at, history, lane, grp, leased)
+  SELECT revocation_seq, target, 'revoke', state, attempts, next_attempt_at, http_status, errors, request, completed_at, history, lane, grp, leased FROM calls;
+DROP TABLE calls;
+ALTER TABLE calls_v4 RENAME TO calls;
+CREATE INDEX IF NOT EXISTS calls_due ON calls (state, next_attempt_at, revocation_seq);
+CREATE INDEX IF NOT EXISTS calls_by_group ON calls (state, lane, grp, next_attempt_at, revocation_seq);
+CREATE INDEX IF NOT EXISTS calls_by_revocation ON calls (revocation_seq, kind);
+`);
+
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
 export function migrateLedger(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");
@@ -213,6 +247,11 @@ export type CallRow = {
   lane: string;
   grp: string;
   leased: number;
+  kind: CallKind;
+  /** JSON: what this step needs from the one before (a seat uid, a user id). */
+  payload: string | null;
+  /** JSON: what a follow-up found (FollowUpResult). */
+  result: string | null;
 };
 
 export type IdentityRow = { source: string; subject_id: string; email: string; updated_at: number };

@@ -24,6 +24,7 @@ export class ScimRpc extends RpcTarget {
         sql: commit.sql,
         now: commit.now,
         newId: () => crypto.randomUUID(),
+        groupRemoval: this.core.config().groupRemoval,
         revoker: {
           learn: (subjectId, emails) => learnIdentity(commit, "scim", subjectId, emails),
           knownEmails: (subjectId) => emailsFor(commit.sql, "scim", subjectId),

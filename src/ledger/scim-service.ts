@@ -1,16 +1,19 @@
 // The SCIM rules over the ledger's store: create, read, list, replace/patch and delete Users and Groups,
-// and turn a user's active → inactive transition (or the deletion of an active user) into revocations.
+// and turn a user's active → inactive transition (or the deletion of an active user) into revocations,
+// and so a member's removal from a Group REVOKE_ON_GROUP_REMOVAL names (or the Group's deletion).
 // Contract: synchronous; the ledger runs each operation inside one transaction, so a resource and the
 // revocations it causes commit together. Answers a tagged outcome (domain/scim/outcome.ts), never an
 // HTTP status; revokes only through the small Revoker interface, never through ledger internals.
+import { type GroupRemovalPolicy, revokingGroup } from "../domain/groups";
 import type { CommitReceipt, RevocationRequest } from "../domain/revocation";
-import { type FilterNode, matchesFilter, parseFilter, ScimFilterError } from "../domain/scim/filter";
+import { type FilterNode, getIgnoringCase, matchesFilter, parseFilter, ScimFilterError } from "../domain/scim/filter";
 import { type ScimOutcome, scimFail, scimOk } from "../domain/scim/outcome";
 import { applyPatch, type PatchOperation, ScimPatchError } from "../domain/scim/patch";
 import {
   coerceActive,
   isActive,
   type Json,
+  memberIds,
   presentScim,
   revocableEmails,
   storableResource,
@@ -26,7 +29,7 @@ type Revoker = {
   commit(request: RevocationRequest): CommitReceipt;
 };
 
-export type ScimContext = { sql: SqlStorage; now: number; newId(): string; revoker: Revoker };
+export type ScimContext = { sql: SqlStorage; now: number; newId(): string; revoker: Revoker; groupRemoval: GroupRemovalPolicy };
 
 /** A resource as answered, and the revocations the operation caused (for the audit of held ones). */
 export type ScimChange = { resource: Json; receipts: CommitReceipt[] };
@@ -120,6 +123,11 @@ export function changeScim(context: ScimContext, kind: ScimKind, id: string, cha
       learn(context, updated);
       if (isActive(current.resource) && !isActive(next)) receipts.push(...deprovision(context, updated, [current.resource, next], "scim.deactivate"));
     }
+    if (kind === "Group") {
+      const remaining = new Set(memberIds(next));
+      const removed = memberIds(current.resource).filter((member) => !remaining.has(member));
+      receipts.push(...removeMembers(context, updated, [current.resource, next], removed));
+    }
     return scimOk({ resource: presentScim(updated), receipts });
   });
 }
@@ -128,7 +136,12 @@ export function deleteScimResource(context: ScimContext, kind: ScimKind, id: str
   const current = readScim(context.sql, kind, id);
   if (!current) return notFound(kind, id);
   deleteScim(context.sql, kind, id);
-  const receipts = kind === "User" && isActive(current.resource) ? deprovision(context, current, [current.resource], "scim.delete") : [];
+  const receipts =
+    kind === "User"
+      ? isActive(current.resource)
+        ? deprovision(context, current, [current.resource], "scim.delete")
+        : []
+      : removeMembers(context, current, [current.resource], memberIds(current.resource));
   return scimOk({ resource: presentScim(current), receipts });
 }
 
@@ -143,17 +156,42 @@ function learn(context: ScimContext, stored: StoredScim): void {
  * user with no usable email still leaves a record.
  */
 function deprovision(context: ScimContext, stored: StoredScim, versions: Json[], eventType: string): CommitReceipt[] {
-  const emails = [...new Set([...versions.flatMap(revocableEmails), ...context.revoker.knownEmails(stored.row.id)])];
-  const transition = `${stored.row.id}:${eventType}:v${stored.row.version}`;
-  const base = {
-    source: "scim",
-    assurance: "static_secret" as const,
-    event_type: eventType,
-    subject_id: stored.row.id,
-    reason: eventType === "scim.delete" ? "deleted over SCIM" : "deactivated over SCIM",
-  };
+  const reason = eventType === "scim.delete" ? "deleted over SCIM" : "deactivated over SCIM";
+  return revokeUser(context, stored.row.id, versions, { transition: `${stored.row.id}:${eventType}:v${stored.row.version}`, eventType, reason });
+}
+
+/**
+ * Members removed from a Group (or all of them, when the Group is deleted) are revoked when the policy
+ * names the Group, as Cloudflare's group_member_deprovision does. A member whose SCIM user is already
+ * inactive was revoked when it became so and is skipped; a member this service never saw is revoked by
+ * the emails the directory knows, or recorded as having none.
+ */
+function removeMembers(context: ScimContext, group: StoredScim, versions: Json[], removed: string[]): CommitReceipt[] {
+  if (removed.length === 0) return [];
+  const name = revokingGroup(context.groupRemoval, ...versions.map((version) => getIgnoringCase(version, "displayName") as string | undefined));
+  if (name === null) return [];
+  const receipts: CommitReceipt[] = [];
+  for (const memberId of removed) {
+    const member = readScim(context.sql, "User", memberId);
+    if (member && !isActive(member.resource)) continue;
+    receipts.push(
+      ...revokeUser(context, memberId, member ? [member.resource] : [], {
+        transition: `${group.row.id}:scim.group_remove:v${group.row.version}:${memberId}`,
+        eventType: "scim.group_remove",
+        reason: `removed from group ${name} over SCIM`,
+      }),
+    );
+  }
+  return receipts;
+}
+
+type Transition = { transition: string; eventType: string; reason: string };
+
+function revokeUser(context: ScimContext, userId: string, versions: Json[], { transition, eventType, reason }: Transition): CommitReceipt[] {
+  const emails = [...new Set([...versions.flatMap(revocableEmails), ...context.revoker.knownEmails(userId)])];
+  const base = { source: "scim", assurance: "static_secret" as const, event_type: eventType, subject_id: userId, reason };
   if (emails.length > 0) return emails.map((email) => context.revoker.commit({ ...base, event_id: `${transition}:${email}`, email }));
-  const shown = (userNameOf(stored.resource) ?? stored.row.id).slice(0, 254);
-  const detail = `the SCIM user ${stored.row.id} (${JSON.stringify(shown)}) has no usable email to revoke`;
+  const shown = ((versions[0] ? userNameOf(versions[0]) : undefined) ?? userId).slice(0, 254);
+  const detail = `the SCIM user ${userId} (${JSON.stringify(shown)}) has no usable email to revoke`;
   return [context.revoker.commit({ ...base, event_id: transition, unusable_email: shown, refusal: { status: "invalid_email", detail } })];
 }

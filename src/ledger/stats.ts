@@ -1,6 +1,7 @@
 // /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, token
 // holds and refused deliveries. Contract: synchronous SQLite reads; `now` is passed in.
 import { activeHolds, type DrainState, pendingByLane, pendingCount, type TargetHold } from "./calls";
+import { type FollowUpCounts, followUpCounts } from "./follow-up-counts";
 import type { Lane } from "./lanes";
 import { REJECTION_PERIOD_MS, recentRejections } from "./rejections";
 import { countByStatus } from "./revocations";
@@ -18,6 +19,8 @@ export type LedgerStats = {
   rate_per_second: number;
   observed_calls_last_minute: number;
   rejections: ReturnType<typeof recentRejections>;
+  /** Seat removal and verification: what they came to so far (still_active: act in the IdP). */
+  follow_ups: FollowUpCounts;
 };
 
 export function ledgerStats(
@@ -36,5 +39,6 @@ export function ledgerStats(
     rate_per_second: ratePerSecond,
     observed_calls_last_minute: drain.observedCallsLastMinute(),
     rejections: recentRejections(sql, now - REJECTION_PERIOD_MS),
+    follow_ups: followUpCounts(sql),
   };
 }

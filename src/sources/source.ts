@@ -2,6 +2,7 @@
 // identity events (people to deprovision) and identities it observed (subject id ↔ email, for the
 // directory). Contract: verify never parses the body and never throws; parse is pure.
 import * as z from "zod/mini";
+import type { GroupRemovalPolicy } from "../domain/groups";
 import { EmailSchema } from "../domain/validation";
 import { matchesAnySecret } from "./hmac";
 
@@ -56,6 +57,8 @@ export type ParseContext = {
   toleranceSeconds: number;
   /** How old a source's own event time may be when it has no signed timestamp header (Keycloak). */
   maxEventAgeSeconds: number;
+  /** Which group removals revoke (REVOKE_ON_GROUP_REMOVAL). */
+  groupRemoval: GroupRemovalPolicy;
 };
 
 export type ParseResult =

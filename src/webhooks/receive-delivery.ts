@@ -53,6 +53,7 @@ webhookRoutes.on(["GET", "POST"], "/:source", limitBody(MAX_WEBHOOK_BODY_BYTES),
     now,
     toleranceSeconds: config.signatureToleranceSeconds,
     maxEventAgeSeconds: config.keycloakMaxEventAgeSeconds,
+    groupRemoval: config.groupRemoval,
   });
   if (result.kind === "invalid") fail("invalid_request", result.message);
   if (result.ignored.length > 0) {

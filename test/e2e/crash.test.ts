@@ -58,6 +58,7 @@ it("SIGKILL mid-drain with both lanes busy, restart on the same state: every rev
       `CF_API_BASE_URL=${cloudflare.baseUrl}`,
       "DRY_RUN=false",
       "REVOKE_RATE_PER_SECOND=25",
+      "VERIFY_AFTER_SECONDS=0",
     ].join("\n"),
   );
   const auth = { Authorization: `Bearer ${OPERATOR}` };
@@ -74,7 +75,7 @@ it("SIGKILL mid-drain with both lanes busy, restart on the same state: every rev
   expect(job.accepted).toBe(120);
   // Single deliveries keep arriving (the urgent lane) while the bulk job drains, until the kill.
   const singles: string[] = [];
-  while (cloudflare.calls.length < 80) {
+  while (cloudflare.revocations().length < 80) {
     const email = `crash-single-${singles.length}@example.com`;
     const delivery = signed(email);
     const answer = await fetch(`${first.url}/webhooks/standard`, { method: "POST", headers: delivery.headers, body: delivery.body });
@@ -82,7 +83,7 @@ it("SIGKILL mid-drain with both lanes busy, restart on the same state: every rev
     singles.push(email);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const beforeKill = cloudflare.calls.length;
+  const beforeKill = cloudflare.revocations().length;
   await first.kill();
   expect(beforeKill).toBeLessThan(2 * (120 + singles.length)); // killed mid-drain, not after
 
@@ -102,7 +103,7 @@ it("SIGKILL mid-drain with both lanes busy, restart on the same state: every rev
   }
 
   const successes = new Map<string, number>();
-  for (const call of cloudflare.calls) {
+  for (const call of cloudflare.revocations()) {
     if (call.status !== 200) continue;
     const key = `${call.body.email} ${call.path.includes("/zones/") ? "zone" : "account"}`;
     successes.set(key, (successes.get(key) ?? 0) + 1);

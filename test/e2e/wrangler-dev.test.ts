@@ -89,7 +89,7 @@ describe("a signed event through wrangler dev to the Cloudflare API", () => {
       [`zones/${ZONE}`, 200],
     ]);
 
-    const calls = cloudflare.calls.filter((call) => call.body?.email === email);
+    const calls = cloudflare.revocations().filter((call) => call.body?.email === email);
     expect(calls.map((call) => call.path).sort()).toEqual([
       `/client/v4/accounts/${ACCOUNT}/access/organizations/revoke_user`,
       `/client/v4/zones/${ZONE}/access/organizations/revoke_user`,

@@ -43,6 +43,10 @@ export const TEST_BINDINGS = {
   SIGNATURE_TOLERANCE_SECONDS: "300",
   KEYCLOAK_MAX_EVENT_AGE_SECONDS: "3600",
   AUDIT_RETENTION_DAYS: "90",
+  // Follow-ups are off unless a test project turns them on (the follow-ups project does).
+  REMOVE_SEATS: "false",
+  VERIFY_AFTER_SECONDS: "0",
+  REVOKE_ON_GROUP_REMOVAL: "",
   CF_ACCOUNT_ID: TEST_ACCOUNT_ID,
   CF_ZONE_ID: TEST_ZONE_ID,
   CF_API_BASE_URL: TEST_CF_API_BASE_URL,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TEST_OPERATOR_TOKEN_NEXT } from "../helpers/bindings";
 import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
-import { operatorFetch, revocationTotal, settleLedger, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
+import { fastForwardLedger, operatorFetch, revocationTotal, settleLedger, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
 
 type RevocationRecord = {
   id: string;
@@ -62,6 +62,25 @@ describe("POST /v1/revocations", () => {
     expect(calls).toHaveLength(2);
     expect(calls[0]!.devices).toBe("false");
     expect(calls[0]!.body).toEqual({ email: email.toLowerCase(), warp_session_reauth: true });
+  });
+
+  it("makes no seat or verification call when REMOVE_SEATS is false and VERIFY_AFTER_SECONDS is 0 (this project's settings)", async () => {
+    const email = uniqueEmail("no-follow-ups");
+    const record = (await (await revoke({ email })).json()) as RevocationRecord & { results: { seat: unknown; verification: unknown }[] };
+    expect(record.status).toBe("revoked");
+    // Well past any verification delay, after a drain that provably looked: still only the two revoke_user calls.
+    await fastForwardLedger(10 * 60_000);
+    await waitForIdleLedger();
+    expect(
+      fake()
+        .requests.filter((request) => JSON.stringify(request).includes(email) || !request.path.endsWith("/revoke_user"))
+        .map((request) => request.path),
+    ).toEqual([expect.stringMatching(/\/revoke_user$/), expect.stringMatching(/\/revoke_user$/)]);
+    const shown = (await (await operatorFetch(`/v1/revocations/${record.id}`)).json()) as { results: { seat: unknown; verification: unknown }[] };
+    expect(shown.results.map((result) => [result.seat, result.verification])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
   });
 
   it("shows time to revoke on the record and in /v1/stats, matching what the API saw", async () => {

@@ -145,3 +145,11 @@ export function presentScim(stored: { row: { kind: string; id: string; created: 
     },
   };
 }
+
+/** The ids of a Group's members (`members[].value`), in order, without repeats. */
+export function memberIds(resource: Json): string[] {
+  const members = getIgnoringCase(resource, "members");
+  if (!Array.isArray(members)) return [];
+  const ids = members.map((member) => (member && typeof member === "object" ? getIgnoringCase(member as Json, "value") : undefined));
+  return [...new Set(ids.filter((id): id is string => typeof id === "string" && id.length > 0))];
+}
