@@ -26,7 +26,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ...TEST_BINDINGS, DRY_RUN: "true", CF_API_TOKEN: "" } },
+            miniflare: { bindings: { ...TEST_BINDINGS, DRY_RUN: "true", ACCESS_API_TOKEN: "" } },
           }),
         ],
         test: { name: "dry-run", include: ["test/dry-run/**/*.test.ts"], testTimeout: 30_000 },
@@ -35,7 +35,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ...TEST_BINDINGS, CF_ZONE_ID: "", REVOKE_RATE_PER_SECOND: "400" } },
+            miniflare: { bindings: { ...TEST_BINDINGS, ACCESS_ZONE_ID: "", REVOKE_RATE_PER_SECOND: "400" } },
           }),
         ],
         test: { name: "bulk", include: ["test/bulk/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
@@ -44,7 +44,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ...TEST_BINDINGS, CF_ZONE_ID: "", REVOKE_RATE_PER_SECOND: "25" } },
+            miniflare: { bindings: { ...TEST_BINDINGS, ACCESS_ZONE_ID: "", REVOKE_RATE_PER_SECOND: "25" } },
           }),
         ],
         test: { name: "faults", include: ["test/faults/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },

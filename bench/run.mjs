@@ -202,9 +202,9 @@ async function ingest() {
   const fake = await startFakeCloudflareApi({ token: CF_TOKEN });
   cleanups.push(fake.close);
   const dry = await worker("ingest", {
-    CF_ACCOUNT_ID: ACCOUNT,
-    CF_API_TOKEN: CF_TOKEN,
-    CF_API_BASE_URL: fake.baseUrl,
+    ACCESS_ACCOUNT_ID: ACCOUNT,
+    ACCESS_API_TOKEN: CF_TOKEN,
+    ACCESS_API_BASE_URL: fake.baseUrl,
     OPERATOR_TOKEN: OPERATOR,
     WEBHOOK_SECRET_STANDARD: SECRET,
     SCIM_TOKEN: SCIM,
@@ -329,13 +329,13 @@ async function timeToRevoke(followUps) {
   cleanups.push(fake.close);
   const live = await worker(followUps ? "ttr-follow-ups" : "ttr", {
     ...followUpVars(followUps),
-    CF_ACCOUNT_ID: ACCOUNT,
-    CF_API_TOKEN: CF_TOKEN,
+    ACCESS_ACCOUNT_ID: ACCOUNT,
+    ACCESS_API_TOKEN: CF_TOKEN,
     OPERATOR_TOKEN: OPERATOR,
     WEBHOOK_SECRET_STANDARD: SECRET,
     WEBHOOK_SECRET_OKTA: OKTA_SECRET,
     WEBHOOK_SECRET_WORKOS: WORKOS_SECRET,
-    CF_API_BASE_URL: fake.baseUrl,
+    ACCESS_API_BASE_URL: fake.baseUrl,
     REVOKE_RATE_PER_SECOND: String(RATE),
     DRY_RUN: "false",
   });
@@ -493,10 +493,10 @@ async function bulk() {
   cleanups.push(fake.close);
   const live = await worker("bulk", {
     ...followUpVars(true),
-    CF_ACCOUNT_ID: ACCOUNT,
-    CF_API_TOKEN: CF_TOKEN,
+    ACCESS_ACCOUNT_ID: ACCOUNT,
+    ACCESS_API_TOKEN: CF_TOKEN,
     OPERATOR_TOKEN: OPERATOR,
-    CF_API_BASE_URL: fake.baseUrl,
+    ACCESS_API_BASE_URL: fake.baseUrl,
     REVOKE_RATE_PER_SECOND: String(RATE),
     DRY_RUN: "false",
   });

@@ -28,7 +28,7 @@ async function withFreshWorker(run) {
   const devVars = join(dir, ".dev.vars");
   writeFileSync(
     devVars,
-    [`SCIM_TOKEN=${TOKEN}`, "OPERATOR_TOKEN=conformance-operator", "DRY_RUN=true", "CF_ACCOUNT_ID=0123456789abcdef0123456789abcdef"].join("\n"),
+    [`SCIM_TOKEN=${TOKEN}`, "OPERATOR_TOKEN=conformance-operator", "DRY_RUN=true", "ACCESS_ACCOUNT_ID=0123456789abcdef0123456789abcdef"].join("\n"),
   );
   const worker = await startLocalWorker({ devVarsPath: devVars, persistTo: join(dir, "state") });
   try {

@@ -1,5 +1,5 @@
 // A local fake of the Cloudflare API for the end-to-end tests, the benchmark and `npm run fake-api`
-// (reached through CF_API_BASE_URL; listens on 127.0.0.1 only). It serves the endpoints the Worker uses
+// (reached through ACCESS_API_BASE_URL; listens on 127.0.0.1 only). It serves the endpoints the Worker uses
 // with their documented shapes (unknown fields and wrong methods fail, as on the real API): revoke_user,
 // Access users (GET …/access/users?email=), seats (PATCH …/access/seats) and active sessions. It checks
 // the bearer token, enforces a rate limit the way the real API does (HTTP 429 with Retry-After once the
@@ -18,7 +18,7 @@ const ROUTES = {
 const USER_QUERY = new Set(["email", "name", "page", "per_page"]);
 
 /**
- * @param {{ token: string, limit?: number, windowMs?: number, inject429?: number, latencyMs?: number }} options
+ * @param {{ token: string, limit?: number, windowMs?: number, inject429?: number, latencyMs?: number, port?: number, log?: boolean }} options
  *   limit/windowMs: the budget (the real API: 1200 per 300 000 ms); inject429: answer the first N calls 429.
  */
 export async function startFakeCloudflareApi(options) {
@@ -65,6 +65,7 @@ export async function startFakeCloudflareApi(options) {
     calls.push(call);
     const reply = (status, payload, headers = {}) => {
       call.status = status;
+      if (options.log) console.log(`${new Date(now).toISOString()} ${request.method} ${url.pathname}${url.search} → ${status}`);
       response.writeHead(status, { "content-type": "application/json", ...headers });
       response.end(JSON.stringify(payload));
     };
@@ -129,7 +130,10 @@ export async function startFakeCloudflareApi(options) {
       envelope(Array.from({ length: user.sessions }, (_, i) => ({ name: `session-${i}`, expiration: Math.floor(now / 1000) + 3600 }))),
     );
   });
-  await new Promise((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   const { port } = server.address();
   return {
     baseUrl: `http://127.0.0.1:${port}/client/v4`,

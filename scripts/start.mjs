@@ -1,37 +1,68 @@
 // `npm start`: runs the Worker under `wrangler dev` on local KV and Durable Objects.
-// Usage: node scripts/start.mjs [--dev-vars PATH] [-- wrangler dev options]
+// Usage: npm start [-- --port N] [--dev-vars PATH] [-- wrangler dev options]
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ensureDevVars } from "./dev-vars.mjs";
 
-const { values, positionals } = parseArgs({
-  options: { "dev-vars": { type: "string", default: ".dev.vars" }, port: { type: "string", default: "8787" } },
-  allowPositionals: true,
-});
-const devVarsPath = resolve(values["dev-vars"]);
-const { created, vars } = ensureDevVars(devVarsPath);
+const USAGE = "usage: npm start [-- --port N] [--dev-vars PATH] [-- wrangler dev options]";
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: { "dev-vars": { type: "string", default: ".dev.vars" }, port: { type: "string", default: "8787" } },
+    allowPositionals: true,
+  });
+} catch (error) {
+  console.error(`${error.message}\n${USAGE}`);
+  process.exit(2);
+}
+const { values, positionals } = parsed;
 const port = values.port;
+if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+  console.error(`--port must be a port number (1–65535), not ${JSON.stringify(port)}\n${USAGE}`);
+  process.exit(2);
+}
+const devVarsPath = resolve(values["dev-vars"]);
+let devVars;
+try {
+  devVars = ensureDevVars(devVarsPath);
+} catch (error) {
+  console.error(`cannot read or create ${devVarsPath}: ${error.message}`);
+  process.exit(2);
+}
+const { created, vars } = devVars;
 const base = `http://127.0.0.1:${port}`;
+const urlFlag = port === "8787" ? "" : ` --url ${base}`;
+const token = (vars.OPERATOR_TOKEN ?? "").split("\\n")[0];
 
 console.log(created ? `Created ${devVarsPath} with random local secrets.` : `Using ${devVarsPath}.`);
 console.log(vars.DRY_RUN === "true" ? "DRY_RUN=true: nothing is sent to Cloudflare." : "DRY_RUN is off: revocations call the Cloudflare API.");
 console.log(`
 Try it once the server is ready:
-  curl ${base}/healthz
-  npm run send-event -- someone@example.com
-  curl -H "Authorization: Bearer ${vars.OPERATOR_TOKEN}" ${base}/v1/revocations
-  curl -X POST -H "Authorization: Bearer ${vars.OPERATOR_TOKEN}" -H "Content-Type: application/json" \\
-       -d '{"email":"someone@example.com","reason":"offboarding"}' ${base}/v1/revocations
+  W=${base}; H="Authorization: Bearer ${token}"
+  curl $W/healthz
+  npm run send-event --${urlFlag} someone@example.com
+  curl -H "$H" $W/v1/revocations
+  npm run cli --${urlFlag} stats
+  open $W/ui (the status page) and $W/reference (the API)
 `);
 
 // wrangler reads ./.dev.vars by itself. Another file is passed with --env-file, which wrangler also loads
-// into its own environment (it then mentions CF_API_TOKEN, harmlessly: --local makes no API call).
+// into its own environment (it then mentions any CF_* variable, harmlessly: --local makes no API call).
 const envFile = devVarsPath === resolve(".dev.vars") ? [] : ["--env-file", devVarsPath];
 const wrangler = spawn(
   "wrangler",
   ["dev", "--local", "--ip", "127.0.0.1", "--port", port, ...envFile, "--show-interactive-dev-session=false", ...positionals],
-  { stdio: "inherit" },
+  { stdio: ["inherit", "pipe", "pipe"] },
 );
+wrangler.on("error", (error) => {
+  console.error(`cannot run wrangler (${error.message}): run \`npm install\` first`);
+  process.exit(1);
+});
+// wrangler's own hint would regenerate the types from your local secrets and break `npm run typecheck`.
+const rewrite = (text) => text.replace("Re-run `wrangler types`", "Run `npm run types` (not `wrangler types`)");
+wrangler.stdout.on("data", (chunk) => process.stdout.write(rewrite(chunk.toString())));
+wrangler.stderr.on("data", (chunk) => process.stderr.write(rewrite(chunk.toString())));
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));
 wrangler.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -85,7 +85,7 @@ app.get(
   apiDoc({ summary: "This document (OpenAPI 3.1)", tag: "health", auth: "none", ok: { 200: { description: "the document" } }, errors: [] }),
   noQuery(),
   async function openApi(c) {
-    return c.json(await openApiDocument(app));
+    return c.json(openApiDocument(app));
   },
 );
 
@@ -100,7 +100,7 @@ app.get(
   }),
   noQuery(),
   async function reference(c) {
-    const html = renderReference((await openApiDocument(app)) as Parameters<typeof renderReference>[0]);
+    const html = renderReference(openApiDocument(app) as Parameters<typeof renderReference>[0]);
     c.header("Content-Security-Policy", await referencePolicy());
     c.header("X-Content-Type-Options", "nosniff");
     return c.html(html);

@@ -6,7 +6,7 @@
 // hex), while a space can (Okta's documented `Basic <base64>` secret) and so can a comma.
 import * as z from "zod/mini";
 
-const DEFAULT_CF_API_BASE_URL = "https://api.cloudflare.com/client/v4";
+const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 
 /** The values of a rotation list: one per line, trimmed, blank lines ignored. */
 export function splitSecretList(raw: string | undefined): string[] {
@@ -105,7 +105,7 @@ const cloudflareIdList = variable([] as string[], "each id must be 32 hexadecima
   return ids.every((id) => /^[0-9a-f]{32}$/i.test(id)) ? [...new Set(ids.map((id) => id.toLowerCase()))] : undefined;
 });
 
-const apiBaseUrl = variable(DEFAULT_CF_API_BASE_URL, "must be an http(s) URL", (value) =>
+const apiBaseUrl = variable(DEFAULT_API_BASE_URL, "must be an http(s) URL", (value) =>
   URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value.replace(/\/+$/, "") : undefined,
 );
 
@@ -148,7 +148,7 @@ const SECRET_SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycl
 export type SecretSource = (typeof SECRET_SOURCES)[number];
 
 const EnvSchema = z.object({
-  CF_API_TOKEN: bearerTokens,
+  ACCESS_API_TOKEN: bearerTokens,
   OPERATOR_TOKEN: bearerTokens,
   SCIM_TOKEN: bearerTokens,
   WEBHOOK_SECRET_STANDARD: whsecSecrets,
@@ -171,10 +171,10 @@ const EnvSchema = z.object({
   HMAC_EMAIL_PATH: jsonPath("data.email"),
   HMAC_SUBJECT_PATH: jsonPath(null),
   HMAC_DEPROVISION_EVENTS: wordList("user.deprovisioned"),
-  CF_ACCOUNT_ID: cloudflareIdList,
-  CF_ZONE_ID: cloudflareIdList,
-  CF_API_BASE_URL: apiBaseUrl,
-  CF_API_TIMEOUT_SECONDS: numberVar(10, 0.05, 60),
+  ACCESS_ACCOUNT_ID: cloudflareIdList,
+  ACCESS_ZONE_ID: cloudflareIdList,
+  ACCESS_API_BASE_URL: apiBaseUrl,
+  ACCESS_API_TIMEOUT_SECONDS: numberVar(10, 0.05, 60),
   REVOKE_DEVICES: booleanVar(true),
   WARP_SESSION_REAUTH: booleanVar(false),
   DRY_RUN: booleanVar(false),
@@ -190,7 +190,7 @@ const EnvSchema = z.object({
 const ConfigSchema = z.pipe(
   EnvSchema,
   z.transform((vars) => ({
-    cfApiTokens: vars.CF_API_TOKEN,
+    cfApiTokens: vars.ACCESS_API_TOKEN,
     operatorTokens: vars.OPERATOR_TOKEN,
     scimTokens: vars.SCIM_TOKEN,
     webhookSecrets: {
@@ -217,11 +217,11 @@ const ConfigSchema = z.pipe(
       deprovisionEvents: vars.HMAC_DEPROVISION_EVENTS,
     },
     targets: [
-      ...vars.CF_ACCOUNT_ID.map((id) => ({ kind: "accounts" as const, id })),
-      ...vars.CF_ZONE_ID.map((id) => ({ kind: "zones" as const, id })),
+      ...vars.ACCESS_ACCOUNT_ID.map((id) => ({ kind: "accounts" as const, id })),
+      ...vars.ACCESS_ZONE_ID.map((id) => ({ kind: "zones" as const, id })),
     ],
-    cfApiBaseUrl: vars.CF_API_BASE_URL,
-    cfApiTimeoutMs: Math.round(vars.CF_API_TIMEOUT_SECONDS * 1000),
+    cfApiBaseUrl: vars.ACCESS_API_BASE_URL,
+    cfApiTimeoutMs: Math.round(vars.ACCESS_API_TIMEOUT_SECONDS * 1000),
     revokeDevices: vars.REVOKE_DEVICES,
     warpSessionReauth: vars.WARP_SESSION_REAUTH,
     dryRun: vars.DRY_RUN,
@@ -245,9 +245,9 @@ export type ConfigResult = { ok: true; config: Config; notes: string[] } | { ok:
 function missingRequirements(vars: Record<string, string>): string[] {
   const blank = (name: string) => (vars[name] ?? "").trim() === "";
   const problems: string[] = [];
-  if (blank("CF_ACCOUNT_ID") && blank("CF_ZONE_ID")) problems.push("CF_ACCOUNT_ID: set CF_ACCOUNT_ID and/or CF_ZONE_ID");
-  if (blank("CF_API_TOKEN") && BOOLEAN_WORDS.get((vars.DRY_RUN ?? "").trim().toLowerCase()) !== true) {
-    problems.push("CF_API_TOKEN: required unless DRY_RUN=true");
+  if (blank("ACCESS_ACCOUNT_ID") && blank("ACCESS_ZONE_ID")) problems.push("ACCESS_ACCOUNT_ID: set ACCESS_ACCOUNT_ID and/or ACCESS_ZONE_ID");
+  if (blank("ACCESS_API_TOKEN") && BOOLEAN_WORDS.get((vars.DRY_RUN ?? "").trim().toLowerCase()) !== true) {
+    problems.push("ACCESS_API_TOKEN: required unless DRY_RUN=true");
   }
   if (blank("OPERATOR_TOKEN")) problems.push("OPERATOR_TOKEN: required");
   return problems;
@@ -264,13 +264,45 @@ function notesFor(vars: Record<string, string>): string[] {
   return notes;
 }
 
+/**
+ * The names this project used before ACCESS_*: CF_* are also the names wrangler reads for its own
+ * credentials and endpoint, so a shell that exported them for this Worker made a later `wrangler deploy`
+ * log in with the Access-only token. The old names still work, with a note; the new name wins.
+ */
+const RENAMED = [
+  ["CF_API_TOKEN", "ACCESS_API_TOKEN"],
+  ["CF_ACCOUNT_ID", "ACCESS_ACCOUNT_ID"],
+  ["CF_ZONE_ID", "ACCESS_ZONE_ID"],
+  ["CF_API_BASE_URL", "ACCESS_API_BASE_URL"],
+  ["CF_API_TIMEOUT_SECONDS", "ACCESS_API_TIMEOUT_SECONDS"],
+] as const;
+
+function withRenames(vars: Record<string, string>, notes: string[]): Record<string, string> {
+  const renamed = { ...vars };
+  for (const [old, current] of RENAMED) {
+    const oldValue = (vars[old] ?? "").trim();
+    if (oldValue === "") continue;
+    delete renamed[old];
+    if ((vars[current] ?? "").trim() === "") {
+      renamed[current] = vars[old]!;
+      notes.push(
+        `${old}: deprecated, rename it ${current} (wrangler reads CF_* variables for its own login, account and endpoint, so exporting ${old} for this Worker changes what \`wrangler deploy\` does); used for now`,
+      );
+    } else {
+      notes.push(`${old}: ignored because ${current} is set; remove ${old}`);
+    }
+  }
+  return renamed;
+}
+
 export function parseConfig(env: Record<string, unknown>): ConfigResult {
-  const vars = pickStrings(env);
+  const renameNotes: string[] = [];
+  const vars = withRenames(pickStrings(env), renameNotes);
   const parsed = ConfigSchema.safeParse(vars);
   const problems: string[] = [];
   if (!parsed.success) for (const issue of parsed.error.issues) problems.push(`${issue.path.join(".")}: ${issue.message}`);
   problems.push(...missingRequirements(vars));
-  const notes = notesFor(vars);
+  const notes = [...renameNotes, ...notesFor(vars)];
   if (!parsed.success || problems.length > 0) return { ok: false, problems, notes };
   return { ok: true, config: parsed.data, notes };
 }

@@ -3,7 +3,7 @@ import { parseConfig, splitSecretList } from "../src/config";
 import { workerFetch } from "./helpers/worker";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
-const minimal = { CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: "t", OPERATOR_TOKEN: "o" };
+const minimal = { ACCESS_ACCOUNT_ID: ACCOUNT, ACCESS_API_TOKEN: "t", OPERATOR_TOKEN: "o" };
 
 describe("parseConfig", () => {
   it("applies the documented defaults", () => {
@@ -59,7 +59,7 @@ describe("parseConfig", () => {
 
   it("sends to every listed account and zone", () => {
     const zone = "fedcba9876543210fedcba9876543210";
-    const result = parseConfig({ ...minimal, CF_ACCOUNT_ID: `${ACCOUNT},${ACCOUNT.toUpperCase()}`, CF_ZONE_ID: zone });
+    const result = parseConfig({ ...minimal, ACCESS_ACCOUNT_ID: `${ACCOUNT},${ACCOUNT.toUpperCase()}`, ACCESS_ZONE_ID: zone });
     expect(result.ok && result.config.targets).toEqual([
       { kind: "accounts", id: ACCOUNT },
       { kind: "zones", id: zone },
@@ -68,8 +68,8 @@ describe("parseConfig", () => {
 
   it("names every problem by variable and never echoes a value", () => {
     const result = parseConfig({
-      CF_ACCOUNT_ID: "../../evil",
-      CF_API_BASE_URL: "ftp://secret-host",
+      ACCESS_ACCOUNT_ID: "../../evil",
+      ACCESS_API_BASE_URL: "ftp://secret-host",
       REVOKE_RATE_PER_SECOND: "fast",
       DRY_RUN: "maybe",
       OPERATOR_TOKEN: "o",
@@ -77,7 +77,7 @@ describe("parseConfig", () => {
     expect(result.ok).toBe(false);
     const problems = !result.ok ? result.problems : [];
     expect(problems.map((problem) => problem.split(":")[0])).toEqual(
-      expect.arrayContaining(["CF_ACCOUNT_ID", "CF_API_BASE_URL", "REVOKE_RATE_PER_SECOND", "DRY_RUN"]),
+      expect.arrayContaining(["ACCESS_ACCOUNT_ID", "ACCESS_API_BASE_URL", "REVOKE_RATE_PER_SECOND", "DRY_RUN"]),
     );
     expect(problems.join(" ")).not.toMatch(/evil|secret-host|fast|maybe/);
   });
@@ -86,21 +86,77 @@ describe("parseConfig", () => {
     expect(parseConfig({})).toEqual({
       ok: false,
       notes: [],
-      problems: ["CF_ACCOUNT_ID: set CF_ACCOUNT_ID and/or CF_ZONE_ID", "CF_API_TOKEN: required unless DRY_RUN=true", "OPERATOR_TOKEN: required"],
+      problems: [
+        "ACCESS_ACCOUNT_ID: set ACCESS_ACCOUNT_ID and/or ACCESS_ZONE_ID",
+        "ACCESS_API_TOKEN: required unless DRY_RUN=true",
+        "OPERATOR_TOKEN: required",
+      ],
     });
-    expect(parseConfig({ CF_ACCOUNT_ID: ACCOUNT, OPERATOR_TOKEN: "o", DRY_RUN: "true" }).ok).toBe(true);
+    expect(parseConfig({ ACCESS_ACCOUNT_ID: ACCOUNT, OPERATOR_TOKEN: "o", DRY_RUN: "true" }).ok).toBe(true);
+  });
+});
+
+describe("the CF_* names of before (issue #13: wrangler reads them for its own login)", () => {
+  const old = { CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: "old-token", OPERATOR_TOKEN: "o" };
+
+  it("still work, each with a note naming its new name", () => {
+    const result = parseConfig({
+      ...old,
+      CF_ZONE_ID: "fedcba9876543210fedcba9876543210",
+      CF_API_BASE_URL: "https://api.example/client/v4",
+      CF_API_TIMEOUT_SECONDS: "3",
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config).toMatchObject({
+      cfApiTokens: ["old-token"],
+      targets: [
+        { kind: "accounts", id: ACCOUNT },
+        { kind: "zones", id: "fedcba9876543210fedcba9876543210" },
+      ],
+      cfApiBaseUrl: "https://api.example/client/v4",
+      cfApiTimeoutMs: 3000,
+    });
+    for (const [name, next] of [
+      ["CF_API_TOKEN", "ACCESS_API_TOKEN"],
+      ["CF_ACCOUNT_ID", "ACCESS_ACCOUNT_ID"],
+      ["CF_ZONE_ID", "ACCESS_ZONE_ID"],
+      ["CF_API_BASE_URL", "ACCESS_API_BASE_URL"],
+      ["CF_API_TIMEOUT_SECONDS", "ACCESS_API_TIMEOUT_SECONDS"],
+    ]) {
+      expect(result.notes).toContainEqual(expect.stringMatching(new RegExp(`^${name}: deprecated, rename it ${next}`)));
+    }
+  });
+
+  it("lose to the new name when both are set, with a note saying so", () => {
+    const result = parseConfig({ ...old, ACCESS_API_TOKEN: "new-token", ACCESS_ACCOUNT_ID: "fedcba9876543210fedcba9876543210" });
+    expect(result.ok && result.config).toMatchObject({
+      cfApiTokens: ["new-token"],
+      targets: [{ kind: "accounts", id: "fedcba9876543210fedcba9876543210" }],
+    });
+    expect(result.notes).toEqual(
+      expect.arrayContaining([
+        "CF_API_TOKEN: ignored because ACCESS_API_TOKEN is set; remove CF_API_TOKEN",
+        "CF_ACCOUNT_ID: ignored because ACCESS_ACCOUNT_ID is set; remove CF_ACCOUNT_ID",
+      ]),
+    );
+  });
+
+  it("never leak a value into a note", () => {
+    const result = parseConfig({ ...old, CF_API_TOKEN: "very-secret-token-value" });
+    expect(JSON.stringify(result.notes)).not.toContain("very-secret-token-value");
   });
 });
 
 describe("an unconfigured Worker", () => {
   it("lists every problem in one answer, malformed and missing alike", () => {
-    const result = parseConfig({ CF_API_BASE_URL: "ftp://x", REVOKE_RATE_PER_SECOND: "fast", WEBHOOK_SECRET_STANDARD: "whsec_***" });
+    const result = parseConfig({ ACCESS_API_BASE_URL: "ftp://x", REVOKE_RATE_PER_SECOND: "fast", WEBHOOK_SECRET_STANDARD: "whsec_***" });
     expect(!result.ok && result.problems.map((problem) => problem.split(":")[0])).toEqual([
       "WEBHOOK_SECRET_STANDARD",
-      "CF_API_BASE_URL",
+      "ACCESS_API_BASE_URL",
       "REVOKE_RATE_PER_SECOND",
-      "CF_ACCOUNT_ID",
-      "CF_API_TOKEN",
+      "ACCESS_ACCOUNT_ID",
+      "ACCESS_API_TOKEN",
       "OPERATOR_TOKEN",
     ]);
   });
@@ -112,7 +168,7 @@ describe("an unconfigured Worker", () => {
     expect(health.status).toBe(503);
     const body = (await health.json()) as { ok: boolean; problems: string[] };
     expect(body.ok).toBe(false);
-    expect(body.problems).toContain("CF_API_TOKEN: required unless DRY_RUN=true");
+    expect(body.problems).toContain("ACCESS_API_TOKEN: required unless DRY_RUN=true");
     expect(JSON.stringify(body)).not.toContain("super-secret-value");
     const webhook = await app.request("/webhooks/standard", { method: "POST", body: "{}" }, unconfigured);
     expect(webhook.status).toBe(503);

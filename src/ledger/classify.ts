@@ -39,11 +39,11 @@ export function classifyAnswer(answer: ApiAnswer, now: number): CallVerdict {
     return { outcome: "failed", error: `Cloudflare refused the API token (HTTP ${status})${detail}`, refused: true };
   }
   if (status >= 400) return { outcome: "failed", error: `HTTP ${status}${detail}`, refused: false };
-  // Never followed (api.ts): the API does not redirect, so a 3xx means CF_API_BASE_URL is wrong.
+  // Never followed (api.ts): the API does not redirect, so a 3xx means ACCESS_API_BASE_URL is wrong.
   if (status >= 300) {
     return {
       outcome: "failed",
-      error: `HTTP ${status}: the API answered with a redirect, which is never followed; check CF_API_BASE_URL`,
+      error: `HTTP ${status}: the API answered with a redirect, which is never followed; check ACCESS_API_BASE_URL`,
       refused: false,
     };
   }

@@ -12,7 +12,7 @@ beforeEach(() => {
 });
 afterEach(() => cloudflare.restore());
 
-it("reports dry_run on /healthz without needing CF_API_TOKEN", async () => {
+it("reports dry_run on /healthz without needing ACCESS_API_TOKEN", async () => {
   expect(await (await workerFetch("/healthz")).json()).toEqual({ ok: true, dry_run: true });
 });
 

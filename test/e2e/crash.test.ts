@@ -50,12 +50,12 @@ it("SIGKILL mid-drain with both lanes busy, restart on the same state: every rev
   writeFileSync(
     devVars,
     [
-      `CF_API_TOKEN=${CF_TOKEN}`,
+      `ACCESS_API_TOKEN=${CF_TOKEN}`,
       `OPERATOR_TOKEN=${OPERATOR}`,
       `WEBHOOK_SECRET_STANDARD=whsec_${KEY.toString("base64")}`,
-      `CF_ACCOUNT_ID=${ACCOUNT}`,
-      `CF_ZONE_ID=${ZONE}`,
-      `CF_API_BASE_URL=${cloudflare.baseUrl}`,
+      `ACCESS_ACCOUNT_ID=${ACCOUNT}`,
+      `ACCESS_ZONE_ID=${ZONE}`,
+      `ACCESS_API_BASE_URL=${cloudflare.baseUrl}`,
       "DRY_RUN=false",
       "REVOKE_RATE_PER_SECOND=25",
       "VERIFY_AFTER_SECONDS=0",

@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readDevVars } from "../../scripts/dev-vars.mjs";
 import { startFakeCloudflareApi } from "../../scripts/fake-cloudflare-api.mjs";
-import { startLocalWorker } from "../../scripts/local-worker.mjs";
+import { freePort, startLocalWorker } from "../../scripts/local-worker.mjs";
 
 const run = promisify(execFile);
 const ACCOUNT = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -43,6 +44,10 @@ describe("npm start on a fresh checkout", () => {
     expect(created).toMatch(/^OPERATOR_TOKEN=\S{20,}$/m);
     expect(created).toMatch(/^WEBHOOK_SECRET_STANDARD=whsec_\S+$/m);
     expect(created).toMatch(/^DRY_RUN=true$/m);
+    expect(created).toMatch(/^SCIM_TOKEN=\S{20,}$/m);
+    // Every secret name of .dev.vars.example is there (blank ones leave their source off), so wrangler's
+    // check of the generated types has nothing to complain about.
+    for (const name of Object.keys(readDevVars(".dev.vars.example"))) expect(created).toMatch(new RegExp(`^${name}=`, "m"));
     expect(await (await fetch(`${worker.url}/healthz`)).json()).toEqual({ ok: true, dry_run: true });
 
     const sent = await run(process.execPath, ["scripts/send-event.mjs", "--url", worker.url, "--dev-vars", devVars, "fresh@example.com"]);
@@ -50,7 +55,7 @@ describe("npm start on a fresh checkout", () => {
 
     // The API's own description is valid OpenAPI 3.1 (checked by a validator of the OpenAPI JSON schemas).
     const validator = new Validator();
-    const checked = await validator.validate((await (await fetch(`${worker.url}/openapi.json`)).json()) as object);
+    const checked = await validator.validate((await (await fetch(`${worker.url}/openapi.json`)).json()) as Record<string, unknown>);
     expect(checked.errors ?? [], JSON.stringify(checked.errors)).toEqual([]);
     expect(checked.valid).toBe(true);
     expect(validator.version).toBe("3.1");
@@ -58,7 +63,58 @@ describe("npm start on a fresh checkout", () => {
     const off = await fetch(`${worker.url}/webhooks/okta`, { method: "POST", body: "{}" });
     expect(off.status).toBe(404);
     expect(((await off.json()) as { error: { message: string } }).error.message).toContain("WEBHOOK_SECRET_OKTA");
+    expect(worker.output.join("")).not.toContain("Re-run `wrangler types`");
     await worker.stop();
+  });
+});
+
+describe("the scripts, used wrongly", () => {
+  const fail = (script: string, args: string[]) =>
+    run(process.execPath, [script, ...args]).then(
+      () => {
+        throw new Error(`${script} ${args.join(" ")} succeeded`);
+      },
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+  it("send-event to a Worker that is not running says to run npm start, without a stack trace", async () => {
+    const devVars = join(dir, "send.dev.vars");
+    writeFileSync(devVars, "WEBHOOK_SECRET_STANDARD=whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==\n");
+    const closed = await freePort();
+    const result = await fail("scripts/send-event.mjs", ["--url", `http://127.0.0.1:${closed}`, "--dev-vars", devVars, "x@example.com"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("is `npm start` running?");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("send-event without a .dev.vars says how to get one", async () => {
+    const result = await fail("scripts/send-event.mjs", ["--dev-vars", join(dir, "missing.dev.vars"), "x@example.com"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("run `npm start` once");
+  });
+
+  it("npm run deploy refuses a configuration that revokes nowhere, and a shell exporting CF_API_TOKEN", async () => {
+    const toml = join(dir, "deploy.toml");
+    writeFileSync(toml, 'name = "x"\n[vars]\nACCESS_ACCOUNT_ID = ""\nACCESS_ZONE_ID = ""\nDRY_RUN = "true"\n');
+    const nowhere = await fail("scripts/deploy.mjs", ["--config", toml]);
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toContain("sets no ACCESS_ACCOUNT_ID or ACCESS_ZONE_ID");
+    writeFileSync(toml, 'name = "x"\n[vars]\nACCESS_ACCOUNT_ID = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"\n');
+    const exported = await run(process.execPath, ["scripts/deploy.mjs", "--config", toml], {
+      env: { ...process.env, CF_API_TOKEN: "access-only" },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(exported).toMatchObject({ code: 1, stderr: expect.stringContaining("CF_API_TOKEN is set in this shell") });
+  });
+
+  it.each([
+    ["an unknown option", ["--prot", "9000"], "Unknown option '--prot'"],
+    ["a port that is not one", ["--port", "http"], "--port must be a port number"],
+  ])("start with %s answers a sentence and the usage", async (_case, args, message) => {
+    const result = await fail("scripts/start.mjs", args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain("usage: npm start");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
 
@@ -70,12 +126,12 @@ describe("a signed event through wrangler dev to the Cloudflare API", () => {
     writeFileSync(
       devVars,
       [
-        `CF_API_TOKEN=${CF_TOKEN}`,
+        `ACCESS_API_TOKEN=${CF_TOKEN}`,
         `OPERATOR_TOKEN=${OPERATOR}`,
         "WEBHOOK_SECRET_STANDARD=whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==",
-        `CF_ACCOUNT_ID=${ACCOUNT}`,
-        `CF_ZONE_ID=${ZONE}`,
-        `CF_API_BASE_URL=${cloudflare.baseUrl}`,
+        `ACCESS_ACCOUNT_ID=${ACCOUNT}`,
+        `ACCESS_ZONE_ID=${ZONE}`,
+        `ACCESS_API_BASE_URL=${cloudflare.baseUrl}`,
         "DRY_RUN=false",
         "REVOKE_RATE_PER_SECOND=10",
       ].join("\n"),
