@@ -294,7 +294,7 @@ describe("bulk jobs", () => {
 
   it("bulk <file.csv>: uploads the file as it is and answers the job", async () => {
     // CRLF line ends and a quoted reason holding a comma: the server reads the bytes the file has.
-    const csv = ["email,user_uid,reason", ...people.map((email, i) => `${email},uid-${i},"restructuring, wave 1"`)].join("\r\n");
+    const csv = ["email,user_uid,reason", ...people.map((email, i) => `${email},uid-${i},"restructuring, wave 1 — Zoë's team"`)].join("\r\n");
     writeFileSync(join(dir, "leavers.csv"), `${csv}\r\n`);
     const run = await cli(["bulk", "leavers.csv"]);
     expect(run.stderr).toBe("");
@@ -320,7 +320,7 @@ describe("bulk jobs", () => {
 
     // The bytes were the file's: the quoted reason kept its comma.
     const record = (await api<{ records: RevocationRecord[] }>("/v1/revocations?email=leaver-07@example.com")).records[0];
-    expect(record).toMatchObject({ job_id: jobId, reason: "restructuring, wave 1", status: "revoked" });
+    expect(record).toMatchObject({ job_id: jobId, reason: "restructuring, wave 1 — Zoë's team", status: "revoked" });
   });
 
   it.skip("job <id> --watch shows the job's rate per second and why it waits (pending: rate_per_second and waiting in GET /v1/jobs/{id} on main)", async () => {
@@ -359,6 +359,11 @@ describe("bulk jobs", () => {
     const again = await cli(["bulk", "few-again", "--idempotency-key", "few-wave", "--json"]);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ job_id: "job_few-wave", duplicate: true, accepted: 2, rejected: 1 });
+    // The same records with CRLF line ends are other bytes: the key refuses them (the CLI changed nothing).
+    writeFileSync(join(dir, "few-crlf.ndjson"), '{"email":"few-1@example.com"}\r\n{"email":"not an email"}\r\n{"email":"few-2@example.com"}\r\n');
+    const crlf = await cli(["bulk", "few-crlf.ndjson", "--idempotency-key", "few-wave"]);
+    expect(crlf.code).toBe(1);
+    expect(crlf.stderr).toMatch(/^error: idempotency_conflict: the Idempotency-Key was used for a different body/);
     const missing = await cli(["bulk", "no-such-file.csv"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe("error: cannot read no-such-file.csv: no such file\n");
