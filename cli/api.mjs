@@ -60,8 +60,9 @@ export function createApiClient(connection) {
   return { request, url: connection.url };
 }
 
+/** application/json (or a +json type); not NDJSON, which the audit export answers and is printed as it is. */
 function isJson(headers) {
-  return (headers.get("content-type") ?? "").includes("json");
+  return /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(headers.get("content-type") ?? "");
 }
 
 function parseJson(text, headers) {

@@ -82,6 +82,11 @@ export function duration(ms) {
   return `${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, "0")}m`;
 }
 
+/** A rate with at most one decimal: 19.833 → "19.8"; absent → "–". */
+export function rateText(perSecond) {
+  return typeof perSecond === "number" ? String(Math.round(perSecond * 10) / 10) : "–";
+}
+
 /** {revoked: 3, failed: 1} → "revoked 3, failed 1"; empty → "none". */
 export function counts(byName) {
   const entries = Object.entries(byName ?? {}).filter(([, n]) => n > 0);

@@ -5,8 +5,8 @@
 // second when piped, so logs and tests see it too); it is the most used progress bar for Node and has no
 // dependency beyond string-width. The bar goes to stderr so stdout stays the summary (or --json).
 import cliProgress from "cli-progress";
-import { duration } from "./format.mjs";
-import { jobProgress, waitingText } from "./views.mjs";
+import { duration, rateText, until } from "./format.mjs";
+import { jobProgress } from "./views.mjs";
 
 const REFRESH_MS = 1000;
 
@@ -61,14 +61,14 @@ function etaText(ms) {
   return duration(Math.ceil(ms / 1000) * 1000);
 }
 
-/** One line of the bar: "[████░░] 45% | 27/60 | 19.8/s | ETA 2.0 s | waiting: paused …". */
+/** One line of the bar: "job_… ████░░ 45% | 27/60 | 19.8/s | ETA 2 s | waiting: held until … (in 4m 10s)". */
 function frame(job, bar, now) {
   const { done, total } = jobProgress(job);
   const parts = [`${job.id} ${bar} ${job.percent_done}%`, `${done}/${total}`];
-  if (job.rate_per_second !== undefined) parts.push(`${job.rate_per_second}/s`);
+  parts.push(`${rateText(job.rate_per_second)}/s`);
   const eta = job.estimated_completion ? new Date(job.estimated_completion).getTime() - now : null;
   parts.push(job.percent_done >= 100 ? "done" : `ETA ${etaText(eta)}`);
-  const waiting = waitingText(job.waiting, now);
-  if (waiting) parts.push(`waiting: ${waiting}`);
+  // The reason and until when; `job <id>` prints the API's whole message (which target, what it answered).
+  if (job.waiting) parts.push(`waiting: ${job.waiting.reason}${job.waiting.until ? ` until ${until(job.waiting.until, now)}` : ""}`);
   return parts.join(" | ");
 }

@@ -1,6 +1,6 @@
 // What each API answer looks like to a person. Contract: pure; an API answer in, text out (`now` is
 // passed in for "in 4m 59s"). The shapes are the operator API's (docs/cli.md links them).
-import { counts, duration, fields, percentiles, status, table, time, until } from "./format.mjs";
+import { counts, duration, fields, percentiles, rateText, status, table, time, until } from "./format.mjs";
 
 // ── revocations ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -139,7 +139,7 @@ export function jobView(job, now) {
       ["pending calls", job.pending_calls],
       ["calls ahead", job.pending_calls_ahead],
       ["jobs in lane", job.jobs_in_lane],
-      ["rate", job.rate_per_second === undefined ? undefined : `${job.rate_per_second}/s`],
+      ["rate", `${rateText(job.rate_per_second)} revocations/s (over the last minute)`],
       ["estimated done", until(job.estimated_completion, now)],
       ["waiting", job.waiting === undefined ? undefined : (waitingText(job.waiting, now) ?? "no")],
       ["time to revoke", percentiles(job.time_to_revoke)],

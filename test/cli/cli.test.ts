@@ -2,7 +2,7 @@
 // real `wrangler dev` (scripts/local-worker.mjs) whose Cloudflare API is the local fake behind a proxy that
 // breaks chosen calls (faulty-cloudflare.ts). Assertions are on what the person sees (stdout, stderr,
 // exit code) and on the --json form. Every server this starts is stopped here, by pid.
-// Tests run in order and share the Worker: the hold is caused last, as it stops a target for 5 minutes.
+// Tests run in order and share the Worker: the hold is caused last, as it stops a target until cleared.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,8 +59,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI from an empty folder (no .dev.vars) against the Worker; resolves when it exits. */
-async function cli(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<Run> {
+/** Starts the CLI from an empty folder (no .dev.vars) against the Worker; `exited` resolves when it ends. */
+function startCli(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}) {
   const env: Record<string, string | undefined> = { ...process.env, ACCESS_REVOKER_URL: worker.url, ACCESS_REVOKER_TOKEN: OPERATOR };
   Object.assign(env, options.env);
   for (const name of Object.keys(env)) if (env[name] === undefined) delete env[name];
@@ -73,11 +73,15 @@ async function cli(args: string[], options: { env?: Record<string, string | unde
   child.stderr.on("data", (chunk) => {
     stderr += chunk;
   });
-  const code = await new Promise<number | null>((resolve, reject) => {
+  const exited = new Promise<Run>((resolve, reject) => {
     child.on("error", reject);
-    child.on("close", resolve);
+    child.on("close", (code) => resolve({ code, stdout: stripVTControlCharacters(stdout), stderr: stripVTControlCharacters(stderr) }));
   });
-  const run = { code, stdout: stripVTControlCharacters(stdout), stderr: stripVTControlCharacters(stderr) };
+  return { stderr: () => stripVTControlCharacters(stderr), exited };
+}
+
+async function cli(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<Run> {
+  const run = await startCli(args, options).exited;
   // Whatever happened, the token is never shown.
   expect(run.stdout + run.stderr).not.toContain(OPERATOR);
   return run;
@@ -312,8 +316,8 @@ describe("bulk jobs", () => {
     expect(frames.length).toBeGreaterThanOrEqual(3);
     expect(done[0]).toBeLessThan(60);
     expect(done).toEqual([...done].sort((a, b) => a - b));
-    expect(frames.some((frame) => /[█]+[░]+ \d+(\.\d)?% \| \d+\/60 \| ETA \d/.test(frame))).toBe(true);
-    expect(frames.at(-1)).toMatch(new RegExp(`^${jobId} █{30} 100% \\| 60/60 \\| done$`));
+    expect(frames.some((frame) => /[█]+[░]+ \d+(\.\d)?% \| \d+\/60 \| \d+(\.\d)?\/s \| ETA (\d|due)/.test(frame))).toBe(true);
+    expect(frames.at(-1)).toMatch(new RegExp(`^${jobId} █{30} 100% \\| 60/60 \\| \\d+(\\.\\d)?/s \\| done$`));
     expect(run.stdout.split("\n")[0]).toMatch(new RegExp(`^${jobId}: 60 of 60 done in \\d`));
     expect(lineWith(run.stdout, "by status")).toMatch(/by status\s+revoked 60$/);
     expect(lineWith(run.stdout, "time to revoke")).toMatch(/p50 .+, p95 .+, max .+ \(60\)$/);
@@ -321,11 +325,6 @@ describe("bulk jobs", () => {
     // The bytes were the file's: the quoted reason kept its comma.
     const record = (await api<{ records: RevocationRecord[] }>("/v1/revocations?email=leaver-07@example.com")).records[0];
     expect(record).toMatchObject({ job_id: jobId, reason: "restructuring, wave 1 — Zoë's team", status: "revoked" });
-  });
-
-  it.skip("job <id> --watch shows the job's rate per second and why it waits (pending: rate_per_second and waiting in GET /v1/jobs/{id} on main)", async () => {
-    const run = await cli(["job", jobId, "--watch"]);
-    expect(run.stderr).toMatch(new RegExp(`^${jobId} .+ \\| 60/60 \\| [\\d.]+/s \\| done$`, "m"));
   });
 
   it("job <id>: the job's view; --json is the API's", async () => {
@@ -352,7 +351,7 @@ describe("bulk jobs", () => {
     expect(lines[1]).toBe("rejected lines:");
     expect(lines[2]).toMatch(/^ {2}line 2: /);
     expect(lines[3]).toMatch(/^job_few-wave: 2 of 2 done in /);
-    expect(run.stderr).toMatch(/^job_few-wave █{30} 100% \| 2\/2 \| done$/m);
+    expect(run.stderr).toMatch(/^job_few-wave █{30} 100% \| 2\/2 \| \d+(\.\d)?\/s \| done$/m);
 
     // The same key and bytes again (a file without extension: NDJSON by its content) add nothing.
     writeFileSync(join(dir, "few-again"), '{"email":"few-1@example.com"}\n{"email":"not an email"}\n{"email":"few-2@example.com"}\n');
@@ -369,25 +368,29 @@ describe("bulk jobs", () => {
     expect(missing.stderr).toBe("error: cannot read no-such-file.csv: no such file\n");
   });
 
-  it.skip("jobs: newest first with progress (pending: GET /v1/jobs on main)", async () => {
+  it("jobs: newest first with progress; --json is the API's", async () => {
     const run = await cli(["jobs"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^ID\s+CREATED\s+LINES\s+ACCEPTED\s+REJECTED\s+DONE\s+PENDING CALLS\s+COMPLETED/);
     const rows = run.stdout.trim().split("\n").slice(1);
-    expect(rows[0]).toMatch(/^job_few-wave\s.+\s3\s+2\s+1\s+100%\s+0\s/);
-    expect(rows[1]).toMatch(new RegExp(`^${jobId}\\s.+\\s60\\s+60\\s+0\\s+100%\\s+0\\s`));
-    const json = await cli(["jobs", "--json"]);
-    expect(JSON.parse(json.stdout)).toEqual(await api("/v1/jobs"));
+    expect(rows[0]).toMatch(/^job_few-wave\s.+ UTC\s+3\s+2\s+1\s+100%\s+\d+\s+.+ UTC$/);
+    expect(rows[1]).toMatch(new RegExp(`^${jobId}\\s.+ UTC\\s+60\\s+60\\s+0\\s+100%\\s+\\d+\\s+.+ UTC$`));
+    const json = await cli(["jobs", "--json", "--limit", "1"]);
+    const page = JSON.parse(json.stdout) as { jobs: { id: string }[]; cursor: string };
+    expect(page.jobs.map((job) => job.id)).toEqual(["job_few-wave"]);
+    expect(page.cursor).toEqual(expect.any(String));
+    const next = await cli(["jobs", "--limit", "1", "--cursor", page.cursor]);
+    expect(next.stdout.split("\n")[1]).toMatch(new RegExp(`^${jobId}\\s`));
   });
 
-  it.skip("list --job: that job's revocations (pending: ?job_id= on GET /v1/revocations on main)", async () => {
+  it("list --job: that job's revocations", async () => {
     const run = await cli(["list", "--job", "job_few-wave", "--json"]);
     expect(run.code).toBe(0);
     const page = JSON.parse(run.stdout) as { records: RevocationRecord[] };
     expect(page.records.map((record) => record.email).sort()).toEqual(["few-1@example.com", "few-2@example.com"]);
   });
 
-  it.skip("retry --job: re-drives the job's failed revocations (pending: POST /v1/jobs/{id}/retry on main)", async () => {
+  it("retry --job: re-drives the job's failed revocations", async () => {
     writeFileSync(join(dir, "flaky.csv"), "fail-once-a@example.com\nfail-once-b@example.com\nsteady@example.com\n");
     const submitted = await cli(["bulk", "flaky.csv", "--idempotency-key", "flaky", "--watch"]);
     expect(submitted.stdout).toMatch(/by status\s+(failed 2, revoked 1|revoked 1, failed 2)$/m);
@@ -427,21 +430,32 @@ describe("the drain", () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ imported: 2, rejected: 1, resolved_revocations: 0 });
   });
 
-  it.skip("audit export: the entries of a time range (pending: GET /v1/audit/export on main)", async () => {
+  it("audit export: the full entries of a time range, NDJSON or CSV, page after page with --all", async () => {
     const from = new Date(Date.now() - 3_600_000).toISOString();
-    const to = new Date(Date.now() + 60_000).toISOString();
-    const run = await cli(["audit", "export", "--from", from, "--to", to, "--all"]);
+    const run = await cli(["audit", "export", "--from", from, "--all"]);
+    expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const entries = run.stdout
       .trim()
       .split("\n")
-      .map((line) => JSON.parse(line) as { email?: string });
-    expect(entries.some((entry) => entry.email === "alice@example.com")).toBe(true);
-    const csv = await cli(["audit", "export", "--from", from, "--to", to, "--format", "csv", "--all"]);
-    expect(csv.stdout.split("\n")[0]).toContain("email");
+      .map((line) => JSON.parse(line) as { key: string; id?: string; email?: string; status?: string });
+    expect(entries).toContainEqual(expect.objectContaining({ email: "alice@example.com", status: "revoked", key: expect.any(String) }));
+
+    // Two entries a page: the cursor is shown, and --all reads every page into the same export.
+    const first = await cli(["audit", "export", "--from", from, "--limit", "2"]);
+    expect(first.stdout.trim().split("\n").length).toBeLessThanOrEqual(2);
+    expect(first.stderr).toMatch(/^more: --cursor \S+ \(or --all\)\n$/);
+    const paged = await cli(["audit", "export", "--from", from, "--limit", "2", "--all"]);
+    expect(paged.stdout).toBe(run.stdout);
+
+    const csv = await cli(["audit", "export", "--from", from, "--format", "csv", "--limit", "2", "--all"]);
+    const rows = csv.stdout.trim().split("\n");
+    expect(rows[0]).toMatch(/^written_at,kind,status,revocation_id,email,/);
+    expect(rows.filter((row) => row.startsWith("written_at,"))).toHaveLength(1);
+    expect(rows.some((row) => row.includes(",outcome,revoked,") && row.includes(",alice@example.com,"))).toBe(true);
   });
 
-  // Last: the hold stops every call to the zone for five minutes.
+  // Last: the hold stops every call to the zone for five minutes, or until it is cleared.
   describe("a target held after Cloudflare refused the token", () => {
     beforeAll(async () => {
       const run = await cli(["revoke", "refused@example.com"]);
@@ -456,7 +470,7 @@ describe("the drain", () => {
       expect(lineWith(run.stdout, `zones/${ZONE}`)).toMatch(/UTC \(in \d+m \d\ds\)\s+Cloudflare refused the API token \(HTTP 403\)/);
     });
 
-    it.skip("holds: the held targets (pending: GET /v1/holds on main)", async () => {
+    it("holds: the held targets, until when and why; --json is the API's", async () => {
       const run = await cli(["holds"]);
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^TARGET\s+UNTIL\s+REASON\n/);
@@ -465,16 +479,39 @@ describe("the drain", () => {
       expect(JSON.parse(json.stdout)).toEqual({ holds: [expect.objectContaining({ target: `zones/${ZONE}` })] });
     });
 
-    it.skip("holds clear <target>: ends the hold; a target without one is the API's not_found (pending: DELETE /v1/holds on main)", async () => {
-      const run = await cli(["holds", "clear", `zones/${ZONE}`]);
-      expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(new RegExp(`^hold on zones/${ZONE} cleared \\(it was held for: Cloudflare refused the API token`));
+    it("job --watch says the job waits on the hold; holds clear <target> lifts it and the bar goes on to 100 %", async () => {
+      writeFileSync(join(dir, "held.csv"), "held-1@example.com\nheld-2@example.com\n");
+      const submitted = await cli(["bulk", "held.csv", "--idempotency-key", "held-wave"]);
+      expect(submitted.code).toBe(0);
+      const watching = startCli(["job", "job_held-wave", "--watch"]);
+      // The accounts go through; the zone calls wait on the hold, and the bar says so.
+      const deadline = Date.now() + 60_000;
+      while (!/^job_held-wave .+ \| waiting: held until .+ UTC \(in \d+m \d\ds\)$/m.test(watching.stderr())) {
+        if (Date.now() > deadline) throw new Error(`the bar never showed the hold:\n${watching.stderr()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const view = await cli(["job", "job_held-wave"]);
+      expect(lineWith(view.stdout, "waiting")).toMatch(
+        new RegExp(`waiting\\s+held until .+: the API refused the token for zones/${ZONE} \\(Cloudflare refused the API token`),
+      );
+
+      const cleared = await cli(["holds", "clear", `zones/${ZONE}`]);
+      expect(cleared.code).toBe(0);
+      expect(cleared.stdout).toMatch(new RegExp(`^hold on zones/${ZONE} cleared \\(it was held for: Cloudflare refused the API token`));
+      const watched = await watching.exited;
+      expect(watched.code).toBe(0);
+      expect(watched.stderr).toMatch(/^job_held-wave █{30} 100% \| 2\/2 \| \d+(\.\d)?\/s \| done$/m);
+      expect(lineWith(watched.stdout, "by status")).toMatch(/revoked 2$/);
+    });
+
+    it("holds clear: a target without a hold is the API's not_found; a malformed target is a usage error", async () => {
       expect((await cli(["holds"])).stdout).toBe("no holds\n");
       const again = await cli(["holds", "clear", `zones/${ZONE}`]);
       expect(again.code).toBe(1);
-      expect(again.stderr).toMatch(/^error: not_found: /);
+      expect(again.stderr).toBe(`error: not_found: zones/${ZONE} has no token hold in force\n`);
       const wrong = await cli(["holds", "clear", "zone-without-kind"]);
       expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toContain("a target is accounts/<id> or zones/<id>");
     });
   });
 });
