@@ -121,7 +121,7 @@ export function jobsTable(jobs) {
   );
 }
 
-export function waitingText(waiting, now) {
+function waitingText(waiting, now) {
   if (!waiting) return null;
   const when = waiting.until ? ` until ${until(waiting.until, now)}` : "";
   return `${waiting.reason}${when}${waiting.message ? `: ${waiting.message}` : ""}`;
