@@ -99,7 +99,7 @@ export const JobViewSchema = z.extend(JobSummarySchema, {
   jobs_in_lane: z.number(),
   /** At the configured pace, assuming no 429 pause or token hold from now on. */
   estimated_completion: z.nullable(IsoTime),
-  /** This job's calls answered over the last minute, per second. */
+  /** This job's revocations finished per second over the last minute (or over its life, if younger). */
   rate_per_second: z.number(),
   waiting: z.nullable(WaitingSchema),
   time_to_revoke: TimeToRevokeSchema,

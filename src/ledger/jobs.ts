@@ -229,7 +229,8 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
     pending_calls_ahead: ahead,
     jobs_in_lane: waiting.filter((row) => row.lane === "bulk").length,
     estimated_completion: ahead === 0 ? null : new Date(now + (ahead / ratePerSecond) * 1000).toISOString(),
-    rate_per_second: Math.round((doneLastMinute / 60) * 10) / 10,
+    // Over the last minute, or over the job's life when it is younger (a 10-second-old job is not at 1/6 of its pace).
+    rate_per_second: Math.round((doneLastMinute / Math.max(1, Math.min(60, (now - job.created_at) / 1000))) * 10) / 10,
     waiting: pending === 0 ? null : waitingOf(sql, jobId, urgent, now),
     time_to_revoke: timeToRevokeOfJob(sql, jobId),
     follow_ups: followUpCounts(sql, jobId),

@@ -1,0 +1,64 @@
+// bulk, jobs, job: offboarding many people at the API's pace, and following the jobs.
+import { watchJob } from "../progress.mjs";
+import { sessionOf } from "../session.mjs";
+import { readUploadFile } from "../upload.mjs";
+import { bulkAnswerView, jobSummary, jobsTable, jobView } from "../views.mjs";
+import { positiveInteger } from "./revocations.mjs";
+
+/** @param {import("commander").Command} program */
+export function registerJobCommands(program) {
+  program
+    .command("bulk")
+    .summary("revoke everyone in a CSV or NDJSON file as one paced job")
+    .description(
+      'Uploads the file unchanged as one bulk job: CSV (email[,user_uid[,reason]], header optional) or NDJSON ({"email", "user_uid"?, "reason"?} a line), by extension (.csv, .ndjson, .jsonl) or content.',
+    )
+    .argument("<file>", "the CSV or NDJSON file")
+    .option("--idempotency-key <key>", "the same key and file again adds nothing (and completes an interrupted upload)")
+    .option("--watch", "then follow the job with a live progress bar until it is done")
+    .action(async function submitBulk(file, options, command) {
+      const session = sessionOf(command);
+      const upload = readUploadFile(file);
+      const answer = await session.api.request("POST", "/v1/revocations/bulk", {
+        body: upload.bytes,
+        contentType: upload.contentType,
+        headers: { "Idempotency-Key": options.idempotencyKey },
+      });
+      session.show(answer, bulkAnswerView);
+      if (options.watch) await watch(session, answer.body.job_id);
+      else session.say(`follow it with \`access-revoker job ${answer.body.job_id} --watch\``);
+    });
+
+  program
+    .command("jobs")
+    .summary("bulk jobs, newest first")
+    .option("--limit <n>", "jobs per page", positiveInteger)
+    .option("--cursor <cursor>", "continue from a previous page")
+    .action(async function listJobs(options, command) {
+      const session = sessionOf(command);
+      const answer = await session.api.request("GET", "/v1/jobs", { query: { limit: options.limit, cursor: options.cursor } });
+      session.show(answer, (page) => `${jobsTable(page.jobs)}${page.cursor ? `\nmore: --cursor ${page.cursor}` : ""}`);
+    });
+
+  program
+    .command("job")
+    .summary("one bulk job: progress, rate, ETA, why it waits (--watch: live)")
+    .argument("<job_id>", "the job (job_…)")
+    .option("--watch", "refresh a progress bar every second until the job is done, then print a summary")
+    .action(async function showJob(id, options, command) {
+      const session = sessionOf(command);
+      if (options.watch) return watch(session, id);
+      const answer = await session.api.request("GET", `/v1/jobs/${encodeURIComponent(id)}`);
+      session.show(answer, (job) => jobView(job, session.now()));
+    });
+}
+
+/** The bar on stderr; then the summary (or, with --json, the job's last view as the API sent it). */
+async function watch(session, id) {
+  let last;
+  await watchJob(async () => {
+    last = await session.api.request("GET", `/v1/jobs/${encodeURIComponent(id)}`);
+    return last.body;
+  });
+  session.show(last, jobSummary);
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// access-revoker's operator CLI: `npm run cli -- <command>`, `npx access-revoker <command>` from a checkout,
+// or `access-revoker <command>` once installed. It drives the Worker's operator API (/v1); docs/cli.md
+// describes every command. Exit codes: 0 ok, 1 the API answered an error, 2 usage, 3 cannot connect.
+// commander parses the arguments: subcommands, generated --help, choices and required options, and
+// errors for unknown options, which a hand-rolled parser would each re-implement.
+import { Command, CommanderError, Option } from "commander";
+import { registerAuditCommands } from "./commands/audit.mjs";
+import { registerDirectoryCommands } from "./commands/directory.mjs";
+import { registerDrainCommands } from "./commands/drain.mjs";
+import { registerJobCommands } from "./commands/jobs.mjs";
+import { registerRevocationCommands } from "./commands/revocations.mjs";
+import { DEFAULT_URL } from "./connection.mjs";
+import { CliFailure, EXIT } from "./errors.mjs";
+
+const program = new Command("access-revoker")
+  .description("Operate access-revoker: revoke, follow bulk jobs, read the drain.")
+  .addOption(new Option("--url <url>", `the Worker's address (default: ACCESS_REVOKER_URL, else ${DEFAULT_URL})`))
+  .addOption(new Option("--token <token>", "the operator token (default: ACCESS_REVOKER_TOKEN, else OPERATOR_TOKEN in ./.dev.vars)"))
+  .option("--json", "print the API's JSON as it answered, for scripts")
+  .option("--no-color", "plain text even on a terminal (so does NO_COLOR=1); picocolors reads it")
+  .exitOverride()
+  .showHelpAfterError("(access-revoker --help lists the commands)")
+  .addHelpText("after", "\nExit codes: 0 ok, 1 the API answered an error, 2 usage error, 3 cannot reach the Worker.\nMore: docs/cli.md");
+
+registerRevocationCommands(program);
+registerJobCommands(program);
+registerDrainCommands(program);
+registerDirectoryCommands(program);
+registerAuditCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = exitCodeOf(error);
+}
+
+function exitCodeOf(error) {
+  // commander has already printed its message (and help, when asked for).
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (error instanceof CliFailure) {
+    if (program.opts().json && error.body) process.stdout.write(`${error.body.trim()}\n`);
+    process.stderr.write(`error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  throw error;
+}

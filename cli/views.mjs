@@ -1,0 +1,246 @@
+// What each API answer looks like to a person. Contract: pure; an API answer in, text out (`now` is
+// passed in for "in 4m 59s"). The shapes are the operator API's (docs/cli.md links them).
+import { counts, duration, fields, percentiles, rateText, status, table, time, until } from "./format.mjs";
+
+// ── revocations ──────────────────────────────────────────────────────────────────────────────────────
+
+export function revocationView(record) {
+  return `${record.id}  ${status(record.status)}\n${revocationDetails(record)}`;
+}
+
+/** The record under its first line: fields, then one row per target. */
+function revocationDetails(record) {
+  const lines = [
+    fields([
+      ["email", record.email ?? (record.subject_id ? `(unresolved subject ${record.subject_id})` : null)],
+      ["user uid", record.user_uid ?? undefined],
+      ["source", `${record.source} (${record.assurance})`],
+      ["reason", record.reason],
+      ["received", time(record.received_at)],
+      ["completed", time(record.completed_at)],
+      ["time to revoke", duration(record.time_to_revoke_ms)],
+      ["lane", record.lane ?? undefined],
+      ["job", record.job_id ?? undefined],
+      ["devices", record.devices === undefined ? undefined : record.devices ? "revoked too" : "kept"],
+      ["warp reauth", record.warp_session_reauth ? "required" : undefined],
+      ["attempts", record.attempts],
+      ["last error", record.last_error ?? undefined],
+    ]),
+  ];
+  const results = record.results ?? [];
+  if (results.length > 0) {
+    lines.push(
+      "",
+      table(
+        ["TARGET", "STATE", "HTTP", "ATTEMPTS", "COMPLETED", "SEAT", "VERIFICATION"],
+        results.map((result) => [
+          result.target,
+          status(result.state),
+          result.http_status,
+          result.attempts,
+          time(result.completed_at),
+          seatText(result.seat),
+          verificationText(result.verification),
+        ]),
+      ),
+    );
+    for (const result of results) {
+      for (const error of result.errors ?? []) lines.push(`  ${result.target}: ${error.code ?? "error"} ${error.message}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+/** Follow-up states that need no explanation (not_applicable: a zone has no Access users or seats). */
+const QUIET_STATES = new Set(["removed", "verified", "not_applicable"]);
+
+function seatText(seat) {
+  if (!seat) return null;
+  return seat.detail && !QUIET_STATES.has(seat.state) ? `${status(seat.state)} (${seat.detail})` : status(seat.state);
+}
+
+function verificationText(verification) {
+  if (!verification) return null;
+  const parts = [];
+  if (verification.active_sessions !== null && verification.active_sessions !== undefined) parts.push(`${verification.active_sessions} sessions`);
+  if (verification.re_revocation) parts.push(`re-revocation ${verification.re_revocation}`);
+  if (verification.detail && !QUIET_STATES.has(verification.state)) parts.push(verification.detail);
+  return parts.length > 0 ? `${status(verification.state)} (${parts.join(", ")})` : status(verification.state);
+}
+
+export function revocationsTable(records) {
+  if (records.length === 0) return "no revocations";
+  return table(
+    ["ID", "STATUS", "EMAIL", "SOURCE", "RECEIVED", "TIME TO REVOKE", "JOB"],
+    records.map((record) => [
+      record.id,
+      status(record.status),
+      record.email ?? record.subject_id,
+      record.source,
+      time(record.received_at),
+      duration(record.time_to_revoke_ms),
+      record.job_id,
+    ]),
+  );
+}
+
+/** The answer to POST /v1/revocations: 200 when it finished within the API's wait, 202 while it goes on. */
+export function revokeAnswerView(record, httpStatus) {
+  const head =
+    httpStatus === 202
+      ? `${record.id} is ${status(record.status)}: still in progress; follow it with \`access-revoker status ${record.id}\``
+      : `${record.id} ${status(record.status)}${record.time_to_revoke_ms === null || record.time_to_revoke_ms === undefined ? "" : ` in ${duration(record.time_to_revoke_ms)}`}`;
+  const repeat = record.duplicate ? "\n(this Idempotency-Key was used before: this is the earlier request's record)" : "";
+  return `${head}${repeat}\n${revocationDetails(record)}`;
+}
+
+// ── jobs ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Revocations of a job that reached an outcome, and all of them (queued and unresolved are still open). */
+export function jobProgress(job) {
+  const byStatus = job.by_status ?? {};
+  const total = Object.values(byStatus).reduce((sum, n) => sum + n, 0);
+  const open = (byStatus.queued ?? 0) + (byStatus.unresolved ?? 0);
+  return { done: total - open, total };
+}
+
+export function jobsTable(jobs) {
+  if (jobs.length === 0) return "no jobs";
+  return table(
+    ["ID", "CREATED", "LINES", "ACCEPTED", "REJECTED", "DONE", "PENDING CALLS", "COMPLETED"],
+    jobs.map((job) => [
+      job.id,
+      time(job.created_at),
+      job.lines,
+      job.accepted,
+      job.rejected,
+      `${job.percent_done}%`,
+      job.pending_calls,
+      time(job.completed_at),
+    ]),
+  );
+}
+
+function waitingText(waiting, now) {
+  if (!waiting) return null;
+  const when = waiting.until ? ` until ${until(waiting.until, now)}` : "";
+  return `${waiting.reason}${when}${waiting.message ? `: ${waiting.message}` : ""}`;
+}
+
+export function jobView(job, now) {
+  const { done, total } = jobProgress(job);
+  const lines = [
+    `${job.id}  ${job.percent_done}% done (${done}/${total})`,
+    fields([
+      ["created", time(job.created_at)],
+      ["completed", time(job.completed_at)],
+      ["lines", `${job.lines} (${job.accepted} accepted, ${job.duplicates} duplicates, ${job.rejected} rejected)`],
+      ["by status", counts(job.by_status)],
+      ["pending calls", job.pending_calls],
+      ["calls ahead", job.pending_calls_ahead],
+      ["jobs in lane", job.jobs_in_lane],
+      ["rate", `${rateText(job.rate_per_second)} revocations/s (over the last minute)`],
+      ["estimated done", until(job.estimated_completion, now)],
+      ["waiting", job.waiting === undefined ? undefined : (waitingText(job.waiting, now) ?? "no")],
+      ["time to revoke", percentiles(job.time_to_revoke)],
+      ["seats", job.follow_ups ? counts(job.follow_ups.seats) : undefined],
+      ["verification", job.follow_ups ? counts(job.follow_ups.verification) : undefined],
+    ]),
+  ];
+  lines.push(...rejectionLines(job.rejections ?? [], job.rejected));
+  return lines.join("\n");
+}
+
+export function jobSummary(job) {
+  const { done, total } = jobProgress(job);
+  const took = job.completed_at ? ` in ${duration(new Date(job.completed_at).getTime() - new Date(job.created_at).getTime())}` : "";
+  return [
+    `${job.id}: ${done} of ${total} done${took}`,
+    fields([
+      ["by status", counts(job.by_status)],
+      ["time to revoke", percentiles(job.time_to_revoke)],
+      ["seats", job.follow_ups ? counts(job.follow_ups.seats) : undefined],
+      ["verification", job.follow_ups ? counts(job.follow_ups.verification) : undefined],
+      ["rejected lines", job.rejected],
+    ]),
+  ].join("\n");
+}
+
+function rejectionLines(rejections, rejected) {
+  if (rejections.length === 0) return [];
+  const more = rejected > rejections.length ? [`  … and ${rejected - rejections.length} more`] : [];
+  return ["rejected lines:", ...rejections.map((rejection) => `  line ${rejection.line}: ${rejection.reason}`), ...more];
+}
+
+/** The answer to POST /v1/revocations/bulk. */
+export function bulkAnswerView(answer) {
+  const lines = [
+    answer.duplicate
+      ? `${answer.job_id}: this body was already submitted with that Idempotency-Key; nothing was added`
+      : `${answer.job_id}: ${answer.lines} lines, ${answer.accepted} accepted, ${answer.duplicates} duplicates, ${answer.rejected} rejected`,
+    ...rejectionLines(answer.rejections ?? [], answer.rejected),
+  ];
+  return lines.join("\n");
+}
+
+// ── the drain ────────────────────────────────────────────────────────────────────────────────────────
+
+export function holdsView(holds, now) {
+  if (holds.length === 0) return "no holds";
+  return table(
+    ["TARGET", "UNTIL", "REASON"],
+    holds.map((hold) => [hold.target, until(hold.until, now), hold.reason]),
+  );
+}
+
+export function statsView(stats, now) {
+  const lanes = stats.waiting_by_lane ?? {};
+  const drain = stats.drain ?? {};
+  const lines = [
+    fields([
+      ["pace", `${stats.rate_per_second} calls/s configured; ${stats.observed_calls_last_minute} calls in the last minute`],
+      ["pending calls", `${stats.pending_calls} (urgent ${lanes.urgent ?? 0}, bulk ${lanes.bulk ?? 0}, follow-up ${lanes.follow_up ?? 0})`],
+      ["paused", drain.paused_until ? until(drain.paused_until, now) : "no"],
+      ["last call", time(drain.last_call_at)],
+      ["seat removal off", drain.seats_off_until ? until(drain.seats_off_until, now) : undefined],
+      ["verification off", drain.verification_off_until ? until(drain.verification_off_until, now) : undefined],
+      ["revocations", counts(stats.by_status)],
+      ["seats", stats.follow_ups ? counts(stats.follow_ups.seats) : undefined],
+      ["verification", stats.follow_ups ? counts(stats.follow_ups.verification) : undefined],
+    ]),
+    "",
+    table(
+      ["LANE", "WAITING", "TIME TO REVOKE, LAST HOUR", "SINCE START"],
+      Object.entries(stats.time_to_revoke ?? {}).map(([lane, ttr]) => [
+        lane,
+        lanes[lane] ?? 0,
+        percentiles(ttr.last_hour),
+        percentiles(ttr.since_start),
+      ]),
+    ),
+    "",
+    (stats.holds ?? []).length === 0 ? "holds: none" : "holds:",
+  ];
+  if ((stats.holds ?? []).length > 0) lines.push(holdsView(stats.holds, now));
+  const refused = stats.rejections?.by_reason ?? [];
+  if (refused.length > 0) {
+    lines.push(
+      "",
+      `refused deliveries since ${time(stats.rejections.since)}:`,
+      table(
+        ["SOURCE", "REASON", "COUNT", "LAST"],
+        refused.map((row) => [row.source, row.reason, row.count, time(row.last_at)]),
+      ),
+    );
+  }
+  return lines.join("\n");
+}
+
+// ── directory ────────────────────────────────────────────────────────────────────────────────────────
+
+export function importView(source, answer) {
+  return [
+    `${source}: ${answer.imported} imported, ${answer.rejected} rejected; ${answer.resolved_revocations} waiting revocations resolved`,
+    ...rejectionLines(answer.rejections ?? [], answer.rejected),
+  ].join("\n");
+}
