@@ -2,8 +2,8 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_BINDINGS } from "./test/helpers/bindings";
 
-// Two projects: everything that can run inside workerd (real KV and Durable Objects, network mocked)
-// runs there; the end-to-end test drives a real `wrangler dev` from Node.
+// Everything that can run inside workerd (real KV and Durable Objects, network mocked) runs there; the
+// end-to-end test drives a real `wrangler dev` from Node, and the status page test drives it from Chromium.
 export default defineConfig({
   test: {
     silent: "passed-only",
@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**", "test/dry-run/**", "test/bulk/**", "test/faults/**", "test/follow-ups/**"],
+          exclude: ["test/e2e/**", "test/ui/**", "test/dry-run/**", "test/bulk/**", "test/faults/**", "test/follow-ups/**"],
           testTimeout: 30_000,
         },
       },
@@ -67,6 +67,9 @@ export default defineConfig({
       },
       {
         test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 180_000, hookTimeout: 180_000 },
+      },
+      {
+        test: { name: "ui", include: ["test/ui/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 180_000 },
       },
     ],
   },

@@ -11,6 +11,7 @@ import { logEvent } from "./log";
 import { operatorRoutes } from "./operator/routes";
 import { scimError } from "./scim/errors";
 import { normalizeScimPath, scimRoutes } from "./scim/routes";
+import { statusPageRoutes } from "./ui/status-page";
 import { webhookRoutes } from "./webhooks/receive-delivery";
 
 export const app = new Hono<AppEnv>({ getPath: (request) => normalizeScimPath(getPath(request)) });
@@ -47,6 +48,9 @@ app.get("/healthz", async function healthz(c) {
   const notes = [...result.notes, ...ledgerNotes];
   return c.json({ ok: true, dry_run: result.config.dryRun, ...(notes.length > 0 ? { notes } : {}) });
 });
+
+// Before the configuration check: the page is static, and an unconfigured Worker is what /v1 then tells it.
+app.route("/ui", statusPageRoutes);
 
 app.use(
   "*",

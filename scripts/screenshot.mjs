@@ -1,0 +1,24 @@
+// `npm run screenshot`: docs/ui.png, the status page as an operator sees it during an offboarding (the
+// same state as the browser test: scripts/status-page-demo.mjs). Starts and stops its own servers.
+import { fileURLToPath } from "node:url";
+import { launchChromium, startStatusPageDemo } from "./status-page-demo.mjs";
+
+const output = fileURLToPath(new URL("../docs/ui.png", import.meta.url));
+const demo = await startStatusPageDemo();
+let browser;
+try {
+  browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, locale: "en-GB", timezoneId: "UTC" });
+  await page.goto(`${demo.url}/ui`);
+  await page.getByLabel("Paste an operator token").fill(demo.token);
+  await page.getByRole("button", { name: "Show status" }).click();
+  await page.getByRole("progressbar", { name: `${demo.created.finishedJob}: 100 % done` }).waitFor();
+  await page.getByRole("cell", { name: demo.heldTarget }).waitFor();
+  // The follow-ups (seat removal, verification after 2 s) are part of the picture once they are done.
+  await page.getByText(/verified [1-9]/).waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: output, fullPage: true });
+  console.log(`wrote ${output}`);
+} finally {
+  await browser?.close();
+  await demo.stop();
+}
