@@ -14,7 +14,7 @@ import { startLocalWorker } from "./local-worker.mjs";
 const ACCOUNT = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const ZONE = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const CF_TOKEN = "status-page-cloudflare-token";
-export const OPERATOR_TOKEN = "status-page-operator-token";
+const OPERATOR_TOKEN = "status-page-operator-token";
 export const RATE_PER_SECOND = 10;
 
 /** Debian's chromium (never a downloaded browser); CHROMIUM_PATH overrides. */
@@ -25,7 +25,7 @@ export async function launchChromium() {
 }
 
 /** Polls `probe` until it answers something truthy; fails naming `what` after `timeoutMs`. */
-export async function waitFor(probe, what, timeoutMs = 30_000) {
+async function waitFor(probe, what, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

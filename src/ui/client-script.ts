@@ -130,7 +130,7 @@ export const STATUS_PAGE_SCRIPT = String.raw`
     var title = node("label", job.id + ": " + job.percent_done + " % done");
     title.htmlFor = id;
     var summary = (counts.revoked || 0) + " revoked, " + (counts.failed || 0) + " failed of " + job.accepted + " accepted" +
-      (job.rejected > 0 ? " (" + job.rejected + " lines rejected)" : "") + "; created " + clock(job.created_at) + "; ";
+      (job.rejected > 0 ? " (" + job.rejected + (job.rejected === 1 ? " line" : " lines") + " rejected)" : "") + "; created " + clock(job.created_at) + "; ";
     summary += job.completed_at ? "completed " + clock(job.completed_at)
       : job.estimated_completion ? "ETA " + clock(job.estimated_completion) : "ETA unknown";
     item.append(title, progress, node("p", summary, "muted"));

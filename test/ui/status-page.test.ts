@@ -159,7 +159,7 @@ describe("the status page in Chromium", () => {
     const finished = page.getByRole("progressbar", { name: `${demo.created.finishedJob}: 100 % done` });
     expect(await finished.evaluate((element: HTMLProgressElement) => [element.value, element.max])).toEqual([100, 100]);
     const finishedItem = page.getByRole("listitem").filter({ has: finished });
-    expect(await finishedItem.textContent()).toMatch(/5 revoked, 0 failed of 5 accepted \(1 lines rejected\); created .*; completed \d/);
+    expect(await finishedItem.textContent()).toMatch(/5 revoked, 0 failed of 5 accepted \(1 line rejected\); created .*; completed \d/);
 
     const held = page.getByRole("progressbar", { name: `${demo.created.heldJob}: 0 % done` });
     expect(await held.evaluate((element: HTMLProgressElement) => element.value)).toBe(0);
