@@ -29,7 +29,7 @@ const ALLOWED: Record<string, string[]> = {
   webhooks: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   scim: [...PLATFORM, "context", "http", "ledger"],
-  ui: [],
+  ui: ["http"],
   app: ["*"],
   index: ["app", "ledger", "log"],
 };

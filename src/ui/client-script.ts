@@ -31,8 +31,8 @@ export const STATUS_PAGE_SCRIPT = String.raw`
   }
   function fill(id, rows) { byId(id).replaceChildren.apply(byId(id), rows); }
 
-  /** Times are ISO 8601 or null; epoch milliseconds (0 for never) are read too. */
-  function dateOf(value) { return value === null || value === undefined || value === 0 ? null : new Date(value); }
+  /** Times are ISO 8601, null for never. */
+  function dateOf(value) { return value ? new Date(value) : null; }
   function clock(value) { var date = dateOf(value); return date ? date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" }) : "—"; }
   function inFuture(value) { var date = dateOf(value); return date !== null && date.getTime() > Date.now(); }
   function duration(ms) {
@@ -132,7 +132,8 @@ export const STATUS_PAGE_SCRIPT = String.raw`
     var summary = (counts.revoked || 0) + " revoked, " + (counts.failed || 0) + " failed of " + job.accepted + " accepted" +
       (job.rejected > 0 ? " (" + job.rejected + (job.rejected === 1 ? " line" : " lines") + " rejected)" : "") + "; created " + clock(job.created_at) + "; ";
     summary += job.completed_at ? "completed " + clock(job.completed_at)
-      : job.estimated_completion ? "ETA " + clock(job.estimated_completion) : "ETA unknown";
+      : (job.estimated_completion ? "ETA " + clock(job.estimated_completion) : "ETA unknown") +
+        "; " + job.rate_per_second.toFixed(1) + " calls/s over the last minute";
     item.append(title, progress, node("p", summary, "muted"));
     if (job.waiting) {
       var waiting = "Waiting (" + label(job.waiting.reason) + "): " + job.waiting.message + (job.waiting.until ? " until " + clock(job.waiting.until) : "");

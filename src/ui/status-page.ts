@@ -4,6 +4,7 @@
 // SHA-256 hashes, and fetches to this origin; the hashes are computed once per isolate, on the first
 // request (crypto.subtle is asynchronous, and a Worker does no such work at global scope).
 import { Hono } from "hono";
+import { apiDoc } from "../http/openapi";
 import { STATUS_PAGE_SCRIPT } from "./client-script";
 import { STATUS_PAGE_STYLE } from "./style";
 import { statusPageHtml } from "./template";
@@ -35,12 +36,23 @@ let policy: Promise<string> | undefined;
 
 export const statusPageRoutes = new Hono();
 
-statusPageRoutes.get("/", async function showStatusPage(c) {
-  policy ??= contentSecurityPolicy();
-  return c.html(STATUS_PAGE_HTML, 200, {
-    "Content-Security-Policy": await policy,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-  });
-});
+statusPageRoutes.get(
+  "/",
+  apiDoc({
+    summary: "The status page, for people: the drain, holds, recent revocations and jobs (docs/ui.md)",
+    description: "A static page; its script reads /v1 with the operator token the person pastes.",
+    tag: "drain",
+    auth: "none",
+    ok: { 200: { description: "an HTML page", mediaType: "text/html" } },
+    errors: [],
+  }),
+  async function showStatusPage(c) {
+    policy ??= contentSecurityPolicy();
+    return c.html(STATUS_PAGE_HTML, 200, {
+      "Content-Security-Policy": await policy,
+      "X-Content-Type-Options": "nosniff",
+      "Referrer-Policy": "no-referrer",
+      "Cache-Control": "no-store",
+    });
+  },
+);

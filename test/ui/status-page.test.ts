@@ -151,9 +151,7 @@ describe("the status page in Chromium", () => {
     await close();
   });
 
-  // TODO(GET /v1/jobs): unskip once main serves the job list (issue #13); until then the page says
-  // "Jobs could not be read: … no such route" and shows no job.
-  it.skip("shows each job's progress: a finished one at 100 %, one waiting behind the held zone", async () => {
+  it("shows each job's progress: a finished one at 100 %, one waiting behind the held zone", async () => {
     const { page, problems, close } = await openStatusPage();
     await signIn(page, demo.token);
     const finished = page.getByRole("progressbar", { name: `${demo.created.finishedJob}: 100 % done` });
@@ -163,7 +161,9 @@ describe("the status page in Chromium", () => {
 
     const held = page.getByRole("progressbar", { name: `${demo.created.heldJob}: 0 % done` });
     expect(await held.evaluate((element: HTMLProgressElement) => element.value)).toBe(0);
-    expect(await page.getByRole("listitem").filter({ has: held }).textContent()).toContain("Waiting (held)");
+    const heldItem = page.getByRole("listitem").filter({ has: held });
+    expect(await heldItem.textContent()).toMatch(/ETA .*; \d+\.\d calls\/s over the last minute/);
+    expect(await heldItem.getByText(/^Waiting \(held\): .+ until \d/).count()).toBe(1);
     expect(problems).toEqual([]);
     await close();
   });
