@@ -14,8 +14,9 @@ try {
   await page.getByRole("button", { name: "Show status" }).click();
   await page.getByRole("progressbar", { name: `${demo.created.finishedJob}: 100 % done` }).waitFor();
   await page.getByRole("cell", { name: demo.heldTarget }).waitFor();
-  // The follow-ups (seat removal, verification after 2 s) are part of the picture once they are done.
-  await page.getByText(/verified [1-9]/).waitFor({ timeout: 30_000 });
+  await page.getByText(/^Waiting \(held\)/).waitFor();
+  // The follow-ups (seat removal, verification after 2 s, one person still active) belong in the picture.
+  await page.getByText("still active 1: act in the IdP").waitFor({ timeout: 30_000 });
   await page.screenshot({ path: output, fullPage: true });
   console.log(`wrote ${output}`);
 } finally {

@@ -132,11 +132,12 @@ export const STATUS_PAGE_SCRIPT = String.raw`
     var summary = (counts.revoked || 0) + " revoked, " + (counts.failed || 0) + " failed of " + job.accepted + " accepted" +
       (job.rejected > 0 ? " (" + job.rejected + (job.rejected === 1 ? " line" : " lines") + " rejected)" : "") + "; created " + clock(job.created_at) + "; ";
     summary += job.completed_at ? "completed " + clock(job.completed_at)
-      : (job.estimated_completion ? "ETA " + clock(job.estimated_completion) : "ETA unknown") +
+      // The estimate assumes no pause or hold from now on: while the job waits, it would be wrong.
+      : (job.waiting ? "ETA once the wait ends" : job.estimated_completion ? "ETA " + clock(job.estimated_completion) : "ETA unknown") +
         "; " + job.rate_per_second.toFixed(1) + " calls/s over the last minute";
     item.append(title, progress, node("p", summary, "muted"));
     if (job.waiting) {
-      var waiting = "Waiting (" + label(job.waiting.reason) + "): " + job.waiting.message + (job.waiting.until ? " until " + clock(job.waiting.until) : "");
+      var waiting = "Waiting (" + label(job.waiting.reason) + ")" + (job.waiting.until ? " until " + clock(job.waiting.until) : "") + ": " + job.waiting.message;
       item.append(node("p", waiting, "alert"));
     }
     return item;

@@ -99,6 +99,15 @@ describe("GET /ui", () => {
       "trusted-types": "'none'",
     });
   });
+
+  it("is in the OpenAPI document, as an HTML page that needs no token", async () => {
+    const document = (await (await fetch(`${demo.url}/openapi.json`)).json()) as {
+      paths: Record<string, { get?: { security: unknown[]; responses: Record<string, { content?: Record<string, unknown> }> } }>;
+    };
+    const page = document.paths["/ui"]?.get;
+    expect(page?.security).toEqual([]);
+    expect(Object.keys(page?.responses["200"]?.content ?? {})).toEqual(["text/html"]);
+  });
 });
 
 describe("the status page in Chromium", () => {
@@ -162,8 +171,8 @@ describe("the status page in Chromium", () => {
     const held = page.getByRole("progressbar", { name: `${demo.created.heldJob}: 0 % done` });
     expect(await held.evaluate((element: HTMLProgressElement) => element.value)).toBe(0);
     const heldItem = page.getByRole("listitem").filter({ has: held });
-    expect(await heldItem.textContent()).toMatch(/ETA .*; \d+\.\d calls\/s over the last minute/);
-    expect(await heldItem.getByText(/^Waiting \(held\): .+ until \d/).count()).toBe(1);
+    expect(await heldItem.textContent()).toMatch(/ETA once the wait ends; \d+\.\d calls\/s over the last minute/);
+    expect(await heldItem.getByText(/^Waiting \(held\) until \d.*: .*refused the token for zones\//).count()).toBe(1);
     expect(problems).toEqual([]);
     await close();
   });
