@@ -15,7 +15,12 @@ const ErrorSchema = z.object({
 type Schema = Parameters<typeof resolver>[0];
 
 /** One answer of a route: a JSON schema, or a body of another media type, or none (204). */
-type Answer = { description: string; schema?: Schema; mediaType?: string; headers?: Record<string, { description: string }> };
+type Answer = {
+  description: string;
+  schema?: Schema;
+  mediaType?: string;
+  headers?: Record<string, { description: string; schema: { type: "string" } }>;
+};
 
 export type RouteDoc = {
   summary: string;
@@ -24,8 +29,8 @@ export type RouteDoc = {
   /** The operator and SCIM surfaces need their bearer token; webhooks prove themselves by signature. */
   auth?: "operator" | "scim" | "none";
   body?: { schema?: Schema; mediaTypes: string[]; description?: string };
-  /** Path parameters with a fixed set of values (the route's pattern allows only these). */
-  pathEnums?: Record<string, string[]>;
+  /** Path parameters the route's pattern restricts: to a set of values, or to a regular expression. */
+  pathParams?: Record<string, { enum: string[] } | { pattern: string }>;
   ok: Record<number, Answer>;
   /** The error codes this route answers, beyond the ones every route of its surface does. */
   errors?: ErrorCode[];
@@ -64,11 +69,11 @@ export function apiDoc(doc: RouteDoc) {
     summary: doc.summary,
     description: doc.description,
     tags: [doc.tag],
-    parameters: Object.entries(doc.pathEnums ?? {}).map(([name, values]) => ({
+    parameters: Object.entries(doc.pathParams ?? {}).map(([name, rule]) => ({
       in: "path",
       name,
       required: true,
-      schema: { type: "string", enum: values },
+      schema: "enum" in rule ? { type: "string" as const, enum: rule.enum } : { type: "string" as const, pattern: rule.pattern },
     })),
     security: auth === "operator" ? [{ operatorToken: [] }] : auth === "scim" ? [{ scimToken: [] }] : [],
     requestBody: doc.body
@@ -116,6 +121,7 @@ export function openApiDocument(app: Hono<any>): Promise<unknown> {
         },
       },
     },
+    excludeStaticFile: false,
     defaultValidationErrorResponse: {
       description: "invalid_request",
       content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },

@@ -79,7 +79,9 @@ auditRoutes.get(
       200: {
         description: "the entries",
         mediaType: "application/x-ndjson",
-        headers: { "X-Next-Cursor": { description: "present when there are more entries in the range: pass it as `cursor`" } },
+        headers: {
+          "X-Next-Cursor": { description: "present when there are more entries in the range: pass it as `cursor`", schema: { type: "string" } },
+        },
       },
     },
   }),

@@ -27,6 +27,7 @@ const CHUNK_LINES = 1000;
 const BULK_COLUMNS = ["email", "user_uid", "reason"] as const;
 
 const JOB_ID = ":id{job_[A-Za-z0-9_-]{1,64}}";
+const JOB_ID_PARAM = { id: { pattern: "^job_[A-Za-z0-9_-]{1,64}$" } };
 const IdempotencyKeySchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
 
 export const bulkRoutes = new Hono<AppEnv>();
@@ -111,6 +112,7 @@ bulkRoutes.get(
   `/jobs/${JOB_ID}`,
   apiDoc({
     summary: "One job's progress",
+    pathParams: JOB_ID_PARAM,
     description:
       "Percent done, completed_at, the rate over the last minute, an ETA at the configured pace, and why it waits when it does (a 429 pause, a token hold, urgent calls first).",
     tag: "jobs",
@@ -128,6 +130,7 @@ bulkRoutes.post(
   `/jobs/${JOB_ID}/retry`,
   apiDoc({
     summary: "Re-drive a job's failed revocations",
+    pathParams: JOB_ID_PARAM,
     description: "Each failed revocation of the job is re-queued with a fresh retry budget; token holds are lifted.",
     tag: "jobs",
     ok: { 202: { description: "how many were re-queued", schema: JobRetrySchema } },

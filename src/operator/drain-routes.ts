@@ -48,7 +48,7 @@ drainRoutes.delete(
   "/holds/:kind{(?:accounts|zones)}/:id{[0-9a-f]{32}}",
   apiDoc({
     summary: "Lift a token hold now",
-    pathEnums: { kind: ["accounts", "zones"] },
+    pathParams: { kind: { enum: ["accounts", "zones"] }, id: { pattern: "^[0-9a-f]{32}$" } },
     description: "For when the token was fixed: the target's calls become due at once. Written to the audit log (`action:` entries).",
     tag: "drain",
     ok: { 200: { description: "the hold that was lifted", schema: ClearedHoldSchema } },

@@ -24,6 +24,7 @@ const MAX_OPERATOR_BODY_BYTES = 64 * 1024;
 /** POST /v1/revocations waits this long for the outcome before answering 202. */
 const OPERATOR_WAIT_MS = 10_000;
 const REVOCATION_ID = ":id{rev_[0-9a-f]{32}}";
+const REVOCATION_ID_PARAM = { id: { pattern: "^rev_[0-9a-f]{32}$" } };
 
 const RevokeRequestSchema = z.strictObject({
   email: EmailSchema,
@@ -149,6 +150,7 @@ operatorRoutes.get(
   `/revocations/${REVOCATION_ID}`,
   apiDoc({
     summary: "One revocation, with every target's attempts, seat and verification",
+    pathParams: REVOCATION_ID_PARAM,
     tag: "revocations",
     ok: { 200: { description: "the record", schema: RevocationRecordSchema } },
     errors: ["not_found"],
@@ -165,6 +167,7 @@ operatorRoutes.post(
   `/revocations/${REVOCATION_ID}/retry`,
   apiDoc({
     summary: "Re-queue a failed revocation",
+    pathParams: REVOCATION_ID_PARAM,
     description: "Its failed targets get a fresh 24 h retry budget; token holds are lifted.",
     tag: "revocations",
     ok: { 202: { description: "re-queued", schema: RevocationRecordSchema } },

@@ -10,7 +10,7 @@ import type { PatchOperation } from "../domain/scim/patch";
 import { type Json, LIST_RESPONSE_SCHEMA, nestingDepth, project } from "../domain/scim/resource";
 import { requireBearer } from "../http/bearer-auth";
 import { onLedger } from "../http/ledger";
-import { apiDoc } from "../http/openapi";
+import { apiDoc, type RouteDoc } from "../http/openapi";
 import type { ScimKind } from "../ledger/scim-store";
 import { listResponse, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG } from "./discovery";
 import { answerScimError, ScimErrorSchema, scimError, scimFailure, scimJson } from "./errors";
@@ -56,10 +56,10 @@ scimRoutes.use(
 );
 
 /** SCIM's routes in the OpenAPI document: their resources are RFC 7643's, summarised rather than restated. */
-const scimDoc = (summary: string, ok: Record<number, string>, pathEnums?: Record<string, string[]>) =>
+const scimDoc = (summary: string, ok: Record<number, string>, pathParams?: RouteDoc["pathParams"]) =>
   apiDoc({
     summary,
-    pathEnums,
+    pathParams,
     tag: "scim",
     auth: "scim",
     ok: {
@@ -81,7 +81,7 @@ const SCIM_ERRORS = {
 };
 const SCIM_MEDIA_TYPE = "application/scim+json";
 const RESOURCE = ":resource{(?:Users|Groups)}";
-const RESOURCE_ENUM = { resource: ["Users", "Groups"] };
+const RESOURCE_ENUM = { resource: { enum: ["Users", "Groups"] } };
 
 scimRoutes.get("/ServiceProviderConfig", scimDoc("What this SCIM service supports", { 200: "the configuration" }), (c) =>
   scimJson(c, SERVICE_PROVIDER_CONFIG),

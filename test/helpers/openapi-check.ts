@@ -8,7 +8,7 @@ import { Validator } from "@cfworker/json-schema";
 
 type Schema = Record<string, unknown>;
 type Operation = {
-  parameters?: { in: string; name: string; schema?: { enum?: string[] } }[];
+  parameters?: { in: string; name: string; schema?: { enum?: string[]; pattern?: string } }[];
   responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>;
 };
 type Document = { paths: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, Schema> } };
@@ -24,8 +24,9 @@ function loadDocument(): Promise<Document> {
 /** A path template as a pattern: a parameter with an enum matches only those values. */
 function patternOf(template: string, operation: Operation): RegExp {
   const source = template.replace(/\{([^}]+)\}/g, (_, name: string) => {
-    const values = operation.parameters?.find((parameter) => parameter.in === "path" && parameter.name === name)?.schema?.enum;
-    return values ? `(?:${values.join("|")})` : "[^/]+";
+    const schema = operation.parameters?.find((parameter) => parameter.in === "path" && parameter.name === name)?.schema;
+    if (schema?.enum) return `(?:${schema.enum.join("|")})`;
+    return schema?.pattern ? `(?:${schema.pattern.replace(/^\^|\$$/g, "")})` : "[^/]+";
   });
   return new RegExp(`^${source}$`);
 }
