@@ -2,8 +2,8 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_BINDINGS } from "./test/helpers/bindings";
 
-// Two kinds of project: everything that can run inside workerd (real KV and Durable Objects, network
-// mocked) runs there; the end-to-end and CLI tests drive a real `wrangler dev` from Node.
+// Everything that can run inside workerd (real KV and Durable Objects, network mocked) runs there; the
+// end-to-end and CLI tests drive a real `wrangler dev` from Node, and the status page test drives it from Chromium.
 export default defineConfig({
   test: {
     silent: "passed-only",
@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**", "test/cli/**", "test/dry-run/**", "test/bulk/**", "test/faults/**", "test/follow-ups/**"],
+          exclude: ["test/e2e/**", "test/cli/**", "test/ui/**", "test/dry-run/**", "test/bulk/**", "test/faults/**", "test/follow-ups/**"],
           testTimeout: 30_000,
         },
       },
@@ -71,6 +71,9 @@ export default defineConfig({
       {
         // The operator CLI run as child processes against one real `wrangler dev` (test/cli/cli.test.ts).
         test: { name: "cli", include: ["test/cli/**/*.test.ts"], environment: "node", testTimeout: 180_000, hookTimeout: 180_000 },
+      },
+      {
+        test: { name: "ui", include: ["test/ui/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 180_000 },
       },
     ],
   },

@@ -4,7 +4,9 @@
 // Access users (GET …/access/users?email=), seats (PATCH …/access/seats) and active sessions. It checks
 // the bearer token, enforces a rate limit the way the real API does (HTTP 429 with Retry-After once the
 // window's budget is spent), keeps a small model of Access users (a user per email, whose sessions
-// revoke_user ends), and records every call.
+// revoke_user ends), and records every call. refuseTarget() makes it answer 403 for one account or zone
+// from then on, as the API does once a token loses its permission there; keepSessionsOf() leaves a
+// person's session in place through revoke_user (verification then finds them still active).
 
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
@@ -27,6 +29,10 @@ export async function startFakeCloudflareApi(options) {
   const calls = [];
   const accepted = [];
   let rateLimited = 0;
+  /** Targets ("accounts/<id>", "zones/<id>") whose revoke_user calls are refused with 403. */
+  const refused = new Set();
+  /** Emails whose sessions revoke_user does not end. */
+  const lingering = new Set();
   /** email → Access user (created on first look: everyone has logged in through Access once). */
   const users = new Map();
   const byId = new Map();
@@ -75,6 +81,8 @@ export async function startFakeCloudflareApi(options) {
     const method = { revoke: "POST", users: "GET", seats: "PATCH", sessions: "GET" }[route];
     if (request.method !== method) return reply(405, failure(10405, "Method not allowed"));
     if (request.headers.authorization !== `Bearer ${token}`) return reply(403, failure(10000, "Authentication error"));
+    const revokeTarget = ROUTES.revoke.exec(url.pathname);
+    if (revokeTarget && refused.has(`${revokeTarget[1]}/${revokeTarget[2]}`)) return reply(403, failure(10000, "Authentication error"));
     const windowStart = now - windowMs;
     while (accepted.length > 0 && accepted[0] < windowStart) accepted.shift();
     if (inject429 > 0 || accepted.length >= limit) {
@@ -89,7 +97,7 @@ export async function startFakeCloudflareApi(options) {
         return reply(400, failure(12006, "invalid request body"));
       }
       accepted.push(now);
-      userFor(body.email).sessions = 0;
+      if (!lingering.has(body.email.toLowerCase())) userFor(body.email).sessions = 0;
       return reply(200, envelope(true));
     }
     if (route === "users") {
@@ -141,6 +149,10 @@ export async function startFakeCloudflareApi(options) {
     /** revoke_user calls only. */
     revocations: () => calls.filter((call) => ROUTES.revoke.test(call.path)),
     rateLimitedCount: () => rateLimited,
+    /** @param {string} target "accounts/<id>" or "zones/<id>" */
+    refuseTarget: (target) => refused.add(target),
+    /** @param {string} email */
+    keepSessionsOf: (email) => lingering.add(email.toLowerCase()),
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }

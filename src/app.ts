@@ -18,6 +18,7 @@ import { logEvent } from "./log";
 import { operatorRoutes } from "./operator/routes";
 import { scimError } from "./scim/errors";
 import { normalizeScimPath, scimRoutes } from "./scim/routes";
+import { statusPageRoutes } from "./ui/status-page";
 import { webhookRoutes } from "./webhooks/receive-delivery";
 
 /** The path as routed: SCIM's case-insensitive resource names made canonical, and no trailing slash. */
@@ -106,6 +107,9 @@ app.get(
     return c.html(html);
   },
 );
+
+// Before the configuration check: the page is static, and an unconfigured Worker is what /v1 then tells it.
+app.route("/ui", statusPageRoutes);
 
 app.use(
   "*",

@@ -29,6 +29,7 @@ const ALLOWED: Record<string, string[]> = {
   webhooks: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   scim: [...PLATFORM, "context", "http", "ledger"],
+  ui: ["http"],
   app: ["*"],
   index: ["app", "ledger", "log"],
 };

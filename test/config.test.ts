@@ -175,6 +175,17 @@ describe("an unconfigured Worker", () => {
     expect(((await webhook.json()) as { error: { code: string } }).error.code).toBe("not_configured");
   });
 
+  it("still serves the status page (GET /ui), whose calls to /v1 then say it is not configured", async () => {
+    const { app } = await import("../src/app");
+    const unconfigured = { AUDIT_LOG: undefined, LEDGER: undefined } as unknown as Env;
+    const page = await app.request("/ui", {}, unconfigured);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toMatch(/^default-src 'none'; script-src 'sha256-/);
+    expect(await page.text()).toContain("<h1>access-revoker status</h1>");
+    const stats = await app.request("/v1/stats", { headers: { Authorization: "Bearer anything" } }, unconfigured);
+    expect(((await stats.json()) as { error: { code: string } }).error.code).toBe("not_configured");
+  });
+
   it("is configured in the test bindings", async () => {
     expect((await workerFetch("/healthz")).status).toBe(200);
   });

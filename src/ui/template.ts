@@ -1,0 +1,66 @@
+// The status page's document: static markup that the client script fills in. It carries no data and no
+// secret; the style and script blocks are passed in exactly as their CSP hashes were computed.
+export function statusPageHtml(style: string, script: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>access-revoker status</title>
+<style>${style}</style>
+</head>
+<body>
+<header>
+  <h1>access-revoker status</h1>
+  <p id="status" role="status" aria-live="polite">Starting…</p>
+  <button id="forget" type="button" hidden>Forget token</button>
+</header>
+<main>
+<form id="token-form" hidden>
+  <h2>Operator token</h2>
+  <p id="token-problem" class="alert" role="alert"></p>
+  <label for="token">Paste an operator token (OPERATOR_TOKEN)</label>
+  <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" required>
+  <button type="submit">Show status</button>
+  <p class="note">The token stays in this tab's session storage and is forgotten when the tab closes.</p>
+</form>
+<div id="dashboard" hidden>
+  <section aria-labelledby="drain-heading">
+    <h2 id="drain-heading">Drain</h2>
+    <dl>
+      <dt>Pace</dt><dd id="pace"></dd>
+      <dt>429 pause</dt><dd id="pause"></dd>
+      <dt>Follow-ups</dt><dd id="follow-ups"></dd>
+    </dl>
+    <table aria-labelledby="lanes-heading">
+      <caption id="lanes-heading" class="muted">Calls waiting per lane (urgent goes first) and time to revoke, last hour</caption>
+      <thead><tr><th scope="col">Lane</th><th scope="col" class="number">Waiting calls</th><th scope="col" class="number">p50</th><th scope="col" class="number">p95</th><th scope="col" class="number">Revoked</th></tr></thead>
+      <tbody id="lanes"></tbody>
+    </table>
+    <h3 id="holds-heading">Token holds</h3>
+    <p id="no-holds" class="muted">No target is held.</p>
+    <table id="holds-table" aria-labelledby="holds-heading">
+      <thead><tr><th scope="col">Target</th><th scope="col">Reason</th><th scope="col">Held until</th></tr></thead>
+      <tbody id="holds"></tbody>
+    </table>
+  </section>
+  <section aria-labelledby="revocations-heading">
+    <h2 id="revocations-heading">Recent revocations</h2>
+    <p id="no-revocations" class="muted">No revocation yet.</p>
+    <table id="revocations-table" aria-labelledby="revocations-heading">
+      <thead><tr><th scope="col">Received</th><th scope="col">Email</th><th scope="col">Source</th><th scope="col">Status</th><th scope="col" class="number">Time to revoke</th><th scope="col">Detail</th></tr></thead>
+      <tbody id="revocations"></tbody>
+    </table>
+  </section>
+  <section aria-labelledby="jobs-heading">
+    <h2 id="jobs-heading">Jobs</h2>
+    <p id="jobs-note" class="muted"></p>
+    <ul id="jobs"></ul>
+  </section>
+</div>
+</main>
+<script>${script}</script>
+</body>
+</html>
+`;
+}

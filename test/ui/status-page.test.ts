@@ -1,0 +1,224 @@
+// The status page in a real browser: Debian's chromium driven by playwright-core, against a real `wrangler
+// dev` and the local fake Cloudflare API, holding what scripts/status-page-demo.mjs created through /v1 (a
+// finished bulk job, revoked, still active and failed revocations, a held zone and a job waiting behind it). The
+// assertions read the page the way an operator does: by labels, headings, rows and colours.
+// Every server is stopped by pid in afterAll.
+import { createHash } from "node:crypto";
+import type { Browser, Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, RATE_PER_SECOND, startStatusPageDemo } from "../../scripts/status-page-demo.mjs";
+
+type Demo = Awaited<ReturnType<typeof startStatusPageDemo>>;
+type Stats = { holds: { target: string; until: string | number }[] };
+type RevocationRecord = { email: string; received_at: string; time_to_revoke_ms: number };
+
+const TOKEN_KEY = "access-revoker.operator-token";
+const LOCALE = "en-GB";
+const TIME_ZONE = "UTC";
+
+let demo: Demo;
+let browser: Browser;
+
+beforeAll(async () => {
+  demo = await startStatusPageDemo();
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+/** A new tab with its own session storage, recording every CSP violation and script error. */
+async function openStatusPage() {
+  const context = await browser.newContext({ locale: LOCALE, timezoneId: TIME_ZONE });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy|CSP violation|Trusted Type/i.test(message.text())) problems.push(message.text());
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  // Injected by the browser, outside the page's policy: reports what the policy blocked.
+  await page.addInitScript(() =>
+    document.addEventListener("securitypolicyviolation", (event) => console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`)),
+  );
+  const response = await page.goto(`${demo.url}/ui`);
+  return { page, problems, response, close: () => context.close() };
+}
+
+async function signIn(page: Page, token: string) {
+  await page.getByLabel("Paste an operator token").fill(token);
+  await page.getByRole("button", { name: "Show status" }).click();
+}
+
+/** The text of the <dd> a <dt> names. */
+const described = (page: Page, term: string) => page.locator("dt", { hasText: term }).locator("xpath=following-sibling::dd[1]");
+/** The row of a table whose cell (or row header) reads exactly `text`, and its cells' texts. */
+const rowOf = (page: Page, text: string) => page.getByRole("row").filter({ has: page.getByRole("cell", { name: text, exact: true }) });
+const laneRow = (page: Page, lane: string) => page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: lane, exact: true }) });
+const cellsOf = (row: Locator) => row.locator("th, td").allTextContents();
+const backgroundOf = (locator: Locator) => locator.evaluate((element) => getComputedStyle(element).backgroundColor);
+
+/** As the page writes times and durations (the test's browser runs in en-GB, UTC). */
+const clock = (value: string | number) => new Date(value).toLocaleString(LOCALE, { dateStyle: "short", timeStyle: "medium", timeZone: TIME_ZONE });
+const duration = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+
+async function operatorGet<T>(path: string): Promise<T> {
+  return (await (await fetch(`${demo.url}/v1${path}`, { headers: { Authorization: `Bearer ${demo.token}` } })).json()) as T;
+}
+
+describe("GET /ui", () => {
+  it("is one document with its style and script inline, allowed by hash and nothing else", async () => {
+    const response = await fetch(`${demo.url}/ui`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/html; charset=utf-8/i);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    const html = await response.text();
+    const scripts = [...html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)];
+    const styles = [...html.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style>/g)];
+    expect([scripts.length, styles.length]).toEqual([1, 1]);
+    expect(html).not.toMatch(/\s(src|href|style)=/i);
+    const hash = (block: string) => `'sha256-${createHash("sha256").update(block).digest("base64")}'`;
+    const policy = Object.fromEntries(
+      (response.headers.get("content-security-policy") ?? "").split(";").map((directive) => {
+        const [name, ...values] = directive.trim().split(/\s+/);
+        return [name, values.join(" ")];
+      }),
+    );
+    expect(policy).toEqual({
+      "default-src": "'none'",
+      "script-src": hash(scripts[0]![1]!),
+      "style-src": hash(styles[0]![1]!),
+      "connect-src": "'self'",
+      "img-src": "'self' data:",
+      "base-uri": "'none'",
+      "form-action": "'none'",
+      "frame-ancestors": "'none'",
+      "require-trusted-types-for": "'script'",
+      "trusted-types": "'none'",
+    });
+  });
+
+  it("is in the OpenAPI document, as an HTML page that needs no token", async () => {
+    const document = (await (await fetch(`${demo.url}/openapi.json`)).json()) as {
+      paths: Record<string, { get?: { security: unknown[]; responses: Record<string, { content?: Record<string, unknown> }> } }>;
+    };
+    const page = document.paths["/ui"]?.get;
+    expect(page?.security).toEqual([]);
+    expect(Object.keys(page?.responses["200"]?.content ?? {})).toEqual(["text/html"]);
+  });
+});
+
+describe("the status page in Chromium", () => {
+  it("asks for the token, keeps it in session storage only, and shows the drain, holds and revocations", async () => {
+    const { page, problems, response, close } = await openStatusPage();
+    expect(response?.headers()["content-security-policy"]).toContain("default-src 'none'");
+    await page.getByRole("heading", { name: "Operator token" }).waitFor();
+    await signIn(page, demo.token);
+    await page.getByRole("heading", { name: "Drain" }).waitFor();
+
+    expect(await page.getByLabel("Paste an operator token").inputValue()).toBe("");
+    expect(page.url()).toBe(`${demo.url}/ui`);
+    expect(await page.evaluate((key) => [sessionStorage.getItem(key), localStorage.length], TOKEN_KEY)).toEqual([demo.token, 0]);
+
+    const pace = (await described(page, "Pace").textContent()) ?? "";
+    expect(pace).toMatch(new RegExp(`^${RATE_PER_SECOND} calls/s configured \\(${RATE_PER_SECOND * 60} a minute\\); \\d+ calls in the last minute`));
+    expect(Number(/(\d+) calls in the last minute/.exec(pace)![1])).toBeGreaterThan(0);
+    expect(await described(page, "429 pause").textContent()).toBe("Not paused");
+
+    // The held job's three zone calls wait in the bulk lane; the four single revocations that succeeded were urgent.
+    await expect.poll(() => cellsOf(laneRow(page, "bulk")), { timeout: 20_000 }).toEqual(["bulk", "3", expect.any(String), expect.any(String), "5"]);
+    expect(await cellsOf(laneRow(page, "urgent"))).toEqual(["urgent", "0", expect.stringMatching(/ m?s$/), expect.stringMatching(/ m?s$/), "4"]);
+
+    const [hold] = (await operatorGet<Stats>("/stats")).holds;
+    expect(hold?.target).toBe(demo.heldTarget);
+    const holdCells = await cellsOf(rowOf(page, demo.heldTarget));
+    expect(holdCells).toEqual([demo.heldTarget, expect.stringContaining("refused the API token (HTTP 403)"), clock(hold!.until)]);
+
+    for (const record of demo.created.revoked as RevocationRecord[]) {
+      const row = rowOf(page, record.email);
+      expect(await cellsOf(row)).toEqual([clock(record.received_at), record.email, "operator", "revoked", duration(record.time_to_revoke_ms), ""]);
+      expect(await backgroundOf(row.getByText("revoked", { exact: true }))).toBe("rgb(220, 245, 227)");
+    }
+    const failed = rowOf(page, "ivo@example.com");
+    expect(await cellsOf(failed)).toEqual([expect.any(String), "ivo@example.com", "operator", "failed", "—", expect.stringContaining("HTTP 403")]);
+    expect(await backgroundOf(failed.getByText("failed", { exact: true }))).toBe("rgb(253, 225, 225)");
+
+    // max@example.com kept a session through the revocation: once verified, act in the IdP.
+    const followUps = described(page, "Follow-ups");
+    await expect.poll(() => followUps.textContent(), { timeout: 20_000 }).toMatch(/^seats removed [1-9]\d*, .*; still active 1: act in the IdP$/);
+    expect(await followUps.getByText("still active 1: act in the IdP").evaluate((element) => getComputedStyle(element).color)).toBe(
+      "rgb(140, 22, 22)",
+    );
+    const stillActive = rowOf(page, "max@example.com");
+    await expect
+      .poll(() => cellsOf(stillActive))
+      .toEqual([expect.any(String), "max@example.com", "operator", "still active", expect.any(String), expect.any(String)]);
+    expect(await backgroundOf(stillActive.getByText("still active", { exact: true }))).toBe("rgb(253, 225, 225)");
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("shows each job's progress: a finished one at 100 %, one waiting behind the held zone", async () => {
+    const { page, problems, close } = await openStatusPage();
+    await signIn(page, demo.token);
+    const finished = page.getByRole("progressbar", { name: `${demo.created.finishedJob}: 100 % done` });
+    expect(await finished.evaluate((element: HTMLProgressElement) => [element.value, element.max])).toEqual([100, 100]);
+    const finishedItem = page.getByRole("listitem").filter({ has: finished });
+    expect(await finishedItem.textContent()).toMatch(/5 revoked, 0 failed of 5 accepted \(1 line rejected\); created .*; completed \d/);
+
+    const held = page.getByRole("progressbar", { name: `${demo.created.heldJob}: 0 % done` });
+    expect(await held.evaluate((element: HTMLProgressElement) => element.value)).toBe(0);
+    const heldItem = page.getByRole("listitem").filter({ has: held });
+    expect(await heldItem.textContent()).toMatch(/ETA once the wait ends; \d+\.\d calls\/s over the last minute/);
+    expect(await heldItem.getByText(/^Waiting \(held\) until \d.*: .*refused the token for zones\//).count()).toBe(1);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("refreshes by itself: a revocation made elsewhere appears without a reload", async () => {
+    const { page, close } = await openStatusPage();
+    await signIn(page, demo.token);
+    await rowOf(page, "fay@example.com").waitFor();
+    const email = "late@example.com";
+    // Its zone call waits behind the hold, so the request itself answers 202 only after a 10 s wait: the
+    // row must appear while it is still waiting.
+    const request = fetch(`${demo.url}/v1/revocations`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${demo.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ email }),
+    });
+    await rowOf(page, email).waitFor({ timeout: 8000 });
+    expect(await cellsOf(rowOf(page, email))).toEqual([expect.any(String), email, "operator", "queued", "—", expect.any(String)]);
+    expect((await request).status).toBe(202);
+    await close();
+  });
+
+  it("says a wrong token was not accepted and asks again, keeping nothing", async () => {
+    const { page, problems, close } = await openStatusPage();
+    await signIn(page, "not-the-operator-token");
+    await page.getByRole("alert").filter({ hasText: "That token was not accepted. Paste the operator token again." }).waitFor();
+    expect(await page.getByLabel("Paste an operator token").isVisible()).toBe(true);
+    expect(await page.getByRole("heading", { name: "Drain" }).isVisible()).toBe(false);
+    expect(await page.evaluate((key) => [sessionStorage.getItem(key), localStorage.length], TOKEN_KEY)).toEqual([null, 0]);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("says when the API cannot be reached, and recovers by itself once it can", async () => {
+    const { page, close } = await openStatusPage();
+    await page.route("**/v1/**", (route) => route.abort("connectionrefused"));
+    await signIn(page, demo.token);
+    await page
+      .getByRole("status")
+      .filter({ hasText: /^The API could not be reached/ })
+      .waitFor();
+    await page.unroute("**/v1/**");
+    await page
+      .getByRole("status")
+      .filter({ hasText: /^Updated / })
+      .waitFor({ timeout: 10_000 });
+    await close();
+  });
+});
