@@ -1,0 +1,189 @@
+// The signing keys of one Shared Signals transmitter: fetched, kept, refreshed lazily and rarely.
+// - Where: the configured jwks_uri, else the `jwks_uri` of the transmitter's configuration metadata, found by
+//   inserting "/.well-known/ssf-configuration" between the issuer's host and path (trailing "/" removed),
+//   whose `issuer` must equal the configured issuer exactly (SSF 1.0 §7.2 and §7.2.3).
+// - Key selection is jose's createLocalJWKSet (alg, kid, use, key_ops), never hand-written; symmetric ("oct")
+//   and private members are dropped on arrival, so an HMAC key can never be selected.
+// - Refresh: when the keys are older than maxAgeMs, and when a SET names a key we do not hold (rotation).
+//   Every network refresh passes one gate: at most one attempt per minRefreshIntervalMs, whatever its outcome,
+//   and concurrent callers share the attempt in flight. So a flood of SETs with made-up kids costs at most one
+//   JWKS fetch per interval.
+// - A JWKS endpoint that is down, slow (timeoutMs, enforced with an AbortController and a race, so a fetch that
+//   ignores the signal cannot hang us) or answers garbage is a tagged failure; the keys held before stay usable.
+// Contract: never throws; fetch and clock are injected; state lives in the returned object (one per transmitter
+// per isolate).
+import { createLocalJWKSet, errors, type CryptoKey, type JSONWebKeySet, type LocalJWKSet } from "jose";
+import * as z from "zod/mini";
+import { isTransmitterUrl, type SsfTransmitter } from "./transmitters";
+
+export type SsfFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+export type JwksCacheOptions = {
+  transmitter: Pick<SsfTransmitter, "issuer" | "jwksUri">;
+  fetch: SsfFetch;
+  now: () => number;
+  minRefreshIntervalMs?: number;
+  maxAgeMs?: number;
+  timeoutMs?: number;
+};
+
+export const DEFAULT_MIN_REFRESH_INTERVAL_MS = 60_000;
+export const DEFAULT_KEYS_MAX_AGE_MS = 3_600_000;
+export const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
+const MAX_DOCUMENT_CHARS = 256 * 1024;
+
+/** Why the keys could not be (re)loaded; `rate_limited` means no attempt was made. */
+export type RefreshFailure = { ok: false; reason: "rate_limited" | "timeout" | "unreachable" | "malformed"; detail: string };
+export type RefreshOutcome = { ok: true } | RefreshFailure;
+
+/**
+ * The keys that may have signed a token with this header (several only when the header has no kid and
+ * several keys fit), or why there are none: `unknown_key` (we hold the set, the kid is not in it),
+ * `keys_unavailable` (the set could not be fetched: possibly transient), `unusable_key` (the JWK would not import).
+ */
+export type KeyResolution =
+  | { ok: true; keys: CryptoKey[] }
+  | { ok: false; reason: "unknown_key" | "keys_unavailable" | "unusable_key"; detail: string };
+
+export type JwksCache = {
+  resolveKey(header: { alg: string; kid?: string }): Promise<KeyResolution>;
+  /** One gated refresh (what resolveKey does on an unknown kid); exposed for the poll loop and tests. */
+  refresh(): Promise<RefreshOutcome>;
+};
+
+const JwksSchema = z.looseObject({ keys: z.array(z.looseObject({ kty: z.string() })) });
+const MetadataSchema = z.looseObject({ issuer: z.string(), jwks_uri: z.string() });
+
+/** SSF 1.0 §7.2: https://tr.example.com/issuer1 → https://tr.example.com/.well-known/ssf-configuration/issuer1 */
+export function ssfConfigurationUrl(issuer: string): string {
+  const url = new URL(issuer);
+  return `${url.origin}/.well-known/ssf-configuration${url.pathname.replace(/\/+$/, "")}`;
+}
+
+export function createJwksCache(options: JwksCacheOptions): JwksCache {
+  const { transmitter, now } = options;
+  const minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS;
+  const maxAgeMs = options.maxAgeMs ?? DEFAULT_KEYS_MAX_AGE_MS;
+  const getJson = (url: string) => fetchJson(options.fetch, url, options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS);
+
+  let held: { select: LocalJWKSet; fetchedAt: number } | null = null;
+  let discovered: { jwksUri: string; at: number } | null = null;
+  let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  let inFlight: Promise<RefreshOutcome> | null = null;
+
+  async function jwksUri(): Promise<{ ok: true; uri: string } | RefreshFailure> {
+    if (transmitter.jwksUri !== null) return { ok: true, uri: transmitter.jwksUri };
+    if (discovered !== null && now() - discovered.at < maxAgeMs) return { ok: true, uri: discovered.jwksUri };
+    const fetched = await getJson(ssfConfigurationUrl(transmitter.issuer));
+    if (!fetched.ok) return { ...fetched, detail: `configuration metadata: ${fetched.detail}` };
+    const metadata = MetadataSchema.safeParse(fetched.json);
+    if (!metadata.success) return { ok: false, reason: "malformed", detail: "configuration metadata has no issuer and jwks_uri strings" };
+    if (metadata.data.issuer !== transmitter.issuer) return { ok: false, reason: "malformed", detail: "configuration metadata names another issuer" };
+    if (!isTransmitterUrl(metadata.data.jwks_uri)) return { ok: false, reason: "malformed", detail: "configuration metadata jwks_uri is not https" };
+    discovered = { jwksUri: metadata.data.jwks_uri, at: now() };
+    return { ok: true, uri: discovered.jwksUri };
+  }
+
+  async function load(): Promise<RefreshOutcome> {
+    const uri = await jwksUri();
+    if (!uri.ok) return uri;
+    const fetched = await getJson(uri.uri);
+    if (!fetched.ok) {
+      discovered = null; // the metadata may have moved the keys: look again next time
+      return { ...fetched, detail: `JWKS: ${fetched.detail}` };
+    }
+    const jwks = JwksSchema.safeParse(fetched.json);
+    if (!jwks.success) return { ok: false, reason: "malformed", detail: "JWKS: not a key set (needs keys[] with kty)" };
+    const publicKeys = jwks.data.keys.filter((jwk) => jwk.kty !== "oct" && !("d" in jwk) && !("k" in jwk));
+    if (publicKeys.length === 0) return { ok: false, reason: "malformed", detail: "JWKS: no public keys" };
+    try {
+      // jose validates the set again; the zod check above only gives the failure its name.
+      held = { select: createLocalJWKSet({ keys: publicKeys } as JSONWebKeySet), fetchedAt: now() };
+    } catch (error) {
+      return { ok: false, reason: "malformed", detail: `JWKS: ${errorName(error)}` };
+    }
+    return { ok: true };
+  }
+
+  function refresh(): Promise<RefreshOutcome> {
+    if (inFlight !== null) return inFlight;
+    const sinceLast = now() - lastAttemptAt;
+    if (sinceLast < minRefreshIntervalMs) {
+      return Promise.resolve({ ok: false, reason: "rate_limited", detail: `last attempt ${Math.round(sinceLast)} ms ago` });
+    }
+    lastAttemptAt = now();
+    inFlight = load().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  }
+
+  async function select(header: { alg: string; kid?: string }): Promise<KeyResolution> {
+    if (held === null) return { ok: false, reason: "keys_unavailable", detail: "no keys held" };
+    try {
+      return { ok: true, keys: [await held.select(header)] };
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey) {
+        return { ok: false, reason: "unknown_key", detail: `no key for kid ${JSON.stringify(header.kid?.slice(0, 100) ?? null)} and alg ${header.alg.slice(0, 20)}` };
+      }
+      if (error instanceof errors.JWKSMultipleMatchingKeys) {
+        const keys: CryptoKey[] = [];
+        for await (const key of error) keys.push(key);
+        if (keys.length > 0) return { ok: true, keys };
+      }
+      return { ok: false, reason: "unusable_key", detail: errorName(error) };
+    }
+  }
+
+  return {
+    refresh,
+    async resolveKey(header) {
+      if (held === null || now() - held.fetchedAt >= maxAgeMs) {
+        const outcome = await refresh();
+        // Stale keys stay in use when the refresh fails: a JWKS outage must not stop verification.
+        if (held === null) return { ok: false, reason: "keys_unavailable", detail: outcome.ok ? "no keys held" : outcome.detail };
+      }
+      const first = await select(header);
+      if (first.ok || first.reason !== "unknown_key") return first;
+      const outcome = await refresh();
+      if (outcome.ok) return select(header);
+      if (outcome.reason === "rate_limited") return { ...first, detail: `${first.detail}; keys not refreshed (${outcome.detail})` };
+      return { ok: false, reason: "keys_unavailable", detail: `${first.detail}; refresh failed: ${outcome.detail}` };
+    },
+  };
+}
+
+type JsonFetch = { ok: true; json: unknown } | RefreshFailure;
+
+async function fetchJson(fetcher: SsfFetch, url: string, timeoutMs: number): Promise<JsonFetch> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve("timeout");
+    }, timeoutMs);
+  });
+  const timeout: RefreshFailure = { ok: false, reason: "timeout", detail: `no answer within ${timeoutMs} ms` };
+  try {
+    const response = await Promise.race([fetcher(url, { signal: controller.signal, headers: { accept: "application/json" } }), timedOut]);
+    if (response === "timeout") return timeout;
+    if (!response.ok) return { ok: false, reason: "unreachable", detail: `HTTP ${response.status}` };
+    const text = await Promise.race([response.text(), timedOut]);
+    if (text === "timeout") return timeout;
+    if (text.length > MAX_DOCUMENT_CHARS) return { ok: false, reason: "malformed", detail: `larger than ${MAX_DOCUMENT_CHARS} characters` };
+    try {
+      return { ok: true, json: JSON.parse(text) };
+    } catch {
+      return { ok: false, reason: "malformed", detail: "not JSON" };
+    }
+  } catch (error) {
+    return controller.signal.aborted ? timeout : { ok: false, reason: "unreachable", detail: errorName(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : "unknown error";
+}
