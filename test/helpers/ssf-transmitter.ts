@@ -30,6 +30,7 @@ export class LocalTransmitter {
   jwksMode: EndpointMode = "up";
   private published: SigningKey[];
   private rotations = 0;
+  private rogue: Promise<SigningKey> | null = null;
 
   private constructor(
     readonly issuer: string,
@@ -80,9 +81,10 @@ export class LocalTransmitter {
     return signWith(key, claims, options);
   }
 
-  /** Signed by a key pair that was never published, under a kid nobody knows. */
+  /** Signed by an RSA key pair that was never published, under a kid nobody knows (or the one given). */
   async signWithUnknownKey(claims: JWTPayload, kid = `unknown-${crypto.randomUUID()}`): Promise<string> {
-    return signWith(await signingKey("RS256", kid), claims, {});
+    this.rogue ??= signingKey("RS256", "rogue");
+    return signWith(await this.rogue, claims, { kid });
   }
 
   /** `alg: none` (RFC 7519 §6): a header, a payload and an empty signature. */
