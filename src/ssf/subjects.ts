@@ -9,7 +9,8 @@
 // - complex (SSF 1.0 §3.3): its `user` member, which must be one of the above. Drafts before SSF 1.0 (and
 //   Okta's transmitter, developer.okta.com/docs/reference/ssf-transmitter-sets) send complex subjects without
 //   `"format": "complex"`: an object without a format but with a `user` member is read the same way.
-// - Google's RISC transmitter names the format `subject_type` (RISC 1.0 §3.1): read as `format`.
+// - Google's RISC transmitter names the format `subject_type` (RISC 1.0 §3.1) and spells it "iss-sub", as the
+//   drafts of RFC 9493 did (developers.google.com/identity/protocols/risc): read as `format` and "iss_sub".
 // Anything else (phone_number, account, did, uri, jwt_id, a proprietary format, a complex subject without a
 // user) is unresolved, with the reason. Contract: pure; never throws.
 import { EmailSchema } from "../validation";
@@ -24,7 +25,8 @@ const isObject = (value: unknown): value is Json => typeof value === "object" &&
 const nonEmptyString = (value: unknown): value is string => typeof value === "string" && value.length > 0;
 
 function formatOf(subject: Json): unknown {
-  return subject.format ?? subject.subject_type;
+  const format = subject.format ?? subject.subject_type;
+  return format === "iss-sub" ? "iss_sub" : format;
 }
 
 /** `issuer` is the transmitter's configured issuer. */
