@@ -13,6 +13,7 @@
 // Contract: pure. Problems read "SSF_TRANSMITTERS: <what is wrong>" and never contain a configured value.
 import * as z from "zod/mini";
 import { splitSecretList } from "../config";
+import "../validation"; // zod's English messages (e.g. 'Unrecognized key: "audiences"' for a misspelt option)
 import { CAEP_CREDENTIAL_CHANGE, DEFAULT_DEPROVISIONING_EVENTS } from "./event-types";
 
 export const SSF_TRANSMITTERS_VARIABLE = "SSF_TRANSMITTERS";
@@ -30,14 +31,14 @@ export function isTransmitterUrl(value: string): boolean {
   return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
 }
 
-const transmitterUrl = z.string().check(z.refine(isTransmitterUrl, "must be an https URL without query or fragment (http only for localhost)"));
+const transmitterUrl = z.string().check(z.refine(isTransmitterUrl, "must be an https URL without credentials, query or fragment (http only for localhost)"));
 const nonEmpty = z.string().check(z.minLength(1), z.maxLength(500));
 const eventTypeUri = z.string().check(z.maxLength(200), z.refine((value) => URL.canParse(value), "must be an event-type URI"));
 
 const TransmitterSchema = z.pipe(
   z.strictObject({
     issuer: transmitterUrl,
-    audience: z.union([nonEmpty, z.array(nonEmpty).check(z.minLength(1))]),
+    audience: z.union([nonEmpty, z.array(nonEmpty).check(z.minLength(1))], "must be a non-empty string or list of strings"),
     jwks_uri: z.optional(transmitterUrl),
     events: z.optional(z.array(eventTypeUri).check(z.minLength(1))),
     credential_change: z.optional(z.boolean()),

@@ -63,7 +63,7 @@ export class LocalTransmitter {
   }
 
   /** A SET for `email` revoking sessions, issued now; override any claim. */
-  claims(overrides: JWTPayload = {}): JWTPayload {
+  claims(overrides: Record<string, unknown> = {}): JWTPayload {
     return {
       iss: this.issuer,
       aud: TEST_SSF_AUDIENCE,

@@ -28,7 +28,7 @@ import streamUpdated from "../fixtures/ssf/ssf-stream-updated.json";
 import tokenClaimsChange from "../fixtures/ssf/ssf-token-claims-change.proprietary.json";
 import verification from "../fixtures/ssf/ssf-verification.json";
 
-type Fixture = { iss: string; jti: string; events: object; sub_id?: object };
+type Fixture = { iss: string; jti: string; events: object; sub_id?: unknown };
 
 function extract(fixture: Fixture, events: readonly string[] = DEFAULT_DEPROVISIONING_EVENTS, issuer = fixture.iss): SetEvents {
   return extractSetEvents(fixture as unknown as VerifiedSet, { transmitterName: "acme", transmitter: { issuer, events: [...events] } });

@@ -1,5 +1,6 @@
 // receiveSet: one valid push delivery, then exactly one thing changed per test; every documented SET shape
 // signed and sent end to end; and hostile bodies and claims, property-based, never throwing.
+/// <reference types="vite/client" />
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
