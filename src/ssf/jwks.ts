@@ -1,22 +1,22 @@
 // The signing keys of one Shared Signals transmitter: fetched, kept, refreshed lazily and rarely.
 // - Where: the configured jwks_uri, else the `jwks_uri` of the transmitter's configuration metadata, found by
 //   inserting "/.well-known/ssf-configuration" between the issuer's host and path (trailing "/" removed),
-//   whose `issuer` must equal the configured issuer exactly (SSF 1.0 §7.2 and §7.2.3).
+//   whose `issuer` must equal the configured issuer exactly (SSF 1.0 §7.2 and §7.2.4).
 // - Key selection is jose's createLocalJWKSet (alg, kid, use, key_ops), never hand-written; symmetric ("oct")
 //   and private members are dropped on arrival, so an HMAC key can never be selected.
 // - Refresh: when the keys are older than maxAgeMs, and when a SET names a key we do not hold (rotation).
 //   Every network refresh passes one gate: at most one attempt per minRefreshIntervalMs, whatever its outcome,
 //   and concurrent callers share the attempt in flight. So a flood of SETs with made-up kids costs at most one
 //   JWKS fetch per interval.
-// - A JWKS endpoint that is down, slow (timeoutMs, enforced with an AbortController and a race, so a fetch that
-//   ignores the signal cannot hang us) or answers garbage is a tagged failure; the keys held before stay usable.
+// - A JWKS endpoint that is down, slow (timeoutMs, see fetch-json.ts) or answers garbage is a tagged failure;
+//   the keys held before stay usable.
 // Contract: never throws; fetch and clock are injected; state lives in the returned object (one per transmitter
 // per isolate).
 import { createLocalJWKSet, errors, type CryptoKey, type JSONWebKeySet, type LocalJWKSet } from "jose";
 import * as z from "zod/mini";
+import { fetchJson, type JsonFailure, type SsfFetch } from "./fetch-json";
 import { isTransmitterUrl, type SsfTransmitter } from "./transmitters";
 
-export type SsfFetch = (url: string, init: RequestInit) => Promise<Response>;
 
 export type JwksCacheOptions = {
   transmitter: Pick<SsfTransmitter, "issuer" | "jwksUri">;
@@ -33,7 +33,7 @@ export const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
 const MAX_DOCUMENT_CHARS = 256 * 1024;
 
 /** Why the keys could not be (re)loaded; `rate_limited` means no attempt was made. */
-export type RefreshFailure = { ok: false; reason: "rate_limited" | "timeout" | "unreachable" | "malformed"; detail: string };
+export type RefreshFailure = { ok: false; reason: "rate_limited" | JsonFailure["reason"]; detail: string };
 export type RefreshOutcome = { ok: true } | RefreshFailure;
 
 /**
@@ -64,7 +64,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   const { transmitter, now } = options;
   const minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS;
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_KEYS_MAX_AGE_MS;
-  const getJson = (url: string) => fetchJson(options.fetch, url, options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS);
+  const getJson = (url: string) => fetchJson(options.fetch, url, { timeoutMs: options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, maxChars: MAX_DOCUMENT_CHARS });
 
   let held: { select: LocalJWKSet; fetchedAt: number } | null = null;
   let discovered: { jwksUri: string; at: number } | null = null;
@@ -75,7 +75,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     if (transmitter.jwksUri !== null) return { ok: true, uri: transmitter.jwksUri };
     if (discovered !== null && now() - discovered.at < maxAgeMs) return { ok: true, uri: discovered.jwksUri };
     const fetched = await getJson(ssfConfigurationUrl(transmitter.issuer));
-    if (!fetched.ok) return { ...fetched, detail: `configuration metadata: ${fetched.detail}` };
+    if (!fetched.ok) return { ok: false, reason: fetched.reason, detail: `configuration metadata: ${fetched.detail}` };
     const metadata = MetadataSchema.safeParse(fetched.json);
     if (!metadata.success) return { ok: false, reason: "malformed", detail: "configuration metadata has no issuer and jwks_uri strings" };
     if (metadata.data.issuer !== transmitter.issuer) return { ok: false, reason: "malformed", detail: "configuration metadata names another issuer" };
@@ -90,7 +90,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     const fetched = await getJson(uri.uri);
     if (!fetched.ok) {
       discovered = null; // the metadata may have moved the keys: look again next time
-      return { ...fetched, detail: `JWKS: ${fetched.detail}` };
+      return { ok: false, reason: fetched.reason, detail: `JWKS: ${fetched.detail}` };
     }
     const jwks = JwksSchema.safeParse(fetched.json);
     if (!jwks.success) return { ok: false, reason: "malformed", detail: "JWKS: not a key set (needs keys[] with kty)" };
@@ -100,7 +100,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       // jose validates the set again; the zod check above only gives the failure its name.
       held = { select: createLocalJWKSet({ keys: publicKeys } as JSONWebKeySet), fetchedAt: now() };
     } catch (error) {
-      return { ok: false, reason: "malformed", detail: `JWKS: ${errorName(error)}` };
+      return { ok: false, reason: "malformed", detail: `JWKS: ${describeError(error)}` };
     }
     return { ok: true };
   }
@@ -131,7 +131,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         for await (const key of error) keys.push(key);
         if (keys.length > 0) return { ok: true, keys };
       }
-      return { ok: false, reason: "unusable_key", detail: errorName(error) };
+      return { ok: false, reason: "unusable_key", detail: describeError(error) };
     }
   }
 
@@ -153,37 +153,6 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   };
 }
 
-type JsonFetch = { ok: true; json: unknown } | RefreshFailure;
-
-async function fetchJson(fetcher: SsfFetch, url: string, timeoutMs: number): Promise<JsonFetch> {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      resolve("timeout");
-    }, timeoutMs);
-  });
-  const timeout: RefreshFailure = { ok: false, reason: "timeout", detail: `no answer within ${timeoutMs} ms` };
-  try {
-    const response = await Promise.race([fetcher(url, { signal: controller.signal, headers: { accept: "application/json" } }), timedOut]);
-    if (response === "timeout") return timeout;
-    if (!response.ok) return { ok: false, reason: "unreachable", detail: `HTTP ${response.status}` };
-    const text = await Promise.race([response.text(), timedOut]);
-    if (text === "timeout") return timeout;
-    if (text.length > MAX_DOCUMENT_CHARS) return { ok: false, reason: "malformed", detail: `larger than ${MAX_DOCUMENT_CHARS} characters` };
-    try {
-      return { ok: true, json: JSON.parse(text) };
-    } catch {
-      return { ok: false, reason: "malformed", detail: "not JSON" };
-    }
-  } catch (error) {
-    return controller.signal.aborted ? timeout : { ok: false, reason: "unreachable", detail: errorName(error) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function errorName(error: unknown): string {
+function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : "unknown error";
 }

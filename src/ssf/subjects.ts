@@ -1,11 +1,12 @@
-// Reads who a Shared Signals event is about: a Subject Identifier (RFC 9493) or an SSF complex subject.
-// - email (RFC 9493 §3.2.2): the email, validated and lower-cased by the project's EmailSchema.
-// - iss_sub (§3.2.5): subject id `sub` when `iss` is the transmitter's own issuer (the usual case, and the
+// Reads who a Shared Signals event is about: a Subject Identifier (RFC 9493 §3, by format name) or an SSF
+// complex subject.
+// - email: the email, validated and lower-cased by the project's EmailSchema.
+// - iss_sub: subject id `sub` when `iss` is the transmitter's own issuer (the usual case, and the
 //   form an operator can import into the per-source directory), otherwise `${iss}|${sub}` so that two
 //   issuers' subjects can never collide. `sub` is never guessed to be an email, even when it looks like one.
-// - opaque (§3.2.4): subject id `id`. (A CAEP session-revoked SET may carry a session id here; the directory
+// - opaque: subject id `id`. (A CAEP session-revoked SET may carry a session id here; the directory
 //   then has no email for it and the ledger records the revocation as unresolved.)
-// - aliases (§3.2.1): the identifiers inside, read as above; one email and one id together make an observation.
+// - aliases: the identifiers inside, read as above; one email and one id together make an observation.
 // - complex (SSF 1.0 §3.3): its `user` member, which must be one of the above. Drafts before SSF 1.0 (and
 //   Okta's transmitter, developer.okta.com/docs/reference/ssf-transmitter-sets) send complex subjects without
 //   `"format": "complex"`: an object without a format but with a `user` member is read the same way.

@@ -9,7 +9,7 @@
 // - iat: required (RFC 8417 §2.2). Refused when more than futureSkewSeconds ahead, or older than
 //   maxAgeSeconds: push retries (RFC 8935 §4) and polling (RFC 8936) legitimately deliver late, so the past
 //   bound is a day by default, not minutes; replay within it is the caller's to stop, by jti.
-// - exp: SSF forbids it in SETs (§4.1.8); when present anyway, jose refuses an expired one (RFC 7519 §4.1.4).
+// - exp: SSF forbids it in SETs (§4.1.7); when present anyway, jose refuses an expired one (RFC 7519 §4.1.4).
 //   A top-level `sub` (also forbidden by SSF §4.1.2) is ignored, never read as the subject.
 // - Error codes are RFC 8935 §2.4's: invalid_request (not a SET / claims not as defined), invalid_key
 //   (alg not accepted; kid unknown or keys unavailable), authentication_failed (the signature does not verify

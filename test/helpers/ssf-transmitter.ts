@@ -4,7 +4,8 @@
 // test is handed. The JWKS endpoint counts its requests and can be made down, unreachable, slow or garbage.
 import { base64url, exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 import { CAEP_SESSION_REVOKED } from "../../src/ssf/event-types";
-import { ssfConfigurationUrl, type SsfFetch } from "../../src/ssf/jwks";
+import type { SsfFetch } from "../../src/ssf/fetch-json";
+import { ssfConfigurationUrl } from "../../src/ssf/jwks";
 import type { SsfTransmitter } from "../../src/ssf/transmitters";
 import { SSF_ALGORITHMS } from "../../src/ssf/transmitters";
 

@@ -62,7 +62,7 @@ describe("deprovisioning events become identity events, one per subject format",
     expect(extract(fixture)).toEqual({ ...nothing, events: [{ event_id: fixture.jti, ...expected }] });
   });
 
-  it("aliases (RFC 9493 §3.2.1): the email and the id together, and the pair is an observed identity", () => {
+  it("aliases (RFC 9493): the email and the id together, and the pair is an observed identity", () => {
     expect(extract(aliases)).toEqual({
       ...nothing,
       events: [{ event_id: aliases.jti, event_type: RISC_ACCOUNT_PURGED, email: "alias.user@example.com", subject_id: "u-77801", reason: "RISC account-purged from acme" }],

@@ -1,7 +1,8 @@
 // The JWKS cache: discovery, the refresh gate, rotation, expiry and a misbehaving key endpoint.
 // The clock is injected and moved by hand; only the timeout tests wait (tens of milliseconds) in real time.
 import { beforeEach, describe, expect, it } from "vitest";
-import { createJwksCache, ssfConfigurationUrl, type JwksCacheOptions, type SsfFetch } from "../../src/ssf/jwks";
+import type { SsfFetch } from "../../src/ssf/fetch-json";
+import { createJwksCache, ssfConfigurationUrl, type JwksCacheOptions } from "../../src/ssf/jwks";
 import { verifySet } from "../../src/ssf/verify-set";
 import { LocalTransmitter, TEST_SSF_JWKS_URI, type EndpointMode } from "../helpers/ssf-transmitter";
 
@@ -52,7 +53,7 @@ describe("where the keys come from", () => {
     ["names another issuer", { issuer: "https://impostor.test", jwks_uri: TEST_SSF_JWKS_URI }, "names another issuer"],
     ["points at plain http", { issuer: "https://transmitter.test/tenant-1", jwks_uri: "http://transmitter.test/keys/jwks.json" }, "not https"],
     ["has no jwks_uri", { issuer: "https://transmitter.test/tenant-1" }, "no issuer and jwks_uri"],
-  ])("refuses metadata that %s (SSF 1.0 §7.2.3)", async (_name, metadata, detail) => {
+  ])("refuses metadata that %s (SSF 1.0 §7.2.4)", async (_name, metadata, detail) => {
     const fetch: SsfFetch = async (url, init) => (url === ssfConfigurationUrl(transmitter.issuer) ? Response.json(metadata) : transmitter.fetch(url, init));
     const resolution = await cache({ fetch }).resolveKey({ alg: "RS256", kid: "rsa-1" });
     expect(resolution).toMatchObject({ ok: false, reason: "keys_unavailable", detail: expect.stringContaining(detail) });
