@@ -39,8 +39,9 @@ const SetClaimsSchema = z.looseObject({
   iat: z.number().check(z.refine(Number.isFinite, "must be a number of seconds")),
   jti: z.string().check(z.minLength(1), z.maxLength(256)),
   events: z.record(z.string(), z.looseObject({})).check(z.refine((events) => Object.keys(events).length > 0, "must name at least one event")),
+  // Read by events.ts; every other claim (txn, toe, …) passes through unchecked: SSF 1.0 §4.2.3 says to ignore
+  // what is not understood, and refusing a deprovisioning SET over an unused claim would only lose it.
   sub_id: z.optional(z.unknown()),
-  txn: z.optional(z.string()),
 });
 
 /** The claims of a SET whose signature, issuer, audience and times have been checked. */

@@ -146,3 +146,10 @@ describe("jose itself, as configured here", () => {
     await expect(jwtVerify(token, pemBytes, { algorithms: config.algorithms })).rejects.toBeInstanceOf(errors.JOSEAlgNotAllowed);
   });
 });
+
+describe("claims the receiver does not use", () => {
+  it("are ignored, whatever their type (SSF 1.0 §4.2.3)", async () => {
+    const token = await transmitter.sign(transmitter.claims({ txn: 8675309, toe: "yesterday", sub: "someone", extra: { nested: [1, 2] } }));
+    expect((await verifySet(token, context())).ok).toBe(true);
+  });
+});
