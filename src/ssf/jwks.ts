@@ -17,7 +17,6 @@ import * as z from "zod/mini";
 import { fetchJson, type JsonFailure, type SsfFetch } from "./fetch-json";
 import { isTransmitterUrl, type SsfTransmitter } from "./transmitters";
 
-
 export type JwksCacheOptions = {
   transmitter: Pick<SsfTransmitter, "issuer" | "jwksUri">;
   fetch: SsfFetch;
@@ -47,8 +46,6 @@ export type KeyResolution =
 
 export type JwksCache = {
   resolveKey(header: { alg: string; kid?: string }): Promise<KeyResolution>;
-  /** One gated refresh (what resolveKey does on an unknown kid); exposed for the poll loop and tests. */
-  refresh(): Promise<RefreshOutcome>;
 };
 
 const JwksSchema = z.looseObject({ keys: z.array(z.looseObject({ kty: z.string() })) });
@@ -136,7 +133,6 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   }
 
   return {
-    refresh,
     async resolveKey(header) {
       if (held === null || now() - held.fetchedAt >= maxAgeMs) {
         const outcome = await refresh();

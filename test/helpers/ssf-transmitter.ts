@@ -32,6 +32,7 @@ export class LocalTransmitter {
   private published: SigningKey[];
   private rotations = 0;
   private rogue: Promise<SigningKey> | null = null;
+  private retired: SigningKey | null = null;
 
   private constructor(
     readonly issuer: string,
@@ -82,8 +83,8 @@ export class LocalTransmitter {
     return signWith(key, claims, options);
   }
 
-  /** Signed by an RSA key pair that was never published, under a kid nobody knows (or the one given). */
-  async signWithUnknownKey(claims: JWTPayload, kid = `unknown-${crypto.randomUUID()}`): Promise<string> {
+  /** Signed by an RSA key pair that was never published, under a kid nobody knows (or the one given; null: none). */
+  async signWithUnknownKey(claims: JWTPayload, kid: string | null = `unknown-${crypto.randomUUID()}`): Promise<string> {
     this.rogue ??= signingKey("RS256", "rogue");
     return signWith(await this.rogue, claims, { kid });
   }
@@ -105,13 +106,21 @@ export class LocalTransmitter {
     return new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "secevent+jwt", kid: this.rsa.kid }).sign(secret);
   }
 
-  /** Replaces the RSA key (the old one is no longer published) and returns the new kid. */
-  async rotate(): Promise<string> {
+  /** A new RSA key signs from now on and is published; the old one is withdrawn unless `keepOld`. Returns the new kid. */
+  async rotate(options: { keepOld?: boolean } = {}): Promise<string> {
     this.rotations += 1;
     const next = await signingKey("RS256", `rsa-${this.rotations + 1}`);
-    this.published = [next, this.ec];
+    this.published = options.keepOld ? [next, ...this.published] : [next, this.ec];
+    const previous = this.rsa;
     this.rsa = next;
+    this.retired = previous;
     return next.kid;
+  }
+
+  /** Signs with the RSA key that the last rotation replaced. */
+  signWithRetiredKey(claims: JWTPayload, options: { kid?: string | null } = {}): Promise<string> {
+    if (this.retired === null) throw new Error("no rotation yet");
+    return signWith(this.retired, claims, options);
   }
 
   /** The transmitter's HTTP side, to inject as the receiver's fetch. */

@@ -139,6 +139,16 @@ describe("key rotation", () => {
   });
 });
 
+describe("a SET without kid", () => {
+  it("is tried against every published key that fits the alg (a rotation overlap)", async () => {
+    const jwks = cache();
+    await transmitter.rotate({ keepOld: true });
+    expect((await verifyWith(jwks, await transmitter.sign(transmitter.claims(), { kid: null }))).ok).toBe(true);
+    expect((await verifyWith(jwks, await transmitter.signWithRetiredKey(transmitter.claims(), { kid: null }))).ok).toBe(true);
+    expect(await verifyWith(jwks, await transmitter.signWithUnknownKey(transmitter.claims(), null))).toMatchObject({ ok: false, err: "authentication_failed" });
+  });
+});
+
 describe("a JWKS endpoint that misbehaves", () => {
   const failures: [EndpointMode, string][] = [
     ["down", "HTTP 503"],
