@@ -15,7 +15,12 @@ export default defineConfig({
             miniflare: { bindings: { ...TEST_BINDINGS, FUZZ_RUNS: process.env.FUZZ_RUNS ?? "60" } },
           }),
         ],
-        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "test/dry-run/**", "test/bulk/**"], testTimeout: 30_000 },
+        test: {
+          name: "workers",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/e2e/**", "test/dry-run/**", "test/bulk/**", "test/faults/**", "test/follow-ups/**"],
+          testTimeout: 30_000,
+        },
       },
       {
         plugins: [
@@ -34,6 +39,31 @@ export default defineConfig({
           }),
         ],
         test: { name: "bulk", include: ["test/bulk/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { ...TEST_BINDINGS, CF_ZONE_ID: "", REVOKE_RATE_PER_SECOND: "25" } },
+          }),
+        ],
+        test: { name: "faults", include: ["test/faults/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ...TEST_BINDINGS,
+                REMOVE_SEATS: "true",
+                VERIFY_AFTER_SECONDS: "60",
+                REVOKE_ON_GROUP_REMOVAL: "Engineering, Contractors, contractors@example.com",
+              },
+            },
+          }),
+        ],
+        test: { name: "follow-ups", include: ["test/follow-ups/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
       },
       {
         test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 180_000, hookTimeout: 180_000 },

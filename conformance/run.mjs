@@ -14,14 +14,7 @@ import newman from "newman";
 import { startLocalWorker } from "../scripts/local-worker.mjs";
 import { runOktaSpecTest } from "./okta-spec.mjs";
 
-const MICROSOFT_FOLDERS = [
-  "Endpoint tests",
-  "User tests",
-  "User tests with garbage",
-  "Group tests",
-  "Group tests with garbage",
-  "Teardown garbage",
-];
+const MICROSOFT_FOLDERS = ["Endpoint tests", "User tests", "User tests with garbage", "Group tests", "Group tests with garbage", "Teardown garbage"];
 const TOKEN = "conformance-scim-token";
 
 const { values } = parseArgs({ options: { microsoft: { type: "string" }, okta: { type: "string" } } });
@@ -33,7 +26,10 @@ if (!values.microsoft && !values.okta) {
 async function withFreshWorker(run) {
   const dir = mkdtempSync(join(tmpdir(), "access-revoker-conformance-"));
   const devVars = join(dir, ".dev.vars");
-  writeFileSync(devVars, [`SCIM_TOKEN=${TOKEN}`, "OPERATOR_TOKEN=conformance-operator", "DRY_RUN=true", "CF_ACCOUNT_ID=0123456789abcdef0123456789abcdef"].join("\n"));
+  writeFileSync(
+    devVars,
+    [`SCIM_TOKEN=${TOKEN}`, "OPERATOR_TOKEN=conformance-operator", "DRY_RUN=true", "CF_ACCOUNT_ID=0123456789abcdef0123456789abcdef"].join("\n"),
+  );
   const worker = await startLocalWorker({ devVarsPath: devVars, persistTo: join(dir, "state") });
   try {
     return await run(worker.url);
@@ -69,12 +65,15 @@ let failed = false;
 if (values.microsoft) {
   const summary = await withFreshWorker((url) => runMicrosoft(url, values.microsoft));
   const { assertions, requests } = summary.run.stats;
-  console.log(`Microsoft SCIM collection: ${requests.total} requests, ${assertions.total - assertions.failed} of ${assertions.total} assertions passed`);
+  console.log(
+    `Microsoft SCIM collection: ${requests.total} requests, ${assertions.total - assertions.failed} of ${assertions.total} assertions passed`,
+  );
   if (assertions.failed > 0 || summary.run.failures.length > 0) failed = true;
 }
 if (values.okta) {
   const results = await withFreshWorker((url) => runOktaSpecTest(values.okta, `${url}/scim/v2`, `Bearer ${TOKEN}`));
-  for (const result of results) console.log(`${result.passed ? "PASS" : "FAIL"}  ${result.note}${result.passed ? "" : `: ${result.failures.join("; ")}`}`);
+  for (const result of results)
+    console.log(`${result.passed ? "PASS" : "FAIL"}  ${result.note}${result.passed ? "" : `: ${result.failures.join("; ")}`}`);
   const passed = results.filter((result) => result.passed).length;
   console.log(`Okta SCIM 2.0 SPEC Test: ${passed} of ${results.length} passed`);
   if (passed !== results.length) failed = true;

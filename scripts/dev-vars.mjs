@@ -37,6 +37,6 @@ export function ensureDevVars(path) {
       `CF_ACCOUNT_ID=${randomBytes(16).toString("hex")}`,
     );
   }
-  writeFileSync(path, lines.join("\n") + "\n", { mode: 0o600 });
+  writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
   return { created: true, vars: readDevVars(path) };
 }

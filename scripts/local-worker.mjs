@@ -22,14 +22,31 @@ export async function startLocalWorker(options) {
   const child = spawn(
     process.execPath,
     [
-      "scripts/start.mjs", "--dev-vars", options.devVarsPath, "--port", String(port), "--",
-      "--persist-to", options.persistTo, "--inspector-port", String(inspectorPort), "--log-level", "warn",
+      "scripts/start.mjs",
+      "--dev-vars",
+      options.devVarsPath,
+      "--port",
+      String(port),
+      "--",
+      "--persist-to",
+      options.persistTo,
+      "--inspector-port",
+      String(inspectorPort),
+      "--log-level",
+      "warn",
     ],
     {
       cwd: root,
       detached: true, // its own process group, so stop() ends wrangler and workerd together
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CF_API_TOKEN: "", CF_ACCOUNT_ID: "", CF_ZONE_ID: "", ...options.env, PATH: `${root}node_modules/.bin:${process.env.PATH}` },
+      env: {
+        ...process.env,
+        CF_API_TOKEN: "",
+        CF_ACCOUNT_ID: "",
+        CF_ZONE_ID: "",
+        ...options.env,
+        PATH: `${root}node_modules/.bin:${process.env.PATH}`,
+      },
     },
   );
   child.stdout.on("data", (chunk) => output.push(chunk.toString()));
@@ -51,6 +68,15 @@ export async function startLocalWorker(options) {
     clearTimeout(timer);
   };
 
+  /** Kills the whole process group at once (SIGKILL: no shutdown, as a crash or a host loss would). */
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+    await exited;
+  };
+
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output.join("")}`);
@@ -64,5 +90,5 @@ export async function startLocalWorker(options) {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { url, pid: child.pid, output, stop };
+  return { url, pid: child.pid, output, stop, kill };
 }

@@ -21,7 +21,7 @@ if (!email) {
   console.error("usage: npm run send-event -- someone@example.com [--uid ID] [--reason TEXT] [--url URL]");
   process.exit(2);
 }
-const secret = (readDevVars(resolve(values["dev-vars"])).WEBHOOK_SECRET_STANDARD ?? "").split(/[\s,]+/)[0];
+const secret = (readDevVars(resolve(values["dev-vars"])).WEBHOOK_SECRET_STANDARD ?? "").split(/\r?\n/)[0].trim();
 if (!secret) {
   console.error(`WEBHOOK_SECRET_STANDARD is not set in ${values["dev-vars"]}`);
   process.exit(2);

@@ -1,14 +1,15 @@
-// The Worker's routes, as a table of contents.
+// The Worker's routes, as a table of contents. Each surface renders its own failures: /webhooks and /v1
+// as {"error": …} (http/errors.ts), /scim/v2 as RFC 7644 errors (scim/errors.ts).
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
-import { getPath } from "hono/utils/url";
 import { createMiddleware } from "hono/factory";
+import { getPath } from "hono/utils/url";
 import { configFor } from "./config";
 import type { AppEnv } from "./context";
-import { errorBody, jsonError } from "./errors";
-import { scimError } from "./scim/errors";
+import { answerJsonError, fail, renderFailure } from "./http/errors";
+import { ledgerFor } from "./ledger/client";
 import { logEvent } from "./log";
 import { operatorRoutes } from "./operator/routes";
+import { scimError } from "./scim/errors";
 import { normalizeScimPath, scimRoutes } from "./scim/routes";
 import { webhookRoutes } from "./webhooks/receive-delivery";
 
@@ -28,10 +29,23 @@ app.use(
   }),
 );
 
-app.get("/healthz", function healthz(c) {
+/** How long /healthz waits for the ledger's own notes (it answers from configuration without them). */
+const LEDGER_NOTES_WAIT_MS = 1000;
+
+app.get("/healthz", async function healthz(c) {
   const result = configFor(c.env);
-  if (!result.ok) return c.json({ ok: false, problems: result.problems }, 503);
-  return c.json({ ok: true, dry_run: result.config.dryRun });
+  if (!result.ok) return c.json({ ok: false, problems: result.problems, ...(result.notes.length > 0 ? { notes: result.notes } : {}) }, 503);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ledgerNotes = await Promise.race([
+    ledgerFor(c.env)
+      .notes()
+      .catch((error: unknown) => [`the ledger did not answer: ${String(error)}`]),
+    new Promise<string[]>((resolve) => {
+      timer = setTimeout(() => resolve(["the ledger did not answer within a second"]), LEDGER_NOTES_WAIT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  const notes = [...result.notes, ...ledgerNotes];
+  return c.json({ ok: true, dry_run: result.config.dryRun, ...(notes.length > 0 ? { notes } : {}) });
 });
 
 app.use(
@@ -39,9 +53,9 @@ app.use(
   createMiddleware<AppEnv>(async function requireConfig(c, next) {
     const result = configFor(c.env);
     if (!result.ok) {
-      return jsonError(c, 503, "not_configured", "the Worker is not configured; see GET /healthz", {
-        problems: result.problems,
-      });
+      const message = "the Worker is not configured; see GET /healthz";
+      if (isScimPath(c.req.url)) return scimError(c, 503, message);
+      fail("not_configured", message, { problems: result.problems });
     }
     c.set("config", result.config);
     await next();
@@ -52,14 +66,12 @@ app.route("/webhooks", webhookRoutes);
 app.route("/v1", operatorRoutes);
 app.route("/scim/v2", scimRoutes);
 
+function isScimPath(url: string): boolean {
+  return new URL(url).pathname.toLowerCase().startsWith("/scim/");
+}
+
 app.notFound((c) =>
-  new URL(c.req.url).pathname.toLowerCase().startsWith("/scim/") ? scimError(c, 404, "no such endpoint") : jsonError(c, 404, "not_found", "no such route"),
+  isScimPath(c.req.url) ? scimError(c, 404, "no such endpoint") : renderFailure(c, { code: "not_found", message: "no such route" }),
 );
 
-app.onError(function answerError(error, c) {
-  if (error instanceof HTTPException) {
-    return c.json(errorBody("invalid_request", error.message || "invalid request"), error.status);
-  }
-  logEvent("request.error", { path: new URL(c.req.url).pathname, error: String(error) });
-  return jsonError(c, 500, "internal_error", "internal error");
-});
+app.onError(answerJsonError);

@@ -1,17 +1,66 @@
-// Parses the Worker's environment once into a typed Config.
-// Contract: problems are reported by variable name only; a value (secret or not) never appears in one.
+// Parses the Worker's environment once into a typed Config (the schema's output type).
+// Contract: every problem is reported at once, by variable name only; a value (secret or not) never
+// appears in one. Problems make the Worker answer 503; notes (deprecations, ignored settings) do not.
+// Rotation lists: a secret variable may hold several values, one per line. A newline is the only
+// separator: it cannot occur inside any secret we accept (they travel in HTTP headers or are base64 or
+// hex), while a space can (Okta's documented `Basic <base64>` secret) and so can a comma.
 import * as z from "zod/mini";
 
-export const DEFAULT_CF_API_BASE_URL = "https://api.cloudflare.com/client/v4";
+const DEFAULT_CF_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 
-/** Secrets hold several values separated by spaces or commas, so a new one can be added before the old is removed. */
+/** The values of a rotation list: one per line, trimmed, blank lines ignored. */
 export function splitSecretList(raw: string | undefined): string[] {
-  return (raw ?? "").split(/[\s,]+/).filter((value) => value.length > 0);
+  return (raw ?? "")
+    .split(/\r?\n/)
+    .map((value) => value.trim())
+    .filter((value) => value.length > 0);
+}
+
+/** A comma- or space-separated list of plain words (event types, ids): never secrets. */
+function splitWords(raw: string): string[] {
+  return raw.split(/[\s,]+/).filter((value) => value.length > 0);
 }
 
 const optionalString = z.optional(z.string());
 
-const secretList = z.pipe(optionalString, z.transform((raw: string | undefined) => splitSecretList(raw)));
+/** A character below U+0020 or DEL: never part of a header value or an encoded key. */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * A rotation list whose every value must pass `check` (which answers what is wrong, or null). Problems
+ * name the value by its position, never by content.
+ */
+function secretList(check: (value: string) => string | null = () => null) {
+  return z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined, ctx) => {
+      const values = splitSecretList(raw);
+      for (const [index, value] of values.entries()) {
+        const problem = hasControlCharacter(value) ? "contains a control character" : check(value);
+        if (problem) ctx.issues.push({ code: "custom", message: `value ${index + 1} ${problem}`, input: "" });
+      }
+      return values;
+    }),
+  );
+}
+
+/** Bearer tokens (RFC 6750 token68) never contain whitespace; one that does is most likely an old space-separated list. */
+const bearerTokens = secretList((value) => (/\s/.test(value) ? "contains whitespace: put each token of a rotation list on its own line" : null));
+
+/** Standard Webhooks / Svix secrets: `whsec_` and the base64 of the key (a bare base64 key is accepted, as the reference does). */
+const whsecSecrets = secretList((value) => {
+  const encoded = value.startsWith("whsec_") ? value.slice("whsec_".length) : value;
+  const normalized = encoded.replace(/-/g, "+").replace(/_/g, "/");
+  return encoded.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(normalized) && normalized.replace(/=+$/, "").length % 4 !== 1
+    ? null
+    : "is not base64 after whsec_ (copy the whole signing secret; one per line)";
+});
 
 /**
  * An optional variable: blank means `fallback`; otherwise `read` turns the trimmed text into a value,
@@ -25,7 +74,7 @@ function variable<T, F extends T | null>(fallback: F, problem: string, read: (va
       if (value === "") return fallback;
       const result = read(value);
       if (result === undefined) {
-        ctx.issues.push({ code: "custom", message: problem, input: raw });
+        ctx.issues.push({ code: "custom", message: problem, input: "" });
         return z.NEVER;
       }
       return result;
@@ -33,7 +82,14 @@ function variable<T, F extends T | null>(fallback: F, problem: string, read: (va
   );
 }
 
-const BOOLEAN_WORDS = new Map([["true", true], ["1", true], ["yes", true], ["false", false], ["0", false], ["no", false]]);
+const BOOLEAN_WORDS = new Map([
+  ["true", true],
+  ["1", true],
+  ["yes", true],
+  ["false", false],
+  ["0", false],
+  ["no", false],
+]);
 
 const booleanVar = (fallback: boolean) => variable(fallback, "must be true or false", (value) => BOOLEAN_WORDS.get(value.toLowerCase()));
 
@@ -44,17 +100,10 @@ const numberVar = (fallback: number, min: number, max: number) =>
   });
 
 // Cloudflare account and zone ids are 32 hex digits; anything else would be spliced into the API path.
-const cloudflareIdList = z.pipe(
-  optionalString,
-  z.transform((raw: string | undefined, ctx) => {
-    const ids = (raw ?? "").split(/[\s,]+/).filter((id) => id.length > 0);
-    if (ids.some((id) => !/^[0-9a-f]{32}$/i.test(id))) {
-      ctx.issues.push({ code: "custom", message: "each id must be 32 hexadecimal characters", input: raw });
-      return z.NEVER;
-    }
-    return [...new Set(ids.map((id) => id.toLowerCase()))];
-  }),
-);
+const cloudflareIdList = variable([] as string[], "each id must be 32 hexadecimal characters", (value) => {
+  const ids = splitWords(value);
+  return ids.every((id) => /^[0-9a-f]{32}$/i.test(id)) ? [...new Set(ids.map((id) => id.toLowerCase()))] : undefined;
+});
 
 const apiBaseUrl = variable(DEFAULT_CF_API_BASE_URL, "must be an http(s) URL", (value) =>
   URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value.replace(/\/+$/, "") : undefined,
@@ -64,44 +113,64 @@ const headerName = <F extends string | null>(fallback: F) =>
   variable(fallback, "must be an HTTP header name", (value) => (/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(value) ? value : undefined));
 
 const choice = <T extends string>(values: readonly T[], fallback: T) =>
-  variable(fallback, `must be one of ${values.join(", ")}`, (value) =>
-    values.find((candidate) => candidate.toLowerCase() === value.toLowerCase()),
-  );
+  variable(fallback, `must be one of ${values.join(", ")}`, (value) => values.find((candidate) => candidate.toLowerCase() === value.toLowerCase()));
 
 const jsonPath = <F extends string | null>(fallback: F) =>
   variable(fallback, "must be a dotted JSON path such as data.user.email", (value) =>
     /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(value) ? value : undefined,
   );
 
-const textVar = (fallback: string) => z.pipe(optionalString, z.transform((raw: string | undefined) => raw ?? fallback));
+const wordList = (fallback: string) =>
+  z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined) => splitWords(raw?.trim() || fallback)),
+  );
 
-export const SECRET_SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac"] as const;
+/** Group display names (comma-separated), or "*" for any group; blank: off. Compared without regard to case. */
+const groupList = z.pipe(
+  optionalString,
+  z.transform((raw: string | undefined) => {
+    const names = (raw ?? "")
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name.length > 0);
+    return { any: names.includes("*"), names: names.filter((name) => name !== "*").map((name) => name.toLowerCase()) };
+  }),
+);
+
+const textVar = (fallback: string) =>
+  z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined) => raw ?? fallback),
+  );
+
+const SECRET_SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac"] as const;
 export type SecretSource = (typeof SECRET_SOURCES)[number];
 
 const EnvSchema = z.object({
-  CF_API_TOKEN: secretList,
-  OPERATOR_TOKEN: secretList,
-  SCIM_TOKEN: secretList,
-  WEBHOOK_SECRET_STANDARD: secretList,
-  WEBHOOK_SECRET_WORKOS: secretList,
-  WEBHOOK_SECRET_OKTA: secretList,
-  WEBHOOK_SECRET_CLERK: secretList,
-  WEBHOOK_SECRET_ZITADEL: secretList,
-  WEBHOOK_SECRET_KEYCLOAK: secretList,
-  WEBHOOK_SECRET_GOOGLE: secretList,
-  WEBHOOK_SECRET_HMAC: secretList,
+  CF_API_TOKEN: bearerTokens,
+  OPERATOR_TOKEN: bearerTokens,
+  SCIM_TOKEN: bearerTokens,
+  WEBHOOK_SECRET_STANDARD: whsecSecrets,
+  WEBHOOK_SECRET_WORKOS: secretList(),
+  // A static header value: Okta's guide sets it to `Basic <base64>`, so spaces are part of the secret.
+  WEBHOOK_SECRET_OKTA: secretList(),
+  WEBHOOK_SECRET_CLERK: whsecSecrets,
+  WEBHOOK_SECRET_ZITADEL: secretList(),
+  WEBHOOK_SECRET_KEYCLOAK: secretList(),
+  WEBHOOK_SECRET_GOOGLE: secretList(),
+  WEBHOOK_SECRET_HMAC: secretList(),
   OKTA_AUTH_HEADER: headerName("Authorization"),
-  HMAC_SIGNATURE_HEADER: headerName("X-Signature-256"),
+  HMAC_SIGNATURE_HEADER: headerName("X-Hub-Signature-256"),
   HMAC_SIGNATURE_PREFIX: textVar("sha256="),
   HMAC_ALGORITHM: choice(["SHA-256", "SHA-512"] as const, "SHA-256"),
   HMAC_ENCODING: choice(["hex", "base64"] as const, "hex"),
   HMAC_TIMESTAMP_HEADER: headerName(null),
-  HMAC_EVENT_ID_HEADER: headerName(null),
   HMAC_EVENT_ID_PATH: jsonPath("id"),
   HMAC_EVENT_TYPE_PATH: jsonPath("type"),
   HMAC_EMAIL_PATH: jsonPath("data.email"),
   HMAC_SUBJECT_PATH: jsonPath(null),
-  HMAC_DEPROVISION_EVENTS: z.pipe(optionalString, z.transform((raw: string | undefined) => splitSecretList(raw ?? "user.deprovisioned"))),
+  HMAC_DEPROVISION_EVENTS: wordList("user.deprovisioned"),
   CF_ACCOUNT_ID: cloudflareIdList,
   CF_ZONE_ID: cloudflareIdList,
   CF_API_BASE_URL: apiBaseUrl,
@@ -111,102 +180,99 @@ const EnvSchema = z.object({
   DRY_RUN: booleanVar(false),
   REVOKE_RATE_PER_SECOND: numberVar(3, 0.01, 1000),
   SIGNATURE_TOLERANCE_SECONDS: numberVar(300, 1, 86_400),
+  KEYCLOAK_MAX_EVENT_AGE_SECONDS: numberVar(3600, 60, 7 * 86_400),
   AUDIT_RETENTION_DAYS: numberVar(90, 1, 3650),
+  REMOVE_SEATS: booleanVar(false),
+  VERIFY_AFTER_SECONDS: numberVar(60, 0, 86_400),
+  REVOKE_ON_GROUP_REMOVAL: groupList,
 });
 
-export type Target = { kind: "accounts" | "zones"; id: string };
+const ConfigSchema = z.pipe(
+  EnvSchema,
+  z.transform((vars) => ({
+    cfApiTokens: vars.CF_API_TOKEN,
+    operatorTokens: vars.OPERATOR_TOKEN,
+    scimTokens: vars.SCIM_TOKEN,
+    webhookSecrets: {
+      standard: vars.WEBHOOK_SECRET_STANDARD,
+      workos: vars.WEBHOOK_SECRET_WORKOS,
+      okta: vars.WEBHOOK_SECRET_OKTA,
+      clerk: vars.WEBHOOK_SECRET_CLERK,
+      zitadel: vars.WEBHOOK_SECRET_ZITADEL,
+      keycloak: vars.WEBHOOK_SECRET_KEYCLOAK,
+      google: vars.WEBHOOK_SECRET_GOOGLE,
+      hmac: vars.WEBHOOK_SECRET_HMAC,
+    } satisfies Record<SecretSource, string[]>,
+    oktaAuthHeader: vars.OKTA_AUTH_HEADER,
+    hmacSource: {
+      header: vars.HMAC_SIGNATURE_HEADER,
+      prefix: vars.HMAC_SIGNATURE_PREFIX,
+      hash: vars.HMAC_ALGORITHM,
+      encoding: vars.HMAC_ENCODING,
+      timestampHeader: vars.HMAC_TIMESTAMP_HEADER,
+      eventIdPath: vars.HMAC_EVENT_ID_PATH,
+      eventTypePath: vars.HMAC_EVENT_TYPE_PATH,
+      emailPath: vars.HMAC_EMAIL_PATH,
+      subjectPath: vars.HMAC_SUBJECT_PATH,
+      deprovisionEvents: vars.HMAC_DEPROVISION_EVENTS,
+    },
+    targets: [
+      ...vars.CF_ACCOUNT_ID.map((id) => ({ kind: "accounts" as const, id })),
+      ...vars.CF_ZONE_ID.map((id) => ({ kind: "zones" as const, id })),
+    ],
+    cfApiBaseUrl: vars.CF_API_BASE_URL,
+    cfApiTimeoutMs: Math.round(vars.CF_API_TIMEOUT_SECONDS * 1000),
+    revokeDevices: vars.REVOKE_DEVICES,
+    warpSessionReauth: vars.WARP_SESSION_REAUTH,
+    dryRun: vars.DRY_RUN,
+    revokeRatePerSecond: vars.REVOKE_RATE_PER_SECOND,
+    signatureToleranceSeconds: vars.SIGNATURE_TOLERANCE_SECONDS,
+    keycloakMaxEventAgeSeconds: vars.KEYCLOAK_MAX_EVENT_AGE_SECONDS,
+    auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
+    removeSeats: vars.REMOVE_SEATS,
+    verifyAfterSeconds: vars.VERIFY_AFTER_SECONDS,
+    groupRemoval: vars.REVOKE_ON_GROUP_REMOVAL,
+  })),
+);
 
-export type HmacSourceConfig = {
-  header: string;
-  prefix: string;
-  hash: "SHA-256" | "SHA-512";
-  encoding: "hex" | "base64";
-  timestampHeader: string | null;
-  eventIdHeader: string | null;
-  eventIdPath: string;
-  eventTypePath: string;
-  emailPath: string;
-  subjectPath: string | null;
-  deprovisionEvents: string[];
-};
+export type Config = z.output<typeof ConfigSchema>;
+export type Target = Config["targets"][number];
+export type HmacSourceConfig = Config["hmacSource"];
 
-export type Config = {
-  cfApiTokens: string[];
-  operatorTokens: string[];
-  scimTokens: string[];
-  webhookSecrets: Record<SecretSource, string[]>;
-  oktaAuthHeader: string;
-  hmacSource: HmacSourceConfig;
-  targets: Target[];
-  cfApiBaseUrl: string;
-  cfApiTimeoutMs: number;
-  revokeDevices: boolean;
-  warpSessionReauth: boolean;
-  dryRun: boolean;
-  revokeRatePerSecond: number;
-  signatureToleranceSeconds: number;
-  auditRetentionDays: number;
-};
+export type ConfigResult = { ok: true; config: Config; notes: string[] } | { ok: false; problems: string[]; notes: string[] };
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+/** Requirements across variables, checked on the raw values so they are reported with every other problem. */
+function missingRequirements(vars: Record<string, string>): string[] {
+  const blank = (name: string) => (vars[name] ?? "").trim() === "";
+  const problems: string[] = [];
+  if (blank("CF_ACCOUNT_ID") && blank("CF_ZONE_ID")) problems.push("CF_ACCOUNT_ID: set CF_ACCOUNT_ID and/or CF_ZONE_ID");
+  if (blank("CF_API_TOKEN") && BOOLEAN_WORDS.get((vars.DRY_RUN ?? "").trim().toLowerCase()) !== true) {
+    problems.push("CF_API_TOKEN: required unless DRY_RUN=true");
+  }
+  if (blank("OPERATOR_TOKEN")) problems.push("OPERATOR_TOKEN: required");
+  return problems;
+}
+
+/** Settings that still parse but do nothing or will change: shown in /healthz, never fatal. */
+function notesFor(vars: Record<string, string>): string[] {
+  const notes: string[] = [];
+  if ((vars.HMAC_EVENT_ID_HEADER ?? "").trim() !== "") {
+    notes.push(
+      "HMAC_EVENT_ID_HEADER: ignored; an unsigned header cannot de-duplicate deliveries. The event id comes from HMAC_EVENT_ID_PATH in the signed body, or from the body's SHA-256.",
+    );
+  }
+  return notes;
+}
 
 export function parseConfig(env: Record<string, unknown>): ConfigResult {
-  const parsed = EnvSchema.safeParse(pickStrings(env));
+  const vars = pickStrings(env);
+  const parsed = ConfigSchema.safeParse(vars);
   const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${issue.path.join(".")}: ${issue.message}`);
-    return { ok: false, problems };
-  }
-  const vars = parsed.data;
-  const targets: Target[] = [
-    ...vars.CF_ACCOUNT_ID.map((id) => ({ kind: "accounts" as const, id })),
-    ...vars.CF_ZONE_ID.map((id) => ({ kind: "zones" as const, id })),
-  ];
-  if (targets.length === 0) problems.push("CF_ACCOUNT_ID: set CF_ACCOUNT_ID and/or CF_ZONE_ID");
-  if (vars.CF_API_TOKEN.length === 0 && !vars.DRY_RUN) problems.push("CF_API_TOKEN: required unless DRY_RUN=true");
-  if (vars.OPERATOR_TOKEN.length === 0) problems.push("OPERATOR_TOKEN: required");
-  if (problems.length > 0) return { ok: false, problems };
-  return {
-    ok: true,
-    config: {
-      cfApiTokens: vars.CF_API_TOKEN,
-      operatorTokens: vars.OPERATOR_TOKEN,
-      scimTokens: vars.SCIM_TOKEN,
-      webhookSecrets: {
-        standard: vars.WEBHOOK_SECRET_STANDARD,
-        workos: vars.WEBHOOK_SECRET_WORKOS,
-        okta: vars.WEBHOOK_SECRET_OKTA,
-        clerk: vars.WEBHOOK_SECRET_CLERK,
-        zitadel: vars.WEBHOOK_SECRET_ZITADEL,
-        keycloak: vars.WEBHOOK_SECRET_KEYCLOAK,
-        google: vars.WEBHOOK_SECRET_GOOGLE,
-        hmac: vars.WEBHOOK_SECRET_HMAC,
-      },
-      oktaAuthHeader: vars.OKTA_AUTH_HEADER,
-      hmacSource: {
-        header: vars.HMAC_SIGNATURE_HEADER,
-        prefix: vars.HMAC_SIGNATURE_PREFIX,
-        hash: vars.HMAC_ALGORITHM,
-        encoding: vars.HMAC_ENCODING,
-        timestampHeader: vars.HMAC_TIMESTAMP_HEADER,
-        eventIdHeader: vars.HMAC_EVENT_ID_HEADER,
-        eventIdPath: vars.HMAC_EVENT_ID_PATH,
-        eventTypePath: vars.HMAC_EVENT_TYPE_PATH,
-        emailPath: vars.HMAC_EMAIL_PATH,
-        subjectPath: vars.HMAC_SUBJECT_PATH,
-        deprovisionEvents: vars.HMAC_DEPROVISION_EVENTS,
-      },
-      targets,
-      cfApiBaseUrl: vars.CF_API_BASE_URL,
-      cfApiTimeoutMs: Math.round(vars.CF_API_TIMEOUT_SECONDS * 1000),
-      revokeDevices: vars.REVOKE_DEVICES,
-      warpSessionReauth: vars.WARP_SESSION_REAUTH,
-      dryRun: vars.DRY_RUN,
-      revokeRatePerSecond: vars.REVOKE_RATE_PER_SECOND,
-      signatureToleranceSeconds: vars.SIGNATURE_TOLERANCE_SECONDS,
-      auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
-    },
-  };
+  if (!parsed.success) for (const issue of parsed.error.issues) problems.push(`${issue.path.join(".")}: ${issue.message}`);
+  problems.push(...missingRequirements(vars));
+  const notes = notesFor(vars);
+  if (!parsed.success || problems.length > 0) return { ok: false, problems, notes };
+  return { ok: true, config: parsed.data, notes };
 }
 
 /** Bindings (KV, Durable Objects) are not strings; the schema sees only the string variables. */

@@ -10,6 +10,7 @@ describe("parseConfig", () => {
     const result = parseConfig(minimal);
     expect(result).toEqual({
       ok: true,
+      notes: [],
       config: expect.objectContaining({
         cfApiBaseUrl: "https://api.cloudflare.com/client/v4",
         revokeDevices: true,
@@ -17,14 +18,43 @@ describe("parseConfig", () => {
         dryRun: false,
         revokeRatePerSecond: 3,
         signatureToleranceSeconds: 300,
+        keycloakMaxEventAgeSeconds: 3600,
         auditRetentionDays: 90,
         targets: [{ kind: "accounts", id: ACCOUNT }],
+        // GitHub-style means GitHub's header (docs.github.com, "Validating webhook deliveries").
+        hmacSource: expect.objectContaining({ header: "X-Hub-Signature-256", prefix: "sha256=" }),
       }),
     });
   });
 
-  it("splits rotation lists on spaces and commas", () => {
-    expect(splitSecretList(" a, b  c,,d ")).toEqual(["a", "b", "c", "d"]);
+  // Okta's guide sets an event hook's secret to `Basic <base64>` (developer.okta.com/docs/guides/secure-hooks).
+  const OKTA_SECRET = "Basic YWRtaW46c3VwZXJzZWNyZXQ=";
+
+  it("keeps a secret with a space whole: rotation lists are separated by newlines only", () => {
+    expect(splitSecretList(OKTA_SECRET)).toEqual([OKTA_SECRET]);
+    expect(splitSecretList(`  ${OKTA_SECRET}  \r\nBasic bmV3OnNlY3JldA==\n\n`)).toEqual([OKTA_SECRET, "Basic bmV3OnNlY3JldA=="]);
+    expect(splitSecretList("a, b")).toEqual(["a, b"]);
+    const result = parseConfig({ ...minimal, WEBHOOK_SECRET_OKTA: OKTA_SECRET });
+    expect(result.ok && result.config.webhookSecrets.okta).toEqual([OKTA_SECRET]);
+  });
+
+  it("names a bearer token with whitespace (an old space-separated list) as a problem", () => {
+    const result = parseConfig({ ...minimal, OPERATOR_TOKEN: "old-token new-token" });
+    expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^OPERATOR_TOKEN: value 1 contains whitespace/)]);
+    expect(JSON.stringify(result)).not.toContain("old-token");
+  });
+
+  it.each(["WEBHOOK_SECRET_STANDARD", "WEBHOOK_SECRET_CLERK"])("names a %s that is not base64 after whsec_", (name) => {
+    const good = "whsec_c3RhbmRhcmQgd2ViaG9va3MgdGVzdCBzZWNyZXQgMzI=";
+    const result = parseConfig({ ...minimal, [name]: `${good}\nwhsec_not*base64!` });
+    expect(!result.ok && result.problems).toEqual([`${name}: value 2 is not base64 after whsec_ (copy the whole signing secret; one per line)`]);
+    expect(parseConfig({ ...minimal, [name]: good }).ok).toBe(true);
+  });
+
+  it("notes (without failing) that HMAC_EVENT_ID_HEADER is ignored", () => {
+    const result = parseConfig({ ...minimal, HMAC_EVENT_ID_HEADER: "X-GitHub-Delivery" });
+    expect(result.ok).toBe(true);
+    expect(result.notes).toEqual([expect.stringMatching(/^HMAC_EVENT_ID_HEADER: ignored/)]);
   });
 
   it("sends to every listed account and zone", () => {
@@ -55,17 +85,26 @@ describe("parseConfig", () => {
   it("requires a target, an operator token, and a Cloudflare token unless DRY_RUN", () => {
     expect(parseConfig({})).toEqual({
       ok: false,
-      problems: [
-        "CF_ACCOUNT_ID: set CF_ACCOUNT_ID and/or CF_ZONE_ID",
-        "CF_API_TOKEN: required unless DRY_RUN=true",
-        "OPERATOR_TOKEN: required",
-      ],
+      notes: [],
+      problems: ["CF_ACCOUNT_ID: set CF_ACCOUNT_ID and/or CF_ZONE_ID", "CF_API_TOKEN: required unless DRY_RUN=true", "OPERATOR_TOKEN: required"],
     });
     expect(parseConfig({ CF_ACCOUNT_ID: ACCOUNT, OPERATOR_TOKEN: "o", DRY_RUN: "true" }).ok).toBe(true);
   });
 });
 
 describe("an unconfigured Worker", () => {
+  it("lists every problem in one answer, malformed and missing alike", () => {
+    const result = parseConfig({ CF_API_BASE_URL: "ftp://x", REVOKE_RATE_PER_SECOND: "fast", WEBHOOK_SECRET_STANDARD: "whsec_***" });
+    expect(!result.ok && result.problems.map((problem) => problem.split(":")[0])).toEqual([
+      "WEBHOOK_SECRET_STANDARD",
+      "CF_API_BASE_URL",
+      "REVOKE_RATE_PER_SECOND",
+      "CF_ACCOUNT_ID",
+      "CF_API_TOKEN",
+      "OPERATOR_TOKEN",
+    ]);
+  });
+
   it("answers /healthz 503 naming the problems, and other routes 503 in the error shape", async () => {
     const { app } = await import("../src/app");
     const unconfigured = { AUDIT_LOG: undefined, LEDGER: undefined, OPERATOR_TOKEN: "super-secret-value" } as unknown as Env;

@@ -2,15 +2,15 @@
 // Key schema: see KEYS.md beside this file. Every key is written once and never rewritten (KV allows one
 // write per second per key, and an immutable trail is what an auditor wants); newest first because the
 // timestamp in the key is inverted; a summary rides in the key's metadata so a listing needs no extra reads.
-import type { RevocationRecord } from "../ledger/record";
+import type { RevocationRecord } from "../domain/revocation";
 
 const INVERSION_BASE = 9_999_999_999_999;
 
-export function invertedTimestamp(ms: number): string {
+function invertedTimestamp(ms: number): string {
   return String(INVERSION_BASE - ms).padStart(13, "0");
 }
 
-export type AuditSummary = {
+type AuditSummary = {
   kind: "outcome" | "outcome_batch" | "rejected";
   at: string;
   source: string;
@@ -25,24 +25,29 @@ function expirationTtl(retentionDays: number): number {
 }
 
 /** Writes one revocation outcome: the entry itself and its by-email index key. */
+/**
+ * Writes one revocation outcome: the entry itself and its by-email index key. `label` is the status the
+ * entry is written under: the record's own, or "followed_up" once its seats and verification are done.
+ */
 export async function recordOutcome(
   kv: KVNamespace,
   record: RevocationRecord,
   options: { retentionDays: number; now: number },
+  label: string = record.status,
 ): Promise<void> {
   const inverted = invertedTimestamp(options.now);
   const summary: AuditSummary = {
     kind: "outcome",
     at: new Date(options.now).toISOString(),
     source: record.source,
-    status: record.status,
+    status: label,
     id: record.id,
     email: record.email ?? undefined,
   };
   const value = JSON.stringify(record);
   const put = { expirationTtl: expirationTtl(options.retentionDays), metadata: summary };
-  const writes = [kv.put(`outcome:${inverted}:${record.id}:${record.status}`, value, put)];
-  if (record.email) writes.push(kv.put(`email:${record.email}:${inverted}:${record.id}:${record.status}`, value, put));
+  const writes = [kv.put(`outcome:${inverted}:${record.id}:${label}`, value, put)];
+  if (record.email) writes.push(kv.put(`email:${record.email}:${inverted}:${record.id}:${label}`, value, put));
   await Promise.all(writes);
 }
 
@@ -62,7 +67,9 @@ export async function recordOutcomeBatch(
     kind: "outcome_batch",
     at: new Date(options.now).toISOString(),
     source: "bulk",
-    status: Object.entries(statuses).map(([status, count]) => `${status}:${count}`).join(","),
+    status: Object.entries(statuses)
+      .map(([status, count]) => `${status}:${count}`)
+      .join(","),
     id: jobId,
   };
   const value = JSON.stringify({
@@ -75,22 +82,40 @@ export async function recordOutcomeBatch(
   });
 }
 
-/** Writes why a delivery was refused (never the signature, secret or body). */
-export async function recordRejection(
-  kv: KVNamespace,
-  rejection: { source: string; reason: string; detail: Record<string, unknown> },
-  options: { retentionDays: number; now: number },
-): Promise<void> {
-  const summary: AuditSummary = {
+/** One hour of refused deliveries, counted by source and reason (never a body, signature or secret). */
+export type RejectionSummary = {
+  period_start: number;
+  total: number;
+  counts: { source: string; reason: string; count: number; first_at: number; last_at: number }[];
+};
+
+/** Writes one closed hour of refused deliveries as one entry (see KEYS.md: rejected). */
+export async function recordRejectionSummary(kv: KVNamespace, summary: RejectionSummary, options: { retentionDays: number }): Promise<void> {
+  const at = new Date(summary.period_start).toISOString();
+  const metadata: AuditSummary = {
     kind: "rejected",
-    at: new Date(options.now).toISOString(),
-    source: rejection.source,
-    status: rejection.reason,
+    at,
+    source: [...new Set(summary.counts.map((count) => count.source))].join(","),
+    status: summary.counts
+      .map((count) => `${count.reason}:${count.count}`)
+      .join(",")
+      .slice(0, 500),
+    detail: `${summary.total} refused deliveries in the hour from ${at}`,
   };
-  const key = `rejected:${invertedTimestamp(options.now)}:${crypto.randomUUID()}`;
-  await kv.put(key, JSON.stringify({ ...summary, ...rejection.detail }), {
+  const value = JSON.stringify({
+    kind: "rejected",
+    period_start: at,
+    period_end: new Date(summary.period_start + 3_600_000).toISOString(),
+    total: summary.total,
+    counts: summary.counts.map((count) => ({
+      ...count,
+      first_at: new Date(count.first_at).toISOString(),
+      last_at: new Date(count.last_at).toISOString(),
+    })),
+  });
+  await kv.put(`rejected:${invertedTimestamp(summary.period_start)}:hour`, value, {
     expirationTtl: expirationTtl(options.retentionDays),
-    metadata: summary,
+    metadata,
   });
 }
 
@@ -101,11 +126,7 @@ export async function listAuditTrail(
   kv: KVNamespace,
   options: { email?: string; rejected?: boolean; limit: number; cursor?: string },
 ): Promise<AuditListing> {
-  const prefix = options.rejected
-    ? "rejected:"
-    : options.email
-      ? `email:${options.email.toLowerCase()}:`
-      : "outcome:";
+  const prefix = options.rejected ? "rejected:" : options.email ? `email:${options.email.toLowerCase()}:` : "outcome:";
   const page = await kv.list<AuditSummary>({ prefix, limit: options.limit, cursor: options.cursor });
   return {
     entries: page.keys.flatMap((key) => (key.metadata ? [{ key: key.name, ...key.metadata }] : [])),

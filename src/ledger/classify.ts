@@ -1,24 +1,27 @@
 // Classifies one Cloudflare answer into what the ledger does next.
 // Contract: pure, no I/O, no clock: `now` and `random` are passed in.
-// - success && result → revoked; success && !result → not_found (nothing to revoke, no retry)
+// - success → answered, with the result (revoke_user: true → revoked, false → not_found, no retry; the
+//   follow-ups read their own results)
 // - 429 → pause the whole drain for Retry-After (the API blocks the token for up to 5 minutes when exceeded)
 // - 5xx, 408, network errors, timeouts, an answer that is not the v4 envelope → retry with capped backoff + jitter
-// - 401/403 → failed at once, and calls to that target hold: the token is wrong or lacks permission
-//   there, and every further call would fail the same way (no retry storm that burns the budget)
-// - other 4xx → failed at once
-import type { CloudflareError, RevokeUserAnswer } from "../cloudflare/revoke-user";
+// - 401/403 → failed at once, "refused": the token is wrong or lacks permission there, and every further
+//   call would fail the same way. A refused revocation holds its target (no retry storm that burns the
+//   budget); a refused follow-up (seats, verification) turns that follow-up off instead, never holding
+//   revocations.
+// - other 4xx → failed at once; a 3xx too (redirects are never followed)
+import type { ApiAnswer } from "../cloudflare/api";
+import type { CloudflareError } from "../domain/revocation";
 
 export type CallVerdict =
-  | { outcome: "revoked" }
-  | { outcome: "not_found" }
+  | { outcome: "answered"; result: unknown }
   | { outcome: "retry"; error: string; pauseDrainMs?: number }
-  | { outcome: "failed"; error: string; holdTarget: boolean };
+  | { outcome: "failed"; error: string; refused: boolean };
 
 /** Used when a 429 carries no usable Retry-After: the API's block lasts up to 5 minutes. */
-export const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
-export const MAX_RATE_LIMIT_PAUSE_MS = 5 * 60_000;
+const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
+const MAX_RATE_LIMIT_PAUSE_MS = 5 * 60_000;
 
-export function classifyAnswer(answer: RevokeUserAnswer, now: number): CallVerdict {
+export function classifyAnswer(answer: ApiAnswer, now: number): CallVerdict {
   if (answer.kind === "timeout") return { outcome: "retry", error: `timed out after ${answer.afterMs} ms` };
   if (answer.kind === "network_error") return { outcome: "retry", error: `network error: ${answer.message}` };
 
@@ -33,13 +36,21 @@ export function classifyAnswer(answer: RevokeUserAnswer, now: number): CallVerdi
   }
   if (status >= 500 || status === 408) return { outcome: "retry", error: `HTTP ${status}${detail}` };
   if (status === 401 || status === 403) {
-    return { outcome: "failed", error: `Cloudflare refused the API token (HTTP ${status})${detail}`, holdTarget: true };
+    return { outcome: "failed", error: `Cloudflare refused the API token (HTTP ${status})${detail}`, refused: true };
   }
-  if (status >= 400) return { outcome: "failed", error: `HTTP ${status}${detail}`, holdTarget: false };
+  if (status >= 400) return { outcome: "failed", error: `HTTP ${status}${detail}`, refused: false };
+  // Never followed (api.ts): the API does not redirect, so a 3xx means CF_API_BASE_URL is wrong.
+  if (status >= 300) {
+    return {
+      outcome: "failed",
+      error: `HTTP ${status}: the API answered with a redirect, which is never followed; check CF_API_BASE_URL`,
+      refused: false,
+    };
+  }
 
   if (!answer.envelope) return { outcome: "retry", error: `HTTP ${status} without a Cloudflare API envelope` };
-  if (!answer.envelope.success) return { outcome: "failed", error: `success: false${detail}`, holdTarget: false };
-  return answer.envelope.result === true ? { outcome: "revoked" } : { outcome: "not_found" };
+  if (!answer.envelope.success) return { outcome: "failed", error: `success: false${detail}`, refused: false };
+  return { outcome: "answered", result: answer.envelope.result };
 }
 
 /** Retry-After is seconds or an HTTP date (RFC 9110 §10.2.3); clamped to the API's 5-minute block. */

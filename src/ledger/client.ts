@@ -4,3 +4,5 @@ import { GLOBAL_LEDGER } from "./ledger";
 export function ledgerFor(env: Env) {
   return env.LEDGER.get(env.LEDGER.idFromName(GLOBAL_LEDGER));
 }
+
+export type LedgerStub = ReturnType<typeof ledgerFor>;

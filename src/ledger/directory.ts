@@ -17,7 +17,10 @@ export function emailsFor(sql: SqlStorage, source: string, subjectId: string): s
 export function addIdentity(sql: SqlStorage, source: string, subjectId: string, email: string, now: number): void {
   sql.exec(
     "INSERT INTO identities (source, subject_id, email, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET updated_at = excluded.updated_at",
-    source, subjectId, email.toLowerCase(), now,
+    source,
+    subjectId,
+    email.toLowerCase(),
+    now,
   );
 }
 
@@ -32,9 +35,7 @@ export function deleteIdentity(sql: SqlStorage, source: string, subjectId: strin
 }
 
 export function readIdentity(sql: SqlStorage, source: string, subjectId: string): DirectoryEntry | null {
-  const rows = sql
-    .exec<IdentityRow>("SELECT * FROM identities WHERE source = ? AND subject_id = ? ORDER BY email", source, subjectId)
-    .toArray();
+  const rows = sql.exec<IdentityRow>("SELECT * FROM identities WHERE source = ? AND subject_id = ? ORDER BY email", source, subjectId).toArray();
   if (rows.length === 0) return null;
   return {
     source,

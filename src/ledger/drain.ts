@@ -1,30 +1,46 @@
 // The ledger's drain: the alarm loop that sends due calls to Cloudflare at the global pace, classifies
 // each answer, retries, pauses on 429, holds a target on 401/403, and settles revocations.
-// Contract: runs inside the RevocationLedger Durable Object (one instance: the pace is global); it owns
-// the calls' leases, the pacer and the alarm, and reaches the rest of the ledger only through DrainHost.
-import { recordOutcome, recordOutcomeBatch } from "../audit/audit-log";
-import { buildRevokeUserRequest, revokeUserSessions } from "../cloudflare/revoke-user";
-import type { Config, Target } from "../config";
+// Contract: runs inside the RevocationLedger Durable Object (one instance: the pace is global). It owns
+// the calls' leases, the pacer and the alarm; it writes only its own tables (calls.ts) and settles a
+// revocation through one function (revocations.ts). Time, randomness and the network come from
+// LedgerDeps, so tests can step time.
+import { auditOutcome, flushPartialBatches } from "../audit/outcome-batches";
+import { callApi } from "../cloudflare/api";
+import type { Config } from "../config";
+import { type RevocationRecord, TERMINAL_STATUSES } from "../domain/revocation";
 import { logEvent } from "../log";
-import { queueBatchedOutcome, takePartialBatches } from "./bulk";
-import { backoffMs, classifyAnswer, rateLimitPauseMs } from "./classify";
-import { Pacer } from "./pace";
-import { settledStatus, TERMINAL_STATUSES, type RevocationRecord } from "./record";
-import type { CallRow } from "./schema";
+import {
+  callKey,
+  type DrainState,
+  type DueCall,
+  dueHead,
+  earliestDue,
+  leaseCall,
+  loadDrainState,
+  pendingCount,
+  pendingGroups,
+  releaseLeases,
+  saveDrainState,
+  settleCall,
+} from "./calls";
+import { classifyAnswer, rateLimitPauseMs } from "./classify";
+import type { LedgerDeps } from "./deps";
+import { type Effects, requestFor, settleAnswer } from "./dispatch";
+import type { FollowUpSettings } from "./follow-ups";
+import { chooseNext, type Head, LANES, type Lane, type Turns } from "./lanes";
+import { Pacer, type SentCall } from "./pace";
+import { recordBySeq } from "./revocations";
 
-export const RETRY_BUDGET_MS = 24 * 60 * 60_000;
-/** How long calls to a target wait after the API refuses the token there, before one probing call. */
-export const TOKEN_HOLD_MS = 5 * 60_000;
 /** Workers allow six simultaneous outbound connections per invocation. */
 const MAX_IN_FLIGHT = 6;
 /** One alarm invocation drains for at most this long, then re-arms (alarms have a wall-clock limit). */
 const DRAIN_SLICE_MS = 60_000;
 /** A leased call whose answer never arrived (eviction) becomes due again this long after its timeout. */
 const LEASE_MARGIN_MS = 30_000;
-
-export type DrainState = { last_call_at: number; paused_until: number };
-
-type DueCall = CallRow & { email: string; user_uid: string | null; devices: number; warp_session_reauth: number; queued_at: number };
+/** How often the drain rescans the groups with pending calls (commits tell it theirs at once). */
+const GROUPS_RESCAN_MS = 1000;
+/** The Cron Trigger re-arms an alarm that should have fired this long ago. */
+const STALLED_ALARM_MS = 120_000;
 
 /** What the drain needs from the ledger around it. */
 export type DrainHost = {
@@ -32,59 +48,62 @@ export type DrainHost = {
   storage: DurableObjectStorage;
   auditLog: KVNamespace;
   config(): Config;
+  deps(): LedgerDeps;
   waitUntil(promise: Promise<unknown>): void;
-  recordBySeq(seq: number): RevocationRecord | null;
   /** A revocation reached a terminal status (wakes anyone waiting for it). */
   onOutcome(record: RevocationRecord): void;
 };
 
-function parseTarget(path: string): Target {
-  const [kind, id] = path.split("/") as ["accounts" | "zones", string];
-  return { kind, id };
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class Drain {
-  state: DrainState = { last_call_at: 0, paused_until: 0 };
+  state: DrainState = { last_call_at: 0, paused_until: 0, seats_refused_until: 0, verify_refused_until: 0 };
   private pacer: Pacer | null = null;
   /** When recent Cloudflare calls were sent (this instance's memory; for the observed pace in stats). */
   private readonly recentCalls: number[] = [];
-  /** Calls being sent right now, by "<revocation seq>/<target>" (their lease covers an eviction). */
+  /** Calls being sent right now, by callKey (their lease covers an eviction, not this instance). */
   private readonly inFlight = new Set<string>();
-  /** The alarm time this instance last saw or set (null: unknown); the draining flag covers a running alarm. */
+  /** The alarm time (ledger clock) this instance last saw or set (null: unknown); `draining` covers a running alarm. */
   private alarmAt: number | null = null;
   private draining = false;
+  /**
+   * The lanes and groups with pending calls: commits add theirs (noteGroups), and a scan every
+   * GROUPS_RESCAN_MS drops the emptied ones and catches anything else (a retry re-queued, a resolution).
+   */
+  private groups = new Map<string, { lane: Lane; group: string }>();
+  private groupsScannedAt = Number.NEGATIVE_INFINITY;
+  /** Whose turn it is in each lane. */
+  private turns: Turns = {};
   private readonly sql: SqlStorage;
-  private readonly storage: DurableObjectStorage;
 
   constructor(private readonly host: DrainHost) {
     this.sql = host.sql;
-    this.storage = host.storage;
   }
 
-  /** Loads the persisted pace and pause (after the schema exists). */
+  private get clock() {
+    return this.host.deps().clock;
+  }
+
+  /** Loads the persisted pace and pause, and releases an earlier instance's leases (after the schema exists). */
   load(): void {
-    for (const row of this.sql.exec<{ name: string; number_value: number }>("SELECT name, number_value FROM drain_state")) {
-      if (row.name === "last_call_at" || row.name === "paused_until") this.state[row.name] = row.number_value;
-    }
+    this.state = loadDrainState(this.sql);
+    const released = releaseLeases(this.sql, this.clock.now());
+    if (released > 0) logEvent("drain.leases_released", { calls: released });
   }
 
   observedCallsLastMinute(): number {
-    return this.recentCalls.filter((at) => at >= Date.now() - 60_000).length;
+    const since = this.clock.now() - 60_000;
+    return this.recentCalls.filter((at) => at >= since).length;
   }
 
   /** Called by the Cron Trigger: re-arms the alarm if calls are due and no alarm will drain them. */
   async reconcile(): Promise<{ rearmed: boolean; pending_calls: number }> {
-    const now = Date.now();
+    const now = this.clock.now();
     const next = this.nextWakeAt();
-    const pending = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE state = 'pending'").one().n;
+    const pending = pendingCount(this.sql);
     if (next === null) return { rearmed: false, pending_calls: pending };
-    const alarm = await this.storage.getAlarm();
-    const stalled = alarm === null || alarm < now - 120_000;
+    const alarm = await this.host.storage.getAlarm();
+    const stalled = alarm === null || alarm < this.clock.alarmTime(now) - STALLED_ALARM_MS;
     if (stalled) {
-      this.alarmAt = Math.max(now, next);
-      await this.storage.setAlarm(this.alarmAt);
+      await this.setAlarm(Math.max(now, next));
       logEvent("drain.rearmed", { pending_calls: pending, previous_alarm: alarm });
     }
     return { rearmed: stalled, pending_calls: pending };
@@ -110,59 +129,92 @@ export class Drain {
       config = this.host.config();
     } catch (error) {
       logEvent("drain.not_configured", { error: String(error) });
-      this.alarmAt = Date.now() + 60_000;
-      await this.storage.setAlarm(this.alarmAt);
+      await this.setAlarm(this.clock.now() + 60_000);
       return;
     }
-    const sliceEnd = Date.now() + DRAIN_SLICE_MS;
-    const inFlight = new Set<Promise<void>>();
+    const clock = this.clock;
+    const sliceEnd = clock.now() + DRAIN_SLICE_MS;
+    const sending = new Set<Promise<void>>();
     this.pacer ??= new Pacer(config.revokeRatePerSecond, this.state.last_call_at);
     const pacer = this.pacer;
     for (;;) {
-      const now = Date.now();
+      const now = clock.now();
       if (this.state.paused_until > now) {
         pacer.idle(); // after a pause the schedule starts afresh, without a catch-up burst
         break;
       }
-      if (inFlight.size >= MAX_IN_FLIGHT) {
-        await Promise.race(inFlight);
+      if (sending.size >= MAX_IN_FLIGHT) {
+        await Promise.race(sending);
         continue;
       }
-      const call = this.nextDueCall(now);
-      if (!call) {
+      const next = this.nextCall(now);
+      if (!next) {
         pacer.idle();
         break;
       }
       // DRY_RUN spends no API budget, so it is not paced.
+      let paced: SentCall | null = null;
       if (!config.dryRun) {
         const slot = pacer.nextSendAt(now);
+        if (slot === null) {
+          // The call this one would follow in the window is still unanswered: its arrival is not bounded yet.
+          await Promise.race(sending);
+          continue;
+        }
         if (slot > sliceEnd) break;
         if (slot > now) {
-          await sleep(slot - now);
+          await clock.sleep(slot - now);
           continue; // a 429 may have paused the drain while this slept
         }
-        pacer.record(now);
-        this.saveDrainState({ last_call_at: now });
+        paced = pacer.record(now);
+        this.saveState({ last_call_at: now });
+        this.noteCall(now);
       }
-      this.leaseCall(call, now, config);
-      if (!config.dryRun) this.noteCall(now);
-      const key = `${call.revocation_seq}/${call.target}`;
+      const { call } = next;
+      this.turns = next.turns;
+      leaseCall(this.sql, call, now + config.cfApiTimeoutMs + LEASE_MARGIN_MS);
+      const key = callKey(call);
       this.inFlight.add(key);
-      const dispatch: Promise<void> = this.dispatchCall(call, config)
+      const send: Promise<void> = this.sendCall(call, config, paced)
         .catch((error) => logEvent("drain.dispatch_error", { error: String(error), target: call.target }))
         .finally(() => {
-          inFlight.delete(dispatch);
+          // Given up on (an error before any answer): the call has arrived, if it ever will, by now.
+          if (paced) pacer.answered(paced, clock.now());
+          sending.delete(send);
           this.inFlight.delete(key);
         });
-      inFlight.add(dispatch);
+      sending.add(send);
     }
-    await Promise.all(inFlight);
-    await this.flushPartialAuditBatches();
-    const next = this.nextWakeAt();
-    if (next !== null) {
-      this.alarmAt = Math.max(next, Date.now());
-      await this.storage.setAlarm(this.alarmAt);
+    await Promise.all(sending);
+    await flushPartialBatches(this.host.storage, this.host.auditLog, { retentionDays: config.auditRetentionDays, now: clock.now() });
+    const wake = this.nextWakeAt();
+    if (wake !== null) await this.setAlarm(Math.max(wake, clock.now()));
+  }
+
+  /**
+   * The call to send next (lanes.ts decides among the due heads of every group), and whose turn it is
+   * once it is sent: the turn moves only when a call really goes out, not each time the drain looks.
+   */
+  private nextCall(now: number): { call: DueCall; turns: Turns } | null {
+    if (now - this.groupsScannedAt >= GROUPS_RESCAN_MS) {
+      this.groups = new Map(pendingGroups(this.sql).map((entry) => [`${entry.lane}\u0000${entry.group}`, entry]));
+      this.groupsScannedAt = now;
     }
+    // Lanes are strict (lanes.ts): a later lane's heads are read only when no earlier lane has one due,
+    // so follow-ups waiting behind a layoff cost the drain nothing per call.
+    for (const lane of LANES) {
+      const heads: Head<DueCall>[] = [];
+      for (const entry of this.groups.values()) {
+        if (entry.lane !== lane) continue;
+        const call = dueHead(this.sql, lane, entry.group, now, this.inFlight);
+        if (call) heads.push({ lane, group: entry.group, call });
+      }
+      const choice = chooseNext(heads, this.turns);
+      if (choice) return { call: choice.head.call, turns: choice.turns };
+    }
+    // Nothing due in the groups known: scan again next time (one may have appeared another way).
+    this.groupsScannedAt = Number.NEGATIVE_INFINITY;
+    return null;
   }
 
   private noteCall(now: number): void {
@@ -170,114 +222,82 @@ export class Drain {
     while (this.recentCalls.length > 0 && this.recentCalls[0]! < now - 60_000) this.recentCalls.shift();
   }
 
-  private leaseCall(call: DueCall, now: number, config: Config): void {
-    this.sql.exec(
-      "UPDATE calls SET attempts = attempts + 1, next_attempt_at = ? WHERE revocation_seq = ? AND target = ?",
-      now + config.cfApiTimeoutMs + LEASE_MARGIN_MS, call.revocation_seq, call.target,
-    );
-    this.sql.exec("UPDATE revocations SET attempts = attempts + 1 WHERE seq = ?", call.revocation_seq);
-  }
-
-  private async dispatchCall(call: DueCall, config: Config): Promise<void> {
-    const input = {
-      target: parseTarget(call.target),
-      email: call.email,
-      userUid: call.user_uid,
-      devices: call.devices === 1,
-      warpSessionReauth: call.warp_session_reauth === 1,
-    };
+  /** Sends one call (or records it in DRY_RUN), classifies the answer, records it and carries out what follows. */
+  private async sendCall(call: DueCall, config: Config, paced: SentCall | null): Promise<void> {
+    const deps = this.host.deps();
+    const request = requestFor(call, config);
     if (config.dryRun) {
-      const request = buildRevokeUserRequest(config.cfApiBaseUrl, input);
-      await this.settleCall(call, { state: "dry_run", httpStatus: null, errors: [], request: JSON.stringify(request) });
+      const status = this.host.storage.transactionSync(() =>
+        settleCall(
+          this.sql,
+          call,
+          { state: "dry_run", httpStatus: null, errors: [], request: JSON.stringify(request), error: null },
+          deps.clock.now(),
+        ),
+      );
+      this.after(call, { revocation: status ?? undefined }, config);
       return;
     }
-    const answer = await revokeUserSessions({
-      fetch: (...args) => fetch(...args),
-      baseUrl: config.cfApiBaseUrl,
-      token: config.cfApiTokens[0]!,
-      timeoutMs: config.cfApiTimeoutMs,
-      input,
-    });
-    const now = Date.now();
+    const answer = await callApi({ fetch: deps.fetch, token: config.cfApiTokens[0]!, timeoutMs: config.cfApiTimeoutMs, request });
+    const now = deps.clock.now();
+    // The call has arrived, if it ever will, by the time its answer is here: that bounds the window.
+    if (paced) this.pacer?.answered(paced, now);
     const verdict = classifyAnswer(answer, now);
     const budgetSpent = answer.kind === "response" ? rateLimitPauseMs(answer.rateLimit) : null;
-    if (budgetSpent !== null) {
-      this.saveDrainState({ paused_until: Math.max(this.state.paused_until, now + budgetSpent) });
-      logEvent("drain.paused", { until: new Date(this.state.paused_until).toISOString(), reason: "Ratelimit header: no budget left" });
-    }
+    if (budgetSpent !== null) this.pause(now + budgetSpent, "Ratelimit header: no budget left");
     const httpStatus = answer.kind === "response" ? answer.httpStatus : null;
     const errors = answer.kind === "response" ? (answer.envelope?.errors ?? []) : [];
     // Successes are in the revocation.outcome line; every other answer gets its own line.
-    if (verdict.outcome !== "revoked" && verdict.outcome !== "not_found") logEvent("cloudflare.call", {
-      target: call.target,
-      attempt: call.attempts + 1,
-      http_status: httpStatus,
-      outcome: verdict.outcome,
-      error: "error" in verdict ? verdict.error : undefined,
-    });
-    switch (verdict.outcome) {
-      case "revoked":
-      case "not_found":
-        await this.settleCall(call, { state: verdict.outcome, httpStatus, errors, request: null });
-        return;
-      case "failed":
-        if (verdict.holdTarget) {
-          this.sql.exec(
-            "INSERT OR REPLACE INTO target_holds (target, until, reason) VALUES (?, ?, ?)",
-            call.target, now + TOKEN_HOLD_MS, verdict.error,
-          );
-          logEvent("drain.held", { target: call.target, reason: verdict.error, until: new Date(now + TOKEN_HOLD_MS).toISOString() });
-        }
-        await this.settleCall(call, { state: "failed", httpStatus, errors, request: null, error: verdict.error });
-        return;
-      case "retry": {
-        if (now - call.queued_at >= RETRY_BUDGET_MS) {
-          const error = `gave up after the ${RETRY_BUDGET_MS / 3_600_000} h retry budget: ${verdict.error}`;
-          await this.settleCall(call, { state: "failed", httpStatus, errors, request: null, error });
-          return;
-        }
-        if (verdict.pauseDrainMs !== undefined) {
-          this.saveDrainState({ paused_until: Math.max(this.state.paused_until, now + verdict.pauseDrainMs) });
-          logEvent("drain.paused", { until: new Date(this.state.paused_until).toISOString(), reason: verdict.error });
-        }
-        const retryAt = verdict.pauseDrainMs !== undefined ? this.state.paused_until : now + backoffMs(call.attempts + 1, Math.random);
-        this.sql.exec(
-          "UPDATE calls SET next_attempt_at = ?, http_status = ?, errors = ? WHERE revocation_seq = ? AND target = ?",
-          retryAt, httpStatus, JSON.stringify(errors), call.revocation_seq, call.target,
-        );
-        this.sql.exec("UPDATE revocations SET last_error = ? WHERE seq = ?", verdict.error, call.revocation_seq);
-        return;
-      }
+    if (verdict.outcome !== "answered") {
+      logEvent("cloudflare.call", {
+        target: call.target,
+        kind: call.kind,
+        attempt: call.attempts + 1,
+        http_status: httpStatus,
+        outcome: verdict.outcome,
+        error: verdict.error,
+      });
     }
+    const effects = this.host.storage.transactionSync(() =>
+      settleAnswer(this.sql, call, verdict, {
+        now,
+        httpStatus,
+        errors,
+        random: deps.random,
+        followUps: this.followUpSettings(config),
+        pausedUntil: this.state.paused_until,
+      }),
+    );
+    this.after(call, effects, config);
   }
 
-  /** Records a call's final state and, once every target has one, the revocation's outcome. */
-  private async settleCall(
-    call: DueCall,
-    result: { state: CallRow["state"]; httpStatus: number | null; errors: unknown[]; request: string | null; error?: string },
-  ): Promise<void> {
-    const now = Date.now();
-    const status = this.storage.transactionSync(() => {
-      this.sql.exec(
-        `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?
-         WHERE revocation_seq = ? AND target = ?`,
-        result.state, result.httpStatus, JSON.stringify(result.errors), result.request, now,
-        call.revocation_seq, call.target,
-      );
-      const states = this.sql
-        .exec<{ state: CallRow["state"] }>("SELECT state FROM calls WHERE revocation_seq = ?", call.revocation_seq)
-        .toArray()
-        .map((row) => row.state);
-      const settled = settledStatus(states);
-      this.sql.exec(
-        "UPDATE revocations SET status = ?, completed_at = ?, last_error = COALESCE(?, last_error) WHERE seq = ?",
-        settled, TERMINAL_STATUSES.has(settled) ? now : null, result.error ?? null, call.revocation_seq,
-      );
-      return settled;
-    });
-    if (!TERMINAL_STATUSES.has(status)) return;
-    const record = this.host.recordBySeq(call.revocation_seq)!;
-    logEvent("revocation.outcome", {
+  private followUpSettings(config: Config): FollowUpSettings {
+    return {
+      removeSeats: config.removeSeats,
+      verifyAfterMs: config.verifyAfterSeconds > 0 ? config.verifyAfterSeconds * 1000 : null,
+      seatsRefusedUntil: this.state.seats_refused_until,
+      verifyRefusedUntil: this.state.verify_refused_until,
+    };
+  }
+
+  /** Carries out what an answer's record asks for: pauses, switched-off follow-ups, logs, waiters, audit. */
+  private after(call: DueCall, effects: Effects, config: Config): void {
+    const now = this.clock.now();
+    if (effects.queued) this.noteGroups(effects.queued);
+    if (effects.pauseUntil) this.pause(effects.pauseUntil.at, effects.pauseUntil.reason);
+    if (effects.followUpOff) {
+      const key = effects.followUpOff.which === "seats" ? "seats_refused_until" : "verify_refused_until";
+      this.saveState({ [key]: effects.followUpOff.until });
+      logEvent("drain.follow_up_off", {
+        which: effects.followUpOff.which,
+        until: new Date(effects.followUpOff.until).toISOString(),
+        target: call.target,
+      });
+    }
+    if (effects.revocation === undefined && !effects.stillActive && !effects.followedUp) return;
+    if (effects.revocation !== undefined && !TERMINAL_STATUSES.has(effects.revocation)) return;
+    const record = recordBySeq(this.sql, call.revocation_seq)!;
+    logEvent(effects.revocation !== undefined ? "revocation.outcome" : "revocation.follow_up", {
       id: record.id,
       source: record.source,
       email: record.email,
@@ -286,90 +306,57 @@ export class Drain {
       targets: record.targets,
       last_error: record.last_error,
     });
-    this.host.onOutcome(record);
-    const config = this.host.config();
-    const audit = { retentionDays: config.auditRetentionDays, now };
-    let write: Promise<void> | null;
-    if (record.job_id) {
-      // Bulk outcomes go to KV in batches (one write per AUDIT_BATCH_SIZE), to stay inside the Free
-      // plan's 1,000 KV writes a day; the batch is taken from SQLite, so it is written exactly once.
-      const entry = { revocation_id: record.id, email: record.email ?? "", status: record.status, at: now };
-      const batch = this.storage.transactionSync(() => queueBatchedOutcome(this.sql, record.job_id!, entry));
-      write = batch ? recordOutcomeBatch(this.host.auditLog, record.job_id, batch, audit) : null;
-    } else {
-      write = recordOutcome(this.host.auditLog, record, audit);
-    }
+    if (effects.revocation !== undefined) this.host.onOutcome(record);
+    // A revocation's outcome, then (if follow-ups are on) its seats and verification, each one audit entry.
     // The KV write is the human trail, not the record of truth: it must not hold one of the drain's
     // in-flight slots (a slow write would stall the pace), so it finishes in the background.
-    if (write) this.host.waitUntil(write.catch((error) => logEvent("audit.write_failed", { id: record.id, error: String(error) })));
+    const label = effects.revocation !== undefined ? record.status : effects.stillActive ? "still_active" : effects.followedUp ? "followed_up" : null;
+    if (label === null) return;
+    const write = auditOutcome(this.host.storage, this.host.auditLog, record, { retentionDays: config.auditRetentionDays, now }, label);
+    if (write) this.host.waitUntil(write.catch((error: unknown) => logEvent("audit.write_failed", { id: record.id, error: String(error) })));
   }
 
-
-  /** Writes the outcomes still waiting for a full batch, whenever a drain slice ends. */
-  private async flushPartialAuditBatches(): Promise<void> {
-    const pending = this.storage.transactionSync(() => takePartialBatches(this.sql));
-    if (pending.length === 0) return;
-    const audit = { retentionDays: this.host.config().auditRetentionDays, now: Date.now() };
-    for (const { jobId, batch } of pending) {
-      try {
-        await recordOutcomeBatch(this.host.auditLog, jobId, batch, audit);
-      } catch (error) {
-        logEvent("audit.write_failed", { job_id: jobId, error: String(error) });
-      }
-    }
-  }
-
-
-  private nextDueCall(now: number): DueCall | undefined {
-    return this.sql
-      .exec<DueCall>(
-        `SELECT c.*, r.email, r.user_uid, r.devices, r.warp_session_reauth, r.queued_at
-         FROM calls c JOIN revocations r ON r.seq = c.revocation_seq
-         WHERE c.state = 'pending' AND c.next_attempt_at <= ?
-           AND c.target NOT IN (SELECT target FROM target_holds WHERE until > ?)
-         ORDER BY c.next_attempt_at, c.revocation_seq LIMIT 1`,
-        now, now,
-      )
-      .toArray()[0];
+  private pause(until: number, reason: string): void {
+    if (until <= this.state.paused_until) return;
+    this.saveState({ paused_until: until });
+    logEvent("drain.paused", { until: new Date(until).toISOString(), reason });
   }
 
   /** When the drain next has work: the earliest pending call (after its target's hold), not before a pause or pace slot. */
   nextWakeAt(): number | null {
-    const earliest = this.sql
-      .exec<{ at: number | null }>(
-        `SELECT MIN(MAX(c.next_attempt_at, COALESCE(h.until, 0))) AS at
-         FROM calls c LEFT JOIN target_holds h ON h.target = c.target
-         WHERE c.state = 'pending'`,
-      )
-      .one().at;
+    const earliest = earliestDue(this.sql);
     if (earliest === null) return null;
-    return Math.max(earliest, this.state.paused_until, this.pacer?.nextSendAt(Date.now()) ?? 0);
+    const now = this.clock.now();
+    return Math.max(earliest, this.state.paused_until, this.pacer?.nextSendAt(now) ?? now);
   }
 
   /**
-   * Makes sure the alarm fires by `at`. The drain running (or an alarm already set early enough, as this
-   * instance last set it) needs no storage round trip: commits on the hot path skip it.
+   * Makes sure the alarm fires by `at` (ledger clock). The drain running (or an alarm already set early
+   * enough, as this instance last set it) needs no storage round trip: commits on the hot path skip it.
    */
+  /** A commit queued calls in these groups: the drain serves them from its next look, without a scan. */
+  noteGroups(groups: Iterable<{ lane: Lane; group: string }>): void {
+    for (const entry of groups) this.groups.set(`${entry.lane}\u0000${entry.group}`, entry);
+  }
+
   async arm(at: number): Promise<void> {
     const wake = Math.max(at, this.state.paused_until);
     if (this.draining || (this.alarmAt !== null && this.alarmAt <= wake)) return;
-    const current = await this.storage.getAlarm();
-    if (current === null || current > wake) {
-      await this.storage.setAlarm(wake);
-      this.alarmAt = wake;
+    const current = await this.host.storage.getAlarm();
+    if (current === null || current > this.clock.alarmTime(wake)) {
+      await this.setAlarm(wake);
     } else {
-      this.alarmAt = current;
+      this.alarmAt = wake;
     }
   }
 
-  private saveDrainState(change: Partial<DrainState>): void {
+  private async setAlarm(at: number): Promise<void> {
+    this.alarmAt = at;
+    await this.host.storage.setAlarm(this.clock.alarmTime(at));
+  }
+
+  private saveState(change: Partial<DrainState>): void {
     Object.assign(this.state, change);
-    for (const [name, value] of Object.entries(change)) {
-      this.sql.exec(
-        "INSERT OR REPLACE INTO drain_state (name, number_value) VALUES (?, ?)",
-        name, value,
-      );
-    }
+    saveDrainState(this.sql, change);
   }
-
 }

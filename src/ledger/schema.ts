@@ -10,6 +10,8 @@
 // target_holds: targets whose calls wait because Cloudflare refused the token for them (401/403).
 // drain_state: the pacer's next free slot and any 429 pause, so an evicted object resumes at the same pace.
 
+import type { CallKind, CallState, RevocationStatus } from "../domain/revocation";
+
 /**
  * Ordered migrations: entry i brings the ledger from version i to i + 1, recorded in ledger_schema.
  * Append a new entry for every change (ALTER TABLE …); never edit one that has shipped.
@@ -105,6 +107,94 @@ CREATE TABLE IF NOT EXISTS drain_state (
 `;
 LEDGER_MIGRATIONS.push(SCHEMA_V1);
 
+// v2 (issue #9):
+// - dedupe keys become JSON arrays [source, event id] or [source, event id, email] (the old concatenation
+//   "source:event#email" could collide across events and emails); existing keys are rewritten in place.
+// - revocations.fingerprint: what an Idempotency-Key was first used for (operator requests).
+// - calls.history: every attempt's outcome, so a success after failures shows both.
+// - jobs: the digest of the submitted body, how many chunks are committed, and whether it is complete, so
+//   a resubmission with the same Idempotency-Key adds nothing and a different body is refused.
+// - rejections: refused deliveries counted per hour, source and reason (one KV entry per hour, not one
+//   per forged request).
+LEDGER_MIGRATIONS.push(`
+UPDATE revocations SET dedupe_key = CASE WHEN dedupe_key = source || ':' || event_id
+  THEN json_array(source, event_id) ELSE json_array(source, event_id, email) END;
+ALTER TABLE revocations ADD COLUMN fingerprint TEXT;
+ALTER TABLE calls ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE jobs ADD COLUMN body_digest TEXT;
+ALTER TABLE jobs ADD COLUMN chunks_committed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;
+UPDATE jobs SET complete = 1;
+CREATE TABLE IF NOT EXISTS rejections (
+  period_start INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  first_at INTEGER NOT NULL,
+  last_at INTEGER NOT NULL,
+  written INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (period_start, source, reason)
+);
+`);
+
+// v3 (issue #11): lanes and time to revoke.
+// - calls.lane ('urgent' | 'bulk' | 'verify') and calls.grp (the source, or the job): the drain serves
+//   lanes in order and groups in turns (lanes.ts); the index finds a group's oldest due call directly.
+// - revocations.lane and revocations.ttr_ms (accepted → every target done, set when it settles): the
+//   time-to-revoke percentiles of /v1/stats, per lane.
+// - calls.leased: the call was handed to a fetch by the running instance. A new instance (after a crash or
+//   an eviction) knows none of them is in flight any more and makes them due at once, instead of waiting
+//   out the lease.
+LEDGER_MIGRATIONS.push(`
+ALTER TABLE calls ADD COLUMN lane TEXT NOT NULL DEFAULT 'urgent';
+ALTER TABLE calls ADD COLUMN grp TEXT NOT NULL DEFAULT '';
+UPDATE calls SET lane = CASE WHEN r.job_id IS NULL THEN 'urgent' ELSE 'bulk' END, grp = COALESCE(r.job_id, r.source)
+  FROM revocations r WHERE r.seq = calls.revocation_seq;
+CREATE INDEX IF NOT EXISTS calls_by_group ON calls (state, lane, grp, next_attempt_at, revocation_seq);
+ALTER TABLE revocations ADD COLUMN lane TEXT NOT NULL DEFAULT 'urgent';
+ALTER TABLE revocations ADD COLUMN ttr_ms INTEGER;
+UPDATE revocations SET lane = 'bulk' WHERE job_id IS NOT NULL;
+UPDATE revocations SET ttr_ms = completed_at - received_at WHERE status IN ('revoked', 'not_found') AND completed_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS revocations_ttr ON revocations (lane, ttr_ms) WHERE ttr_ms IS NOT NULL;
+CREATE INDEX IF NOT EXISTS revocations_completed ON revocations (lane, completed_at) WHERE ttr_ms IS NOT NULL;
+ALTER TABLE calls ADD COLUMN leased INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS revocations_job_ttr ON revocations (job_id, ttr_ms) WHERE ttr_ms IS NOT NULL;
+`);
+
+// v4 (issue #12): follow-ups. A call is now one request of a kind for a revocation and a target:
+// 'revoke' (revoke_user), and after a revocation succeeded on an account, 'seat_lookup' → 'seat_update'
+// (REMOVE_SEATS), 'verify_lookup' → 'verify_sessions' (VERIFY_AFTER_SECONDS) and at most one 're_revoke'
+// when a session outlived the revocation. payload carries what a step needs from the one before (the
+// seat uid, the user id); result what it found. The key gains the kind, so the table is rebuilt.
+LEDGER_MIGRATIONS.push(`
+CREATE TABLE calls_v4 (
+  revocation_seq INTEGER NOT NULL,
+  target TEXT NOT NULL,
+  kind TEXT NOT NULL DEFAULT 'revoke',
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  http_status INTEGER,
+  errors TEXT,
+  request TEXT,
+  completed_at INTEGER,
+  history TEXT NOT NULL DEFAULT '[]',
+  lane TEXT NOT NULL DEFAULT 'urgent',
+  grp TEXT NOT NULL DEFAULT '',
+  leased INTEGER NOT NULL DEFAULT 0,
+  payload TEXT,
+  result TEXT,
+  PRIMARY KEY (revocation_seq, target, kind)
+);
+INSERT INTO calls_v4 (revocation_seq, target, kind, state, attempts, next_attempt_at, http_status, errors, request, completed_at, history, lane, grp, leased)
+  SELECT revocation_seq, target, 'revoke', state, attempts, next_attempt_at, http_status, errors, request, completed_at, history, lane, grp, leased FROM calls;
+DROP TABLE calls;
+ALTER TABLE calls_v4 RENAME TO calls;
+CREATE INDEX IF NOT EXISTS calls_due ON calls (state, next_attempt_at, revocation_seq);
+CREATE INDEX IF NOT EXISTS calls_by_group ON calls (state, lane, grp, next_attempt_at, revocation_seq);
+CREATE INDEX IF NOT EXISTS calls_by_revocation ON calls (revocation_seq, kind);
+`);
+
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
 export function migrateLedger(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");
@@ -114,9 +204,6 @@ export function migrateLedger(sql: SqlStorage): void {
   if (!row) sql.exec("INSERT INTO ledger_schema (version) VALUES (?)", LEDGER_MIGRATIONS.length);
   else if (current < LEDGER_MIGRATIONS.length) sql.exec("UPDATE ledger_schema SET version = ?", LEDGER_MIGRATIONS.length);
 }
-
-export type RevocationStatus = "unresolved" | "queued" | "revoked" | "not_found" | "failed" | "dry_run";
-export type CallState = "pending" | "revoked" | "not_found" | "failed" | "dry_run";
 
 export type RevocationRow = {
   seq: number;
@@ -139,6 +226,10 @@ export type RevocationRow = {
   queued_at: number;
   completed_at: number | null;
   job_id: string | null;
+  fingerprint: string | null;
+  lane: string;
+  /** Accepted → every target done, once revoked or not_found. */
+  ttr_ms: number | null;
 };
 
 export type CallRow = {
@@ -151,6 +242,16 @@ export type CallRow = {
   errors: string | null;
   request: string | null;
   completed_at: number | null;
+  /** JSON array of CallAttempt. */
+  history: string;
+  lane: string;
+  grp: string;
+  leased: number;
+  kind: CallKind;
+  /** JSON: what this step needs from the one before (a seat uid, a user id). */
+  payload: string | null;
+  /** JSON: what a follow-up found (FollowUpResult). */
+  result: string | null;
 };
 
 export type IdentityRow = { source: string; subject_id: string; email: string; updated_at: number };

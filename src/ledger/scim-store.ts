@@ -2,7 +2,7 @@
 // PATCH from another location never misses, and userName uniqueness is enforced by a unique index.
 // Contract: synchronous SQLite only; the ledger runs these inside its transactions and turns a user's
 // active → inactive transition into revocations in the same transaction.
-import { isActive, userNameOf, type Json } from "../scim/resource";
+import { isActive, type Json, userNameOf } from "../domain/scim/resource";
 import type { ScimRow } from "./schema";
 
 export type ScimKind = "User" | "Group";
@@ -30,9 +30,7 @@ export function listScim(sql: SqlStorage, kind: ScimKind, userNameEquals?: strin
 /** Resources of a kind in creation order, `limit` of them from `offset`, and how many there are in all. */
 export function pageScim(sql: SqlStorage, kind: ScimKind, offset: number, limit: number): { total: number; rows: StoredScim[] } {
   const total = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM scim_resources WHERE kind = ?", kind).one().n;
-  const rows = sql
-    .exec<ScimRow>("SELECT * FROM scim_resources WHERE kind = ? ORDER BY created, id LIMIT ? OFFSET ?", kind, limit, offset)
-    .toArray();
+  const rows = sql.exec<ScimRow>("SELECT * FROM scim_resources WHERE kind = ? ORDER BY created, id LIMIT ? OFFSET ?", kind, limit, offset).toArray();
   return { total, rows: rows.map((row) => ({ row, resource: JSON.parse(row.resource) as Json })) };
 }
 
@@ -47,7 +45,13 @@ export function insertScim(sql: SqlStorage, kind: ScimKind, id: string, resource
   assertUnique(sql, kind, id, key);
   sql.exec(
     "INSERT INTO scim_resources (kind, id, unique_key, active, resource, created, modified, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
-    kind, id, key, isActive(resource) ? 1 : 0, JSON.stringify(resource), now, now,
+    kind,
+    id,
+    key,
+    isActive(resource) ? 1 : 0,
+    JSON.stringify(resource),
+    now,
+    now,
   );
   return readScim(sql, kind, id)!;
 }
@@ -57,7 +61,12 @@ export function updateScim(sql: SqlStorage, kind: ScimKind, id: string, resource
   assertUnique(sql, kind, id, key);
   sql.exec(
     "UPDATE scim_resources SET unique_key = ?, active = ?, resource = ?, modified = ?, version = version + 1 WHERE kind = ? AND id = ?",
-    key, isActive(resource) ? 1 : 0, JSON.stringify(resource), now, kind, id,
+    key,
+    isActive(resource) ? 1 : 0,
+    JSON.stringify(resource),
+    now,
+    kind,
+    id,
   );
   return readScim(sql, kind, id)!;
 }

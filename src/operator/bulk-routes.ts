@@ -1,60 +1,76 @@
 // POST /v1/revocations/bulk and GET /v1/jobs/{id}: offboarding thousands of people at the API's pace.
-// The Worker only splits the body into chunks; the ledger validates and commits each chunk in one
-// transaction, so a 10,000-line job costs ten Durable Object calls (well inside the Free plan's 50
-// subrequests) and almost no Worker CPU. Lines are NDJSON ({"email", "user_uid"?, "reason"?}) or CSV
-// (email[,user_uid[,reason]], header optional).
+// The Worker reads the upload (operator/upload.ts) and sends it in chunks; the ledger validates and
+// commits each chunk in one transaction, so a 10,000-line job costs a dozen Durable Object calls (well
+// inside the Free plan's 50 subrequests). Records are NDJSON ({"email", "user_uid"?, "reason"?}) or CSV
+// (email[,user_uid[,reason]], header optional, RFC 4180 quoting).
+// Idempotency: the same Idempotency-Key is the same job. Resubmitting the same body adds nothing (and
+// completes a job whose first submission stopped part-way); a different body under a used key is 409.
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
-import { jsonError } from "../errors";
-import { ledgerFor } from "../ledger/client";
-import type { JobCounts } from "../ledger/bulk";
+import type { JobCounts } from "../domain/bulk";
+import { limitBody } from "../http/body";
+import { fail, HttpFailure } from "../http/errors";
+import { onLedger } from "../http/ledger";
+import { readUpload } from "../http/upload";
+import type { JobOpening } from "../ledger/jobs";
 import { logEvent } from "../log";
-import { operatorBodyLimit } from "./body";
+import { sha256Hex, utf8 } from "../sources/hmac";
 
-export const MAX_BULK_BYTES = 5 * 1024 * 1024;
-export const MAX_BULK_LINES = 50_000;
+const MAX_BULK_BYTES = 5 * 1024 * 1024;
+const MAX_BULK_LINES = 50_000;
 const CHUNK_LINES = 1000;
+const BULK_COLUMNS = ["email", "user_uid", "reason"] as const;
 
 const JobIdSchema = z.string().check(z.regex(/^job_[A-Za-z0-9_-]{1,64}$/));
 const IdempotencyKeySchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
 
 export const bulkRoutes = new Hono<AppEnv>();
 
-bulkRoutes.post("/revocations/bulk", operatorBodyLimit(MAX_BULK_BYTES), async function submitBulk(c) {
+bulkRoutes.post("/revocations/bulk", limitBody(MAX_BULK_BYTES), async function submitBulk(c) {
   const key = c.req.header("Idempotency-Key");
-  if (key !== undefined && !IdempotencyKeySchema.safeParse(key).success) {
-    return jsonError(c, 400, "invalid_request", "Idempotency-Key must be 1 to 64 of A-Z a-z 0-9 _ -");
-  }
-  // The same key is the same job: a retried submission adds nothing new (lines de-duplicate by email).
+  if (key !== undefined && !IdempotencyKeySchema.safeParse(key).success)
+    fail("invalid_request", "Idempotency-Key must be 1 to 64 of A-Z a-z 0-9 _ -");
   const jobId = `job_${key ?? crypto.randomUUID().replace(/-/g, "")}`;
-  const lines = (await c.req.text()).split(/\r?\n/);
-  if (lines.length > MAX_BULK_LINES) return jsonError(c, 413, "payload_too_large", `at most ${MAX_BULK_LINES} lines`);
-  const ledger = ledgerFor(c.env);
-  const total: JobCounts = { lines: 0, accepted: 0, duplicates: 0, rejected: 0, rejections: [] };
-  for (let start = 0; start < lines.length; start += CHUNK_LINES) {
-    let counts: JobCounts;
-    try {
-      counts = await ledger.bulkCommit(jobId, lines.slice(start, start + CHUNK_LINES), start + 1);
-    } catch (error) {
-      logEvent("ledger.commit_failed", { source: "bulk", job_id: jobId, committed_lines: start, error: String(error) });
-      // What was committed stays committed; resubmitting with the same Idempotency-Key completes the job.
-      return jsonError(c, 503, "ledger_unavailable", `committed ${start} lines before the ledger failed; resubmit with the same Idempotency-Key`, { job_id: jobId });
-    }
-    total.lines += counts.lines;
-    total.accepted += counts.accepted;
-    total.duplicates += counts.duplicates;
-    total.rejected += counts.rejected;
-    total.rejections.push(...counts.rejections);
+  const text = await c.req.text();
+  const upload = readUpload(text, BULK_COLUMNS);
+  if (!upload.ok) fail("invalid_request", upload.problem);
+  if (upload.rows.length > MAX_BULK_LINES) fail("payload_too_large", `at most ${MAX_BULK_LINES} records`);
+  if (upload.rows.length === 0) fail("invalid_request", "no records to revoke");
+
+  const digest = await sha256Hex(utf8(text));
+  const opening = await onLedger(c.env, async (ledger): Promise<JobOpening> => ledger.jobs().open(jobId, digest), "the job");
+  if (opening.state === "conflict") {
+    fail("idempotency_conflict", `the Idempotency-Key was used for a different body (job ${jobId}, created ${opening.created_at})`, {
+      job_id: jobId,
+    });
   }
-  if (total.lines === 0) return jsonError(c, 400, "invalid_request", "no lines to revoke");
-  logEvent("bulk.accepted", { job_id: jobId, lines: total.lines, accepted: total.accepted, rejected: total.rejected });
-  return c.json({ job_id: jobId, ...total, rejections: total.rejections.slice(0, 100) }, 202);
+  if (opening.state === "complete") return c.json(answer(jobId, opening.counts, true), 200);
+  let index = 0;
+  try {
+    for (; index * CHUNK_LINES < upload.rows.length; index++) {
+      const chunk = upload.rows.slice(index * CHUNK_LINES, (index + 1) * CHUNK_LINES);
+      await onLedger(c.env, (ledger) => ledger.jobs().commitChunk(jobId, index, chunk));
+    }
+  } catch (error) {
+    if (!(error instanceof HttpFailure)) throw error;
+    // What was committed stays committed; resubmitting the same body with the same key completes the job.
+    fail("ledger_unavailable", `the ledger failed after ${index * CHUNK_LINES} records; resubmit the same body with the same Idempotency-Key`, {
+      job_id: jobId,
+    });
+  }
+  const counts = await onLedger(c.env, (ledger) => ledger.jobs().complete(jobId), "the job");
+  logEvent("bulk.accepted", { job_id: jobId, lines: counts.lines, accepted: counts.accepted, rejected: counts.rejected });
+  return c.json(answer(jobId, counts, false), 202);
 });
+
+function answer(jobId: string, counts: JobCounts, duplicate: boolean) {
+  return { job_id: jobId, ...counts, ...(duplicate ? { duplicate: true } : {}) };
+}
 
 bulkRoutes.get("/jobs/:id", async function showJob(c) {
   const id = JobIdSchema.safeParse(c.req.param("id"));
-  const job = id.success ? await ledgerFor(c.env).jobStatus(id.data) : null;
-  if (!job) return jsonError(c, 404, "not_found", "no job with that id");
-  return c.json(job);
+  if (!id.success) fail("not_found", "no job with that id");
+  const job = await onLedger(c.env, (ledger) => ledger.jobs().status(id.data));
+  return job ? c.json(job) : fail("not_found", "no job with that id");
 });

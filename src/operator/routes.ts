@@ -1,21 +1,23 @@
 // /v1: the operator API. authenticate → validate at the edge → one ledger call → answer.
+// Failures are raised (http/errors.ts) and rendered once by this sub-app's error handler.
 import { Hono } from "hono";
+import * as z from "zod/mini";
 import { listAuditTrail } from "../audit/audit-log";
 import type { AppEnv } from "../context";
-import { jsonError } from "../errors";
-import { ledgerFor } from "../ledger/client";
-import { TERMINAL_STATUSES } from "../ledger/record";
-import { logEvent } from "../log";
-import * as z from "zod/mini";
-import { describeIssues, EmailSchema } from "../validation";
-import { requireOperator } from "./auth";
-import { operatorBodyLimit, readJsonBody } from "./body";
+import { RevocationStatusSchema, TERMINAL_STATUSES } from "../domain/revocation";
+import { describeIssues, EmailSchema } from "../domain/validation";
+import { requireBearer } from "../http/bearer-auth";
+import { limitBody, readJson } from "../http/body";
+import { answerJsonError, fail, renderFailure } from "../http/errors";
+import { onLedger } from "../http/ledger";
+import { validate } from "../http/validate";
+import { sha256Hex, utf8 } from "../sources/hmac";
 import { bulkRoutes } from "./bulk-routes";
 import { directoryRoutes } from "./directory-routes";
 
 const MAX_OPERATOR_BODY_BYTES = 64 * 1024;
 /** POST /v1/revocations waits this long for the outcome before answering 202. */
-export const OPERATOR_WAIT_MS = 10_000;
+const OPERATOR_WAIT_MS = 10_000;
 
 const RevokeRequestSchema = z.strictObject({
   email: EmailSchema,
@@ -25,14 +27,11 @@ const RevokeRequestSchema = z.strictObject({
   reason: z.optional(z.string().check(z.maxLength(500))),
 });
 
-const StatusSchema = z.enum(["unresolved", "queued", "revoked", "not_found", "failed", "dry_run"]);
-
-const limitParam = (fallback: number, max: number) =>
-  z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(max)), fallback);
+const limitParam = (fallback: number, max: number) => z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(max)), fallback);
 
 const ListQuerySchema = z.object({
   email: z.optional(EmailSchema),
-  status: z.optional(StatusSchema),
+  status: z.optional(RevocationStatusSchema),
   limit: limitParam(50, 100),
   cursor: z.optional(
     z.pipe(
@@ -54,81 +53,100 @@ const IdempotencyKeySchema = z.string().check(z.minLength(1), z.maxLength(200));
 
 export const operatorRoutes = new Hono<AppEnv>();
 
-operatorRoutes.use("*", requireOperator);
+operatorRoutes.onError(answerJsonError);
+operatorRoutes.use(
+  "*",
+  requireBearer({
+    realm: "access-revoker",
+    tokens: (c) => c.get("config").operatorTokens,
+    unauthorized: (c) => renderFailure(c, { code: "unauthorized", message: "a valid operator bearer token is required" }),
+  }),
+);
 operatorRoutes.route("/directory", directoryRoutes);
 operatorRoutes.route("/", bulkRoutes);
 
-operatorRoutes.post("/revocations", operatorBodyLimit(MAX_OPERATOR_BODY_BYTES), async function requestRevocation(c) {
-  const body = await readJsonBody(c);
-  if (!body.ok) return body.response;
-  const parsed = RevokeRequestSchema.safeParse(body.value);
-  if (!parsed.success) return jsonError(c, 400, "invalid_request", describeIssues(parsed.error));
+function revocationId(raw: string): string {
+  const id = IdSchema.safeParse(raw);
+  return id.success ? id.data : fail("not_found", "no revocation with that id");
+}
+
+operatorRoutes.post("/revocations", limitBody(MAX_OPERATOR_BODY_BYTES), async function requestRevocation(c) {
+  const parsed = RevokeRequestSchema.safeParse(await readJson(c));
+  if (!parsed.success) fail("invalid_request", describeIssues(parsed.error));
   const idempotencyKey = c.req.header("Idempotency-Key");
   if (idempotencyKey !== undefined && !IdempotencyKeySchema.safeParse(idempotencyKey).success) {
-    return jsonError(c, 400, "invalid_request", "Idempotency-Key must be 1 to 200 characters");
+    fail("invalid_request", "Idempotency-Key must be 1 to 200 characters");
   }
-  const ledger = ledgerFor(c.env);
-  let committed;
-  try {
-    [committed] = await ledger.commit([
-      {
-        source: "operator",
-        assurance: "operator",
-        event_id: idempotencyKey ?? crypto.randomUUID(),
-        event_type: "operator.revoke",
-        email: parsed.data.email,
-        user_uid: parsed.data.user_uid ?? null,
-        reason: parsed.data.reason ?? null,
-        devices: parsed.data.devices,
-        warp_session_reauth: parsed.data.warp_session_reauth,
-      },
-    ]);
-  } catch (error) {
-    logEvent("ledger.commit_failed", { source: "operator", error: String(error) });
-    return jsonError(c, 503, "ledger_unavailable", "the revocation could not be recorded; retry");
+  const request = {
+    email: parsed.data.email,
+    user_uid: parsed.data.user_uid ?? null,
+    reason: parsed.data.reason ?? null,
+    devices: parsed.data.devices,
+    warp_session_reauth: parsed.data.warp_session_reauth,
+  };
+  // What this key is used for: the same key with another body must not pass as a repeat.
+  const fingerprint = await sha256Hex(
+    utf8(JSON.stringify([request.email, request.user_uid, request.reason, request.devices ?? null, request.warp_session_reauth ?? null])),
+  );
+  const [committed] = await onLedger(
+    c.env,
+    (ledger) =>
+      ledger.commit([
+        {
+          source: "operator",
+          assurance: "operator",
+          event_id: idempotencyKey ?? crypto.randomUUID(),
+          event_type: "operator.revoke",
+          ...request,
+          fingerprint,
+        },
+      ]),
+    "the revocation",
+  );
+  if (!committed) throw new Error("the ledger answered no receipt");
+  if (committed.conflict) {
+    fail(
+      "idempotency_conflict",
+      `the Idempotency-Key was already used for a different request: revocation ${committed.id} of ${committed.conflict.email ?? "an unresolved subject"}`,
+      { used_for: { id: committed.id, email: committed.conflict.email } },
+    );
   }
   // The record once terminal, or as it stands when the wait ends (null only for an unknown id).
-  const record = await ledger.waitForOutcome(committed!.id, OPERATOR_WAIT_MS);
-  if (!record) throw new Error(`revocation ${committed!.id} was committed but cannot be read`);
-  const answer = committed!.duplicate ? { ...record, duplicate: true } : record;
-  return c.json(answer, TERMINAL_STATUSES.has(record.status) ? 200 : 202);
+  const record = await onLedger(c.env, (ledger) => ledger.waitForOutcome(committed.id, OPERATOR_WAIT_MS));
+  if (!record) throw new Error(`revocation ${committed.id} was committed but cannot be read`);
+  return c.json(committed.duplicate ? { ...record, duplicate: true } : record, TERMINAL_STATUSES.has(record.status) ? 200 : 202);
 });
 
-operatorRoutes.get("/revocations", async function listRevocations(c) {
-  const query = ListQuerySchema.safeParse(c.req.query());
-  if (!query.success) return jsonError(c, 400, "invalid_request", describeIssues(query.error));
-  const page = await ledgerFor(c.env).list(query.data);
+operatorRoutes.get("/revocations", validate("query", ListQuerySchema), async function listRevocations(c) {
+  const page = await onLedger(c.env, (ledger) => ledger.list(c.req.valid("query")));
   return c.json({ records: page.records, cursor: page.cursor === null ? null : String(page.cursor) });
 });
 
 operatorRoutes.get("/revocations/:id", async function showRevocation(c) {
-  const id = IdSchema.safeParse(c.req.param("id"));
-  const record = id.success ? await ledgerFor(c.env).get(id.data) : null;
-  if (!record) return jsonError(c, 404, "not_found", "no revocation with that id");
-  return c.json(record);
+  const id = revocationId(c.req.param("id"));
+  const record = await onLedger(c.env, (ledger) => ledger.get(id));
+  return record ? c.json(record) : fail("not_found", "no revocation with that id");
 });
 
-operatorRoutes.post("/revocations/:id/retry", operatorBodyLimit(MAX_OPERATOR_BODY_BYTES), async function retryRevocation(c) {
-  const id = IdSchema.safeParse(c.req.param("id"));
-  if (!id.success) return jsonError(c, 404, "not_found", "no revocation with that id");
-  const result = await ledgerFor(c.env).retry(id.data);
-  if (result.ok) return c.json(result.record, 202);
-  if (!result.record) return jsonError(c, 404, "not_found", "no revocation with that id");
-  return jsonError(c, 409, "not_retryable", `only a failed revocation can be retried; this one is ${result.record.status}`);
+operatorRoutes.post("/revocations/:id/retry", limitBody(MAX_OPERATOR_BODY_BYTES), async function retryRevocation(c) {
+  const id = revocationId(c.req.param("id"));
+  const result = await onLedger(c.env, (ledger) => ledger.retry(id), "the retry");
+  if (!result.record) fail("not_found", "no revocation with that id");
+  if (!result.ok) fail("not_retryable", `only a failed revocation can be retried; this one is ${result.record.status}`);
+  return c.json(result.record, 202);
 });
 
 operatorRoutes.get("/stats", async function showStats(c) {
-  return c.json(await ledgerFor(c.env).stats());
+  return c.json(await onLedger(c.env, (ledger) => ledger.stats()));
 });
 
-operatorRoutes.get("/audit", async function listAudit(c) {
-  const query = AuditQuerySchema.safeParse(c.req.query());
-  if (!query.success) return jsonError(c, 400, "invalid_request", describeIssues(query.error));
+operatorRoutes.get("/audit", validate("query", AuditQuerySchema), async function listAudit(c) {
+  const query = c.req.valid("query");
   const listing = await listAuditTrail(c.env.AUDIT_LOG, {
-    email: query.data.email,
-    rejected: query.data.rejected === "true",
-    limit: query.data.limit,
-    cursor: query.data.cursor,
+    email: query.email,
+    rejected: query.rejected === "true",
+    limit: query.limit,
+    cursor: query.cursor,
   });
   return c.json(listing);
 });

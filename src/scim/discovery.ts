@@ -1,5 +1,5 @@
 // SCIM discovery documents (RFC 7643 §5–7, RFC 7644 §4): what this server supports, stated honestly.
-import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE_SCHEMA, USER_SCHEMA } from "./resource";
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE_SCHEMA, USER_SCHEMA } from "../domain/scim/resource";
 
 const attribute = (name: string, type: string, extra: Record<string, unknown> = {}) => ({
   name,
@@ -13,8 +13,7 @@ const attribute = (name: string, type: string, extra: Record<string, unknown> = 
   ...extra,
 });
 
-const multiValued = (name: string, subAttributes: unknown[]) =>
-  attribute(name, "complex", { multiValued: true, subAttributes });
+const multiValued = (name: string, subAttributes: unknown[]) => attribute(name, "complex", { multiValued: true, subAttributes });
 
 const typedValue = [attribute("value", "string"), attribute("type", "string"), attribute("primary", "boolean"), attribute("display", "string")];
 
@@ -26,7 +25,9 @@ export const SCHEMAS = [
     attributes: [
       attribute("userName", "string", { required: true, uniqueness: "server" }),
       attribute("name", "complex", {
-        subAttributes: ["formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"].map((name) => attribute(name, "string")),
+        subAttributes: ["formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"].map((name) =>
+          attribute(name, "string"),
+        ),
       }),
       attribute("displayName", "string"),
       attribute("nickName", "string"),
@@ -40,8 +41,14 @@ export const SCHEMAS = [
       attribute("externalId", "string", { caseExact: true }),
       multiValued("emails", typedValue),
       multiValued("phoneNumbers", typedValue),
-      multiValued("addresses", ["formatted", "streetAddress", "locality", "region", "postalCode", "country", "type"].map((name) => attribute(name, "string"))),
-      multiValued("groups", typedValue.map((sub) => ({ ...sub, mutability: "readOnly" }))),
+      multiValued(
+        "addresses",
+        ["formatted", "streetAddress", "locality", "region", "postalCode", "country", "type"].map((name) => attribute(name, "string")),
+      ),
+      multiValued(
+        "groups",
+        typedValue.map((sub) => ({ ...sub, mutability: "readOnly" })),
+      ),
       multiValued("roles", typedValue),
     ],
     meta: { resourceType: "Schema", location: `/Schemas/${USER_SCHEMA}` },
@@ -50,7 +57,11 @@ export const SCHEMAS = [
     id: GROUP_SCHEMA,
     name: "Group",
     description: "Group",
-    attributes: [attribute("displayName", "string", { required: true }), attribute("externalId", "string", { caseExact: true }), multiValued("members", typedValue)],
+    attributes: [
+      attribute("displayName", "string", { required: true }),
+      attribute("externalId", "string", { caseExact: true }),
+      multiValued("members", typedValue),
+    ],
     meta: { resourceType: "Schema", location: `/Schemas/${GROUP_SCHEMA}` },
   },
   {
@@ -96,9 +107,7 @@ export const SERVICE_PROVIDER_CONFIG = {
   changePassword: { supported: false },
   sort: { supported: false },
   etag: { supported: false },
-  authenticationSchemes: [
-    { type: "oauthbearertoken", name: "OAuth Bearer Token", description: "Authorization: Bearer <SCIM_TOKEN>", primary: true },
-  ],
+  authenticationSchemes: [{ type: "oauthbearertoken", name: "OAuth Bearer Token", description: "Authorization: Bearer <SCIM_TOKEN>", primary: true }],
   meta: { resourceType: "ServiceProviderConfig", location: "/ServiceProviderConfig" },
 };
 

@@ -2,23 +2,23 @@
 // authenticate (Bearer SCIM_TOKEN, constant time) → validate at the edge → one ledger call → answer.
 // Users and Groups live in the ledger (strongly consistent); a user going from active to inactive (PATCH,
 // PUT or DELETE) is revoked in the same transaction. Errors are always the RFC 7644 §3.12 body.
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
-import { ledgerFor } from "../ledger/client";
-import type { ScimFailure } from "../ledger/ledger";
+import type { ScimOutcome } from "../domain/scim/outcome";
+import type { PatchOperation } from "../domain/scim/patch";
+import { type Json, LIST_RESPONSE_SCHEMA, nestingDepth, project } from "../domain/scim/resource";
+import { requireBearer } from "../http/bearer-auth";
+import { onLedger } from "../http/ledger";
 import type { ScimKind } from "../ledger/scim-store";
-import { bearerToken } from "../operator/auth";
-import { matchesAnySecret } from "../sources/hmac";
 import { listResponse, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG } from "./discovery";
-import { scimError, scimJson } from "./errors";
-import type { PatchOperation } from "./patch";
-import { LIST_RESPONSE_SCHEMA, project, type Json } from "./resource";
+import { answerScimError, scimError, scimFailure, scimJson } from "./errors";
 
 const MAX_SCIM_BODY_BYTES = 256 * 1024;
 const DEFAULT_COUNT = 100;
 const MAX_COUNT = 200;
+const MAX_PAGE_PARAM = 2_147_483_647;
+const MAX_BODY_DEPTH = 32;
 const RESOURCE_PATHS: Record<string, ScimKind> = { Users: "User", Groups: "Group" };
 
 /** Lets IdPs use any case and a trailing slash: /scim/v2/users/ → /scim/v2/Users. Used as the app's getPath. */
@@ -42,16 +42,14 @@ export function normalizeScimPath(path: string): string {
 
 export const scimRoutes = new Hono<AppEnv>();
 
+scimRoutes.onError(answerScimError);
 scimRoutes.use(
   "*",
-  createMiddleware<AppEnv>(async function requireScimToken(c, next) {
-    const tokens = c.get("config").scimTokens;
-    if (tokens.length === 0) return scimError(c, 404, "SCIM is not enabled: set SCIM_TOKEN");
-    if (!(await matchesAnySecret(bearerToken(c.req.header("Authorization")), tokens))) {
-      c.header("WWW-Authenticate", 'Bearer realm="access-revoker SCIM"');
-      return scimError(c, 401, "a valid SCIM bearer token is required");
-    }
-    await next();
+  requireBearer({
+    realm: "access-revoker SCIM",
+    tokens: (c) => c.get("config").scimTokens,
+    disabled: (c) => scimError(c, 404, "SCIM is not enabled: set SCIM_TOKEN"),
+    unauthorized: (c) => scimError(c, 401, "a valid SCIM bearer token is required"),
   }),
   bodyLimit({ maxSize: MAX_SCIM_BODY_BYTES, onError: (c) => scimError(c, 413, `body exceeds ${MAX_SCIM_BODY_BYTES} bytes`) }),
 );
@@ -87,22 +85,32 @@ function present(c: Context<AppEnv>, kind: ScimKind, stored: Json | string): Jso
   return project({ ...resource, meta }, c.req.query("attributes"), c.req.query("excludedAttributes"));
 }
 
-function answerFailure(c: Context<AppEnv>, result: ScimFailure) {
-  return scimError(c, result.status, result.detail, result.scimType);
+/** A ledger call's outcome: the value, or the failure rendered in the SCIM error shape. */
+async function fromLedger<T>(
+  c: Context<AppEnv>,
+  call: Parameters<typeof onLedger<ScimOutcome<T>>>[1],
+): Promise<{ value: T } | { response: Response }> {
+  const outcome = await onLedger(c.env, call, "the SCIM request");
+  return outcome.ok ? { value: outcome.value } : { response: scimFailure(c, outcome.failure) };
 }
 
-async function readObject(c: Context<AppEnv>): Promise<Json | null> {
+/** The body as a JSON object, or why not (SCIM resources are shallow: deeper nesting is refused, not recursed into). */
+async function readObject(c: Context<AppEnv>): Promise<{ ok: true; value: Json } | { ok: false; detail: string }> {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(await c.req.text());
-    return value && typeof value === "object" && !Array.isArray(value) ? (value as Json) : null;
+    value = JSON.parse(await c.req.text());
   } catch {
-    return null;
+    return { ok: false, detail: "the body is not valid JSON" };
   }
+  if (!value || typeof value !== "object" || Array.isArray(value)) return { ok: false, detail: "the body is not a JSON object" };
+  if (nestingDepth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) return { ok: false, detail: `the body nests deeper than ${MAX_BODY_DEPTH} levels` };
+  return { ok: true, value: value as Json };
 }
 
+/** startIndex and count (RFC 7644 §3.4.2.4): integers, clamped to what SQLite and a page can hold. */
 function pageParam(raw: string | undefined, fallback: number): number {
   const value = Number.parseInt(raw ?? "", 10);
-  return Number.isFinite(value) ? value : fallback;
+  return Number.isFinite(value) ? Math.min(value, MAX_PAGE_PARAM) : fallback;
 }
 
 scimRoutes.get("/:resource", async function listResources(c) {
@@ -111,59 +119,60 @@ scimRoutes.get("/:resource", async function listResources(c) {
   const filter = c.req.query("filter")?.trim() || undefined;
   const startIndex = Math.max(1, pageParam(c.req.query("startIndex"), 1));
   const count = Math.min(MAX_COUNT, Math.max(0, pageParam(c.req.query("count"), DEFAULT_COUNT)));
-  const result = await ledgerFor(c.env).scimList(kind, filter, startIndex, count);
-  if (!result.ok) return answerFailure(c, result);
-  const page = (JSON.parse(result.resources) as Json[]).map((resource) => present(c, kind, resource));
-  return scimJson(c, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: result.total, startIndex, itemsPerPage: page.length, Resources: page });
+  const result = await fromLedger<{ resources: string; total: number }>(c, (ledger) => ledger.scim().list(kind, filter, startIndex, count));
+  if ("response" in result) return result.response;
+  const page = (JSON.parse(result.value.resources) as Json[]).map((resource) => present(c, kind, resource));
+  return scimJson(c, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: result.value.total, startIndex, itemsPerPage: page.length, Resources: page });
 });
 
 scimRoutes.post("/:resource", async function createResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
   const body = await readObject(c);
-  if (!body) return scimError(c, 400, "the body is not a JSON object", "invalidSyntax");
-  const result = await ledgerFor(c.env).scimCreate(kind, body);
-  if (!result.ok) return answerFailure(c, result);
-  const created = present(c, kind, result.resource);
+  if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
+  const result = await fromLedger<string>(c, (ledger) => ledger.scim().create(kind, body.value));
+  if ("response" in result) return result.response;
+  const created = present(c, kind, result.value);
   return scimJson(c, created, 201, { Location: locationOf(c, kind, String(created.id)) });
 });
 
 scimRoutes.get("/:resource/:id", async function getResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
-  const result = await ledgerFor(c.env).scimGet(kind, c.req.param("id"));
-  return result.ok ? scimJson(c, present(c, kind, result.resource)) : answerFailure(c, result);
+  const result = await fromLedger<string>(c, (ledger) => ledger.scim().get(kind, c.req.param("id")));
+  return "response" in result ? result.response : scimJson(c, present(c, kind, result.value));
 });
 
 scimRoutes.put("/:resource/:id", async function replaceResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
   const body = await readObject(c);
-  if (!body) return scimError(c, 400, "the body is not a JSON object", "invalidSyntax");
-  const result = await ledgerFor(c.env).scimUpdate(kind, c.req.param("id"), { replace: body });
-  return result.ok ? scimJson(c, present(c, kind, result.resource)) : answerFailure(c, result);
+  if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
+  const result = await fromLedger<string>(c, (ledger) => ledger.scim().update(kind, c.req.param("id"), { replace: body.value }));
+  return "response" in result ? result.response : scimJson(c, present(c, kind, result.value));
 });
 
 scimRoutes.patch("/:resource/:id", async function patchResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
   const body = await readObject(c);
-  const operations = body ? (body.Operations ?? body.operations) : undefined;
+  if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
+  const operations = body.value.Operations ?? body.value.operations;
   if (!Array.isArray(operations) || operations.some((operation) => !operation || typeof operation !== "object")) {
     return scimError(c, 400, "a PatchOp body needs an Operations array", "invalidSyntax");
   }
-  const result = await ledgerFor(c.env).scimUpdate(kind, c.req.param("id"), { patch: operations as PatchOperation[] });
-  if (!result.ok) return answerFailure(c, result);
+  const result = await fromLedger<string>(c, (ledger) => ledger.scim().update(kind, c.req.param("id"), { patch: operations as PatchOperation[] }));
+  if ("response" in result) return result.response;
   // Microsoft's reference answers 204; a client that asks for the resource gets it.
   const wantsResource = c.req.query("attributes") !== undefined || /return=representation/i.test(c.req.header("Prefer") ?? "");
-  return wantsResource ? scimJson(c, present(c, kind, result.resource)) : c.body(null, 204);
+  return wantsResource ? scimJson(c, present(c, kind, result.value)) : c.body(null, 204);
 });
 
 scimRoutes.delete("/:resource/:id", async function deleteResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
-  const result = await ledgerFor(c.env).scimDelete(kind, c.req.param("id"));
-  return result.ok ? c.body(null, 204) : answerFailure(c, result);
+  const result = await fromLedger<string>(c, (ledger) => ledger.scim().remove(kind, c.req.param("id")));
+  return "response" in result ? result.response : c.body(null, 204);
 });
 
 scimRoutes.all("*", (c) => scimError(c, 405, "method not allowed on this endpoint"));

@@ -5,7 +5,7 @@
 // - user.updated with banned or locked true deprovisions; user.created / user.updated feed the directory
 //   with the primary email (email_addresses[] matched by primary_email_address_id).
 import * as z from "zod/mini";
-import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
 import { verifyStandardDelivery } from "./standard";
 
 const EventSchema = z.looseObject({ type: z.string(), data: z.looseObject({ id: z.optional(z.string()) }) });

@@ -1,14 +1,17 @@
 // The configurable HMAC source, for senders that sign GitHub-style: an HMAC of the raw body (or of
 // "<timestamp>.<body>" when a timestamp header is configured) in a header, optionally behind a prefix
 // such as "sha256=", hex or base64, SHA-256 or SHA-512. Which payload fields hold the event id, type,
-// email and subject id are JSON paths in configuration (HMAC_* variables; see README).
+// email and subject id are JSON paths in configuration (HMAC_* variables; see README). The event id is
+// read from the signed body (HMAC_EVENT_ID_PATH) or, when the body has none, is the body's SHA-256:
+// never an unsigned header, which a replayer could change at will.
 // Contract: verify is pure apart from WebCrypto and never throws; parse is pure.
 import type { HmacSourceConfig } from "../config";
-import { concatBytes, fromBase64, fromHex, signHmac, toBase64, toHex, utf8, verifyHmac } from "./hmac";
-import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+import { concatBytes, fromBase64, fromHex, sha256Hex, signHmac, toBase64, toHex, utf8, verifyHmac } from "./hmac";
+import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
+import { checkTimestamp } from "./timestamp";
 
 /** Reads "a.b.0.c" from parsed JSON; undefined when any step is missing. */
-export function readPath(json: unknown, path: string): unknown {
+function readPath(json: unknown, path: string): unknown {
   let current: unknown = json;
   for (const step of path.split(".")) {
     if (current === null || typeof current !== "object") return undefined;
@@ -46,9 +49,8 @@ export function configurableHmacSource(config: HmacSourceConfig): IdentitySource
         timestamp = delivery.headers.get(config.timestampHeader);
         if (!timestamp) return { ok: false, reason: "missing_header", header: config.timestampHeader };
         if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "malformed_header", header: config.timestampHeader };
-        const skew = Math.round(context.now / 1000 - Number(timestamp));
-        if (skew > context.toleranceSeconds) return { ok: false, reason: "stale_timestamp", skew_seconds: skew };
-        if (-skew > context.toleranceSeconds) return { ok: false, reason: "future_timestamp", skew_seconds: skew };
+        const outside = checkTimestamp(Number(timestamp), context.now, context.toleranceSeconds);
+        if (outside) return { ok: false, ...outside };
       }
       const value = header.trim();
       const prefixed = config.prefix === "" || value.toLowerCase().startsWith(config.prefix.toLowerCase());
@@ -61,13 +63,15 @@ export function configurableHmacSource(config: HmacSourceConfig): IdentitySource
         message: signedContent(timestamp, delivery.body),
         signatures: [signature],
       });
-      const deliveryId = config.eventIdHeader ? delivery.headers.get(config.eventIdHeader) : null;
-      return matched ? { ok: true, deliveryId } : { ok: false, reason: "signature_mismatch" };
+      if (!matched) return { ok: false, reason: "signature_mismatch" };
+      // The fallback de-duplication id is the signed body's digest: a byte-identical body is the same
+      // delivery whatever unsigned header accompanies it (never an id from an unsigned header).
+      return { ok: true, deliveryId: `sha256:${await sha256Hex(delivery.body)}` };
     },
     parse(json, context) {
-      const eventId = context.deliveryId ?? scalar(readPath(json, config.eventIdPath));
+      const eventId = scalar(readPath(json, config.eventIdPath)) ?? context.deliveryId;
       const eventType = scalar(readPath(json, config.eventTypePath));
-      if (!eventId) return { kind: "invalid", message: `no event id at ${config.eventIdHeader ?? config.eventIdPath}` };
+      if (!eventId) return { kind: "invalid", message: `no event id at ${config.eventIdPath}` };
       if (!eventType) return { kind: "invalid", message: `no event type at ${config.eventTypePath}` };
       const email = scalar(readPath(json, config.emailPath));
       const subject = config.subjectPath ? scalar(readPath(json, config.subjectPath)) : undefined;

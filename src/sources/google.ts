@@ -7,8 +7,11 @@
 //   "customerId"}, "actor": {"email" (the admin: never revoked)}, "events": [{"type", "name", "parameters":
 //   [{"name", "value"}]}]}.
 // - Acted on: events named SUSPEND_USER or DELETE_USER; the person is the USER_EMAIL parameter.
+//   REMOVE_GROUP_MEMBER (Admin SDK "Group settings" events: USER_EMAIL the member, GROUP_EMAIL the group)
+//   revokes when REVOKE_ON_GROUP_REMOVAL names the group's email (or is "*").
 import * as z from "zod/mini";
-import { parsed, validEvents, verifyStaticSecretHeader, type IdentitySource } from "./source";
+import { revokingGroup } from "../domain/groups";
+import { type IdentitySource, parsed, validEvents, verifyStaticSecretHeader } from "./source";
 
 const TOKEN_HEADER = "X-Goog-Channel-Token";
 const DEPROVISIONING = new Set(["SUSPEND_USER", "DELETE_USER"]);
@@ -31,19 +34,33 @@ export const googleSource: IdentitySource = {
     if (delivery.headers.get("X-Goog-Resource-State") === "sync") return { status: 200, body: { ok: true, sync: true } };
     return null;
   },
-  parse(json) {
+  parse(json, context) {
     const activity = ActivitySchema.safeParse(json);
     if (!activity.success) return { kind: "invalid", message: "not an Admin SDK activity (needs id, events[])" };
     const ignored: string[] = [];
     const candidates: unknown[] = [];
     const { id } = activity.data;
     for (const [index, event] of activity.data.events.entries()) {
-      if (!event.name || !DEPROVISIONING.has(event.name)) {
+      const parameter = (name: string) => event.parameters?.find((candidate) => candidate.name === name)?.value;
+      let reason: string | undefined;
+      if (event.name === "REMOVE_GROUP_MEMBER") {
+        const groupEmail = parameter("GROUP_EMAIL");
+        const group = revokingGroup(context.groupRemoval, typeof groupEmail === "string" ? groupEmail : null);
+        if (group === null) {
+          ignored.push(`events[${index}]: removal from group ${JSON.stringify(groupEmail ?? "unknown")} does not revoke (REVOKE_ON_GROUP_REMOVAL)`);
+          continue;
+        }
+        reason = `removed from group ${group}`;
+      } else if (!event.name || !DEPROVISIONING.has(event.name)) {
         ignored.push(`events[${index}]: ${event.name ?? "unnamed"} does not deprovision`);
         continue;
       }
-      const email = event.parameters?.find((parameter) => parameter.name === "USER_EMAIL")?.value;
-      candidates.push({ event_id: `${id.time ?? ""}:${id.uniqueQualifier}:${index}`, event_type: event.name, email });
+      candidates.push({
+        event_id: `${id.time ?? ""}:${id.uniqueQualifier}:${index}`,
+        event_type: event.name,
+        email: parameter("USER_EMAIL"),
+        reason,
+      });
     }
     return parsed(validEvents(candidates, ignored), [], ignored);
   },

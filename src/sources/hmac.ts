@@ -7,6 +7,13 @@
 
 export type HmacHash = "SHA-1" | "SHA-256" | "SHA-512";
 
+/**
+ * At most this many signatures are taken from one header: providers list one, or two during a key
+ * rotation. A header listing more is refused before any MAC is computed, so a forged delivery cannot
+ * make verification cost grow with its size (8,000 signatures over 64 KiB took ~23× one).
+ */
+export const MAX_SIGNATURES = 8;
+
 const encoder = new TextEncoder();
 const keyCache = new Map<string, Promise<CryptoKey>>();
 
@@ -58,17 +65,28 @@ export async function signHmac(secret: Uint8Array, hash: HmacHash, message: Uint
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
 }
 
-/** Constant-time membership test of a presented static secret against a rotation list. */
+/**
+ * Constant-time membership test of a presented static secret against a rotation list: the presented
+ * value is compared whole (after trimming the whitespace HTTP strips from header values anyway) with
+ * each whole configured value; an empty value never matches.
+ */
 export async function matchesAnySecret(presented: string | null | undefined, secrets: string[]): Promise<boolean> {
+  presented = presented?.trim();
   if (!presented) return false;
   const presentedDigest = await sha256(utf8(presented));
   let matched = false;
   for (const secret of secrets) {
+    if (secret.length === 0) continue;
     const digest = await sha256(utf8(secret));
     // No early exit: every listed secret is compared whatever the outcome.
     if (crypto.subtle.timingSafeEqual(presentedDigest, digest)) matched = true;
   }
   return matched;
+}
+
+/** The hex SHA-256 of a body: the de-duplication id of a delivery whose signed content carries none. */
+export async function sha256Hex(data: Uint8Array): Promise<string> {
+  return toHex(new Uint8Array(await sha256(data)));
 }
 
 async function sha256(data: Uint8Array): Promise<ArrayBuffer> {

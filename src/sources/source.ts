@@ -2,21 +2,33 @@
 // identity events (people to deprovision) and identities it observed (subject id ↔ email, for the
 // directory). Contract: verify never parses the body and never throws; parse is pure.
 import * as z from "zod/mini";
-import { EmailSchema } from "../validation";
+import type { GroupRemovalPolicy } from "../domain/groups";
+import { EmailSchema } from "../domain/validation";
 import { matchesAnySecret } from "./hmac";
 
+const EventBaseSchema = z.object({
+  event_id: z.string().check(z.minLength(1), z.maxLength(300)),
+  event_type: z.string().check(z.minLength(1), z.maxLength(200)),
+  email: z.optional(z.unknown()),
+  subject_id: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  user_uid: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  reason: z.optional(z.string().check(z.maxLength(500))),
+});
+
+/**
+ * Why an event that names a person is recorded without revoking: `invalid_email` (the address cannot be
+ * sent to Cloudflare and there is no subject id to resolve instead), `refused` (a signed event the
+ * source's rules refuse, e.g. a Keycloak event older than its maximum age). Either way an operator sees it.
+ */
+type Refusal = { status: "invalid_email" | "refused"; detail: string };
+
 /** One person to deprovision, as a source understood it: by email, by the source's subject id, or both. */
-export const IdentityEventSchema = z
-  .object({
-    event_id: z.string().check(z.minLength(1), z.maxLength(300)),
-    event_type: z.string().check(z.minLength(1), z.maxLength(200)),
-    email: z.optional(EmailSchema),
-    subject_id: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
-    user_uid: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
-    reason: z.optional(z.string().check(z.maxLength(500))),
-  })
-  .check(z.refine((event) => event.email !== undefined || event.subject_id !== undefined, "needs an email or a subject id"));
-export type IdentityEvent = z.infer<typeof IdentityEventSchema>;
+export type IdentityEvent = Omit<z.infer<typeof EventBaseSchema>, "email"> & {
+  email?: string;
+  /** The address as sent, when it was unusable (kept for the record, never sent to Cloudflare). */
+  unusable_email?: string;
+  refusal?: Refusal;
+};
 
 /** A subject id and email seen together in any event: what feeds the identity directory. */
 export type ObservedIdentity = { subject_id: string; email: string };
@@ -39,19 +51,29 @@ export type Verification = { ok: true; deliveryId: string | null } | ({ ok: fals
 
 export type VerifyContext = { secrets: string[]; now: number; toleranceSeconds: number };
 
-export type ParseContext = { deliveryId: string | null; now: number; toleranceSeconds: number };
+export type ParseContext = {
+  deliveryId: string | null;
+  now: number;
+  toleranceSeconds: number;
+  /** How old a source's own event time may be when it has no signed timestamp header (Keycloak). */
+  maxEventAgeSeconds: number;
+  /** Which group removals revoke (REVOKE_ON_GROUP_REMOVAL). */
+  groupRemoval: GroupRemovalPolicy;
+};
 
 export type ParseResult =
   | { kind: "parsed"; events: IdentityEvent[]; observed: ObservedIdentity[]; ignored: string[] }
   | { kind: "invalid"; message: string };
 
 /** What a source answers without a body to parse (Okta's verification GET, Google's sync message). */
-export type Handshake = { status: 200; body: Record<string, unknown> };
+type Handshake = { status: 200; body: Record<string, unknown> };
 
 export type IdentitySource = {
   name: string;
   /** "signed": an HMAC over the body; "static_secret": a shared token only (lower assurance). */
   assurance: "signed" | "static_secret";
+  /** The status of an accepted delivery, when the provider documents one other than 202 (Okta: 200). */
+  acceptedStatus?: 200 | 202;
   verify(delivery: Delivery, context: VerifyContext): Promise<Verification>;
   /** Answers a verified delivery that carries no event, or null to go on parsing. */
   handshake?(delivery: Delivery): Handshake | null;
@@ -62,13 +84,38 @@ export function parsed(events: IdentityEvent[], observed: ObservedIdentity[] = [
   return { kind: "parsed", events, observed, ignored };
 }
 
-/** Keeps the events that satisfy the schema; the rest are reported, never thrown (one bad element never fails a batch). */
+/**
+ * Keeps the events that name a person; the rest are reported, never thrown (one bad element never fails a
+ * batch). An email that does not validate is dropped when a subject id can resolve the person through the
+ * directory instead; otherwise the event is kept as an `invalid_email` refusal, so it is recorded.
+ */
 export function validEvents(candidates: unknown[], ignored: string[]): IdentityEvent[] {
   const events: IdentityEvent[] = [];
   for (const candidate of candidates) {
-    const event = IdentityEventSchema.safeParse(candidate);
-    if (event.success) events.push(event.data);
-    else ignored.push(`an event was not usable: ${event.error.issues[0]?.message ?? "invalid"}`);
+    const base = EventBaseSchema.safeParse(candidate);
+    if (!base.success) {
+      ignored.push(`an event was not usable: ${base.error.issues[0]?.message ?? "invalid"}`);
+      continue;
+    }
+    const { email: rawEmail, ...event } = base.data;
+    if (rawEmail === undefined || rawEmail === null || rawEmail === "") {
+      if (event.subject_id === undefined) ignored.push(`${event.event_type} ${event.event_id} names no person (no email, no subject id)`);
+      else events.push(event);
+      continue;
+    }
+    const email = EmailSchema.safeParse(rawEmail);
+    if (email.success) {
+      events.push({ ...event, email: email.data });
+      continue;
+    }
+    const shown = String(rawEmail).trim().slice(0, 254);
+    const detail = `the email ${JSON.stringify(shown)} cannot be used: ${email.error.issues[0]?.message ?? "invalid"}`;
+    if (event.subject_id !== undefined) {
+      ignored.push(`${detail}; resolving subject ${event.subject_id} through the directory instead`);
+      events.push({ ...event, unusable_email: shown });
+    } else {
+      events.push({ ...event, unusable_email: shown, refusal: { status: "invalid_email", detail } });
+    }
   }
   return events;
 }

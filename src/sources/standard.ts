@@ -6,19 +6,12 @@
 // - Timestamps are refused when too old and when too new (the spec's replay defence).
 // Contract: verify is pure apart from WebCrypto, `now` is passed in, and it never throws.
 import * as z from "zod/mini";
-import { describeIssues, EmailSchema } from "../validation";
-import { concatBytes, fromBase64, signHmac, toBase64, utf8, verifyHmac } from "./hmac";
-import {
-  parsed,
-  type Delivery,
-  type IdentitySource,
-  type ParseContext,
-  type ParseResult,
-  type Verification,
-  type VerifyContext,
-} from "./source";
+import { describeIssues, EmailSchema } from "../domain/validation";
+import { concatBytes, fromBase64, MAX_SIGNATURES, signHmac, toBase64, utf8, verifyHmac } from "./hmac";
+import { type Delivery, type IdentitySource, type ParseContext, type ParseResult, parsed, type Verification, type VerifyContext } from "./source";
+import { checkTimestamp } from "./timestamp";
 
-export const DEPROVISIONED_EVENT_TYPE = "user.deprovisioned";
+const DEPROVISIONED_EVENT_TYPE = "user.deprovisioned";
 
 const HEADER_NAMES = {
   id: ["webhook-id", "svix-id"],
@@ -35,7 +28,7 @@ function firstHeader(headers: Headers, names: readonly string[]): string | null 
 }
 
 /** The key bytes of a `whsec_…` secret (a secret without the prefix is taken as bare base64, as the reference does). */
-export function standardSecretKey(secret: string): Uint8Array | null {
+function standardSecretKey(secret: string): Uint8Array | null {
   return fromBase64(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
 }
 
@@ -51,12 +44,13 @@ export async function verifyStandardDelivery(delivery: Delivery, context: Verify
   if (!signatureHeader) return { ok: false, reason: "missing_header", header: "webhook-signature" };
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "malformed_header", header: "webhook-timestamp" };
 
-  const skew = Math.floor(context.now / 1000) - Number(timestamp);
-  if (skew > context.toleranceSeconds) return { ok: false, reason: "stale_timestamp", skew_seconds: skew };
-  if (-skew > context.toleranceSeconds) return { ok: false, reason: "future_timestamp", skew_seconds: skew };
+  const outside = checkTimestamp(Number(timestamp), context.now, context.toleranceSeconds);
+  if (outside) return { ok: false, ...outside };
 
+  const entries = signatureHeader.split(" ");
+  if (entries.length > MAX_SIGNATURES) return { ok: false, reason: "malformed_header", header: "webhook-signature" };
   const signatures: Uint8Array[] = [];
-  for (const entry of signatureHeader.split(" ")) {
+  for (const entry of entries) {
     const [version, encoded] = entry.split(",", 2);
     if (version !== "v1" || !encoded) continue;
     const bytes = fromBase64(encoded);

@@ -4,11 +4,14 @@
 //   whose default tolerance is 180 s and whose timestamp is in milliseconds).
 // - Body: {"id": "event_…", "event": "dsync.user.deleted", "data": {directory user}, "created_at"}; a
 //   directory user has "id", "emails": [{"primary", "type", "value"}], newer payloads also "email", and
-//   "state": "active" | "inactive" (workos.com/docs/reference/directory-sync/directory-user).
-// - Acted on: dsync.user.deleted; dsync.user.updated with state "inactive". dsync.user.created and other
-//   updates only feed the directory.
+//   "state": "active" | "inactive" | "suspended" (workos.com/docs/reference/directory-sync/directory-user).
+// - Acted on: dsync.user.deleted; dsync.user.updated with state "inactive" or "suspended". dsync.user.created and other
+//   updates only feed the directory. dsync.group.user_removed ({"directory_id", "user": directory user,
+//   "group": {"id", "name", …}}; workos.com/docs/directory-sync/understanding-events) revokes when
+//   REVOKE_ON_GROUP_REMOVAL names the group (or is "*").
 import * as z from "zod/mini";
-import { parsed, observedIdentity, validEvents, type IdentitySource } from "./source";
+import { revokingGroup } from "../domain/groups";
+import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
 import { verifyTimestampedHmac } from "./timestamped-hmac";
 
 const DirectoryUserSchema = z.looseObject({
@@ -17,7 +20,10 @@ const DirectoryUserSchema = z.looseObject({
   emails: z.optional(z.array(z.looseObject({ primary: z.optional(z.boolean()), value: z.optional(z.string()) }))),
   state: z.optional(z.string()),
 });
+const GroupRemovalSchema = z.looseObject({ user: DirectoryUserSchema, group: z.looseObject({ name: z.optional(z.nullable(z.string())) }) });
 const EventSchema = z.looseObject({ id: z.string(), event: z.string(), data: z.unknown() });
+/** Directory user states that end access ("inactive"; "suspended", which some directories report). */
+const INACTIVE_STATES = new Set(["inactive", "suspended"]);
 
 function primaryEmail(user: z.infer<typeof DirectoryUserSchema>): string | undefined {
   return user.email ?? user.emails?.find((email) => email.primary)?.value ?? user.emails?.[0]?.value;
@@ -26,18 +32,38 @@ function primaryEmail(user: z.infer<typeof DirectoryUserSchema>): string | undef
 export const workosSource: IdentitySource = {
   name: "workos",
   assurance: "signed",
-  verify: (delivery, context) =>
-    verifyTimestampedHmac({ header: "WorkOS-Signature", timestampUnit: "milliseconds" }, delivery, context),
-  parse(json) {
+  verify: (delivery, context) => verifyTimestampedHmac({ header: "WorkOS-Signature", timestampUnit: "milliseconds" }, delivery, context),
+  parse(json, context) {
     const event = EventSchema.safeParse(json);
     if (!event.success) return { kind: "invalid", message: "not a WorkOS event (needs id, event, data)" };
     const { id, event: type } = event.data;
+    if (type === "dsync.group.user_removed") {
+      const removal = GroupRemovalSchema.safeParse(event.data.data);
+      if (!removal.success) return { kind: "invalid", message: "data is not a group membership (needs user and group)" };
+      const email = primaryEmail(removal.data.user);
+      const observed = observedIdentity(removal.data.user.id, email);
+      const group = revokingGroup(context.groupRemoval, removal.data.group.name);
+      if (group === null) {
+        return parsed([], observed, [
+          `removal from group ${JSON.stringify(removal.data.group.name ?? "unknown")} does not revoke (REVOKE_ON_GROUP_REMOVAL)`,
+        ]);
+      }
+      const ignored: string[] = [];
+      const candidate = {
+        event_id: id,
+        event_type: type,
+        email: email ?? undefined,
+        subject_id: removal.data.user.id,
+        reason: `removed from group ${group}`,
+      };
+      return parsed(validEvents([candidate], ignored), observed, ignored);
+    }
     if (!type.startsWith("dsync.user.")) return parsed([], [], [`event ${type} is not about a directory user`]);
     const user = DirectoryUserSchema.safeParse(event.data.data);
     if (!user.success) return { kind: "invalid", message: "data is not a directory user" };
     const email = primaryEmail(user.data);
     const observed = observedIdentity(user.data.id, email);
-    const deprovisioned = type === "dsync.user.deleted" || (type === "dsync.user.updated" && user.data.state === "inactive");
+    const deprovisioned = type === "dsync.user.deleted" || (type === "dsync.user.updated" && INACTIVE_STATES.has(user.data.state ?? ""));
     if (!deprovisioned) return parsed([], observed, [`event ${type} does not deprovision`]);
     const ignored: string[] = [];
     const events = validEvents([{ event_id: id, event_type: type, email: email ?? undefined, subject_id: user.data.id }], ignored);

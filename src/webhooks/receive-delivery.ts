@@ -2,92 +2,84 @@
 // parse) → parse into identity events → commit to the ledger → answer. GET /webhooks/{source} serves only
 // a source's verification handshake (Okta), after the same authentication.
 // Trust boundary: nothing from the body is read before the delivery verifies; a refused delivery gets
-// a deliberately vague 401 while the precise reason goes to the audit log and the request log.
-import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { recordRejection } from "../audit/audit-log";
+// a deliberately vague 401 while the precise reason goes to the request log and the ledger's hourly
+// rejection counts (rejection-report.ts).
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../context";
-import { jsonError } from "../errors";
+import type { RevocationRequest } from "../domain/revocation";
+import { limitBody } from "../http/body";
+import { answerJsonError, fail } from "../http/errors";
+import { onLedger } from "../http/ledger";
 import { ledgerFor } from "../ledger/client";
-import type { Observation, RevocationRequest } from "../ledger/ledger";
+import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
 import { enabledSource } from "../sources/registry";
 import type { IdentityEvent, IdentitySource, ObservedIdentity, VerificationFailure } from "../sources/source";
+import { countRejection } from "./rejection-report";
 
-export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
-/** One rejection audit entry per source and reason per isolate per minute: forged floods cannot spend KV writes. */
-const REJECTION_AUDIT_INTERVAL_MS = 60_000;
-const lastRejectionAudit = new Map<string, number>();
+const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
 export const webhookRoutes = new Hono<AppEnv>();
 
-webhookRoutes.on(
-  ["GET", "POST"],
-  "/:source",
-  bodyLimit({
-    maxSize: MAX_WEBHOOK_BODY_BYTES,
-    onError: (c) => jsonError(c, 413, "payload_too_large", `body exceeds ${MAX_WEBHOOK_BODY_BYTES} bytes`),
-  }),
-  async function receiveDelivery(c) {
-    const config = c.get("config");
-    const enabled = enabledSource(c.req.param("source"), config);
-    if (!enabled) return jsonError(c, 404, "not_found", "unknown webhook source");
-    const { source, secrets } = enabled;
-    if (c.req.method === "GET" && !source.handshake) return jsonError(c, 405, "method_not_allowed", "use POST");
+webhookRoutes.onError(answerJsonError);
+webhookRoutes.on(["GET", "POST"], "/:source", limitBody(MAX_WEBHOOK_BODY_BYTES), async function receiveDelivery(c) {
+  const config = c.get("config");
+  const enabled = enabledSource(c.req.param("source"), config);
+  if (!enabled) fail("not_found", "unknown webhook source");
+  const { source, secrets } = enabled;
+  if (c.req.method === "GET" && !source.handshake) fail("method_not_allowed", "use POST", undefined, { Allow: "POST" });
 
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    const delivery = { method: c.req.method, headers: c.req.raw.headers, body };
-    const now = Date.now();
-    const verification = await source.verify(delivery, { secrets, now, toleranceSeconds: config.signatureToleranceSeconds });
-    if (!verification.ok) {
-      auditRejection(c, source.name, verification, now);
-      return jsonError(c, 401, "invalid_signature", "the delivery could not be verified");
-    }
-
-    const handshake = source.handshake?.(delivery);
-    if (handshake) return c.json(handshake.body, handshake.status);
-    if (c.req.method === "GET") return jsonError(c, 400, "invalid_request", "not a verification request");
-
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
-    } catch {
-      return jsonError(c, 400, "malformed_json", "the body is not valid UTF-8 JSON");
-    }
-    const result = source.parse(json, { deliveryId: verification.deliveryId, now, toleranceSeconds: config.signatureToleranceSeconds });
-    if (result.kind === "invalid") return jsonError(c, 400, "invalid_request", result.message);
-    if (result.ignored.length > 0) {
-      logEvent("webhook.ignored", { source: source.name, delivery_id: verification.deliveryId, reasons: result.ignored });
-    }
-    if (result.events.length === 0 && result.observed.length === 0) {
-      return c.json({ ignored: true, reason: result.ignored.join("; ") || "no deprovisioning event" }, 200);
-    }
-    return commitEvents(c, source, result.events, result.observed, result.ignored);
-  },
-);
-
-async function commitEvents(
-  c: Context<AppEnv>,
-  source: IdentitySource,
-  events: IdentityEvent[],
-  observed: ObservedIdentity[],
-  ignored: string[],
-) {
-  const observations: Observation[] = observed.map((identity) => ({ source: source.name, ...identity }));
-  let results;
-  try {
-    results = await ledgerFor(c.env).commit(toRequests(source, events), observations);
-  } catch (error) {
-    logEvent("ledger.commit_failed", { source: source.name, error: String(error) });
-    return jsonError(c, 503, "ledger_unavailable", "the revocation could not be recorded; retry the delivery");
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const delivery = { method: c.req.method, headers: c.req.raw.headers, body };
+  const now = Date.now();
+  const verification = await source.verify(delivery, { secrets, now, toleranceSeconds: config.signatureToleranceSeconds });
+  if (!verification.ok) {
+    auditRejection(c, source.name, verification, now);
+    fail("invalid_signature", "the delivery could not be verified");
   }
+
+  const handshake = source.handshake?.(delivery);
+  if (handshake) return c.json(handshake.body, handshake.status);
+  if (c.req.method === "GET") fail("invalid_request", "not a verification request");
+
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+  } catch {
+    fail("malformed_json", "the body is not valid UTF-8 JSON");
+  }
+  const result = source.parse(json, {
+    deliveryId: verification.deliveryId,
+    now,
+    toleranceSeconds: config.signatureToleranceSeconds,
+    maxEventAgeSeconds: config.keycloakMaxEventAgeSeconds,
+    groupRemoval: config.groupRemoval,
+  });
+  if (result.kind === "invalid") fail("invalid_request", result.message);
+  if (result.ignored.length > 0) {
+    logEvent("webhook.ignored", { source: source.name, delivery_id: verification.deliveryId, reasons: result.ignored });
+  }
+  if (result.events.length === 0 && result.observed.length === 0) {
+    return c.json({ ignored: true, reason: result.ignored.join("; ") || "no deprovisioning event" }, 200);
+  }
+  return commitEvents(c, source, result.events, result.observed, result.ignored);
+});
+
+async function commitEvents(c: Context<AppEnv>, source: IdentitySource, events: IdentityEvent[], observed: ObservedIdentity[], ignored: string[]) {
+  const observations: Observation[] = observed.map((identity) => ({ source: source.name, ...identity }));
+  const results = await onLedger(c.env, (ledger) => ledger.commit(toRequests(source, events), observations), "the delivery");
   if (results.length === 0) {
     return c.json({ ignored: true, reason: ignored.join("; ") || "no deprovisioning event", directory_updated: observations.length }, 200);
   }
   const answers = results.map(({ id, status, duplicate }) => (duplicate ? { id, status, duplicate: true } : { id, status }));
+  // A refused event is recorded, and answered as a failure so the sender's own log shows it too.
+  if (results.some((result) => result.status === "refused")) {
+    fail("refused", "the event was recorded but refused; see the revocation record", { revocations: answers, ignored });
+  }
   const allDuplicates = results.every((result) => result.duplicate);
-  if (answers.length === 1 && ignored.length === 0) return c.json(answers[0], allDuplicates ? 200 : 202);
-  return c.json({ revocations: answers, ignored }, allDuplicates ? 200 : 202);
+  const status = allDuplicates ? 200 : (source.acceptedStatus ?? 202);
+  if (answers.length === 1 && ignored.length === 0) return c.json(answers[0], status);
+  return c.json({ revocations: answers, ignored }, status);
 }
 
 function toRequests(source: IdentitySource, events: IdentityEvent[]): RevocationRequest[] {
@@ -100,19 +92,19 @@ function toRequests(source: IdentitySource, events: IdentityEvent[]): Revocation
     subject_id: event.subject_id ?? null,
     user_uid: event.user_uid ?? null,
     reason: event.reason ?? null,
+    unusable_email: event.unusable_email ?? null,
+    refusal: event.refusal ?? null,
   }));
 }
 
 function auditRejection(c: Context<AppEnv>, source: string, failure: VerificationFailure, now: number): void {
   const { reason, ...detail } = failure;
-  logEvent("webhook.rejected", { source, reason, ...detail });
-  const throttleKey = `${source}:${reason}`;
-  if (now - (lastRejectionAudit.get(throttleKey) ?? 0) < REJECTION_AUDIT_INTERVAL_MS) return;
-  lastRejectionAudit.set(throttleKey, now);
-  const write = recordRejection(
-    c.env.AUDIT_LOG,
-    { source, reason, detail: { ...detail, ip: c.req.header("cf-connecting-ip") ?? null } },
-    { retentionDays: c.get("config").auditRetentionDays, now },
-  ).catch((error) => logEvent("audit.write_failed", { source, error: String(error) }));
-  c.executionCtx.waitUntil(write);
+  logEvent("webhook.rejected", { source, reason, ...detail, ip: c.req.header("cf-connecting-ip") ?? null });
+  const report = countRejection(source, reason, now);
+  if (!report) return;
+  c.executionCtx.waitUntil(
+    ledgerFor(c.env)
+      .countRejections(report)
+      .catch((error: unknown) => logEvent("rejections.report_failed", { source, error: String(error) })),
+  );
 }

@@ -18,7 +18,9 @@ it("reports dry_run on /healthz without needing CF_API_TOKEN", async () => {
 
 it("records the request that would have been sent, and sends nothing", async () => {
   const email = uniqueEmail("dry");
-  const accepted = (await (await sendStandardDelivery(await signedStandardDelivery(deprovisioned(email, { user_uid: "u-9" })))).json()) as { id: string };
+  const accepted = (await (await sendStandardDelivery(await signedStandardDelivery(deprovisioned(email, { user_uid: "u-9" })))).json()) as {
+    id: string;
+  };
   const record = await waitFor(async () => {
     const current = (await (await operatorFetch(`/v1/revocations/${accepted.id}`)).json()) as {
       status: string;

@@ -89,7 +89,7 @@ describe("a signed event through wrangler dev to the Cloudflare API", () => {
       [`zones/${ZONE}`, 200],
     ]);
 
-    const calls = cloudflare.calls.filter((call) => call.body?.email === email);
+    const calls = cloudflare.revocations().filter((call) => call.body?.email === email);
     expect(calls.map((call) => call.path).sort()).toEqual([
       `/client/v4/accounts/${ACCOUNT}/access/organizations/revoke_user`,
       `/client/v4/zones/${ZONE}/access/organizations/revoke_user`,
@@ -105,8 +105,14 @@ describe("a signed event through wrangler dev to the Cloudflare API", () => {
     expect(audit.entries).toEqual([expect.objectContaining({ id, status: "revoked" })]);
   });
 
-  it("refuses a forged delivery with 401 and calls nothing", async () => {
-    const before = cloudflare.calls.length;
+  it("refuses a forged delivery with 401 and records nothing", async () => {
+    const auth = { headers: { Authorization: `Bearer ${OPERATOR}` } };
+    const total = async () =>
+      Object.values(((await (await fetch(`${worker.url}/v1/stats`, auth)).json()) as { by_status: Record<string, number> }).by_status).reduce(
+        (a, b) => a + b,
+        0,
+      );
+    const before = await total();
     const response = await fetch(`${worker.url}/webhooks/standard`, {
       method: "POST",
       headers: {
@@ -118,7 +124,9 @@ describe("a signed event through wrangler dev to the Cloudflare API", () => {
       body: JSON.stringify({ type: "user.deprovisioned", data: { email: "victim@example.com" } }),
     });
     expect(response.status).toBe(401);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(cloudflare.calls.length).toBe(before);
+    // The ledger commits before it answers: a refused delivery has left no record by now.
+    expect(await total()).toBe(before);
+    const listed = (await (await fetch(`${worker.url}/v1/revocations?email=victim@example.com`, auth)).json()) as { records: unknown[] };
+    expect(listed.records).toEqual([]);
   });
 });

@@ -31,25 +31,56 @@ afterAll(async () => {
 });
 
 const SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac", "nope", "STANDARD", "..", "%2e%2e"];
-const segment = fc.oneof(fc.constantFrom("Users", "users", "Groups", "Schemas", "revocations", "retry", "bulk", "import", "directory", "jobs", "stats", "audit"), fc.string({ maxLength: 12 }).map(encodeURIComponent), fc.uuid());
+const segment = fc.oneof(
+  fc.constantFrom("Users", "users", "Groups", "Schemas", "revocations", "retry", "bulk", "import", "directory", "jobs", "stats", "audit"),
+  fc.string({ maxLength: 12 }).map(encodeURIComponent),
+  fc.uuid(),
+);
 const path = fc.oneof(
   fc.constantFrom(...SOURCES).map((source) => `/webhooks/${source}`),
   fc.array(segment, { maxLength: 3 }).map((parts) => `/scim/v2/${parts.join("/")}`),
   fc.array(segment, { maxLength: 3 }).map((parts) => `/v1/${parts.join("/")}`),
   fc.array(segment, { maxLength: 3 }).map((parts) => `/${parts.join("/")}`),
-  fc.tuple(fc.constantFrom("/scim/v2/Users", "/v1/revocations"), fc.string({ maxLength: 40 })).map(([base, query]) => `${base}?filter=${encodeURIComponent(query)}&limit=${encodeURIComponent(query)}`),
+  fc
+    .tuple(fc.constantFrom("/scim/v2/Users", "/v1/revocations"), fc.string({ maxLength: 40 }))
+    .map(([base, query]) => `${base}?filter=${encodeURIComponent(query)}&limit=${encodeURIComponent(query)}`),
 );
 const method = fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
 const headerValue = fc.oneof(
   fc.string({ maxLength: 60 }).map((value) => value.replace(/[^\x20-\x7e]/g, "")),
-  fc.constantFrom("Bearer ", "Bearer x", `Bearer ${TEST_OPERATOR_TOKEN.slice(0, -1)}`, "v1,AAAA", "t=1,v1=ab", "sha256=00", "whsec_AAAA", "sync", "99999999999999"),
+  fc.constantFrom(
+    "Bearer ",
+    "Bearer x",
+    `Bearer ${TEST_OPERATOR_TOKEN.slice(0, -1)}`,
+    "v1,AAAA",
+    "t=1,v1=ab",
+    "sha256=00",
+    "whsec_AAAA",
+    "sync",
+    "99999999999999",
+  ),
   fc.integer().map(String),
 );
 const headers = fc.dictionary(
   fc.constantFrom(
-    "Authorization", "Content-Type", "webhook-id", "webhook-timestamp", "webhook-signature", "svix-id", "svix-timestamp",
-    "svix-signature", "WorkOS-Signature", "ZITADEL-Signature", "X-Keycloak-Signature", "X-Goog-Channel-Token",
-    "X-Goog-Resource-State", "X-Okta-Verification-Challenge", "X-Hub-Signature-256", "X-Hub-Timestamp", "Idempotency-Key", "Prefer",
+    "Authorization",
+    "Content-Type",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "svix-id",
+    "svix-timestamp",
+    "svix-signature",
+    "WorkOS-Signature",
+    "ZITADEL-Signature",
+    "X-Keycloak-Signature",
+    "X-Goog-Channel-Token",
+    "X-Goog-Resource-State",
+    "X-Okta-Verification-Challenge",
+    "X-Hub-Signature-256",
+    "X-Hub-Timestamp",
+    "Idempotency-Key",
+    "Prefer",
   ),
   headerValue,
   { maxKeys: 6 },
@@ -99,11 +130,16 @@ describe("every ingress under hostile input", () => {
 
   it("answers 413 to any webhook body over 64 KiB before verifying or parsing it", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...SOURCES.slice(0, 8)), headers, fc.integer({ min: 64 * 1024 + 1, max: 200_000 }), async (source, requestHeaders, size) => {
-        const response = await workerFetch(`/webhooks/${source}`, { method: "POST", headers: requestHeaders, body: "x".repeat(size) });
-        expect(response.status).toBe(413);
-        expectDocumentedShape("/webhooks", 413, await response.text());
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...SOURCES.slice(0, 8)),
+        headers,
+        fc.integer({ min: 64 * 1024 + 1, max: 200_000 }),
+        async (source, requestHeaders, size) => {
+          const response = await workerFetch(`/webhooks/${source}`, { method: "POST", headers: requestHeaders, body: "x".repeat(size) });
+          expect(response.status).toBe(413);
+          expectDocumentedShape("/webhooks", 413, await response.text());
+        },
+      ),
       { numRuns: Math.max(5, Math.round(RUNS / 6)) },
     );
   });

@@ -12,11 +12,13 @@ export const TEST_STANDARD_SECRET_NEXT = "whsec_bmV4dCBzdGFuZGFyZCB3ZWJob29rcyBz
 export const TEST_RATE_PER_SECOND = 20;
 export const TEST_SECRETS = {
   workos: "workos-test-signing-secret",
-  okta: "okta-test-authorization-secret",
+  // Okta's documented form of an event hook secret: the scheme, a space, base64("admin:supersecret")
+  // (developer.okta.com/docs/guides/secure-hooks; the Okta SDK's EventHookChannelConfigAuthScheme).
+  okta: "Basic YWRtaW46c3VwZXJzZWNyZXQ=",
   clerk: "whsec_Y2xlcmsgdGVzdCBzdml4IHNpZ25pbmcgc2VjcmV0IQ==",
   zitadel: "zitadel-test-signing-key",
   keycloak: "keycloak-test-shared-secret",
-  google: "google-test-channel-token",
+  google: "google test channel token, with spaces",
   hmac: "configurable-hmac-test-secret",
 };
 export const TEST_HMAC_CONFIG = {
@@ -25,7 +27,6 @@ export const TEST_HMAC_CONFIG = {
   HMAC_ALGORITHM: "SHA-256",
   HMAC_ENCODING: "hex",
   HMAC_TIMESTAMP_HEADER: "X-Hub-Timestamp",
-  HMAC_EVENT_ID_HEADER: "",
   HMAC_EVENT_ID_PATH: "delivery",
   HMAC_EVENT_TYPE_PATH: "action",
   HMAC_EMAIL_PATH: "user.email",
@@ -40,14 +41,20 @@ export const TEST_BINDINGS = {
   REVOKE_DEVICES: "true",
   WARP_SESSION_REAUTH: "false",
   SIGNATURE_TOLERANCE_SECONDS: "300",
+  KEYCLOAK_MAX_EVENT_AGE_SECONDS: "3600",
   AUDIT_RETENTION_DAYS: "90",
+  // Follow-ups are off unless a test project turns them on (the follow-ups project does).
+  REMOVE_SEATS: "false",
+  VERIFY_AFTER_SECONDS: "0",
+  REVOKE_ON_GROUP_REMOVAL: "",
   CF_ACCOUNT_ID: TEST_ACCOUNT_ID,
   CF_ZONE_ID: TEST_ZONE_ID,
   CF_API_BASE_URL: TEST_CF_API_BASE_URL,
   CF_API_TOKEN: TEST_CF_API_TOKEN,
   CF_API_TIMEOUT_SECONDS: "0.5",
-  OPERATOR_TOKEN: `${TEST_OPERATOR_TOKEN}, ${TEST_OPERATOR_TOKEN_NEXT}`,
-  WEBHOOK_SECRET_STANDARD: `${TEST_STANDARD_SECRET} ${TEST_STANDARD_SECRET_NEXT}`,
+  // Rotation lists: one value per line.
+  OPERATOR_TOKEN: `${TEST_OPERATOR_TOKEN}\n${TEST_OPERATOR_TOKEN_NEXT}`,
+  WEBHOOK_SECRET_STANDARD: `${TEST_STANDARD_SECRET}\n${TEST_STANDARD_SECRET_NEXT}`,
   REVOKE_RATE_PER_SECOND: String(TEST_RATE_PER_SECOND),
   WEBHOOK_SECRET_WORKOS: TEST_SECRETS.workos,
   WEBHOOK_SECRET_OKTA: TEST_SECRETS.okta,

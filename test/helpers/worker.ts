@@ -1,12 +1,13 @@
 // Drives the real Worker (exports from cloudflare:workers) the way a sender or an operator would.
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { GLOBAL_LEDGER } from "../../src/ledger/ledger";
 import { signStandardDelivery } from "../../src/sources/standard";
 import { TEST_OPERATOR_TOKEN, TEST_STANDARD_SECRET } from "./bindings";
+import { ledgerClock } from "./clock";
 import { waitFor } from "./wait";
 
-export const ORIGIN = "https://revoker.test";
+const ORIGIN = "https://revoker.test";
 
 export function workerFetch(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
@@ -57,33 +58,46 @@ export function uniqueEmail(label: string): string {
 /** Waits until the ledger has no pending call, so one test's drain never spills into the next. */
 export async function waitForIdleLedger(timeoutMs = 10_000): Promise<void> {
   let pending = -1;
-  await waitFor(async () => {
-    pending = ((await (await operatorFetch("/v1/stats")).json()) as { pending_calls: number }).pending_calls;
-    return pending === 0;
-  }, timeoutMs, () => `an idle ledger (still ${pending} pending calls)`);
+  await waitFor(
+    async () => {
+      pending = ((await (await operatorFetch("/v1/stats")).json()) as { pending_calls: number }).pending_calls;
+      return pending === 0;
+    },
+    timeoutMs,
+    () => `an idle ledger (still ${pending} pending calls)`,
+  );
+}
+
+/** How many revocations the ledger holds: a request that must commit nothing leaves it unchanged. */
+export async function revocationTotal(): Promise<number> {
+  const stats = (await (await operatorFetch("/v1/stats")).json()) as { by_status: Record<string, number> };
+  return Object.values(stats.by_status).reduce((sum, count) => sum + count, 0);
 }
 
 export const ledgerStub = () => env.LEDGER.get(env.LEDGER.idFromName(GLOBAL_LEDGER));
 
 /**
- * Makes every pending call due now and lifts pauses and holds, then wakes the drain: stands in for
- * waiting out backoff in real time. Calls in flight keep their lease and finish normally.
+ * Advances the ledger's clock past backoff, 429 pauses and token holds (all at most 5 minutes), then wakes
+ * the drain. Calls in flight keep their lease and finish normally.
  */
-export async function fastForwardLedger(): Promise<void> {
-  await runInDurableObject(ledgerStub(), async (instance, state) => {
-    const ledger = (instance as unknown as { drainer: { state: { last_call_at: number; paused_until: number }; inFlight: Set<string>; pacer: { reset(): void } | null } }).drainer;
-    for (const call of state.storage.sql.exec<{ revocation_seq: number; target: string }>("SELECT revocation_seq, target FROM calls WHERE state = 'pending'")) {
-      if (ledger.inFlight.has(`${call.revocation_seq}/${call.target}`)) continue;
-      state.storage.sql.exec("UPDATE calls SET next_attempt_at = 0 WHERE revocation_seq = ? AND target = ?", call.revocation_seq, call.target);
-    }
-    state.storage.sql.exec("DELETE FROM drain_state");
-    state.storage.sql.exec("DELETE FROM target_holds");
-    // The drain keeps its pace and pause in memory too (private to the class; reset here for tests only).
-    ledger.state = { last_call_at: 0, paused_until: 0 };
-    ledger.pacer?.reset();
+export async function fastForwardLedger(ms = 6 * 60_000): Promise<void> {
+  ledgerClock.advance(ms);
+  await wakeLedger();
+}
+
+/** Sets the ledger's alarm to now, so its drain runs at once. */
+async function wakeLedger(): Promise<void> {
+  await runInDurableObject(ledgerStub(), async (_instance, state) => {
     await state.storage.setAlarm(Date.now());
   });
 }
+
+/** Runs the ledger's drain to the end of one slice, now, and waits for it (a deterministic "the drain has looked"). */
+export async function drainOnceNow(): Promise<void> {
+  await wakeLedger();
+  await runDurableObjectAlarm(ledgerStub());
+}
+
 export function sendWebhook(source: string, headers: Record<string, string>, body: string, method = "POST") {
   return workerFetch(`/webhooks/${source}`, {
     method,
@@ -96,10 +110,14 @@ export function sendWebhook(source: string, headers: Record<string, string>, bod
 export async function revocationsFor(email: string, timeoutMs = 10_000) {
   type Listed = { id: string; status: string; source: string; assurance: string; subject_id: string | null; event_type: string };
   let records: Listed[] = [];
-  return waitFor(async () => {
-    records = ((await (await operatorFetch(`/v1/revocations?email=${encodeURIComponent(email)}`)).json()) as { records: Listed[] }).records;
-    return records.length > 0 && records.every((record) => record.status !== "queued") && records;
-  }, timeoutMs, () => `revocations for ${email} to settle: ${JSON.stringify(records)}`);
+  return waitFor(
+    async () => {
+      records = ((await (await operatorFetch(`/v1/revocations?email=${encodeURIComponent(email)}`)).json()) as { records: Listed[] }).records;
+      return records.length > 0 && records.every((record) => record.status !== "queued") && records;
+    },
+    timeoutMs,
+    () => `revocations for ${email} to settle: ${JSON.stringify(records)}`,
+  );
 }
 
 /** What every route-level test file does after each test: finish the drain, fast-forwarding backoff. */

@@ -1,16 +1,16 @@
 import { describe, expect, it } from "vitest";
-import type { RevokeUserAnswer } from "../../src/cloudflare/revoke-user";
+import type { ApiAnswer } from "../../src/cloudflare/api";
 import { backoffMs, classifyAnswer, retryAfterMs } from "../../src/ledger/classify";
 
 const NOW = Date.parse("2026-01-01T00:00:00Z");
-function response(httpStatus: number, envelope: { success: boolean; result: unknown } | null, retryAfter: string | null = null): RevokeUserAnswer {
+function response(httpStatus: number, envelope: { success: boolean; result: unknown } | null, retryAfter: string | null = null): ApiAnswer {
   return { kind: "response", httpStatus, envelope: envelope && { ...envelope, errors: [] }, retryAfter, rateLimit: null };
 }
 
 describe("classifyAnswer", () => {
   it.each([
-    [response(200, { success: true, result: true }), "revoked"],
-    [response(200, { success: true, result: false }), "not_found"],
+    [response(200, { success: true, result: true }), "answered"],
+    [response(200, { success: true, result: false }), "answered"],
     [response(200, null), "retry"],
     [response(200, { success: false, result: null }), "failed"],
     [response(429, null, "30"), "retry"],
@@ -27,11 +27,15 @@ describe("classifyAnswer", () => {
     expect(classifyAnswer(answer, NOW).outcome).toBe(outcome);
   });
 
-  it("pauses the whole drain only on 429, and holds the target only on 401/403", () => {
+  it("answers the result of a success, for the caller to read", () => {
+    expect(classifyAnswer(response(200, { success: true, result: false }), NOW)).toEqual({ outcome: "answered", result: false });
+  });
+
+  it("pauses the whole drain only on 429, and marks only 401/403 as the token refused", () => {
     expect(classifyAnswer(response(429, null, "30"), NOW)).toMatchObject({ pauseDrainMs: 30_000 });
     expect(classifyAnswer(response(503, null), NOW)).not.toHaveProperty("pauseDrainMs");
-    expect(classifyAnswer(response(403, null), NOW)).toMatchObject({ holdTarget: true });
-    expect(classifyAnswer(response(400, null), NOW)).toMatchObject({ holdTarget: false });
+    expect(classifyAnswer(response(403, null), NOW)).toMatchObject({ refused: true });
+    expect(classifyAnswer(response(400, null), NOW)).toMatchObject({ refused: false });
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matchesFilter, parseFilter, ScimFilterError } from "../../src/scim/filter";
+import { matchesFilter, parseFilter, ScimFilterError } from "../../src/domain/scim/filter";
 
 const user = {
   id: "2819c223",
@@ -45,10 +45,16 @@ describe("SCIM filters (RFC 7644 §3.4.2.2)", () => {
     expect(matchesFilter(user, parseFilter(filter))).toBe(expected);
   });
 
-  it.each(['userName eq', 'userName zz "x"', '(userName eq "x"', 'userName eq "x" and', 'emails[type eq "work"', '"x" eq userName', "", 'userName eq "unterminated'])(
-    "rejects %j",
-    (filter) => {
-      expect(() => parseFilter(filter)).toThrow(ScimFilterError);
-    },
-  );
+  it.each([
+    "userName eq",
+    'userName zz "x"',
+    '(userName eq "x"',
+    'userName eq "x" and',
+    'emails[type eq "work"',
+    '"x" eq userName',
+    "",
+    'userName eq "unterminated',
+  ])("rejects %j", (filter) => {
+    expect(() => parseFilter(filter)).toThrow(ScimFilterError);
+  });
 });

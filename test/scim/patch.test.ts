@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { applyPatch, ScimPatchError } from "../../src/scim/patch";
-import { coerceActive } from "../../src/scim/resource";
+import { applyPatch, ScimPatchError } from "../../src/domain/scim/patch";
+import { coerceActive } from "../../src/domain/scim/resource";
 
 const base = () => ({
   userName: "a@example.com",
@@ -40,7 +40,10 @@ describe("SCIM PATCH as IdPs send it", () => {
   it("group members: add objects or bare strings without duplicates, remove by filter, remove all", () => {
     let group: Record<string, unknown> = { displayName: "G", members: [] };
     group = applyPatch(group, [{ op: "add", path: "members", value: [{ value: "u1" }, { value: "u2" }] }]);
-    group = applyPatch(group, [{ op: "add", path: "members", value: "u2" }, { op: "add", path: "members", value: "u3" }]);
+    group = applyPatch(group, [
+      { op: "add", path: "members", value: "u2" },
+      { op: "add", path: "members", value: "u3" },
+    ]);
     expect(group.members).toEqual([{ value: "u1" }, { value: "u2" }, { value: "u3" }]);
     group = applyPatch(group, [{ op: "remove", path: 'members[value eq "u2"]' }]);
     expect(group.members).toEqual([{ value: "u1" }, { value: "u3" }]);

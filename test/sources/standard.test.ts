@@ -1,9 +1,9 @@
 // One valid delivery, then exactly one thing changed per test (the reference library's test style).
 import { Webhook } from "standardwebhooks";
-import { describe, expect, it } from "vitest";
-import { toBase64, utf8 } from "../../src/sources/hmac";
-import { signStandardDelivery, verifyStandardDelivery } from "../../src/sources/standard";
+import { describe, expect, it, vi } from "vitest";
+import { MAX_SIGNATURES, toBase64, utf8 } from "../../src/sources/hmac";
 import type { Delivery, VerifyContext } from "../../src/sources/source";
+import { signStandardDelivery, verifyStandardDelivery } from "../../src/sources/standard";
 
 // Known-answer vector from standard-webhooks libraries/javascript/src/webhook.test.ts ("sign function works").
 const KAT = {
@@ -13,7 +13,7 @@ const KAT = {
   body: '{"test": 2432232314}',
   signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
 };
-const OTHER_SECRET = "whsec_" + toBase64(utf8("another secret entirely, 32 bytes"));
+const OTHER_SECRET = `whsec_${toBase64(utf8("another secret entirely, 32 bytes"))}`;
 
 function delivery(headers: Record<string, string>, body = KAT.body): Delivery {
   return { method: "POST", headers: new Headers(headers), body: utf8(body) };
@@ -34,6 +34,25 @@ describe("signStandardDelivery", () => {
 describe("verifyStandardDelivery", () => {
   it("accepts the known-answer delivery", async () => {
     expect(await verifyStandardDelivery(delivery(validHeaders()), context())).toEqual({ ok: true, deliveryId: KAT.id });
+  });
+
+  it(`refuses a header listing more than ${MAX_SIGNATURES} signatures before computing any MAC`, async () => {
+    const wrong = Array.from({ length: 8000 }, () => "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").join(" ");
+    const headers = { ...validHeaders(), "webhook-signature": `${wrong} ${KAT.signature}` };
+    const verify = vi.spyOn(crypto.subtle, "verify");
+    try {
+      expect(await verifyStandardDelivery(delivery(headers), context())).toEqual({
+        ok: false,
+        reason: "malformed_header",
+        header: "webhook-signature",
+      });
+      expect(verify).not.toHaveBeenCalled();
+    } finally {
+      verify.mockRestore();
+    }
+    // A rotation's handful of signatures is still fine.
+    const few = { ...validHeaders(), "webhook-signature": `v1,AAAA v1,BBBB ${KAT.signature}` };
+    expect(await verifyStandardDelivery(delivery(few), context())).toEqual({ ok: true, deliveryId: KAT.id });
   });
 
   it("accepts a secret without the whsec_ prefix", async () => {

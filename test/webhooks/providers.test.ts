@@ -9,7 +9,6 @@ import clerkDeleted from "../fixtures/clerk/user.deleted.json";
 import clerkUpdated from "../fixtures/clerk/user.updated.json";
 import googleSuspend from "../fixtures/google/suspend-user.json";
 import hmacOffboarded from "../fixtures/hmac/user.offboarded.json";
-import keycloakDelete from "../fixtures/keycloak/admin.USER-DELETE.json";
 import keycloakUpdate from "../fixtures/keycloak/admin.USER-UPDATE.json";
 import oktaBatch from "../fixtures/okta/event-hook-batch.json";
 import workosDeleted from "../fixtures/workos/dsync.user.deleted.json";
@@ -17,7 +16,7 @@ import zitadelDeactivated from "../fixtures/zitadel/user.deactivated.json";
 import zitadelAdded from "../fixtures/zitadel/user.human.added.json";
 import { TEST_HMAC_CONFIG, TEST_SECRETS } from "../helpers/bindings";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
-import { settleLedger, operatorFetch, revocationsFor, sendWebhook, uniqueEmail } from "../helpers/worker";
+import { operatorFetch, revocationsFor, sendWebhook, settleLedger, uniqueEmail, waitForIdleLedger } from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
 
@@ -29,6 +28,15 @@ function fixture(json: unknown, replacements: Record<string, string>): string {
 }
 const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** The ledger's records for an email, as they stand now (no waiting). */
+async function listedFor(email: string): Promise<{ id: string; status: string; last_error: string | null }[]> {
+  return (
+    (await (await operatorFetch(`/v1/revocations?email=${encodeURIComponent(email)}`)).json()) as {
+      records: { id: string; status: string; last_error: string | null }[];
+    }
+  ).records;
+}
 
 async function expectRevokedOnce(email: string, source: string, assurance = "signed") {
   const records = await revocationsFor(email);
@@ -52,7 +60,10 @@ describe("workos", () => {
   it("revokes on dsync.user.updated with state inactive, and only feeds the directory when active", async () => {
     const email = uniqueEmail("workos-upd");
     const subject = unique("directory_user");
-    const active = fixture({ ...workosDeleted, event: "dsync.user.updated" }, { "marcelina.davis@example.com": email, directory_user_01E1JJHG3BFJ3FY8ZQ9PS9ABCD: subject, event_01E1JJS7GH8GM1A5QMFXQ9BNZ7: unique("event") });
+    const active = fixture(
+      { ...workosDeleted, event: "dsync.user.updated" },
+      { "marcelina.davis@example.com": email, directory_user_01E1JJHG3BFJ3FY8ZQ9PS9ABCD: subject, event_01E1JJS7GH8GM1A5QMFXQ9BNZ7: unique("event") },
+    );
     const activeAnswer = await sendWebhook("workos", await delivery(active), active);
     expect(await activeAnswer.json()).toMatchObject({ ignored: true, directory_updated: 1 });
     const inactive = active.replace('"state":"active"', '"state":"inactive"').replace(/event_[^"]+/, unique("event"));
@@ -60,17 +71,48 @@ describe("workos", () => {
     await expectRevokedOnce(email, "workos");
   });
 
+  it("revokes on dsync.user.updated with state suspended, like inactive", async () => {
+    const email = uniqueEmail("workos-suspended");
+    const body = fixture(
+      { ...workosDeleted, event: "dsync.user.updated" },
+      {
+        "marcelina.davis@example.com": email,
+        '"state":"active"': '"state":"suspended"',
+        directory_user_01E1JJHG3BFJ3FY8ZQ9PS9ABCD: unique("directory_user"),
+        event_01E1JJS7GH8GM1A5QMFXQ9BNZ7: unique("event"),
+      },
+    );
+    expect((await sendWebhook("workos", await delivery(body), body)).status).toBe(202);
+    await expectRevokedOnce(email, "workos");
+  });
+
+  it("revokes through the directory when the payload's email is unusable but its subject id is known", async () => {
+    const known = uniqueEmail("workos-known");
+    const subject = unique("directory_user");
+    await operatorFetch(`/v1/directory/workos/${subject}`, { method: "PUT", body: JSON.stringify({ email: known }) });
+    const body = fixture(workosDeleted, {
+      "marcelina.davis@example.com": "jörg@localhost", // a non-ASCII local part, and no dot in the domain
+      directory_user_01E1JJHG3BFJ3FY8ZQ9PS9ABCD: subject,
+      event_01E1JJS7GH8GM1A5QMFXQ9BNZ7: unique("event"),
+    });
+    expect((await sendWebhook("workos", await delivery(body), body)).status).toBe(202);
+    await expectRevokedOnce(known, "workos");
+  });
+
   it.each([
     ["a wrong secret", async (body: string) => delivery(body, "not-the-secret")],
     ["a stale timestamp (milliseconds)", async (body: string) => delivery(body, TEST_SECRETS.workos, Date.now() - 301_000)],
     ["a future timestamp", async (body: string) => delivery(body, TEST_SECRETS.workos, Date.now() + 301_000)],
-    ["seconds where milliseconds are expected", async (body: string) => ({ "WorkOS-Signature": await signTimestampedHmac(TEST_SECRETS.workos, nowSeconds(), body) })],
+    [
+      "seconds where milliseconds are expected",
+      async (body: string) => ({ "WorkOS-Signature": await signTimestampedHmac(TEST_SECRETS.workos, nowSeconds(), body) }),
+    ],
     ["no header", async () => ({})],
   ])("refuses %s with 401 and no call", async (_case, headersFor) => {
     const email = uniqueEmail("workos-forged");
     const body = fixture(workosDeleted, { "marcelina.davis@example.com": email });
     expect((await sendWebhook("workos", await headersFor(body), body)).status).toBe(401);
-    expect(fake().callsFor(email)).toHaveLength(0);
+    expect(await listedFor(email)).toEqual([]);
   });
 
   it("refuses a body changed after signing", async () => {
@@ -78,7 +120,7 @@ describe("workos", () => {
     const headers = await delivery(body);
     const tampered = body.replace("marcelina.davis@example.com", "ceo@example.com");
     expect((await sendWebhook("workos", headers, tampered)).status).toBe(401);
-    expect(fake().callsFor("ceo@example.com")).toHaveLength(0);
+    expect(await listedFor("ceo@example.com")).toEqual([]);
   });
 });
 
@@ -96,7 +138,7 @@ describe("okta", () => {
     expect(response.status).toBe(401);
   });
 
-  it("revokes exactly the deactivated target of a batch with a login and a malformed element, answering 200-class", async () => {
+  it("revokes exactly the deactivated target of a batch with a login and a malformed element, answering 200 as Okta asks", async () => {
     const leaver = uniqueEmail("okta-leaver");
     const stayer = uniqueEmail("okta-stayer");
     const admin = uniqueEmail("okta-admin");
@@ -107,13 +149,14 @@ describe("okta", () => {
       "7d5bd0a1-0b6d-11ee-8d0b-3f7f5d8a1111": unique("uuid"),
     });
     const response = await sendWebhook("okta", auth, body);
-    expect(response.status).toBe(202);
+    // Okta: "your service must return 200 or 204" (Event Hooks, Your service's responsibilities).
+    expect(response.status).toBe(200);
     const answer = (await response.json()) as { revocations: unknown[]; ignored: string[] };
     expect(answer.revocations).toHaveLength(1);
     expect(answer.ignored).toHaveLength(2);
     await expectRevokedOnce(leaver, "okta", "static_secret");
-    expect(fake().callsFor(stayer)).toHaveLength(0);
-    expect(fake().callsFor(admin)).toHaveLength(0);
+    expect(await listedFor(stayer)).toEqual([]);
+    expect(await listedFor(admin)).toEqual([]);
   });
 
   it("ignores a deactivation whose outcome is not SUCCESS", async () => {
@@ -121,18 +164,25 @@ describe("okta", () => {
     const body = fixture(oktaBatch, { "leaver@example.com": leaver, '"result":"SUCCESS","reason":null': '"result":"FAILURE"' });
     const response = await sendWebhook("okta", auth, body);
     expect(response.status).toBe(200);
-    expect(fake().callsFor(leaver)).toHaveLength(0);
+    expect(await listedFor(leaver)).toEqual([]);
   });
 
-  it.each([["a wrong secret", { Authorization: "nope" }], ["no header", {}], ["a Bearer-prefixed secret", { Authorization: `Bearer ${TEST_SECRETS.okta}` }]])(
-    "refuses %s with 401",
-    async (_case, headers) => {
-      const leaver = uniqueEmail("okta-forged");
-      const body = fixture(oktaBatch, { "leaver@example.com": leaver });
-      expect((await sendWebhook("okta", headers, body)).status).toBe(401);
-      expect(fake().callsFor(leaver)).toHaveLength(0);
-    },
-  );
+  it.each([
+    ["a wrong secret", { Authorization: "nope" }],
+    ["no header", {}],
+    ["a Bearer-prefixed secret", { Authorization: `Bearer ${TEST_SECRETS.okta}` }],
+    // Fragments of the documented `Basic <base64>` secret: a list split on spaces accepted each of these.
+    ["only the scheme word", { Authorization: "Basic" }],
+    ["only the base64 part", { Authorization: TEST_SECRETS.okta.split(" ")[1]! }],
+    ["an empty value", { Authorization: "" }],
+    ["the secret with a character missing", { Authorization: TEST_SECRETS.okta.slice(0, -1) }],
+  ])("refuses %s with 401 and records nothing", async (_case, headers) => {
+    const leaver = uniqueEmail("okta-forged");
+    const body = fixture(oktaBatch, { "leaver@example.com": leaver, "7d5bd0a1-0b6d-11ee-8d0b-3f7f5d8a1111": unique("uuid") });
+    expect((await sendWebhook("okta", headers, body)).status).toBe(401);
+    // The commit is synchronous: a refused delivery has left no record by the time it is answered.
+    expect(await listedFor(leaver)).toEqual([]);
+  });
 });
 
 describe("clerk", () => {
@@ -163,7 +213,7 @@ describe("clerk", () => {
     const body = fixture(clerkUpdated, { "example@example.org": email });
     expect((await sendWebhook("clerk", svixHeaders(body, "whsec_d3Jvbmcgc2VjcmV0IGZvciBjbGVyaw=="), body)).status).toBe(401);
     expect((await sendWebhook("clerk", svixHeaders(body, TEST_SECRETS.clerk, new Date(Date.now() - 400_000)), body)).status).toBe(401);
-    expect(fake().callsFor(email)).toHaveLength(0);
+    expect(await listedFor(email)).toEqual([]);
   });
 });
 
@@ -183,7 +233,20 @@ describe("zitadel", () => {
     const deactivated = fixture(zitadelDeactivated, { "336494809936035843": subject });
     expect((await sendWebhook("zitadel", await headers(deactivated), deactivated)).status).toBe(202);
     await expectRevokedOnce(email, "zitadel");
-    expect(fake().callsFor(actorEmail)).toHaveLength(0);
+    expect(await listedFor(actorEmail)).toEqual([]);
+  });
+
+  it("reads event_payload sent as base64, as ZITADEL's Go []byte marshals it, so a real user.human.added feeds the directory", async () => {
+    const email = uniqueEmail("zitadel-b64");
+    const subject = unique("3364948099");
+    // encoding/json marshals a []byte as standard base64 with padding (RFC 4648 §4): what earlier ZITADEL
+    // versions sent as event_payload (internal/execution ContextInfoEvent.EventPayload).
+    const payload = { ...zitadelAdded.event_payload, email };
+    const added = JSON.stringify({ ...zitadelAdded, aggregateID: subject, event_payload: btoa(JSON.stringify(payload)) });
+    expect(await (await sendWebhook("zitadel", await headers(added), added)).json()).toMatchObject({ ignored: true, directory_updated: 1 });
+    const deactivated = fixture(zitadelDeactivated, { "336494809936035843": subject });
+    expect((await sendWebhook("zitadel", await headers(deactivated), deactivated)).status).toBe(202);
+    await expectRevokedOnce(email, "zitadel");
   });
 
   it("accepts a header listing several v1 signatures (key rotation)", async () => {
@@ -226,12 +289,36 @@ describe("keycloak", () => {
     expect((await sendWebhook("keycloak", headers, body)).status).toBe(202);
   });
 
-  it("ignores an event whose own time is outside the tolerance (replay bound without a timestamp header)", async () => {
-    const email = uniqueEmail("kc-old");
-    const body = fixture({ ...keycloakUpdate, time: Date.now() - 3_600_000 }, { "kc.leaver@example.com": email });
+  it("accepts keycloak-events' retry of a delivery 30 minutes after the event (same body, original time)", async () => {
+    const email = uniqueEmail("kc-retried");
+    const body = fixture(
+      { ...keycloakUpdate, time: Date.now() - 30 * 60_000 },
+      { "kc.leaver@example.com": email, "8d4f2c3e-6d7a-4f3e-9a91-7b4b8a8e1c01": unique("uid") },
+    );
+    expect((await sendWebhook("keycloak", await sign(body), body)).status).toBe(202);
+    await expectRevokedOnce(email, "keycloak");
+  });
+
+  it.each([
+    ["older than KEYCLOAK_MAX_EVENT_AGE_SECONDS", -3_700_000, "KEYCLOAK_MAX_EVENT_AGE_SECONDS"],
+    ["from the future beyond the tolerance", 400_000, "SIGNATURE_TOLERANCE_SECONDS"],
+  ])("records an event %s as refused, answers a failure status, and never revokes", async (_case, offset, variable) => {
+    const email = uniqueEmail("kc-refused");
+    const body = fixture(
+      { ...keycloakUpdate, time: Date.now() + offset },
+      { "kc.leaver@example.com": email, "8d4f2c3e-6d7a-4f3e-9a91-7b4b8a8e1c01": unique("uid") },
+    );
     const response = await sendWebhook("keycloak", await sign(body), body);
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("refused");
+    const [record, ...others] = await listedFor(email);
+    expect(others).toEqual([]);
+    expect(record).toMatchObject({ status: "refused", last_error: expect.stringContaining(variable) });
+    // The sender's retry gets the same failure, and still nothing is sent to Cloudflare.
+    expect((await sendWebhook("keycloak", await sign(body), body)).status).toBe(422);
+    await waitForIdleLedger();
     expect(fake().callsFor(email)).toHaveLength(0);
+    expect(await listedFor(email)).toEqual([expect.objectContaining({ status: "refused", targets: [] })]);
   });
 
   it("de-duplicates a replayed uid", async () => {
@@ -261,18 +348,48 @@ describe("google", () => {
     const leaver = uniqueEmail("g-leaver");
     const stayer = uniqueEmail("g-stayer");
     const admin = uniqueEmail("g-admin");
-    const body = fixture(googleSuspend, { "g.leaver@example.com": leaver, "g.stayer@example.com": stayer, "workspace-admin@example.com": admin, "-6234576287652131928": unique("q") });
+    const body = fixture(googleSuspend, {
+      "g.leaver@example.com": leaver,
+      "g.stayer@example.com": stayer,
+      "workspace-admin@example.com": admin,
+      "-6234576287652131928": unique("q"),
+    });
     expect((await sendWebhook("google", token, body)).status).toBe(202);
     await expectRevokedOnce(leaver, "google", "static_secret");
-    expect(fake().callsFor(stayer)).toHaveLength(0);
-    expect(fake().callsFor(admin)).toHaveLength(0);
+    expect(await listedFor(stayer)).toEqual([]);
+    expect(await listedFor(admin)).toEqual([]);
+  });
+
+  it("records an unusable USER_EMAIL as invalid_email (answered and listed, never a bare 200)", async () => {
+    const body = fixture(googleSuspend, { "g.leaver@example.com": "g.leaver@localhost", "-6234576287652131928": unique("q") });
+    const response = await sendWebhook("google", token, body);
+    expect(response.status).toBe(202);
+    const answer = (await response.json()) as { revocations: { id: string; status: string }[] };
+    expect(answer.revocations).toEqual([{ id: expect.any(String), status: "invalid_email" }]);
+    const listed = (await (await operatorFetch("/v1/revocations?status=invalid_email&limit=100")).json()) as {
+      records: { id: string; email: string; last_error: string }[];
+    };
+    expect(listed.records.find((record) => record.id === answer.revocations[0]!.id)).toMatchObject({
+      email: "g.leaver@localhost",
+      last_error: expect.stringContaining("cannot be used"),
+    });
+  });
+
+  it.each([
+    ["a wrong channel token", "guess"],
+    ["a word of the configured token", TEST_SECRETS.google.split(" ")[0]!],
+  ])("refuses %s", async (_case, presented) => {
+    const leaver = uniqueEmail("g-fragment");
+    const body = fixture(googleSuspend, { "g.leaver@example.com": leaver, "-6234576287652131928": unique("q") });
+    expect((await sendWebhook("google", { ...token, "X-Goog-Channel-Token": presented }, body)).status).toBe(401);
+    expect(await listedFor(leaver)).toEqual([]);
   });
 
   it("refuses a wrong channel token", async () => {
     const leaver = uniqueEmail("g-forged");
     const body = fixture(googleSuspend, { "g.leaver@example.com": leaver });
     expect((await sendWebhook("google", { ...token, "X-Goog-Channel-Token": "guess" }, body)).status).toBe(401);
-    expect(fake().callsFor(leaver)).toHaveLength(0);
+    expect(await listedFor(leaver)).toEqual([]);
   });
 });
 
@@ -283,7 +400,6 @@ describe("hmac (configurable)", () => {
     hash: "SHA-256" as const,
     encoding: "hex" as const,
     timestampHeader: TEST_HMAC_CONFIG.HMAC_TIMESTAMP_HEADER,
-    eventIdHeader: null,
     eventIdPath: "delivery",
     eventTypePath: "action",
     emailPath: "user.email",
@@ -308,7 +424,21 @@ describe("hmac (configurable)", () => {
     const body = fixture(hmacOffboarded, { "hr.leaver@example.com": email, "hr-admin@example.com": actor, dlv_0001: unique("dlv") });
     expect((await sendWebhook("hmac", await headers(body), body)).status).toBe(202);
     await expectRevokedOnce(email, "hmac");
-    expect(fake().callsFor(actor)).toHaveLength(0);
+    expect(await listedFor(actor)).toEqual([]);
+  });
+
+  it("de-duplicates a signed body without an id by its digest: replaying it under any unsigned header revokes nothing more", async () => {
+    const email = uniqueEmail("hmac-noid");
+    const { delivery: _dropped, ...withoutId } = hmacOffboarded;
+    const body = fixture(withoutId, { "hr.leaver@example.com": email });
+    const first = await sendWebhook("hmac", { ...(await headers(body)), "X-GitHub-Delivery": crypto.randomUUID() }, body);
+    expect(first.status).toBe(202);
+    for (let i = 0; i < 3; i++) {
+      const replay = await sendWebhook("hmac", { ...(await headers(body)), "X-GitHub-Delivery": crypto.randomUUID() }, body);
+      expect(replay.status).toBe(200);
+      expect(await replay.json()).toMatchObject({ duplicate: true });
+    }
+    await expectRevokedOnce(email, "hmac");
   });
 
   it("ignores an event type not configured to deprovision", async () => {
@@ -320,14 +450,17 @@ describe("hmac (configurable)", () => {
   it.each([
     ["a wrong secret", async (body: string) => headers(body, "wrong")],
     ["a stale timestamp", async (body: string) => headers(body, TEST_SECRETS.hmac, nowSeconds() - 301)],
-    ["a missing prefix", async (body: string) => {
-      const signed = await headers(body);
-      return { ...signed, [config.header]: signed[config.header]!.slice("sha256=".length) };
-    }],
+    [
+      "a missing prefix",
+      async (body: string) => {
+        const signed = await headers(body);
+        return { ...signed, [config.header]: signed[config.header]!.slice("sha256=".length) };
+      },
+    ],
   ])("refuses %s with 401", async (_case, headersFor) => {
     const email = uniqueEmail("hmac-forged");
     const body = fixture(hmacOffboarded, { "hr.leaver@example.com": email });
     expect((await sendWebhook("hmac", await headersFor(body), body)).status).toBe(401);
-    expect(fake().callsFor(email)).toHaveLength(0);
+    expect(await listedFor(email)).toEqual([]);
   });
 });

@@ -1,11 +1,14 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { TEST_ACCOUNT_ID, TEST_CF_API_TOKEN, TEST_STANDARD_SECRET_NEXT, TEST_ZONE_ID } from "../helpers/bindings";
 import { installFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
 import {
   deprovisioned,
+  ledgerStub,
   operatorFetch,
+  revocationTotal,
   sendStandardDelivery,
   signedStandardDelivery,
   uniqueEmail,
@@ -87,9 +90,7 @@ describe("POST /webhooks/standard", () => {
   });
 
   it("ignores other signed event types with 200", async () => {
-    const response = await sendStandardDelivery(
-      await signedStandardDelivery({ type: "user.created", data: { email: "new@example.com" } }),
-    );
+    const response = await sendStandardDelivery(await signedStandardDelivery({ type: "user.created", data: { email: "new@example.com" } }));
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ ignored: true, reason: "event type user.created is not user.deprovisioned" });
   });
@@ -100,11 +101,12 @@ describe("POST /webhooks/standard", () => {
     ["no email", JSON.stringify({ type: "user.deprovisioned", data: {} }), "invalid_request"],
     ["bad email", JSON.stringify({ type: "user.deprovisioned", data: { email: "not-an-email" } }), "invalid_request"],
     ["data not an object", JSON.stringify({ type: "user.deprovisioned", data: "x" }), "invalid_request"],
-  ])("answers 400 for a signed body with %s, and calls nothing", async (_case, body, code) => {
+  ])("answers 400 for a signed body with %s, and records nothing", async (_case, body, code) => {
+    const before = await revocationTotal();
     const response = await sendStandardDelivery(await signedStandardDelivery(null, { body }));
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
-    expect(cloudflare.calls).toHaveLength(0);
+    expect(await revocationTotal()).toBe(before);
   });
 
   it("answers 413 for a body over 64 KiB before verifying it", async () => {
@@ -120,18 +122,47 @@ describe("POST /webhooks/standard", () => {
     expect(await response.json()).toEqual({ error: { code: "not_found", message: "unknown webhook source" } });
   });
 
-  it("answers 401 with a generic message and records the precise reason in the audit log", async () => {
-    const delivery = await signedStandardDelivery(deprovisioned(uniqueEmail("forged")), { secret: "whsec_d3Jvbmcgc2VjcmV0" });
-    const response = await sendStandardDelivery(delivery);
-    expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({
-      error: { code: "invalid_signature", message: "the delivery could not be verified" },
+  it("answers 401 with a generic message and counts the precise reason in the ledger, not one KV write per forgery", async () => {
+    const kvWrites = vi.spyOn(env.AUDIT_LOG, "put");
+    const stats = async () =>
+      ((await (await operatorFetch("/v1/stats")).json()) as { rejections: { by_reason: { source: string; reason: string; count: number }[] } })
+        .rejections.by_reason;
+    const countOf = async () => (await stats()).find((row) => row.source === "standard" && row.reason === "signature_mismatch")?.count ?? 0;
+    const before = await countOf();
+    try {
+      for (let i = 0; i < 25; i++) {
+        const delivery = await signedStandardDelivery(deprovisioned(uniqueEmail("forged")), { secret: "whsec_d3Jvbmcgc2VjcmV0" });
+        const response = await sendStandardDelivery(delivery);
+        expect(response.status).toBe(401);
+        expect(await response.json()).toEqual({ error: { code: "invalid_signature", message: "the delivery could not be verified" } });
+      }
+      // The first refusal of a reason is reported at once; later ones ride with the isolate's next report.
+      await waitFor(async () => (await countOf()) > before, 5000, "the rejection count");
+      expect(kvWrites).not.toHaveBeenCalled();
+    } finally {
+      kvWrites.mockRestore();
+    }
+  });
+
+  it("writes one audit entry per closed hour of refusals, with counts by source and reason", async () => {
+    const hourAgo = Math.floor((Date.now() - 3_600_000) / 3_600_000) * 3_600_000;
+    await runInDurableObject(ledgerStub(), async (_instance, state) => {
+      state.storage.sql.exec(
+        "INSERT INTO rejections (period_start, source, reason, count, first_at, last_at) VALUES (?, 'standard', 'stale_timestamp', 41000, ?, ?)",
+        hourAgo,
+        hourAgo + 1,
+        hourAgo + 2,
+      );
     });
-    const rejected = await waitFor(async () => {
-      const listed = await env.AUDIT_LOG.list({ prefix: "rejected:" });
-      return listed.keys.find((key) => (key.metadata as { status: string }).status === "signature_mismatch");
-    });
-    expect(rejected.metadata).toMatchObject({ kind: "rejected", source: "standard" });
-    expect(cloudflare.calls).toHaveLength(0);
+    await ledgerStub().reconcile();
+    const listed = (await (await operatorFetch("/v1/audit?rejected=true")).json()) as { entries: { key: string; at: string; status: string }[] };
+    const entry = listed.entries.find((candidate) => candidate.at === new Date(hourAgo).toISOString());
+    expect(entry).toMatchObject({ status: expect.stringContaining("stale_timestamp:41000") });
+    const value = (await env.AUDIT_LOG.get(entry!.key, "json")) as { total: number };
+    expect(value.total).toBeGreaterThanOrEqual(41000);
+    // Written once: a second reconcile adds no entry for that hour.
+    await ledgerStub().reconcile();
+    const again = (await (await operatorFetch("/v1/audit?rejected=true")).json()) as { entries: { at: string }[] };
+    expect(again.entries.filter((candidate) => candidate.at === new Date(hourAgo).toISOString())).toHaveLength(1);
   });
 });

@@ -22,15 +22,57 @@ export function coerceActive(resource: Json): Json {
   return resource;
 }
 
-/** What is stored: the resource as sent, minus the password (never stored or echoed) and server-owned keys. */
+/** A password attribute under any spelling: `password`, or URN-qualified (`urn:…:User:password`). */
+function isPasswordKey(key: string): boolean {
+  const lower = key.toLowerCase();
+  return lower === "password" || lower.endsWith(":password");
+}
+
+/**
+ * Removes every password attribute at any depth (a PATCH value may nest one under a schema URN): a
+ * password is never stored or echoed (RFC 7643 §4.1.1: returned "never").
+ */
+export function withoutPasswords(resource: Json): Json {
+  const pending: unknown[] = [resource];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (!value || typeof value !== "object") continue;
+    if (Array.isArray(value)) {
+      pending.push(...value);
+      continue;
+    }
+    const object = value as Json;
+    for (const key of Object.keys(object)) {
+      if (isPasswordKey(key)) delete object[key];
+      else pending.push(object[key]);
+    }
+  }
+  return resource;
+}
+
+/** What is stored: the resource as sent, minus passwords (never stored or echoed) and server-owned keys. */
 export function storableResource(input: Json): Json {
   const resource: Json = {};
   for (const [key, value] of Object.entries(input)) {
     const lower = key.toLowerCase();
-    if (lower === "password" || lower === "id" || lower === "meta") continue;
+    if (lower === "id" || lower === "meta") continue;
     resource[key] = value;
   }
-  return coerceActive(resource);
+  return coerceActive(withoutPasswords(resource));
+}
+
+/** How deeply `value` nests, counted without recursion (a hostile body could be thousands deep). */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (!current || typeof current !== "object") continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(current as Json)) pending.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 export function isActive(resource: Json): boolean {
@@ -102,4 +144,12 @@ export function presentScim(stored: { row: { kind: string; id: string; created: 
       version: `W/"${stored.row.version}"`,
     },
   };
+}
+
+/** The ids of a Group's members (`members[].value`), in order, without repeats. */
+export function memberIds(resource: Json): string[] {
+  const members = getIgnoringCase(resource, "members");
+  if (!Array.isArray(members)) return [];
+  const ids = members.map((member) => (member && typeof member === "object" ? getIgnoringCase(member as Json, "value") : undefined));
+  return [...new Set(ids.filter((id): id is string => typeof id === "string" && id.length > 0))];
 }

@@ -4,7 +4,7 @@
 // manager"), value paths (emails[type eq "work"].value, members[value eq "…"]), and member values sent
 // as bare strings.
 // Contract: pure; returns a new resource or throws ScimPatchError (→ 400 invalidPath / invalidValue).
-import { getIgnoringCase, matchesFilter, parseAttributePath, parseFilter, ScimFilterError, type FilterNode } from "./filter";
+import { type FilterNode, getIgnoringCase, matchesFilter, parseAttributePath, parseFilter, ScimFilterError } from "./filter";
 
 export class ScimPatchError extends Error {
   constructor(
@@ -16,6 +16,7 @@ export class ScimPatchError extends Error {
 }
 
 export type PatchOperation = { op: string; path?: string; value?: unknown };
+const MAX_OPERATIONS = 1000;
 type Json = Record<string, unknown>;
 
 type ParsedPath = { schema: string | null; attribute: string; sub: string | null; filter: FilterNode | null };
@@ -146,6 +147,7 @@ function applyOne(resource: Json, op: "add" | "replace" | "remove", path: Parsed
 }
 
 export function applyPatch(resource: Json, operations: PatchOperation[]): Json {
+  if (operations.length > MAX_OPERATIONS) throw new ScimPatchError("invalidValue", `at most ${MAX_OPERATIONS} operations in one PATCH`);
   const next = structuredClone(resource);
   for (const operation of operations) {
     const op = String(operation.op ?? "").toLowerCase();

@@ -16,9 +16,14 @@ export type FilterNode =
   | { kind: "not"; operand: FilterNode }
   | { kind: "present"; path: AttributePath }
   | { kind: "compare"; path: AttributePath; op: CompareOp; value: unknown }
-  | { kind: "valuePath"; path: AttributePath; filter: FilterNode; sub: string | null; then: FilterNode | null };
+  | { kind: "valuePath"; path: AttributePath; filter: FilterNode; sub: string | null; subFilter: FilterNode | null };
 
 type CompareOp = "eq" | "ne" | "co" | "sw" | "ew" | "gt" | "ge" | "lt" | "le";
+const CORE_SCHEMAS = new Set(["urn:ietf:params:scim:schemas:core:2.0:user", "urn:ietf:params:scim:schemas:core:2.0:group"]);
+/** Bounds that keep hostile but authenticated input a 400, never a stack overflow (a 500). */
+const MAX_FILTER_LENGTH = 4096;
+const MAX_PATH_LENGTH = 512;
+const MAX_NESTING = 32;
 const COMPARE_OPS = new Set(["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"]);
 const CASE_EXACT = new Set(["id", "externalid", "meta.version"]);
 
@@ -56,12 +61,16 @@ function tokenize(input: string): Token[] {
 
 /** "urn:…:User:name.givenName" → schema + ["name", "givenName"]; "emails.value" → ["emails", "value"]. */
 export function parseAttributePath(text: string): AttributePath {
+  if (text.length > MAX_PATH_LENGTH) throw new ScimFilterError("attribute path too long");
   let schema: string | null = null;
   let rest = text;
   if (/^urn:/i.test(text)) {
     const cut = text.lastIndexOf(":");
     schema = text.slice(0, cut);
     rest = text.slice(cut + 1);
+    // The core schemas' attributes live at the top of the resource (RFC 7644 §3.10): a URN-qualified
+    // `urn:…:core:2.0:User:active` is `active`.
+    if (CORE_SCHEMAS.has(schema.toLowerCase())) schema = null;
   }
   const names = rest.split(".");
   if (names.some((name) => !/^[A-Za-z$][\w$-]*$/.test(name))) throw new ScimFilterError(`invalid attribute path ${text}`);
@@ -70,7 +79,18 @@ export function parseAttributePath(text: string): AttributePath {
 
 class Parser {
   private position = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[]) {}
+
+  /** Parentheses, `not (…)` and value paths nest; each level is counted. */
+  private nested<T>(parse: () => T): T {
+    if (++this.depth > MAX_NESTING) throw new ScimFilterError(`filter nested deeper than ${MAX_NESTING} levels`);
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
 
   parse(): FilterNode {
     if (this.tokens.length === 0) throw new ScimFilterError("empty filter");
@@ -112,7 +132,7 @@ class Parser {
     if (this.peekWord() === "not") {
       this.position++;
       this.expect("(");
-      const operand = this.parseOr();
+      const operand = this.nested(() => this.parseOr());
       this.expect(")");
       return { kind: "not", operand };
     }
@@ -124,7 +144,7 @@ class Parser {
     if (!token) throw new ScimFilterError("unexpected end of filter");
     if (token.kind === "(") {
       this.position++;
-      const node = this.parseOr();
+      const node = this.nested(() => this.parseOr());
       this.expect(")");
       return node;
     }
@@ -133,16 +153,16 @@ class Parser {
     const path = parseAttributePath(token.text);
     if (this.tokens[this.position]?.kind === "[") {
       this.position++;
-      const filter = this.parseOr();
+      const filter = this.nested(() => this.parseOr());
       this.expect("]");
       // Tolerated beyond the RFC grammar: `emails[type eq "work"].value eq "x"`.
       const next = this.tokens[this.position];
       if (next?.kind === "word" && next.text.startsWith(".")) {
         this.position++;
         const sub = next.text.slice(1);
-        return { kind: "valuePath", path, filter, sub, then: this.parseComparison({ schema: null, names: [sub] }) };
+        return { kind: "valuePath", path, filter, sub, subFilter: this.parseComparison({ schema: null, names: [sub] }) };
       }
-      return { kind: "valuePath", path, filter, sub: null, then: null };
+      return { kind: "valuePath", path, filter, sub: null, subFilter: null };
     }
     return this.parseComparison(path);
   }
@@ -171,6 +191,7 @@ function bareValue(text: string): unknown {
 }
 
 export function parseFilter(input: string): FilterNode {
+  if (input.length > MAX_FILTER_LENGTH) throw new ScimFilterError(`filter longer than ${MAX_FILTER_LENGTH} characters`);
   return new Parser(tokenize(input)).parse();
 }
 
@@ -185,7 +206,7 @@ export function getIgnoringCase(object: unknown, key: string): unknown {
 }
 
 /** Every value at a path, multi-valued attributes flattened. */
-export function valuesAt(resource: unknown, path: AttributePath): unknown[] {
+function valuesAt(resource: unknown, path: AttributePath): unknown[] {
   let current: unknown[] = [path.schema ? getIgnoringCase(resource, path.schema) : resource];
   for (const name of path.names) {
     const next: unknown[] = [];
@@ -265,7 +286,7 @@ export function matchesFilter(resource: unknown, node: FilterNode): boolean {
     }
     case "valuePath": {
       const elements = valuesAt(resource, node.path);
-      return elements.some((element) => matchesFilter(element, node.filter) && (node.then === null || matchesFilter(element, node.then)));
+      return elements.some((element) => matchesFilter(element, node.filter) && (node.subFilter === null || matchesFilter(element, node.subFilter)));
     }
   }
 }

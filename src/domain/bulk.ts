@@ -1,0 +1,32 @@
+// Bulk offboarding records: one uploaded record (as operator/upload.ts reads it), its validation, and the
+// counts a job answers. Contract: pure.
+import * as z from "zod/mini";
+import { describeIssues, EmailSchema } from "./validation";
+
+const BulkLineSchema = z.object({
+  email: EmailSchema,
+  user_uid: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  reason: z.optional(z.string().check(z.maxLength(500))),
+});
+export type BulkLine = z.infer<typeof BulkLineSchema>;
+
+/** One record of an upload: its fields as an object, or why it could not be read. `line` counts from 1. */
+export type UploadRow = { line: number; value: unknown } | { line: number; error: string };
+
+/** One record of an upload, validated: an email, optionally a user uid and a reason. */
+export function validateBulkRow(row: UploadRow): { ok: true; value: BulkLine } | { ok: false; reason: string } {
+  if ("error" in row) return { ok: false, reason: row.error };
+  const parsed = BulkLineSchema.safeParse(row.value);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: describeIssues(parsed.error) };
+}
+
+const JobCountsSchema = z.object({
+  lines: z.number(),
+  accepted: z.number(),
+  duplicates: z.number(),
+  rejected: z.number(),
+  rejections: z.array(z.object({ line: z.number(), reason: z.string() })),
+});
+export type JobCounts = z.infer<typeof JobCountsSchema>;
+
+export const emptyCounts = (): JobCounts => ({ lines: 0, accepted: 0, duplicates: 0, rejected: 0, rejections: [] });

@@ -1,0 +1,31 @@
+// How the follow-ups stand (seat removal, verification), over the whole ledger or one job.
+// Contract: synchronous SQLite reads.
+type Counts = Record<string, number>;
+
+export type FollowUpCounts = { seats: Counts; verification: Counts };
+
+/** Counts by what each follow-up came to: seats removed, no Access user, …; verified, still active, … */
+export function followUpCounts(sql: SqlStorage, jobId?: string): FollowUpCounts {
+  const rows = sql
+    .exec<{ kind: string; state: string; outcome: string | null; n: number }>(
+      `SELECT c.kind, c.state, json_extract(c.result, '$.outcome') AS outcome, COUNT(*) AS n
+       FROM calls c ${jobId ? "JOIN revocations r ON r.seq = c.revocation_seq AND r.job_id = ?" : ""}
+       WHERE c.kind IN ('seat_lookup', 'seat_update', 'verify_lookup', 'verify_sessions')
+       GROUP BY c.kind, c.state, outcome`,
+      ...(jobId ? [jobId] : []),
+    )
+    .toArray();
+  const seats: Counts = {};
+  const verification: Counts = {};
+  const add = (counts: Counts, key: string, n: number) => {
+    counts[key] = (counts[key] ?? 0) + n;
+  };
+  for (const { kind, state, outcome, n } of rows) {
+    // A lookup that found someone is counted at the step after it (the update, the sessions).
+    const name = state === "done" ? outcome : state;
+    if (name === null || name === "found") continue;
+    if (kind.startsWith("seat")) add(seats, name, n);
+    else add(verification, name === "no_access_user" ? "verified" : name, n);
+  }
+  return { seats, verification };
+}

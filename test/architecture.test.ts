@@ -1,0 +1,75 @@
+// Every import points down: surfaces → http → ledger → platform (cloudflare, audit) → domain. The rules
+// below say which folder may import which; a new import that runs back up (the ledger reaching into a
+// route, the domain into the ledger) fails here, with the file and the import named.
+import { describe, expect, it } from "vitest";
+
+// Vite's import.meta.glob (Vitest transforms it): every source file's text, read at build time.
+type Glob = (pattern: string, options: { query: string; import: string; eager: true }) => Record<string, string>;
+const sources = (import.meta as ImportMeta & { glob: Glob }).glob("../src/**/*.ts", { query: "?raw", import: "default", eager: true });
+
+/** The layer a file belongs to: its first folder under src/, or its name for files at the top. */
+function layerOf(path: string): string {
+  const rest = path.replace(/^\.\.\/src\//, "");
+  const slash = rest.indexOf("/");
+  return slash === -1 ? rest.replace(/\.ts$/, "") : rest.slice(0, slash);
+}
+
+const PLATFORM = ["domain", "config", "log"];
+/** What each layer may import besides itself. */
+const ALLOWED: Record<string, string[]> = {
+  domain: [],
+  log: [],
+  config: [],
+  cloudflare: [...PLATFORM],
+  audit: [...PLATFORM],
+  sources: [...PLATFORM],
+  ledger: [...PLATFORM, "cloudflare", "audit"],
+  context: ["config"],
+  http: [...PLATFORM, "context", "ledger", "sources"],
+  webhooks: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
+  operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
+  scim: [...PLATFORM, "context", "http", "ledger"],
+  app: ["*"],
+  index: ["app", "ledger", "log"],
+};
+
+function resolve(from: string, specifier: string): string {
+  const parts = from.split("/").slice(0, -1);
+  for (const segment of specifier.split("/")) {
+    if (segment === "..") parts.pop();
+    else if (segment !== ".") parts.push(segment);
+  }
+  const joined = parts.join("/");
+  return joined.endsWith(".ts") ? joined : `${joined}.ts`;
+}
+
+function importsOf(text: string): string[] {
+  const specifiers = [...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"/gm), ...text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)];
+  return specifiers.map((match) => match[1]!).filter((specifier) => specifier.startsWith("."));
+}
+
+describe("layering", () => {
+  it("reads the whole source tree", () => {
+    expect(Object.keys(sources).length).toBeGreaterThan(40);
+    for (const path of Object.keys(sources)) expect(ALLOWED, `no rule for ${path}`).toHaveProperty(layerOf(path));
+  });
+
+  it("has no import that runs back up", () => {
+    const violations: string[] = [];
+    for (const [path, text] of Object.entries(sources)) {
+      const from = layerOf(path);
+      for (const specifier of importsOf(text)) {
+        const to = layerOf(resolve(path, specifier));
+        if (to === from || ALLOWED[from]!.includes("*") || ALLOWED[from]!.includes(to)) continue;
+        violations.push(`${path.replace("../", "")} imports ${specifier} (${from} → ${to})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it("would catch one: the rule refuses the ledger importing a route", () => {
+    expect(ALLOWED.ledger).not.toContain("scim");
+    expect(importsOf('import { x } from "../scim/routes";\nexport { y } from "./z";')).toEqual(["../scim/routes", "./z"]);
+    expect(layerOf(resolve("../src/ledger/ledger.ts", "../scim/routes"))).toBe("scim");
+  });
+});

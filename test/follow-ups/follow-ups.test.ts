@@ -1,0 +1,435 @@
+// Seat removal, verification and group-removal revocation through the real Worker (the "follow-ups"
+// project: REMOVE_SEATS=true, VERIFY_AFTER_SECONDS=60, REVOKE_ON_GROUP_REMOVAL naming two groups and a
+// Google group email; one account and one zone target). The fake Cloudflare API keeps a model of Access
+// users (sessions end when revoke_user succeeds, unless a test keeps them), so a verification finds what
+// the API would; it enforces the shapes of Cloudflare's "List Access users", "Update a user seat" and
+// "Get active sessions" endpoints (test/helpers/fake-cloudflare.ts).
+// Fixtures, written from each provider's documentation (ids and emails are swapped per test):
+// - okta/group-membership-remove.json: an Event Hook delivery (developer.okta.com/docs/concepts/event-hooks)
+//   carrying a System Log event group.user_membership.remove, whose targets are the User and the UserGroup
+//   (developer.okta.com/docs/reference/api/event-types, "group.user_membership.remove").
+// - workos/dsync.group.user_removed.json: WorkOS's sample event (workos.com/docs/events/directory-sync,
+//   "Directory group user removed": data {directory_id, user: directory user, group: directory group}).
+// - keycloak/admin.GROUP_MEMBERSHIP-DELETE.json: a keycloak-events admin event of resource type
+//   GROUP_MEMBERSHIP, operation DELETE, resourcePath users/<id>/groups/<id>, the group as representation.
+// - google/remove-group-member.json: an Admin SDK Reports activity with the Group settings event
+//   REMOVE_GROUP_MEMBER and its USER_EMAIL and GROUP_EMAIL parameters
+//   (developers.google.com/admin-sdk/reports/v1/appendix/activity/admin-group-settings).
+// SCIM group changes follow Okta's (PATCH remove with a members[value eq "…"] path, PUT with the member
+// list) and Entra ID's (PATCH Remove with a value list) documented requests.
+import { describe, expect, it } from "vitest";
+import { signHmac, toHex, utf8 } from "../../src/sources/hmac";
+import { signTimestampedHmac } from "../../src/sources/timestamped-hmac";
+import googleRemoveMember from "../fixtures/google/remove-group-member.json";
+import keycloakGroupDelete from "../fixtures/keycloak/admin.GROUP_MEMBERSHIP-DELETE.json";
+import oktaGroupRemove from "../fixtures/okta/group-membership-remove.json";
+import workosGroupRemoved from "../fixtures/workos/dsync.group.user_removed.json";
+import { TEST_ACCOUNT_ID, TEST_SCIM_TOKEN, TEST_SECRETS, TEST_ZONE_ID } from "../helpers/bindings";
+import { ledgerClock } from "../helpers/clock";
+import { apiError, useFakeCloudflare } from "../helpers/fake-cloudflare";
+import { waitFor } from "../helpers/wait";
+import { fastForwardLedger, operatorFetch, revocationTotal, sendWebhook, settleLedger, uniqueEmail, workerFetch } from "../helpers/worker";
+
+const fake = useFakeCloudflare(settleLedger);
+
+const ACCOUNT = `accounts/${TEST_ACCOUNT_ID}`;
+const ZONE = `zones/${TEST_ZONE_ID}`;
+const VERIFY_AFTER_MS = 60_000;
+
+type Seat = { state: string; at: string | null; detail: string | null };
+type Verification = {
+  state: string;
+  verified_at: string | null;
+  active_sessions: number | null;
+  last_successful_login: string | null;
+  re_revocation: string | null;
+  detail: string | null;
+};
+type Result = { target: string; state: string; seat: Seat | null; verification: Verification | null };
+type RevocationRecord = { id: string; status: string; email: string; reason: string | null; source: string; event_type: string; results: Result[] };
+
+async function revoke(email: string): Promise<RevocationRecord> {
+  const response = await operatorFetch("/v1/revocations", { method: "POST", body: JSON.stringify({ email, reason: "left" }) });
+  expect(response.status).toBe(200);
+  return (await response.json()) as RevocationRecord;
+}
+
+const show = async (id: string) => (await (await operatorFetch(`/v1/revocations/${id}`)).json()) as RevocationRecord;
+const resultOn = (record: RevocationRecord, target: string) => record.results.find((result) => result.target === target)!;
+
+async function listed(email: string): Promise<RevocationRecord[]> {
+  return ((await (await operatorFetch(`/v1/revocations?email=${encodeURIComponent(email)}`)).json()) as { records: RevocationRecord[] }).records;
+}
+
+/** Waits until the record's account result satisfies `ready`, and returns the record. */
+function recordWhen(id: string, ready: (account: Result, record: RevocationRecord) => boolean, what: string) {
+  let last: RevocationRecord | undefined;
+  return waitFor(
+    async () => {
+      last = await show(id);
+      return ready(resultOn(last, ACCOUNT), last) && last;
+    },
+    10_000,
+    () => `${what}: ${JSON.stringify(last)}`,
+  );
+}
+
+/** Steps the ledger's clock past the verification delay and lets the drain run the verification. */
+async function passVerificationDelay() {
+  await fastForwardLedger(VERIFY_AFTER_MS + 1000);
+}
+
+describe("seat removal (REMOVE_SEATS)", () => {
+  it("finds the Access user by email and sets both of its seats to false, on the account only", async () => {
+    const email = uniqueEmail("seat");
+    const seatUid = fake().accessUser(email)!.seat_uid;
+    const record = await revoke(email);
+    expect(record.status).toBe("revoked");
+    const done = await recordWhen(record.id, (account) => account.seat?.state === "removed", "the seat removed");
+    expect(resultOn(done, ACCOUNT).seat).toMatchObject({ state: "removed", detail: `seat ${seatUid}` });
+    expect(resultOn(done, ZONE).seat).toMatchObject({ state: "not_applicable" });
+
+    const lookup = fake().requests.find((request) => request.method === "GET" && request.path === `/${ACCOUNT}/access/users`);
+    expect(lookup).toBeDefined();
+    const patches = fake().requests.filter((request) => request.method === "PATCH" && request.body.items !== undefined);
+    const patch = patches.find((request) => JSON.stringify(request.body.items).includes(seatUid));
+    expect(patch?.path).toBe(`/${ACCOUNT}/access/seats`);
+    expect(patch?.body.items).toEqual([{ access_seat: false, gateway_seat: false, seat_uid: seatUid }]);
+    expect(patch?.status).toBe(200);
+    expect(fake().accessUser(email)).toMatchObject({ access_seat: false, gateway_seat: false });
+  });
+
+  it("records no_access_user when the person never used Access, without a seat call", async () => {
+    const email = uniqueEmail("no-user");
+    fake().withoutAccessUser(email);
+    const record = await revoke(email);
+    const done = await recordWhen(record.id, (account) => account.seat?.state === "no_access_user", "no Access user");
+    expect(resultOn(done, ACCOUNT).seat?.detail).toContain("no Access user");
+    expect(fake().requests.filter((request) => request.method === "PATCH")).toEqual([]);
+  });
+
+  it("retries a seat update the API answers 503, then records it removed", async () => {
+    const email = uniqueEmail("seat-503");
+    let failures = 0;
+    fake().setFollowUpAnswer((call) => (call.method === "PATCH" && failures++ === 0 ? apiError(503, 10000, "temporarily unavailable") : null));
+    const record = await revoke(email);
+    await fastForwardLedger(5000);
+    const done = await recordWhen(record.id, (account) => account.seat?.state === "removed", "the seat removed after a retry");
+    expect(resultOn(done, ACCOUNT).seat?.state).toBe("removed");
+    expect(
+      fake()
+        .requests.filter((request) => request.method === "PATCH")
+        .map((request) => request.status),
+    ).toEqual([503, 200]);
+  });
+});
+
+describe("verification (VERIFY_AFTER_SECONDS)", () => {
+  it("looks VERIFY_AFTER_SECONDS after the revocation and records verified with no session left", async () => {
+    const email = uniqueEmail("verify");
+    const record = await revoke(email);
+    const revokedAt = fake()
+      .callsFor(email)
+      .find((call) => call.path.startsWith(`/${ACCOUNT}`))!.at;
+    // Seats are done at once; verification waits for its delay.
+    await recordWhen(record.id, (account) => account.seat?.state === "removed", "the seat removed");
+    expect(resultOn(await show(record.id), ACCOUNT).verification?.state).toBe("pending");
+
+    await passVerificationDelay();
+    const done = await recordWhen(record.id, (account) => account.verification?.state === "verified", "verified");
+    const verification = resultOn(done, ACCOUNT).verification!;
+    expect(verification).toMatchObject({ state: "verified", active_sessions: 0, re_revocation: null });
+    expect(Date.parse(verification.verified_at!)).toBeGreaterThanOrEqual(revokedAt + VERIFY_AFTER_MS);
+    expect(resultOn(done, ZONE).verification?.state).toBe("not_applicable");
+    // Two lookups of the person: the seat's at once, the verification's only after the delay.
+    const lookups = fake().requests.filter((request) => request.path === `/${ACCOUNT}/access/users` && request.query.email === email);
+    expect(lookups).toHaveLength(2);
+    expect(lookups[0]!.at - revokedAt).toBeLessThan(VERIFY_AFTER_MS);
+    expect(lookups[1]!.at).toBeGreaterThanOrEqual(revokedAt + VERIFY_AFTER_MS);
+    const user = fake().accessUser(email)!;
+    const sessionReads = fake().requests.filter((request) => request.path === `/${ACCOUNT}/access/users/${user.id}/active_sessions`);
+    expect(sessionReads).toHaveLength(1);
+    expect(sessionReads[0]!.at).toBeGreaterThanOrEqual(revokedAt + VERIFY_AFTER_MS);
+    expect(done.status).toBe("revoked");
+  });
+
+  it("marks a person whose sessions survive still_active, revokes once more (urgent) and tells the operator", async () => {
+    const email = uniqueEmail("sticky");
+    fake().keepSessions(email, 2);
+    const record = await revoke(email);
+    await passVerificationDelay();
+    const done = await recordWhen(record.id, (account) => account.verification?.re_revocation === "revoked", "a re-revocation");
+    expect(done.status).toBe("still_active");
+    expect(resultOn(done, ACCOUNT).verification).toMatchObject({ state: "still_active", active_sessions: 2, detail: "2 active session(s)" });
+    // One revocation on each target, and exactly one more on the account.
+    expect(
+      fake()
+        .callsFor(email)
+        .filter((call) => call.path.startsWith(`/${ACCOUNT}`)),
+    ).toHaveLength(2);
+    expect(
+      fake()
+        .callsFor(email)
+        .filter((call) => call.path.startsWith(`/${ZONE}`)),
+    ).toHaveLength(1);
+
+    const stats = (await (await operatorFetch("/v1/stats")).json()) as {
+      by_status: Record<string, number>;
+      follow_ups: { verification: Record<string, number> };
+    };
+    expect(stats.by_status.still_active).toBeGreaterThanOrEqual(1);
+    expect(stats.follow_ups.verification.still_active).toBeGreaterThanOrEqual(1);
+    const audit = await waitFor(async () => {
+      const entries = ((await (await operatorFetch(`/v1/audit?email=${encodeURIComponent(email)}`)).json()) as { entries: { status: string }[] })
+        .entries;
+      return entries.some((entry) => entry.status === "still_active") && entries;
+    });
+    expect(audit.map((entry) => entry.status)).toContain("revoked");
+  });
+
+  it("marks still_active when the person logged in after the revocation, even with no session left", async () => {
+    const email = uniqueEmail("relogin");
+    const record = await revoke(email);
+    fake().accessUser(email)!.last_successful_login = new Date(ledgerClock.now() + 1000).toISOString();
+    await passVerificationDelay();
+    const done = await recordWhen(record.id, (account) => account.verification?.state === "still_active", "still active");
+    expect(resultOn(done, ACCOUNT).verification).toMatchObject({ active_sessions: 0, detail: "a login after the revocation" });
+  });
+
+  it("follows up every person of a bulk job, and the job view counts what the follow-ups came to", async () => {
+    const emails = [uniqueEmail("job-a"), uniqueEmail("job-b"), uniqueEmail("job-c")];
+    const submitted = await operatorFetch("/v1/revocations/bulk", {
+      method: "POST",
+      body: emails.join("\n"),
+      headers: { "Content-Type": "text/csv" },
+    });
+    expect(submitted.status).toBe(202);
+    const { job_id } = (await submitted.json()) as { job_id: string };
+    type JobView = { completed_at: string | null; follow_ups: { seats: Record<string, number>; verification: Record<string, number> } };
+    let view: JobView | undefined;
+    const jobWhen = (ready: (job: JobView) => boolean) =>
+      waitFor(
+        async () => {
+          view = (await (await operatorFetch(`/v1/jobs/${job_id}`)).json()) as JobView;
+          return ready(view) && view;
+        },
+        10_000,
+        () => `the job: ${JSON.stringify(view)}`,
+      );
+    // The job completes when its revocations do; verification comes VERIFY_AFTER_SECONDS later.
+    expect((await jobWhen((job) => job.completed_at !== null && job.follow_ups.seats.removed === 3)).follow_ups.verification).toEqual({ pending: 3 });
+    await passVerificationDelay();
+    const job = await jobWhen((job) => job.follow_ups.verification.verified === 3);
+    expect(job.follow_ups).toEqual({ seats: { removed: 3 }, verification: { verified: 3 } });
+  });
+});
+
+describe("group removal (REVOKE_ON_GROUP_REMOVAL)", () => {
+  function scim(path: string, method: string, json?: unknown) {
+    const headers: Record<string, string> = { Authorization: `Bearer ${TEST_SCIM_TOKEN}` };
+    if (json !== undefined) headers["Content-Type"] = "application/scim+json";
+    return workerFetch(`/scim/v2${path}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+  }
+  async function scimUser(email: string): Promise<string> {
+    const created = await scim("/Users", "POST", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: email,
+      emails: [{ primary: true, value: email }],
+      active: true,
+    });
+    expect(created.status).toBe(201);
+    return ((await created.json()) as { id: string }).id;
+  }
+  async function scimGroup(displayName: string, members: string[]): Promise<string> {
+    const created = await scim("/Groups", "POST", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+      displayName,
+      members: members.map((value) => ({ value })),
+    });
+    expect(created.status).toBe(201);
+    return ((await created.json()) as { id: string }).id;
+  }
+  const patchOp = (Operations: unknown[]) => ({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
+
+  async function revokedFor(email: string) {
+    let records: RevocationRecord[] = [];
+    await waitFor(
+      async () => {
+        records = await listed(email);
+        return records.length > 0 && records.every((record) => record.status !== "queued");
+      },
+      10_000,
+      () => `revocations for ${email}: ${JSON.stringify(records)}`,
+    );
+    return records;
+  }
+
+  it("revokes a member Okta removes from a named group (PATCH remove with a members[value eq] path), and only them", async () => {
+    const [leaving, staying] = [uniqueEmail("okta-grp-out"), uniqueEmail("okta-grp-in")];
+    const [leavingId, stayingId] = [await scimUser(leaving), await scimUser(staying)];
+    const group = await scimGroup("Engineering", [leavingId, stayingId]);
+    const patched = await scim(`/Groups/${group}`, "PATCH", patchOp([{ op: "remove", path: `members[value eq "${leavingId}"]` }]));
+    expect(patched.status).toBe(204);
+    const records = await revokedFor(leaving);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      status: "revoked",
+      source: "scim",
+      event_type: "scim.group_remove",
+      reason: "removed from group Engineering over SCIM",
+    });
+    expect(await listed(staying)).toEqual([]);
+    // A repeat of the same PATCH removes nobody more.
+    const before = await revocationTotal();
+    expect((await scim(`/Groups/${group}`, "PATCH", patchOp([{ op: "remove", path: `members[value eq "${leavingId}"]` }]))).status).toBe(204);
+    expect(await revocationTotal()).toBe(before);
+  });
+
+  it("revokes members Entra ID removes with a value list, members dropped from a PUT, and every member of a deleted group", async () => {
+    const emails = [uniqueEmail("entra-a"), uniqueEmail("entra-b"), uniqueEmail("put-c"), uniqueEmail("del-d"), uniqueEmail("del-e")];
+    const ids = await Promise.all(emails.map(scimUser));
+    const group = await scimGroup("contractors", ids);
+    // Entra ID: {"op": "Remove", "path": "members", "value": [{"value": id}]}.
+    expect(
+      (await scim(`/Groups/${group}`, "PATCH", patchOp([{ op: "Remove", path: "members", value: [{ value: ids[0] }, { value: ids[1] }] }]))).status,
+    ).toBe(204);
+    // Okta pushes a group by PUT with the full member list.
+    const put = await scim(`/Groups/${group}`, "PUT", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+      displayName: "contractors",
+      members: [{ value: ids[3] }, { value: ids[4] }],
+    });
+    expect(put.status).toBe(200);
+    expect((await scim(`/Groups/${group}`, "DELETE")).status).toBe(204);
+    for (const email of emails) {
+      const records = await revokedFor(email);
+      expect(records, email).toHaveLength(1);
+      expect(records[0]!.reason).toBe("removed from group contractors over SCIM");
+    }
+  });
+
+  it("revokes nothing for a group the policy does not name, nor for a member already deactivated", async () => {
+    const [other, inactive] = [uniqueEmail("other-grp"), uniqueEmail("inactive")];
+    const [otherId, inactiveId] = [await scimUser(other), await scimUser(inactive)];
+    const sales = await scimGroup("Sales", [otherId]);
+    const engineering = await scimGroup("Engineering", [inactiveId]);
+    expect((await scim(`/Users/${inactiveId}`, "PATCH", patchOp([{ op: "replace", value: { active: false } }]))).status).toBe(204);
+    await revokedFor(inactive);
+    const before = await revocationTotal();
+    // SCIM commits a group change's revocations in the same transaction as the change: the total is final here.
+    expect((await scim(`/Groups/${sales}`, "PATCH", patchOp([{ op: "remove", path: "members" }]))).status).toBe(204);
+    expect((await scim(`/Groups/${engineering}`, "PATCH", patchOp([{ op: "remove", path: "members" }]))).status).toBe(204);
+    expect(await revocationTotal()).toBe(before);
+    expect(await listed(other)).toEqual([]);
+    expect((await listed(inactive)).map((record) => record.event_type)).toEqual(["scim.deactivate"]);
+  });
+
+  it("revokes on Okta's group.user_membership.remove for a named group", async () => {
+    const email = uniqueEmail("okta-hook-grp");
+    const body = JSON.stringify(oktaGroupRemove)
+      .replace("member@example.com", email)
+      .replace("8e6ce1b2-1c7e-11ee-9e1c-4080e6b92333", crypto.randomUUID());
+    const response = await sendWebhook("okta", { Authorization: TEST_SECRETS.okta }, body);
+    expect(response.status).toBe(200);
+    const records = await revokedFor(email);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      status: "revoked",
+      source: "okta",
+      event_type: "group.user_membership.remove",
+      reason: "removed from group Engineering",
+    });
+  });
+
+  it("ignores Okta's group.user_membership.remove for another group (answered, recorded as ignored)", async () => {
+    const email = uniqueEmail("okta-hook-other");
+    const body = JSON.stringify(oktaGroupRemove)
+      .replace("member@example.com", email)
+      .replace('"displayName":"Engineering"', '"displayName":"Marketing"')
+      .replace("8e6ce1b2-1c7e-11ee-9e1c-4080e6b92333", crypto.randomUUID());
+    const before = await revocationTotal();
+    const response = await sendWebhook("okta", { Authorization: TEST_SECRETS.okta }, body);
+    expect(response.status).toBe(200);
+    expect(JSON.stringify(await response.json())).toContain('removal from group \\"Marketing\\" does not revoke');
+    expect(await revocationTotal()).toBe(before);
+  });
+
+  it("revokes on WorkOS's dsync.group.user_removed for a named group", async () => {
+    const email = uniqueEmail("workos-grp");
+    const body = JSON.stringify(workosGroupRemoved)
+      .replaceAll("eric.schneider@example.com", email)
+      .replace("event_01E1JJS7GH8GM1A5QMFXQ9GRP1", `event_${crypto.randomUUID()}`);
+    const signature = (await signTimestampedHmac(TEST_SECRETS.workos, Date.now(), body)).replace(",", ", ");
+    expect((await sendWebhook("workos", { "WorkOS-Signature": signature }, body)).status).toBe(202);
+    const records = await revokedFor(email);
+    expect(records[0]).toMatchObject({ status: "revoked", source: "workos", reason: "removed from group Contractors" });
+  });
+
+  it("revokes on Keycloak's admin.GROUP_MEMBERSHIP-DELETE through the directory (the event carries only the user id)", async () => {
+    const email = uniqueEmail("kc-grp");
+    const subject = crypto.randomUUID();
+    expect((await operatorFetch(`/v1/directory/keycloak/${subject}`, { method: "PUT", body: JSON.stringify({ email }) })).status).toBe(200);
+    const body = JSON.stringify({ ...keycloakGroupDelete, time: Date.now(), uid: crypto.randomUUID() }).replace(
+      "5e3f0c36-1c5b-4a52-8b7a-2f3b0e4d9a78",
+      subject,
+    );
+    const signature = toHex(await signHmac(utf8(TEST_SECRETS.keycloak), "SHA-256", utf8(body)));
+    expect((await sendWebhook("keycloak", { "X-Keycloak-Signature": signature }, body)).status).toBe(202);
+    const records = await revokedFor(email);
+    expect(records[0]).toMatchObject({ status: "revoked", source: "keycloak", subject_id: subject, reason: "removed from group Engineering" });
+  });
+
+  it("revokes on Google's REMOVE_GROUP_MEMBER for a named group email", async () => {
+    const email = uniqueEmail("g-grp");
+    const body = JSON.stringify(googleRemoveMember).replace("g.member@example.com", email).replace("-7345687398763242039", crypto.randomUUID());
+    const headers = { "X-Goog-Channel-Token": TEST_SECRETS.google, "X-Goog-Resource-State": "REMOVE_GROUP_MEMBER" };
+    expect((await sendWebhook("google", headers, body)).status).toBe(202);
+    const records = await revokedFor(email);
+    expect(records[0]).toMatchObject({ status: "revoked", source: "google", reason: "removed from group contractors@example.com" });
+  });
+});
+
+// Last: a refused token switches follow-ups off for an hour of the ledger's clock; the test steps past it.
+describe("a token without the follow-up permissions", () => {
+  it("fails the follow-ups, never the revocations, says so in /healthz, and skips the next ones until it is tried again", async () => {
+    const email = uniqueEmail("no-perm");
+    fake().setFollowUpAnswer(() => apiError(403, 10000, "Authentication error"));
+    const first = await revoke(email);
+    expect(first.status).toBe("revoked");
+    await passVerificationDelay();
+    const failed = await recordWhen(
+      first.id,
+      (account) => account.seat?.state === "failed" && account.verification?.state === "failed",
+      "follow-ups failed",
+    );
+    expect(failed.status).toBe("revoked");
+    expect(resultOn(failed, ACCOUNT).seat?.detail).toContain("403");
+    const health = (await (await workerFetch("/healthz")).json()) as { ok: boolean; notes?: string[] };
+    expect(health.ok).toBe(true);
+    expect(health.notes?.join("\n")).toMatch(/REMOVE_SEATS: off until .*Zero Trust: Seats Write/);
+    expect(health.notes?.join("\n")).toMatch(/VERIFY_AFTER_SECONDS: off until/);
+
+    const requestsBefore = fake().requests.length;
+    const second = await revoke(uniqueEmail("no-perm-next"));
+    expect(second.status).toBe("revoked");
+    await passVerificationDelay();
+    const skipped = await recordWhen(
+      second.id,
+      (account) => account.seat?.state === "skipped" && account.verification?.state === "skipped",
+      "follow-ups skipped",
+    );
+    expect(resultOn(skipped, ACCOUNT).seat?.detail).toContain("seat removal is off until");
+    // Only the two revoke_user calls went out for the second person.
+    expect(
+      fake()
+        .requests.slice(requestsBefore)
+        .map((request) => request.path),
+    ).toEqual([expect.stringContaining("revoke_user"), expect.stringContaining("revoke_user")]);
+
+    // An hour on, a follow-up is tried again.
+    fake().setFollowUpAnswer(() => null);
+    await fastForwardLedger(61 * 60_000);
+    const third = await revoke(uniqueEmail("perm-back"));
+    await recordWhen(third.id, (account) => account.seat?.state === "removed", "seat removal back on");
+  });
+});
