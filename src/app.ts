@@ -1,5 +1,6 @@
 // The Worker's routes, as a table of contents. Each surface renders its own failures: /webhooks and /v1
-// as {"error": …} (http/errors.ts), /scim/v2 as RFC 7644 errors (scim/errors.ts).
+// as {"error": …} (http/errors.ts), /scim/v2 as RFC 7644 errors (scim/errors.ts), /ssf its verdicts on a
+// SET as RFC 8935's {"err", "description"} (ssf/routes.ts).
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { getPath } from "hono/utils/url";
@@ -11,6 +12,7 @@ import { logEvent } from "./log";
 import { operatorRoutes } from "./operator/routes";
 import { scimError } from "./scim/errors";
 import { normalizeScimPath, scimRoutes } from "./scim/routes";
+import { ssfRoutes } from "./ssf/routes";
 import { webhookRoutes } from "./webhooks/receive-delivery";
 
 export const app = new Hono<AppEnv>({ getPath: (request) => normalizeScimPath(getPath(request)) });
@@ -63,6 +65,7 @@ app.use(
 );
 
 app.route("/webhooks", webhookRoutes);
+app.route("/ssf", ssfRoutes);
 app.route("/v1", operatorRoutes);
 app.route("/scim/v2", scimRoutes);
 

@@ -1,10 +1,11 @@
 // /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, token
-// holds and refused deliveries. Contract: synchronous SQLite reads; `now` is passed in.
+// holds, refused deliveries and the Shared Signals streams. Contract: synchronous SQLite reads; `now` is passed in.
 import { activeHolds, type DrainState, pendingByLane, pendingCount, type TargetHold } from "./calls";
 import { type FollowUpCounts, followUpCounts } from "./follow-up-counts";
 import type { Lane } from "./lanes";
 import { REJECTION_PERIOD_MS, recentRejections } from "./rejections";
 import { countByStatus } from "./revocations";
+import { type SsfStream, ssfStreams } from "./ssf-streams";
 import { type TimeToRevoke, timeToRevokeByLane } from "./time-to-revoke";
 
 export type LedgerStats = {
@@ -21,6 +22,8 @@ export type LedgerStats = {
   rejections: ReturnType<typeof recentRejections>;
   /** Seat removal and verification: what they came to so far (still_active: act in the IdP). */
   follow_ups: FollowUpCounts;
+  /** Each configured Shared Signals transmitter's stream: its status (a paused or disabled one sends nothing) and verifications. */
+  ssf_streams: Record<string, SsfStream>;
 };
 
 export function ledgerStats(
@@ -28,6 +31,7 @@ export function ledgerStats(
   now: number,
   drain: { state: DrainState; observedCallsLastMinute(): number },
   ratePerSecond: number,
+  ssfTransmitters: Iterable<string>,
 ): LedgerStats {
   return {
     by_status: countByStatus(sql),
@@ -40,5 +44,6 @@ export function ledgerStats(
     observed_calls_last_minute: drain.observedCallsLastMinute(),
     rejections: recentRejections(sql, now - REJECTION_PERIOD_MS),
     follow_ups: followUpCounts(sql),
+    ssf_streams: ssfStreams(sql, ssfTransmitters),
   };
 }

@@ -11,19 +11,19 @@
 // - Nothing is dropped silently: other event types go to `ignored`; deprovisioning events that cannot become
 //   an identity event (no usable subject, an id too long) go to `unresolved` with the reason.
 // Contract: pure; never throws.
-import { IdentityEventSchema, type IdentityEvent, type ObservedIdentity } from "../sources/source";
+import { type IdentityEvent, type ObservedIdentity, validEvents } from "../sources/source";
 import { describeEventType, SSF_STREAM_UPDATED, SSF_VERIFICATION } from "./event-types";
 import { mergeResolutions, resolveSubject, type SubjectResolution } from "./subjects";
 import type { SsfTransmitter } from "./transmitters";
 import type { VerifiedSet } from "./verify-set";
 
-export const STREAM_STATUSES = ["enabled", "paused", "disabled"] as const;
+const STREAM_STATUSES = ["enabled", "paused", "disabled"] as const;
 
-export type StreamEvent =
+type StreamEvent =
   | { kind: "verification"; event_id: string; stream_id: string | null; state: string | null }
   | { kind: "stream_updated"; event_id: string; stream_id: string | null; status: (typeof STREAM_STATUSES)[number]; reason: string | null };
 
-export type UnresolvedEvent = { event_id: string; event_type: string; reason: string };
+type UnresolvedEvent = { event_id: string; event_type: string; reason: string };
 
 export type SetEvents = {
   events: IdentityEvent[];
@@ -59,15 +59,22 @@ export function extractSetEvents(set: VerifiedSet, context: ExtractContext): Set
       out.unresolved.push({ event_id: eventId, event_type: eventType, reason: subject.reason });
       continue;
     }
-    const candidate = IdentityEventSchema.safeParse({
-      event_id: eventId,
-      event_type: eventType,
-      email: subject.email ?? undefined,
-      subject_id: subject.subjectId ?? undefined,
-      reason: reasonFor(eventType, payload, context.transmitterName),
-    });
-    if (candidate.success) out.events.push(candidate.data);
-    else out.unresolved.push({ event_id: eventId, event_type: eventType, reason: `not a usable identity event: ${candidate.error.issues[0]?.message ?? "invalid"}` });
+    // The same bounds as every webhook source's events (sources/source.ts); the email is already validated.
+    const problems: string[] = [];
+    const [event] = validEvents(
+      [
+        {
+          event_id: eventId,
+          event_type: eventType,
+          email: subject.email ?? undefined,
+          subject_id: subject.subjectId ?? undefined,
+          reason: reasonFor(eventType, payload, context.transmitterName),
+        },
+      ],
+      problems,
+    );
+    if (event) out.events.push(event);
+    else out.unresolved.push({ event_id: eventId, event_type: eventType, reason: `not a usable identity event: ${problems[0] ?? "invalid"}` });
   }
   return out;
 }
@@ -81,7 +88,12 @@ function subjectOf(set: VerifiedSet, payload: Record<string, unknown>, issuer: s
 function recordStreamEvent(out: SetEvents, eventType: string, eventId: string, payload: Record<string, unknown>, subId: unknown): void {
   const streamId = streamIdOf(subId);
   if (eventType === SSF_VERIFICATION) {
-    out.stream.push({ kind: "verification", event_id: eventId, stream_id: streamId, state: typeof payload.state === "string" ? payload.state : null });
+    out.stream.push({
+      kind: "verification",
+      event_id: eventId,
+      stream_id: streamId,
+      state: typeof payload.state === "string" ? payload.state : null,
+    });
     return;
   }
   const status = STREAM_STATUSES.find((candidate) => candidate === payload.status);

@@ -10,12 +10,16 @@
 //   JWKS fetch per interval.
 // - A JWKS endpoint that is down, slow (timeoutMs, see fetch-json.ts) or answers garbage is a tagged failure;
 //   the keys held before stay usable.
+// - Workers: the cache outlives requests, so the attempt in flight belongs to the request that started it.
+//   If that request is cancelled (its sender hung up), workerd drops its fetch and timers and the attempt
+//   never settles. So a request that joins an attempt waits at most the attempt's own bound, on its own
+//   timer, and an attempt older than that bound is abandoned: the next refresh past the interval starts anew.
 // Contract: never throws; fetch and clock are injected; state lives in the returned object (one per transmitter
 // per isolate).
-import { createLocalJWKSet, errors, type CryptoKey, type JSONWebKeySet, type LocalJWKSet } from "jose";
+import { type CryptoKey, createLocalJWKSet, errors, type JSONWebKeySet, type LocalJWKSet } from "jose";
 import * as z from "zod/mini";
 import { fetchJson, type JsonFailure, type SsfFetch } from "./fetch-json";
-import { isTransmitterUrl, type SsfTransmitter } from "./transmitters";
+import { DEFAULT_JWKS_MIN_REFRESH_SECONDS, isTransmitterUrl, type SsfTransmitter } from "./transmitters";
 
 export type JwksCacheOptions = {
   transmitter: Pick<SsfTransmitter, "issuer" | "jwksUri">;
@@ -26,23 +30,21 @@ export type JwksCacheOptions = {
   timeoutMs?: number;
 };
 
-export const DEFAULT_MIN_REFRESH_INTERVAL_MS = 60_000;
-export const DEFAULT_KEYS_MAX_AGE_MS = 3_600_000;
-export const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
+const DEFAULT_MIN_REFRESH_INTERVAL_MS = DEFAULT_JWKS_MIN_REFRESH_SECONDS * 1000;
+const DEFAULT_KEYS_MAX_AGE_MS = 3_600_000;
+const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
 const MAX_DOCUMENT_CHARS = 256 * 1024;
 
 /** Why the keys could not be (re)loaded; `rate_limited` means no attempt was made. */
-export type RefreshFailure = { ok: false; reason: "rate_limited" | JsonFailure["reason"]; detail: string };
-export type RefreshOutcome = { ok: true } | RefreshFailure;
+type RefreshFailure = { ok: false; reason: "rate_limited" | JsonFailure["reason"]; detail: string };
+type RefreshOutcome = { ok: true } | RefreshFailure;
 
 /**
  * The keys that may have signed a token with this header (several only when the header has no kid and
  * several keys fit), or why there are none: `unknown_key` (we hold the set, the kid is not in it),
  * `keys_unavailable` (the set could not be fetched: possibly transient), `unusable_key` (the JWK would not import).
  */
-export type KeyResolution =
-  | { ok: true; keys: CryptoKey[] }
-  | { ok: false; reason: "unknown_key" | "keys_unavailable" | "unusable_key"; detail: string };
+type KeyResolution = { ok: true; keys: CryptoKey[] } | { ok: false; reason: "unknown_key" | "keys_unavailable" | "unusable_key"; detail: string };
 
 export type JwksCache = {
   resolveKey(header: { alg: string; kid?: string }): Promise<KeyResolution>;
@@ -61,7 +63,10 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   const { transmitter, now } = options;
   const minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS;
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_KEYS_MAX_AGE_MS;
-  const getJson = (url: string) => fetchJson(options.fetch, url, { timeoutMs: options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, maxChars: MAX_DOCUMENT_CHARS });
+  const timeoutMs = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  const getJson = (url: string) => fetchJson(options.fetch, url, { timeoutMs, maxChars: MAX_DOCUMENT_CHARS });
+  // Discovery and the key set: two bounded exchanges, plus slack for importing the keys.
+  const attemptBoundMs = 2 * timeoutMs + 1000;
 
   let held: { select: LocalJWKSet; fetchedAt: number } | null = null;
   let discovered: { jwksUri: string; at: number } | null = null;
@@ -103,16 +108,29 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   }
 
   function refresh(): Promise<RefreshOutcome> {
-    if (inFlight !== null) return inFlight;
     const sinceLast = now() - lastAttemptAt;
+    if (inFlight !== null && sinceLast < attemptBoundMs) return join(inFlight);
     if (sinceLast < minRefreshIntervalMs) {
       return Promise.resolve({ ok: false, reason: "rate_limited", detail: `last attempt ${Math.round(sinceLast)} ms ago` });
     }
     lastAttemptAt = now();
-    inFlight = load().finally(() => {
-      inFlight = null;
+    const attempt = load().finally(() => {
+      if (inFlight === attempt) inFlight = null;
     });
-    return inFlight;
+    inFlight = attempt;
+    return attempt;
+  }
+
+  /** Waits for another request's attempt, on this request's own timer (see the header). */
+  function join(attempt: Promise<RefreshOutcome>): Promise<RefreshOutcome> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<RefreshOutcome>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ ok: false, reason: "timeout", detail: `joined a refresh that gave no answer within ${attemptBoundMs} ms` }),
+        attemptBoundMs,
+      );
+    });
+    return Promise.race([attempt, gaveUp]).finally(() => clearTimeout(timer));
   }
 
   async function select(header: { alg: string; kid?: string }): Promise<KeyResolution> {
@@ -121,7 +139,11 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       return { ok: true, keys: [await held.select(header)] };
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey) {
-        return { ok: false, reason: "unknown_key", detail: `no key for kid ${JSON.stringify(header.kid?.slice(0, 100) ?? null)} and alg ${header.alg.slice(0, 20)}` };
+        return {
+          ok: false,
+          reason: "unknown_key",
+          detail: `no key for kid ${JSON.stringify(header.kid?.slice(0, 100) ?? null)} and alg ${header.alg.slice(0, 20)}`,
+        };
       }
       if (error instanceof errors.JWKSMultipleMatchingKeys) {
         const keys: CryptoKey[] = [];

@@ -11,8 +11,8 @@ import * as z from "zod/mini";
 import { fetchJson, type JsonFailure, type SsfFetch } from "./fetch-json";
 import type { SetErrorCode } from "./verify-set";
 
-export const DEFAULT_POLL_MAX_EVENTS = 20;
-export const DEFAULT_POLL_TIMEOUT_MS = 10_000;
+const DEFAULT_POLL_MAX_EVENTS = 20;
+const DEFAULT_POLL_TIMEOUT_MS = 10_000;
 const MAX_RESPONSE_CHARS = 2 * 1024 * 1024;
 
 export type PollRequest = {

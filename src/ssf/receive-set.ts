@@ -22,9 +22,9 @@ import { matchesAnySecret } from "../sources/hmac";
 import { extractSetEvents, type SetEvents } from "./events";
 import type { JwksCache } from "./jwks";
 import type { SsfTransmitter } from "./transmitters";
-import { verifySet, type SetErrorCode } from "./verify-set";
+import { type SetErrorCode, verifySet } from "./verify-set";
 
-export const SET_CONTENT_TYPE = "application/secevent+jwt";
+const SET_CONTENT_TYPE = "application/secevent+jwt";
 const AUTH_SCHEME = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*\s+(\S+)$/;
 
 export type ReceiveSetInput = {
@@ -51,7 +51,8 @@ export type SetRejection = {
   transient: boolean;
 };
 
-export type ReceiveSetResult = ({ kind: "accepted"; status: 202; jti: string } & SetEvents) | SetRejection;
+/** `iat`: when the transmitter issued the SET (seconds), which orders its stream-updated events. */
+export type ReceiveSetResult = ({ kind: "accepted"; status: 202; jti: string; iat: number } & SetEvents) | SetRejection;
 
 function rejected(status: SetRejection["status"], err: SetErrorCode, description: string, detail: string, transient = false): SetRejection {
   const headers: Record<string, string> = { "Content-Language": "en" };
@@ -70,7 +71,12 @@ export async function receiveSet(input: ReceiveSetInput): Promise<ReceiveSetResu
 
   const mediaType = (input.contentType ?? "").split(";")[0]?.trim().toLowerCase();
   if (mediaType !== SET_CONTENT_TYPE) {
-    return rejected(415, "invalid_request", `Content-Type must be ${SET_CONTENT_TYPE}`, `Content-Type ${JSON.stringify((input.contentType ?? "").slice(0, 100))}`);
+    return rejected(
+      415,
+      "invalid_request",
+      `Content-Type must be ${SET_CONTENT_TYPE}`,
+      `Content-Type ${JSON.stringify((input.contentType ?? "").slice(0, 100))}`,
+    );
   }
 
   let token: string;
@@ -90,5 +96,5 @@ export async function receiveSet(input: ReceiveSetInput): Promise<ReceiveSetResu
   if (!verified.ok) return rejected(400, verified.err, verified.description, verified.detail, verified.transient);
 
   const extracted = extractSetEvents(verified.set, { transmitterName: input.transmitterName, transmitter: input.transmitter });
-  return { kind: "accepted", status: 202, jti: verified.set.jti, ...extracted };
+  return { kind: "accepted", status: 202, jti: verified.set.jti, iat: verified.set.iat, ...extracted };
 }

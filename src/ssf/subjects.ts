@@ -14,7 +14,7 @@
 //   drafts of RFC 9493 did (developers.google.com/identity/protocols/risc): read as `format` and "iss_sub".
 // Anything else (phone_number, account, did, uri, jwt_id, a proprietary format, a complex subject without a
 // user) is unresolved, with the reason. Contract: pure; never throws.
-import { EmailSchema } from "../validation";
+import { EmailSchema } from "../domain/validation";
 
 export type SubjectResolution = { ok: true; email: string | null; subjectId: string | null } | { ok: false; reason: string };
 
@@ -60,12 +60,17 @@ function resolveIdentifier(identifier: unknown, issuer: string, inAliases = fals
     case "aliases":
       return inAliases ? { ok: false, reason: "aliases may not nest" } : resolveAliases(identifier.identifiers, issuer);
     default:
-      return { ok: false, reason: `subject format ${JSON.stringify(typeof format === "string" ? format.slice(0, 40) : (format ?? null))} is not supported` };
+      return {
+        ok: false,
+        reason: `subject format ${JSON.stringify(typeof format === "string" ? format.slice(0, 40) : (format ?? null))} is not supported`,
+      };
   }
 }
 
 function subjectId(id: string): SubjectResolution {
-  return id.length <= MAX_SUBJECT_ID ? { ok: true, email: null, subjectId: id } : { ok: false, reason: `the subject id is longer than ${MAX_SUBJECT_ID} characters` };
+  return id.length <= MAX_SUBJECT_ID
+    ? { ok: true, email: null, subjectId: id }
+    : { ok: false, reason: `the subject id is longer than ${MAX_SUBJECT_ID} characters` };
 }
 
 function resolveAliases(identifiers: unknown, issuer: string): SubjectResolution {

@@ -17,14 +17,14 @@
 //   access_denied is never produced here (authorisation is the caller's, see receive-set.ts).
 // Contract: never throws on any input; `now` is passed in. `description` may go to the sender (RFC 8935 §2.3);
 // `detail` is for the log only; `transient` marks a failure caused by our side (the JWKS could not be fetched).
-import { decodeProtectedHeader, errors, jwtVerify, type CryptoKey, type JWTPayload } from "jose";
+import { type CryptoKey, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from "jose";
 import * as z from "zod/mini";
-import { describeIssues } from "../validation";
+import { describeIssues } from "../domain/validation";
 import type { JwksCache } from "./jwks";
 import type { SsfTransmitter } from "./transmitters";
 
-export const DEFAULT_SET_MAX_AGE_SECONDS = 86_400;
-export const DEFAULT_SET_FUTURE_SKEW_SECONDS = 300;
+const DEFAULT_SET_MAX_AGE_SECONDS = 86_400;
+const DEFAULT_SET_FUTURE_SKEW_SECONDS = 300;
 const MAX_TOKEN_CHARS = 64 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const SET_TYP = "application/secevent+jwt";
@@ -47,7 +47,7 @@ const SetClaimsSchema = z.looseObject({
 /** The claims of a SET whose signature, issuer, audience and times have been checked. */
 export type VerifiedSet = z.infer<typeof SetClaimsSchema>;
 
-export type SetVerificationFailure = { ok: false; err: SetErrorCode; description: string; detail: string; transient: boolean };
+type SetVerificationFailure = { ok: false; err: SetErrorCode; description: string; detail: string; transient: boolean };
 export type SetVerification = { ok: true; set: VerifiedSet } | SetVerificationFailure;
 
 export type VerifySetContext = {
@@ -68,7 +68,11 @@ export async function verifySet(token: string, context: VerifySetContext): Promi
   if (token.length > MAX_TOKEN_CHARS) return failure("invalid_request", "the SET is too large", `${token.length} characters`);
   if (!COMPACT_JWS.test(token)) {
     const parts = token.split(".").length;
-    return failure("invalid_request", "the body is not a signed SET in JWS compact form", parts === 5 ? "looks like a JWE (encrypted SETs are not supported)" : `${parts} dot-separated parts`);
+    return failure(
+      "invalid_request",
+      "the body is not a signed SET in JWS compact form",
+      parts === 5 ? "looks like a JWE (encrypted SETs are not supported)" : `${parts} dot-separated parts`,
+    );
   }
 
   let rawHeader: unknown;
@@ -81,7 +85,11 @@ export async function verifySet(token: string, context: VerifySetContext): Promi
   if (!header.success) return failure("invalid_request", "the SET's protected header is not valid", describeIssues(header.error));
   const { alg, typ, kid } = header.data;
   if (!(transmitter.algorithms as readonly string[]).includes(alg)) {
-    return failure("invalid_key", "the SET's signing algorithm is not accepted", `alg ${JSON.stringify(alg.slice(0, 20))} is not in the transmitter's allowlist`);
+    return failure(
+      "invalid_key",
+      "the SET's signing algorithm is not accepted",
+      `alg ${JSON.stringify(alg.slice(0, 20))} is not in the transmitter's allowlist`,
+    );
   }
   if (typ === undefined || normalizeTyp(typ) !== SET_TYP) {
     return failure("invalid_request", "the SET is not explicitly typed secevent+jwt", `typ ${JSON.stringify(typ?.slice(0, 50) ?? null)}`);
@@ -103,16 +111,23 @@ export async function verifySet(token: string, context: VerifySetContext): Promi
   if (!verified.ok) return verified;
 
   const claims = SetClaimsSchema.safeParse(verified.payload);
-  if (!claims.success) return failure("invalid_request", `the SET's claims are not valid: ${describeIssues(claims.error)}`, describeIssues(claims.error));
+  if (!claims.success)
+    return failure("invalid_request", `the SET's claims are not valid: ${describeIssues(claims.error)}`, describeIssues(claims.error));
   const ageSeconds = context.now / 1000 - claims.data.iat;
   const maxAge = context.maxAgeSeconds ?? DEFAULT_SET_MAX_AGE_SECONDS;
   const futureSkew = context.futureSkewSeconds ?? DEFAULT_SET_FUTURE_SKEW_SECONDS;
-  if (ageSeconds > maxAge) return failure("invalid_request", "the SET was issued too long ago (iat)", `iat is ${Math.round(ageSeconds)} s old, limit ${maxAge} s`);
-  if (-ageSeconds > futureSkew) return failure("invalid_request", "the SET's iat is in the future", `iat is ${Math.round(-ageSeconds)} s ahead, limit ${futureSkew} s`);
+  if (ageSeconds > maxAge)
+    return failure("invalid_request", "the SET was issued too long ago (iat)", `iat is ${Math.round(ageSeconds)} s old, limit ${maxAge} s`);
+  if (-ageSeconds > futureSkew)
+    return failure("invalid_request", "the SET's iat is in the future", `iat is ${Math.round(-ageSeconds)} s ahead, limit ${futureSkew} s`);
   return { ok: true, set: claims.data };
 }
 
-async function verifyWithAnyKey(token: string, keys: CryptoKey[], context: VerifySetContext): Promise<{ ok: true; payload: JWTPayload } | SetVerificationFailure> {
+async function verifyWithAnyKey(
+  token: string,
+  keys: CryptoKey[],
+  context: VerifySetContext,
+): Promise<{ ok: true; payload: JWTPayload } | SetVerificationFailure> {
   let last: SetVerificationFailure = failure("invalid_key", "the SET is signed with a key the receiver does not know", "no candidate key");
   for (const key of keys) {
     try {

@@ -2,16 +2,13 @@
 // (typ secevent+jwt, a kid) and the ways an attacker would (alg none, HS256 keyed with the public key, a key
 // nobody published), and its configuration metadata and JWKS served through a fetch function the code under
 // test is handed. The JWKS endpoint counts its requests and can be made down, unreachable, slow or garbage.
-import { base64url, exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
+import { base64url, type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { CAEP_SESSION_REVOKED } from "../../src/ssf/event-types";
 import type { SsfFetch } from "../../src/ssf/fetch-json";
 import { ssfConfigurationUrl } from "../../src/ssf/jwks";
 import type { SsfTransmitter } from "../../src/ssf/transmitters";
 import { SSF_ALGORITHMS } from "../../src/ssf/transmitters";
-
-export const TEST_SSF_ISSUER = "https://transmitter.test/tenant-1";
-export const TEST_SSF_JWKS_URI = "https://transmitter.test/keys/jwks.json";
-export const TEST_SSF_AUDIENCE = "https://revoker.test/ssf/acme";
+import { TEST_SSF_AUDIENCE, TEST_SSF_ISSUER, TEST_SSF_JWKS_URI } from "./bindings";
 
 /** up: serves the keys; down: 503; unreachable: the fetch rejects; slow: answers only when aborted (with an
  * AbortError), as fetch does; hang: never settles, even when aborted; garbage: 200 with HTML. */
@@ -53,9 +50,14 @@ export class LocalTransmitter {
       issuer: this.issuer,
       audiences: [TEST_SSF_AUDIENCE],
       jwksUri: null,
-      events: [CAEP_SESSION_REVOKED, "https://schemas.openid.net/secevent/risc/event-type/account-disabled", "https://schemas.openid.net/secevent/risc/event-type/account-purged"],
+      events: [
+        CAEP_SESSION_REVOKED,
+        "https://schemas.openid.net/secevent/risc/event-type/account-disabled",
+        "https://schemas.openid.net/secevent/risc/event-type/account-purged",
+      ],
       pollEndpoint: null,
       algorithms: [...SSF_ALGORITHMS],
+      jwksMinRefreshMs: 60_000,
       ...overrides,
     };
   }
@@ -127,7 +129,12 @@ export class LocalTransmitter {
   readonly fetch: SsfFetch = async (url, init) => {
     if (url === ssfConfigurationUrl(this.issuer)) {
       this.configurationRequests += 1;
-      return Response.json({ spec_version: "1_0", issuer: this.issuer, jwks_uri: TEST_SSF_JWKS_URI, delivery_methods_supported: ["urn:ietf:rfc:8935"] });
+      return Response.json({
+        spec_version: "1_0",
+        issuer: this.issuer,
+        jwks_uri: TEST_SSF_JWKS_URI,
+        delivery_methods_supported: ["urn:ietf:rfc:8935"],
+      });
     }
     if (url !== TEST_SSF_JWKS_URI) return new Response("not found", { status: 404 });
     this.jwksRequests += 1;

@@ -41,23 +41,51 @@ describe("deprovisioning events become identity events, one per subject format",
     [
       "complex subject whose user is iss_sub (SSF 1.0 §5): the sub, never guessed to be an email",
       complexUserIssSub,
-      { event_type: CAEP_SESSION_REVOKED, subject_id: "jane.doe@example.com", reason: "CAEP session-revoked from acme: Policy violation: device posture" },
+      {
+        event_type: CAEP_SESSION_REVOKED,
+        subject_id: "jane.doe@example.com",
+        reason: "CAEP session-revoked from acme: Policy violation: device posture",
+      },
     ],
-    ["opaque (CAEP 1.0 §3.1.2)", caepOpaque, { event_type: CAEP_SESSION_REVOKED, subject_id: "sess|4411.0|77.3", reason: "CAEP session-revoked from acme" }],
+    [
+      "opaque (CAEP 1.0 §3.1.2)",
+      caepOpaque,
+      { event_type: CAEP_SESSION_REVOKED, subject_id: "sess|4411.0|77.3", reason: "CAEP session-revoked from acme" },
+    ],
     [
       "complex session + user + tenant (CAEP 1.0 §3.1.2): the user; reason_admin in the only language given",
       caepComplexSessionUserTenant,
-      { event_type: CAEP_SESSION_REVOKED, subject_id: "8f14e45f-ceea-467e-a1c6-1f9b2c3d4e5f", reason: "CAEP session-revoked from acme: Zugriff aus mehreren Regionen" },
+      {
+        event_type: CAEP_SESSION_REVOKED,
+        subject_id: "8f14e45f-ceea-467e-a1c6-1f9b2c3d4e5f",
+        reason: "CAEP session-revoked from acme: Zugriff aus mehreren Regionen",
+      },
     ],
-    ["iss_sub (RISC 1.0 §2.3)", riscAccountDisabled, { event_type: RISC_ACCOUNT_DISABLED, subject_id: "u-55120", reason: "RISC account-disabled from acme: hijacking" }],
-    ["email, lower-cased (RISC account-purged)", riscAccountPurged, { event_type: RISC_ACCOUNT_PURGED, email: "former.employee@example.com", reason: "RISC account-purged from acme" }],
-    ["complex subject whose user is email (SSF 1.0 §3.3)", complexUserEmail, { event_type: RISC_ACCOUNT_DISABLED, email: "contractor@example.com", reason: "RISC account-disabled from acme: bulk-account" }],
+    [
+      "iss_sub (RISC 1.0 §2.3)",
+      riscAccountDisabled,
+      { event_type: RISC_ACCOUNT_DISABLED, subject_id: "u-55120", reason: "RISC account-disabled from acme: hijacking" },
+    ],
+    [
+      "email, lower-cased (RISC account-purged)",
+      riscAccountPurged,
+      { event_type: RISC_ACCOUNT_PURGED, email: "former.employee@example.com", reason: "RISC account-purged from acme" },
+    ],
+    [
+      "complex subject whose user is email (SSF 1.0 §3.3)",
+      complexUserEmail,
+      { event_type: RISC_ACCOUNT_DISABLED, email: "contractor@example.com", reason: "RISC account-disabled from acme: bulk-account" },
+    ],
     [
       "Okta: the event's subject, a complex subject without format",
       oktaSessionRevoked,
       { event_type: CAEP_SESSION_REVOKED, subject_id: "00u1leaver0000000x7", reason: "CAEP session-revoked from acme: User session ended" },
     ],
-    ["Google: subject_type iss-sub", googleSubjectType, { event_type: RISC_ACCOUNT_DISABLED, subject_id: "109876543210987654321", reason: "RISC account-disabled from acme: hijacking" }],
+    [
+      "Google: subject_type iss-sub",
+      googleSubjectType,
+      { event_type: RISC_ACCOUNT_DISABLED, subject_id: "109876543210987654321", reason: "RISC account-disabled from acme: hijacking" },
+    ],
   ])("%s", (_name, fixture, expected) => {
     expect(extract(fixture)).toEqual({ ...nothing, events: [{ event_id: fixture.jti, ...expected }] });
   });
@@ -65,7 +93,15 @@ describe("deprovisioning events become identity events, one per subject format",
   it("aliases (RFC 9493): the email and the id together, and the pair is an observed identity", () => {
     expect(extract(aliases)).toEqual({
       ...nothing,
-      events: [{ event_id: aliases.jti, event_type: RISC_ACCOUNT_PURGED, email: "alias.user@example.com", subject_id: "u-77801", reason: "RISC account-purged from acme" }],
+      events: [
+        {
+          event_id: aliases.jti,
+          event_type: RISC_ACCOUNT_PURGED,
+          email: "alias.user@example.com",
+          subject_id: "u-77801",
+          reason: "RISC account-purged from acme",
+        },
+      ],
       observed: [{ subject_id: "u-77801", email: "alias.user@example.com" }],
     });
   });
@@ -82,15 +118,33 @@ describe("deprovisioning events become identity events, one per subject format",
 
   it("a SET with two events (RFC 8417 §2.2) yields one identity event per event type, ids jti#type", () => {
     expect(extract(twoEvents).events).toEqual([
-      { event_id: `${twoEvents.jti}#${RISC_ACCOUNT_DISABLED}`, event_type: RISC_ACCOUNT_DISABLED, email: "two.events@example.com", reason: "RISC account-disabled from acme" },
-      { event_id: `${twoEvents.jti}#${CAEP_SESSION_REVOKED}`, event_type: CAEP_SESSION_REVOKED, email: "two.events@example.com", reason: "CAEP session-revoked from acme" },
+      {
+        event_id: `${twoEvents.jti}#${RISC_ACCOUNT_DISABLED}`,
+        event_type: RISC_ACCOUNT_DISABLED,
+        email: "two.events@example.com",
+        reason: "RISC account-disabled from acme",
+      },
+      {
+        event_id: `${twoEvents.jti}#${CAEP_SESSION_REVOKED}`,
+        event_type: CAEP_SESSION_REVOKED,
+        email: "two.events@example.com",
+        reason: "CAEP session-revoked from acme",
+      },
     ]);
   });
 
   it("credential-change deprovisions only when the transmitter opts in", () => {
-    expect(extract(caepCredentialChange)).toEqual({ ...nothing, ignored: [`CAEP credential-change does not deprovision (jti ${caepCredentialChange.jti})`] });
+    expect(extract(caepCredentialChange)).toEqual({
+      ...nothing,
+      ignored: [`CAEP credential-change does not deprovision (jti ${caepCredentialChange.jti})`],
+    });
     expect(extract(oktaCredentialChange, [...DEFAULT_DEPROVISIONING_EVENTS, CAEP_CREDENTIAL_CHANGE]).events).toEqual([
-      { event_id: oktaCredentialChange.jti, event_type: CAEP_CREDENTIAL_CHANGE, subject_id: "00u1leaver0000000x7", reason: "CAEP credential-change from acme: Password reset by an administrator" },
+      {
+        event_id: oktaCredentialChange.jti,
+        event_type: CAEP_CREDENTIAL_CHANGE,
+        subject_id: "00u1leaver0000000x7",
+        reason: "CAEP credential-change from acme: Password reset by an administrator",
+      },
     ]);
   });
 });
@@ -106,7 +160,15 @@ describe("sub_id and the event's subject name one principal (SSF 1.0 §3.1.1)", 
   it("their identifiers are merged, and an email with an id is observed", () => {
     expect(extract(both)).toEqual({
       ...nothing,
-      events: [{ event_id: "merge-1", event_type: RISC_ACCOUNT_DISABLED, email: "merged@example.com", subject_id: "u-1", reason: "RISC account-disabled from acme" }],
+      events: [
+        {
+          event_id: "merge-1",
+          event_type: RISC_ACCOUNT_DISABLED,
+          email: "merged@example.com",
+          subject_id: "u-1",
+          reason: "RISC account-disabled from acme",
+        },
+      ],
       observed: [{ subject_id: "u-1", email: "merged@example.com" }],
     });
   });
@@ -117,9 +179,10 @@ describe("sub_id and the event's subject name one principal (SSF 1.0 §3.1.1)", 
   });
 
   it("a non-deprovisioning event still feeds the directory", () => {
-    expect(extract({ ...both, events: { "https://schemas.openid.net/secevent/risc/event-type/account-enabled": both.events[RISC_ACCOUNT_DISABLED] } }).observed).toEqual([
-      { subject_id: "u-1", email: "merged@example.com" },
-    ]);
+    expect(
+      extract({ ...both, events: { "https://schemas.openid.net/secevent/risc/event-type/account-enabled": both.events[RISC_ACCOUNT_DISABLED] } })
+        .observed,
+    ).toEqual([{ subject_id: "u-1", email: "merged@example.com" }]);
   });
 });
 
@@ -139,7 +202,9 @@ describe("stream events are returned apart (SSF 1.0 §8.1.4, §8.1.5)", () => {
   it("stream-updated, with status and reason", () => {
     expect(extract(streamUpdated)).toEqual({
       ...nothing,
-      stream: [{ kind: "stream_updated", event_id: streamUpdated.jti, stream_id: "stream-5e1c0d2f", status: "paused", reason: "Receiver endpoint failing" }],
+      stream: [
+        { kind: "stream_updated", event_id: streamUpdated.jti, stream_id: "stream-5e1c0d2f", status: "paused", reason: "Receiver endpoint failing" },
+      ],
     });
   });
 
@@ -149,7 +214,10 @@ describe("stream events are returned apart (SSF 1.0 §8.1.4, §8.1.5)", () => {
   });
 
   it("stream-updated without a known status is ignored, with the reason", () => {
-    const result = extract({ ...streamUpdated, events: { "https://schemas.openid.net/secevent/ssf/event-type/stream-updated": { status: "on-fire" } } });
+    const result = extract({
+      ...streamUpdated,
+      events: { "https://schemas.openid.net/secevent/ssf/event-type/stream-updated": { status: "on-fire" } },
+    });
     expect(result).toEqual({ ...nothing, ignored: [expect.stringContaining("without a status of enabled, paused or disabled")] });
   });
 });
@@ -171,16 +239,36 @@ describe("nothing is dropped silently", () => {
 
   it.each([
     ["no subject at all", undefined, {}, "the SET has no sub_id and the event no subject"],
-    ["a complex subject without a user", { format: "complex", device: { format: "opaque", id: "d-1" } }, {}, "the complex subject has no user member"],
-    ["a complex subject whose user is a phone number", { format: "complex", user: { format: "phone_number", phone_number: "+1 206 555 0100" } }, {}, 'the complex subject\'s user: subject format "phone_number" is not supported'],
+    [
+      "a complex subject without a user",
+      { format: "complex", device: { format: "opaque", id: "d-1" } },
+      {},
+      "the complex subject has no user member",
+    ],
+    [
+      "a complex subject whose user is a phone number",
+      { format: "complex", user: { format: "phone_number", phone_number: "+1 206 555 0100" } },
+      {},
+      'the complex subject\'s user: subject format "phone_number" is not supported',
+    ],
     ["an email subject with no valid email", { format: "email", email: "not-an-email" }, {}, "the email subject has no valid email"],
     ["an iss_sub without sub", { format: "iss_sub", iss: "https://idp.example.com/" }, {}, "the iss_sub subject needs iss and sub strings"],
     ["an opaque id of 201 characters", { format: "opaque", id: "x".repeat(201) }, {}, "the subject id is longer than 200 characters"],
     ["a subject that is a string", "leaver@example.com", {}, "the subject is not an object"],
     ["a format that is not a string", { format: 7 }, {}, "subject format 7 is not supported"],
-    ["an event subject of an unknown format", undefined, { subject: { format: "did", url: "did:example:123" } }, 'subject format "did" is not supported'],
+    [
+      "an event subject of an unknown format",
+      undefined,
+      { subject: { format: "did", url: "did:example:123" } },
+      'subject format "did" is not supported',
+    ],
   ])("%s is unresolved, with the reason", (_name, subId, payload, reason) => {
-    const set = { iss: "https://idp.example.com/", jti: "u-1", ...(subId === undefined ? {} : { sub_id: subId }), events: { [RISC_ACCOUNT_DISABLED]: payload } };
+    const set = {
+      iss: "https://idp.example.com/",
+      jti: "u-1",
+      ...(subId === undefined ? {} : { sub_id: subId }),
+      events: { [RISC_ACCOUNT_DISABLED]: payload },
+    };
     expect(extract(set)).toEqual({ ...nothing, unresolved: [{ event_id: "u-1", event_type: RISC_ACCOUNT_DISABLED, reason }] });
   });
 });

@@ -2,9 +2,10 @@
 // The clock is injected and moved by hand; only the timeout tests wait (tens of milliseconds) in real time.
 import { beforeEach, describe, expect, it } from "vitest";
 import type { SsfFetch } from "../../src/ssf/fetch-json";
-import { createJwksCache, ssfConfigurationUrl, type JwksCacheOptions } from "../../src/ssf/jwks";
+import { createJwksCache, type JwksCacheOptions, ssfConfigurationUrl } from "../../src/ssf/jwks";
 import { verifySet } from "../../src/ssf/verify-set";
-import { LocalTransmitter, TEST_SSF_JWKS_URI, type EndpointMode } from "../helpers/ssf-transmitter";
+import { TEST_SSF_JWKS_URI } from "../helpers/bindings";
+import { type EndpointMode, LocalTransmitter } from "../helpers/ssf-transmitter";
 
 const START = 1_800_000_000_000;
 const INTERVAL = 60_000;
@@ -17,7 +18,13 @@ beforeEach(async () => {
 });
 
 function cache(overrides: Partial<JwksCacheOptions> = {}) {
-  return createJwksCache({ transmitter: transmitter.config(), fetch: transmitter.fetch, now: () => clock.now, minRefreshIntervalMs: INTERVAL, ...overrides });
+  return createJwksCache({
+    transmitter: transmitter.config(),
+    fetch: transmitter.fetch,
+    now: () => clock.now,
+    minRefreshIntervalMs: INTERVAL,
+    ...overrides,
+  });
 }
 
 async function verifyWith(jwks: ReturnType<typeof cache>, token: string) {
@@ -54,7 +61,8 @@ describe("where the keys come from", () => {
     ["points at plain http", { issuer: "https://transmitter.test/tenant-1", jwks_uri: "http://transmitter.test/keys/jwks.json" }, "not https"],
     ["has no jwks_uri", { issuer: "https://transmitter.test/tenant-1" }, "no issuer and jwks_uri"],
   ])("refuses metadata that %s (SSF 1.0 §7.2.4)", async (_name, metadata, detail) => {
-    const fetch: SsfFetch = async (url, init) => (url === ssfConfigurationUrl(transmitter.issuer) ? Response.json(metadata) : transmitter.fetch(url, init));
+    const fetch: SsfFetch = async (url, init) =>
+      url === ssfConfigurationUrl(transmitter.issuer) ? Response.json(metadata) : transmitter.fetch(url, init);
     const resolution = await cache({ fetch }).resolveKey({ alg: "RS256", kid: "rsa-1" });
     expect(resolution).toMatchObject({ ok: false, reason: "keys_unavailable", detail: expect.stringContaining(detail) });
     expect(transmitter.jwksRequests).toBe(0);
@@ -77,7 +85,9 @@ describe("the refresh gate", () => {
     expect(transmitter.jwksRequests).toBe(1);
 
     clock.now += INTERVAL;
-    const flood = await Promise.all(Array.from({ length: 50 }, async () => verifyWith(jwks, await transmitter.signWithUnknownKey(transmitter.claims()))));
+    const flood = await Promise.all(
+      Array.from({ length: 50 }, async () => verifyWith(jwks, await transmitter.signWithUnknownKey(transmitter.claims()))),
+    );
     expect(flood.map((result) => !result.ok && result.err)).toEqual(Array(50).fill("invalid_key"));
     expect(transmitter.jwksRequests).toBe(2);
 
@@ -98,6 +108,21 @@ describe("the refresh gate", () => {
     expect(results.every((result) => result.ok)).toBe(true);
     expect(results).toHaveLength(50);
     expect(transmitter.jwksRequests).toBe(1);
+  });
+
+  it("an attempt that never settles (its request was cancelled) is given up after its bound, not waited on forever", async () => {
+    // workerd drops a cancelled request's fetch and timers: its attempt never settles. An hour-long timeout stands in.
+    const timeoutMs = 3_600_000;
+    const jwks = cache({ timeoutMs, transmitter: transmitter.config({ jwksUri: TEST_SSF_JWKS_URI }) });
+    transmitter.jwksMode = "hang";
+    void jwks.resolveKey({ alg: "RS256", kid: "rsa-1" });
+    await Promise.resolve();
+    expect(transmitter.jwksRequests).toBe(1);
+
+    transmitter.jwksMode = "up";
+    clock.now += 2 * timeoutMs + 1000;
+    expect(await jwks.resolveKey({ alg: "RS256", kid: "rsa-1" })).toMatchObject({ ok: true });
+    expect(transmitter.jwksRequests).toBe(2);
   });
 
   it("a known kid never refreshes within the keys' max age", async () => {
@@ -145,7 +170,10 @@ describe("a SET without kid", () => {
     await transmitter.rotate({ keepOld: true });
     expect((await verifyWith(jwks, await transmitter.sign(transmitter.claims(), { kid: null }))).ok).toBe(true);
     expect((await verifyWith(jwks, await transmitter.signWithRetiredKey(transmitter.claims(), { kid: null }))).ok).toBe(true);
-    expect(await verifyWith(jwks, await transmitter.signWithUnknownKey(transmitter.claims(), null))).toMatchObject({ ok: false, err: "authentication_failed" });
+    expect(await verifyWith(jwks, await transmitter.signWithUnknownKey(transmitter.claims(), null))).toMatchObject({
+      ok: false,
+      err: "authentication_failed",
+    });
   });
 });
 
@@ -196,7 +224,11 @@ describe("a JWKS endpoint that misbehaves", () => {
   });
 
   it("an oversized key set is refused before parsing", async () => {
-    const fetch: SsfFetch = async (url, init) => (url === TEST_SSF_JWKS_URI ? new Response(`{"keys":[],"pad":"${"x".repeat(300_000)}"}`) : transmitter.fetch(url, init));
-    expect(await cache({ fetch }).resolveKey({ alg: "RS256", kid: "rsa-1" })).toMatchObject({ ok: false, detail: expect.stringContaining("larger than") });
+    const fetch: SsfFetch = async (url, init) =>
+      url === TEST_SSF_JWKS_URI ? new Response(`{"keys":[],"pad":"${"x".repeat(300_000)}"}`) : transmitter.fetch(url, init);
+    expect(await cache({ fetch }).resolveKey({ alg: "RS256", kid: "rsa-1" })).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining("larger than"),
+    });
   });
 });

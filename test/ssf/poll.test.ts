@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { SsfFetch } from "../../src/ssf/fetch-json";
 import { createJwksCache } from "../../src/ssf/jwks";
-import { pollSets, type PollRequest } from "../../src/ssf/poll";
+import { type PollRequest, pollSets } from "../../src/ssf/poll";
 import { verifySet } from "../../src/ssf/verify-set";
 import { LocalTransmitter } from "../helpers/ssf-transmitter";
 
@@ -50,7 +50,14 @@ describe("the poll request (RFC 8936 §2.2, §2.4)", () => {
 describe("the poll response (RFC 8936 §2.3, §2.5)", () => {
   it("returns the sets by jti and moreAvailable", async () => {
     const { fetch } = endpoint(() => Response.json({ sets: { "jti-1": "a.b.c", "jti-2": "d.e.f" }, moreAvailable: true }));
-    expect(await pollSets(request(fetch))).toEqual({ ok: true, sets: new Map([["jti-1", "a.b.c"], ["jti-2", "d.e.f"]]), moreAvailable: true });
+    expect(await pollSets(request(fetch))).toEqual({
+      ok: true,
+      sets: new Map([
+        ["jti-1", "a.b.c"],
+        ["jti-2", "d.e.f"],
+      ]),
+      moreAvailable: true,
+    });
   });
 
   it("an empty sets object means nothing waits; moreAvailable defaults to false", async () => {
@@ -65,13 +72,21 @@ describe("the poll response (RFC 8936 §2.3, §2.5)", () => {
     const { fetch } = endpoint(() => Response.json({ sets: { "polled-1": token } }));
     const polled = await pollSets(request(fetch));
     const jwks = createJwksCache({ transmitter: transmitter.config(), fetch: transmitter.fetch, now: () => clock.now });
-    const verified = await verifySet(polled.ok ? (polled.sets.get("polled-1") ?? "") : "", { transmitter: transmitter.config(), jwks, now: clock.now });
+    const verified = await verifySet(polled.ok ? (polled.sets.get("polled-1") ?? "") : "", {
+      transmitter: transmitter.config(),
+      jwks,
+      now: clock.now,
+    });
     expect(verified).toMatchObject({ ok: true, set: { jti: "polled-1" } });
   });
 
   it.each([
     ["a 401", () => new Response("", { status: 401 }), { reason: "http_error", status: 401, detail: "HTTP 401" }],
-    ["a 400 with an RFC 8936 error body", () => Response.json({ err: "invalid_request", description: "bad ack" }, { status: 400 }), { reason: "http_error", status: 400, detail: "HTTP 400 (invalid_request)" }],
+    [
+      "a 400 with an RFC 8936 error body",
+      () => Response.json({ err: "invalid_request", description: "bad ack" }, { status: 400 }),
+      { reason: "http_error", status: 400, detail: "HTTP 400 (invalid_request)" },
+    ],
     ["HTML", () => new Response("<html></html>"), { reason: "malformed", detail: "not JSON" }],
     ["sets that is a list", () => Response.json({ sets: ["a.b.c"] }), { reason: "malformed" }],
     ["a SET that is not a string", () => Response.json({ sets: { "jti-1": { token: "a.b.c" } } }), { reason: "malformed" }],

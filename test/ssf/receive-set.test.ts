@@ -1,12 +1,11 @@
 // receiveSet: one valid push delivery, then exactly one thing changed per test; every documented SET shape
 // signed and sent end to end; and hostile bodies and claims, property-based, never throwing.
-/// <reference types="vite/client" />
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { extractSetEvents } from "../../src/ssf/events";
 import { createJwksCache, type JwksCache } from "../../src/ssf/jwks";
-import { receiveSet, type ReceiveSetInput } from "../../src/ssf/receive-set";
+import { type ReceiveSetInput, receiveSet } from "../../src/ssf/receive-set";
 import type { VerifiedSet } from "../../src/ssf/verify-set";
 import { LocalTransmitter } from "../helpers/ssf-transmitter";
 
@@ -18,7 +17,9 @@ const NEXT_SECRET = "ssf-push-credential-0002";
 let transmitter: LocalTransmitter;
 let jwks: JwksCache;
 
-const fixtures = import.meta.glob<{ default: Record<string, unknown> }>("../fixtures/ssf/*.json", { eager: true });
+// Vite's import.meta.glob (Vitest transforms it), typed here as test/architecture.test.ts does.
+type Glob = (pattern: string, options: { eager: true }) => Record<string, { default: Record<string, unknown> }>;
+const fixtures = (import.meta as ImportMeta & { glob: Glob }).glob("../fixtures/ssf/*.json", { eager: true });
 
 beforeAll(async () => {
   transmitter = await LocalTransmitter.create(clock);
@@ -47,7 +48,15 @@ describe("receiveSet accepts (RFC 8935 §2.2: 202)", () => {
       kind: "accepted",
       status: 202,
       jti: "push-1",
-      events: [{ event_id: "push-1", event_type: "https://schemas.openid.net/secevent/caep/event-type/session-revoked", email: "leaver@example.com", reason: "CAEP session-revoked from acme" }],
+      iat: NOW / 1000,
+      events: [
+        {
+          event_id: "push-1",
+          event_type: "https://schemas.openid.net/secevent/caep/event-type/session-revoked",
+          email: "leaver@example.com",
+          reason: "CAEP session-revoked from acme",
+        },
+      ],
       observed: [],
       stream: [],
       ignored: [],
@@ -79,7 +88,10 @@ describe("receiveSet accepts (RFC 8935 §2.2: 202)", () => {
   it("the same SET twice: both accepted with the same event id (replay is the caller's, by jti)", async () => {
     const input = await delivery();
     const [first, second] = [await receiveSet(input), await receiveSet(input)];
-    expect(first.kind === "accepted" && second.kind === "accepted" && [first.events[0]?.event_id, second.events[0]?.event_id]).toEqual(["push-1", "push-1"]);
+    expect(first.kind === "accepted" && second.kind === "accepted" && [first.events[0]?.event_id, second.events[0]?.event_id]).toEqual([
+      "push-1",
+      "push-1",
+    ]);
   });
 });
 
@@ -135,19 +147,29 @@ describe("receiveSet refuses the SET (RFC 8935 §2.3: 400 with an §2.4 err)", (
   });
 
   it("a body that is not UTF-8", async () => {
-    expect(await receiveSet(await delivery({ body: new Uint8Array([0xff, 0xfe, 0x2e, 0x2e]) }))).toMatchObject({ status: 400, body: { err: "invalid_request" } });
+    expect(await receiveSet(await delivery({ body: new Uint8Array([0xff, 0xfe, 0x2e, 0x2e]) }))).toMatchObject({
+      status: 400,
+      body: { err: "invalid_request" },
+    });
   });
 
   it("a JWKS endpoint that is down, with no keys held: 400 invalid_key marked transient, not a throw", async () => {
     const down = await LocalTransmitter.create(clock);
     down.jwksMode = "down";
-    const input = await delivery({ jwks: createJwksCache({ transmitter: down.config(), fetch: down.fetch, now: () => clock.now }), transmitter: down.config(), body: utf8(await down.sign(down.claims())) });
+    const input = await delivery({
+      jwks: createJwksCache({ transmitter: down.config(), fetch: down.fetch, now: () => clock.now }),
+      transmitter: down.config(),
+      body: utf8(await down.sign(down.claims())),
+    });
     expect(await receiveSet(input)).toMatchObject({ kind: "rejected", status: 400, body: { err: "invalid_key" }, transient: true });
   });
 
   it("the description is for the sender and the detail for the log", async () => {
     const result = await receiveSet(await delivery({ body: utf8(await transmitter.signWithUnknownKey(transmitter.claims(), "kid-from-attacker")) }));
-    expect(result).toMatchObject({ body: { description: "the SET is signed with a key the receiver does not know" }, detail: expect.stringContaining("kid-from-attacker") });
+    expect(result).toMatchObject({
+      body: { description: "the SET is signed with a key the receiver does not know" },
+      detail: expect.stringContaining("kid-from-attacker"),
+    });
     expect(JSON.stringify(result.kind === "rejected" && result.body)).not.toContain("kid-from-attacker");
   });
 });
@@ -156,12 +178,17 @@ describe("every documented SET shape, signed and pushed end to end", () => {
   it.each(Object.entries(fixtures).map(([path, module]) => [path.split("/").pop(), module.default] as const))("%s", async (_name, fixture) => {
     const claims = { ...fixture, iat: Math.floor(NOW / 1000) };
     const config = transmitter.config({ issuer: String(fixture.iss), audiences: [String(fixture.aud)] });
-    const jwksFor = createJwksCache({ transmitter: { issuer: config.issuer, jwksUri: "https://transmitter.test/keys/jwks.json" }, fetch: transmitter.fetch, now: () => clock.now });
+    const jwksFor = createJwksCache({
+      transmitter: { issuer: config.issuer, jwksUri: "https://transmitter.test/keys/jwks.json" },
+      fetch: transmitter.fetch,
+      now: () => clock.now,
+    });
     const result = await receiveSet(await delivery({ transmitter: config, jwks: jwksFor, body: utf8(await transmitter.sign(claims)) }));
     expect(result).toEqual({
       kind: "accepted",
       status: 202,
       jti: fixture.jti,
+      iat: claims.iat,
       ...extractSetEvents(claims as unknown as VerifiedSet, { transmitterName: "acme", transmitter: config }),
     });
   });
@@ -171,7 +198,9 @@ describe("hostile input never throws", () => {
   it("random bytes and dotted strings: always a 400 answer", async () => {
     const body = fc.oneof(
       fc.uint8Array({ maxLength: 300 }),
-      fc.array(fc.oneof(fc.base64String({ maxLength: 60 }), fc.string({ maxLength: 20 })), { minLength: 1, maxLength: 6 }).map((parts) => utf8(parts.join("."))),
+      fc
+        .array(fc.oneof(fc.base64String({ maxLength: 60 }), fc.string({ maxLength: 20 })), { minLength: 1, maxLength: 6 })
+        .map((parts) => utf8(parts.join("."))),
     );
     await fc.assert(
       fc.asyncProperty(body, async (bytes) => {
@@ -184,7 +213,12 @@ describe("hostile input never throws", () => {
 
   it("validly signed SETs with arbitrary claims: accepted or a 400, never a throw", async () => {
     const claims = fc.record(
-      { jti: fc.oneof(fc.string({ maxLength: 300 }), fc.anything()), iat: fc.oneof(fc.constant(NOW / 1000), fc.anything()), sub_id: fc.anything(), events: fc.oneof(fc.dictionary(fc.string(), fc.oneof(fc.object(), fc.anything())), fc.anything()) },
+      {
+        jti: fc.oneof(fc.string({ maxLength: 300 }), fc.anything()),
+        iat: fc.oneof(fc.constant(NOW / 1000), fc.anything()),
+        sub_id: fc.anything(),
+        events: fc.oneof(fc.dictionary(fc.string(), fc.oneof(fc.object(), fc.anything())), fc.anything()),
+      },
       { requiredKeys: [] },
     );
     await fc.assert(

@@ -1,7 +1,9 @@
 // SSF_TRANSMITTERS parsing: defaults, the URL and algorithm rules, and problems that never echo a value.
 import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config";
 import { CAEP_CREDENTIAL_CHANGE, CAEP_SESSION_REVOKED, RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED } from "../../src/ssf/event-types";
-import { parseSsfTransmitters, SSF_ALGORITHMS, ssfAuthSecrets, ssfAuthSecretVariable } from "../../src/ssf/transmitters";
+import { parseSsfTransmitters, SSF_ALGORITHMS, ssfAuthSecretVariable } from "../../src/ssf/transmitters";
+import { TEST_BINDINGS } from "../helpers/bindings";
 
 const okta = { issuer: "https://example.okta.com", audience: "https://revoker.example.com/ssf/okta" };
 
@@ -33,6 +35,7 @@ describe("parseSsfTransmitters", () => {
             events: [RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED, CAEP_SESSION_REVOKED],
             pollEndpoint: null,
             algorithms: [...SSF_ALGORITHMS],
+            jwksMinRefreshMs: 60_000,
           },
         ],
       ]),
@@ -49,6 +52,7 @@ describe("parseSsfTransmitters", () => {
         credential_change: true,
         poll: { endpoint: "https://idp.example.com/poll" },
         algorithms: ["ES256", "EdDSA"],
+        jwks_min_refresh_seconds: 300,
       },
     });
     expect(result.ok && result.transmitters.get("acme_idp-2")).toEqual({
@@ -58,12 +62,18 @@ describe("parseSsfTransmitters", () => {
       events: [CAEP_SESSION_REVOKED, CAEP_CREDENTIAL_CHANGE],
       pollEndpoint: "https://idp.example.com/poll",
       algorithms: ["ES256", "EdDSA"],
+      jwksMinRefreshMs: 300_000,
     });
   });
 
   it("credential_change adds CAEP credential-change to the defaults", () => {
     const result = parse({ okta: { ...okta, credential_change: true } });
-    expect(result.ok && result.transmitters.get("okta")?.events).toEqual([RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED, CAEP_SESSION_REVOKED, CAEP_CREDENTIAL_CHANGE]);
+    expect(result.ok && result.transmitters.get("okta")?.events).toEqual([
+      RISC_ACCOUNT_DISABLED,
+      RISC_ACCOUNT_PURGED,
+      CAEP_SESSION_REVOKED,
+      CAEP_CREDENTIAL_CHANGE,
+    ]);
   });
 
   it.each(["http://localhost:8788/t", "http://127.0.0.1/"])("allows plain http only for this machine: %s", (issuer) => {
@@ -87,8 +97,12 @@ describe("parseSsfTransmitters", () => {
     ["none", { algorithms: ["none"] }, "okta.algorithms.0"],
     ["no algorithm at all", { algorithms: [] }, "okta.algorithms"],
     ["a misspelt option", { audiences: ["x"] }, "okta"],
+    ["a refresh interval of 0", { jwks_min_refresh_seconds: 0 }, "okta.jwks_min_refresh_seconds"],
+    ["a refresh interval of a fraction", { jwks_min_refresh_seconds: 1.5 }, "okta.jwks_min_refresh_seconds"],
   ])("refuses %s, naming where", (_name, change, where) => {
-    expect(problems({ okta: { ...okta, ...change } })).toContainEqual(expect.stringMatching(new RegExp(`^SSF_TRANSMITTERS: ${where.replace(/\./g, "\\.")}\\b`)));
+    expect(problems({ okta: { ...okta, ...change } })).toContainEqual(
+      expect.stringMatching(new RegExp(`^SSF_TRANSMITTERS: ${where.replace(/\./g, "\\.")}\\b`)),
+    );
   });
 
   it("names a misspelt option", () => {
@@ -103,9 +117,9 @@ describe("parseSsfTransmitters", () => {
     expect(problems(raw)).toEqual([problem]);
   });
 
-  it.each(["Okta", "okta prod", "x".repeat(33), ""])("refuses the transmitter name %j without repeating it", (name) => {
+  it.each(["Okta", "okta prod", "x".repeat(29), ""])("refuses the transmitter name %j without repeating it", (name) => {
     const found = problems({ [name]: okta });
-    expect(found).toEqual(["SSF_TRANSMITTERS: transmitter #1: its name must be 1–32 characters of a-z, 0-9, _ and -"]);
+    expect(found).toEqual(["SSF_TRANSMITTERS: transmitter #1: its name must be 1–28 characters of a-z, 0-9, _ and -"]);
   });
 
   it("refuses two names that would share one secret variable", () => {
@@ -114,7 +128,9 @@ describe("parseSsfTransmitters", () => {
 
   it("never echoes a configured value in a problem", () => {
     const secretish = "hunter2-do-not-print";
-    const found = problems(`{"okta": {"issuer": "https://user:${secretish}@example.okta.com", "audience": 7, "jwks_uri": "${secretish}", "algorithms": ["${secretish}"]}}`);
+    const found = problems(
+      `{"okta": {"issuer": "https://user:${secretish}@example.okta.com", "audience": 7, "jwks_uri": "${secretish}", "algorithms": ["${secretish}"]}}`,
+    );
     expect(found.length).toBeGreaterThanOrEqual(4);
     expect(found.join("\n")).not.toContain(secretish);
     expect(problems(`{"okta": ${secretish}}`).join("\n")).not.toContain(secretish);
@@ -129,9 +145,26 @@ describe("the push credential's secret", () => {
   ])("%s → %s", (name, variable) => {
     expect(ssfAuthSecretVariable(name)).toBe(variable);
   });
+});
 
-  it("is a rotation list, empty when unset", () => {
-    expect(ssfAuthSecrets({ SSF_AUTH_OKTA_PROD: "old-token, new-token" }, "okta-prod")).toEqual(["old-token", "new-token"]);
-    expect(ssfAuthSecrets({}, "okta")).toEqual([]);
+describe("SSF_TRANSMITTERS in the Worker's configuration (config.ts, /healthz)", () => {
+  it("lists its problems by variable name, with every other variable's", () => {
+    const result = parseConfig({
+      ...TEST_BINDINGS,
+      SSF_TRANSMITTERS: JSON.stringify({ okta: { ...okta, issuer: "http://example.okta.com" }, "Not A Name": okta }),
+      OPERATOR_TOKEN: "",
+    });
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems;
+    expect(problems).toContain("SSF_TRANSMITTERS: transmitter #2: its name must be 1–28 characters of a-z, 0-9, _ and -");
+    expect(problems).toContainEqual(expect.stringMatching(/^SSF_TRANSMITTERS: okta\.issuer: must be an https URL/));
+    expect(problems).toContain("OPERATOR_TOKEN: required");
+  });
+
+  it("is off when blank, and reads the test bindings' three transmitters", () => {
+    const blank = parseConfig({ ...TEST_BINDINGS, SSF_TRANSMITTERS: "" });
+    expect(blank.ok && [...blank.config.ssfTransmitters.keys()]).toEqual([]);
+    const configured = parseConfig(TEST_BINDINGS);
+    expect(configured.ok && [...configured.config.ssfTransmitters.keys()]).toEqual(["acme", "acme-cc", "guarded"]);
   });
 });

@@ -3,8 +3,9 @@ import { errors, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createJwksCache, type JwksCache } from "../../src/ssf/jwks";
 import type { SsfTransmitter } from "../../src/ssf/transmitters";
-import { verifySet, type VerifySetContext } from "../../src/ssf/verify-set";
-import { LocalTransmitter, TEST_SSF_AUDIENCE } from "../helpers/ssf-transmitter";
+import { type VerifySetContext, verifySet } from "../../src/ssf/verify-set";
+import { TEST_SSF_AUDIENCE } from "../helpers/bindings";
+import { LocalTransmitter } from "../helpers/ssf-transmitter";
 
 const NOW = 1_800_000_000_000;
 const clock = { now: NOW };
@@ -71,7 +72,11 @@ describe("verifySet refuses", () => {
     ["an expired exp", { exp: NOW / 1000 - 1 }, "invalid_request"],
     ["events that is not an object", { events: "session-revoked" }, "invalid_request"],
     ["events with no event", { events: {} }, "invalid_request"],
-    ["an event payload that is not an object", { events: { "https://schemas.openid.net/secevent/caep/event-type/session-revoked": [] } }, "invalid_request"],
+    [
+      "an event payload that is not an object",
+      { events: { "https://schemas.openid.net/secevent/caep/event-type/session-revoked": [] } },
+      "invalid_request",
+    ],
   ])("%s", async (_name, change, err) => {
     const token = await transmitter.sign(transmitter.claims(change));
     expect(await verifySet(token, context())).toMatchObject({ ok: false, err, transient: false });
@@ -79,7 +84,11 @@ describe("verifySet refuses", () => {
 
   it("iat more than the configured max age old", async () => {
     const token = await transmitter.sign(transmitter.claims({ iat: NOW / 1000 - 61 }));
-    expect(await verifySet(token, context({ maxAgeSeconds: 60 }))).toMatchObject({ ok: false, err: "invalid_request", description: "the SET was issued too long ago (iat)" });
+    expect(await verifySet(token, context({ maxAgeSeconds: 60 }))).toMatchObject({
+      ok: false,
+      err: "invalid_request",
+      description: "the SET was issued too long ago (iat)",
+    });
   });
 
   it.each([
@@ -118,7 +127,10 @@ describe("verifySet refuses", () => {
 
   it("a payload changed after signing", async () => {
     const [header, , signature] = (await transmitter.sign(transmitter.claims())).split(".");
-    const forged = btoa(JSON.stringify(transmitter.claims({ sub_id: { format: "email", email: "ceo@example.com" } }))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    const forged = btoa(JSON.stringify(transmitter.claims({ sub_id: { format: "email", email: "ceo@example.com" } })))
+      .replace(/=+$/, "")
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_");
     expect(await verifySet(`${header}.${forged}.${signature}`, context())).toMatchObject({ ok: false, err: "authentication_failed" });
   });
 
