@@ -12,9 +12,10 @@
 // - 401 when SSF_AUTH_<NAME> is set and the Authorization header is missing or wrong: §3 puts the caller's
 //   authentication under standard HTTP authentication (RFC 7235), so this is HTTP's 401 with WWW-Authenticate
 //   (RFC 9110 §11.6.1, §15.5.2), not a SET error; the body keeps the same shape (err authentication_failed).
-//   The header value is compared in constant time (matchesAnySecret) with each configured credential, after an
-//   optional auth-scheme ("Bearer …"): SSF 1.0 §6.1.1 has the transmitter send back whatever
-//   `authorization_header` the receiver gave it. It is checked first, so an unauthenticated caller learns nothing.
+//   The header value is compared in constant time (matchesAnySecret) with each configured credential, whole
+//   and without its auth-scheme ("Bearer …"), so SSF_AUTH_<NAME> may hold either the token or the whole
+//   header: SSF 1.0 §6.1.1 has the transmitter send back whatever `authorization_header` the receiver gave
+//   it. It is checked first, so an unauthenticated caller learns nothing.
 // - 415 when the Content-Type is not application/secevent+jwt (required by §2.1; a general HTTP error, §2.3).
 // - 403/access_denied is not used: one credential per transmitter route leaves no "authenticated but not allowed".
 // Contract: never throws; `now` is passed in; `detail` is for the log, never for the sender.
@@ -63,8 +64,11 @@ function rejected(status: SetRejection["status"], err: SetErrorCode, description
 export async function receiveSet(input: ReceiveSetInput): Promise<ReceiveSetResult> {
   if (input.authSecrets.length > 0) {
     if (!input.authorization) return rejected(401, "authentication_failed", "authorization required", "no Authorization header");
-    const credential = AUTH_SCHEME.exec(input.authorization.trim())?.[1] ?? input.authorization.trim();
-    if (!(await matchesAnySecret(credential, input.authSecrets))) {
+    const header = input.authorization.trim();
+    const token = AUTH_SCHEME.exec(header)?.[1];
+    const matches =
+      (await matchesAnySecret(header, input.authSecrets)) || (token !== undefined && (await matchesAnySecret(token, input.authSecrets)));
+    if (!matches) {
       return rejected(401, "authentication_failed", "authorization required", "the Authorization header matches no configured credential");
     }
   }

@@ -5,9 +5,11 @@
 // Each entry: issuer (https; http only for localhost/127.0.0.1), audience (string or list: a SET is accepted
 // when its aud names any of them), jwks_uri (else discovered, see jwks.ts), events (event-type URIs that
 // deprovision; default RISC account-disabled, RISC account-purged, CAEP session-revoked), credential_change
-// (adds CAEP credential-change), poll.endpoint (RFC 8936), algorithms (asymmetric JWS algorithms only: HMAC
+// (adds CAEP credential-change), algorithms (asymmetric JWS algorithms only: HMAC
 // would need a shared secret, and `none` is no signature at all), jwks_min_refresh_seconds (the least time
 // between two fetches of its keys, default 60: the bound on what a flood of unknown kids can cost, jwks.ts).
+// `poll` is refused by name: poll delivery (RFC 8936, poll.ts) is not wired into the Cron Trigger yet, and a
+// setting that is accepted and then ignored would look like a stream that works.
 // - SSF 1.0 §7.1: the issuer is an https URL "with no query or fragment component"; jwks_uri "MUST use HTTP
 //   over TLS". The issuer is kept exactly as written: SSF 1.0 §4.1.6 compares `iss` with it as a string.
 // - The optional push credential lives in its own secret, SSF_AUTH_<NAME> (see ssfAuthSecretVariable): it is
@@ -51,7 +53,9 @@ const TransmitterSchema = z.pipe(
     jwks_uri: z.optional(transmitterUrl),
     events: z.optional(z.array(eventTypeUri).check(z.minLength(1))),
     credential_change: z.optional(z.boolean()),
-    poll: z.optional(z.strictObject({ endpoint: transmitterUrl })),
+    poll: z.optional(
+      z.unknown().check(z.refine(() => false, "poll delivery (RFC 8936) is not supported yet: create the stream with push delivery (RFC 8935)")),
+    ),
     algorithms: z.optional(z.array(z.enum(SSF_ALGORITHMS, "must be an asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA)")).check(z.minLength(1))),
     jwks_min_refresh_seconds: z.optional(z.number().check(z.int(), z.minimum(1, "must be at least 1"), z.maximum(3600, "must be at most 3600"))),
   }),
@@ -60,7 +64,6 @@ const TransmitterSchema = z.pipe(
     audiences: typeof entry.audience === "string" ? [entry.audience] : [...new Set(entry.audience)],
     jwksUri: entry.jwks_uri ?? null,
     events: [...new Set([...(entry.events ?? DEFAULT_DEPROVISIONING_EVENTS), ...(entry.credential_change ? [CAEP_CREDENTIAL_CHANGE] : [])])],
-    pollEndpoint: entry.poll?.endpoint ?? null,
     algorithms: [...new Set(entry.algorithms ?? SSF_ALGORITHMS)],
     jwksMinRefreshMs: (entry.jwks_min_refresh_seconds ?? DEFAULT_JWKS_MIN_REFRESH_SECONDS) * 1000,
   })),

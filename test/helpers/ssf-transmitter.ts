@@ -55,7 +55,6 @@ export class LocalTransmitter {
         "https://schemas.openid.net/secevent/risc/event-type/account-disabled",
         "https://schemas.openid.net/secevent/risc/event-type/account-purged",
       ],
-      pollEndpoint: null,
       algorithms: [...SSF_ALGORITHMS],
       jwksMinRefreshMs: 60_000,
       ...overrides,

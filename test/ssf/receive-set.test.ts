@@ -72,6 +72,13 @@ describe("receiveSet accepts (RFC 8935 §2.2: 202)", () => {
     expect((await receiveSet(await delivery({ authorization }))).kind).toBe("accepted");
   });
 
+  it("a credential configured as the whole header value, scheme included", async () => {
+    const authSecrets = [`Bearer ${SECRET}`];
+    expect((await receiveSet(await delivery({ authorization: `Bearer ${SECRET}`, authSecrets }))).kind).toBe("accepted");
+    expect((await receiveSet(await delivery({ authorization: `Basic ${SECRET}`, authSecrets }))).kind).toBe("rejected");
+    expect((await receiveSet(await delivery({ authorization: SECRET, authSecrets }))).kind).toBe("rejected");
+  });
+
   it("no Authorization when no credential is configured", async () => {
     expect((await receiveSet(await delivery({ authorization: null, authSecrets: [] }))).kind).toBe("accepted");
   });
