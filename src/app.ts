@@ -1,12 +1,19 @@
 // The Worker's routes, as a table of contents. Each surface renders its own failures: /webhooks and /v1
 // as {"error": …} (http/errors.ts), /scim/v2 as RFC 7644 errors (scim/errors.ts), /ssf its verdicts on a
-// SET as RFC 8935's {"err", "description"} (ssf/routes.ts).
+// SET as RFC 8935's {"err", "description"} (ssf/routes.ts). One HTTP surface
+// throughout: a trailing slash is ignored, a wrong method is 405 with `Allow` (http/methods.ts), and every
+// route is in the OpenAPI document at /openapi.json (http/openapi.ts), rendered for people at /reference.
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { getPath } from "hono/utils/url";
+import * as z from "zod/mini";
 import { configFor } from "./config";
 import type { AppEnv } from "./context";
 import { answerJsonError, fail, renderFailure } from "./http/errors";
+import { allowedMethods } from "./http/methods";
+import { apiDoc, openApiDocument } from "./http/openapi";
+import { referencePolicy, renderReference } from "./http/reference";
+import { noQuery } from "./http/validate";
 import { ledgerFor } from "./ledger/client";
 import { logEvent } from "./log";
 import { operatorRoutes } from "./operator/routes";
@@ -15,7 +22,13 @@ import { normalizeScimPath, scimRoutes } from "./scim/routes";
 import { ssfRoutes } from "./ssf/routes";
 import { webhookRoutes } from "./webhooks/receive-delivery";
 
-export const app = new Hono<AppEnv>({ getPath: (request) => normalizeScimPath(getPath(request)) });
+/** The path as routed: SCIM's case-insensitive resource names made canonical, and no trailing slash. */
+function routedPath(request: Request): string {
+  const path = normalizeScimPath(getPath(request));
+  return path.length > 1 ? path.replace(/\/+$/, "") : path;
+}
+
+export const app = new Hono<AppEnv>({ getPath: routedPath });
 
 app.use(
   "*",
@@ -34,21 +47,67 @@ app.use(
 /** How long /healthz waits for the ledger's own notes (it answers from configuration without them). */
 const LEDGER_NOTES_WAIT_MS = 1000;
 
-app.get("/healthz", async function healthz(c) {
-  const result = configFor(c.env);
-  if (!result.ok) return c.json({ ok: false, problems: result.problems, ...(result.notes.length > 0 ? { notes: result.notes } : {}) }, 503);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const ledgerNotes = await Promise.race([
-    ledgerFor(c.env)
-      .notes()
-      .catch((error: unknown) => [`the ledger did not answer: ${String(error)}`]),
-    new Promise<string[]>((resolve) => {
-      timer = setTimeout(() => resolve(["the ledger did not answer within a second"]), LEDGER_NOTES_WAIT_MS);
-    }),
-  ]).finally(() => clearTimeout(timer));
-  const notes = [...result.notes, ...ledgerNotes];
-  return c.json({ ok: true, dry_run: result.config.dryRun, ...(notes.length > 0 ? { notes } : {}) });
+const HealthSchema = z.object({
+  ok: z.boolean(),
+  dry_run: z.optional(z.boolean()),
+  problems: z.optional(z.array(z.string())),
+  notes: z.optional(z.array(z.string())),
 });
+
+app.get(
+  "/healthz",
+  apiDoc({
+    summary: "Is the Worker configured, and what should an operator know",
+    description: "503 lists every missing or malformed variable by name; `notes` carries deprecations and follow-ups the API token is refused for.",
+    tag: "health",
+    auth: "none",
+    ok: { 200: { description: "configured", schema: HealthSchema }, 503: { description: "not configured", schema: HealthSchema } },
+    errors: [],
+  }),
+  noQuery(),
+  async function healthz(c) {
+    const result = configFor(c.env);
+    if (!result.ok) return c.json({ ok: false, problems: result.problems, ...(result.notes.length > 0 ? { notes: result.notes } : {}) }, 503);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ledgerNotes = await Promise.race([
+      ledgerFor(c.env)
+        .notes()
+        .catch((error: unknown) => [`the ledger did not answer: ${String(error)}`]),
+      new Promise<string[]>((resolve) => {
+        timer = setTimeout(() => resolve(["the ledger did not answer within a second"]), LEDGER_NOTES_WAIT_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    const notes = [...result.notes, ...ledgerNotes];
+    return c.json({ ok: true, dry_run: result.config.dryRun, ...(notes.length > 0 ? { notes } : {}) });
+  },
+);
+
+app.get(
+  "/openapi.json",
+  apiDoc({ summary: "This document (OpenAPI 3.1)", tag: "health", auth: "none", ok: { 200: { description: "the document" } }, errors: [] }),
+  noQuery(),
+  async function openApi(c) {
+    return c.json(await openApiDocument(app));
+  },
+);
+
+app.get(
+  "/reference",
+  apiDoc({
+    summary: "This document, for people",
+    tag: "health",
+    auth: "none",
+    ok: { 200: { description: "an HTML page", mediaType: "text/html" } },
+    errors: [],
+  }),
+  noQuery(),
+  async function reference(c) {
+    const html = renderReference((await openApiDocument(app)) as Parameters<typeof renderReference>[0]);
+    c.header("Content-Security-Policy", await referencePolicy());
+    c.header("X-Content-Type-Options", "nosniff");
+    return c.html(html);
+  },
+);
 
 app.use(
   "*",
@@ -73,8 +132,14 @@ function isScimPath(url: string): boolean {
   return new URL(url).pathname.toLowerCase().startsWith("/scim/");
 }
 
-app.notFound((c) =>
-  isScimPath(c.req.url) ? scimError(c, 404, "no such endpoint") : renderFailure(c, { code: "not_found", message: "no such route" }),
-);
+app.notFound((c) => {
+  const allowed = allowedMethods(app, routedPath(c.req.raw));
+  if (allowed.length > 0) {
+    c.header("Allow", allowed.join(", "));
+    const message = `${c.req.method} is not allowed here; use ${allowed.join(", ")}`;
+    return isScimPath(c.req.url) ? scimError(c, 405, message) : renderFailure(c, { code: "method_not_allowed", message });
+  }
+  return isScimPath(c.req.url) ? scimError(c, 404, "no such endpoint") : renderFailure(c, { code: "not_found", message: "no such route" });
+});
 
 app.onError(answerJsonError);

@@ -11,7 +11,7 @@ function invertedTimestamp(ms: number): string {
 }
 
 type AuditSummary = {
-  kind: "outcome" | "outcome_batch" | "rejected";
+  kind: "outcome" | "outcome_batch" | "rejected" | "action";
   at: string;
   source: string;
   status: string;
@@ -24,7 +24,6 @@ function expirationTtl(retentionDays: number): number {
   return Math.max(60, Math.round(retentionDays * 86_400));
 }
 
-/** Writes one revocation outcome: the entry itself and its by-email index key. */
 /**
  * Writes one revocation outcome: the entry itself and its by-email index key. `label` is the status the
  * entry is written under: the record's own, or "followed_up" once its seats and verification are done.
@@ -119,14 +118,42 @@ export async function recordRejectionSummary(kv: KVNamespace, summary: Rejection
   });
 }
 
+/** An operator's change to how the drain runs (a token hold lifted), with the token's fingerprint, never the token. */
+export type OperatorAction = { action: "hold_cleared"; target: string; detail: string; token_fingerprint: string };
+
+export async function recordOperatorAction(kv: KVNamespace, action: OperatorAction, options: { retentionDays: number; now: number }): Promise<void> {
+  const at = new Date(options.now).toISOString();
+  const metadata: AuditSummary = {
+    kind: "action",
+    at,
+    source: "operator",
+    status: action.action,
+    id: action.target,
+    detail: action.detail.slice(0, 500),
+  };
+  await kv.put(`action:${invertedTimestamp(options.now)}:${action.action}`, JSON.stringify({ kind: "action", at, ...action }), {
+    expirationTtl: expirationTtl(options.retentionDays),
+    metadata,
+  });
+}
+
 export type AuditListing = { entries: (AuditSummary & { key: string })[]; cursor: string | null };
 
-/** Lists outcomes newest first, all or for one email, or refused deliveries; from metadata only. */
+/** The key prefix of each kind of entry (KEYS.md). */
+export const AUDIT_PREFIXES = { outcomes: "outcome:", rejected: "rejected:", actions: "action:" } as const;
+
+/** Lists outcomes newest first, all or for one email, refused deliveries, or operator actions; from metadata only. */
 export async function listAuditTrail(
   kv: KVNamespace,
-  options: { email?: string; rejected?: boolean; limit: number; cursor?: string },
+  options: { email?: string; rejected?: boolean; actions?: boolean; limit: number; cursor?: string },
 ): Promise<AuditListing> {
-  const prefix = options.rejected ? "rejected:" : options.email ? `email:${options.email.toLowerCase()}:` : "outcome:";
+  const prefix = options.rejected
+    ? AUDIT_PREFIXES.rejected
+    : options.actions
+      ? AUDIT_PREFIXES.actions
+      : options.email
+        ? `email:${options.email.toLowerCase()}:`
+        : AUDIT_PREFIXES.outcomes;
   const page = await kv.list<AuditSummary>({ prefix, limit: options.limit, cursor: options.cursor });
   return {
     entries: page.keys.flatMap((key) => (key.metadata ? [{ key: key.name, ...key.metadata }] : [])),

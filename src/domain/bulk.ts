@@ -20,7 +20,7 @@ export function validateBulkRow(row: UploadRow): { ok: true; value: BulkLine } |
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: describeIssues(parsed.error) };
 }
 
-const JobCountsSchema = z.object({
+export const JobCountsSchema = z.object({
   lines: z.number(),
   accepted: z.number(),
   duplicates: z.number(),

@@ -130,7 +130,7 @@ const TargetResultSchema = z.object({
 });
 export type TargetResult = z.infer<typeof TargetResultSchema>;
 
-const RevocationRecordSchema = z.object({
+export const RevocationRecordSchema = z.object({
   id: z.string(),
   source: z.string(),
   assurance: z.string(),

@@ -8,7 +8,7 @@ import { matchesAnySecret } from "../sources/hmac";
 
 const BEARER_PREFIX = /^Bearer\s+/i;
 
-function bearerToken(header: string | undefined): string | null {
+export function bearerToken(header: string | undefined): string | null {
   if (!header || !BEARER_PREFIX.test(header)) return null;
   const token = header.replace(BEARER_PREFIX, "").trim();
   return token.length > 0 ? token : null;

@@ -18,7 +18,22 @@ export function readUpload(text: string, columns: readonly string[]): Upload {
   if (first === "[") {
     return { ok: false, problem: "a JSON array is not accepted: send NDJSON (one JSON object per line) or CSV (one record per line)" };
   }
-  return { ok: true, rows: first === "{" ? readNdjson(body) : readCsv(body, columns) };
+  const rows = first === "{" ? readNdjson(body) : readCsv(body, columns);
+  if (rows.length === 1 && !/[\r\n]/.test(body.trim()) && looksJoined(body, rows[0]!)) {
+    return {
+      ok: false,
+      problem:
+        "the body is one line that holds several records: its line breaks were lost (`curl -d @file` strips them); send the file as it is with `curl --data-binary @file`",
+    };
+  }
+  return { ok: true, rows };
+}
+
+/** One line that can only be several records run together: `}{` between JSON objects, or two emails in one field. */
+function looksJoined(body: string, row: UploadRow): boolean {
+  if ("error" in row) return /\}\s*\{/.test(body) || row.error.startsWith("a CSV record has at most");
+  const first = Object.values(row.value as Record<string, string>)[0] ?? "";
+  return (first.match(/@/g)?.length ?? 0) > 1;
 }
 
 function readNdjson(body: string): UploadRow[] {

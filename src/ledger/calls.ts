@@ -183,6 +183,13 @@ export function clearHolds(sql: SqlStorage): void {
   sql.exec("DELETE FROM target_holds");
 }
 
+/** Lifts one target's hold; answers it, or null when the target had none in force. */
+export function clearHold(sql: SqlStorage, target: string, now: number): TargetHold | null {
+  const hold = sql.exec<TargetHold>("SELECT target, until, reason FROM target_holds WHERE target = ? AND until > ?", target, now).toArray()[0];
+  sql.exec("DELETE FROM target_holds WHERE target = ?", target);
+  return hold ?? null;
+}
+
 /**
  * The drain's persisted state: the last call (pace across evictions), a 429 pause, and follow-ups the API
  * refused the token for (seats_refused_until, verify_refused_until: switched off until then).

@@ -2,9 +2,9 @@
 // after a write never misses (KV reads can lag by up to 60 s) and so that resolving an unresolved
 // revocation happens in the same transaction as the write that made it resolvable.
 // Contract: synchronous SQLite only; callers run these inside the ledger's transactions.
-import type { IdentityRow } from "./schema";
 
-export type DirectoryEntry = { source: string; subject_id: string; emails: string[]; updated_at: string };
+import type { DirectoryEntry } from "../domain/views";
+import type { IdentityRow } from "./schema";
 
 export function emailsFor(sql: SqlStorage, source: string, subjectId: string): string[] {
   return sql

@@ -1,8 +1,8 @@
 // How the follow-ups stand (seat removal, verification), over the whole ledger or one job.
 // Contract: synchronous SQLite reads.
-type Counts = Record<string, number>;
+import type { FollowUpCounts } from "../domain/views";
 
-export type FollowUpCounts = { seats: Counts; verification: Counts };
+type Counts = Record<string, number>;
 
 /** Counts by what each follow-up came to: seats removed, no Access user, …; verified, still active, … */
 export function followUpCounts(sql: SqlStorage, jobId?: string): FollowUpCounts {

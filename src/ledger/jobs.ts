@@ -4,9 +4,12 @@
 // and never counts a record twice, and a different body under the same key is refused.
 
 import { emptyCounts, type JobCounts, type UploadRow, validateBulkRow } from "../domain/bulk";
-import { type FollowUpCounts, followUpCounts } from "./follow-up-counts";
-import { type CommitContext, commitRequest } from "./revocations";
-import { type TimeToRevoke, timeToRevokeOfJob } from "./time-to-revoke";
+import { isoOrNull, type JobSummary, type JobView, type Waiting } from "../domain/views";
+import { loadDrainState } from "./calls";
+import { followUpCounts } from "./follow-up-counts";
+import { type CommitContext, commitRequest, requeueFailed } from "./revocations";
+import type { RevocationRow } from "./schema";
+import { timeToRevokeOfJob } from "./time-to-revoke";
 
 const MAX_REPORTED_REJECTIONS = 100;
 
@@ -109,68 +112,133 @@ function countsOf(job: JobRow): JobCounts {
   };
 }
 
-export type JobProgress = JobCounts & {
-  id: string;
-  created_at: string;
-  by_status: Record<string, number>;
-  /** Share of the accepted revocations that reached a terminal status, 0–100. */
-  percent_done: number;
-  /** When the last of them did (null while any is open). */
-  completed_at: string | null;
-  /** This job's calls still to send. */
-  pending_calls: number;
-  /**
-   * Calls to send before this job's last one: every urgent call waiting (they always go first) and, as bulk
-   * jobs take turns, from each other job as many as this job has left (or all it has, if fewer).
-   */
-  pending_calls_ahead: number;
-  /** Bulk jobs with calls waiting, this one included: they share the bulk lane in turns. */
-  jobs_in_lane: number;
-  /** At the configured pace, assuming no 429 pause or token hold. */
-  estimated_completion: string | null;
-  /** Accepted → revoked on every target, over this job's revocations so far. */
-  time_to_revoke: TimeToRevoke;
-  /** This job's seat removals and verifications so far. */
-  follow_ups: FollowUpCounts;
-};
-
-export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, now: number): JobProgress | null {
-  const job = sql.exec<JobRow>("SELECT * FROM jobs WHERE id = ?", jobId).toArray()[0];
-  if (!job) return null;
+/** A job as the jobs list shows it. */
+function summaryOf(sql: SqlStorage, job: JobRow, pendingCalls: number): JobSummary {
   const byStatus: Record<string, number> = {};
   for (const row of sql.exec<{ status: string; n: number }>(
     "SELECT status, COUNT(*) AS n FROM revocations WHERE job_id = ? GROUP BY status",
-    jobId,
+    job.id,
   )) {
     byStatus[row.status] = row.n;
   }
   const total = Object.values(byStatus).reduce((sum, n) => sum + n, 0);
   const open = (byStatus.queued ?? 0) + (byStatus.unresolved ?? 0);
-  const waiting = sql
-    .exec<{ grp: string; lane: string; n: number }>("SELECT lane, grp, COUNT(*) AS n FROM calls WHERE state = 'pending' GROUP BY lane, grp")
-    .toArray();
-  const mine = waiting.find((row) => row.lane === "bulk" && row.grp === jobId)?.n ?? 0;
-  const ahead =
-    mine === 0
-      ? 0
-      : waiting.reduce(
-          (sum, row) => sum + (row.lane === "urgent" ? row.n : row.lane === "bulk" && row.grp !== jobId ? Math.min(row.n, mine) : 0),
-          0,
-        ) + mine;
   const lastDone =
-    open === 0 ? sql.exec<{ at: number | null }>("SELECT MAX(completed_at) AS at FROM revocations WHERE job_id = ?", jobId).one().at : null;
+    open === 0 ? sql.exec<{ at: number | null }>("SELECT MAX(completed_at) AS at FROM revocations WHERE job_id = ?", job.id).one().at : null;
   return {
     id: job.id,
     created_at: new Date(job.created_at).toISOString(),
-    ...countsOf(job),
+    lines: job.lines,
+    accepted: job.accepted,
+    duplicates: job.duplicates,
+    rejected: job.rejected,
     by_status: byStatus,
     percent_done: total === 0 ? 100 : Math.floor(((total - open) / total) * 1000) / 10,
-    completed_at: lastDone === null ? null : new Date(lastDone).toISOString(),
-    pending_calls: mine,
+    completed_at: isoOrNull(lastDone),
+    pending_calls: pendingCalls,
+  };
+}
+
+function pendingCallsByGroup(sql: SqlStorage): { lane: string; grp: string; n: number }[] {
+  return sql
+    .exec<{ grp: string; lane: string; n: number }>("SELECT lane, grp, COUNT(*) AS n FROM calls WHERE state = 'pending' GROUP BY lane, grp")
+    .toArray();
+}
+
+/** A job's calls still to send, follow-ups included (they are grouped by job too). */
+function pendingOfJob(waiting: { lane: string; grp: string; n: number }[], jobId: string): number {
+  return waiting.filter((row) => row.grp === jobId).reduce((sum, row) => sum + row.n, 0);
+}
+
+/** Jobs newest first; `cursor` is the creation time and id of the last job of the previous page. */
+export function listJobs(sql: SqlStorage, limit: number, cursor?: { created_at: number; id: string }): { jobs: JobSummary[]; cursor: string | null } {
+  const rows = cursor
+    ? sql
+        .exec<JobRow>(
+          "SELECT * FROM jobs WHERE created_at < ? OR (created_at = ? AND id < ?) ORDER BY created_at DESC, id DESC LIMIT ?",
+          cursor.created_at,
+          cursor.created_at,
+          cursor.id,
+          limit + 1,
+        )
+        .toArray()
+    : sql.exec<JobRow>("SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?", limit + 1).toArray();
+  const page = rows.slice(0, limit);
+  const waiting = pendingCallsByGroup(sql);
+  const last = page.at(-1);
+  return {
+    jobs: page.map((job) => summaryOf(sql, job, pendingOfJob(waiting, job.id))),
+    cursor: rows.length > limit && last ? `${last.created_at}.${last.id}` : null,
+  };
+}
+
+/** Reads a jobs-list cursor back; null when it is not one. */
+export function parseJobCursor(raw: string): { created_at: number; id: string } | null {
+  const match = /^(\d{1,15})\.(job_[A-Za-z0-9_-]{1,64})$/.exec(raw);
+  return match ? { created_at: Number(match[1]), id: match[2]! } : null;
+}
+
+/** Why the job's calls are not going out now: a 429 pause, holds on every target it waits for, or urgent calls first. */
+function waitingOf(sql: SqlStorage, jobId: string, urgentWaiting: number, now: number): Waiting | null {
+  const { paused_until } = loadDrainState(sql);
+  if (paused_until > now) {
+    const until = new Date(paused_until).toISOString();
+    return { reason: "paused", message: `Cloudflare answered 429 (or its Ratelimit budget ran out): every call waits until ${until}`, until };
+  }
+  const targets = sql
+    .exec<{ target: string; until: number | null; reason: string | null }>(
+      `SELECT c.target, h.until, h.reason FROM calls c JOIN revocations r ON r.seq = c.revocation_seq
+       LEFT JOIN target_holds h ON h.target = c.target AND h.until > ?
+       WHERE r.job_id = ? AND c.state = 'pending' GROUP BY c.target`,
+      now,
+      jobId,
+    )
+    .toArray();
+  if (targets.length > 0 && targets.every((target) => target.until !== null)) {
+    const first = targets.reduce((soonest, target) => (target.until! < soonest.until! ? target : soonest));
+    const until = new Date(first.until!).toISOString();
+    const held = targets.map((target) => target.target).join(", ");
+    return {
+      reason: "held",
+      message: `the API refused the token for ${held} (${first.reason}); calls there wait until ${until} or until the hold is cleared`,
+      until,
+    };
+  }
+  if (urgentWaiting > 0) return { reason: "urgent_first", message: `${urgentWaiting} urgent call(s) go first`, until: null };
+  return null;
+}
+
+export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, now: number): JobView | null {
+  const job = sql.exec<JobRow>("SELECT * FROM jobs WHERE id = ?", jobId).toArray()[0];
+  if (!job) return null;
+  const waiting = pendingCallsByGroup(sql);
+  const pending = pendingOfJob(waiting, jobId);
+  const summary = summaryOf(sql, job, pending);
+  const mine = waiting.find((row) => row.lane === "bulk" && row.grp === jobId)?.n ?? 0;
+  const urgent = waiting.filter((row) => row.lane === "urgent").reduce((sum, row) => sum + row.n, 0);
+  const ahead =
+    mine === 0
+      ? 0
+      : urgent + waiting.filter((row) => row.lane === "bulk" && row.grp !== jobId).reduce((sum, row) => sum + Math.min(row.n, mine), 0) + mine;
+  const doneLastMinute = sql
+    .exec<{ n: number }>("SELECT COUNT(*) AS n FROM revocations WHERE job_id = ? AND completed_at >= ?", jobId, now - 60_000)
+    .one().n;
+  return {
+    ...summary,
+    rejections: countsOf(job).rejections,
     pending_calls_ahead: ahead,
     jobs_in_lane: waiting.filter((row) => row.lane === "bulk").length,
     estimated_completion: ahead === 0 ? null : new Date(now + (ahead / ratePerSecond) * 1000).toISOString(),
+    rate_per_second: Math.round((doneLastMinute / 60) * 10) / 10,
+    waiting: pending === 0 ? null : waitingOf(sql, jobId, urgent, now),
     time_to_revoke: timeToRevokeOfJob(sql, jobId),
     follow_ups: followUpCounts(sql, jobId),
   };
+}
+
+/** Re-queues every failed revocation of the job (a fresh retry budget each); null for an unknown job. */
+export function retryJob(sql: SqlStorage, jobId: string, now: number): number | null {
+  if (sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE id = ?", jobId).one().n === 0) return null;
+  const failed = sql.exec<RevocationRow>("SELECT * FROM revocations WHERE job_id = ? AND status = 'failed'", jobId).toArray();
+  return failed.filter((row) => requeueFailed(sql, row, now)).length;
 }

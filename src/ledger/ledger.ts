@@ -12,8 +12,9 @@ import { recordRejectionSummary } from "../audit/audit-log";
 import { auditOutcome } from "../audit/outcome-batches";
 import { type Config, configFor } from "../config";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
+import type { Hold, Stats } from "../domain/views";
 import { logEvent } from "../log";
-import { clearHolds } from "./calls";
+import { activeHolds, clearHold, clearHolds } from "./calls";
 import type { LedgerCore } from "./core";
 import { ledgerDeps } from "./deps";
 import { DirectoryRpc } from "./directory-rpc";
@@ -26,7 +27,7 @@ import { type CommitContext, commitRequest, type ListFilter, learnIdentity, list
 import { migrateLedger } from "./schema";
 import { ScimRpc } from "./scim-rpc";
 import { recordStreamNotices, type StreamNotice } from "./ssf-streams";
-import { type LedgerStats, ledgerStats } from "./stats";
+import { holdView, ledgerStats } from "./stats";
 
 export const GLOBAL_LEDGER = "global";
 
@@ -147,9 +148,24 @@ export class RevocationLedger extends DurableObject<Env> {
     return { ok: requeued, record: recordById(this.sql, id) };
   }
 
-  async stats(): Promise<LedgerStats> {
+  async stats(): Promise<Stats> {
     const config = this.core.config();
     return ledgerStats(this.sql, this.core.now(), this.drainer, config.revokeRatePerSecond, config.ssfTransmitters.keys());
+  }
+
+  /** Token holds in force. */
+  async holds(): Promise<Hold[]> {
+    return activeHolds(this.sql, this.core.now()).map(holdView);
+  }
+
+  /** Lifts one target's hold (an operator fixed the token); its calls become due at once. Null when it had none. */
+  async clearHold(target: string): Promise<Hold | null> {
+    const cleared = this.core.transact(({ sql, now }) => clearHold(sql, target, now));
+    if (cleared) {
+      await this.core.arm();
+      logEvent("hold.cleared", { target, reason: cleared.reason });
+    }
+    return cleared ? holdView(cleared) : null;
   }
 
   /** What /healthz should say about the ledger: follow-ups the API refused the token for. */

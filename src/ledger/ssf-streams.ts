@@ -4,6 +4,7 @@
 // disabled stream delivers nothing, so it must show there rather than as silence.
 // A status is ordered by its SET's iat: a late or replayed older stream-updated never overwrites a newer one.
 // Contract: synchronous SQLite only; `now` and each SET's issue time are passed in.
+import { isoOrNull, type SsfStream } from "../domain/views";
 
 const STREAM_STATUSES = ["enabled", "paused", "disabled"] as const;
 type StreamStatus = (typeof STREAM_STATUSES)[number];
@@ -12,18 +13,6 @@ type StreamStatus = (typeof STREAM_STATUSES)[number];
 export type StreamNotice =
   | { kind: "verification"; stream_id: string | null }
   | { kind: "stream_updated"; stream_id: string | null; status: StreamStatus; reason: string | null };
-
-export type SsfStream = {
-  stream_id: string | null;
-  status: StreamStatus | null;
-  reason: string | null;
-  /** When the transmitter issued the status (its SET's iat). */
-  status_at: string | null;
-  /** When the status arrived here. */
-  status_received_at: string | null;
-  verifications: number;
-  last_verified_at: string | null;
-};
 
 type StreamRow = {
   transmitter: string;
@@ -63,8 +52,6 @@ export function recordStreamNotices(sql: SqlStorage, transmitter: string, notice
   }
 }
 
-const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
-
 /** Every named transmitter's stream, as /v1/stats shows it. */
 export function ssfStreams(sql: SqlStorage, transmitters: Iterable<string>): Record<string, SsfStream> {
   const rows = new Map(
@@ -80,10 +67,10 @@ export function ssfStreams(sql: SqlStorage, transmitters: Iterable<string>): Rec
       stream_id: row?.stream_id ?? null,
       status: STREAM_STATUSES.find((status) => status === row?.status) ?? null,
       reason: row?.reason ?? null,
-      status_at: iso(row?.status_at ?? null),
-      status_received_at: iso(row?.status_received_at ?? null),
+      status_at: isoOrNull(row?.status_at),
+      status_received_at: isoOrNull(row?.status_received_at),
       verifications: row?.verifications ?? 0,
-      last_verified_at: iso(row?.last_verified_at ?? null),
+      last_verified_at: isoOrNull(row?.last_verified_at),
     };
   }
   return streams;

@@ -1,30 +1,17 @@
 // /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, token
-// holds, refused deliveries and the Shared Signals streams. Contract: synchronous SQLite reads; `now` is passed in.
+// holds, refused deliveries and the Shared Signals streams. Contract: synchronous SQLite reads; `now` is
+// passed in. Times leave here as ISO 8601 (null for never), the API's one form.
+import { type Hold, isoOrNull, type Stats } from "../domain/views";
 import { activeHolds, type DrainState, pendingByLane, pendingCount, type TargetHold } from "./calls";
-import { type FollowUpCounts, followUpCounts } from "./follow-up-counts";
-import type { Lane } from "./lanes";
+import { followUpCounts } from "./follow-up-counts";
 import { REJECTION_PERIOD_MS, recentRejections } from "./rejections";
 import { countByStatus } from "./revocations";
-import { type SsfStream, ssfStreams } from "./ssf-streams";
-import { type TimeToRevoke, timeToRevokeByLane } from "./time-to-revoke";
+import { ssfStreams } from "./ssf-streams";
+import { timeToRevokeByLane } from "./time-to-revoke";
 
-export type LedgerStats = {
-  by_status: Record<string, number>;
-  pending_calls: number;
-  /** Calls waiting in each lane: urgent ones are always sent first. */
-  waiting_by_lane: Record<Lane, number>;
-  /** Accepted → revoked on every target, per lane: the last hour and since the ledger started. */
-  time_to_revoke: Record<Lane, { last_hour: TimeToRevoke; since_start: TimeToRevoke }>;
-  drain: DrainState;
-  holds: TargetHold[];
-  rate_per_second: number;
-  observed_calls_last_minute: number;
-  rejections: ReturnType<typeof recentRejections>;
-  /** Seat removal and verification: what they came to so far (still_active: act in the IdP). */
-  follow_ups: FollowUpCounts;
-  /** Each configured Shared Signals transmitter's stream: its status (a paused or disabled one sends nothing) and verifications. */
-  ssf_streams: Record<string, SsfStream>;
-};
+export function holdView(hold: TargetHold): Hold {
+  return { target: hold.target, until: new Date(hold.until).toISOString(), reason: hold.reason };
+}
 
 export function ledgerStats(
   sql: SqlStorage,
@@ -32,14 +19,21 @@ export function ledgerStats(
   drain: { state: DrainState; observedCallsLastMinute(): number },
   ratePerSecond: number,
   ssfTransmitters: Iterable<string>,
-): LedgerStats {
+): Stats {
+  const { last_call_at, paused_until, seats_refused_until, verify_refused_until } = drain.state;
+  const inForce = (until: number) => isoOrNull(until > now ? until : 0);
   return {
     by_status: countByStatus(sql),
     pending_calls: pendingCount(sql),
     waiting_by_lane: pendingByLane(sql),
     time_to_revoke: timeToRevokeByLane(sql, now),
-    drain: { ...drain.state },
-    holds: activeHolds(sql, now),
+    drain: {
+      last_call_at: isoOrNull(last_call_at),
+      paused_until: inForce(paused_until),
+      seats_off_until: inForce(seats_refused_until),
+      verification_off_until: inForce(verify_refused_until),
+    },
+    holds: activeHolds(sql, now).map(holdView),
     rate_per_second: ratePerSecond,
     observed_calls_last_minute: drain.observedCallsLastMinute(),
     rejections: recentRejections(sql, now - REJECTION_PERIOD_MS),

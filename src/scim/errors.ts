@@ -1,6 +1,7 @@
 // The one SCIM error body (RFC 7644 §3.12) and the SCIM media type, built in one place.
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import * as z from "zod/mini";
 import type { ScimFailure, ScimType } from "../domain/scim/outcome";
 import { failureOf, STATUS_OF_CODE } from "../http/errors";
 import { logEvent } from "../log";
@@ -9,6 +10,14 @@ const SCIM_CONTENT_TYPE = "application/scim+json";
 const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 export type { ScimType };
+
+/** RFC 7644 §3.12: what every SCIM error answers (the OpenAPI document's schema for them). */
+export const ScimErrorSchema = z.object({
+  schemas: z.tuple([z.literal(ERROR_SCHEMA)]),
+  status: z.string(),
+  detail: z.string(),
+  scimType: z.optional(z.string()),
+});
 
 const STATUS_OF: Record<ScimFailure["kind"], ContentfulStatusCode> = { not_found: 404, conflict: 409, invalid: 400 };
 

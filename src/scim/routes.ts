@@ -10,9 +10,10 @@ import type { PatchOperation } from "../domain/scim/patch";
 import { type Json, LIST_RESPONSE_SCHEMA, nestingDepth, project } from "../domain/scim/resource";
 import { requireBearer } from "../http/bearer-auth";
 import { onLedger } from "../http/ledger";
+import { apiDoc, type RouteDoc } from "../http/openapi";
 import type { ScimKind } from "../ledger/scim-store";
 import { listResponse, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG } from "./discovery";
-import { answerScimError, scimError, scimFailure, scimJson } from "./errors";
+import { answerScimError, ScimErrorSchema, scimError, scimFailure, scimJson } from "./errors";
 
 const MAX_SCIM_BODY_BYTES = 256 * 1024;
 const DEFAULT_COUNT = 100;
@@ -54,22 +55,49 @@ scimRoutes.use(
   bodyLimit({ maxSize: MAX_SCIM_BODY_BYTES, onError: (c) => scimError(c, 413, `body exceeds ${MAX_SCIM_BODY_BYTES} bytes`) }),
 );
 
-scimRoutes.get("/ServiceProviderConfig", (c) => scimJson(c, SERVICE_PROVIDER_CONFIG));
-scimRoutes.get("/ResourceTypes", (c) => scimJson(c, listResponse(RESOURCE_TYPES)));
-scimRoutes.get("/ResourceTypes/:id", (c) => {
+/** SCIM's routes in the OpenAPI document: their resources are RFC 7643's, summarised rather than restated. */
+const scimDoc = (summary: string, ok: Record<number, string>, pathParams?: RouteDoc["pathParams"]) =>
+  apiDoc({
+    summary,
+    pathParams,
+    tag: "scim",
+    auth: "scim",
+    ok: {
+      ...Object.fromEntries(Object.entries(ok).map(([status, description]) => [status, { description, mediaType: SCIM_MEDIA_TYPE }])),
+      ...Object.fromEntries(
+        Object.entries(SCIM_ERRORS).map(([status, description]) => [status, { description, schema: ScimErrorSchema, mediaType: SCIM_MEDIA_TYPE }]),
+      ),
+    },
+    errors: [],
+  });
+const SCIM_ERRORS = {
+  400: "invalid request; scimType says why (invalidSyntax, invalidValue, invalidFilter, invalidPath, noTarget, mutability)",
+  401: "no or wrong SCIM bearer token",
+  404: "no such resource, or SCIM is off (SCIM_TOKEN unset)",
+  409: "userName is already taken (scimType uniqueness)",
+  413: "the body is too large",
+  500: "internal error",
+  503: "not configured, or the ledger is unavailable (retry)",
+};
+const SCIM_MEDIA_TYPE = "application/scim+json";
+const RESOURCE = ":resource{(?:Users|Groups)}";
+const RESOURCE_ENUM = { resource: { enum: ["Users", "Groups"] } };
+
+scimRoutes.get("/ServiceProviderConfig", scimDoc("What this SCIM service supports", { 200: "the configuration" }), (c) =>
+  scimJson(c, SERVICE_PROVIDER_CONFIG),
+);
+scimRoutes.get("/ResourceTypes", scimDoc("The resource types (User, Group)", { 200: "a ListResponse" }), (c) =>
+  scimJson(c, listResponse(RESOURCE_TYPES)),
+);
+scimRoutes.get("/ResourceTypes/:id", scimDoc("One resource type", { 200: "the resource type" }), (c) => {
   const found = RESOURCE_TYPES.find((type) => type.id.toLowerCase() === c.req.param("id").toLowerCase());
   return found ? scimJson(c, found) : scimError(c, 404, "no such resource type");
 });
-scimRoutes.get("/Schemas", (c) => scimJson(c, listResponse(SCHEMAS)));
-scimRoutes.get("/Schemas/:id", (c) => {
+scimRoutes.get("/Schemas", scimDoc("The schemas", { 200: "a ListResponse" }), (c) => scimJson(c, listResponse(SCHEMAS)));
+scimRoutes.get("/Schemas/:id", scimDoc("One schema", { 200: "the schema" }), (c) => {
   const found = SCHEMAS.find((schema) => schema.id.toLowerCase() === c.req.param("id").toLowerCase());
   return found ? scimJson(c, found) : scimError(c, 404, "no such schema");
 });
-scimRoutes.all("/ServiceProviderConfig", (c) => scimError(c, 405, "discovery endpoints are read-only"));
-scimRoutes.all("/ResourceTypes/*", (c) => scimError(c, 405, "discovery endpoints are read-only"));
-scimRoutes.all("/ResourceTypes", (c) => scimError(c, 405, "discovery endpoints are read-only"));
-scimRoutes.all("/Schemas/*", (c) => scimError(c, 405, "discovery endpoints are read-only"));
-scimRoutes.all("/Schemas", (c) => scimError(c, 405, "discovery endpoints are read-only"));
 
 function kindOf(c: Context<AppEnv>): ScimKind | null {
   return RESOURCE_PATHS[c.req.param("resource") ?? ""] ?? null;
@@ -113,66 +141,91 @@ function pageParam(raw: string | undefined, fallback: number): number {
   return Number.isFinite(value) ? Math.min(value, MAX_PAGE_PARAM) : fallback;
 }
 
-scimRoutes.get("/:resource", async function listResources(c) {
-  const kind = kindOf(c);
-  if (!kind) return scimError(c, 404, "no such endpoint");
-  const filter = c.req.query("filter")?.trim() || undefined;
-  const startIndex = Math.max(1, pageParam(c.req.query("startIndex"), 1));
-  const count = Math.min(MAX_COUNT, Math.max(0, pageParam(c.req.query("count"), DEFAULT_COUNT)));
-  const result = await fromLedger<{ resources: string; total: number }>(c, (ledger) => ledger.scim().list(kind, filter, startIndex, count));
-  if ("response" in result) return result.response;
-  const page = (JSON.parse(result.value.resources) as Json[]).map((resource) => present(c, kind, resource));
-  return scimJson(c, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: result.value.total, startIndex, itemsPerPage: page.length, Resources: page });
-});
+scimRoutes.get(
+  `/${RESOURCE}`,
+  scimDoc("List or filter Users or Groups (filter, startIndex, count)", { 200: "a ListResponse" }, RESOURCE_ENUM),
+  async function listResources(c) {
+    const kind = kindOf(c);
+    if (!kind) return scimError(c, 404, "no such endpoint");
+    const filter = c.req.query("filter")?.trim() || undefined;
+    const startIndex = Math.max(1, pageParam(c.req.query("startIndex"), 1));
+    const count = Math.min(MAX_COUNT, Math.max(0, pageParam(c.req.query("count"), DEFAULT_COUNT)));
+    const result = await fromLedger<{ resources: string; total: number }>(c, (ledger) => ledger.scim().list(kind, filter, startIndex, count));
+    if ("response" in result) return result.response;
+    const page = (JSON.parse(result.value.resources) as Json[]).map((resource) => present(c, kind, resource));
+    return scimJson(c, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: result.value.total, startIndex, itemsPerPage: page.length, Resources: page });
+  },
+);
 
-scimRoutes.post("/:resource", async function createResource(c) {
-  const kind = kindOf(c);
-  if (!kind) return scimError(c, 404, "no such endpoint");
-  const body = await readObject(c);
-  if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
-  const result = await fromLedger<string>(c, (ledger) => ledger.scim().create(kind, body.value));
-  if ("response" in result) return result.response;
-  const created = present(c, kind, result.value);
-  return scimJson(c, created, 201, { Location: locationOf(c, kind, String(created.id)) });
-});
+scimRoutes.post(
+  `/${RESOURCE}`,
+  scimDoc("Create a User or Group", { 201: "the resource, with Location" }, RESOURCE_ENUM),
+  async function createResource(c) {
+    const kind = kindOf(c);
+    if (!kind) return scimError(c, 404, "no such endpoint");
+    const body = await readObject(c);
+    if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
+    const result = await fromLedger<string>(c, (ledger) => ledger.scim().create(kind, body.value));
+    if ("response" in result) return result.response;
+    const created = present(c, kind, result.value);
+    return scimJson(c, created, 201, { Location: locationOf(c, kind, String(created.id)) });
+  },
+);
 
-scimRoutes.get("/:resource/:id", async function getResource(c) {
+scimRoutes.get(`/${RESOURCE}/:id`, scimDoc("One User or Group", { 200: "the resource" }, RESOURCE_ENUM), async function getResource(c) {
   const kind = kindOf(c);
   if (!kind) return scimError(c, 404, "no such endpoint");
   const result = await fromLedger<string>(c, (ledger) => ledger.scim().get(kind, c.req.param("id")));
   return "response" in result ? result.response : scimJson(c, present(c, kind, result.value));
 });
 
-scimRoutes.put("/:resource/:id", async function replaceResource(c) {
-  const kind = kindOf(c);
-  if (!kind) return scimError(c, 404, "no such endpoint");
-  const body = await readObject(c);
-  if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
-  const result = await fromLedger<string>(c, (ledger) => ledger.scim().update(kind, c.req.param("id"), { replace: body.value }));
-  return "response" in result ? result.response : scimJson(c, present(c, kind, result.value));
-});
+scimRoutes.put(
+  `/${RESOURCE}/:id`,
+  scimDoc("Replace a User or Group (active false, or members dropped from a named group, revokes)", { 200: "the resource" }, RESOURCE_ENUM),
+  async function replaceResource(c) {
+    const kind = kindOf(c);
+    if (!kind) return scimError(c, 404, "no such endpoint");
+    const body = await readObject(c);
+    if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
+    const result = await fromLedger<string>(c, (ledger) => ledger.scim().update(kind, c.req.param("id"), { replace: body.value }));
+    return "response" in result ? result.response : scimJson(c, present(c, kind, result.value));
+  },
+);
 
-scimRoutes.patch("/:resource/:id", async function patchResource(c) {
-  const kind = kindOf(c);
-  if (!kind) return scimError(c, 404, "no such endpoint");
-  const body = await readObject(c);
-  if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
-  const operations = body.value.Operations ?? body.value.operations;
-  if (!Array.isArray(operations) || operations.some((operation) => !operation || typeof operation !== "object")) {
-    return scimError(c, 400, "a PatchOp body needs an Operations array", "invalidSyntax");
-  }
-  const result = await fromLedger<string>(c, (ledger) => ledger.scim().update(kind, c.req.param("id"), { patch: operations as PatchOperation[] }));
-  if ("response" in result) return result.response;
-  // Microsoft's reference answers 204; a client that asks for the resource gets it.
-  const wantsResource = c.req.query("attributes") !== undefined || /return=representation/i.test(c.req.header("Prefer") ?? "");
-  return wantsResource ? scimJson(c, present(c, kind, result.value)) : c.body(null, 204);
-});
+scimRoutes.patch(
+  `/${RESOURCE}/:id`,
+  scimDoc(
+    "Patch a User or Group (RFC 7644 PatchOp; active false, or members removed from a named group, revokes)",
+    {
+      204: "patched",
+      200: "patched, with the resource (Prefer: return=representation or ?attributes=)",
+    },
+    RESOURCE_ENUM,
+  ),
+  async function patchResource(c) {
+    const kind = kindOf(c);
+    if (!kind) return scimError(c, 404, "no such endpoint");
+    const body = await readObject(c);
+    if (!body.ok) return scimError(c, 400, body.detail, "invalidSyntax");
+    const operations = body.value.Operations ?? body.value.operations;
+    if (!Array.isArray(operations) || operations.some((operation) => !operation || typeof operation !== "object")) {
+      return scimError(c, 400, "a PatchOp body needs an Operations array", "invalidSyntax");
+    }
+    const result = await fromLedger<string>(c, (ledger) => ledger.scim().update(kind, c.req.param("id"), { patch: operations as PatchOperation[] }));
+    if ("response" in result) return result.response;
+    // Microsoft's reference answers 204; a client that asks for the resource gets it.
+    const wantsResource = c.req.query("attributes") !== undefined || /return=representation/i.test(c.req.header("Prefer") ?? "");
+    return wantsResource ? scimJson(c, present(c, kind, result.value)) : c.body(null, 204);
+  },
+);
 
-scimRoutes.delete("/:resource/:id", async function deleteResource(c) {
-  const kind = kindOf(c);
-  if (!kind) return scimError(c, 404, "no such endpoint");
-  const result = await fromLedger<string>(c, (ledger) => ledger.scim().remove(kind, c.req.param("id")));
-  return "response" in result ? result.response : c.body(null, 204);
-});
-
-scimRoutes.all("*", (c) => scimError(c, 405, "method not allowed on this endpoint"));
+scimRoutes.delete(
+  `/${RESOURCE}/:id`,
+  scimDoc("Delete a User (revokes an active one) or Group (revokes its members when the group is named)", { 204: "deleted" }, RESOURCE_ENUM),
+  async function deleteResource(c) {
+    const kind = kindOf(c);
+    if (!kind) return scimError(c, 404, "no such endpoint");
+    const result = await fromLedger<string>(c, (ledger) => ledger.scim().remove(kind, c.req.param("id")));
+    return "response" in result ? result.response : c.body(null, 204);
+  },
+);

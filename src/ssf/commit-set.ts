@@ -14,9 +14,9 @@ import type { RevocationRequest } from "../domain/revocation";
 import { onLedger } from "../http/ledger";
 import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
+import { ssfSourceName } from "../sources/registry";
 import { describeEventType } from "./event-types";
 import type { SetEvents } from "./events";
-import { ssfSourceName } from "./transmitters";
 
 /** What receiveSet accepted: the SET's jti and iat (seconds) and what it says. */
 export type AcceptedSet = SetEvents & { jti: string; iat: number };

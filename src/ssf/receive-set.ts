@@ -25,7 +25,7 @@ import type { JwksCache } from "./jwks";
 import type { SsfTransmitter } from "./transmitters";
 import { type SetErrorCode, verifySet } from "./verify-set";
 
-const SET_CONTENT_TYPE = "application/secevent+jwt";
+export const SET_CONTENT_TYPE = "application/secevent+jwt";
 const AUTH_SCHEME = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*\s+(\S+)$/;
 
 export type ReceiveSetInput = {

@@ -1,6 +1,6 @@
 // SSF_TRANSMITTERS: the Shared Signals transmitters this Worker accepts Security Event Tokens from.
 // A JSON object keyed by transmitter name (1–28 of a-z 0-9 _ -, the `{transmitter}` of POST /ssf/{transmitter};
-// its events are recorded under the source "ssf-<name>", which fits the 32 characters of a directory source):
+// its events are recorded under the source "ssf-<name>", sources/registry.ts):
 //   { "okta": { "issuer": "https://example.okta.com", "audience": "https://revoker.example.com/ssf/okta" } }
 // Each entry: issuer (https; http only for localhost/127.0.0.1), audience (string or list: a SET is accepted
 // when its aud names any of them), jwks_uri (else discovered, see jwks.ts), events (event-type URIs that
@@ -126,9 +126,4 @@ export const ssfTransmittersVariable = z.pipe(
 /** The secret holding a transmitter's push credential: SSF_AUTH_<NAME upper-cased, "-" as "_">. */
 export function ssfAuthSecretVariable(name: string): string {
   return `SSF_AUTH_${name.toUpperCase().replace(/-/g, "_")}`;
-}
-
-/** The ledger source of a transmitter's events and directory: "ssf-okta" (never one of the webhook sources). */
-export function ssfSourceName(name: string): string {
-  return `ssf-${name}`;
 }

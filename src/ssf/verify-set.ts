@@ -29,7 +29,15 @@ const MAX_TOKEN_CHARS = 64 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const SET_TYP = "application/secevent+jwt";
 
-export type SetErrorCode = "invalid_request" | "invalid_key" | "invalid_issuer" | "invalid_audience" | "authentication_failed" | "access_denied";
+export const SET_ERROR_CODES = [
+  "invalid_request",
+  "invalid_key",
+  "invalid_issuer",
+  "invalid_audience",
+  "authentication_failed",
+  "access_denied",
+] as const;
+export type SetErrorCode = (typeof SET_ERROR_CODES)[number];
 
 const HeaderSchema = z.looseObject({ alg: z.string(), typ: z.optional(z.string()), kid: z.optional(z.string()) });
 

@@ -5,15 +5,17 @@
 // a deliberately vague 401 while the precise reason goes to the request log and the ledger's hourly
 // rejection counts (http/rejection-report.ts).
 import { type Context, Hono } from "hono";
+import * as z from "zod/mini";
 import type { AppEnv } from "../context";
-import type { RevocationRequest } from "../domain/revocation";
+import { type RevocationRequest, RevocationStatusSchema } from "../domain/revocation";
 import { limitBody } from "../http/body";
 import { answerJsonError, fail } from "../http/errors";
 import { onLedger } from "../http/ledger";
+import { apiDoc } from "../http/openapi";
 import { reportRejection } from "../http/rejection-report";
 import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
-import { enabledSource } from "../sources/registry";
+import { findSource } from "../sources/registry";
 import type { IdentityEvent, IdentitySource, ObservedIdentity, VerificationFailure } from "../sources/source";
 
 const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
@@ -21,48 +23,87 @@ const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 export const webhookRoutes = new Hono<AppEnv>();
 
 webhookRoutes.onError(answerJsonError);
-webhookRoutes.on(["GET", "POST"], "/:source", limitBody(MAX_WEBHOOK_BODY_BYTES), async function receiveDelivery(c) {
-  const config = c.get("config");
-  const enabled = enabledSource(c.req.param("source"), config);
-  if (!enabled) fail("not_found", "unknown webhook source");
-  const { source, secrets } = enabled;
-  if (c.req.method === "GET" && !source.handshake) fail("method_not_allowed", "use POST", undefined, { Allow: "POST" });
+const ReceiptSchema = z.object({ id: z.string(), status: RevocationStatusSchema, duplicate: z.optional(z.literal(true)) });
+const DeliveryAnswerSchema = z.union([
+  ReceiptSchema,
+  z.object({ revocations: z.array(ReceiptSchema), ignored: z.array(z.string()) }),
+  z.object({ ignored: z.literal(true), reason: z.string(), directory_updated: z.optional(z.number()) }),
+  // A handshake: Okta's verification challenge answered, Google's sync message acknowledged.
+  z.object({ verification: z.string() }),
+  z.object({ ok: z.literal(true), sync: z.literal(true) }),
+]);
 
-  const body = new Uint8Array(await c.req.arrayBuffer());
-  const delivery = { method: c.req.method, headers: c.req.raw.headers, body };
-  const now = Date.now();
-  const verification = await source.verify(delivery, { secrets, now, toleranceSeconds: config.signatureToleranceSeconds });
-  if (!verification.ok) {
-    auditRejection(c, source.name, verification, now);
-    fail("invalid_signature", "the delivery could not be verified");
-  }
+webhookRoutes.on(
+  ["GET", "POST"],
+  "/:source",
+  apiDoc({
+    summary: "A provider's signed delivery (GET only for Okta's verification challenge)",
+    description:
+      "`source` is one of standard, workos, okta, clerk, zitadel, keycloak, google, hmac; a source is on when its WEBHOOK_SECRET_<SOURCE> is set. The body is the provider's own event; it is verified before it is read.",
+    tag: "webhooks",
+    auth: "none",
+    body: { mediaTypes: ["application/json"], description: "the provider's event, byte for byte as signed" },
+    ok: {
+      202: { description: "accepted and committed (Okta: 200, as Okta asks)", schema: DeliveryAnswerSchema },
+      200: { description: "a duplicate, an ignored event, or a handshake", schema: DeliveryAnswerSchema },
+    },
+    errors: [
+      "invalid_signature",
+      "malformed_json",
+      "invalid_request",
+      "payload_too_large",
+      "not_found",
+      "refused",
+      "ledger_unavailable",
+      "method_not_allowed",
+    ],
+  }),
+  limitBody(MAX_WEBHOOK_BODY_BYTES),
+  async function receiveDelivery(c) {
+    const config = c.get("config");
+    const found = findSource(c.req.param("source"), config);
+    // The list of sources is public (this code); saying which secret turns one on tells an attacker nothing.
+    if (found.state === "off") fail("not_found", `the ${c.req.param("source")} source is off: set ${found.variable} to turn it on`);
+    if (found.state === "unknown") fail("not_found", "unknown webhook source");
+    const { source, secrets } = found;
+    if (c.req.method === "GET" && !source.handshake) fail("method_not_allowed", "use POST", undefined, { Allow: "POST" });
 
-  const handshake = source.handshake?.(delivery);
-  if (handshake) return c.json(handshake.body, handshake.status);
-  if (c.req.method === "GET") fail("invalid_request", "not a verification request");
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const delivery = { method: c.req.method, headers: c.req.raw.headers, body };
+    const now = Date.now();
+    const verification = await source.verify(delivery, { secrets, now, toleranceSeconds: config.signatureToleranceSeconds });
+    if (!verification.ok) {
+      auditRejection(c, source.name, verification, now);
+      fail("invalid_signature", "the delivery could not be verified");
+    }
 
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
-  } catch {
-    fail("malformed_json", "the body is not valid UTF-8 JSON");
-  }
-  const result = source.parse(json, {
-    deliveryId: verification.deliveryId,
-    now,
-    toleranceSeconds: config.signatureToleranceSeconds,
-    maxEventAgeSeconds: config.keycloakMaxEventAgeSeconds,
-    groupRemoval: config.groupRemoval,
-  });
-  if (result.kind === "invalid") fail("invalid_request", result.message);
-  if (result.ignored.length > 0) {
-    logEvent("webhook.ignored", { source: source.name, delivery_id: verification.deliveryId, reasons: result.ignored });
-  }
-  if (result.events.length === 0 && result.observed.length === 0) {
-    return c.json({ ignored: true, reason: result.ignored.join("; ") || "no deprovisioning event" }, 200);
-  }
-  return commitEvents(c, source, result.events, result.observed, result.ignored);
-});
+    const handshake = source.handshake?.(delivery);
+    if (handshake) return c.json(handshake.body, handshake.status);
+    if (c.req.method === "GET") fail("invalid_request", "not a verification request");
+
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+    } catch {
+      fail("malformed_json", "the body is not valid UTF-8 JSON");
+    }
+    const result = source.parse(json, {
+      deliveryId: verification.deliveryId,
+      now,
+      toleranceSeconds: config.signatureToleranceSeconds,
+      maxEventAgeSeconds: config.keycloakMaxEventAgeSeconds,
+      groupRemoval: config.groupRemoval,
+    });
+    if (result.kind === "invalid") fail("invalid_request", result.message);
+    if (result.ignored.length > 0) {
+      logEvent("webhook.ignored", { source: source.name, delivery_id: verification.deliveryId, reasons: result.ignored });
+    }
+    if (result.events.length === 0 && result.observed.length === 0) {
+      return c.json({ ignored: true, reason: result.ignored.join("; ") || "no deprovisioning event" }, 200);
+    }
+    return commitEvents(c, source, result.events, result.observed, result.ignored);
+  },
+);
 
 async function commitEvents(c: Context<AppEnv>, source: IdentitySource, events: IdentityEvent[], observed: ObservedIdentity[], ignored: string[]) {
   const observations: Observation[] = observed.map((identity) => ({ source: source.name, ...identity }));

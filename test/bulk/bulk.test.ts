@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AUDIT_BATCH_SIZE } from "../../src/audit/outcome-batches";
-import { installFakeCloudflare } from "../helpers/fake-cloudflare";
+import { apiError, envelope, installFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
 import { fastForwardLedger, operatorFetch, waitForIdleLedger } from "../helpers/worker";
 
@@ -25,6 +25,7 @@ type Progress = {
   percent_done: number;
   completed_at: string | null;
   time_to_revoke: { count: number; p50_ms: number | null; p95_ms: number | null; max_ms: number | null };
+  waiting: { reason: string; message: string; until: string | null } | null;
 };
 
 function submit(body: string, headers: Record<string, string> = {}) {
@@ -43,16 +44,28 @@ describe("POST /v1/revocations/bulk", () => {
       `bulk-${tag}-0@example.com`, // a duplicate of the first line
       "a@example.com,b,c,d",
     ];
+    // The first call is answered 429 with a minute's Retry-After: the drain pauses, so the job is seen mid-way.
+    let first = true;
+    cloudflare.setAnswer(() => {
+      if (!first) return envelope(true);
+      first = false;
+      return apiError(429, 10429, "rate limited", { "Retry-After": "60" });
+    });
     const response = await submit(lines.join("\n"));
     expect(response.status).toBe(202);
     const job = (await response.json()) as Job;
     expect(job).toMatchObject({ lines: 1154, accepted: 1151, duplicates: 1, rejected: 2 });
     expect(job.rejections.map((rejection) => rejection.line)).toEqual([1153, 1155]);
 
-    const progress = (await (await operatorFetch(`/v1/jobs/${job.job_id}`)).json()) as Progress;
+    const progress = await waitFor(async () => {
+      const current = (await (await operatorFetch(`/v1/jobs/${job.job_id}`)).json()) as Progress;
+      return current.waiting?.reason === "paused" && current;
+    });
     expect(progress.by_status.queued).toBeGreaterThan(0);
     expect(progress.pending_calls_ahead).toBeGreaterThan(0);
     expect(progress.estimated_completion).not.toBeNull();
+    expect(progress.waiting?.message).toContain("429");
+    expect(Date.parse(progress.waiting?.until ?? "")).toBeGreaterThan(cloudflare.calls[0]!.at + 50_000);
 
     await fastForwardLedger();
     const done = await waitFor(
@@ -67,7 +80,10 @@ describe("POST /v1/revocations/bulk", () => {
     expect(done.time_to_revoke.count).toBe(1151);
     expect(done.time_to_revoke.p50_ms).toBeLessThanOrEqual(done.time_to_revoke.p95_ms!);
     expect(done.time_to_revoke.p95_ms).toBeLessThanOrEqual(done.time_to_revoke.max_ms!);
-    const emails = cloudflare.calls.map((call) => call.body.email as string).filter((email) => email.includes(tag));
+    const emails = cloudflare.calls
+      .filter((call) => call.status === 200)
+      .map((call) => call.body.email as string)
+      .filter((email) => email.includes(tag));
     expect(emails).toHaveLength(1151); // this project configures one account and no zone
     expect(new Set(emails).size).toBe(1151);
 

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeCloudflareApi } from "../../scripts/fake-cloudflare-api.mjs";
 import { startLocalWorker } from "../../scripts/local-worker.mjs";
@@ -46,6 +47,17 @@ describe("npm start on a fresh checkout", () => {
 
     const sent = await run(process.execPath, ["scripts/send-event.mjs", "--url", worker.url, "--dev-vars", devVars, "fresh@example.com"]);
     expect(sent.stdout).toMatch(/^202 \{"id":"rev_[0-9a-f]{32}","status":"queued"\}/);
+
+    // The API's own description is valid OpenAPI 3.1 (checked by a validator of the OpenAPI JSON schemas).
+    const validator = new Validator();
+    const checked = await validator.validate((await (await fetch(`${worker.url}/openapi.json`)).json()) as object);
+    expect(checked.errors ?? [], JSON.stringify(checked.errors)).toEqual([]);
+    expect(checked.valid).toBe(true);
+    expect(validator.version).toBe("3.1");
+    // A source whose secret is not set says which one turns it on.
+    const off = await fetch(`${worker.url}/webhooks/okta`, { method: "POST", body: "{}" });
+    expect(off.status).toBe(404);
+    expect(((await off.json()) as { error: { message: string } }).error.message).toContain("WEBHOOK_SECRET_OKTA");
     await worker.stop();
   });
 });

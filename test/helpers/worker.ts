@@ -5,12 +5,17 @@ import { GLOBAL_LEDGER } from "../../src/ledger/ledger";
 import { signStandardDelivery } from "../../src/sources/standard";
 import { TEST_OPERATOR_TOKEN, TEST_STANDARD_SECRET } from "./bindings";
 import { ledgerClock } from "./clock";
+import { checkAgainstDocument } from "./openapi-check";
 import { waitFor } from "./wait";
 
 const ORIGIN = "https://revoker.test";
 
-export function workerFetch(path: string, init?: RequestInit): Promise<Response> {
-  return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
+/** The Worker's answer; every answer is also checked against the Worker's OpenAPI document. */
+export async function workerFetch(path: string, init?: RequestInit): Promise<Response> {
+  const request = new Request(`${ORIGIN}${path}`, init);
+  const response = await exports.default.fetch(request.clone());
+  await checkAgainstDocument(request, response);
+  return response;
 }
 
 export function operatorFetch(path: string, init: RequestInit = {}, token = TEST_OPERATOR_TOKEN) {

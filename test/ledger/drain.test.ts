@@ -117,7 +117,7 @@ describe("answer classes", () => {
     await waitFor(async () => limited);
     const stats = await ledger().stats();
     const rateLimitedAt = fake().calls[0]!.at;
-    expect(stats.drain.paused_until).toBeGreaterThanOrEqual(rateLimitedAt + 2000);
+    expect(Date.parse(stats.drain.paused_until ?? "")).toBeGreaterThanOrEqual(rateLimitedAt + 2000);
     const records = await Promise.all(committed.map(({ id }) => settled(id, 15_000)));
     expect(records.map((record) => record.status)).toEqual(["revoked", "revoked", "revoked"]);
     // Nothing at all went out while the drain was paused: the 429 paused every item, not just its own.

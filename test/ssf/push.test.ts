@@ -338,7 +338,7 @@ describe("forged or malformed SETs get RFC 8935's answer and revoke nobody", () 
       const response = await push(token);
       expect(response.status).toBe(503);
       expect(response.headers.get("retry-after")).toBe(String(INTERVAL_MS / 1000));
-      expect(await response.json()).toMatchObject({ err: "invalid_key" });
+      expect(await response.json()).toMatchObject({ error: { code: "keys_unavailable" } });
       await expectNothingCommitted(before, email);
 
       // Delivered again once the endpoint is back and the interval has passed: accepted.
@@ -356,10 +356,11 @@ describe("forged or malformed SETs get RFC 8935's answer and revoke nobody", () 
     expect(transmitter.jwksRequests).toBe(0);
   });
 
-  it.each(["GET", "PUT", "DELETE"])("%s: 405 with Allow: POST", async (method) => {
+  it.each(["GET", "PUT", "DELETE"])("%s: 405 with Allow: POST, like every route", async (method) => {
     const response = await workerFetch("/ssf/acme", { method });
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("POST");
+    expect(await response.json()).toMatchObject({ error: { code: "method_not_allowed" } });
   });
 
   it("a body over 64 KiB: 413 before anything is read", async () => {

@@ -1,6 +1,7 @@
 // SSF_TRANSMITTERS parsing: defaults, the URL and algorithm rules, and problems that never echo a value.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
+import { isDirectorySource, ssfSourceName } from "../../src/sources/registry";
 import { CAEP_CREDENTIAL_CHANGE, CAEP_SESSION_REVOKED, RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED } from "../../src/ssf/event-types";
 import { parseSsfTransmitters, SSF_ALGORITHMS, ssfAuthSecretVariable } from "../../src/ssf/transmitters";
 import { TEST_BINDINGS } from "../helpers/bindings";
@@ -163,5 +164,17 @@ describe("SSF_TRANSMITTERS in the Worker's configuration (config.ts, /healthz)",
     expect(blank.ok && [...blank.config.ssfTransmitters.keys()]).toEqual([]);
     const configured = parseConfig(TEST_BINDINGS);
     expect(configured.ok && [...configured.config.ssfTransmitters.keys()]).toEqual(["acme", "acme-cc", "guarded"]);
+  });
+});
+
+describe("a transmitter's source (sources/registry.ts)", () => {
+  it.each(["a", "acme_idp-2", "x".repeat(28)])("%s: every name SSF_TRANSMITTERS accepts is a source the directory holds", (name) => {
+    expect(parse({ [name]: okta }).ok).toBe(true);
+    expect(isDirectorySource(ssfSourceName(name))).toBe(true);
+  });
+
+  it.each(["x".repeat(29), "Okta"])("%s: a name it refuses is not", (name) => {
+    expect(parse({ [name]: okta }).ok).toBe(false);
+    expect(isDirectorySource(ssfSourceName(name))).toBe(false);
   });
 });

@@ -1,0 +1,136 @@
+// What the operator API answers about the ledger as a whole: /v1/stats, /v1/holds, the jobs list and one
+// job's view. The ledger builds these; types are inferred from the schemas, which also describe the API
+// (OpenAPI). Times are ISO 8601 strings, null for "never" or "not now".
+// Contract: pure.
+import * as z from "zod/mini";
+import { JobCountsSchema } from "./bulk";
+
+const IsoTime = z.string();
+const Counts = z.record(z.string(), z.number());
+
+/** Accepted → revoked on every target (milliseconds), over some set of revocations. */
+const TimeToRevokeSchema = z.object({
+  count: z.number(),
+  p50_ms: z.nullable(z.number()),
+  p95_ms: z.nullable(z.number()),
+  max_ms: z.nullable(z.number()),
+});
+export type TimeToRevoke = z.infer<typeof TimeToRevokeSchema>;
+
+const LaneCountsSchema = z.object({ urgent: z.number(), bulk: z.number(), follow_up: z.number() });
+const TimeToRevokeOverTimeSchema = z.object({ last_hour: TimeToRevokeSchema, since_start: TimeToRevokeSchema });
+
+/** Seat removals and verifications by what they came to (removed, no_access_user, verified, still_active, pending, failed, …). */
+const FollowUpCountsSchema = z.object({ seats: Counts, verification: Counts });
+export type FollowUpCounts = z.infer<typeof FollowUpCountsSchema>;
+
+/** A target whose calls wait because the API refused the token there (a probe goes out when it ends). */
+const HoldSchema = z.object({ target: z.string(), until: IsoTime, reason: z.string() });
+export type Hold = z.infer<typeof HoldSchema>;
+
+export const HoldsSchema = z.object({ holds: z.array(HoldSchema) });
+export const ClearedHoldSchema = z.object({ cleared: HoldSchema });
+
+const DrainViewSchema = z.object({
+  /** When the drain last sent a call. */
+  last_call_at: z.nullable(IsoTime),
+  /** Every call waits until then after a 429 (or a spent Ratelimit budget); null when not paused. */
+  paused_until: z.nullable(IsoTime),
+  /** Seat removal / verification switched off until then because the API refused the token for them. */
+  seats_off_until: z.nullable(IsoTime),
+  verification_off_until: z.nullable(IsoTime),
+});
+
+const RejectionsSchema = z.object({
+  since: IsoTime,
+  by_reason: z.array(z.object({ source: z.string(), reason: z.string(), count: z.number(), last_at: IsoTime })),
+});
+
+/** A Shared Signals transmitter's stream as its events described it (ledger/ssf-streams.ts). */
+const SsfStreamSchema = z.object({
+  stream_id: z.nullable(z.string()),
+  /** From its last stream-updated event; null until one arrived. A paused or disabled stream sends nothing. */
+  status: z.nullable(z.enum(["enabled", "paused", "disabled"])),
+  reason: z.nullable(z.string()),
+  /** When the transmitter issued that status (the SET's iat). */
+  status_at: z.nullable(IsoTime),
+  /** When it arrived here. */
+  status_received_at: z.nullable(IsoTime),
+  verifications: z.number(),
+  last_verified_at: z.nullable(IsoTime),
+});
+export type SsfStream = z.infer<typeof SsfStreamSchema>;
+
+export const StatsSchema = z.object({
+  by_status: Counts,
+  pending_calls: z.number(),
+  /** Calls waiting in each lane: urgent ones always go first, follow-ups last. */
+  waiting_by_lane: LaneCountsSchema,
+  time_to_revoke: z.object({ urgent: TimeToRevokeOverTimeSchema, bulk: TimeToRevokeOverTimeSchema, follow_up: TimeToRevokeOverTimeSchema }),
+  drain: DrainViewSchema,
+  holds: z.array(HoldSchema),
+  rate_per_second: z.number(),
+  observed_calls_last_minute: z.number(),
+  rejections: RejectionsSchema,
+  follow_ups: FollowUpCountsSchema,
+  /** Every configured Shared Signals transmitter, by name. */
+  ssf_streams: z.record(z.string(), SsfStreamSchema),
+});
+export type Stats = z.infer<typeof StatsSchema>;
+
+/** Why a job's calls are not going out right now. */
+const WaitingSchema = z.object({
+  reason: z.enum(["paused", "held", "urgent_first"]),
+  message: z.string(),
+  until: z.nullable(IsoTime),
+});
+export type Waiting = z.infer<typeof WaitingSchema>;
+
+const JobSummarySchema = z.object({
+  id: z.string(),
+  created_at: IsoTime,
+  lines: z.number(),
+  accepted: z.number(),
+  duplicates: z.number(),
+  rejected: z.number(),
+  by_status: Counts,
+  /** Share of the accepted revocations that reached a final status, 0–100. */
+  percent_done: z.number(),
+  /** When the last of them did (null while any is open). */
+  completed_at: z.nullable(IsoTime),
+  /** This job's calls still to send (follow-ups included). */
+  pending_calls: z.number(),
+});
+export type JobSummary = z.infer<typeof JobSummarySchema>;
+
+export const JobListSchema = z.object({ jobs: z.array(JobSummarySchema), cursor: z.nullable(z.string()) });
+
+export const JobViewSchema = z.extend(JobSummarySchema, {
+  rejections: JobCountsSchema.shape.rejections,
+  /**
+   * Calls to send before this job's last one: every urgent call waiting (they always go first) and, as bulk
+   * jobs take turns, from each other job as many as this job has left (or all it has, if fewer).
+   */
+  pending_calls_ahead: z.number(),
+  /** Bulk jobs with calls waiting, this one included: they share the bulk lane in turns. */
+  jobs_in_lane: z.number(),
+  /** At the configured pace, assuming no 429 pause or token hold from now on. */
+  estimated_completion: z.nullable(IsoTime),
+  /** This job's calls answered over the last minute, per second. */
+  rate_per_second: z.number(),
+  waiting: z.nullable(WaitingSchema),
+  time_to_revoke: TimeToRevokeSchema,
+  follow_ups: FollowUpCountsSchema,
+});
+export type JobView = z.infer<typeof JobViewSchema>;
+
+export const JobRetrySchema = z.object({ job_id: z.string(), requeued: z.number() });
+
+/** An epoch-milliseconds instant as the API shows it: ISO 8601, null for 0 (never). */
+export function isoOrNull(ms: number | null | undefined): string | null {
+  return ms ? new Date(ms).toISOString() : null;
+}
+
+/** What the identity directory holds for one subject id of one source. */
+export const DirectoryEntrySchema = z.object({ source: z.string(), subject_id: z.string(), emails: z.array(z.string()), updated_at: IsoTime });
+export type DirectoryEntry = z.infer<typeof DirectoryEntrySchema>;

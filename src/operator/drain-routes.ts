@@ -1,0 +1,77 @@
+// /v1/stats and /v1/holds: how the drain runs (pace, lanes, pauses, follow-ups) and the token holds an
+// operator may lift once the token is fixed. Lifting a hold is written to the audit log, with a
+// fingerprint of the operator token used (never the token).
+import { Hono } from "hono";
+import { recordOperatorAction } from "../audit/audit-log";
+import type { AppEnv } from "../context";
+import { ClearedHoldSchema, HoldsSchema, StatsSchema } from "../domain/views";
+import { bearerToken } from "../http/bearer-auth";
+import { fail } from "../http/errors";
+import { onLedger } from "../http/ledger";
+import { apiDoc } from "../http/openapi";
+import { noQuery } from "../http/validate";
+import { logEvent } from "../log";
+import { sha256Hex, utf8 } from "../sources/hmac";
+
+export const drainRoutes = new Hono<AppEnv>();
+
+drainRoutes.get(
+  "/stats",
+  apiDoc({
+    summary: "The ledger at a glance",
+    description:
+      "Counts by status, calls waiting per lane, time to revoke per lane, the drain's pause and pace, token holds, follow-ups and refused deliveries.",
+    tag: "drain",
+    ok: { 200: { description: "the figures", schema: StatsSchema } },
+  }),
+  noQuery(),
+  async function showStats(c) {
+    return c.json(await onLedger(c.env, (ledger) => ledger.stats()));
+  },
+);
+
+drainRoutes.get(
+  "/holds",
+  apiDoc({
+    summary: "Token holds in force",
+    description: "A target whose token the API refused (401/403) holds its calls for 5 minutes, then one probe goes out.",
+    tag: "drain",
+    ok: { 200: { description: "the holds", schema: HoldsSchema } },
+  }),
+  noQuery(),
+  async function listHolds(c) {
+    return c.json({ holds: await onLedger(c.env, (ledger) => ledger.holds()) });
+  },
+);
+
+drainRoutes.delete(
+  "/holds/:kind{(?:accounts|zones)}/:id{[0-9a-f]{32}}",
+  apiDoc({
+    summary: "Lift a token hold now",
+    pathParams: { kind: { enum: ["accounts", "zones"] }, id: { pattern: "^[0-9a-f]{32}$" } },
+    description: "For when the token was fixed: the target's calls become due at once. Written to the audit log (`action:` entries).",
+    tag: "drain",
+    ok: { 200: { description: "the hold that was lifted", schema: ClearedHoldSchema } },
+    errors: ["not_found"],
+  }),
+  noQuery(),
+  async function clearHold(c) {
+    const target = `${c.req.param("kind")}/${c.req.param("id")}`;
+    const cleared = await onLedger(c.env, (ledger) => ledger.clearHold(target), "the hold");
+    if (!cleared) fail("not_found", `${target} has no token hold in force`);
+    const token = bearerToken(c.req.header("Authorization")) ?? "";
+    const action = {
+      action: "hold_cleared" as const,
+      target,
+      detail: `hold until ${cleared.until} lifted (${cleared.reason})`,
+      token_fingerprint: (await sha256Hex(utf8(token))).slice(0, 12),
+    };
+    const config = c.get("config");
+    c.executionCtx.waitUntil(
+      recordOperatorAction(c.env.AUDIT_LOG, action, { retentionDays: config.auditRetentionDays, now: Date.now() }).catch((error: unknown) =>
+        logEvent("audit.write_failed", { kind: "action", error: String(error) }),
+      ),
+    );
+    return c.json({ cleared });
+  },
+);

@@ -1,0 +1,185 @@
+// Running an offboarding (issue #13): jobs listed and re-driven, a job's records by ?job_id=, why a job
+// waits, token holds listed and lifted (and audited), and the audit trail exported with full entries.
+// The workers project revokes on one account and one zone.
+import { describe, expect, it } from "vitest";
+import { TEST_ACCOUNT_ID, TEST_OPERATOR_TOKEN, TEST_ZONE_ID } from "../helpers/bindings";
+import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
+import { waitFor } from "../helpers/wait";
+import { operatorFetch, settleLedger, uniqueEmail } from "../helpers/worker";
+
+const fake = useFakeCloudflare(settleLedger);
+
+type JobSummary = { id: string; created_at: string; accepted: number; percent_done: number; by_status: Record<string, number> };
+type JobView = JobSummary & { waiting: { reason: string; message: string; until: string | null } | null; rate_per_second: number };
+type Hold = { target: string; until: string; reason: string };
+
+async function submitJob(emails: string[]): Promise<string> {
+  const response = await operatorFetch("/v1/revocations/bulk", { method: "POST", body: emails.join("\n"), headers: { "Content-Type": "text/csv" } });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { job_id: string }).job_id;
+}
+
+const job = async (id: string) => (await (await operatorFetch(`/v1/jobs/${id}`)).json()) as JobView;
+
+describe("GET /v1/jobs", () => {
+  it("lists jobs newest first, a page at a time", async () => {
+    const ids: string[] = [];
+    for (const label of ["first", "second", "third"]) ids.push(await submitJob([uniqueEmail(label)]));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await (await operatorFetch(`/v1/jobs?limit=2${cursor ? `&cursor=${cursor}` : ""}`)).json()) as {
+        jobs: JobSummary[];
+        cursor: string | null;
+      };
+      expect(page.jobs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.jobs.map((listed) => listed.id));
+      cursor = page.cursor;
+    } while (cursor);
+    const mine = seen.filter((id) => ids.includes(id));
+    expect(mine).toEqual([...ids].reverse());
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it("refuses a cursor that is not one", async () => {
+    const response = await operatorFetch("/v1/jobs?cursor=yesterday");
+    expect(response.status).toBe(400);
+  });
+});
+
+describe("GET /v1/revocations?job_id=", () => {
+  it("lists exactly the job's records", async () => {
+    const emails = [uniqueEmail("job-a"), uniqueEmail("job-b")];
+    const id = await submitJob(emails);
+    await submitJob([uniqueEmail("other-job")]);
+    const page = (await (await operatorFetch(`/v1/revocations?job_id=${id}`)).json()) as { records: { email: string; job_id: string }[] };
+    expect(page.records.map((record) => record.email).sort()).toEqual([...emails].sort());
+    expect(page.records.every((record) => record.job_id === id)).toBe(true);
+  });
+});
+
+describe("POST /v1/jobs/{id}/retry", () => {
+  it("re-drives the job's failed revocations once the cause is fixed", async () => {
+    const emails = [uniqueEmail("retry-a"), uniqueEmail("retry-b"), uniqueEmail("retry-c")];
+    // A 400 fails a call at once (no retry): the whole job fails.
+    fake().setAnswer(() => apiError(400, 12006, "bad request"));
+    const id = await submitJob(emails);
+    await waitFor(async () => (await job(id)).by_status.failed === 3);
+    fake().setAnswer(() => envelope(true));
+    const retried = await operatorFetch(`/v1/jobs/${id}/retry`, { method: "POST" });
+    expect(retried.status).toBe(202);
+    expect(await retried.json()).toEqual({ job_id: id, requeued: 3 });
+    await waitFor(async () => (await job(id)).by_status.revoked === 3);
+    // Nothing is left to re-drive.
+    expect(await (await operatorFetch(`/v1/jobs/${id}/retry`, { method: "POST" })).json()).toEqual({ job_id: id, requeued: 0 });
+  });
+
+  it("answers 404 for an unknown job", async () => {
+    expect((await operatorFetch("/v1/jobs/job_nope/retry", { method: "POST" })).status).toBe(404);
+  });
+});
+
+describe("token holds", () => {
+  const zone = `zones/${TEST_ZONE_ID}`;
+
+  it("are listed, make a job say it waits for them, and lifting one is audited with the token's fingerprint", async () => {
+    // The zone's token is refused: the zone holds; the account goes on.
+    fake().setAnswer((call) => (call.path.startsWith(`/${zone}`) ? apiError(403, 10000, "Authentication error") : envelope(true)));
+    await operatorFetch("/v1/revocations", { method: "POST", body: JSON.stringify({ email: uniqueEmail("refused") }) });
+    const holds = await waitFor(async () => {
+      const listed = ((await (await operatorFetch("/v1/holds")).json()) as { holds: Hold[] }).holds;
+      return listed.length > 0 && listed;
+    });
+    expect(holds).toEqual([{ target: zone, until: expect.stringMatching(/Z$/), reason: expect.stringContaining("HTTP 403") }]);
+
+    // A job with calls only on the held zone left says so.
+    const id = await submitJob([uniqueEmail("held-job")]);
+    const waiting = await waitFor(async () => {
+      const view = await job(id);
+      return view.waiting?.reason === "held" && view.waiting;
+    });
+    expect(waiting.message).toContain(zone);
+    expect(waiting.until).toBe(holds[0]!.until);
+
+    fake().setAnswer(() => envelope(true));
+    const cleared = await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" });
+    expect(cleared.status).toBe(200);
+    expect(await cleared.json()).toEqual({ cleared: holds[0] });
+    expect(((await (await operatorFetch("/v1/holds")).json()) as { holds: Hold[] }).holds).toEqual([]);
+    await waitFor(async () => (await job(id)).percent_done === 100);
+
+    const action = await waitFor(async () => {
+      const listed = (await (await operatorFetch("/v1/audit?actions=true")).json()) as { entries: { status: string; id: string; key: string }[] };
+      return listed.entries.find((entry) => entry.status === "hold_cleared" && entry.id === zone);
+    });
+    const exported = await (
+      await operatorFetch(`/v1/audit/export?kind=actions&from=${new Date(Date.now() - 60_000).toISOString()}&to=2100-01-01T00:00:00Z`)
+    ).text();
+    expect(exported).toContain(action.key);
+    expect(exported).toMatch(/"token_fingerprint":"[0-9a-f]{12}"/);
+    expect(exported).not.toContain(TEST_OPERATOR_TOKEN);
+
+    expect((await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" })).status).toBe(404);
+    expect((await operatorFetch(`/v1/holds/accounts/${TEST_ACCOUNT_ID}`, { method: "DELETE" })).status).toBe(404);
+  });
+});
+
+describe("GET /v1/audit/export", () => {
+  // The ledger writes audit entries on its own clock, which these tests step ahead of the Worker's: ranges end far ahead.
+  const TO = "2100-01-01T00:00:00Z";
+  async function revokedAndAudited(email: string): Promise<string> {
+    const record = (await (
+      await operatorFetch("/v1/revocations", { method: "POST", body: JSON.stringify({ email, reason: "export, with a comma" }) })
+    ).json()) as {
+      id: string;
+    };
+    await waitFor(async () => {
+      const entries = ((await (await operatorFetch(`/v1/audit?email=${email}`)).json()) as { entries: unknown[] }).entries;
+      return entries.length > 0;
+    });
+    return record.id;
+  }
+
+  it("answers full entries in the range as NDJSON, and as CSV with one row per outcome", async () => {
+    const from = new Date(Date.now() - 1000).toISOString();
+    const email = uniqueEmail("export");
+    const id = await revokedAndAudited(email);
+    const ndjson = await operatorFetch(`/v1/audit/export?from=${from}&to=${TO}`);
+    expect(ndjson.headers.get("Content-Type")).toBe("application/x-ndjson");
+    const lines = (await ndjson.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { key: string; id: string; email: string; results: unknown[] });
+    const mine = lines.find((line) => line.id === id)!;
+    expect(mine).toMatchObject({ email, key: expect.stringMatching(new RegExp(`^outcome:\\d{13}:${id}:revoked$`)) });
+    expect(mine.results).toHaveLength(2);
+
+    const csv = await (await operatorFetch(`/v1/audit/export?from=${from}&to=${TO}&format=csv`)).text();
+    const [header, ...rows] = csv.trim().split("\n");
+    expect(header).toBe(
+      "written_at,kind,status,revocation_id,email,source,event_type,reason,job_id,targets,received_at,completed_at,time_to_revoke_ms,last_error,detail,key",
+    );
+    expect(rows.find((row) => row.includes(id))).toContain(`revoked,${id},${email},operator,operator.revoke,"export, with a comma"`);
+  });
+
+  it("answers nothing for a range that ends before the entry, and pages with X-Next-Cursor", async () => {
+    const before = new Date(Date.now() - 1000).toISOString();
+    await revokedAndAudited(uniqueEmail("page-a"));
+    await revokedAndAudited(uniqueEmail("page-b"));
+    const empty = await operatorFetch(`/v1/audit/export?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z`);
+    expect(await empty.text()).toBe("");
+    const first = await operatorFetch(`/v1/audit/export?from=${before}&to=${TO}&limit=1`);
+    const cursor = first.headers.get("X-Next-Cursor");
+    expect(cursor).toBeTruthy();
+    const second = await operatorFetch(`/v1/audit/export?from=${before}&to=${TO}&limit=1&cursor=${encodeURIComponent(cursor!)}`);
+    const [a, b] = [(await first.text()).trim(), (await second.text()).trim()];
+    expect(a.split("\n")).toHaveLength(1);
+    expect(b.split("\n")).toHaveLength(1);
+    expect(a).not.toBe(b);
+  });
+
+  it("refuses a time that is not one, and a range that ends before it starts", async () => {
+    expect((await operatorFetch("/v1/audit/export?from=yesterday")).status).toBe(400);
+    expect((await operatorFetch("/v1/audit/export?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z")).status).toBe(400);
+  });
+});
