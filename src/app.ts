@@ -1,5 +1,6 @@
 // The Worker's routes, as a table of contents. Each surface renders its own failures: /webhooks and /v1
-// as {"error": …} (http/errors.ts), /scim/v2 as RFC 7644 errors (scim/errors.ts). One HTTP surface
+// as {"error": …} (http/errors.ts), /scim/v2 as RFC 7644 errors (scim/errors.ts), /ssf its verdicts on a
+// SET as RFC 8935's {"err", "description"} (ssf/routes.ts). One HTTP surface
 // throughout: a trailing slash is ignored, a wrong method is 405 with `Allow` (http/methods.ts), and every
 // route is in the OpenAPI document at /openapi.json (http/openapi.ts), rendered for people at /reference.
 import { Hono } from "hono";
@@ -18,6 +19,7 @@ import { logEvent } from "./log";
 import { operatorRoutes } from "./operator/routes";
 import { scimError } from "./scim/errors";
 import { normalizeScimPath, scimRoutes } from "./scim/routes";
+import { ssfRoutes } from "./ssf/routes";
 import { statusPageRoutes } from "./ui/status-page";
 import { webhookRoutes } from "./webhooks/receive-delivery";
 
@@ -126,6 +128,7 @@ app.use(
 );
 
 app.route("/webhooks", webhookRoutes);
+app.route("/ssf", ssfRoutes);
 app.route("/v1", operatorRoutes);
 app.route("/scim/v2", scimRoutes);
 

@@ -5,6 +5,7 @@
 // separator: it cannot occur inside any secret we accept (they travel in HTTP headers or are base64 or
 // hex), while a space can (Okta's documented `Basic <base64>` secret) and so can a comma.
 import * as z from "zod/mini";
+import { ssfTransmittersVariable } from "./ssf/transmitters";
 
 const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 
@@ -185,6 +186,7 @@ const EnvSchema = z.object({
   REMOVE_SEATS: booleanVar(false),
   VERIFY_AFTER_SECONDS: numberVar(60, 0, 86_400),
   REVOKE_ON_GROUP_REMOVAL: groupList,
+  SSF_TRANSMITTERS: ssfTransmittersVariable,
 });
 
 const ConfigSchema = z.pipe(
@@ -232,6 +234,7 @@ const ConfigSchema = z.pipe(
     removeSeats: vars.REMOVE_SEATS,
     verifyAfterSeconds: vars.VERIFY_AFTER_SECONDS,
     groupRemoval: vars.REVOKE_ON_GROUP_REMOVAL,
+    ssfTransmitters: vars.SSF_TRANSMITTERS,
   })),
 );
 

@@ -46,6 +46,21 @@ const RejectionsSchema = z.object({
   by_reason: z.array(z.object({ source: z.string(), reason: z.string(), count: z.number(), last_at: IsoTime })),
 });
 
+/** A Shared Signals transmitter's stream as its events described it (ledger/ssf-streams.ts). */
+const SsfStreamSchema = z.object({
+  stream_id: z.nullable(z.string()),
+  /** From its last stream-updated event; null until one arrived. A paused or disabled stream sends nothing. */
+  status: z.nullable(z.enum(["enabled", "paused", "disabled"])),
+  reason: z.nullable(z.string()),
+  /** When the transmitter issued that status (the SET's iat). */
+  status_at: z.nullable(IsoTime),
+  /** When it arrived here. */
+  status_received_at: z.nullable(IsoTime),
+  verifications: z.number(),
+  last_verified_at: z.nullable(IsoTime),
+});
+export type SsfStream = z.infer<typeof SsfStreamSchema>;
+
 export const StatsSchema = z.object({
   by_status: Counts,
   pending_calls: z.number(),
@@ -58,6 +73,8 @@ export const StatsSchema = z.object({
   observed_calls_last_minute: z.number(),
   rejections: RejectionsSchema,
   follow_ups: FollowUpCountsSchema,
+  /** Every configured Shared Signals transmitter, by name. */
+  ssf_streams: z.record(z.string(), SsfStreamSchema),
 });
 export type Stats = z.infer<typeof StatsSchema>;
 

@@ -26,6 +26,7 @@ import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejecti
 import { type CommitContext, commitRequest, type ListFilter, learnIdentity, listRecords, recordById, requeueFailed, rowById } from "./revocations";
 import { migrateLedger } from "./schema";
 import { ScimRpc } from "./scim-rpc";
+import { recordStreamNotices, type StreamNotice } from "./ssf-streams";
 import { holdView, ledgerStats } from "./stats";
 
 export const GLOBAL_LEDGER = "global";
@@ -148,7 +149,8 @@ export class RevocationLedger extends DurableObject<Env> {
   }
 
   async stats(): Promise<Stats> {
-    return ledgerStats(this.sql, this.core.now(), this.drainer, this.core.config().revokeRatePerSecond);
+    const config = this.core.config();
+    return ledgerStats(this.sql, this.core.now(), this.drainer, config.revokeRatePerSecond, config.ssfTransmitters.keys());
   }
 
   /** Token holds in force. */
@@ -183,6 +185,11 @@ export class RevocationLedger extends DurableObject<Env> {
       );
     }
     return notes;
+  }
+
+  /** A Shared Signals transmitter's stream events (verification, stream-updated) from one SET issued at `issuedAt` (ms). */
+  async recordSsfStream(transmitter: string, notices: StreamNotice[], issuedAt: number): Promise<void> {
+    this.core.transact(({ sql, now }) => recordStreamNotices(sql, transmitter, notices, issuedAt, now));
   }
 
   /** Refused deliveries counted by a Worker isolate since its last report. */

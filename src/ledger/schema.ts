@@ -9,6 +9,7 @@
 // calls: one row per revocation per Cloudflare target; the unit the drain paces, retries and classifies.
 // target_holds: targets whose calls wait because Cloudflare refused the token for them (401/403).
 // drain_state: the pacer's next free slot and any 429 pause, so an evicted object resumes at the same pace.
+// ssf_streams: what each Shared Signals transmitter said about its stream (ssf-streams.ts).
 
 import type { CallKind, CallState, RevocationStatus } from "../domain/revocation";
 
@@ -193,6 +194,22 @@ ALTER TABLE calls_v4 RENAME TO calls;
 CREATE INDEX IF NOT EXISTS calls_due ON calls (state, next_attempt_at, revocation_seq);
 CREATE INDEX IF NOT EXISTS calls_by_group ON calls (state, lane, grp, next_attempt_at, revocation_seq);
 CREATE INDEX IF NOT EXISTS calls_by_revocation ON calls (revocation_seq, kind);
+`);
+
+// v5 (issue #14): Shared Signals streams. One row per transmitter: the status its last stream-updated event
+// gave (with the reason, and status_at, the SET's iat, so a late or replayed older SET cannot overwrite a
+// newer status), and how many verification events arrived, the last at last_verified_at.
+LEDGER_MIGRATIONS.push(`
+CREATE TABLE IF NOT EXISTS ssf_streams (
+  transmitter TEXT PRIMARY KEY,
+  stream_id TEXT,
+  status TEXT,
+  reason TEXT,
+  status_at INTEGER,
+  status_received_at INTEGER,
+  verifications INTEGER NOT NULL DEFAULT 0,
+  last_verified_at INTEGER
+);
 `);
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

@@ -1,11 +1,12 @@
 // /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, token
-// holds and refused deliveries. Contract: synchronous SQLite reads; `now` is passed in. Times leave here
-// as ISO 8601 (null for never), the API's one form.
+// holds, refused deliveries and the Shared Signals streams. Contract: synchronous SQLite reads; `now` is
+// passed in. Times leave here as ISO 8601 (null for never), the API's one form.
 import { type Hold, isoOrNull, type Stats } from "../domain/views";
 import { activeHolds, type DrainState, pendingByLane, pendingCount, type TargetHold } from "./calls";
 import { followUpCounts } from "./follow-up-counts";
 import { REJECTION_PERIOD_MS, recentRejections } from "./rejections";
 import { countByStatus } from "./revocations";
+import { ssfStreams } from "./ssf-streams";
 import { timeToRevokeByLane } from "./time-to-revoke";
 
 export function holdView(hold: TargetHold): Hold {
@@ -17,6 +18,7 @@ export function ledgerStats(
   now: number,
   drain: { state: DrainState; observedCallsLastMinute(): number },
   ratePerSecond: number,
+  ssfTransmitters: Iterable<string>,
 ): Stats {
   const { last_call_at, paused_until, seats_refused_until, verify_refused_until } = drain.state;
   const inForce = (until: number) => isoOrNull(until > now ? until : 0);
@@ -36,5 +38,6 @@ export function ledgerStats(
     observed_calls_last_minute: drain.observedCallsLastMinute(),
     rejections: recentRejections(sql, now - REJECTION_PERIOD_MS),
     follow_ups: followUpCounts(sql),
+    ssf_streams: ssfStreams(sql, ssfTransmitters),
   };
 }

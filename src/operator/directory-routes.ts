@@ -13,7 +13,7 @@ import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
 import { readUpload } from "../http/upload";
 import { noQuery, validate } from "../http/validate";
-import { DIRECTORY_SOURCES } from "../sources/registry";
+import { DIRECTORY_SOURCES, isDirectorySource } from "../sources/registry";
 
 const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
 const MAX_IMPORT_LINES = 50_000;
@@ -25,9 +25,7 @@ const IMPORT_COLUMNS = ["subject_id", "email"] as const;
 const SubjectParamsSchema = z.object({
   source: z
     .string()
-    .check(
-      z.refine((name) => DIRECTORY_SOURCES.includes(name), `not a source whose ids the directory holds (one of ${DIRECTORY_SOURCES.join(", ")})`),
-    ),
+    .check(z.refine(isDirectorySource, `not a source whose ids the directory holds (one of ${DIRECTORY_SOURCES.join(", ")}, or ssf-<transmitter>)`)),
   subject: z.string().check(z.minLength(1), z.maxLength(200)),
 });
 const SourceParamsSchema = z.pick(SubjectParamsSchema, { source: true });

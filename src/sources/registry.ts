@@ -35,3 +35,20 @@ export function findSource(
 
 /** Every source whose subject ids the identity directory can hold: the webhook sources and SCIM. */
 export const DIRECTORY_SOURCES: readonly string[] = [...Object.keys(SOURCES), "scim"];
+
+/**
+ * A Shared Signals transmitter's source: "ssf-<name>" (its name as SSF_TRANSMITTERS allows, 1–28 of
+ * a-z 0-9 _ -, ssf/transmitters.ts), so the directory's 32-character source names hold it and no webhook
+ * source can be mistaken for it.
+ */
+export function ssfSourceName(transmitter: string): string {
+  return `${SSF_SOURCE_PREFIX}${transmitter}`;
+}
+
+const SSF_SOURCE_PREFIX = "ssf-";
+const SSF_SOURCE = /^ssf-[a-z0-9_-]{1,28}$/;
+
+/** A source the directory holds ids for: a webhook source, SCIM, or a Shared Signals transmitter's. */
+export function isDirectorySource(name: string): boolean {
+  return DIRECTORY_SOURCES.includes(name) || SSF_SOURCE.test(name);
+}

@@ -3,7 +3,7 @@
 // a source's verification handshake (Okta), after the same authentication.
 // Trust boundary: nothing from the body is read before the delivery verifies; a refused delivery gets
 // a deliberately vague 401 while the precise reason goes to the request log and the ledger's hourly
-// rejection counts (rejection-report.ts).
+// rejection counts (http/rejection-report.ts).
 import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
@@ -12,12 +12,11 @@ import { limitBody } from "../http/body";
 import { answerJsonError, fail } from "../http/errors";
 import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
-import { ledgerFor } from "../ledger/client";
+import { reportRejection } from "../http/rejection-report";
 import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
 import { findSource } from "../sources/registry";
 import type { IdentityEvent, IdentitySource, ObservedIdentity, VerificationFailure } from "../sources/source";
-import { countRejection } from "./rejection-report";
 
 const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
@@ -141,11 +140,5 @@ function toRequests(source: IdentitySource, events: IdentityEvent[]): Revocation
 function auditRejection(c: Context<AppEnv>, source: string, failure: VerificationFailure, now: number): void {
   const { reason, ...detail } = failure;
   logEvent("webhook.rejected", { source, reason, ...detail, ip: c.req.header("cf-connecting-ip") ?? null });
-  const report = countRejection(source, reason, now);
-  if (!report) return;
-  c.executionCtx.waitUntil(
-    ledgerFor(c.env)
-      .countRejections(report)
-      .catch((error: unknown) => logEvent("rejections.report_failed", { source, error: String(error) })),
-  );
+  reportRejection(c, source, reason, now);
 }

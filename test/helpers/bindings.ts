@@ -34,6 +34,19 @@ export const TEST_HMAC_CONFIG = {
   HMAC_DEPROVISION_EVENTS: "user.offboarded,user.deleted",
 };
 
+// The Shared Signals transmitter test/helpers/ssf-transmitter.ts plays, configured three ways: "acme" finds its
+// keys through its configuration metadata; "acme-cc" names jwks_uri and also deprovisions on CAEP
+// credential-change; "guarded" requires an authorization header (SSF_AUTH_GUARDED).
+export const TEST_SSF_ISSUER = "https://transmitter.test/tenant-1";
+export const TEST_SSF_JWKS_URI = "https://transmitter.test/keys/jwks.json";
+export const TEST_SSF_AUDIENCE = "https://revoker.test/ssf/acme";
+export const TEST_SSF_AUTH = "ssf-guarded-stream-credential";
+const TEST_SSF_TRANSMITTERS = {
+  acme: { issuer: TEST_SSF_ISSUER, audience: TEST_SSF_AUDIENCE },
+  "acme-cc": { issuer: TEST_SSF_ISSUER, audience: [TEST_SSF_AUDIENCE], jwks_uri: TEST_SSF_JWKS_URI, credential_change: true },
+  guarded: { issuer: TEST_SSF_ISSUER, audience: TEST_SSF_AUDIENCE, jwks_uri: TEST_SSF_JWKS_URI },
+};
+
 // Every variable is set here, even to its default: the plugin also reads a developer's .dev.vars
 // (which `npm start` creates with DRY_RUN=true), and these values must win over it.
 export const TEST_BINDINGS = {
@@ -66,4 +79,6 @@ export const TEST_BINDINGS = {
   OKTA_AUTH_HEADER: "Authorization",
   SCIM_TOKEN: TEST_SCIM_TOKEN,
   ...TEST_HMAC_CONFIG,
+  SSF_TRANSMITTERS: JSON.stringify(TEST_SSF_TRANSMITTERS),
+  SSF_AUTH_GUARDED: TEST_SSF_AUTH,
 };

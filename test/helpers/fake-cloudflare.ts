@@ -8,7 +8,8 @@
 // (developers.cloudflare.com/api/resources/zero_trust/…; the shapes in src/cloudflare/*.ts.)
 // revoke_user answers with a programmable script (by default {"success": true, "result": true}) and ends the
 // person's sessions in the fake's model of Access users, unless a test keeps them ("sticky"). Calls are
-// recorded with the ledger's clock.
+// recorded with the ledger's clock. Any other origin is refused unless a test serves it (serveOtherOrigins:
+// an SSF transmitter's keys).
 import { afterEach, beforeEach, vi } from "vitest";
 import * as z from "zod/mini";
 import { TEST_CF_API_BASE_URL } from "./bindings";
@@ -161,10 +162,16 @@ export function installFakeCloudflare(answer: Answer = () => envelope(true)) {
     return apiError(404, 7003, "No route for that URI");
   };
 
+  /** Answers requests to origins other than the API (null: refused). */
+  let otherOrigins: ((url: string, init: RequestInit) => Promise<Response>) | null = null;
+
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input as RequestInfo, init as RequestInit);
     const url = new URL(request.url);
-    if (!request.url.startsWith(TEST_CF_API_BASE_URL)) throw new Error(`unexpected outbound fetch to ${url.origin}`);
+    if (!request.url.startsWith(TEST_CF_API_BASE_URL)) {
+      if (otherOrigins) return otherOrigins(request.url, init ?? {});
+      throw new Error(`unexpected outbound fetch to ${url.origin}`);
+    }
     const text = await request.text();
     const json: unknown = text === "" ? undefined : JSON.parse(text);
     const call: RecordedCall = {
@@ -218,6 +225,10 @@ export function installFakeCloudflare(answer: Answer = () => envelope(true)) {
     },
     setAnswer(next: Answer) {
       script = next;
+    },
+    /** Serves every origin but the API's with `handler` (a test's own fake server, e.g. an SSF transmitter). */
+    serveOtherOrigins(handler: (url: string, init: RequestInit) => Promise<Response>) {
+      otherOrigins = handler;
     },
     /** Answers follow-up requests (users, seats, sessions) when it returns a Response. */
     setFollowUpAnswer(next: (call: RecordedCall) => Response | null) {

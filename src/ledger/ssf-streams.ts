@@ -1,0 +1,77 @@
+// Shared Signals streams as the ledger keeps them (table ssf_streams): a transmitter's stream-updated events
+// set its stream's status (enabled, paused or disabled, SSF 1.0 §8.1.5), its verification events (§8.1.4)
+// are counted. /v1/stats shows every configured transmitter, with nulls for what never arrived: a paused or
+// disabled stream delivers nothing, so it must show there rather than as silence.
+// A status is ordered by its SET's iat: a late or replayed older stream-updated never overwrites a newer one.
+// Contract: synchronous SQLite only; `now` and each SET's issue time are passed in.
+import { isoOrNull, type SsfStream } from "../domain/views";
+
+const STREAM_STATUSES = ["enabled", "paused", "disabled"] as const;
+type StreamStatus = (typeof STREAM_STATUSES)[number];
+
+/** A stream event as the ledger records it (what the route read from a verified SET). */
+export type StreamNotice =
+  | { kind: "verification"; stream_id: string | null }
+  | { kind: "stream_updated"; stream_id: string | null; status: StreamStatus; reason: string | null };
+
+type StreamRow = {
+  transmitter: string;
+  stream_id: string | null;
+  status: string | null;
+  reason: string | null;
+  status_at: number | null;
+  status_received_at: number | null;
+  verifications: number;
+  last_verified_at: number | null;
+};
+
+/** `issuedAt` is the SET's iat in milliseconds. */
+export function recordStreamNotices(sql: SqlStorage, transmitter: string, notices: StreamNotice[], issuedAt: number, now: number): void {
+  sql.exec("INSERT INTO ssf_streams (transmitter) VALUES (?) ON CONFLICT DO NOTHING", transmitter);
+  for (const notice of notices) {
+    if (notice.kind === "verification") {
+      sql.exec(
+        "UPDATE ssf_streams SET verifications = verifications + 1, last_verified_at = ?, stream_id = COALESCE(?, stream_id) WHERE transmitter = ?",
+        now,
+        notice.stream_id,
+        transmitter,
+      );
+      continue;
+    }
+    sql.exec(
+      `UPDATE ssf_streams SET status = ?, reason = ?, status_at = ?, status_received_at = ?, stream_id = COALESCE(?, stream_id)
+       WHERE transmitter = ? AND (status_at IS NULL OR status_at <= ?)`,
+      notice.status,
+      notice.reason,
+      issuedAt,
+      now,
+      notice.stream_id,
+      transmitter,
+      issuedAt,
+    );
+  }
+}
+
+/** Every named transmitter's stream, as /v1/stats shows it. */
+export function ssfStreams(sql: SqlStorage, transmitters: Iterable<string>): Record<string, SsfStream> {
+  const rows = new Map(
+    sql
+      .exec<StreamRow>("SELECT * FROM ssf_streams")
+      .toArray()
+      .map((row) => [row.transmitter, row]),
+  );
+  const streams: Record<string, SsfStream> = {};
+  for (const name of transmitters) {
+    const row = rows.get(name);
+    streams[name] = {
+      stream_id: row?.stream_id ?? null,
+      status: STREAM_STATUSES.find((status) => status === row?.status) ?? null,
+      reason: row?.reason ?? null,
+      status_at: isoOrNull(row?.status_at),
+      status_received_at: isoOrNull(row?.status_received_at),
+      verifications: row?.verifications ?? 0,
+      last_verified_at: isoOrNull(row?.last_verified_at),
+    };
+  }
+  return streams;
+}

@@ -1,0 +1,65 @@
+// A verified SET into the ledger, the same way whether it was pushed (routes.ts) or polled.
+// - Identity events become revocation requests under the source "ssf-<name>" with the SET's jti as event id
+//   (events.ts), so a replayed jti is answered by the ledger's (source, event id) uniqueness as a duplicate of
+//   the first record, never a second revocation. Assurance "signed": a JWS verified against the keys the
+//   transmitter publishes, which is stronger than any shared secret.
+// - A subject only the directory can name (iss_sub, opaque) resolves through the transmitter's own directory
+//   source, or waits there as unresolved like any webhook subject; a subject no directory can name (a phone
+//   number, a proprietary format) is recorded as unresolved with the reason, never dropped.
+// - Identities seen together (an email beside an id) feed that directory; stream events go to the stream's
+//   record (ledger/ssf-streams.ts); events that deprovision nobody are logged.
+// Contract: the ledger has everything before this returns; a ledger failure throws HttpFailure
+// (ledger_unavailable, 503) so the transmitter delivers again.
+import type { RevocationRequest } from "../domain/revocation";
+import { onLedger } from "../http/ledger";
+import type { Observation } from "../ledger/ledger";
+import { logEvent } from "../log";
+import { ssfSourceName } from "../sources/registry";
+import { describeEventType } from "./event-types";
+import type { SetEvents } from "./events";
+
+/** What receiveSet accepted: the SET's jti and iat (seconds) and what it says. */
+export type AcceptedSet = SetEvents & { jti: string; iat: number };
+
+export async function commitSet(env: Env, name: string, set: AcceptedSet): Promise<void> {
+  const source = ssfSourceName(name);
+  const requests: RevocationRequest[] = [
+    ...set.events.map((event) => ({
+      source,
+      assurance: "signed" as const,
+      event_id: event.event_id,
+      event_type: event.event_type,
+      email: event.email ?? null,
+      subject_id: event.subject_id ?? null,
+      reason: event.reason ?? null,
+    })),
+    ...set.unresolved.map((event) => ({
+      source,
+      assurance: "signed" as const,
+      event_id: event.event_id,
+      event_type: event.event_type,
+      reason: `${describeEventType(event.event_type)} from ${name}`,
+      refusal: { status: "unresolved" as const, detail: `no directory can resolve the subject: ${event.reason}` },
+    })),
+  ];
+  const observations: Observation[] = set.observed.map((identity) => ({ source, ...identity }));
+
+  const receipts = requests.length + observations.length > 0 ? await onLedger(env, (ledger) => ledger.commit(requests, observations), "the SET") : [];
+  if (set.stream.length > 0) {
+    await onLedger(env, (ledger) => ledger.recordSsfStream(name, set.stream, set.iat * 1000), "the stream event");
+  }
+
+  for (const event of set.stream) {
+    if (event.kind === "verification")
+      logEvent("ssf.verification", { transmitter: name, jti: set.jti, stream_id: event.stream_id, state: event.state });
+    else logEvent("ssf.stream_updated", { transmitter: name, jti: set.jti, stream_id: event.stream_id, status: event.status, reason: event.reason });
+  }
+  logEvent("ssf.accepted", {
+    transmitter: name,
+    jti: set.jti,
+    revocations: receipts.filter((receipt) => !receipt.duplicate).map((receipt) => `${receipt.id} ${receipt.status}`),
+    duplicates: receipts.filter((receipt) => receipt.duplicate).length,
+    unresolved: set.unresolved.map((event) => event.reason),
+    ignored: set.ignored,
+  });
+}

@@ -1,0 +1,69 @@
+// One bounded JSON exchange with a transmitter (its metadata, its JWKS, its poll endpoint).
+// - Time: timeoutMs for the whole exchange, headers and body. An AbortController cancels the request, and the
+//   fetch is also raced against the timer, so a fetch that ignores its signal cannot hold us past the limit.
+// - Size: the body is refused past maxChars before it is parsed.
+// - Place: redirects are not followed (a 3xx is an http_error): keys and poll endpoints are where the
+//   configuration or the transmitter's own metadata says, never where another answer points.
+// Contract: never throws; the fetch is injected; a failure is tagged, with a detail for the log (a status, an
+// error name, never a body).
+
+export type SsfFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+export type JsonExchange = { ok: true; status: number; json: unknown } | JsonFailure;
+export type JsonFailure = { ok: false; reason: "timeout" | "unreachable" | "http_error" | "malformed"; status: number | null; detail: string };
+
+export type JsonRequest = { timeoutMs: number; maxChars: number; method?: "GET" | "POST"; headers?: Record<string, string>; body?: string };
+
+export async function fetchJson(fetcher: SsfFetch, url: string, request: JsonRequest): Promise<JsonExchange> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve("timeout");
+    }, request.timeoutMs);
+  });
+  const timeout: JsonFailure = { ok: false, reason: "timeout", status: null, detail: `no answer within ${request.timeoutMs} ms` };
+  try {
+    const init: RequestInit = {
+      method: request.method ?? "GET",
+      redirect: "manual",
+      signal: controller.signal,
+      headers: { accept: "application/json", ...request.headers },
+    };
+    if (request.body !== undefined) init.body = request.body;
+    const response = await Promise.race([fetcher(url, init), timedOut]);
+    if (response === "timeout") return timeout;
+    const text = await Promise.race([response.text(), timedOut]);
+    if (text === "timeout") return timeout;
+    if (text.length > request.maxChars)
+      return { ok: false, reason: "malformed", status: response.status, detail: `larger than ${request.maxChars} characters` };
+    if (!response.ok) return { ok: false, reason: "http_error", status: response.status, detail: `HTTP ${response.status}${errCode(text)}` };
+    try {
+      return { ok: true, status: response.status, json: JSON.parse(text) };
+    } catch {
+      return { ok: false, reason: "malformed", status: response.status, detail: "not JSON" };
+    }
+  } catch (error) {
+    if (controller.signal.aborted) return timeout;
+    return {
+      ok: false,
+      reason: "unreachable",
+      status: null,
+      detail: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : "unknown error",
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** An RFC 8935/8936 error body names its `err` code: worth a log line; the description is not repeated. */
+function errCode(text: string): string {
+  try {
+    const body: unknown = JSON.parse(text.slice(0, 4096));
+    const err = typeof body === "object" && body !== null ? (body as Record<string, unknown>).err : undefined;
+    return typeof err === "string" && /^[a-z_]{1,40}$/.test(err) ? ` (${err})` : "";
+  } catch {
+    return "";
+  }
+}

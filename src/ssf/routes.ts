@@ -1,0 +1,117 @@
+// POST /ssf/{transmitter}: Security Event Tokens a Shared Signals transmitter pushes (RFC 8935).
+// body limit → find the transmitter → read the raw body → receiveSet (the stream's credential, the media
+// type, the JWS against the transmitter's keys, then the claims; receive-set.ts) → commit (commit-set.ts) → answer.
+// Trust boundary: nothing in the body is believed before receiveSet verified it. A refusal's precise detail
+// goes to the request log and the hourly rejection counts; the sender gets RFC 8935's err code.
+// Answers:
+// - 202 with an empty body: the SET is accepted (§2.2), including a replayed jti (the ledger's duplicate),
+//   a SET that deprovisions nobody (§3: SETs are statements, not commands) and a subject nobody can resolve.
+// - 400 {"err", "description"} (§2.3, codes from §2.4), 401 and 415: as receive-set.ts decides.
+// - 503 keys_unavailable with Retry-After when the transmitter's keys cannot be fetched (its JWKS is down,
+//   slow or garbage) and none held can check the SET. Not 400: the SET may be perfectly valid and the failure
+//   is ours. §2.3 keeps 400 for errors "parsing, validating, or authenticating a SET" and leaves a general
+//   HTTP error condition its own status, and §4 warns that a transmitter may give up on an error it expects
+//   to fail again, whereas 503 with Retry-After is HTTP's "try again later" (RFC 9110 §15.6.4, §10.2.3). It
+//   is our outage, so it has the shape of our other one (ledger_unavailable). A forged SET can only get it
+//   while the keys are unreachable; with keys held, an unknown kid is a 400.
+// - 404 (no such transmitter), 405 (Allow: POST, from the app), 413 and 503 ledger_unavailable: the JSON
+//   failure shape of every route (http/errors.ts), the first three before the body is read.
+import { type Context, Hono } from "hono";
+import * as z from "zod/mini";
+import { splitSecretList } from "../config";
+import type { AppEnv } from "../context";
+import { limitBody } from "../http/body";
+import { answerJsonError, fail } from "../http/errors";
+import { apiDoc } from "../http/openapi";
+import { reportRejection } from "../http/rejection-report";
+import { logEvent } from "../log";
+import { ssfSourceName } from "../sources/registry";
+import { commitSet } from "./commit-set";
+import { jwksCacheFor, ssfDeps } from "./jwks-registry";
+import { receiveSet, SET_CONTENT_TYPE, type SetRejection } from "./receive-set";
+import { type SsfTransmitter, ssfAuthSecretVariable } from "./transmitters";
+import { SET_ERROR_CODES } from "./verify-set";
+
+/** A SET is a few kilobytes; verify-set.ts refuses one over 64 KiB anyway. */
+const MAX_SET_BODY_BYTES = 64 * 1024;
+
+export const ssfRoutes = new Hono<AppEnv>();
+
+ssfRoutes.onError(answerJsonError);
+
+/** RFC 8935 §2.3's error body; `err` from §2.4. */
+const SetErrorSchema = z.object({
+  err: z.enum(SET_ERROR_CODES),
+  description: z.string(),
+});
+
+ssfRoutes.post(
+  "/:transmitter",
+  apiDoc({
+    summary: "A Security Event Token pushed by a Shared Signals transmitter (RFC 8935)",
+    description:
+      "`transmitter` is a name in SSF_TRANSMITTERS. The body is one SET (JWS compact form), verified against the transmitter's published keys before anything in it is read; when the stream has an authorization header (SSF_AUTH_<NAME>), it is required. See docs/ssf.md.",
+    tag: "webhooks",
+    auth: "none",
+    pathParams: { transmitter: { pattern: "^[a-z0-9_-]{1,28}$" } },
+    body: { mediaTypes: [SET_CONTENT_TYPE], description: "one SET in JWS compact form" },
+    ok: {
+      202: { description: "accepted (RFC 8935 §2.2), a replayed jti included; no body" },
+      400: { description: "the SET is not valid (RFC 8935 §2.3, §2.4)", schema: SetErrorSchema },
+      401: { description: "the stream's authorization header is missing or wrong", schema: SetErrorSchema },
+      415: { description: "the Content-Type is not application/secevent+jwt", schema: SetErrorSchema },
+    },
+    errors: ["not_found", "payload_too_large", "keys_unavailable", "ledger_unavailable"],
+  }),
+  limitBody(MAX_SET_BODY_BYTES),
+  async function receivePushedSet(c) {
+    const { name, transmitter } = configuredTransmitter(c);
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const now = ssfDeps().now();
+    const received = await receiveSet({
+      body,
+      contentType: c.req.header("content-type") ?? null,
+      authorization: c.req.header("authorization") ?? null,
+      transmitterName: name,
+      transmitter,
+      authSecrets: authSecrets(c.env, name),
+      jwks: jwksCacheFor(name, transmitter),
+      now,
+    });
+    if (received.kind === "rejected") return refuse(c, name, transmitter, received, now);
+    await commitSet(c.env, name, received);
+    return c.body(null, 202);
+  },
+);
+
+function configuredTransmitter(c: Context<AppEnv>): { name: string; transmitter: SsfTransmitter } {
+  const name = c.req.param("transmitter") ?? "";
+  const transmitter = c.get("config").ssfTransmitters.get(name);
+  return transmitter ? { name, transmitter } : fail("not_found", "unknown SSF transmitter");
+}
+
+/** SSF_AUTH_<NAME>: the stream's authorization header values (a rotation list); empty when unset. */
+function authSecrets(env: Env, name: string): string[] {
+  const value: unknown = (env as unknown as Record<string, unknown>)[ssfAuthSecretVariable(name)];
+  return typeof value === "string" ? splitSecretList(value) : [];
+}
+
+function refuse(c: Context<AppEnv>, name: string, transmitter: SsfTransmitter, rejection: SetRejection, now: number) {
+  const reason = rejection.transient ? "keys_unavailable" : rejection.body.err;
+  logEvent("ssf.rejected", {
+    transmitter: name,
+    status: rejection.status,
+    err: rejection.body.err,
+    reason,
+    detail: rejection.detail,
+    ip: c.req.header("cf-connecting-ip") ?? null,
+  });
+  reportRejection(c, ssfSourceName(name), reason, now);
+  if (rejection.transient) {
+    const retryAfter = String(Math.ceil(transmitter.jwksMinRefreshMs / 1000));
+    fail("keys_unavailable", "the transmitter's signing keys could not be fetched; deliver the SET again later", undefined, {
+      "Retry-After": retryAfter,
+    });
+  }
+  return c.json(rejection.body, rejection.status, rejection.headers);
+}

@@ -1,0 +1,129 @@
+// SSF_TRANSMITTERS: the Shared Signals transmitters this Worker accepts Security Event Tokens from.
+// A JSON object keyed by transmitter name (1–28 of a-z 0-9 _ -, the `{transmitter}` of POST /ssf/{transmitter};
+// its events are recorded under the source "ssf-<name>", sources/registry.ts):
+//   { "okta": { "issuer": "https://example.okta.com", "audience": "https://revoker.example.com/ssf/okta" } }
+// Each entry: issuer (https; http only for localhost/127.0.0.1), audience (string or list: a SET is accepted
+// when its aud names any of them), jwks_uri (else discovered, see jwks.ts), events (event-type URIs that
+// deprovision; default RISC account-disabled, RISC account-purged, CAEP session-revoked), credential_change
+// (adds CAEP credential-change), algorithms (asymmetric JWS algorithms only: HMAC
+// would need a shared secret, and `none` is no signature at all), jwks_min_refresh_seconds (the least time
+// between two fetches of its keys, default 60: the bound on what a flood of unknown kids can cost, jwks.ts).
+// `poll` is refused by name: poll delivery (RFC 8936, poll.ts) is not wired into the Cron Trigger yet, and a
+// setting that is accepted and then ignored would look like a stream that works.
+// - SSF 1.0 §7.1: the issuer is an https URL "with no query or fragment component"; jwks_uri "MUST use HTTP
+//   over TLS". The issuer is kept exactly as written: SSF 1.0 §4.1.6 compares `iss` with it as a string.
+// - The optional push credential lives in its own secret, SSF_AUTH_<NAME> (see ssfAuthSecretVariable): it is
+//   the `authorization_header` the receiver hands the transmitter when creating the stream (SSF 1.0 §6.1.1).
+// Contract: pure. Problems read "SSF_TRANSMITTERS: <what is wrong>" and never contain a configured value.
+// config.ts reads SSF_TRANSMITTERS through ssfTransmittersVariable, so this file imports only the domain
+// and the event types (test/architecture.test.ts holds it to that).
+import * as z from "zod/mini";
+import "../domain/validation"; // zod's English messages (e.g. 'Unrecognized key: "audiences"' for a misspelt option)
+import { CAEP_CREDENTIAL_CHANGE, DEFAULT_DEPROVISIONING_EVENTS } from "./event-types";
+
+const SSF_TRANSMITTERS_VARIABLE = "SSF_TRANSMITTERS";
+
+export const SSF_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+
+export const DEFAULT_JWKS_MIN_REFRESH_SECONDS = 60;
+const TRANSMITTER_NAME = /^[a-z0-9_-]{1,28}$/;
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1"]);
+
+/** https, or http to this machine (a local transmitter in development); never a query or fragment. */
+export function isTransmitterUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") return false;
+  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+}
+
+const transmitterUrl = z
+  .string()
+  .check(z.refine(isTransmitterUrl, "must be an https URL without credentials, query or fragment (http only for localhost)"));
+const nonEmpty = z.string().check(z.minLength(1), z.maxLength(500));
+const eventTypeUri = z.string().check(
+  z.maxLength(200),
+  z.refine((value) => URL.canParse(value), "must be an event-type URI"),
+);
+
+const TransmitterSchema = z.pipe(
+  z.strictObject({
+    issuer: transmitterUrl,
+    audience: z.union([nonEmpty, z.array(nonEmpty).check(z.minLength(1))], "must be a non-empty string or list of strings"),
+    jwks_uri: z.optional(transmitterUrl),
+    events: z.optional(z.array(eventTypeUri).check(z.minLength(1))),
+    credential_change: z.optional(z.boolean()),
+    poll: z.optional(
+      z.unknown().check(z.refine(() => false, "poll delivery (RFC 8936) is not supported yet: create the stream with push delivery (RFC 8935)")),
+    ),
+    algorithms: z.optional(z.array(z.enum(SSF_ALGORITHMS, "must be an asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA)")).check(z.minLength(1))),
+    jwks_min_refresh_seconds: z.optional(z.number().check(z.int(), z.minimum(1, "must be at least 1"), z.maximum(3600, "must be at most 3600"))),
+  }),
+  z.transform((entry) => ({
+    issuer: entry.issuer,
+    audiences: typeof entry.audience === "string" ? [entry.audience] : [...new Set(entry.audience)],
+    jwksUri: entry.jwks_uri ?? null,
+    events: [...new Set([...(entry.events ?? DEFAULT_DEPROVISIONING_EVENTS), ...(entry.credential_change ? [CAEP_CREDENTIAL_CHANGE] : [])])],
+    algorithms: [...new Set(entry.algorithms ?? SSF_ALGORITHMS)],
+    jwksMinRefreshMs: (entry.jwks_min_refresh_seconds ?? DEFAULT_JWKS_MIN_REFRESH_SECONDS) * 1000,
+  })),
+);
+
+/** One configured transmitter, normalised: audiences always a list, defaults applied. */
+export type SsfTransmitter = z.output<typeof TransmitterSchema>;
+
+export type SsfTransmittersResult = { ok: true; transmitters: Map<string, SsfTransmitter> } | { ok: false; problems: string[] };
+
+export function parseSsfTransmitters(raw: string | undefined): SsfTransmittersResult {
+  const problem = (what: string) => `${SSF_TRANSMITTERS_VARIABLE}: ${what}`;
+  if (raw === undefined || raw.trim() === "") return { ok: true, transmitters: new Map() };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    // The parser's message quotes the input, which may hold anything: say only what is wrong.
+    return { ok: false, problems: [problem("is not valid JSON")] };
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return { ok: false, problems: [problem("must be a JSON object keyed by transmitter name")] };
+  }
+
+  const problems: string[] = [];
+  const transmitters = new Map<string, SsfTransmitter>();
+  const bySecretVariable = new Map<string, string>();
+  for (const [index, [name, entry]] of Object.entries(json).entries()) {
+    if (!TRANSMITTER_NAME.test(name)) {
+      problems.push(problem(`transmitter #${index + 1}: its name must be 1–28 characters of a-z, 0-9, _ and -`));
+      continue;
+    }
+    const secretVariable = ssfAuthSecretVariable(name);
+    const sharing = bySecretVariable.get(secretVariable);
+    if (sharing !== undefined) problems.push(problem(`${sharing} and ${name} would share the secret ${secretVariable}`));
+    bySecretVariable.set(secretVariable, name);
+
+    const parsed = TransmitterSchema.safeParse(entry);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push(problem(`${[name, ...issue.path].join(".")}: ${issue.message}`));
+      continue;
+    }
+    transmitters.set(name, parsed.data);
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, transmitters };
+}
+
+/** SSF_TRANSMITTERS as a variable of the Worker's environment schema (config.ts): its problems become the variable's. */
+export const ssfTransmittersVariable = z.pipe(
+  z.optional(z.string()),
+  z.transform((raw: string | undefined, ctx) => {
+    const result = parseSsfTransmitters(raw);
+    if (result.ok) return result.transmitters;
+    const prefix = `${SSF_TRANSMITTERS_VARIABLE}: `;
+    for (const problem of result.problems) ctx.issues.push({ code: "custom", message: problem.slice(prefix.length), input: "" });
+    return z.NEVER;
+  }),
+);
+
+/** The secret holding a transmitter's push credential: SSF_AUTH_<NAME upper-cased, "-" as "_">. */
+export function ssfAuthSecretVariable(name: string): string {
+  return `SSF_AUTH_${name.toUpperCase().replace(/-/g, "_")}`;
+}

@@ -1,0 +1,166 @@
+// A Shared Signals transmitter for tests: key pairs made with jose, SETs signed the way SSF 1.0 §4.1 says
+// (typ secevent+jwt, a kid) and the ways an attacker would (alg none, HS256 keyed with the public key, a key
+// nobody published), and its configuration metadata and JWKS served through a fetch function the code under
+// test is handed. The JWKS endpoint counts its requests and can be made down, unreachable, slow or garbage.
+import { base64url, type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
+import { CAEP_SESSION_REVOKED } from "../../src/ssf/event-types";
+import type { SsfFetch } from "../../src/ssf/fetch-json";
+import { ssfConfigurationUrl } from "../../src/ssf/jwks";
+import type { SsfTransmitter } from "../../src/ssf/transmitters";
+import { SSF_ALGORITHMS } from "../../src/ssf/transmitters";
+import { TEST_SSF_AUDIENCE, TEST_SSF_ISSUER, TEST_SSF_JWKS_URI } from "./bindings";
+
+/** up: serves the keys; down: 503; unreachable: the fetch rejects; slow: answers only when aborted (with an
+ * AbortError), as fetch does; hang: never settles, even when aborted; garbage: 200 with HTML. */
+export type EndpointMode = "up" | "down" | "unreachable" | "slow" | "hang" | "garbage";
+
+type SigningAlg = "RS256" | "ES256" | "PS256" | "EdDSA";
+type SigningKey = { kid: string; alg: SigningAlg; privateKey: CryptoKey; publicKey: CryptoKey; publicJwk: JWK };
+
+async function signingKey(alg: SigningAlg, kid: string): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg);
+  return { kid, alg, privateKey, publicKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: "sig" } };
+}
+
+export class LocalTransmitter {
+  jwksRequests = 0;
+  configurationRequests = 0;
+  jwksMode: EndpointMode = "up";
+  private published: SigningKey[];
+  private rotations = 0;
+  private rogue: Promise<SigningKey> | null = null;
+  private retired: SigningKey | null = null;
+
+  private constructor(
+    readonly issuer: string,
+    private rsa: SigningKey,
+    private readonly ec: SigningKey,
+    readonly clock: { now: number },
+  ) {
+    this.published = [rsa, ec];
+  }
+
+  static async create(clock: { now: number }, issuer = TEST_SSF_ISSUER): Promise<LocalTransmitter> {
+    return new LocalTransmitter(issuer, await signingKey("RS256", "rsa-1"), await signingKey("ES256", "ec-1"), clock);
+  }
+
+  /** The receiver's config for this transmitter; without jwks_uri unless asked, so discovery is exercised. */
+  config(overrides: Partial<SsfTransmitter> = {}): SsfTransmitter {
+    return {
+      issuer: this.issuer,
+      audiences: [TEST_SSF_AUDIENCE],
+      jwksUri: null,
+      events: [
+        CAEP_SESSION_REVOKED,
+        "https://schemas.openid.net/secevent/risc/event-type/account-disabled",
+        "https://schemas.openid.net/secevent/risc/event-type/account-purged",
+      ],
+      algorithms: [...SSF_ALGORITHMS],
+      jwksMinRefreshMs: 60_000,
+      ...overrides,
+    };
+  }
+
+  get currentRsaKid(): string {
+    return this.rsa.kid;
+  }
+
+  /** A SET for `email` revoking sessions, issued now; override any claim. */
+  claims(overrides: Record<string, unknown> = {}): JWTPayload {
+    return {
+      iss: this.issuer,
+      aud: TEST_SSF_AUDIENCE,
+      iat: Math.floor(this.clock.now / 1000),
+      jti: crypto.randomUUID(),
+      sub_id: { format: "email", email: "leaver@example.com" },
+      events: { [CAEP_SESSION_REVOKED]: {} },
+      ...overrides,
+    };
+  }
+
+  /** Signs with the current RSA key (or the EC key); `typ: null` leaves typ out of the header. */
+  async sign(claims: JWTPayload, options: { key?: "rsa" | "ec"; kid?: string | null; typ?: string | null } = {}): Promise<string> {
+    const key = options.key === "ec" ? this.ec : this.rsa;
+    return signWith(key, claims, options);
+  }
+
+  /** Signed by an RSA key pair that was never published, under a kid nobody knows (or the one given; null: none). */
+  async signWithUnknownKey(claims: JWTPayload, kid: string | null = `unknown-${crypto.randomUUID()}`): Promise<string> {
+    this.rogue ??= signingKey("RS256", "rogue");
+    return signWith(await this.rogue, claims, { kid });
+  }
+
+  /** `alg: none` (RFC 7519 §6): a header, a payload and an empty signature. */
+  signUnsecured(claims: JWTPayload): string {
+    const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
+    return `${encode({ alg: "none", typ: "secevent+jwt" })}.${encode(claims)}.`;
+  }
+
+  /** The RSA public key in SPKI PEM: what an algorithm-confusion attacker uses as an HMAC secret. */
+  publicKeyPem(): Promise<string> {
+    return exportSPKI(this.rsa.publicKey);
+  }
+
+  /** HS256 keyed with the bytes of the RSA public key's PEM, under the RSA key's kid. */
+  async signHmacWithPublicKey(claims: JWTPayload): Promise<string> {
+    const secret = new TextEncoder().encode(await this.publicKeyPem());
+    return new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "secevent+jwt", kid: this.rsa.kid }).sign(secret);
+  }
+
+  /** A new RSA key signs from now on and is published; the old one is withdrawn unless `keepOld`. Returns the new kid. */
+  async rotate(options: { keepOld?: boolean } = {}): Promise<string> {
+    this.rotations += 1;
+    const next = await signingKey("RS256", `rsa-${this.rotations + 1}`);
+    this.published = options.keepOld ? [next, ...this.published] : [next, this.ec];
+    const previous = this.rsa;
+    this.rsa = next;
+    this.retired = previous;
+    return next.kid;
+  }
+
+  /** Signs with the RSA key that the last rotation replaced. */
+  signWithRetiredKey(claims: JWTPayload, options: { kid?: string | null } = {}): Promise<string> {
+    if (this.retired === null) throw new Error("no rotation yet");
+    return signWith(this.retired, claims, options);
+  }
+
+  /** The transmitter's HTTP side, to inject as the receiver's fetch. */
+  readonly fetch: SsfFetch = async (url, init) => {
+    if (url === ssfConfigurationUrl(this.issuer)) {
+      this.configurationRequests += 1;
+      return Response.json({
+        spec_version: "1_0",
+        issuer: this.issuer,
+        jwks_uri: TEST_SSF_JWKS_URI,
+        delivery_methods_supported: ["urn:ietf:rfc:8935"],
+      });
+    }
+    if (url !== TEST_SSF_JWKS_URI) return new Response("not found", { status: 404 });
+    this.jwksRequests += 1;
+    switch (this.jwksMode) {
+      case "up":
+        return Response.json({ keys: this.published.map((key) => key.publicJwk) });
+      case "down":
+        return new Response("unavailable", { status: 503 });
+      case "unreachable":
+        throw new TypeError("network connection lost");
+      case "garbage":
+        return new Response("<html>it works!</html>", { status: 200, headers: { "content-type": "text/html" } });
+      case "slow":
+        return new Promise<Response>((_, reject) => {
+          init.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+        });
+      case "hang":
+        return new Promise<Response>(() => {});
+    }
+  };
+}
+
+function signWith(key: SigningKey, claims: JWTPayload, options: { kid?: string | null; typ?: string | null }): Promise<string> {
+  const header: { alg: string; kid?: string; typ?: string } = { alg: key.alg };
+  const kid = options.kid === undefined ? key.kid : options.kid;
+  const typ = options.typ === undefined ? "secevent+jwt" : options.typ;
+  if (kid !== null) header.kid = kid;
+  if (typ !== null) header.typ = typ;
+  return new SignJWT(claims).setProtectedHeader(header).sign(key.privateKey);
+}
