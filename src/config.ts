@@ -5,7 +5,7 @@
 // separator: it cannot occur inside any secret we accept (they travel in HTTP headers or are base64 or
 // hex), while a space can (Okta's documented `Basic <base64>` secret) and so can a comma.
 import * as z from "zod/mini";
-import { ssfTransmittersVariable } from "./ssf/transmitters";
+import { ssfTransmittersVariable } from "./domain/ssf/transmitters";
 
 const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 

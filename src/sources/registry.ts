@@ -38,7 +38,7 @@ export const DIRECTORY_SOURCES: readonly string[] = [...Object.keys(SOURCES), "s
 
 /**
  * A Shared Signals transmitter's source: "ssf-<name>" (its name as SSF_TRANSMITTERS allows, 1–28 of
- * a-z 0-9 _ -, ssf/transmitters.ts), so the directory's 32-character source names hold it and no webhook
+ * a-z 0-9 _ -, domain/ssf/transmitters.ts), so the directory's 32-character source names hold it and no webhook
  * source can be mistaken for it.
  */
 export function ssfSourceName(transmitter: string): string {

@@ -11,11 +11,11 @@
 // Contract: the ledger has everything before this returns; a ledger failure throws HttpFailure
 // (ledger_unavailable, 503) so the transmitter delivers again.
 import type { RevocationRequest } from "../domain/revocation";
+import { describeEventType } from "../domain/ssf/event-types";
 import { onLedger } from "../http/ledger";
 import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
 import { ssfSourceName } from "../sources/registry";
-import { describeEventType } from "./event-types";
 import type { SetEvents } from "./events";
 
 /** What receiveSet accepted: the SET's jti and iat (seconds) and what it says. */

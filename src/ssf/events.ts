@@ -11,10 +11,11 @@
 // - Nothing is dropped silently: other event types go to `ignored`; deprovisioning events that cannot become
 //   an identity event (no usable subject, an id too long) go to `unresolved` with the reason.
 // Contract: pure; never throws.
+
+import { describeEventType, SSF_STREAM_UPDATED, SSF_VERIFICATION } from "../domain/ssf/event-types";
+import type { SsfTransmitter } from "../domain/ssf/transmitters";
 import { type IdentityEvent, type ObservedIdentity, validEvents } from "../sources/source";
-import { describeEventType, SSF_STREAM_UPDATED, SSF_VERIFICATION } from "./event-types";
 import { mergeResolutions, resolveSubject, type SubjectResolution } from "./subjects";
-import type { SsfTransmitter } from "./transmitters";
 import type { VerifiedSet } from "./verify-set";
 
 const STREAM_STATUSES = ["enabled", "paused", "disabled"] as const;

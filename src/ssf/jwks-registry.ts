@@ -3,9 +3,10 @@
 // a flood of unknown kids spread over many requests still costs at most one JWKS fetch per interval.
 // A cache is keyed by what it was built from (name, issuer, jwks_uri, interval): a changed configuration
 // gets a fresh one. Tests install a clock they can step (installSsfDeps), which also forgets every cache.
+
+import type { SsfTransmitter } from "../domain/ssf/transmitters";
 import type { SsfFetch } from "./fetch-json";
 import { createJwksCache, type JwksCache } from "./jwks";
-import type { SsfTransmitter } from "./transmitters";
 
 type SsfDeps = {
   now(): number;

@@ -18,8 +18,8 @@
 // per isolate).
 import { type CryptoKey, createLocalJWKSet, errors, type JSONWebKeySet, type LocalJWKSet } from "jose";
 import * as z from "zod/mini";
+import { DEFAULT_JWKS_MIN_REFRESH_SECONDS, isTransmitterUrl, type SsfTransmitter } from "../domain/ssf/transmitters";
 import { fetchJson, type JsonFailure, type SsfFetch } from "./fetch-json";
-import { DEFAULT_JWKS_MIN_REFRESH_SECONDS, isTransmitterUrl, type SsfTransmitter } from "./transmitters";
 
 export type JwksCacheOptions = {
   transmitter: Pick<SsfTransmitter, "issuer" | "jwksUri">;

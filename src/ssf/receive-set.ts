@@ -19,10 +19,11 @@
 // - 415 when the Content-Type is not application/secevent+jwt (required by §2.1; a general HTTP error, §2.3).
 // - 403/access_denied is not used: one credential per transmitter route leaves no "authenticated but not allowed".
 // Contract: never throws; `now` is passed in; `detail` is for the log, never for the sender.
+
+import type { SsfTransmitter } from "../domain/ssf/transmitters";
 import { matchesAnySecret } from "../sources/hmac";
 import { extractSetEvents, type SetEvents } from "./events";
 import type { JwksCache } from "./jwks";
-import type { SsfTransmitter } from "./transmitters";
 import { type SetErrorCode, verifySet } from "./verify-set";
 
 export const SET_CONTENT_TYPE = "application/secevent+jwt";

@@ -20,6 +20,7 @@ import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import { splitSecretList } from "../config";
 import type { AppEnv } from "../context";
+import { type SsfTransmitter, ssfAuthSecretVariable } from "../domain/ssf/transmitters";
 import { limitBody } from "../http/body";
 import { answerJsonError, fail } from "../http/errors";
 import { apiDoc } from "../http/openapi";
@@ -29,7 +30,6 @@ import { ssfSourceName } from "../sources/registry";
 import { commitSet } from "./commit-set";
 import { jwksCacheFor, ssfDeps } from "./jwks-registry";
 import { receiveSet, SET_CONTENT_TYPE, type SetRejection } from "./receive-set";
-import { type SsfTransmitter, ssfAuthSecretVariable } from "./transmitters";
 import { SET_ERROR_CODES } from "./verify-set";
 
 /** A SET is a few kilobytes; verify-set.ts refuses one over 64 KiB anyway. */

@@ -19,9 +19,9 @@
 // `detail` is for the log only; `transient` marks a failure caused by our side (the JWKS could not be fetched).
 import { type CryptoKey, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from "jose";
 import * as z from "zod/mini";
+import type { SsfTransmitter } from "../domain/ssf/transmitters";
 import { describeIssues } from "../domain/validation";
 import type { JwksCache } from "./jwks";
-import type { SsfTransmitter } from "./transmitters";
 
 const DEFAULT_SET_MAX_AGE_SECONDS = 86_400;
 const DEFAULT_SET_FUTURE_SKEW_SECONDS = 300;

@@ -3,11 +3,11 @@
 // nobody published), and its configuration metadata and JWKS served through a fetch function the code under
 // test is handed. The JWKS endpoint counts its requests and can be made down, unreachable, slow or garbage.
 import { base64url, type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
-import { CAEP_SESSION_REVOKED } from "../../src/ssf/event-types";
+import { CAEP_SESSION_REVOKED } from "../../src/domain/ssf/event-types";
+import type { SsfTransmitter } from "../../src/domain/ssf/transmitters";
+import { SSF_ALGORITHMS } from "../../src/domain/ssf/transmitters";
 import type { SsfFetch } from "../../src/ssf/fetch-json";
 import { ssfConfigurationUrl } from "../../src/ssf/jwks";
-import type { SsfTransmitter } from "../../src/ssf/transmitters";
-import { SSF_ALGORITHMS } from "../../src/ssf/transmitters";
 import { TEST_SSF_AUDIENCE, TEST_SSF_ISSUER, TEST_SSF_JWKS_URI } from "./bindings";
 
 /** up: serves the keys; down: 503; unreachable: the fetch rejects; slow: answers only when aborted (with an

@@ -7,7 +7,7 @@ import {
   DEFAULT_DEPROVISIONING_EVENTS,
   RISC_ACCOUNT_DISABLED,
   RISC_ACCOUNT_PURGED,
-} from "../../src/ssf/event-types";
+} from "../../src/domain/ssf/event-types";
 import { extractSetEvents, type SetEvents } from "../../src/ssf/events";
 import type { VerifiedSet } from "../../src/ssf/verify-set";
 import caepCredentialChange from "../fixtures/ssf/caep-credential-change.iss-sub.json";

@@ -13,7 +13,7 @@
 // - answers: RFC 8935 §2.2 (202, empty), §2.3/§2.4 (400 {"err", "description"}); a JWKS outage is a 503
 //   with Retry-After (src/ssf/routes.ts says why).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CAEP_CREDENTIAL_CHANGE, CAEP_SESSION_REVOKED, RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED } from "../../src/ssf/event-types";
+import { CAEP_CREDENTIAL_CHANGE, CAEP_SESSION_REVOKED, RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED } from "../../src/domain/ssf/event-types";
 import { installSsfDeps } from "../../src/ssf/jwks-registry";
 import oktaCredentialChange from "../fixtures/ssf/okta-credential-change.json";
 import oktaSessionRevoked from "../fixtures/ssf/okta-session-revoked.json";

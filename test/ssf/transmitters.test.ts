@@ -1,9 +1,9 @@
 // SSF_TRANSMITTERS parsing: defaults, the URL and algorithm rules, and problems that never echo a value.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
+import { CAEP_CREDENTIAL_CHANGE, CAEP_SESSION_REVOKED, RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED } from "../../src/domain/ssf/event-types";
+import { parseSsfTransmitters, SSF_ALGORITHMS, ssfAuthSecretVariable } from "../../src/domain/ssf/transmitters";
 import { isDirectorySource, ssfSourceName } from "../../src/sources/registry";
-import { CAEP_CREDENTIAL_CHANGE, CAEP_SESSION_REVOKED, RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED } from "../../src/ssf/event-types";
-import { parseSsfTransmitters, SSF_ALGORITHMS, ssfAuthSecretVariable } from "../../src/ssf/transmitters";
 import { TEST_BINDINGS } from "../helpers/bindings";
 
 const okta = { issuer: "https://example.okta.com", audience: "https://revoker.example.com/ssf/okta" };

@@ -1,8 +1,8 @@
 // verifySet: one valid SET from the local transmitter, then exactly one thing changed per test.
 import { errors, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { SsfTransmitter } from "../../src/domain/ssf/transmitters";
 import { createJwksCache, type JwksCache } from "../../src/ssf/jwks";
-import type { SsfTransmitter } from "../../src/ssf/transmitters";
 import { type VerifySetContext, verifySet } from "../../src/ssf/verify-set";
 import { TEST_SSF_AUDIENCE } from "../helpers/bindings";
 import { LocalTransmitter } from "../helpers/ssf-transmitter";

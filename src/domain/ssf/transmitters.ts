@@ -3,22 +3,22 @@
 // its events are recorded under the source "ssf-<name>", sources/registry.ts):
 //   { "okta": { "issuer": "https://example.okta.com", "audience": "https://revoker.example.com/ssf/okta" } }
 // Each entry: issuer (https; http only for localhost/127.0.0.1), audience (string or list: a SET is accepted
-// when its aud names any of them), jwks_uri (else discovered, see jwks.ts), events (event-type URIs that
+// when its aud names any of them), jwks_uri (else discovered, see ssf/jwks.ts), events (event-type URIs that
 // deprovision; default RISC account-disabled, RISC account-purged, CAEP session-revoked), credential_change
 // (adds CAEP credential-change), algorithms (asymmetric JWS algorithms only: HMAC
 // would need a shared secret, and `none` is no signature at all), jwks_min_refresh_seconds (the least time
-// between two fetches of its keys, default 60: the bound on what a flood of unknown kids can cost, jwks.ts).
-// `poll` is refused by name: poll delivery (RFC 8936, poll.ts) is not wired into the Cron Trigger yet, and a
+// between two fetches of its keys, default 60: the bound on what a flood of unknown kids can cost, ssf/jwks.ts).
+// `poll` is refused by name: poll delivery (RFC 8936, ssf/poll.ts) is not wired into the Cron Trigger yet, and a
 // setting that is accepted and then ignored would look like a stream that works.
 // - SSF 1.0 §7.1: the issuer is an https URL "with no query or fragment component"; jwks_uri "MUST use HTTP
 //   over TLS". The issuer is kept exactly as written: SSF 1.0 §4.1.6 compares `iss` with it as a string.
 // - The optional push credential lives in its own secret, SSF_AUTH_<NAME> (see ssfAuthSecretVariable): it is
 //   the `authorization_header` the receiver hands the transmitter when creating the stream (SSF 1.0 §6.1.1).
 // Contract: pure. Problems read "SSF_TRANSMITTERS: <what is wrong>" and never contain a configured value.
-// config.ts reads SSF_TRANSMITTERS through ssfTransmittersVariable, so this file imports only the domain
-// and the event types (test/architecture.test.ts holds it to that).
+// config.ts reads SSF_TRANSMITTERS through ssfTransmittersVariable; like all of domain/, this file imports
+// only the domain (test/architecture.test.ts holds it to that).
 import * as z from "zod/mini";
-import "../domain/validation"; // zod's English messages (e.g. 'Unrecognized key: "audiences"' for a misspelt option)
+import "../validation"; // zod's English messages (e.g. 'Unrecognized key: "audiences"' for a misspelt option)
 import { CAEP_CREDENTIAL_CHANGE, DEFAULT_DEPROVISIONING_EVENTS } from "./event-types";
 
 const SSF_TRANSMITTERS_VARIABLE = "SSF_TRANSMITTERS";
