@@ -77,12 +77,15 @@ export function pendingByLane(sql: SqlStorage): Record<Lane, number> {
 
 /** When the next pending call becomes due, after its target's hold; null when nothing is pending. */
 export function earliestDue(sql: SqlStorage): number | null {
-  return sql
+  const call = sql
     .exec<{ at: number | null }>(
       `SELECT MIN(MAX(c.next_attempt_at, COALESCE(h.until, 0))) AS at
        FROM calls c LEFT JOIN target_holds h ON h.target = c.target WHERE c.state = 'pending'`,
     )
     .one().at;
+  // Follow-ups still to plan are due as soon as their revocation succeeded (planned when nothing else waits).
+  const unplanned = sql.exec<{ at: number | null }>("SELECT MIN(completed_at) AS at FROM calls WHERE follow_ups_due IS NOT NULL").one().at;
+  return call === null ? unplanned : unplanned === null ? call : Math.min(call, unplanned);
 }
 
 export function pendingCount(sql: SqlStorage): number {
@@ -115,6 +118,8 @@ export type CallResult = {
   error: string | null;
   /** A follow-up's finding (JSON-able). */
   result?: unknown;
+  /** A revoke call that succeeded: the follow-ups it is owed, planned later (follow-ups.ts). */
+  followUpsDue?: string | null;
 };
 
 /**
@@ -124,7 +129,7 @@ export type CallResult = {
 export function settleCall(sql: SqlStorage, call: DueCall, result: CallResult, now: number): RevocationStatus | null {
   const attempt = { at: new Date(now).toISOString(), http_status: result.httpStatus, outcome: result.state, error: result.error };
   sql.exec(
-    `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?, history = ?, leased = 0, result = ?
+    `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?, history = ?, leased = 0, result = ?, follow_ups_due = ?
      WHERE revocation_seq = ? AND target = ? AND kind = ?`,
     result.state,
     result.httpStatus,
@@ -133,6 +138,7 @@ export function settleCall(sql: SqlStorage, call: DueCall, result: CallResult, n
     now,
     withAttempt(call.history, attempt),
     result.result === undefined ? null : JSON.stringify(result.result),
+    result.followUpsDue ?? null,
     call.revocation_seq,
     call.target,
     call.kind,

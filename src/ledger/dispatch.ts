@@ -8,7 +8,7 @@ import type { Config, Target } from "../config";
 import type { ApiRequest, CloudflareError, RevocationStatus } from "../domain/revocation";
 import { type CallResult, type DueCall, holdTarget, insertCall, isRevokeKind, scheduleRetry, settleCall } from "./calls";
 import { backoffMs, type CallVerdict } from "./classify";
-import { type FollowUpSettings, followUpsAfterRevocation, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "./follow-ups";
+import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "./follow-ups";
 import type { Lane } from "./lanes";
 import { markStillActive } from "./revocations";
 
@@ -80,9 +80,10 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
     case "answered": {
       if (isRevokeKind(call.kind)) {
         const state = verdict.result === true ? "revoked" : "not_found";
-        const status = settle({ state, error: null });
-        const queued = call.kind === "revoke" ? queue(sql, call, followUpsAfterRevocation(call.target, now, context.followUps)) : [];
-        return status === null ? { followedUp: followUpsDone(sql, call.revocation_seq), queued } : { revocation: status, queued };
+        // What it is owed is only noted: the calls are planned when no revocation waits (follow-up-plan.ts).
+        const followUpsDue = call.kind === "revoke" ? followUpsOwed(call.target, context.followUps) : null;
+        const status = settle({ state, error: null, followUpsDue });
+        return status === null ? { followedUp: followUpsDone(sql, call.revocation_seq) } : { revocation: status };
       }
       const revokedAt = sql
         .exec<{ completed_at: number | null }>(
@@ -139,13 +140,14 @@ function retry(sql: SqlStorage, call: DueCall, verdict: Extract<CallVerdict, { o
   return pauseUntil === null ? {} : { pauseUntil: { at: pauseUntil, reason: verdict.error } };
 }
 
-/** True when a revocation has follow-ups and none of them is pending any more. */
+/** True when a revocation has follow-ups, all planned, and none of them is pending any more. */
 function followUpsDone(sql: SqlStorage, seq: number): boolean {
   const counts = sql
-    .exec<{ total: number; open: number }>(
-      "SELECT COUNT(*) AS total, SUM(state = 'pending') AS open FROM calls WHERE revocation_seq = ? AND kind NOT IN ('revoke')",
+    .exec<{ total: number; open: number; unplanned: number }>(
+      `SELECT SUM(kind != 'revoke') AS total, SUM(kind != 'revoke' AND state = 'pending') AS open, SUM(follow_ups_due IS NOT NULL) AS unplanned
+       FROM calls WHERE revocation_seq = ?`,
       seq,
     )
     .one();
-  return counts.total > 0 && counts.open === 0;
+  return (counts.total ?? 0) > 0 && counts.open === 0 && counts.unplanned === 0;
 }

@@ -26,6 +26,7 @@ import {
 import { classifyAnswer, rateLimitPauseMs } from "./classify";
 import type { LedgerDeps } from "./deps";
 import { type Effects, requestFor, settleAnswer } from "./dispatch";
+import { planFollowUps } from "./follow-up-plan";
 import type { FollowUpSettings } from "./follow-ups";
 import { chooseNext, type Head, LANES, type Lane, type Turns } from "./lanes";
 import { Pacer, type SentCall } from "./pace";
@@ -147,7 +148,7 @@ export class Drain {
         await Promise.race(sending);
         continue;
       }
-      const next = this.nextCall(now);
+      const next = this.nextCall(now, config);
       if (!next) {
         pacer.idle();
         break;
@@ -195,26 +196,39 @@ export class Drain {
    * The call to send next (lanes.ts decides among the due heads of every group), and whose turn it is
    * once it is sent: the turn moves only when a call really goes out, not each time the drain looks.
    */
-  private nextCall(now: number): { call: DueCall; turns: Turns } | null {
+  private nextCall(now: number, config: Config): { call: DueCall; turns: Turns } | null {
     if (now - this.groupsScannedAt >= GROUPS_RESCAN_MS) {
       this.groups = new Map(pendingGroups(this.sql).map((entry) => [`${entry.lane}\u0000${entry.group}`, entry]));
       this.groupsScannedAt = now;
     }
     // Lanes are strict (lanes.ts): a later lane's heads are read only when no earlier lane has one due,
-    // so follow-ups waiting behind a layoff cost the drain nothing per call.
+    // so follow-ups waiting behind a layoff cost the drain nothing per call. Follow-ups are planned only
+    // when their own lane has nothing due either: with pace that no revocation is waiting for.
     for (const lane of LANES) {
-      const heads: Head<DueCall>[] = [];
-      for (const entry of this.groups.values()) {
-        if (entry.lane !== lane) continue;
-        const call = dueHead(this.sql, lane, entry.group, now, this.inFlight);
-        if (call) heads.push({ lane, group: entry.group, call });
-      }
-      const choice = chooseNext(heads, this.turns);
+      let choice = this.chooseIn(lane, now);
+      if (!choice && lane === "follow_up" && this.planFollowUps(now, config)) choice = this.chooseIn(lane, now);
       if (choice) return { call: choice.head.call, turns: choice.turns };
     }
     // Nothing due in the groups known: scan again next time (one may have appeared another way).
     this.groupsScannedAt = Number.NEGATIVE_INFINITY;
     return null;
+  }
+
+  private chooseIn(lane: Lane, now: number) {
+    const heads: Head<DueCall>[] = [];
+    for (const entry of this.groups.values()) {
+      if (entry.lane !== lane) continue;
+      const call = dueHead(this.sql, lane, entry.group, now, this.inFlight);
+      if (call) heads.push({ lane, group: entry.group, call });
+    }
+    return chooseNext(heads, this.turns);
+  }
+
+  /** Plans a batch of follow-ups (follow-up-plan.ts); true when it queued any. */
+  private planFollowUps(now: number, config: Config): boolean {
+    const queued = this.host.storage.transactionSync(() => planFollowUps(this.sql, now, this.followUpSettings(config)));
+    this.noteGroups(queued);
+    return queued.length > 0;
   }
 
   private noteCall(now: number): void {

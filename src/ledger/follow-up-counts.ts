@@ -27,5 +27,18 @@ export function followUpCounts(sql: SqlStorage, jobId?: string): FollowUpCounts 
     if (kind.startsWith("seat")) add(seats, name, n);
     else add(verification, name === "no_access_user" ? "verified" : name, n);
   }
+  // Owed but not planned yet (follow-up-plan.ts): pending too.
+  const owed = sql
+    .exec<{ due: string; n: number }>(
+      `SELECT c.follow_ups_due AS due, COUNT(*) AS n
+       FROM calls c ${jobId ? "JOIN revocations r ON r.seq = c.revocation_seq AND r.job_id = ?" : ""}
+       WHERE c.follow_ups_due IS NOT NULL GROUP BY c.follow_ups_due`,
+      ...(jobId ? [jobId] : []),
+    )
+    .toArray();
+  for (const { due, n } of owed) {
+    if (due.split(",").includes("seats")) add(seats, "pending", n);
+    if (due.split(",").includes("verify")) add(verification, "pending", n);
+  }
   return { seats, verification };
 }

@@ -8,6 +8,9 @@
 //   IdP still lets the person in), make the revocation still_active: one more revocation ('re_revoke', in
 //   the urgent lane) and an operator must act in the IdP. No Access user means nothing can be active.
 // - Zones have no users or seats: nothing follows a zone's revocation (the record says "not_applicable").
+// - Planned with leftover pace: a successful revocation only records what it is owed (followUpsOwed); the
+//   calls are created (plannedFollowUps) when no urgent or bulk call waits, so a layoff's drain pays
+//   nothing for them and they start after its last call.
 // - A follow-up the API refuses the token for (401/403) is switched off for a while (the token lacks the
 //   read or seat permission) and never holds revocations.
 import { countSessions, readAccessUser } from "../cloudflare/access-users";
@@ -28,23 +31,38 @@ export type FollowUpSettings = {
 
 export type NewCall = { kind: CallKind; dueAt: number; lane: Lane; payload?: unknown; skipped?: string };
 
-/** The follow-ups of a revocation that succeeded on `target` at `now`. */
-export function followUpsAfterRevocation(target: string, now: number, settings: FollowUpSettings): NewCall[] {
-  if (!target.startsWith("accounts/")) return [];
+/**
+ * The follow-ups a revocation that succeeded on `target` is owed, as stored on its call until they are
+ * planned ("seats", "verify" or "seats,verify"); null when none (a zone, or both settings off).
+ */
+export function followUpsOwed(target: string, settings: FollowUpSettings): string | null {
+  if (!target.startsWith("accounts/")) return null;
+  const owed = [settings.removeSeats ? "seats" : null, settings.verifyAfterMs !== null ? "verify" : null].filter(Boolean);
+  return owed.length > 0 ? owed.join(",") : null;
+}
+
+/**
+ * The calls that carry out what a revocation is owed, planned at `now` (when no revocation waits):
+ * the seat lookup at once, the verification VERIFY_AFTER_SECONDS after the revocation succeeded
+ * (`revokedAt`). A follow-up the API refused the token for is recorded as skipped; one whose setting was
+ * turned off since is dropped.
+ */
+export function plannedFollowUps(owed: string, revokedAt: number, now: number, settings: FollowUpSettings): NewCall[] {
   const calls: NewCall[] = [];
-  if (settings.removeSeats) {
+  const wanted = owed.split(",");
+  if (wanted.includes("seats") && settings.removeSeats) {
     const off =
       settings.seatsRefusedUntil > now
         ? `seat removal is off until ${new Date(settings.seatsRefusedUntil).toISOString()}: the API token was refused reading users or writing seats`
         : undefined;
     calls.push({ kind: "seat_lookup", dueAt: now, lane: "follow_up", skipped: off });
   }
-  if (settings.verifyAfterMs !== null) {
+  if (wanted.includes("verify") && settings.verifyAfterMs !== null) {
     const off =
       settings.verifyRefusedUntil > now
         ? `verification is off until ${new Date(settings.verifyRefusedUntil).toISOString()}: the API token was refused reading users or sessions`
         : undefined;
-    calls.push({ kind: "verify_lookup", dueAt: now + settings.verifyAfterMs, lane: "follow_up", skipped: off });
+    calls.push({ kind: "verify_lookup", dueAt: revokedAt + settings.verifyAfterMs, lane: "follow_up", skipped: off });
   }
   return calls;
 }

@@ -72,8 +72,9 @@ export function toRecord(row: RevocationRow, calls: CallRow[]): RevocationRecord
   for (const call of calls) byTarget.set(call.target, { ...byTarget.get(call.target), [call.kind]: call });
   const revokes = calls.filter((call) => call.kind === "revoke");
   // With follow-ups on, a zone (which has no users or seats) says so rather than nothing.
-  const anySeat = calls.some((call) => call.kind === "seat_lookup");
-  const anyVerification = calls.some((call) => call.kind === "verify_lookup");
+  const owes = (call: CallRow, what: "seats" | "verify") => call.follow_ups_due?.split(",").includes(what) === true;
+  const anySeat = calls.some((call) => call.kind === "seat_lookup" || owes(call, "seats"));
+  const anyVerification = calls.some((call) => call.kind === "verify_lookup" || owes(call, "verify"));
   const notApplicable = { state: "not_applicable" as const, detail: "zones have no Access users or seats" };
   return {
     id: row.id,
@@ -107,11 +108,18 @@ export function toRecord(row: RevocationRow, calls: CallRow[]): RevocationRecord
         errors: call.errors ? (JSON.parse(call.errors) as CloudflareError[]) : [],
         completed_at: isoOrNull(call.completed_at),
         history: JSON.parse(call.history) as CallAttempt[],
-        seat: zone && anySeat ? { ...notApplicable, at: null } : seatOf(follow.seat_lookup, follow.seat_update),
+        // Owed but not planned yet (planned with leftover pace, follow-up-plan.ts): pending.
+        seat:
+          zone && anySeat
+            ? { ...notApplicable, at: null }
+            : (seatOf(follow.seat_lookup, follow.seat_update) ?? (owes(call, "seats") ? { state: "pending", at: null, detail: null } : null)),
         verification:
           zone && anyVerification
             ? { ...notApplicable, verified_at: null, active_sessions: null, last_successful_login: null, re_revocation: null }
-            : verificationOf(follow.verify_lookup, follow.verify_sessions, follow.re_revoke),
+            : (verificationOf(follow.verify_lookup, follow.verify_sessions, follow.re_revoke) ??
+              (owes(call, "verify")
+                ? { state: "pending", verified_at: null, active_sessions: null, last_successful_login: null, re_revocation: null, detail: null }
+                : null)),
       };
       if (call.request) result.request = JSON.parse(call.request) as ApiRequest;
       return result;

@@ -212,6 +212,14 @@ CREATE TABLE IF NOT EXISTS ssf_streams (
 );
 `);
 
+// v6 (issue #12): follow-ups planned with leftover pace. A revocation that succeeds on an account marks
+// its call with the follow-ups it is owed ("seats", "verify" or both); their calls are inserted only when
+// no revocation is waiting (follow-ups.ts: planFollowUps), so a bulk drain pays nothing for them.
+LEDGER_MIGRATIONS.push(`
+ALTER TABLE calls ADD COLUMN follow_ups_due TEXT;
+CREATE INDEX IF NOT EXISTS calls_follow_ups_due ON calls (completed_at) WHERE follow_ups_due IS NOT NULL;
+`);
+
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
 export function migrateLedger(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");
@@ -269,6 +277,8 @@ export type CallRow = {
   payload: string | null;
   /** JSON: what a follow-up found (FollowUpResult). */
   result: string | null;
+  /** A revoke call that succeeded on an account: the follow-ups it is owed and not yet planned ("seats,verify"). */
+  follow_ups_due: string | null;
 };
 
 export type IdentityRow = { source: string; subject_id: string; email: string; updated_at: number };

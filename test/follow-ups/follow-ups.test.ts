@@ -224,6 +224,40 @@ describe("verification (VERIFY_AFTER_SECONDS)", () => {
   });
 });
 
+describe("leftover pace", () => {
+  it("sends a job's follow-ups only once every revocation of it went out, while its records say pending", async () => {
+    const emails = Array.from({ length: 30 }, (_, i) => uniqueEmail(`pace-${i}`));
+    const submitted = await operatorFetch("/v1/revocations/bulk", {
+      method: "POST",
+      body: emails.join("\n"),
+      headers: { "Content-Type": "text/csv" },
+    });
+    const { job_id } = (await submitted.json()) as { job_id: string };
+    // Mid-drain: the first person is revoked on the account, and their seat removal is owed, not sent.
+    const first = await waitFor(async () => {
+      const [record] = ((await (await operatorFetch(`/v1/revocations?email=${emails[0]}`)).json()) as { records: RevocationRecord[] }).records;
+      return record && resultOn(record, ACCOUNT).state === "revoked" && record;
+    });
+    const pendingJob = (await (await operatorFetch(`/v1/jobs/${job_id}`)).json()) as { percent_done: number };
+    if (pendingJob.percent_done < 100) expect(resultOn(first, ACCOUNT).seat).toMatchObject({ state: "pending" });
+    await waitFor(async () => fake().requests.filter((request) => request.method === "PATCH").length >= 30, 20_000);
+    const mine = new Set(emails);
+    // Each revocation's first attempt (a retry after a timeout may come later, with pace no one waits for).
+    const firstAttempts = new Map<string, number>();
+    for (const call of fake().calls.filter((candidate) => mine.has(candidate.body.email as string))) {
+      const key = `${call.path} ${call.body.email}`;
+      firstAttempts.set(key, Math.min(firstAttempts.get(key) ?? Number.POSITIVE_INFINITY, call.at));
+    }
+    const revokes = [...firstAttempts.values()];
+    const lookups = fake()
+      .requests.filter((request) => request.path.endsWith("/access/users") && mine.has(request.query.email ?? ""))
+      .map((request) => request.at);
+    expect(revokes).toHaveLength(60);
+    expect(lookups.length).toBeGreaterThanOrEqual(30);
+    expect(Math.min(...lookups)).toBeGreaterThanOrEqual(Math.max(...revokes));
+  });
+});
+
 describe("group removal (REVOKE_ON_GROUP_REMOVAL)", () => {
   function scim(path: string, method: string, json?: unknown) {
     const headers: Record<string, string> = { Authorization: `Bearer ${TEST_SCIM_TOKEN}` };
