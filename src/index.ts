@@ -1,7 +1,8 @@
-// The Worker entry: HTTP, the Cron Trigger, and the ledger's Durable Object class.
+// The Worker entry: HTTP, the Cron Trigger (the drain's reconciler, held SETs), and the ledger's Durable Object class.
 import { app } from "./app";
 import { ledgerFor } from "./ledger/client";
 import { logEvent } from "./log";
+import { verifyHeldSets } from "./ssf/held-sets";
 
 export { RevocationLedger } from "./ledger/ledger";
 
@@ -13,5 +14,6 @@ export default {
         .reconcile()
         .catch((error: unknown) => logEvent("drain.reconcile_failed", { error: String(error) })),
     );
+    ctx.waitUntil(verifyHeldSets(env).catch((error: unknown) => logEvent("ssf.held_check_failed", { error: String(error) })));
   },
 } satisfies ExportedHandler<Env>;

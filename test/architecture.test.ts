@@ -33,7 +33,7 @@ const ALLOWED: Record<string, string[]> = {
   ssf: [...PLATFORM, "context", "http", "ledger", "sources"],
   ui: ["http"],
   app: ["*"],
-  index: ["app", "ledger", "log"],
+  index: ["app", "ledger", "log", "ssf"],
 };
 
 function resolve(from: string, specifier: string): string {

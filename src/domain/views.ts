@@ -47,6 +47,15 @@ const RejectionsSchema = z.object({
 });
 
 /** A Shared Signals transmitter's stream as its events described it (ledger/ssf-streams.ts). */
+/** SETs kept while the transmitter's keys could not be fetched, verified by the Cron Trigger once they can. */
+const HeldSetsSchema = z.object({
+  count: z.number(),
+  oldest_received_at: IsoTime,
+  /** Why the last check could not decide; null before the first check. */
+  last_detail: z.nullable(z.string()),
+});
+export type HeldSetsView = z.infer<typeof HeldSetsSchema>;
+
 const SsfStreamSchema = z.object({
   stream_id: z.nullable(z.string()),
   /** From its last stream-updated event; null until one arrived. A paused or disabled stream sends nothing. */
@@ -58,6 +67,8 @@ const SsfStreamSchema = z.object({
   status_received_at: z.nullable(IsoTime),
   verifications: z.number(),
   last_verified_at: z.nullable(IsoTime),
+  /** Null when nothing is held. */
+  held_sets: z.nullable(HeldSetsSchema),
 });
 export type SsfStream = z.infer<typeof SsfStreamSchema>;
 

@@ -20,8 +20,6 @@ export const STATUS_OF_CODE = {
   refused: 422,
   idempotency_conflict: 409,
   ledger_unavailable: 503,
-  // A Shared Signals transmitter's signing keys could not be fetched (ssf/routes.ts): retry later.
-  keys_unavailable: 503,
   internal_error: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
 

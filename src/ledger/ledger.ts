@@ -19,6 +19,7 @@ import type { LedgerCore } from "./core";
 import { ledgerDeps } from "./deps";
 import { DirectoryRpc } from "./directory-rpc";
 import { Drain } from "./drain";
+import { dueHeldSets, type HeldSet, type HoldOutcome, holdSet, settleHeldSet } from "./held-sets";
 import { JobsRpc } from "./jobs-rpc";
 import type { Lane } from "./lanes";
 import { OutcomeWaiters } from "./outcome-waiters";
@@ -190,6 +191,21 @@ export class RevocationLedger extends DurableObject<Env> {
   /** A Shared Signals transmitter's stream events (verification, stream-updated) from one SET issued at `issuedAt` (ms). */
   async recordSsfStream(transmitter: string, notices: StreamNotice[], issuedAt: number): Promise<void> {
     this.core.transact(({ sql, now }) => recordStreamNotices(sql, transmitter, notices, issuedAt, now));
+  }
+
+  /** Keeps a SET whose transmitter's keys could not be fetched, for the Cron Trigger to verify (held-sets.ts). */
+  async holdSet(transmitter: string, token: string, digest: string): Promise<HoldOutcome> {
+    return this.core.transact(({ sql, now }) => holdSet(sql, transmitter, token, digest, now));
+  }
+
+  /** Held SETs due for another check, oldest first. */
+  async heldSetsDue(limit: number): Promise<HeldSet[]> {
+    return dueHeldSets(this.sql, this.core.now(), limit);
+  }
+
+  /** Forgets a held SET once decided (`retryInMs` null), or schedules its next check. */
+  async settleHeldSet(id: number, retryInMs: number | null, detail: string | null): Promise<void> {
+    this.core.transact(({ sql, now }) => settleHeldSet(sql, id, retryInMs, detail, now));
   }
 
   /** Refused deliveries counted by a Worker isolate since its last report. */

@@ -10,6 +10,7 @@
 // target_holds: targets whose calls wait because Cloudflare refused the token for them (401/403).
 // drain_state: the pacer's next free slot and any 429 pause, so an evicted object resumes at the same pace.
 // ssf_streams: what each Shared Signals transmitter said about its stream (ssf-streams.ts).
+// held_sets: SETs waiting for their transmitter's keys to be reachable again (held-sets.ts).
 
 import type { CallKind, CallState, RevocationStatus } from "../domain/revocation";
 
@@ -218,6 +219,23 @@ CREATE TABLE IF NOT EXISTS ssf_streams (
 LEDGER_MIGRATIONS.push(`
 ALTER TABLE calls ADD COLUMN follow_ups_due TEXT;
 CREATE INDEX IF NOT EXISTS calls_follow_ups_due ON calls (completed_at) WHERE follow_ups_due IS NOT NULL;
+`);
+
+// v7 (issue #14): Security Event Tokens held while their transmitter's keys could not be fetched
+// (held-sets.ts), unique per transmitter and token digest so a redelivery is the same held SET.
+LEDGER_MIGRATIONS.push(`
+CREATE TABLE IF NOT EXISTS held_sets (
+  id INTEGER PRIMARY KEY,
+  transmitter TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  token TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_detail TEXT,
+  UNIQUE (transmitter, digest)
+);
+CREATE INDEX IF NOT EXISTS held_sets_due ON held_sets (next_attempt_at);
 `);
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

@@ -5,6 +5,7 @@
 // A status is ordered by its SET's iat: a late or replayed older stream-updated never overwrites a newer one.
 // Contract: synchronous SQLite only; `now` and each SET's issue time are passed in.
 import { isoOrNull, type SsfStream } from "../domain/views";
+import { heldSetsByTransmitter } from "./held-sets";
 
 const STREAM_STATUSES = ["enabled", "paused", "disabled"] as const;
 type StreamStatus = (typeof STREAM_STATUSES)[number];
@@ -60,6 +61,7 @@ export function ssfStreams(sql: SqlStorage, transmitters: Iterable<string>): Rec
       .toArray()
       .map((row) => [row.transmitter, row]),
   );
+  const held = heldSetsByTransmitter(sql);
   const streams: Record<string, SsfStream> = {};
   for (const name of transmitters) {
     const row = rows.get(name);
@@ -71,6 +73,7 @@ export function ssfStreams(sql: SqlStorage, transmitters: Iterable<string>): Rec
       status_received_at: isoOrNull(row?.status_received_at),
       verifications: row?.verifications ?? 0,
       last_verified_at: isoOrNull(row?.last_verified_at),
+      held_sets: held.get(name) ?? null,
     };
   }
   return streams;

@@ -7,8 +7,8 @@
 //   commands, §3) or names someone we cannot resolve (`unresolved`: retrying would not help).
 // - 400 with {"err", "description"} and Content-Language (§2.3) for every error "parsing, validating, or
 //   authenticating a SET", err from §2.4: see verify-set.ts for which is which. A body that is not UTF-8 is
-//   invalid_request. A JWKS outage is also a 400 (invalid_key, `transient`: true), never a 5xx: the route may
-//   choose otherwise, since §2.3 lets a "general HTTP error condition" carry its own status.
+//   invalid_request. A JWKS outage is also a 400 (invalid_key), never a 5xx; the rejection then carries the
+//   token (`unverifiedToken`), since the SET may be valid: the route holds it for a later check.
 // - 401 when SSF_AUTH_<NAME> is set and the Authorization header is missing or wrong: §3 puts the caller's
 //   authentication under standard HTTP authentication (RFC 7235), so this is HTTP's 401 with WWW-Authenticate
 //   (RFC 9110 §11.6.1, §15.5.2), not a SET error; the body keeps the same shape (err authentication_failed).
@@ -50,16 +50,23 @@ export type SetRejection = {
   body: { err: SetErrorCode; description: string };
   headers: Record<string, string>;
   detail: string;
-  transient: boolean;
+  /** Set when the transmitter's keys could not be fetched: the SET may be valid, so the route holds it. */
+  unverifiedToken: string | null;
 };
 
 /** `iat`: when the transmitter issued the SET (seconds), which orders its stream-updated events. */
 export type ReceiveSetResult = ({ kind: "accepted"; status: 202; jti: string; iat: number } & SetEvents) | SetRejection;
 
-function rejected(status: SetRejection["status"], err: SetErrorCode, description: string, detail: string, transient = false): SetRejection {
+function rejected(
+  status: SetRejection["status"],
+  err: SetErrorCode,
+  description: string,
+  detail: string,
+  unverifiedToken: string | null = null,
+): SetRejection {
   const headers: Record<string, string> = { "Content-Language": "en" };
   if (status === 401) headers["WWW-Authenticate"] = 'Bearer realm="ssf"';
-  return { kind: "rejected", status, body: { err, description }, headers, detail, transient };
+  return { kind: "rejected", status, body: { err, description }, headers, detail, unverifiedToken };
 }
 
 export async function receiveSet(input: ReceiveSetInput): Promise<ReceiveSetResult> {
@@ -91,6 +98,17 @@ export async function receiveSet(input: ReceiveSetInput): Promise<ReceiveSetResu
     return rejected(400, "invalid_request", "the body is not UTF-8", "undecodable body");
   }
 
+  return acceptToken(token, input);
+}
+
+/**
+ * The last step of a push, and the whole of a held SET's later check (held-sets.ts, with `now` the time it
+ * arrived, so its iat is judged as on arrival): verify the token, then read its events.
+ */
+export async function acceptToken(
+  token: string,
+  input: Pick<ReceiveSetInput, "transmitterName" | "transmitter" | "jwks" | "now" | "maxAgeSeconds" | "futureSkewSeconds">,
+): Promise<ReceiveSetResult> {
   const verified = await verifySet(token, {
     transmitter: input.transmitter,
     jwks: input.jwks,
@@ -98,7 +116,7 @@ export async function receiveSet(input: ReceiveSetInput): Promise<ReceiveSetResu
     maxAgeSeconds: input.maxAgeSeconds,
     futureSkewSeconds: input.futureSkewSeconds,
   });
-  if (!verified.ok) return rejected(400, verified.err, verified.description, verified.detail, verified.transient);
+  if (!verified.ok) return rejected(400, verified.err, verified.description, verified.detail, verified.transient ? token : null);
 
   const extracted = extractSetEvents(verified.set, { transmitterName: input.transmitterName, transmitter: input.transmitter });
   return { kind: "accepted", status: 202, jti: verified.set.jti, iat: verified.set.iat, ...extracted };

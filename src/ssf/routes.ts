@@ -7,13 +7,10 @@
 // - 202 with an empty body: the SET is accepted (§2.2), including a replayed jti (the ledger's duplicate),
 //   a SET that deprovisions nobody (§3: SETs are statements, not commands) and a subject nobody can resolve.
 // - 400 {"err", "description"} (§2.3, codes from §2.4), 401 and 415: as receive-set.ts decides.
-// - 503 keys_unavailable with Retry-After when the transmitter's keys cannot be fetched (its JWKS is down,
-//   slow or garbage) and none held can check the SET. Not 400: the SET may be perfectly valid and the failure
-//   is ours. §2.3 keeps 400 for errors "parsing, validating, or authenticating a SET" and leaves a general
-//   HTTP error condition its own status, and §4 warns that a transmitter may give up on an error it expects
-//   to fail again, whereas 503 with Retry-After is HTTP's "try again later" (RFC 9110 §15.6.4, §10.2.3). It
-//   is our outage, so it has the shape of our other one (ledger_unavailable). A forged SET can only get it
-//   while the keys are unreachable; with keys held, an unknown kid is a 400.
+// - 400 invalid_key when the transmitter's keys cannot be fetched (its JWKS is down, slow or garbage) and
+//   none held can check the SET: §2.4's code for a key the recipient cannot use, never a 5xx. The SET may be
+//   valid all the same, so it is held in the ledger and verified by the Cron Trigger once the keys can be
+//   fetched (held-sets.ts): a valid one then revokes, a forged one never does. The description says so.
 // - 404 (no such transmitter), 405 (Allow: POST, from the app), 413 and 503 ledger_unavailable: the JSON
 //   failure shape of every route (http/errors.ts), the first three before the body is read.
 import { type Context, Hono } from "hono";
@@ -28,6 +25,7 @@ import { reportRejection } from "../http/rejection-report";
 import { logEvent } from "../log";
 import { ssfSourceName } from "../sources/registry";
 import { commitSet } from "./commit-set";
+import { holdUnverifiedSet } from "./held-sets";
 import { jwksCacheFor, ssfDeps } from "./jwks-registry";
 import { receiveSet, SET_CONTENT_TYPE, type SetRejection } from "./receive-set";
 import { SET_ERROR_CODES } from "./verify-set";
@@ -61,7 +59,7 @@ ssfRoutes.post(
       401: { description: "the stream's authorization header is missing or wrong", schema: SetErrorSchema },
       415: { description: "the Content-Type is not application/secevent+jwt", schema: SetErrorSchema },
     },
-    errors: ["not_found", "payload_too_large", "keys_unavailable", "ledger_unavailable"],
+    errors: ["not_found", "payload_too_large", "ledger_unavailable"],
   }),
   limitBody(MAX_SET_BODY_BYTES),
   async function receivePushedSet(c) {
@@ -78,7 +76,7 @@ ssfRoutes.post(
       jwks: jwksCacheFor(name, transmitter),
       now,
     });
-    if (received.kind === "rejected") return refuse(c, name, transmitter, received, now);
+    if (received.kind === "rejected") return refuse(c, name, received, now);
     await commitSet(c.env, name, received);
     return c.body(null, 202);
   },
@@ -96,22 +94,22 @@ function authSecrets(env: Env, name: string): string[] {
   return typeof value === "string" ? splitSecretList(value) : [];
 }
 
-function refuse(c: Context<AppEnv>, name: string, transmitter: SsfTransmitter, rejection: SetRejection, now: number) {
-  const reason = rejection.transient ? "keys_unavailable" : rejection.body.err;
+async function refuse(c: Context<AppEnv>, name: string, rejection: SetRejection, now: number) {
+  const held = rejection.unverifiedToken === null ? null : await holdUnverifiedSet(c.env, name, rejection.unverifiedToken);
+  const reason = held === null ? rejection.body.err : "keys_unavailable";
   logEvent("ssf.rejected", {
     transmitter: name,
     status: rejection.status,
     err: rejection.body.err,
     reason,
+    ...(held === null ? {} : { held }),
     detail: rejection.detail,
     ip: c.req.header("cf-connecting-ip") ?? null,
   });
   reportRejection(c, ssfSourceName(name), reason, now);
-  if (rejection.transient) {
-    const retryAfter = String(Math.ceil(transmitter.jwksMinRefreshMs / 1000));
-    fail("keys_unavailable", "the transmitter's signing keys could not be fetched; deliver the SET again later", undefined, {
-      "Retry-After": retryAfter,
-    });
-  }
-  return c.json(rejection.body, rejection.status, rejection.headers);
+  const body =
+    held === "held" || held === "already_held"
+      ? { ...rejection.body, description: `${rejection.body.description}; the SET is held and will be verified once they can be` }
+      : rejection.body;
+  return c.json(body, rejection.status, rejection.headers);
 }

@@ -78,6 +78,11 @@ export class LocalTransmitter {
     };
   }
 
+  /** The kid the current RSA key is published under. */
+  get currentKid(): string {
+    return this.rsa.kid;
+  }
+
   /** Signs with the current RSA key (or the EC key); `typ: null` leaves typ out of the header. */
   async sign(claims: JWTPayload, options: { key?: "rsa" | "ec"; kid?: string | null; typ?: string | null } = {}): Promise<string> {
     const key = options.key === "ec" ? this.ec : this.rsa;

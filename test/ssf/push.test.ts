@@ -10,10 +10,14 @@
 // - subjects: the RFC 9493 formats SSF 1.0 §3 uses (email, iss_sub, opaque), the SSF 1.0 §3.3 complex subject
 //   with a `user` member, and Okta's documented SET payloads (developer.okta.com/docs/reference/
 //   ssf-transmitter-sets): a complex subject without `format` in the event's own `subject` member.
-// - answers: RFC 8935 §2.2 (202, empty), §2.3/§2.4 (400 {"err", "description"}); a JWKS outage is a 503
-//   with Retry-After (src/ssf/routes.ts says why).
+// - answers: RFC 8935 §2.2 (202, empty), §2.3/§2.4 (400 {"err", "description"}); a JWKS outage is a 400
+//   invalid_key too, and the SET is held for the Cron Trigger to verify (src/ssf/held-sets.ts).
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CAEP_CREDENTIAL_CHANGE, CAEP_SESSION_REVOKED, RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED } from "../../src/domain/ssf/event-types";
+import worker from "../../src/index";
+import { verifyHeldSets } from "../../src/ssf/held-sets";
 import { installSsfDeps } from "../../src/ssf/jwks-registry";
 import oktaCredentialChange from "../fixtures/ssf/okta-credential-change.json";
 import oktaSessionRevoked from "../fixtures/ssf/okta-session-revoked.json";
@@ -27,7 +31,16 @@ import verification from "../fixtures/ssf/ssf-verification.json";
 import { TEST_SSF_AUTH, TEST_SSF_ISSUER } from "../helpers/bindings";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { LocalTransmitter } from "../helpers/ssf-transmitter";
-import { drainOnceNow, operatorFetch, revocationsFor, revocationTotal, settleLedger, uniqueEmail, workerFetch } from "../helpers/worker";
+import {
+  drainOnceNow,
+  fastForwardLedger,
+  operatorFetch,
+  revocationsFor,
+  revocationTotal,
+  settleLedger,
+  uniqueEmail,
+  workerFetch,
+} from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
 
@@ -75,6 +88,21 @@ function eventOf(fixture: { events: Record<string, unknown> }): [string, Record<
 
 async function listedFor(email: string): Promise<unknown[]> {
   return ((await (await operatorFetch(`/v1/revocations?email=${encodeURIComponent(email)}`)).json()) as { records: unknown[] }).records;
+}
+
+/** The held-SET check the Cron Trigger runs every minute, run now. */
+const checkHeldSets = () => verifyHeldSets(env);
+
+/** The Cron Trigger itself, run now; its effects are asserted on the ledger. */
+async function runCron() {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+async function heldFor(name: string) {
+  const stats = (await (await operatorFetch("/v1/stats")).json()) as { ssf_streams: Record<string, { held_sets: unknown }> };
+  return stats.ssf_streams[name]!.held_sets;
 }
 
 /** The refused SET committed nothing: no record, and a drain that ran sent no call. */
@@ -329,25 +357,73 @@ describe("forged or malformed SETs get RFC 8935's answer and revoke nobody", () 
   });
 
   it.each(["down", "slow", "garbage", "unreachable"] as const)(
-    "a JWKS endpoint that is %s: 503 with Retry-After, so the transmitter delivers again",
+    "a JWKS endpoint that is %s: 400 invalid_key, never a 5xx; the SET is held and revokes once the keys can be fetched",
     async (mode) => {
       const email = uniqueEmail("ssf-outage");
       const before = await revocationTotal();
       transmitter.jwksMode = mode;
-      const token = await transmitter.sign(claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email } }));
+      const claims = claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email } });
+      const token = await transmitter.sign(claims);
       const response = await push(token);
-      expect(response.status).toBe(503);
-      expect(response.headers.get("retry-after")).toBe(String(INTERVAL_MS / 1000));
-      expect(await response.json()).toMatchObject({ error: { code: "keys_unavailable" } });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ err: "invalid_key", description: expect.stringContaining("held") });
       await expectNothingCommitted(before, email);
+      expect(await heldFor("acme")).toMatchObject({ count: 1, last_detail: null });
 
-      // Delivered again once the endpoint is back and the interval has passed: accepted.
+      // Still down at the next check: kept, with the reason.
+      offset += INTERVAL_MS;
+      await fastForwardLedger(INTERVAL_MS);
+      expect(await checkHeldSets()).toMatchObject({ waiting: 1, verified: 0 });
+      expect(await heldFor("acme")).toMatchObject({ count: 1, last_detail: expect.stringContaining("JWKS") });
+      expect(await revocationTotal()).toBe(before);
+
+      // Back up: the next check verifies it as it arrived, and it revokes once; a redelivery is its duplicate.
       transmitter.jwksMode = "up";
       offset += INTERVAL_MS;
+      await fastForwardLedger(INTERVAL_MS);
+      await runCron();
+      await expectRevokedOnce(email, String(claims.jti), EVENTS[0]![1][0]);
+      expect(await heldFor("acme")).toBeNull();
       expect((await push(token)).status).toBe(202);
       expect(await revocationsFor(email)).toHaveLength(1);
     },
   );
+
+  it("forged SETs pushed during a JWKS outage are held, refused at the check, and never revoke", async () => {
+    const email = uniqueEmail("ssf-outage-forged");
+    const before = await revocationTotal();
+    transmitter.jwksMode = "down";
+    const subject = { sub_id: { format: "email", email } };
+    const forged = [
+      await transmitter.signWithUnknownKey(claimsFor(EVENTS[0]![1], subject), transmitter.currentKid),
+      await transmitter.sign(claimsFor(EVENTS[1]![1], subject, { aud: "https://someone-else.example" })),
+      await transmitter.sign(claimsFor(EVENTS[2]![1], subject, { iss: "https://forger.example" })),
+    ];
+    for (const token of forged) expect((await push(token)).status).toBe(400);
+    // The same token twice is one held SET.
+    expect((await push(forged[0]!)).status).toBe(400);
+    expect(await heldFor("acme")).toMatchObject({ count: 3 });
+
+    transmitter.jwksMode = "up";
+    offset += INTERVAL_MS;
+    await fastForwardLedger(INTERVAL_MS);
+    expect(await checkHeldSets()).toMatchObject({ verified: 0, refused: 3 });
+    expect(await heldFor("acme")).toBeNull();
+    await expectNothingCommitted(before, email);
+  });
+
+  it("a held SET whose keys stay unreachable for a day is given up, counted, and revokes nobody", async () => {
+    const email = uniqueEmail("ssf-outage-day");
+    const before = await revocationTotal();
+    transmitter.jwksMode = "down";
+    const token = await transmitter.sign(claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email } }));
+    expect((await push(token)).status).toBe(400);
+    offset += 25 * 60 * INTERVAL_MS;
+    await fastForwardLedger(25 * 60 * INTERVAL_MS);
+    expect(await checkHeldSets()).toMatchObject({ expired: 1 });
+    expect(await heldFor("acme")).toBeNull();
+    await expectNothingCommitted(before, email);
+  });
 
   it("an unknown transmitter: 404 in the shape of an unknown webhook source", async () => {
     const response = await push(await transmitter.sign(transmitter.claims()), "nobody");

@@ -1,0 +1,70 @@
+// Security Event Tokens the receiver could not check because the transmitter's keys could not be fetched
+// (ssf/routes.ts answers them 400 invalid_key, as RFC 8935 §2.4 names it). They are kept here raw, one per
+// transmitter and token, until the Cron Trigger verifies them (ssf/held-sets.ts): a valid SET then revokes
+// as if it had been accepted on arrival, a forged one is refused and counted. Nothing in a held token is
+// read or believed here; the ledger only keeps it and says when to try again.
+// Bound: HELD_SETS_PER_TRANSMITTER tokens per transmitter, so forged SETs sent during a JWKS outage cannot
+// grow storage without limit; past it a token is refused without being held (the route logs it).
+// Contract: synchronous SQLite only; `now` is passed in.
+import type { HeldSetsView } from "../domain/views";
+
+export const HELD_SETS_PER_TRANSMITTER = 1_000;
+
+/** `received_at` and `age_ms` by the ledger's clock: the check judges the SET as on arrival, and gives up by age. */
+export type HeldSet = { id: number; transmitter: string; token: string; received_at: number; age_ms: number; attempts: number };
+
+/** What became of a token handed to holdSet. */
+export type HoldOutcome = "held" | "already_held" | "full";
+
+/** `digest`: the token's SHA-256 (hex), which makes a redelivered token the same held SET. */
+export function holdSet(sql: SqlStorage, transmitter: string, token: string, digest: string, now: number): HoldOutcome {
+  const known = sql.exec("SELECT 1 FROM held_sets WHERE transmitter = ? AND digest = ?", transmitter, digest).toArray();
+  if (known.length > 0) return "already_held";
+  const count = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM held_sets WHERE transmitter = ?", transmitter).one().n;
+  if (count >= HELD_SETS_PER_TRANSMITTER) return "full";
+  sql.exec(
+    "INSERT INTO held_sets (transmitter, digest, token, received_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
+    transmitter,
+    digest,
+    token,
+    now,
+    now,
+  );
+  return "held";
+}
+
+/** The held tokens due for another check, oldest first. */
+export function dueHeldSets(sql: SqlStorage, now: number, limit: number): HeldSet[] {
+  return sql
+    .exec<Omit<HeldSet, "age_ms">>(
+      "SELECT id, transmitter, token, received_at, attempts FROM held_sets WHERE next_attempt_at <= ? ORDER BY received_at, id LIMIT ?",
+      now,
+      limit,
+    )
+    .toArray()
+    .map((row) => ({ ...row, age_ms: now - row.received_at }));
+}
+
+/** `retryInMs` null: the token was decided (verified and committed, or refused) and is forgotten. */
+export function settleHeldSet(sql: SqlStorage, id: number, retryInMs: number | null, detail: string | null, now: number): void {
+  if (retryInMs === null) {
+    sql.exec("DELETE FROM held_sets WHERE id = ?", id);
+    return;
+  }
+  sql.exec("UPDATE held_sets SET attempts = attempts + 1, next_attempt_at = ?, last_detail = ? WHERE id = ?", now + retryInMs, detail, id);
+}
+
+/** Per transmitter: how many tokens wait, since when, and why the last check could not decide. */
+export function heldSetsByTransmitter(sql: SqlStorage): Map<string, HeldSetsView> {
+  const rows = sql
+    .exec<{ transmitter: string; n: number; oldest: number; last_detail: string | null }>(
+      `SELECT transmitter, COUNT(*) AS n, MIN(received_at) AS oldest,
+         (SELECT last_detail FROM held_sets AS h WHERE h.transmitter = held_sets.transmitter AND last_detail IS NOT NULL
+          ORDER BY next_attempt_at DESC LIMIT 1) AS last_detail
+       FROM held_sets GROUP BY transmitter`,
+    )
+    .toArray();
+  return new Map(
+    rows.map((row) => [row.transmitter, { count: row.n, oldest_received_at: new Date(row.oldest).toISOString(), last_detail: row.last_detail }]),
+  );
+}

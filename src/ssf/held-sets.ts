@@ -1,0 +1,87 @@
+// SETs pushed while the transmitter's keys could not be fetched (its JWKS down, slow or garbage, and no key
+// held could check them). RFC 8935 has the receiver answer an error it names (400 invalid_key), and the
+// route does; but the SET may be perfectly valid, and whether the transmitter ever delivers it again is
+// its own choice (§4). So the route also hands the raw token to the ledger (ledger/held-sets.ts), and the
+// Cron Trigger checks it again here, every minute, through exactly the push's verification (acceptToken)
+// with the clock set to the time it arrived:
+// - it verifies: committed like a push (commit-set.ts), the jti its event id, so a redelivery the
+//   transmitter made meanwhile is the same revocation, never a second one;
+// - it is refused (forged, wrong iss/aud, a kid the keys do not have): forgotten, counted with the
+//   other refusals of that transmitter, logged; it never revokes anyone;
+// - the keys are still unreachable: tried again after the transmitter's refresh interval, for a day
+//   (HOLD_FOR_MS, the SET's own iat window); then forgotten and counted as `held_set_expired`.
+// Nothing in a held token is read before it verifies. Bounds: HELD_SETS_PER_TRANSMITTER in the ledger,
+// CHECKS_PER_RUN here, and the JWKS refresh gate (jwks.ts) shared with pushes.
+// Contract: holdUnverifiedSet never throws; verifyHeldSets throws nothing it does not log.
+import { configFor } from "../config";
+import { ledgerFor } from "../ledger/client";
+import type { HoldOutcome } from "../ledger/held-sets";
+import { logEvent } from "../log";
+import { sha256Hex, utf8 } from "../sources/hmac";
+import { ssfSourceName } from "../sources/registry";
+import { commitSet } from "./commit-set";
+import { jwksCacheFor, ssfDeps } from "./jwks-registry";
+import { acceptToken } from "./receive-set";
+
+/** How long a held SET is checked again: the day a SET's iat may be old on arrival (verify-set.ts). */
+const HOLD_FOR_MS = 86_400_000;
+const CHECKS_PER_RUN = 100;
+
+/** Hands a token the route could not verify to the ledger; `failed` when the ledger could not take it. */
+export async function holdUnverifiedSet(env: Env, transmitter: string, token: string): Promise<HoldOutcome | "failed"> {
+  try {
+    const digest = await sha256Hex(utf8(token));
+    return await ledgerFor(env).holdSet(transmitter, token, digest);
+  } catch (error) {
+    logEvent("ssf.hold_failed", { transmitter, error: String(error) });
+    return "failed";
+  }
+}
+
+/** The Cron Trigger's step: checks every held SET that is due; answers what became of them. */
+export async function verifyHeldSets(env: Env): Promise<{ verified: number; refused: number; waiting: number; expired: number }> {
+  const tally = { verified: 0, refused: 0, waiting: 0, expired: 0 };
+  const result = configFor(env);
+  if (!result.ok) return tally;
+  const ledger = ledgerFor(env);
+  const held = await ledger.heldSetsDue(CHECKS_PER_RUN);
+  for (const set of held) {
+    const now = ssfDeps().now();
+    const transmitter = result.config.ssfTransmitters.get(set.transmitter);
+    if (!transmitter) {
+      logEvent("ssf.held_dropped", { transmitter: set.transmitter, reason: "the transmitter is no longer configured" });
+      await ledger.settleHeldSet(set.id, null, null);
+      continue;
+    }
+    const checked = await acceptToken(set.token, {
+      transmitterName: set.transmitter,
+      transmitter,
+      jwks: jwksCacheFor(set.transmitter, transmitter),
+      now: set.received_at,
+    });
+    if (checked.kind === "accepted") {
+      await commitSet(env, set.transmitter, checked);
+      await ledger.settleHeldSet(set.id, null, null);
+      logEvent("ssf.held_verified", { transmitter: set.transmitter, jti: checked.jti, held_ms: set.age_ms });
+      tally.verified++;
+      continue;
+    }
+    const source = ssfSourceName(set.transmitter);
+    if (checked.unverifiedToken === null) {
+      await ledger.settleHeldSet(set.id, null, null);
+      await ledger.countRejections([{ source, reason: checked.body.err, count: 1, first_at: now, last_at: now }]);
+      logEvent("ssf.held_refused", { transmitter: set.transmitter, err: checked.body.err, detail: checked.detail });
+      tally.refused++;
+    } else if (set.age_ms >= HOLD_FOR_MS) {
+      await ledger.settleHeldSet(set.id, null, null);
+      await ledger.countRejections([{ source, reason: "held_set_expired", count: 1, first_at: now, last_at: now }]);
+      logEvent("ssf.held_expired", { transmitter: set.transmitter, attempts: set.attempts + 1, detail: checked.detail });
+      tally.expired++;
+    } else {
+      await ledger.settleHeldSet(set.id, transmitter.jwksMinRefreshMs, checked.detail);
+      tally.waiting++;
+    }
+  }
+  if (held.length > 0) logEvent("ssf.held_checked", tally);
+  return tally;
+}
