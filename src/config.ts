@@ -5,7 +5,7 @@
 // separator: it cannot occur inside any secret we accept (they travel in HTTP headers or are base64 or
 // hex), while a space can (Okta's documented `Basic <base64>` secret) and so can a comma.
 import * as z from "zod/mini";
-import { ssfTransmittersVariable } from "./domain/ssf/transmitters";
+import { parseSsfTransmitters, ssfAuthSecretVariable, ssfTransmittersVariable } from "./domain/ssf/transmitters";
 
 const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 
@@ -256,6 +256,29 @@ function missingRequirements(vars: Record<string, string>): string[] {
   return problems;
 }
 
+/**
+ * SSF_AUTH_<NAME>: the authorization header a Shared Signals stream was configured with (ssf/routes.ts reads
+ * it per request). A value with a control character is a problem like any secret's; one named for no
+ * configured transmitter protects nothing, most likely a typo, and is noted (the SETs are still verified
+ * against the transmitter's keys, so it is not fatal).
+ */
+function ssfAuthFindings(vars: Record<string, string>): { problems: string[]; notes: string[] } {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const transmitters = parseSsfTransmitters(vars.SSF_TRANSMITTERS);
+  const protectedBy = new Set(transmitters.ok ? [...transmitters.transmitters.keys()].map(ssfAuthSecretVariable) : []);
+  for (const [name, raw] of Object.entries(vars)) {
+    if (!name.startsWith("SSF_AUTH_") || raw.trim() === "") continue;
+    for (const [index, value] of splitSecretList(raw).entries()) {
+      if (hasControlCharacter(value)) problems.push(`${name}: value ${index + 1} contains a control character`);
+    }
+    if (transmitters.ok && !protectedBy.has(name)) {
+      notes.push(`${name}: ignored; no transmitter in SSF_TRANSMITTERS has this secret's name (SSF_AUTH_ and the name upper-cased, "-" as "_")`);
+    }
+  }
+  return { problems, notes };
+}
+
 /** Settings that still parse but do nothing or will change: shown in /healthz, never fatal. */
 function notesFor(vars: Record<string, string>): string[] {
   const notes: string[] = [];
@@ -305,7 +328,9 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   const problems: string[] = [];
   if (!parsed.success) for (const issue of parsed.error.issues) problems.push(`${issue.path.join(".")}: ${issue.message}`);
   problems.push(...missingRequirements(vars));
-  const notes = [...renameNotes, ...notesFor(vars)];
+  const ssfAuth = ssfAuthFindings(vars);
+  problems.push(...ssfAuth.problems);
+  const notes = [...renameNotes, ...notesFor(vars), ...ssfAuth.notes];
   if (!parsed.success || problems.length > 0) return { ok: false, problems, notes };
   return { ok: true, config: parsed.data, notes };
 }

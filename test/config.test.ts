@@ -57,6 +57,21 @@ describe("parseConfig", () => {
     expect(result.notes).toEqual([expect.stringMatching(/^HMAC_EVENT_ID_HEADER: ignored/)]);
   });
 
+  it("checks SSF_AUTH_<NAME> with the other secrets: a control character is a problem, a name no transmitter has is noted", () => {
+    const SSF_TRANSMITTERS = JSON.stringify({ "okta-prod": { issuer: "https://acme.okta.com", audience: "https://revoker.example" } });
+    // SSF 1.0 §6.1.1: the receiver hands the transmitter a whole header value, scheme and space included.
+    const good = parseConfig({ ...minimal, SSF_TRANSMITTERS, SSF_AUTH_OKTA_PROD: "Bearer 8f14e45fceea167a5a36dedd4bea2543" });
+    expect(good).toMatchObject({ ok: true, notes: [] });
+
+    const typo = parseConfig({ ...minimal, SSF_TRANSMITTERS, SSF_AUTH_OKTA: "Bearer 8f14e45fceea167a5a36dedd4bea2543" });
+    expect(typo.ok).toBe(true);
+    expect(typo.notes).toEqual([expect.stringMatching(/^SSF_AUTH_OKTA: ignored; no transmitter in SSF_TRANSMITTERS/)]);
+
+    const broken = parseConfig({ ...minimal, SSF_TRANSMITTERS, SSF_AUTH_OKTA_PROD: "Bearer one\nBearer two\u0007" });
+    expect(!broken.ok && broken.problems).toEqual(["SSF_AUTH_OKTA_PROD: value 2 contains a control character"]);
+    expect(JSON.stringify(broken)).not.toContain("Bearer two");
+  });
+
   it("sends to every listed account and zone", () => {
     const zone = "fedcba9876543210fedcba9876543210";
     const result = parseConfig({ ...minimal, ACCESS_ACCOUNT_ID: `${ACCOUNT},${ACCOUNT.toUpperCase()}`, ACCESS_ZONE_ID: zone });
