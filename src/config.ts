@@ -5,7 +5,7 @@
 // separator: it cannot occur inside any secret we accept (they travel in HTTP headers or are base64 or
 // hex), while a space can (Okta's documented `Basic <base64>` secret) and so can a comma.
 import * as z from "zod/mini";
-import { parseSsfTransmitters, ssfAuthSecretVariable, ssfTransmittersVariable } from "./domain/ssf/transmitters";
+import { parseSsfTransmitters, ssfAuthSecretVariable, ssfPollAuthSecretVariable, ssfTransmittersVariable } from "./domain/ssf/transmitters";
 
 const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 
@@ -257,23 +257,35 @@ function missingRequirements(vars: Record<string, string>): string[] {
 }
 
 /**
- * SSF_AUTH_<NAME>: the authorization header a Shared Signals stream was configured with (ssf/routes.ts reads
- * it per request). A value with a control character is a problem like any secret's; one named for no
- * configured transmitter protects nothing, most likely a typo, and is noted (the SETs are still verified
- * against the transmitter's keys, so it is not fatal).
+ * SSF_AUTH_<NAME> (the authorization header a Shared Signals stream pushes with, read by ssf/routes.ts) and
+ * SSF_POLL_AUTH_<NAME> (the one the Worker polls with, ssf/poll-streams.ts). A value with a control
+ * character is a problem like any secret's. One named for no configured transmitter (for SSF_POLL_AUTH_,
+ * no transmitter with `poll`) does nothing, most likely a typo, and is noted; so is a polled transmitter
+ * without SSF_POLL_AUTH_<NAME>. Notes, not problems: the SETs are still verified against the keys.
  */
 function ssfAuthFindings(vars: Record<string, string>): { problems: string[]; notes: string[] } {
   const problems: string[] = [];
   const notes: string[] = [];
-  const transmitters = parseSsfTransmitters(vars.SSF_TRANSMITTERS);
-  const protectedBy = new Set(transmitters.ok ? [...transmitters.transmitters.keys()].map(ssfAuthSecretVariable) : []);
+  const parsed = parseSsfTransmitters(vars.SSF_TRANSMITTERS);
+  const transmitters = parsed.ok ? [...parsed.transmitters] : [];
+  const expected = new Set([
+    ...transmitters.map(([name]) => ssfAuthSecretVariable(name)),
+    ...transmitters.filter(([, transmitter]) => transmitter.poll !== null).map(([name]) => ssfPollAuthSecretVariable(name)),
+  ]);
   for (const [name, raw] of Object.entries(vars)) {
-    if (!name.startsWith("SSF_AUTH_") || raw.trim() === "") continue;
+    if (!(name.startsWith("SSF_AUTH_") || name.startsWith("SSF_POLL_AUTH_")) || raw.trim() === "") continue;
     for (const [index, value] of splitSecretList(raw).entries()) {
       if (hasControlCharacter(value)) problems.push(`${name}: value ${index + 1} contains a control character`);
     }
-    if (transmitters.ok && !protectedBy.has(name)) {
-      notes.push(`${name}: ignored; no transmitter in SSF_TRANSMITTERS has this secret's name (SSF_AUTH_ and the name upper-cased, "-" as "_")`);
+    if (parsed.ok && !expected.has(name)) {
+      const what = name.startsWith("SSF_POLL_AUTH_") ? "transmitter with poll" : "transmitter";
+      notes.push(`${name}: ignored; no ${what} in SSF_TRANSMITTERS has this secret's name (the name upper-cased, "-" as "_")`);
+    }
+  }
+  for (const [name, transmitter] of transmitters) {
+    const secret = ssfPollAuthSecretVariable(name);
+    if (transmitter.poll !== null && (vars[secret] ?? "").trim() === "") {
+      notes.push(`${secret}: not set, so ${name}'s poll endpoint is polled without an Authorization header`);
     }
   }
   return { problems, notes };

@@ -1,8 +1,10 @@
-// The Worker entry: HTTP, the Cron Trigger (the drain's reconciler, held SETs), and the ledger's Durable Object class.
+// The Worker entry: HTTP, the Cron Trigger (the drain's reconciler, held SETs, SSF polling), and the ledger's
+// Durable Object class.
 import { app } from "./app";
 import { ledgerFor } from "./ledger/client";
 import { logEvent } from "./log";
 import { verifyHeldSets } from "./ssf/held-sets";
+import { pollTransmitters } from "./ssf/poll-streams";
 
 export { RevocationLedger } from "./ledger/ledger";
 
@@ -15,5 +17,6 @@ export default {
         .catch((error: unknown) => logEvent("drain.reconcile_failed", { error: String(error) })),
     );
     ctx.waitUntil(verifyHeldSets(env).catch((error: unknown) => logEvent("ssf.held_check_failed", { error: String(error) })));
+    ctx.waitUntil(pollTransmitters(env).catch((error: unknown) => logEvent("ssf.poll_run_failed", { error: String(error) })));
   },
 } satisfies ExportedHandler<Env>;

@@ -72,6 +72,16 @@ describe("parseConfig", () => {
     expect(JSON.stringify(broken)).not.toContain("Bearer two");
   });
 
+  it("notes a polled transmitter without SSF_POLL_AUTH_<NAME>, and an SSF_POLL_AUTH_<NAME> for a transmitter that is not polled", () => {
+    const transmitter = { issuer: "https://keycloak.example/realms/acme", audience: "https://revoker.example" };
+    const SSF_TRANSMITTERS = JSON.stringify({ kc: { ...transmitter, poll: { endpoint: "https://keycloak.example/ssf/poll" } }, pushed: transmitter });
+    expect(parseConfig({ ...minimal, SSF_TRANSMITTERS, SSF_POLL_AUTH_KC: "token" })).toMatchObject({ ok: true, notes: [] });
+    expect(parseConfig({ ...minimal, SSF_TRANSMITTERS }).notes).toEqual([expect.stringMatching(/^SSF_POLL_AUTH_KC: not set/)]);
+    expect(parseConfig({ ...minimal, SSF_TRANSMITTERS, SSF_POLL_AUTH_KC: "token", SSF_POLL_AUTH_PUSHED: "token" }).notes).toEqual([
+      expect.stringMatching(/^SSF_POLL_AUTH_PUSHED: ignored; no transmitter with poll/),
+    ]);
+  });
+
   it("sends to every listed account and zone", () => {
     const zone = "fedcba9876543210fedcba9876543210";
     const result = parseConfig({ ...minimal, ACCESS_ACCOUNT_ID: `${ACCOUNT},${ACCOUNT.toUpperCase()}`, ACCESS_ZONE_ID: zone });

@@ -56,6 +56,17 @@ const HeldSetsSchema = z.object({
 });
 export type HeldSetsView = z.infer<typeof HeldSetsSchema>;
 
+/** Poll delivery (RFC 8936): the Cron Trigger's last poll run for this transmitter. */
+const SsfPollSchema = z.object({
+  last_at: IsoTime,
+  /** The last run every request of which succeeded; null if none has. */
+  last_ok_at: z.nullable(IsoTime),
+  /** Why the last run failed; null when it succeeded. */
+  last_error: z.nullable(z.string()),
+  /** SETs received by polling, in all. */
+  sets_received: z.number(),
+});
+
 const SsfStreamSchema = z.object({
   stream_id: z.nullable(z.string()),
   /** From its last stream-updated event; null until one arrived. A paused or disabled stream sends nothing. */
@@ -69,6 +80,8 @@ const SsfStreamSchema = z.object({
   last_verified_at: z.nullable(IsoTime),
   /** Null when nothing is held. */
   held_sets: z.nullable(HeldSetsSchema),
+  /** Null until the transmitter was first polled (only transmitters configured with `poll` are). */
+  poll: z.nullable(SsfPollSchema),
 });
 export type SsfStream = z.infer<typeof SsfStreamSchema>;
 

@@ -27,7 +27,7 @@ import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejecti
 import { type CommitContext, commitRequest, type ListFilter, learnIdentity, listRecords, recordById, requeueFailed, rowById } from "./revocations";
 import { migrateLedger } from "./schema";
 import { ScimRpc } from "./scim-rpc";
-import { recordStreamNotices, type StreamNotice } from "./ssf-streams";
+import { recordPollRun, recordStreamNotices, type StreamNotice } from "./ssf-streams";
 import { holdView, ledgerStats } from "./stats";
 
 export const GLOBAL_LEDGER = "global";
@@ -191,6 +191,11 @@ export class RevocationLedger extends DurableObject<Env> {
   /** A Shared Signals transmitter's stream events (verification, stream-updated) from one SET issued at `issuedAt` (ms). */
   async recordSsfStream(transmitter: string, notices: StreamNotice[], issuedAt: number): Promise<void> {
     this.core.transact(({ sql, now }) => recordStreamNotices(sql, transmitter, notices, issuedAt, now));
+  }
+
+  /** One poll run of a transmitter (ssf/poll-streams.ts): what it received and, if it failed, why. */
+  async recordPollRun(transmitter: string, received: number, error: string | null): Promise<void> {
+    this.core.transact(({ sql, now }) => recordPollRun(sql, transmitter, received, error, now));
   }
 
   /** Keeps a SET whose transmitter's keys could not be fetched, for the Cron Trigger to verify (held-sets.ts). */

@@ -238,6 +238,15 @@ CREATE TABLE IF NOT EXISTS held_sets (
 CREATE INDEX IF NOT EXISTS held_sets_due ON held_sets (next_attempt_at);
 `);
 
+// v8 (issue #14): poll delivery (RFC 8936). Each poll run of a transmitter records when it ran, when it last
+// succeeded, its last error and how many SETs it received in all, so a stream that stopped polling shows.
+LEDGER_MIGRATIONS.push(`
+ALTER TABLE ssf_streams ADD COLUMN poll_at INTEGER;
+ALTER TABLE ssf_streams ADD COLUMN poll_ok_at INTEGER;
+ALTER TABLE ssf_streams ADD COLUMN poll_error TEXT;
+ALTER TABLE ssf_streams ADD COLUMN polled_sets INTEGER NOT NULL DEFAULT 0;
+`);
+
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
 export function migrateLedger(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");

@@ -3,6 +3,7 @@
 // are counted. /v1/stats shows every configured transmitter, with nulls for what never arrived: a paused or
 // disabled stream delivers nothing, so it must show there rather than as silence.
 // A status is ordered by its SET's iat: a late or replayed older stream-updated never overwrites a newer one.
+// Transmitters polled (RFC 8936) also keep their last poll run here, so a poll that stopped working shows.
 // Contract: synchronous SQLite only; `now` and each SET's issue time are passed in.
 import { isoOrNull, type SsfStream } from "../domain/views";
 import { heldSetsByTransmitter } from "./held-sets";
@@ -24,7 +25,26 @@ type StreamRow = {
   status_received_at: number | null;
   verifications: number;
   last_verified_at: number | null;
+  poll_at: number | null;
+  poll_ok_at: number | null;
+  poll_error: string | null;
+  polled_sets: number;
 };
+
+/** One poll run's outcome for a transmitter: `error` null when every request of it succeeded. */
+export function recordPollRun(sql: SqlStorage, transmitter: string, received: number, error: string | null, now: number): void {
+  sql.exec("INSERT INTO ssf_streams (transmitter) VALUES (?) ON CONFLICT DO NOTHING", transmitter);
+  sql.exec(
+    `UPDATE ssf_streams SET poll_at = ?, poll_ok_at = CASE WHEN ? IS NULL THEN ? ELSE poll_ok_at END, poll_error = ?,
+       polled_sets = polled_sets + ? WHERE transmitter = ?`,
+    now,
+    error,
+    now,
+    error,
+    received,
+    transmitter,
+  );
+}
 
 /** `issuedAt` is the SET's iat in milliseconds. */
 export function recordStreamNotices(sql: SqlStorage, transmitter: string, notices: StreamNotice[], issuedAt: number, now: number): void {
@@ -74,6 +94,15 @@ export function ssfStreams(sql: SqlStorage, transmitters: Iterable<string>): Rec
       verifications: row?.verifications ?? 0,
       last_verified_at: isoOrNull(row?.last_verified_at),
       held_sets: held.get(name) ?? null,
+      poll:
+        row?.poll_at == null
+          ? null
+          : {
+              last_at: new Date(row.poll_at).toISOString(),
+              last_ok_at: isoOrNull(row.poll_ok_at),
+              last_error: row.poll_error,
+              sets_received: row.polled_sets,
+            },
     };
   }
   return streams;

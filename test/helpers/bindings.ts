@@ -36,15 +36,19 @@ export const TEST_HMAC_CONFIG = {
 
 // The Shared Signals transmitter test/helpers/ssf-transmitter.ts plays, configured three ways: "acme" finds its
 // keys through its configuration metadata; "acme-cc" names jwks_uri and also deprovisions on CAEP
-// credential-change; "guarded" requires an authorization header (SSF_AUTH_GUARDED).
+// credential-change; "guarded" requires an authorization header (SSF_AUTH_GUARDED); "polled" delivers by
+// poll (RFC 8936) from TEST_SSF_POLL_URL, two SETs a request, with the credential SSF_POLL_AUTH_POLLED.
 export const TEST_SSF_ISSUER = "https://transmitter.test/tenant-1";
 export const TEST_SSF_JWKS_URI = "https://transmitter.test/keys/jwks.json";
 export const TEST_SSF_AUDIENCE = "https://revoker.test/ssf/acme";
 export const TEST_SSF_AUTH = "ssf-guarded-stream-credential";
+export const TEST_SSF_POLL_URL = "https://transmitter.test/ssf/poll/stream-7";
+export const TEST_SSF_POLL_AUTH = "ssf-poll-credential";
 const TEST_SSF_TRANSMITTERS = {
   acme: { issuer: TEST_SSF_ISSUER, audience: TEST_SSF_AUDIENCE },
   "acme-cc": { issuer: TEST_SSF_ISSUER, audience: [TEST_SSF_AUDIENCE], jwks_uri: TEST_SSF_JWKS_URI, credential_change: true },
   guarded: { issuer: TEST_SSF_ISSUER, audience: TEST_SSF_AUDIENCE, jwks_uri: TEST_SSF_JWKS_URI },
+  polled: { issuer: TEST_SSF_ISSUER, audience: TEST_SSF_AUDIENCE, jwks_uri: TEST_SSF_JWKS_URI, poll: { endpoint: TEST_SSF_POLL_URL, max_events: 2 } },
 };
 
 // Every variable is set here, even to its default: the plugin also reads a developer's .dev.vars
@@ -81,4 +85,5 @@ export const TEST_BINDINGS = {
   ...TEST_HMAC_CONFIG,
   SSF_TRANSMITTERS: JSON.stringify(TEST_SSF_TRANSMITTERS),
   SSF_AUTH_GUARDED: TEST_SSF_AUTH,
+  SSF_POLL_AUTH_POLLED: TEST_SSF_POLL_AUTH,
 };

@@ -2,13 +2,15 @@
 // (typ secevent+jwt, a kid) and the ways an attacker would (alg none, HS256 keyed with the public key, a key
 // nobody published), and its configuration metadata and JWKS served through a fetch function the code under
 // test is handed. The JWKS endpoint counts its requests and can be made down, unreachable, slow or garbage.
+// Its poll endpoint (RFC 8936 §2.2–2.5) hands out the SETs queued with `queueForPoll`, maxEvents at a time,
+// and again until they are acknowledged or reported in setErrs; it records every request it gets.
 import { base64url, type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { CAEP_SESSION_REVOKED } from "../../src/domain/ssf/event-types";
 import type { SsfTransmitter } from "../../src/domain/ssf/transmitters";
 import { SSF_ALGORITHMS } from "../../src/domain/ssf/transmitters";
 import type { SsfFetch } from "../../src/ssf/fetch-json";
 import { ssfConfigurationUrl } from "../../src/ssf/jwks";
-import { TEST_SSF_AUDIENCE, TEST_SSF_ISSUER, TEST_SSF_JWKS_URI } from "./bindings";
+import { TEST_SSF_AUDIENCE, TEST_SSF_ISSUER, TEST_SSF_JWKS_URI, TEST_SSF_POLL_AUTH, TEST_SSF_POLL_URL } from "./bindings";
 
 /** up: serves the keys; down: 503; unreachable: the fetch rejects; slow: answers only when aborted (with an
  * AbortError), as fetch does; hang: never settles, even when aborted; garbage: 200 with HTML. */
@@ -22,7 +24,21 @@ async function signingKey(alg: SigningAlg, kid: string): Promise<SigningKey> {
   return { kid, alg, privateKey, publicKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: "sig" } };
 }
 
+/** One request the poll endpoint received (RFC 8936 §2.4). */
+type PollRequestSeen = {
+  authorization: string | null;
+  ack: string[];
+  setErrs: Record<string, { err: string; description: string }>;
+  maxEvents: number | undefined;
+  returnImmediately: boolean | undefined;
+};
+
 export class LocalTransmitter {
+  /** SETs waiting to be polled, by jti; removed when acknowledged or reported. */
+  readonly pollQueue = new Map<string, string>();
+  readonly pollRequests: PollRequestSeen[] = [];
+  /** The status the poll endpoint answers with when not 200 (e.g. 401: the credential was revoked). */
+  pollFailure: number | null = null;
   jwksRequests = 0;
   configurationRequests = 0;
   jwksMode: EndpointMode = "up";
@@ -57,6 +73,7 @@ export class LocalTransmitter {
       ],
       algorithms: [...SSF_ALGORITHMS],
       jwksMinRefreshMs: 60_000,
+      poll: null,
       ...overrides,
     };
   }
@@ -76,11 +93,6 @@ export class LocalTransmitter {
       events: { [CAEP_SESSION_REVOKED]: {} },
       ...overrides,
     };
-  }
-
-  /** The kid the current RSA key is published under. */
-  get currentKid(): string {
-    return this.rsa.kid;
   }
 
   /** Signs with the current RSA key (or the EC key); `typ: null` leaves typ out of the header. */
@@ -129,8 +141,31 @@ export class LocalTransmitter {
     return signWith(this.retired, claims, options);
   }
 
+  /** Queues a SET for the poll endpoint under its jti (or another key, to test a mismatch). */
+  queueForPoll(token: string, jti: string): void {
+    this.pollQueue.set(jti, token);
+  }
+
+  private poll(init: RequestInit): Response {
+    const body = JSON.parse(String(init.body)) as Omit<PollRequestSeen, "authorization">;
+    const authorization = new Headers(init.headers).get("authorization");
+    this.pollRequests.push({
+      authorization,
+      ack: body.ack ?? [],
+      setErrs: body.setErrs ?? {},
+      maxEvents: body.maxEvents,
+      returnImmediately: body.returnImmediately,
+    });
+    if (this.pollFailure !== null) return Response.json({ err: "authentication_failed", description: "no" }, { status: this.pollFailure });
+    if (authorization !== `Bearer ${TEST_SSF_POLL_AUTH}`) return Response.json({ err: "authentication_failed", description: "no" }, { status: 401 });
+    for (const jti of [...(body.ack ?? []), ...Object.keys(body.setErrs ?? {})]) this.pollQueue.delete(jti);
+    const handed = [...this.pollQueue].slice(0, body.maxEvents ?? this.pollQueue.size);
+    return Response.json({ sets: Object.fromEntries(handed), moreAvailable: this.pollQueue.size > handed.length });
+  }
+
   /** The transmitter's HTTP side, to inject as the receiver's fetch. */
   readonly fetch: SsfFetch = async (url, init) => {
+    if (url === TEST_SSF_POLL_URL && init.method === "POST") return this.poll(init);
     if (url === ssfConfigurationUrl(this.issuer)) {
       this.configurationRequests += 1;
       return Response.json({

@@ -395,7 +395,7 @@ describe("forged or malformed SETs get RFC 8935's answer and revoke nobody", () 
     transmitter.jwksMode = "down";
     const subject = { sub_id: { format: "email", email } };
     const forged = [
-      await transmitter.signWithUnknownKey(claimsFor(EVENTS[0]![1], subject), transmitter.currentKid),
+      await transmitter.signWithUnknownKey(claimsFor(EVENTS[0]![1], subject), transmitter.currentRsaKid),
       await transmitter.sign(claimsFor(EVENTS[1]![1], subject, { aud: "https://someone-else.example" })),
       await transmitter.sign(claimsFor(EVENTS[2]![1], subject, { iss: "https://forger.example" })),
     ];

@@ -36,6 +36,7 @@ describe("parseSsfTransmitters", () => {
             events: [RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED, CAEP_SESSION_REVOKED],
             algorithms: [...SSF_ALGORITHMS],
             jwksMinRefreshMs: 60_000,
+            poll: null,
           },
         ],
       ]),
@@ -52,6 +53,7 @@ describe("parseSsfTransmitters", () => {
         credential_change: true,
         algorithms: ["ES256", "EdDSA"],
         jwks_min_refresh_seconds: 300,
+        poll: { endpoint: "https://idp.example.com/ssf/poll/s-1", max_events: 50 },
       },
     });
     expect(result.ok && result.transmitters.get("acme_idp-2")).toEqual({
@@ -61,7 +63,15 @@ describe("parseSsfTransmitters", () => {
       events: [CAEP_SESSION_REVOKED, CAEP_CREDENTIAL_CHANGE],
       algorithms: ["ES256", "EdDSA"],
       jwksMinRefreshMs: 300_000,
+      poll: { endpoint: "https://idp.example.com/ssf/poll/s-1", maxEvents: 50 },
     });
+  });
+
+  it("polls nobody unless asked, and 20 SETs a request by default", () => {
+    const pushed = parse({ okta });
+    expect(pushed.ok && pushed.transmitters.get("okta")?.poll).toBeNull();
+    const polled = parse({ okta: { ...okta, poll: { endpoint: "https://example.okta.com/poll" } } });
+    expect(polled.ok && polled.transmitters.get("okta")?.poll).toEqual({ endpoint: "https://example.okta.com/poll", maxEvents: 20 });
   });
 
   it("credential_change adds CAEP credential-change to the defaults", () => {
@@ -85,7 +95,10 @@ describe("parseSsfTransmitters", () => {
     ["an issuer that is not a URL", { issuer: "example.okta.com" }, "okta.issuer"],
     ["a missing issuer", { issuer: undefined }, "okta.issuer"],
     ["an http jwks_uri", { jwks_uri: "http://example.okta.com/keys" }, "okta.jwks_uri"],
-    ["poll delivery, which is not wired yet", { poll: { endpoint: "https://example.okta.com/poll" } }, "okta.poll"],
+    ["an http poll endpoint", { poll: { endpoint: "http://example.okta.com/poll" } }, "okta.poll.endpoint"],
+    ["poll without an endpoint", { poll: {} }, "okta.poll.endpoint"],
+    ["poll max_events over 100", { poll: { endpoint: "https://example.okta.com/poll", max_events: 101 } }, "okta.poll.max_events"],
+    ["a misspelt poll option", { poll: { endpoint: "https://example.okta.com/poll", maxEvents: 5 } }, "okta.poll"],
     ["an empty audience", { audience: "" }, "okta.audience"],
     ["an empty audience list", { audience: [] }, "okta.audience"],
     ["an event type that is not a URI", { events: ["session-revoked"] }, "okta.events.0"],
@@ -159,11 +172,11 @@ describe("SSF_TRANSMITTERS in the Worker's configuration (config.ts, /healthz)",
     expect(problems).toContain("OPERATOR_TOKEN: required");
   });
 
-  it("is off when blank, and reads the test bindings' three transmitters", () => {
+  it("is off when blank, and reads the test bindings' four transmitters", () => {
     const blank = parseConfig({ ...TEST_BINDINGS, SSF_TRANSMITTERS: "" });
     expect(blank.ok && [...blank.config.ssfTransmitters.keys()]).toEqual([]);
     const configured = parseConfig(TEST_BINDINGS);
-    expect(configured.ok && [...configured.config.ssfTransmitters.keys()]).toEqual(["acme", "acme-cc", "guarded"]);
+    expect(configured.ok && [...configured.config.ssfTransmitters.keys()]).toEqual(["acme", "acme-cc", "guarded", "polled"]);
   });
 });
 

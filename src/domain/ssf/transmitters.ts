@@ -8,8 +8,8 @@
 // (adds CAEP credential-change), algorithms (asymmetric JWS algorithms only: HMAC
 // would need a shared secret, and `none` is no signature at all), jwks_min_refresh_seconds (the least time
 // between two fetches of its keys, default 60: the bound on what a flood of unknown kids can cost, ssf/jwks.ts).
-// `poll` is refused by name: poll delivery (RFC 8936, ssf/poll.ts) is not wired into the Cron Trigger yet, and a
-// setting that is accepted and then ignored would look like a stream that works.
+// poll ({"endpoint": url, "max_events": 1–100, default 20}) turns on poll delivery (RFC 8936): the Cron Trigger
+// polls the endpoint every minute (ssf/poll-streams.ts) with the Authorization header in SSF_POLL_AUTH_<NAME>.
 // - SSF 1.0 §7.1: the issuer is an https URL "with no query or fragment component"; jwks_uri "MUST use HTTP
 //   over TLS". The issuer is kept exactly as written: SSF 1.0 §4.1.6 compares `iss` with it as a string.
 // - The optional push credential lives in its own secret, SSF_AUTH_<NAME> (see ssfAuthSecretVariable): it is
@@ -26,6 +26,7 @@ const SSF_TRANSMITTERS_VARIABLE = "SSF_TRANSMITTERS";
 export const SSF_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
 
 export const DEFAULT_JWKS_MIN_REFRESH_SECONDS = 60;
+const DEFAULT_POLL_MAX_EVENTS = 20;
 const TRANSMITTER_NAME = /^[a-z0-9_-]{1,28}$/;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1"]);
 
@@ -54,7 +55,10 @@ const TransmitterSchema = z.pipe(
     events: z.optional(z.array(eventTypeUri).check(z.minLength(1))),
     credential_change: z.optional(z.boolean()),
     poll: z.optional(
-      z.unknown().check(z.refine(() => false, "poll delivery (RFC 8936) is not supported yet: create the stream with push delivery (RFC 8935)")),
+      z.strictObject({
+        endpoint: transmitterUrl,
+        max_events: z.optional(z.number().check(z.int(), z.minimum(1, "must be at least 1"), z.maximum(100, "must be at most 100"))),
+      }),
     ),
     algorithms: z.optional(z.array(z.enum(SSF_ALGORITHMS, "must be an asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA)")).check(z.minLength(1))),
     jwks_min_refresh_seconds: z.optional(z.number().check(z.int(), z.minimum(1, "must be at least 1"), z.maximum(3600, "must be at most 3600"))),
@@ -66,6 +70,7 @@ const TransmitterSchema = z.pipe(
     events: [...new Set([...(entry.events ?? DEFAULT_DEPROVISIONING_EVENTS), ...(entry.credential_change ? [CAEP_CREDENTIAL_CHANGE] : [])])],
     algorithms: [...new Set(entry.algorithms ?? SSF_ALGORITHMS)],
     jwksMinRefreshMs: (entry.jwks_min_refresh_seconds ?? DEFAULT_JWKS_MIN_REFRESH_SECONDS) * 1000,
+    poll: entry.poll ? { endpoint: entry.poll.endpoint, maxEvents: entry.poll.max_events ?? DEFAULT_POLL_MAX_EVENTS } : null,
   })),
 );
 
@@ -126,4 +131,9 @@ export const ssfTransmittersVariable = z.pipe(
 /** The secret holding a transmitter's push credential: SSF_AUTH_<NAME upper-cased, "-" as "_">. */
 export function ssfAuthSecretVariable(name: string): string {
   return `SSF_AUTH_${name.toUpperCase().replace(/-/g, "_")}`;
+}
+
+/** The secret holding the Authorization header the Worker sends to a transmitter's poll endpoint. */
+export function ssfPollAuthSecretVariable(name: string): string {
+  return `SSF_POLL_AUTH_${name.toUpperCase().replace(/-/g, "_")}`;
 }

@@ -1,0 +1,100 @@
+// Poll delivery (RFC 8936) for the transmitters configured with `poll`: the Cron Trigger's step, every minute.
+// One run per transmitter: poll → each SET through exactly the push's verification (acceptToken, with the
+// clock at its arrival, which is now) → commit (commit-set.ts) → acknowledge it in the next request; a
+// refused SET is reported in setErrs with RFC 8935's err code (§2.4 of 8936 uses the same). While the
+// transmitter says moreAvailable, poll again, at most POLLS_PER_RUN requests; the run ends with one request
+// that only acknowledges (maxEvents 0, §2.4 "acknowledge only").
+// - A SET that cannot be checked because the keys cannot be fetched is neither acknowledged nor reported:
+//   the transmitter keeps it and hands it out again (§2.4: unacknowledged SETs are delivered again).
+// - Acknowledgements lost with a failed request cost only a redelivery, which the ledger answers as the
+//   duplicate of the first by jti: an acknowledgement is never sent before the SET is in the ledger.
+// - A SET whose verified jti differs from the key it was delivered under is refused (invalid_request): the
+//   acknowledgement names the key, and the ledger de-duplicates by the jti.
+// - Each run's outcome (when, the error, how many SETs) is recorded in the ledger for /v1/stats.
+// Authorization: the secret SSF_POLL_AUTH_<NAME> is the header value sent (a bare token is sent as Bearer);
+// none when unset. Its first line only: a rotation list makes no sense for a credential we present.
+// Contract: never throws for a transmitter's failure (it is recorded); a ledger failure ends the run.
+import { configFor, splitSecretList } from "../config";
+import { type SsfTransmitter, ssfPollAuthSecretVariable } from "../domain/ssf/transmitters";
+import { ledgerFor } from "../ledger/client";
+import { logEvent } from "../log";
+import { commitSet } from "./commit-set";
+import { jwksCacheFor, ssfDeps } from "./jwks-registry";
+import { pollSets } from "./poll";
+import { acceptToken } from "./receive-set";
+import type { SetErrorCode } from "./verify-set";
+
+const POLLS_PER_RUN = 5;
+
+type PollRun = { transmitter: string; received: number; acknowledged: number; refused: number; kept: number; error: string | null };
+
+/** Polls every transmitter configured with `poll`, one after another; answers each run's tally. */
+export async function pollTransmitters(env: Env): Promise<PollRun[]> {
+  const result = configFor(env);
+  if (!result.ok) return [];
+  const runs: PollRun[] = [];
+  for (const [name, transmitter] of result.config.ssfTransmitters) {
+    if (transmitter.poll === null) continue;
+    const run = await pollOnce(env, name, transmitter, transmitter.poll);
+    await ledgerFor(env).recordPollRun(name, run.received, run.error);
+    logEvent(run.error === null ? "ssf.polled" : "ssf.poll_failed", run);
+    runs.push(run);
+  }
+  return runs;
+}
+
+async function pollOnce(env: Env, name: string, transmitter: SsfTransmitter, poll: NonNullable<SsfTransmitter["poll"]>): Promise<PollRun> {
+  const run: PollRun = { transmitter: name, received: 0, acknowledged: 0, refused: 0, kept: 0, error: null };
+  const authorization = pollAuthorization(env, name);
+  let ack: string[] = [];
+  let setErrs: Record<string, { err: SetErrorCode; description: string }> = {};
+  for (let request = 0; request < POLLS_PER_RUN; request++) {
+    const polled = await pollSets({ endpoint: poll.endpoint, fetch: ssfDeps().fetch, authorization, ack, setErrs, maxEvents: poll.maxEvents });
+    if (!polled.ok) {
+      run.error = `poll: ${polled.detail}`;
+      return run;
+    }
+    run.acknowledged += ack.length;
+    run.refused += Object.keys(setErrs).length;
+    ack = [];
+    setErrs = {};
+    for (const [key, token] of polled.sets) {
+      run.received++;
+      const checked = await acceptToken(token, {
+        transmitterName: name,
+        transmitter,
+        jwks: jwksCacheFor(name, transmitter),
+        now: ssfDeps().now(),
+      });
+      if (checked.kind === "accepted" && checked.jti !== key) {
+        setErrs[key] = { err: "invalid_request", description: "the SET's jti is not the key it was delivered under" };
+      } else if (checked.kind === "accepted") {
+        await commitSet(env, name, checked);
+        ack.push(key);
+      } else if (checked.unverifiedToken !== null) {
+        run.kept++;
+      } else {
+        setErrs[key] = checked.body;
+        logEvent("ssf.rejected", { transmitter: name, delivery: "poll", err: checked.body.err, detail: checked.detail });
+      }
+    }
+    if (!polled.moreAvailable) break;
+  }
+  if (ack.length + Object.keys(setErrs).length > 0) {
+    const final = await pollSets({ endpoint: poll.endpoint, fetch: ssfDeps().fetch, authorization, ack, setErrs, maxEvents: 0 });
+    if (!final.ok) run.error = `acknowledgement: ${final.detail}`;
+    else {
+      run.acknowledged += ack.length;
+      run.refused += Object.keys(setErrs).length;
+    }
+  }
+  return run;
+}
+
+/** SSF_POLL_AUTH_<NAME>'s first value; a bare token is sent as a Bearer token. */
+function pollAuthorization(env: Env, name: string): string | null {
+  const raw: unknown = (env as unknown as Record<string, unknown>)[ssfPollAuthSecretVariable(name)];
+  const value = typeof raw === "string" ? splitSecretList(raw)[0] : undefined;
+  if (value === undefined) return null;
+  return /\s/.test(value) ? value : `Bearer ${value}`;
+}

@@ -1,0 +1,145 @@
+// Poll delivery (RFC 8936) through the real Worker's Cron Trigger step (src/ssf/poll-streams.ts): the test
+// transmitter (test/helpers/ssf-transmitter.ts) queues SETs at its poll endpoint, which hands them out
+// maxEvents at a time until acknowledged, as RFC 8936 §2.4 describes; the Worker's network is the only mock.
+// Fixture: RISC 1.0 §2.3 account-disabled as SSF 1.0 §5 carries it (test/fixtures/ssf/README.md), with an
+// email subject (RFC 9493 §3.2.2).
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { installSsfDeps } from "../../src/ssf/jwks-registry";
+import { pollTransmitters } from "../../src/ssf/poll-streams";
+import riscDisabled from "../fixtures/ssf/risc-account-disabled.iss-sub.json";
+import { TEST_SSF_POLL_AUTH } from "../helpers/bindings";
+import { useFakeCloudflare } from "../helpers/fake-cloudflare";
+import { LocalTransmitter } from "../helpers/ssf-transmitter";
+import { drainOnceNow, operatorFetch, revocationsFor, revocationTotal, settleLedger, uniqueEmail } from "../helpers/worker";
+
+const fake = useFakeCloudflare(settleLedger);
+const clock = { now: Date.now() };
+let transmitter: LocalTransmitter;
+
+beforeAll(async () => {
+  transmitter = await LocalTransmitter.create(clock);
+});
+
+beforeEach(() => {
+  clock.now = Date.now();
+  installSsfDeps({ now: () => clock.now, timeoutMs: 200 });
+  transmitter.jwksMode = "up";
+  transmitter.pollFailure = null;
+  transmitter.pollQueue.clear();
+  transmitter.pollRequests.length = 0;
+  fake().serveOtherOrigins(transmitter.fetch);
+});
+
+afterAll(() => installSsfDeps(null));
+
+const [RISC_DISABLED, payload] = Object.entries(riscDisabled.events)[0]!;
+
+/** A queued account-disabled SET for `email`; answers its jti. */
+async function queueDisabled(email: string, sign = (claims: Record<string, unknown>) => transmitter.sign(claims)): Promise<string> {
+  const claims = transmitter.claims({ events: { [RISC_DISABLED]: payload }, sub_id: { format: "email", email } });
+  transmitter.queueForPoll(await sign(claims), String(claims.jti));
+  return String(claims.jti);
+}
+
+async function pollState() {
+  const stats = (await (await operatorFetch("/v1/stats")).json()) as { ssf_streams: Record<string, { poll: unknown }> };
+  return stats.ssf_streams.polled!.poll;
+}
+
+describe("the Cron Trigger polls transmitters configured with poll", () => {
+  it("revokes every polled SET once, acknowledges each after it is in the ledger, and drains the queue", async () => {
+    const emails = [uniqueEmail("poll-a"), uniqueEmail("poll-b"), uniqueEmail("poll-c")];
+    const jtis = [];
+    for (const email of emails) jtis.push(await queueDisabled(email));
+
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+
+    for (const [index, email] of emails.entries()) {
+      const records = await revocationsFor(email);
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ status: "revoked", source: "ssf-polled", assurance: "signed", event_id: jtis[index] });
+    }
+    expect(transmitter.pollQueue.size).toBe(0);
+    // Two at a time (max_events 2), each batch acknowledged by the next request; the last only acknowledges.
+    expect(transmitter.pollRequests).toEqual([
+      { authorization: `Bearer ${TEST_SSF_POLL_AUTH}`, ack: [], setErrs: {}, maxEvents: 2, returnImmediately: true },
+      { authorization: `Bearer ${TEST_SSF_POLL_AUTH}`, ack: jtis.slice(0, 2), setErrs: {}, maxEvents: 2, returnImmediately: true },
+      { authorization: `Bearer ${TEST_SSF_POLL_AUTH}`, ack: jtis.slice(2), setErrs: {}, maxEvents: 0, returnImmediately: true },
+    ]);
+    expect(await pollState()).toMatchObject({ last_error: null, last_ok_at: expect.any(String) });
+  });
+
+  it("reports forged SETs in setErrs and never revokes on them", async () => {
+    const forgedEmail = uniqueEmail("poll-forged");
+    const goodEmail = uniqueEmail("poll-good");
+    const forged = await queueDisabled(forgedEmail, (claims) => transmitter.signWithUnknownKey(claims, transmitter.currentRsaKid));
+    const wrongAudience = await queueDisabled(forgedEmail, (claims) => transmitter.sign({ ...claims, aud: "https://someone-else.example" }));
+    const good = await queueDisabled(goodEmail);
+    const before = await revocationTotal();
+
+    const [run] = await pollTransmitters(env);
+    expect(run).toMatchObject({ received: 3, acknowledged: 1, refused: 2, kept: 0, error: null });
+    expect(await revocationsFor(goodEmail)).toHaveLength(1);
+    await drainOnceNow();
+    expect(await revocationTotal()).toBe(before + 1);
+    expect(fake().callsFor(forgedEmail)).toHaveLength(0);
+    const reported = Object.assign({}, ...transmitter.pollRequests.map((request) => request.setErrs));
+    expect(reported).toEqual({
+      [forged]: { err: "authentication_failed", description: expect.any(String) },
+      [wrongAudience]: { err: "invalid_audience", description: expect.any(String) },
+    });
+    expect(transmitter.pollRequests.flatMap((request) => request.ack)).toEqual([good]);
+  });
+
+  it("keeps a SET it cannot check while the keys are unreachable, and revokes when they are back", async () => {
+    const email = uniqueEmail("poll-outage");
+    const jti = await queueDisabled(email);
+    transmitter.jwksMode = "down";
+    const before = await revocationTotal();
+    expect(await pollTransmitters(env)).toMatchObject([{ received: 1, acknowledged: 0, refused: 0, kept: 1 }]);
+    expect(transmitter.pollQueue.has(jti)).toBe(true);
+    await drainOnceNow();
+    expect(await revocationTotal()).toBe(before);
+
+    transmitter.jwksMode = "up";
+    clock.now += 60_000; // past the JWKS refresh interval
+    expect(await pollTransmitters(env)).toMatchObject([{ received: 1, acknowledged: 1, kept: 0 }]);
+    expect(await revocationsFor(email)).toHaveLength(1);
+    expect(transmitter.pollQueue.size).toBe(0);
+  });
+
+  it("a redelivery after a lost acknowledgement is the same revocation", async () => {
+    const email = uniqueEmail("poll-redelivered");
+    const jti = await queueDisabled(email);
+    const token = transmitter.pollQueue.get(jti)!;
+    await pollTransmitters(env);
+    expect(await revocationsFor(email)).toHaveLength(1);
+    transmitter.queueForPoll(token, jti); // as if the acknowledgement had been lost
+    expect(await pollTransmitters(env)).toMatchObject([{ received: 1, acknowledged: 1 }]);
+    expect(await revocationsFor(email)).toHaveLength(1);
+  });
+
+  it("a refused credential is recorded for /v1/stats and acknowledges nothing", async () => {
+    const email = uniqueEmail("poll-401");
+    await queueDisabled(email);
+    transmitter.pollFailure = 401;
+    const before = await revocationTotal();
+    expect(await pollTransmitters(env)).toMatchObject([{ received: 0, error: "poll: HTTP 401 (authentication_failed)" }]);
+    expect(await pollState()).toMatchObject({ last_error: "poll: HTTP 401 (authentication_failed)" });
+    await drainOnceNow();
+    expect(await revocationTotal()).toBe(before);
+  });
+
+  it("a SET delivered under another jti than its own is refused", async () => {
+    const email = uniqueEmail("poll-mismatch");
+    const claims = transmitter.claims({ events: { [RISC_DISABLED]: payload }, sub_id: { format: "email", email } });
+    transmitter.queueForPoll(await transmitter.sign(claims), "not-its-jti");
+    expect(await pollTransmitters(env)).toMatchObject([{ received: 1, refused: 1, acknowledged: 0 }]);
+    expect(transmitter.pollRequests.at(-1)!.setErrs).toEqual({ "not-its-jti": { err: "invalid_request", description: expect.any(String) } });
+  });
+});
