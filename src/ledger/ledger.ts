@@ -27,7 +27,7 @@ import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejecti
 import { type CommitContext, commitRequest, type ListFilter, learnIdentity, listRecords, recordById, requeueFailed, rowById } from "./revocations";
 import { migrateLedger } from "./schema";
 import { ScimRpc } from "./scim-rpc";
-import { recordPollRun, recordStreamNotices, type StreamNotice } from "./ssf-streams";
+import { recordPollRun, recordStreamNotices, type StreamNotice, streamNotes } from "./ssf-streams";
 import { holdView, ledgerStats } from "./stats";
 
 export const GLOBAL_LEDGER = "global";
@@ -169,7 +169,7 @@ export class RevocationLedger extends DurableObject<Env> {
     return cleared ? holdView(cleared) : null;
   }
 
-  /** What /healthz should say about the ledger: follow-ups the API refused the token for. */
+  /** What /healthz should say about the ledger: follow-ups the API refused the token for, streams that need a look. */
   async notes(): Promise<string[]> {
     const now = this.core.now();
     const notes: string[] = [];
@@ -185,6 +185,7 @@ export class RevocationLedger extends DurableObject<Env> {
         `VERIFY_AFTER_SECONDS: off until ${until(verify_refused_until)}: Cloudflare refused the API token for users or sessions (give it Access: Audit Logs Read); revocations are not affected`,
       );
     }
+    notes.push(...streamNotes(this.sql, this.core.config().ssfTransmitters.keys()));
     return notes;
   }
 

@@ -107,3 +107,23 @@ export function ssfStreams(sql: SqlStorage, transmitters: Iterable<string>): Rec
   }
   return streams;
 }
+
+/** What /healthz says about the streams: one that delivers nothing (paused, disabled), a failing poll, held SETs. */
+export function streamNotes(sql: SqlStorage, transmitters: Iterable<string>): string[] {
+  const notes: string[] = [];
+  for (const [name, stream] of Object.entries(ssfStreams(sql, transmitters))) {
+    if (stream.status === "paused" || stream.status === "disabled") {
+      const why = stream.reason ? ` (${stream.reason})` : "";
+      notes.push(
+        `SSF_TRANSMITTERS: ${name}'s stream is ${stream.status} since ${stream.status_at}${why}; it delivers no events until it is enabled again`,
+      );
+    }
+    if (stream.poll?.last_error) notes.push(`SSF_TRANSMITTERS: polling ${name} failed at ${stream.poll.last_at}: ${stream.poll.last_error}`);
+    if (stream.held_sets) {
+      notes.push(
+        `SSF_TRANSMITTERS: ${stream.held_sets.count} SET(s) from ${name} held since ${stream.held_sets.oldest_received_at}: its keys could not be fetched; they are checked every minute`,
+      );
+    }
+  }
+  return notes;
+}

@@ -13,7 +13,7 @@ import riscDisabled from "../fixtures/ssf/risc-account-disabled.iss-sub.json";
 import { TEST_SSF_POLL_AUTH } from "../helpers/bindings";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { LocalTransmitter } from "../helpers/ssf-transmitter";
-import { drainOnceNow, operatorFetch, revocationsFor, revocationTotal, settleLedger, uniqueEmail } from "../helpers/worker";
+import { drainOnceNow, operatorFetch, revocationsFor, revocationTotal, settleLedger, uniqueEmail, workerFetch } from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
 const clock = { now: Date.now() };
@@ -131,6 +131,8 @@ describe("the Cron Trigger polls transmitters configured with poll", () => {
     const before = await revocationTotal();
     expect(await pollTransmitters(env)).toMatchObject([{ received: 0, error: "poll: HTTP 401 (authentication_failed)" }]);
     expect(await pollState()).toMatchObject({ last_error: "poll: HTTP 401 (authentication_failed)" });
+    const health = (await (await workerFetch("/healthz")).json()) as { notes?: string[] };
+    expect(health.notes).toContainEqual(expect.stringMatching(/^SSF_TRANSMITTERS: polling polled failed at .*: poll: HTTP 401/));
     await drainOnceNow();
     expect(await revocationTotal()).toBe(before);
   });
