@@ -1,7 +1,7 @@
 // `npm run fake-api`: the local fake of the Cloudflare API (scripts/fake-cloudflare-api.mjs) on 127.0.0.1,
 // so pacing, 429 pauses, jobs and token holds can be tried without an account. It prints the lines to put
 // in .dev.vars, then logs every call it answers until Ctrl-C.
-// Usage: npm run fake-api [-- --port 8788] [--limit 1200] [--window-seconds 300] [--refuse accounts/<id>]
+// Usage: npm run fake-api [-- --port 8788] [--limit 1200] [--window-seconds 300] [--token TOKEN]
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { startFakeCloudflareApi } from "./fake-cloudflare-api.mjs";

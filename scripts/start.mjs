@@ -60,9 +60,25 @@ wrangler.on("error", (error) => {
   console.error(`cannot run wrangler (${error.message}): run \`npm install\` first`);
   process.exit(1);
 });
-// wrangler's own hint would regenerate the types from your local secrets and break `npm run typecheck`.
-const rewrite = (text) => text.replace("Re-run `wrangler types`", "Run `npm run types` (not `wrangler types`)");
-wrangler.stdout.on("data", (chunk) => process.stdout.write(rewrite(chunk.toString())));
-wrangler.stderr.on("data", (chunk) => process.stderr.write(rewrite(chunk.toString())));
+// wrangler dev compares worker-configuration.d.ts with types it builds from .dev.vars, but the project's
+// types are built from .dev.vars.example (`npm run types`): any .dev.vars that sets a [vars] entry (the
+// generated one sets DRY_RUN) makes that comparison fail. So its hint is checked the project's way
+// (`wrangler types --check` against .dev.vars.example, as `npm run typecheck` does) and shown only when
+// the types really are out of date; its own advice would regenerate them from your local secrets.
+const TYPES_HINT = /^.*Your types might be out of date\..*\n?/m;
+function checkTypes() {
+  const check = spawn("wrangler", ["types", "--check", "--strict-vars=false", "--env-file", ".dev.vars.example"], { stdio: "ignore" });
+  check.on("exit", (code) => {
+    if (code !== 0) console.log("\u2753 Your types are out of date: run `npm run types` (not `wrangler types`).");
+  });
+}
+const relay = (out) => (chunk) => {
+  const text = chunk.toString();
+  if (!TYPES_HINT.test(text)) return out.write(text);
+  checkTypes();
+  out.write(text.replace(TYPES_HINT, ""));
+};
+wrangler.stdout.on("data", relay(process.stdout));
+wrangler.stderr.on("data", relay(process.stderr));
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));
 wrangler.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
