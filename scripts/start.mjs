@@ -66,8 +66,12 @@ wrangler.on("error", (error) => {
 // (`wrangler types --check` against .dev.vars.example, as `npm run typecheck` does) and shown only when
 // the types really are out of date; its own advice would regenerate them from your local secrets.
 const TYPES_HINT = /^.*Your types might be out of date\..*\n?/m;
+let typesChecked = false;
 function checkTypes() {
+  if (typesChecked) return;
+  typesChecked = true;
   const check = spawn("wrangler", ["types", "--check", "--strict-vars=false", "--env-file", ".dev.vars.example"], { stdio: "ignore" });
+  check.on("error", () => {}); // wrangler itself is running, so this is not expected; the hint is only a hint
   check.on("exit", (code) => {
     if (code !== 0) console.log("\u2753 Your types are out of date: run `npm run types` (not `wrangler types`).");
   });

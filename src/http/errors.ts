@@ -20,6 +20,8 @@ export const STATUS_OF_CODE = {
   refused: 422,
   idempotency_conflict: 409,
   ledger_unavailable: 503,
+  // A Shared Signals SET that could not be verified (its keys are out of reach) nor held (ssf/routes.ts).
+  keys_unavailable: 503,
   internal_error: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
 

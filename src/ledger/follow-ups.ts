@@ -15,6 +15,7 @@
 //   read or seat permission) and never holds revocations.
 import { countSessions, readAccessUser } from "../cloudflare/access-users";
 import type { CallKind } from "../domain/revocation";
+import type { DrainState } from "./calls";
 import type { Lane } from "./lanes";
 
 /** How long a follow-up stays off after the API refused the token for it (then one is tried again). */
@@ -138,4 +139,21 @@ export function readFollowUp(
       };
     }
   }
+}
+
+/** What /healthz says while a follow-up is switched off because Cloudflare refused the token for it. */
+export function followUpNotes(state: Pick<DrainState, "seats_refused_until" | "verify_refused_until">, now: number): string[] {
+  const notes: string[] = [];
+  const until = (at: number) => new Date(at).toISOString();
+  if (state.seats_refused_until > now) {
+    notes.push(
+      `REMOVE_SEATS: off until ${until(state.seats_refused_until)}: Cloudflare refused the API token for users or seats (give it Access: Audit Logs Read and Zero Trust: Seats Write); revocations are not affected`,
+    );
+  }
+  if (state.verify_refused_until > now) {
+    notes.push(
+      `VERIFY_AFTER_SECONDS: off until ${until(state.verify_refused_until)}: Cloudflare refused the API token for users or sessions (give it Access: Audit Logs Read); revocations are not affected`,
+    );
+  }
+  return notes;
 }

@@ -10,14 +10,17 @@ import type { HeldSetsView } from "../domain/views";
 
 export const HELD_SETS_PER_TRANSMITTER = 1_000;
 
-/** `received_at` and `age_ms` by the ledger's clock: the check judges the SET as on arrival, and gives up by age. */
-export type HeldSet = { id: number; transmitter: string; token: string; received_at: number; age_ms: number; attempts: number };
+/** `received_at`: when the route received it, by the receiver's clock, which the check judges it by. */
+export type HeldSet = { id: number; transmitter: string; token: string; received_at: number; attempts: number };
 
 /** What became of a token handed to holdSet. */
 export type HoldOutcome = "held" | "already_held" | "full";
 
-/** `digest`: the token's SHA-256 (hex), which makes a redelivered token the same held SET. */
-export function holdSet(sql: SqlStorage, transmitter: string, token: string, digest: string, now: number): HoldOutcome {
+/**
+ * `digest`: the token's SHA-256 (hex), which makes a redelivered token the same held SET. `receivedAt` is the
+ * receiver's clock (the SET is checked as of then); `now`, the ledger's, schedules the first check.
+ */
+export function holdSet(sql: SqlStorage, transmitter: string, token: string, digest: string, receivedAt: number, now: number): HoldOutcome {
   const known = sql.exec("SELECT 1 FROM held_sets WHERE transmitter = ? AND digest = ?", transmitter, digest).toArray();
   if (known.length > 0) return "already_held";
   const count = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM held_sets WHERE transmitter = ?", transmitter).one().n;
@@ -27,7 +30,7 @@ export function holdSet(sql: SqlStorage, transmitter: string, token: string, dig
     transmitter,
     digest,
     token,
-    now,
+    receivedAt,
     now,
   );
   return "held";
@@ -36,13 +39,12 @@ export function holdSet(sql: SqlStorage, transmitter: string, token: string, dig
 /** The held tokens due for another check, oldest first. */
 export function dueHeldSets(sql: SqlStorage, now: number, limit: number): HeldSet[] {
   return sql
-    .exec<Omit<HeldSet, "age_ms">>(
+    .exec<HeldSet>(
       "SELECT id, transmitter, token, received_at, attempts FROM held_sets WHERE next_attempt_at <= ? ORDER BY received_at, id LIMIT ?",
       now,
       limit,
     )
-    .toArray()
-    .map((row) => ({ ...row, age_ms: now - row.received_at }));
+    .toArray();
 }
 
 /** `retryInMs` null: the token was decided (verified and committed, or refused) and is forgotten. */

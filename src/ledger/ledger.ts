@@ -1,6 +1,7 @@
 // The revocation ledger: one SQLite-backed Durable Object, the record of truth and the global pacer.
 // A thin façade: each method runs one module's rules inside one transaction, then arms the drain; the
-// directory, SCIM and bulk jobs are RPC targets of their own (ledger.scim(), .directory(), .jobs()).
+// directory, SCIM, bulk jobs and Shared Signals are RPC targets of their own (ledger.scim(), .directory(),
+// .jobs(), .ssf()).
 // Contract:
 // - commit() returns only after the revocation is in SQLite; callers answer 2xx only after it returns.
 // - (source, event id) is unique: a replayed event returns the first record, never a second revocation.
@@ -19,7 +20,7 @@ import type { LedgerCore } from "./core";
 import { ledgerDeps } from "./deps";
 import { DirectoryRpc } from "./directory-rpc";
 import { Drain } from "./drain";
-import { dueHeldSets, type HeldSet, type HoldOutcome, holdSet, settleHeldSet } from "./held-sets";
+import { followUpNotes } from "./follow-ups";
 import { JobsRpc } from "./jobs-rpc";
 import type { Lane } from "./lanes";
 import { OutcomeWaiters } from "./outcome-waiters";
@@ -27,7 +28,8 @@ import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejecti
 import { type CommitContext, commitRequest, type ListFilter, learnIdentity, listRecords, recordById, requeueFailed, rowById } from "./revocations";
 import { migrateLedger } from "./schema";
 import { ScimRpc } from "./scim-rpc";
-import { recordPollRun, recordStreamNotices, type StreamNotice, streamNotes } from "./ssf-streams";
+import { SsfRpc } from "./ssf-rpc";
+import { streamNotes } from "./ssf-streams";
 import { holdView, ledgerStats } from "./stats";
 
 export const GLOBAL_LEDGER = "global";
@@ -111,6 +113,10 @@ export class RevocationLedger extends DurableObject<Env> {
     return new JobsRpc(this.core);
   }
 
+  ssf(): SsfRpc {
+    return new SsfRpc(this.core);
+  }
+
   async commit(requests: RevocationRequest[], observations: Observation[] = []): Promise<CommitReceipt[]> {
     const receipts = this.core.transact((context) => {
       for (const seen of observations) learnIdentity(context, seen.source, seen.subject_id, [seen.email]);
@@ -172,46 +178,7 @@ export class RevocationLedger extends DurableObject<Env> {
   /** What /healthz should say about the ledger: follow-ups the API refused the token for, streams that need a look. */
   async notes(): Promise<string[]> {
     const now = this.core.now();
-    const notes: string[] = [];
-    const { seats_refused_until, verify_refused_until } = this.drainer.state;
-    const until = (at: number) => new Date(at).toISOString();
-    if (seats_refused_until > now) {
-      notes.push(
-        `REMOVE_SEATS: off until ${until(seats_refused_until)}: Cloudflare refused the API token for users or seats (give it Access: Audit Logs Read and Zero Trust: Seats Write); revocations are not affected`,
-      );
-    }
-    if (verify_refused_until > now) {
-      notes.push(
-        `VERIFY_AFTER_SECONDS: off until ${until(verify_refused_until)}: Cloudflare refused the API token for users or sessions (give it Access: Audit Logs Read); revocations are not affected`,
-      );
-    }
-    notes.push(...streamNotes(this.sql, this.core.config().ssfTransmitters.keys()));
-    return notes;
-  }
-
-  /** A Shared Signals transmitter's stream events (verification, stream-updated) from one SET issued at `issuedAt` (ms). */
-  async recordSsfStream(transmitter: string, notices: StreamNotice[], issuedAt: number): Promise<void> {
-    this.core.transact(({ sql, now }) => recordStreamNotices(sql, transmitter, notices, issuedAt, now));
-  }
-
-  /** One poll run of a transmitter (ssf/poll-streams.ts): what it received and, if it failed, why. */
-  async recordPollRun(transmitter: string, received: number, error: string | null): Promise<void> {
-    this.core.transact(({ sql, now }) => recordPollRun(sql, transmitter, received, error, now));
-  }
-
-  /** Keeps a SET whose transmitter's keys could not be fetched, for the Cron Trigger to verify (held-sets.ts). */
-  async holdSet(transmitter: string, token: string, digest: string): Promise<HoldOutcome> {
-    return this.core.transact(({ sql, now }) => holdSet(sql, transmitter, token, digest, now));
-  }
-
-  /** Held SETs due for another check, oldest first. */
-  async heldSetsDue(limit: number): Promise<HeldSet[]> {
-    return dueHeldSets(this.sql, this.core.now(), limit);
-  }
-
-  /** Forgets a held SET once decided (`retryInMs` null), or schedules its next check. */
-  async settleHeldSet(id: number, retryInMs: number | null, detail: string | null): Promise<void> {
-    this.core.transact(({ sql, now }) => settleHeldSet(sql, id, retryInMs, detail, now));
+    return [...followUpNotes(this.drainer.state, now), ...streamNotes(this.sql, this.core.config().ssfTransmitters.keys())];
   }
 
   /** Refused deliveries counted by a Worker isolate since its last report. */

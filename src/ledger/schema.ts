@@ -215,7 +215,7 @@ CREATE TABLE IF NOT EXISTS ssf_streams (
 
 // v6 (issue #12): follow-ups planned with leftover pace. A revocation that succeeds on an account marks
 // its call with the follow-ups it is owed ("seats", "verify" or both); their calls are inserted only when
-// no revocation is waiting (follow-ups.ts: planFollowUps), so a bulk drain pays nothing for them.
+// no revocation is waiting (follow-up-plan.ts: planFollowUps), so a bulk drain pays nothing for them.
 LEDGER_MIGRATIONS.push(`
 ALTER TABLE calls ADD COLUMN follow_ups_due TEXT;
 CREATE INDEX IF NOT EXISTS calls_follow_ups_due ON calls (completed_at) WHERE follow_ups_due IS NOT NULL;

@@ -46,7 +46,7 @@ export async function commitSet(env: Env, name: string, set: AcceptedSet): Promi
 
   const receipts = requests.length + observations.length > 0 ? await onLedger(env, (ledger) => ledger.commit(requests, observations), "the SET") : [];
   if (set.stream.length > 0) {
-    await onLedger(env, (ledger) => ledger.recordSsfStream(name, set.stream, set.iat * 1000), "the stream event");
+    await onLedger(env, (ledger) => ledger.ssf().recordStream(name, set.stream, set.iat * 1000), "the stream event");
   }
 
   for (const event of set.stream) {

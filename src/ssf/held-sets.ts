@@ -27,11 +27,14 @@ import { acceptToken } from "./receive-set";
 const HOLD_FOR_MS = 86_400_000;
 const CHECKS_PER_RUN = 100;
 
-/** Hands a token the route could not verify to the ledger; `failed` when the ledger could not take it. */
-export async function holdUnverifiedSet(env: Env, transmitter: string, token: string): Promise<HoldOutcome | "failed"> {
+/**
+ * Hands a token the route could not verify at `receivedAt` (the route's clock) to the ledger; `failed` when
+ * the ledger could not take it.
+ */
+export async function holdUnverifiedSet(env: Env, transmitter: string, token: string, receivedAt: number): Promise<HoldOutcome | "failed"> {
   try {
     const digest = await sha256Hex(utf8(token));
-    return await ledgerFor(env).holdSet(transmitter, token, digest);
+    return await ledgerFor(env).ssf().hold(transmitter, token, digest, receivedAt);
   } catch (error) {
     logEvent("ssf.hold_failed", { transmitter, error: String(error) });
     return "failed";
@@ -44,13 +47,13 @@ export async function verifyHeldSets(env: Env): Promise<{ verified: number; refu
   const result = configFor(env);
   if (!result.ok) return tally;
   const ledger = ledgerFor(env);
-  const held = await ledger.heldSetsDue(CHECKS_PER_RUN);
+  const held = await ledger.ssf().heldDue(CHECKS_PER_RUN);
   for (const set of held) {
     const now = ssfDeps().now();
     const transmitter = result.config.ssfTransmitters.get(set.transmitter);
     if (!transmitter) {
       logEvent("ssf.held_dropped", { transmitter: set.transmitter, reason: "the transmitter is no longer configured" });
-      await ledger.settleHeldSet(set.id, null, null);
+      await ledger.ssf().settleHeld(set.id, null, null);
       continue;
     }
     const checked = await acceptToken(set.token, {
@@ -61,24 +64,24 @@ export async function verifyHeldSets(env: Env): Promise<{ verified: number; refu
     });
     if (checked.kind === "accepted") {
       await commitSet(env, set.transmitter, checked);
-      await ledger.settleHeldSet(set.id, null, null);
-      logEvent("ssf.held_verified", { transmitter: set.transmitter, jti: checked.jti, held_ms: set.age_ms });
+      await ledger.ssf().settleHeld(set.id, null, null);
+      logEvent("ssf.held_verified", { transmitter: set.transmitter, jti: checked.jti, held_ms: now - set.received_at });
       tally.verified++;
       continue;
     }
     const source = ssfSourceName(set.transmitter);
     if (checked.unverifiedToken === null) {
-      await ledger.settleHeldSet(set.id, null, null);
+      await ledger.ssf().settleHeld(set.id, null, null);
       await ledger.countRejections([{ source, reason: checked.body.err, count: 1, first_at: now, last_at: now }]);
       logEvent("ssf.held_refused", { transmitter: set.transmitter, err: checked.body.err, detail: checked.detail });
       tally.refused++;
-    } else if (set.age_ms >= HOLD_FOR_MS) {
-      await ledger.settleHeldSet(set.id, null, null);
+    } else if (now - set.received_at >= HOLD_FOR_MS) {
+      await ledger.ssf().settleHeld(set.id, null, null);
       await ledger.countRejections([{ source, reason: "held_set_expired", count: 1, first_at: now, last_at: now }]);
       logEvent("ssf.held_expired", { transmitter: set.transmitter, attempts: set.attempts + 1, detail: checked.detail });
       tally.expired++;
     } else {
-      await ledger.settleHeldSet(set.id, transmitter.jwksMinRefreshMs, checked.detail);
+      await ledger.ssf().settleHeld(set.id, transmitter.jwksMinRefreshMs, checked.detail);
       tally.waiting++;
     }
   }

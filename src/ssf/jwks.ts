@@ -9,7 +9,8 @@
 //   and concurrent callers share the attempt in flight. So a flood of SETs with made-up kids costs at most one
 //   JWKS fetch per interval.
 // - A JWKS endpoint that is down, slow (timeoutMs, see fetch-json.ts) or answers garbage is a tagged failure;
-//   the keys held before stay usable.
+//   the keys held before stay usable. Until an attempt succeeds again, a kid we do not hold is
+//   keys_unavailable, not unknown_key: it may be the transmitter's new key, published during the outage.
 // - Workers: the cache outlives requests, so the attempt in flight belongs to the request that started it.
 //   If that request is cancelled (its sender hung up), workerd drops its fetch and timers and the attempt
 //   never settles. So a request that joins an attempt waits at most the attempt's own bound, on its own
@@ -71,6 +72,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   let held: { select: LocalJWKSet; fetchedAt: number } | null = null;
   let discovered: { jwksUri: string; at: number } | null = null;
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  /** Why the last attempt failed, null when it succeeded (or none was made): the keys may be out of reach. */
+  let lastFailure: string | null = null;
   let inFlight: Promise<RefreshOutcome> | null = null;
 
   async function jwksUri(): Promise<{ ok: true; uri: string } | RefreshFailure> {
@@ -114,9 +117,14 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       return Promise.resolve({ ok: false, reason: "rate_limited", detail: `last attempt ${Math.round(sinceLast)} ms ago` });
     }
     lastAttemptAt = now();
-    const attempt = load().finally(() => {
-      if (inFlight === attempt) inFlight = null;
-    });
+    const attempt = load()
+      .then((outcome) => {
+        lastFailure = outcome.ok ? null : outcome.detail;
+        return outcome;
+      })
+      .finally(() => {
+        if (inFlight === attempt) inFlight = null;
+      });
     inFlight = attempt;
     return attempt;
   }
@@ -165,6 +173,11 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       if (first.ok || first.reason !== "unknown_key") return first;
       const outcome = await refresh();
       if (outcome.ok) return select(header);
+      // Not refreshed because an attempt was made moments ago: if that attempt failed, the key set we hold
+      // may simply be stale (a rotation during an outage), so the kid is not known to be unknown.
+      if (outcome.reason === "rate_limited" && lastFailure !== null) {
+        return { ok: false, reason: "keys_unavailable", detail: `${first.detail}; the last refresh failed: ${lastFailure}` };
+      }
       if (outcome.reason === "rate_limited") return { ...first, detail: `${first.detail}; keys not refreshed (${outcome.detail})` };
       return { ok: false, reason: "keys_unavailable", detail: `${first.detail}; refresh failed: ${outcome.detail}` };
     },

@@ -13,7 +13,8 @@
 // - Each run's outcome (when, the error, how many SETs) is recorded in the ledger for /v1/stats.
 // Authorization: the secret SSF_POLL_AUTH_<NAME> is the header value sent (a bare token is sent as Bearer);
 // none when unset. Its first line only: a rotation list makes no sense for a credential we present.
-// Contract: never throws for a transmitter's failure (it is recorded); a ledger failure ends the run.
+// Contract: never throws for a transmitter's failure or the ledger's (each is recorded as the run's error,
+// and the other transmitters are still polled). A run that left SETs unchecked records why as its error.
 import { configFor, splitSecretList } from "../config";
 import { type SsfTransmitter, ssfPollAuthSecretVariable } from "../domain/ssf/transmitters";
 import { ledgerFor } from "../ledger/client";
@@ -35,9 +36,18 @@ export async function pollTransmitters(env: Env): Promise<PollRun[]> {
   const runs: PollRun[] = [];
   for (const [name, transmitter] of result.config.ssfTransmitters) {
     if (transmitter.poll === null) continue;
-    const run = await pollOnce(env, name, transmitter, transmitter.poll);
-    await ledgerFor(env).recordPollRun(name, run.received, run.error);
+    let run: PollRun;
+    try {
+      run = await pollOnce(env, name, transmitter, transmitter.poll);
+    } catch (error) {
+      // The ledger failed mid-run (commitSet): nothing unacknowledged is lost, the transmitter hands it out again.
+      run = { transmitter: name, received: 0, acknowledged: 0, refused: 0, kept: 0, error: `ledger: ${String(error).slice(0, 200)}` };
+    }
     logEvent(run.error === null ? "ssf.polled" : "ssf.poll_failed", run);
+    await ledgerFor(env)
+      .ssf()
+      .recordPollRun(name, run.received, run.error)
+      .catch((error: unknown) => logEvent("ssf.poll_record_failed", { transmitter: name, error: String(error) }));
     runs.push(run);
   }
   return runs;
@@ -87,6 +97,10 @@ async function pollOnce(env: Env, name: string, transmitter: SsfTransmitter, pol
       run.acknowledged += ack.length;
       run.refused += Object.keys(setErrs).length;
     }
+  }
+  // SETs left with the transmitter because they could not be checked: not a healthy run, and /healthz says so.
+  if (run.error === null && run.kept > 0) {
+    run.error = `${run.kept} SET(s) could not be checked (the transmitter's keys could not be fetched); left with the transmitter for the next poll`;
   }
   return run;
 }

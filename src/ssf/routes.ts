@@ -11,6 +11,8 @@
 //   none held can check the SET: §2.4's code for a key the recipient cannot use, never a 5xx. The SET may be
 //   valid all the same, so it is held in the ledger and verified by the Cron Trigger once the keys can be
 //   fetched (held-sets.ts): a valid one then revokes, a forged one never does. The description says so.
+//   When it cannot be held, it must be delivered again: 503 ledger_unavailable (the ledger is down), or
+//   503 keys_unavailable with Retry-After when HELD_SETS_PER_TRANSMITTER SETs already wait for the keys.
 // - 404 (no such transmitter), 405 (Allow: POST, from the app), 413 and 503 ledger_unavailable: the JSON
 //   failure shape of every route (http/errors.ts), the first three before the body is read.
 import { type Context, Hono } from "hono";
@@ -59,7 +61,7 @@ ssfRoutes.post(
       401: { description: "the stream's authorization header is missing or wrong", schema: SetErrorSchema },
       415: { description: "the Content-Type is not application/secevent+jwt", schema: SetErrorSchema },
     },
-    errors: ["not_found", "payload_too_large", "ledger_unavailable"],
+    errors: ["not_found", "payload_too_large", "keys_unavailable", "ledger_unavailable"],
   }),
   limitBody(MAX_SET_BODY_BYTES),
   async function receivePushedSet(c) {
@@ -76,7 +78,7 @@ ssfRoutes.post(
       jwks: jwksCacheFor(name, transmitter),
       now,
     });
-    if (received.kind === "rejected") return refuse(c, name, received, now);
+    if (received.kind === "rejected") return refuse(c, name, transmitter, received, now);
     await commitSet(c.env, name, received);
     return c.body(null, 202);
   },
@@ -94,8 +96,8 @@ function authSecrets(env: Env, name: string): string[] {
   return typeof value === "string" ? splitSecretList(value) : [];
 }
 
-async function refuse(c: Context<AppEnv>, name: string, rejection: SetRejection, now: number) {
-  const held = rejection.unverifiedToken === null ? null : await holdUnverifiedSet(c.env, name, rejection.unverifiedToken);
+async function refuse(c: Context<AppEnv>, name: string, transmitter: SsfTransmitter, rejection: SetRejection, now: number) {
+  const held = rejection.unverifiedToken === null ? null : await holdUnverifiedSet(c.env, name, rejection.unverifiedToken, now);
   const reason = held === null ? rejection.body.err : "keys_unavailable";
   logEvent("ssf.rejected", {
     transmitter: name,
@@ -107,6 +109,14 @@ async function refuse(c: Context<AppEnv>, name: string, rejection: SetRejection,
     ip: c.req.header("cf-connecting-ip") ?? null,
   });
   reportRejection(c, ssfSourceName(name), reason, now);
+  // A SET that may be valid and could not be kept must be delivered again: the ledger's own outage, or the
+  // hold full of unverifiable SETs (a flood during a JWKS outage). Neither is the SET's error.
+  if (held === "failed") fail("ledger_unavailable", "the revocation ledger is unavailable; the SET was not kept: deliver it again");
+  if (held === "full") {
+    fail("keys_unavailable", "the transmitter's keys cannot be fetched and too many SETs wait for them; deliver it again later", undefined, {
+      "Retry-After": String(Math.ceil(transmitter.jwksMinRefreshMs / 1000)),
+    });
+  }
   const body =
     held === "held" || held === "already_held"
       ? { ...rejection.body, description: `${rejection.body.description}; the SET is held and will be verified once they can be` }

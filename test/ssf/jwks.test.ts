@@ -201,15 +201,37 @@ describe("a JWKS endpoint that misbehaves", () => {
     expect(transmitter.jwksRequests).toBe(2);
   });
 
-  it("down while a SET names an unknown kid: transient, and the next attempt waits for the interval", async () => {
+  it("down while a SET names an unknown kid: transient until a refresh succeeds, and the next attempt waits for the interval", async () => {
     const jwks = cache();
     await verifyWith(jwks, await transmitter.sign(transmitter.claims()));
     transmitter.jwksMode = "down";
     clock.now += INTERVAL;
     const unknown = await transmitter.signWithUnknownKey(transmitter.claims());
     expect(await verifyWith(jwks, unknown)).toMatchObject({ ok: false, err: "invalid_key", transient: true });
-    expect(await verifyWith(jwks, unknown)).toMatchObject({ ok: false, err: "invalid_key", transient: false });
+    // Not refreshed again within the interval, and the last refresh failed: the kid may be a key published
+    // during the outage (a rotation), so it is still not known to be unknown.
+    expect(await verifyWith(jwks, unknown)).toMatchObject({ ok: false, err: "invalid_key", transient: true });
     expect(transmitter.jwksRequests).toBe(2);
+
+    // Back up: the refresh succeeds and the kid is not in the set. Now it is a refusal.
+    transmitter.jwksMode = "up";
+    clock.now += INTERVAL;
+    expect(await verifyWith(jwks, unknown)).toMatchObject({ ok: false, err: "invalid_key", transient: false });
+    expect(await verifyWith(jwks, unknown)).toMatchObject({ ok: false, err: "invalid_key", transient: false });
+    expect(transmitter.jwksRequests).toBe(3);
+  });
+
+  it("a rotation during an outage: a SET with the new kid stays transient until the new keys can be fetched", async () => {
+    const jwks = cache();
+    await verifyWith(jwks, await transmitter.sign(transmitter.claims()));
+    await transmitter.rotate();
+    transmitter.jwksMode = "down";
+    clock.now += INTERVAL;
+    const rotated = [await transmitter.sign(transmitter.claims()), await transmitter.sign(transmitter.claims())];
+    for (const token of rotated) expect(await verifyWith(jwks, token)).toMatchObject({ ok: false, transient: true });
+    transmitter.jwksMode = "up";
+    clock.now += INTERVAL;
+    for (const token of rotated) expect(await verifyWith(jwks, token)).toMatchObject({ ok: true });
   });
 
   it.each([

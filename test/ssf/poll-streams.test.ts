@@ -101,14 +101,18 @@ describe("the Cron Trigger polls transmitters configured with poll", () => {
     const jti = await queueDisabled(email);
     transmitter.jwksMode = "down";
     const before = await revocationTotal();
-    expect(await pollTransmitters(env)).toMatchObject([{ received: 1, acknowledged: 0, refused: 0, kept: 1 }]);
+    expect(await pollTransmitters(env)).toMatchObject([
+      { received: 1, acknowledged: 0, refused: 0, kept: 1, error: expect.stringMatching(/^1 SET\(s\) could not be checked/) },
+    ]);
+    expect(await pollState()).toMatchObject({ last_error: expect.stringMatching(/^1 SET\(s\) could not be checked/) });
     expect(transmitter.pollQueue.has(jti)).toBe(true);
     await drainOnceNow();
     expect(await revocationTotal()).toBe(before);
 
     transmitter.jwksMode = "up";
     clock.now += 60_000; // past the JWKS refresh interval
-    expect(await pollTransmitters(env)).toMatchObject([{ received: 1, acknowledged: 1, kept: 0 }]);
+    expect(await pollTransmitters(env)).toMatchObject([{ received: 1, acknowledged: 1, kept: 0, error: null }]);
+    expect(await pollState()).toMatchObject({ last_error: null });
     expect(await revocationsFor(email)).toHaveLength(1);
     expect(transmitter.pollQueue.size).toBe(0);
   });

@@ -12,11 +12,12 @@
 //   ssf-transmitter-sets): a complex subject without `format` in the event's own `subject` member.
 // - answers: RFC 8935 §2.2 (202, empty), §2.3/§2.4 (400 {"err", "description"}); a JWKS outage is a 400
 //   invalid_key too, and the SET is held for the Cron Trigger to verify (src/ssf/held-sets.ts).
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CAEP_CREDENTIAL_CHANGE, CAEP_SESSION_REVOKED, RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED } from "../../src/domain/ssf/event-types";
 import worker from "../../src/index";
+import { HELD_SETS_PER_TRANSMITTER } from "../../src/ledger/held-sets";
 import { verifyHeldSets } from "../../src/ssf/held-sets";
 import { installSsfDeps } from "../../src/ssf/jwks-registry";
 import oktaCredentialChange from "../fixtures/ssf/okta-credential-change.json";
@@ -34,6 +35,7 @@ import { LocalTransmitter } from "../helpers/ssf-transmitter";
 import {
   drainOnceNow,
   fastForwardLedger,
+  ledgerStub,
   operatorFetch,
   revocationsFor,
   revocationTotal,
@@ -412,6 +414,32 @@ describe("forged or malformed SETs get RFC 8935's answer and revoke nobody", () 
     expect(await checkHeldSets()).toMatchObject({ verified: 0, refused: 3 });
     expect(await heldFor("acme")).toBeNull();
     await expectNothingCommitted(before, email);
+  });
+
+  it("when the hold is full, a SET that cannot be verified is answered 503 with Retry-After, to be delivered again", async () => {
+    const email = uniqueEmail("ssf-outage-full");
+    const before = await revocationTotal();
+    await runInDurableObject(ledgerStub(), async (_instance, state) => {
+      for (let i = 0; i < HELD_SETS_PER_TRANSMITTER; i++) {
+        state.storage.sql.exec(
+          "INSERT INTO held_sets (transmitter, digest, token, received_at, next_attempt_at) VALUES ('acme', ?, 'x.y.z', 0, ?)",
+          `filler-${i}`,
+          Number.MAX_SAFE_INTEGER,
+        );
+      }
+    });
+    try {
+      transmitter.jwksMode = "down";
+      const response = await push(await transmitter.sign(claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email } })));
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBe(String(INTERVAL_MS / 1000));
+      expect(await response.json()).toMatchObject({ error: { code: "keys_unavailable" } });
+      await expectNothingCommitted(before, email);
+    } finally {
+      await runInDurableObject(ledgerStub(), async (_instance, state) => {
+        state.storage.sql.exec("DELETE FROM held_sets WHERE digest LIKE 'filler-%'");
+      });
+    }
   });
 
   it("a held SET whose keys stay unreachable for a day is given up, counted, and revokes nobody", async () => {
