@@ -5,7 +5,13 @@
 // separator: it cannot occur inside any secret we accept (they travel in HTTP headers or are base64 or
 // hex), while a space can (Okta's documented `Basic <base64>` secret) and so can a comma.
 import * as z from "zod/mini";
-import { parseSsfTransmitters, ssfAuthSecretVariable, ssfPollAuthSecretVariable, ssfTransmittersVariable } from "./domain/ssf/transmitters";
+import {
+  parseSsfTransmitters,
+  ssfAuthSecretVariable,
+  ssfPollAuthSecretVariable,
+  ssfPollClientSecretVariable,
+  ssfTransmittersVariable,
+} from "./domain/ssf/transmitters";
 
 const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 
@@ -257,35 +263,39 @@ function missingRequirements(vars: Record<string, string>): string[] {
 }
 
 /**
- * SSF_AUTH_<NAME> (the authorization header a Shared Signals stream pushes with, read by ssf/routes.ts) and
- * SSF_POLL_AUTH_<NAME> (the one the Worker polls with, ssf/poll-streams.ts). A value with a control
- * character is a problem like any secret's. One named for no configured transmitter (for SSF_POLL_AUTH_,
- * no transmitter with `poll`) does nothing, most likely a typo, and is noted; so is a polled transmitter
- * without SSF_POLL_AUTH_<NAME>. Notes, not problems: the SETs are still verified against the keys.
+ * The Shared Signals secrets: SSF_AUTH_<NAME> (the authorization header a stream pushes with, read by
+ * ssf/routes.ts), SSF_POLL_AUTH_<NAME> (the header the Worker polls with) and SSF_POLL_CLIENT_SECRET_<NAME>
+ * (the OAuth client secret it obtains poll tokens with; ssf/poll-streams.ts). A value with a control
+ * character is a problem like any secret's. One that no configured transmitter uses does nothing, most
+ * likely a typo, and is noted; so is a polled transmitter without the secret it polls with. Notes, not
+ * problems: the other sources keep working, and a poll that cannot authenticate shows in /v1/stats.
  */
 function ssfAuthFindings(vars: Record<string, string>): { problems: string[]; notes: string[] } {
   const problems: string[] = [];
   const notes: string[] = [];
   const parsed = parseSsfTransmitters(vars.SSF_TRANSMITTERS);
   const transmitters = parsed.ok ? [...parsed.transmitters] : [];
-  const expected = new Set([
-    ...transmitters.map(([name]) => ssfAuthSecretVariable(name)),
-    ...transmitters.filter(([, transmitter]) => transmitter.poll !== null).map(([name]) => ssfPollAuthSecretVariable(name)),
-  ]);
+  const expected = new Set<string>();
+  for (const [name, transmitter] of transmitters) {
+    expected.add(ssfAuthSecretVariable(name));
+    if (transmitter.poll === null) continue;
+    const secret = transmitter.poll.oauth ? ssfPollClientSecretVariable(name) : ssfPollAuthSecretVariable(name);
+    expected.add(secret);
+    if ((vars[secret] ?? "").trim() !== "") continue;
+    notes.push(
+      transmitter.poll.oauth
+        ? `${secret}: not set, so ${name}'s poll token cannot be obtained and every poll run fails until it is`
+        : `${secret}: not set, so ${name}'s poll endpoint is polled without an Authorization header`,
+    );
+  }
+  const prefixes = ["SSF_AUTH_", "SSF_POLL_AUTH_", "SSF_POLL_CLIENT_SECRET_"];
   for (const [name, raw] of Object.entries(vars)) {
-    if (!(name.startsWith("SSF_AUTH_") || name.startsWith("SSF_POLL_AUTH_")) || raw.trim() === "") continue;
+    if (!prefixes.some((prefix) => name.startsWith(prefix)) || raw.trim() === "") continue;
     for (const [index, value] of splitSecretList(raw).entries()) {
       if (hasControlCharacter(value)) problems.push(`${name}: value ${index + 1} contains a control character`);
     }
     if (parsed.ok && !expected.has(name)) {
-      const what = name.startsWith("SSF_POLL_AUTH_") ? "transmitter with poll" : "transmitter";
-      notes.push(`${name}: ignored; no ${what} in SSF_TRANSMITTERS has this secret's name (the name upper-cased, "-" as "_")`);
-    }
-  }
-  for (const [name, transmitter] of transmitters) {
-    const secret = ssfPollAuthSecretVariable(name);
-    if (transmitter.poll !== null && (vars[secret] ?? "").trim() === "") {
-      notes.push(`${secret}: not set, so ${name}'s poll endpoint is polled without an Authorization header`);
+      notes.push(`${name}: ignored; no transmitter in SSF_TRANSMITTERS uses this secret (see docs/ssf.md for which poll settings use which)`);
     }
   }
   return { problems, notes };

@@ -78,7 +78,19 @@ describe("parseConfig", () => {
     expect(parseConfig({ ...minimal, SSF_TRANSMITTERS, SSF_POLL_AUTH_KC: "token" })).toMatchObject({ ok: true, notes: [] });
     expect(parseConfig({ ...minimal, SSF_TRANSMITTERS }).notes).toEqual([expect.stringMatching(/^SSF_POLL_AUTH_KC: not set/)]);
     expect(parseConfig({ ...minimal, SSF_TRANSMITTERS, SSF_POLL_AUTH_KC: "token", SSF_POLL_AUTH_PUSHED: "token" }).notes).toEqual([
-      expect.stringMatching(/^SSF_POLL_AUTH_PUSHED: ignored; no transmitter with poll/),
+      expect.stringMatching(/^SSF_POLL_AUTH_PUSHED: ignored; no transmitter in SSF_TRANSMITTERS uses this secret/),
+    ]);
+  });
+
+  it("expects SSF_POLL_CLIENT_SECRET_<NAME> instead of SSF_POLL_AUTH_<NAME> for a poll endpoint with a token_endpoint", () => {
+    const poll = { endpoint: "https://kc.example/poll", token_endpoint: "https://kc.example/token", client_id: "revoker" };
+    const SSF_TRANSMITTERS = JSON.stringify({ kc: { issuer: "https://kc.example/realms/acme", audience: "https://revoker.example", poll } });
+    expect(parseConfig({ ...minimal, SSF_TRANSMITTERS, SSF_POLL_CLIENT_SECRET_KC: "s" })).toMatchObject({ ok: true, notes: [] });
+    expect(parseConfig({ ...minimal, SSF_TRANSMITTERS }).notes).toEqual([
+      expect.stringMatching(/^SSF_POLL_CLIENT_SECRET_KC: not set, so kc's poll token/),
+    ]);
+    expect(parseConfig({ ...minimal, SSF_TRANSMITTERS, SSF_POLL_CLIENT_SECRET_KC: "s", SSF_POLL_AUTH_KC: "t" }).notes).toEqual([
+      expect.stringMatching(/^SSF_POLL_AUTH_KC: ignored/),
     ]);
   });
 

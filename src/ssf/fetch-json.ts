@@ -57,11 +57,15 @@ export async function fetchJson(fetcher: SsfFetch, url: string, request: JsonReq
   }
 }
 
-/** An RFC 8935/8936 error body names its `err` code: worth a log line; the description is not repeated. */
+/**
+ * An RFC 8935/8936 error body names its `err` code, an OAuth one (RFC 6749 §5.2) its `error`: worth a log line;
+ * the description is not repeated.
+ */
 function errCode(text: string): string {
   try {
     const body: unknown = JSON.parse(text.slice(0, 4096));
-    const err = typeof body === "object" && body !== null ? (body as Record<string, unknown>).err : undefined;
+    const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+    const err = fields.err ?? fields.error;
     return typeof err === "string" && /^[a-z_]{1,40}$/.test(err) ? ` (${err})` : "";
   } catch {
     return "";

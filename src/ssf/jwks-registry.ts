@@ -1,12 +1,14 @@
 // What the Shared Signals route takes from the world (the clock, the network), and one JWKS cache per
 // configured transmitter kept for the isolate's life, so the refresh gate (jwks.ts) holds across requests:
 // a flood of unknown kids spread over many requests still costs at most one JWKS fetch per interval.
+// Likewise one poll token source per polled transmitter (poll-token.ts), so a token is reused across runs.
 // A cache is keyed by what it was built from (name, issuer, jwks_uri, interval): a changed configuration
 // gets a fresh one. Tests install a clock they can step (installSsfDeps), which also forgets every cache.
 
 import type { SsfTransmitter } from "../domain/ssf/transmitters";
 import type { SsfFetch } from "./fetch-json";
 import { createJwksCache, type JwksCache } from "./jwks";
+import { type ClientCredentials, createPollTokenSource, type PollTokenSource } from "./poll-token";
 
 type SsfDeps = {
   now(): number;
@@ -23,6 +25,7 @@ const systemDeps: SsfDeps = {
 
 let installed: SsfDeps = systemDeps;
 const caches = new Map<string, JwksCache>();
+const tokenSources = new Map<string, PollTokenSource>();
 
 export function ssfDeps(): SsfDeps {
   return installed;
@@ -32,6 +35,18 @@ export function ssfDeps(): SsfDeps {
 export function installSsfDeps(deps: Partial<SsfDeps> | null): void {
   installed = deps === null ? systemDeps : { ...systemDeps, ...deps };
   caches.clear();
+  tokenSources.clear();
+}
+
+/** The poll token source of a transmitter, kept while its credentials stay the same. */
+export function pollTokenSourceFor(name: string, credentials: ClientCredentials): PollTokenSource {
+  const key = JSON.stringify([name, credentials.tokenEndpoint, credentials.clientId, credentials.clientSecret, credentials.scope]);
+  let source = tokenSources.get(key);
+  if (source === undefined) {
+    source = createPollTokenSource(credentials, { fetch: (url, init) => installed.fetch(url, init), now: () => installed.now() });
+    tokenSources.set(key, source);
+  }
+  return source;
 }
 
 export function jwksCacheFor(name: string, transmitter: SsfTransmitter): JwksCache {

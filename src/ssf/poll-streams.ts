@@ -11,17 +11,19 @@
 // - A SET whose verified jti differs from the key it was delivered under is refused (invalid_request): the
 //   acknowledgement names the key, and the ledger de-duplicates by the jti.
 // - Each run's outcome (when, the error, how many SETs) is recorded in the ledger for /v1/stats.
-// Authorization: the secret SSF_POLL_AUTH_<NAME> is the header value sent (a bare token is sent as Bearer);
-// none when unset. Its first line only: a rotation list makes no sense for a credential we present.
+// Authorization: with poll.token_endpoint, an OAuth access token by the client credentials grant
+// (poll-token.ts; the client secret in SSF_POLL_CLIENT_SECRET_<NAME>), obtained again once on a 401;
+// otherwise the secret SSF_POLL_AUTH_<NAME> is the header value sent (a bare token is sent as Bearer), none
+// when unset. First lines only: a rotation list makes no sense for a credential we present.
 // Contract: never throws for a transmitter's failure or the ledger's (each is recorded as the run's error,
 // and the other transmitters are still polled). A run that left SETs unchecked records why as its error.
 import { configFor, splitSecretList } from "../config";
-import { type SsfTransmitter, ssfPollAuthSecretVariable } from "../domain/ssf/transmitters";
+import { type SsfTransmitter, ssfPollAuthSecretVariable, ssfPollClientSecretVariable } from "../domain/ssf/transmitters";
 import { ledgerFor } from "../ledger/client";
 import { logEvent } from "../log";
 import { commitSet } from "./commit-set";
-import { jwksCacheFor, ssfDeps } from "./jwks-registry";
-import { pollSets } from "./poll";
+import { jwksCacheFor, pollTokenSourceFor, ssfDeps } from "./jwks-registry";
+import { type PollRequest, type PollResult, pollSets } from "./poll";
 import { acceptToken } from "./receive-set";
 import type { SetErrorCode } from "./verify-set";
 
@@ -55,11 +57,15 @@ export async function pollTransmitters(env: Env): Promise<PollRun[]> {
 
 async function pollOnce(env: Env, name: string, transmitter: SsfTransmitter, poll: NonNullable<SsfTransmitter["poll"]>): Promise<PollRun> {
   const run: PollRun = { transmitter: name, received: 0, acknowledged: 0, refused: 0, kept: 0, error: null };
-  const authorization = pollAuthorization(env, name);
+  const send = pollSender(env, name, poll);
+  if (typeof send === "string") {
+    run.error = send;
+    return run;
+  }
   let ack: string[] = [];
   let setErrs: Record<string, { err: SetErrorCode; description: string }> = {};
   for (let request = 0; request < POLLS_PER_RUN; request++) {
-    const polled = await pollSets({ endpoint: poll.endpoint, fetch: ssfDeps().fetch, authorization, ack, setErrs, maxEvents: poll.maxEvents });
+    const polled = await send({ ack, setErrs, maxEvents: poll.maxEvents });
     if (!polled.ok) {
       run.error = `poll: ${polled.detail}`;
       return run;
@@ -91,7 +97,7 @@ async function pollOnce(env: Env, name: string, transmitter: SsfTransmitter, pol
     if (!polled.moreAvailable) break;
   }
   if (ack.length + Object.keys(setErrs).length > 0) {
-    const final = await pollSets({ endpoint: poll.endpoint, fetch: ssfDeps().fetch, authorization, ack, setErrs, maxEvents: 0 });
+    const final = await send({ ack, setErrs, maxEvents: 0 });
     if (!final.ok) run.error = `acknowledgement: ${final.detail}`;
     else {
       run.acknowledged += ack.length;
@@ -105,10 +111,33 @@ async function pollOnce(env: Env, name: string, transmitter: SsfTransmitter, pol
   return run;
 }
 
-/** SSF_POLL_AUTH_<NAME>'s first value; a bare token is sent as a Bearer token. */
-function pollAuthorization(env: Env, name: string): string | null {
-  const raw: unknown = (env as unknown as Record<string, unknown>)[ssfPollAuthSecretVariable(name)];
-  const value = typeof raw === "string" ? splitSecretList(raw)[0] : undefined;
-  if (value === undefined) return null;
-  return /\s/.test(value) ? value : `Bearer ${value}`;
+type PollSender = (request: Pick<PollRequest, "ack" | "setErrs" | "maxEvents">) => Promise<PollResult | { ok: false; detail: string }>;
+
+/**
+ * How this transmitter's poll requests are sent and authorised: with an OAuth access token (poll-token.ts),
+ * obtained again once when the endpoint answers 401, or with SSF_POLL_AUTH_<NAME>'s first value (a bare
+ * token is sent as a Bearer token), or with no Authorization at all. A string: why it cannot poll.
+ */
+function pollSender(env: Env, name: string, poll: NonNullable<SsfTransmitter["poll"]>): PollSender | string {
+  const secrets = env as unknown as Record<string, unknown>;
+  const base = { endpoint: poll.endpoint, fetch: ssfDeps().fetch };
+  if (poll.oauth === null) {
+    const raw = secrets[ssfPollAuthSecretVariable(name)];
+    const value = typeof raw === "string" ? splitSecretList(raw)[0] : undefined;
+    const authorization = value === undefined ? null : /\s/.test(value) ? value : `Bearer ${value}`;
+    return (request) => pollSets({ ...base, authorization, ...request });
+  }
+  const secretName = ssfPollClientSecretVariable(name);
+  const secret = typeof secrets[secretName] === "string" ? splitSecretList(secrets[secretName] as string)[0] : undefined;
+  if (secret === undefined) return `${secretName} is not set: no poll token can be obtained`;
+  const tokens = pollTokenSourceFor(name, { ...poll.oauth, clientSecret: secret });
+  return async (request) => {
+    for (let attempt = 1; ; attempt++) {
+      const token = await tokens.authorization();
+      if (!token.ok) return token;
+      const polled = await pollSets({ ...base, authorization: token.authorization, ...request });
+      if (polled.ok || polled.status !== 401 || attempt === 2) return polled;
+      tokens.invalidate(); // revoked or rotated before it expired: one new token, once
+    }
+  };
 }

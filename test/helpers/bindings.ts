@@ -44,6 +44,9 @@ export const TEST_SSF_AUDIENCE = "https://revoker.test/ssf/acme";
 export const TEST_SSF_AUTH = "ssf-guarded-stream-credential";
 export const TEST_SSF_POLL_URL = "https://transmitter.test/ssf/poll/stream-7";
 export const TEST_SSF_POLL_AUTH = "ssf-poll-credential";
+/** The test transmitter's OAuth token endpoint and the receiver's client there (client credentials grant). */
+export const TEST_SSF_TOKEN_URL = "https://transmitter.test/oauth2/token";
+export const TEST_SSF_CLIENT = { id: "access revoker", secret: "s3cret:with+odd&chars" };
 const TEST_SSF_TRANSMITTERS = {
   acme: { issuer: TEST_SSF_ISSUER, audience: TEST_SSF_AUDIENCE },
   "acme-cc": { issuer: TEST_SSF_ISSUER, audience: [TEST_SSF_AUDIENCE], jwks_uri: TEST_SSF_JWKS_URI, credential_change: true },

@@ -3,14 +3,24 @@
 // nobody published), and its configuration metadata and JWKS served through a fetch function the code under
 // test is handed. The JWKS endpoint counts its requests and can be made down, unreachable, slow or garbage.
 // Its poll endpoint (RFC 8936 §2.2–2.5) hands out the SETs queued with `queueForPoll`, maxEvents at a time,
-// and again until they are acknowledged or reported in setErrs; it records every request it gets.
+// and again until they are acknowledged or reported in setErrs; it records every request it gets. It accepts
+// the static credential TEST_SSF_POLL_AUTH, or an access token its OAuth token endpoint issued (RFC 6749 §4.4,
+// the client authenticated with HTTP Basic as §2.3.1 encodes it) and has not revoked.
 import { base64url, type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { CAEP_SESSION_REVOKED } from "../../src/domain/ssf/event-types";
 import type { SsfTransmitter } from "../../src/domain/ssf/transmitters";
 import { SSF_ALGORITHMS } from "../../src/domain/ssf/transmitters";
 import type { SsfFetch } from "../../src/ssf/fetch-json";
 import { ssfConfigurationUrl } from "../../src/ssf/jwks";
-import { TEST_SSF_AUDIENCE, TEST_SSF_ISSUER, TEST_SSF_JWKS_URI, TEST_SSF_POLL_AUTH, TEST_SSF_POLL_URL } from "./bindings";
+import {
+  TEST_SSF_AUDIENCE,
+  TEST_SSF_CLIENT,
+  TEST_SSF_ISSUER,
+  TEST_SSF_JWKS_URI,
+  TEST_SSF_POLL_AUTH,
+  TEST_SSF_POLL_URL,
+  TEST_SSF_TOKEN_URL,
+} from "./bindings";
 
 /** up: serves the keys; down: 503; unreachable: the fetch rejects; slow: answers only when aborted (with an
  * AbortError), as fetch does; hang: never settles, even when aborted; garbage: 200 with HTML. */
@@ -39,6 +49,11 @@ export class LocalTransmitter {
   readonly pollRequests: PollRequestSeen[] = [];
   /** The status the poll endpoint answers with when not 200 (e.g. 401: the credential was revoked). */
   pollFailure: number | null = null;
+  /** Access tokens the token endpoint issued and still honours; what it was asked. */
+  readonly validTokens = new Set<string>();
+  readonly tokenRequests: { authorization: string | null; body: string }[] = [];
+  /** expires_in of the tokens it issues (seconds). */
+  tokenLifetimeSeconds = 300;
   jwksRequests = 0;
   configurationRequests = 0;
   jwksMode: EndpointMode = "up";
@@ -157,15 +172,33 @@ export class LocalTransmitter {
       returnImmediately: body.returnImmediately,
     });
     if (this.pollFailure !== null) return Response.json({ err: "authentication_failed", description: "no" }, { status: this.pollFailure });
-    if (authorization !== `Bearer ${TEST_SSF_POLL_AUTH}`) return Response.json({ err: "authentication_failed", description: "no" }, { status: 401 });
+    const bearer = authorization?.startsWith("Bearer ") ? authorization.slice("Bearer ".length) : null;
+    if (bearer !== TEST_SSF_POLL_AUTH && !(bearer !== null && this.validTokens.has(bearer))) {
+      return Response.json({ err: "authentication_failed", description: "no" }, { status: 401 });
+    }
     for (const jti of [...(body.ack ?? []), ...Object.keys(body.setErrs ?? {})]) this.pollQueue.delete(jti);
     const handed = [...this.pollQueue].slice(0, body.maxEvents ?? this.pollQueue.size);
     return Response.json({ sets: Object.fromEntries(handed), moreAvailable: this.pollQueue.size > handed.length });
   }
 
+  private token(init: RequestInit): Response {
+    const authorization = new Headers(init.headers).get("authorization");
+    const body = String(init.body);
+    this.tokenRequests.push({ authorization, body });
+    const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, "+");
+    const expected = `Basic ${btoa(`${encode(TEST_SSF_CLIENT.id)}:${encode(TEST_SSF_CLIENT.secret)}`)}`;
+    if (authorization !== expected) return Response.json({ error: "invalid_client" }, { status: 401 });
+    if (new URLSearchParams(body).get("grant_type") !== "client_credentials")
+      return Response.json({ error: "unsupported_grant_type" }, { status: 400 });
+    const token = `at-${crypto.randomUUID()}`;
+    this.validTokens.add(token);
+    return Response.json({ access_token: token, token_type: "Bearer", expires_in: this.tokenLifetimeSeconds });
+  }
+
   /** The transmitter's HTTP side, to inject as the receiver's fetch. */
   readonly fetch: SsfFetch = async (url, init) => {
     if (url === TEST_SSF_POLL_URL && init.method === "POST") return this.poll(init);
+    if (url === TEST_SSF_TOKEN_URL && init.method === "POST") return this.token(init);
     if (url === ssfConfigurationUrl(this.issuer)) {
       this.configurationRequests += 1;
       return Response.json({

@@ -10,7 +10,15 @@ import worker from "../../src/index";
 import { installSsfDeps } from "../../src/ssf/jwks-registry";
 import { pollTransmitters } from "../../src/ssf/poll-streams";
 import riscDisabled from "../fixtures/ssf/risc-account-disabled.iss-sub.json";
-import { TEST_SSF_POLL_AUTH } from "../helpers/bindings";
+import {
+  TEST_SSF_AUDIENCE,
+  TEST_SSF_CLIENT,
+  TEST_SSF_ISSUER,
+  TEST_SSF_JWKS_URI,
+  TEST_SSF_POLL_AUTH,
+  TEST_SSF_POLL_URL,
+  TEST_SSF_TOKEN_URL,
+} from "../helpers/bindings";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { LocalTransmitter } from "../helpers/ssf-transmitter";
 import { drainOnceNow, operatorFetch, revocationsFor, revocationTotal, settleLedger, uniqueEmail, workerFetch } from "../helpers/worker";
@@ -30,6 +38,8 @@ beforeEach(() => {
   transmitter.pollFailure = null;
   transmitter.pollQueue.clear();
   transmitter.pollRequests.length = 0;
+  transmitter.tokenRequests.length = 0;
+  transmitter.validTokens.clear();
   fake().serveOtherOrigins(transmitter.fetch);
 });
 
@@ -147,5 +157,41 @@ describe("the Cron Trigger polls transmitters configured with poll", () => {
     transmitter.queueForPoll(await transmitter.sign(claims), "not-its-jti");
     expect(await pollTransmitters(env)).toMatchObject([{ received: 1, refused: 1, acknowledged: 0 }]);
     expect(transmitter.pollRequests.at(-1)!.setErrs).toEqual({ "not-its-jti": { err: "invalid_request", description: expect.any(String) } });
+  });
+
+  it("a transmitter with token_endpoint polls with an OAuth access token, and gets a new one once when it is refused", async () => {
+    const email = uniqueEmail("poll-oauth");
+    await queueDisabled(email);
+    // The same transmitter, configured for the client credentials grant instead of a static credential.
+    const vars = {
+      SSF_TRANSMITTERS: JSON.stringify({
+        "polled-oauth": {
+          issuer: TEST_SSF_ISSUER,
+          audience: TEST_SSF_AUDIENCE,
+          jwks_uri: TEST_SSF_JWKS_URI,
+          poll: { endpoint: TEST_SSF_POLL_URL, token_endpoint: TEST_SSF_TOKEN_URL, client_id: TEST_SSF_CLIENT.id },
+        },
+      }),
+      SSF_POLL_AUTH_POLLED: "",
+      SSF_POLL_CLIENT_SECRET_POLLED_OAUTH: TEST_SSF_CLIENT.secret,
+    };
+    const oauthEnv = { ...env, ...vars } as Env;
+    expect(await pollTransmitters(oauthEnv)).toMatchObject([{ transmitter: "polled-oauth", received: 1, acknowledged: 1, error: null }]);
+    const records = await revocationsFor(email);
+    expect(records).toMatchObject([{ status: "revoked", source: "ssf-polled-oauth" }]);
+    expect(transmitter.tokenRequests).toHaveLength(1);
+    const used = transmitter.pollRequests.map((request) => request.authorization);
+    expect(new Set(used)).toEqual(new Set([`Bearer ${[...transmitter.validTokens][0]}`]));
+
+    // The transmitter revokes the token before it expires: one new token, and the run still succeeds.
+    transmitter.validTokens.clear();
+    await queueDisabled(uniqueEmail("poll-oauth-2"));
+    expect(await pollTransmitters(oauthEnv)).toMatchObject([{ received: 1, acknowledged: 1, error: null }]);
+    expect(transmitter.tokenRequests).toHaveLength(2);
+
+    // Without its client secret it cannot poll, and says why.
+    expect(await pollTransmitters({ ...env, ...vars, SSF_POLL_CLIENT_SECRET_POLLED_OAUTH: "" } as Env)).toMatchObject([
+      { received: 0, error: "SSF_POLL_CLIENT_SECRET_POLLED_OAUTH is not set: no poll token can be obtained" },
+    ]);
   });
 });

@@ -63,7 +63,17 @@ describe("parseSsfTransmitters", () => {
       events: [CAEP_SESSION_REVOKED, CAEP_CREDENTIAL_CHANGE],
       algorithms: ["ES256", "EdDSA"],
       jwksMinRefreshMs: 300_000,
-      poll: { endpoint: "https://idp.example.com/ssf/poll/s-1", maxEvents: 50 },
+      poll: { endpoint: "https://idp.example.com/ssf/poll/s-1", maxEvents: 50, oauth: null },
+    });
+  });
+
+  it("reads the OAuth client credentials of a poll endpoint", () => {
+    const poll = { endpoint: "https://kc.example.com/poll", token_endpoint: "https://kc.example.com/token", client_id: "revoker", scope: "ssf" };
+    const result = parse({ okta: { ...okta, poll } });
+    expect(result.ok && result.transmitters.get("okta")?.poll).toEqual({
+      endpoint: "https://kc.example.com/poll",
+      maxEvents: 20,
+      oauth: { tokenEndpoint: "https://kc.example.com/token", clientId: "revoker", scope: "ssf" },
     });
   });
 
@@ -71,7 +81,7 @@ describe("parseSsfTransmitters", () => {
     const pushed = parse({ okta });
     expect(pushed.ok && pushed.transmitters.get("okta")?.poll).toBeNull();
     const polled = parse({ okta: { ...okta, poll: { endpoint: "https://example.okta.com/poll" } } });
-    expect(polled.ok && polled.transmitters.get("okta")?.poll).toEqual({ endpoint: "https://example.okta.com/poll", maxEvents: 20 });
+    expect(polled.ok && polled.transmitters.get("okta")?.poll).toEqual({ endpoint: "https://example.okta.com/poll", maxEvents: 20, oauth: null });
   });
 
   it("credential_change adds CAEP credential-change to the defaults", () => {
@@ -99,6 +109,18 @@ describe("parseSsfTransmitters", () => {
     ["poll without an endpoint", { poll: {} }, "okta.poll.endpoint"],
     ["poll max_events over 100", { poll: { endpoint: "https://example.okta.com/poll", max_events: 101 } }, "okta.poll.max_events"],
     ["a misspelt poll option", { poll: { endpoint: "https://example.okta.com/poll", maxEvents: 5 } }, "okta.poll"],
+    [
+      "a token_endpoint without client_id",
+      { poll: { endpoint: "https://example.okta.com/poll", token_endpoint: "https://example.okta.com/t" } },
+      "okta.poll",
+    ],
+    ["a client_id without token_endpoint", { poll: { endpoint: "https://example.okta.com/poll", client_id: "revoker" } }, "okta.poll"],
+    ["a scope without token_endpoint", { poll: { endpoint: "https://example.okta.com/poll", scope: "ssf" } }, "okta.poll"],
+    [
+      "an http token_endpoint",
+      { poll: { endpoint: "https://example.okta.com/poll", token_endpoint: "http://example.okta.com/t", client_id: "r" } },
+      "okta.poll.token_endpoint",
+    ],
     ["an empty audience", { audience: "" }, "okta.audience"],
     ["an empty audience list", { audience: [] }, "okta.audience"],
     ["an event type that is not a URI", { events: ["session-revoked"] }, "okta.events.0"],

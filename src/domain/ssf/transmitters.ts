@@ -9,7 +9,9 @@
 // would need a shared secret, and `none` is no signature at all), jwks_min_refresh_seconds (the least time
 // between two fetches of its keys, default 60: the bound on what a flood of unknown kids can cost, ssf/jwks.ts).
 // poll ({"endpoint": url, "max_events": 1–100, default 20}) turns on poll delivery (RFC 8936): the Cron Trigger
-// polls the endpoint every minute (ssf/poll-streams.ts) with the Authorization header in SSF_POLL_AUTH_<NAME>.
+// polls the endpoint every minute (ssf/poll-streams.ts) with the Authorization header in SSF_POLL_AUTH_<NAME>,
+// or, with "token_endpoint" and "client_id" (and optionally "scope"), with an access token it obtains by the
+// OAuth client credentials grant, the client secret in SSF_POLL_CLIENT_SECRET_<NAME> (ssf/poll-token.ts).
 // - SSF 1.0 §7.1: the issuer is an https URL "with no query or fragment component"; jwks_uri "MUST use HTTP
 //   over TLS". The issuer is kept exactly as written: SSF 1.0 §4.1.6 compares `iss` with it as a string.
 // - The optional push credential lives in its own secret, SSF_AUTH_<NAME> (see ssfAuthSecretVariable): it is
@@ -55,10 +57,21 @@ const TransmitterSchema = z.pipe(
     events: z.optional(z.array(eventTypeUri).check(z.minLength(1))),
     credential_change: z.optional(z.boolean()),
     poll: z.optional(
-      z.strictObject({
-        endpoint: transmitterUrl,
-        max_events: z.optional(z.number().check(z.int(), z.minimum(1, "must be at least 1"), z.maximum(100, "must be at most 100"))),
-      }),
+      z
+        .strictObject({
+          endpoint: transmitterUrl,
+          max_events: z.optional(z.number().check(z.int(), z.minimum(1, "must be at least 1"), z.maximum(100, "must be at most 100"))),
+          token_endpoint: z.optional(transmitterUrl),
+          client_id: z.optional(nonEmpty),
+          scope: z.optional(nonEmpty),
+        })
+        .check(
+          z.refine(
+            (poll) => (poll.token_endpoint === undefined) === (poll.client_id === undefined),
+            "token_endpoint and client_id go together (OAuth client credentials)",
+          ),
+          z.refine((poll) => poll.scope === undefined || poll.token_endpoint !== undefined, "scope needs token_endpoint"),
+        ),
     ),
     algorithms: z.optional(z.array(z.enum(SSF_ALGORITHMS, "must be an asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA)")).check(z.minLength(1))),
     jwks_min_refresh_seconds: z.optional(z.number().check(z.int(), z.minimum(1, "must be at least 1"), z.maximum(3600, "must be at most 3600"))),
@@ -70,7 +83,16 @@ const TransmitterSchema = z.pipe(
     events: [...new Set([...(entry.events ?? DEFAULT_DEPROVISIONING_EVENTS), ...(entry.credential_change ? [CAEP_CREDENTIAL_CHANGE] : [])])],
     algorithms: [...new Set(entry.algorithms ?? SSF_ALGORITHMS)],
     jwksMinRefreshMs: (entry.jwks_min_refresh_seconds ?? DEFAULT_JWKS_MIN_REFRESH_SECONDS) * 1000,
-    poll: entry.poll ? { endpoint: entry.poll.endpoint, maxEvents: entry.poll.max_events ?? DEFAULT_POLL_MAX_EVENTS } : null,
+    poll: entry.poll
+      ? {
+          endpoint: entry.poll.endpoint,
+          maxEvents: entry.poll.max_events ?? DEFAULT_POLL_MAX_EVENTS,
+          oauth:
+            entry.poll.token_endpoint !== undefined && entry.poll.client_id !== undefined
+              ? { tokenEndpoint: entry.poll.token_endpoint, clientId: entry.poll.client_id, scope: entry.poll.scope ?? null }
+              : null,
+        }
+      : null,
   })),
 );
 
@@ -131,6 +153,11 @@ export const ssfTransmittersVariable = z.pipe(
 /** The secret holding a transmitter's push credential: SSF_AUTH_<NAME upper-cased, "-" as "_">. */
 export function ssfAuthSecretVariable(name: string): string {
   return `SSF_AUTH_${name.toUpperCase().replace(/-/g, "_")}`;
+}
+
+/** The secret holding the OAuth client secret the Worker obtains poll access tokens with. */
+export function ssfPollClientSecretVariable(name: string): string {
+  return `SSF_POLL_CLIENT_SECRET_${name.toUpperCase().replace(/-/g, "_")}`;
 }
 
 /** The secret holding the Authorization header the Worker sends to a transmitter's poll endpoint. */

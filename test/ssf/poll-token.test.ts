@@ -1,0 +1,78 @@
+// The OAuth client credentials grant for poll tokens (src/ssf/poll-token.ts) against the test transmitter's
+// token endpoint (test/helpers/ssf-transmitter.ts), which checks the request as RFC 6749 §4.4 and §2.3.1
+// describe it: grant_type=client_credentials, the client id and secret form-urlencoded, then HTTP Basic.
+import { describe, expect, it } from "vitest";
+import type { SsfFetch } from "../../src/ssf/fetch-json";
+import { createPollTokenSource } from "../../src/ssf/poll-token";
+import { TEST_SSF_CLIENT, TEST_SSF_TOKEN_URL } from "../helpers/bindings";
+import { LocalTransmitter } from "../helpers/ssf-transmitter";
+
+const credentials = { tokenEndpoint: TEST_SSF_TOKEN_URL, clientId: TEST_SSF_CLIENT.id, clientSecret: TEST_SSF_CLIENT.secret, scope: null };
+
+async function setUp(fetch?: SsfFetch) {
+  const clock = { now: 1_800_000_000_000 };
+  const transmitter = await LocalTransmitter.create(clock);
+  const source = createPollTokenSource(credentials, { fetch: fetch ?? transmitter.fetch, now: () => clock.now });
+  return { clock, transmitter, source };
+}
+
+describe("poll tokens by the client credentials grant", () => {
+  it("asks once with HTTP Basic and reuses the token until 30 s before it expires", async () => {
+    const { clock, transmitter, source } = await setUp();
+    const first = await source.authorization();
+    expect(first).toEqual({ ok: true, authorization: expect.stringMatching(/^Bearer at-/) });
+    expect(transmitter.tokenRequests).toEqual([{ authorization: expect.stringMatching(/^Basic /), body: "grant_type=client_credentials" }]);
+    clock.now += (300 - 31) * 1000;
+    expect(await source.authorization()).toEqual(first);
+    expect(transmitter.tokenRequests).toHaveLength(1);
+    clock.now += 2000;
+    const second = await source.authorization();
+    expect(second.ok && second.authorization).not.toBe(first.ok && first.authorization);
+    expect(transmitter.tokenRequests).toHaveLength(2);
+  });
+
+  it("asks again after invalidate (the poll endpoint refused the token)", async () => {
+    const { transmitter, source } = await setUp();
+    await source.authorization();
+    source.invalidate();
+    await source.authorization();
+    expect(transmitter.tokenRequests).toHaveLength(2);
+  });
+
+  it("sends the scope when configured", async () => {
+    const clock = { now: 0 };
+    const transmitter = await LocalTransmitter.create(clock);
+    const source = createPollTokenSource({ ...credentials, scope: "ssf.read ssf.manage" }, { fetch: transmitter.fetch, now: () => clock.now });
+    await source.authorization();
+    expect(transmitter.tokenRequests[0]!.body).toBe("grant_type=client_credentials&scope=ssf.read+ssf.manage");
+  });
+
+  it.each([["a wrong secret", { clientSecret: "wrong" }, "token endpoint: HTTP 401 (invalid_client)"]])(
+    "%s is a failure naming OAuth's error code, never the secret",
+    async (_name, change, detail) => {
+      const clock = { now: 0 };
+      const transmitter = await LocalTransmitter.create(clock);
+      const source = createPollTokenSource({ ...credentials, ...change }, { fetch: transmitter.fetch, now: () => clock.now });
+      expect(await source.authorization()).toEqual({ ok: false, detail });
+    },
+  );
+
+  it.each([
+    ["a MAC token", { access_token: "t", token_type: "mac" }, "not a bearer token"],
+    ["no access_token", { token_type: "Bearer" }, "not a token response"],
+    ["a negative lifetime", { access_token: "t", token_type: "Bearer", expires_in: -5 }, "not a token response"],
+  ])("refuses %s", async (_name, body, detail) => {
+    const { source } = await setUp(async () => Response.json(body));
+    expect(await source.authorization()).toEqual({ ok: false, detail: expect.stringContaining(detail) });
+  });
+
+  it("a token without expires_in is kept for an hour", async () => {
+    let issued = 0;
+    const { clock, source } = await setUp(async () => Response.json({ access_token: `t${++issued}`, token_type: "bearer" }));
+    expect(await source.authorization()).toEqual({ ok: true, authorization: "Bearer t1" });
+    clock.now += 3_500_000;
+    expect(await source.authorization()).toEqual({ ok: true, authorization: "Bearer t1" });
+    clock.now += 100_000;
+    expect(await source.authorization()).toEqual({ ok: true, authorization: "Bearer t2" });
+  });
+});
