@@ -72,6 +72,7 @@ app.get(
     let timer: ReturnType<typeof setTimeout> | undefined;
     const ledgerNotes = await Promise.race([
       ledgerFor(c.env)
+        .drain()
         .notes()
         .catch((error: unknown) => [`the ledger did not answer: ${String(error)}`]),
       new Promise<string[]>((resolve) => {

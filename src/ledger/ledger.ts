@@ -1,7 +1,7 @@
 // The revocation ledger: one SQLite-backed Durable Object, the record of truth and the global pacer.
 // A thin façade: each method runs one module's rules inside one transaction, then arms the drain; the
-// directory, SCIM, bulk jobs and Shared Signals are RPC targets of their own (ledger.scim(), .directory(),
-// .jobs(), .ssf()).
+// directory, SCIM, bulk jobs, Shared Signals and the drain's operator view are RPC targets of their own
+// (ledger.scim(), .directory(), .jobs(), .ssf(), .drain()).
 // Contract:
 // - commit() returns only after the revocation is in SQLite; callers answer 2xx only after it returns.
 // - (source, event id) is unique: a replayed event returns the first record, never a second revocation.
@@ -13,14 +13,13 @@ import { recordRejectionSummary } from "../audit/audit-log";
 import { auditOutcome } from "../audit/outcome-batches";
 import { type Config, configFor } from "../config";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
-import type { Hold, Stats } from "../domain/views";
 import { logEvent } from "../log";
-import { activeHolds, clearHold, clearHolds } from "./calls";
+import { clearHolds } from "./calls";
 import type { LedgerCore } from "./core";
 import { ledgerDeps } from "./deps";
 import { DirectoryRpc } from "./directory-rpc";
 import { Drain } from "./drain";
-import { followUpNotes } from "./follow-ups";
+import { DrainRpc } from "./drain-rpc";
 import { JobsRpc } from "./jobs-rpc";
 import type { Lane } from "./lanes";
 import { OutcomeWaiters } from "./outcome-waiters";
@@ -29,8 +28,6 @@ import { type CommitContext, commitRequest, type ListFilter, learnIdentity, list
 import { migrateLedger } from "./schema";
 import { ScimRpc } from "./scim-rpc";
 import { SsfRpc } from "./ssf-rpc";
-import { streamNotes } from "./ssf-streams";
-import { holdView, ledgerStats } from "./stats";
 
 export const GLOBAL_LEDGER = "global";
 
@@ -117,6 +114,10 @@ export class RevocationLedger extends DurableObject<Env> {
     return new SsfRpc(this.core);
   }
 
+  drain(): DrainRpc {
+    return new DrainRpc(this.core, this.drainer);
+  }
+
   async commit(requests: RevocationRequest[], observations: Observation[] = []): Promise<CommitReceipt[]> {
     const receipts = this.core.transact((context) => {
       for (const seen of observations) learnIdentity(context, seen.source, seen.subject_id, [seen.email]);
@@ -153,32 +154,6 @@ export class RevocationLedger extends DurableObject<Env> {
       logEvent("revocation.retried", { id });
     }
     return { ok: requeued, record: recordById(this.sql, id) };
-  }
-
-  async stats(): Promise<Stats> {
-    const config = this.core.config();
-    return ledgerStats(this.sql, this.core.now(), this.drainer, config.revokeRatePerSecond, config.ssfTransmitters.keys());
-  }
-
-  /** Token holds in force. */
-  async holds(): Promise<Hold[]> {
-    return activeHolds(this.sql, this.core.now()).map(holdView);
-  }
-
-  /** Lifts one target's hold (an operator fixed the token); its calls become due at once. Null when it had none. */
-  async clearHold(target: string): Promise<Hold | null> {
-    const cleared = this.core.transact(({ sql, now }) => clearHold(sql, target, now));
-    if (cleared) {
-      await this.core.arm();
-      logEvent("hold.cleared", { target, reason: cleared.reason });
-    }
-    return cleared ? holdView(cleared) : null;
-  }
-
-  /** What /healthz should say about the ledger: follow-ups the API refused the token for, streams that need a look. */
-  async notes(): Promise<string[]> {
-    const now = this.core.now();
-    return [...followUpNotes(this.drainer.state, now), ...streamNotes(this.sql, this.core.config().ssfTransmitters.keys())];
   }
 
   /** Refused deliveries counted by a Worker isolate since its last report. */

@@ -26,7 +26,7 @@ drainRoutes.get(
   }),
   noQuery(),
   async function showStats(c) {
-    return c.json(await onLedger(c.env, (ledger) => ledger.stats()));
+    return c.json(await onLedger(c.env, (ledger) => ledger.drain().stats()));
   },
 );
 
@@ -40,7 +40,7 @@ drainRoutes.get(
   }),
   noQuery(),
   async function listHolds(c) {
-    return c.json({ holds: await onLedger(c.env, (ledger) => ledger.holds()) });
+    return c.json({ holds: await onLedger(c.env, (ledger) => ledger.drain().holds()) });
   },
 );
 
@@ -57,7 +57,7 @@ drainRoutes.delete(
   noQuery(),
   async function clearHold(c) {
     const target = `${c.req.param("kind")}/${c.req.param("id")}`;
-    const cleared = await onLedger(c.env, (ledger) => ledger.clearHold(target), "the hold");
+    const cleared = await onLedger(c.env, (ledger) => ledger.drain().clearHold(target), "the hold");
     if (!cleared) fail("not_found", `${target} has no token hold in force`);
     const token = bearerToken(c.req.header("Authorization")) ?? "";
     const action = {

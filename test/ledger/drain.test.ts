@@ -11,6 +11,19 @@ import { waitFor } from "../helpers/wait";
 import { drainOnceNow, fastForwardLedger, ledgerStub, settleLedger, uniqueEmail } from "../helpers/worker";
 
 const ledger = ledgerStub;
+
+/**
+ * /v1/stats straight from the ledger. The RPC target's stub is disposed at once: a stub left open in the
+ * test's long-lived context keeps the object from being evicted (the durability tests below evict it).
+ */
+async function drainStats() {
+  const drain = await ledger().drain();
+  try {
+    return await drain.stats();
+  } finally {
+    drain[Symbol.dispose]();
+  }
+}
 const fastForward = fastForwardLedger;
 
 function request(email: string, overrides: Partial<RevocationRequest> = {}): RevocationRequest {
@@ -67,7 +80,7 @@ describe("answer classes", () => {
     await drainOnceNow();
     expect(fake().callsFor(held)).toHaveLength(0);
     expect(await ledger().get(second.id)).toMatchObject({ status: "queued", attempts: 0 });
-    const stats = await ledger().stats();
+    const stats = await drainStats();
     expect(stats.holds.map((hold) => hold.reason)).toEqual([expect.stringContaining(`HTTP ${status}`), expect.stringContaining(`HTTP ${status}`)]);
     // An operator retry lifts the hold; the token works again.
     fake().setAnswer(() => envelope(true));
@@ -115,7 +128,7 @@ describe("answer classes", () => {
     const emails = [uniqueEmail("burst-a"), uniqueEmail("burst-b"), uniqueEmail("burst-c")];
     const committed = await ledger().commit(emails.map((email) => request(email)));
     await waitFor(async () => limited);
-    const stats = await ledger().stats();
+    const stats = await drainStats();
     const rateLimitedAt = fake().calls[0]!.at;
     expect(Date.parse(stats.drain.paused_until ?? "")).toBeGreaterThanOrEqual(rateLimitedAt + 2000);
     const records = await Promise.all(committed.map(({ id }) => settled(id, 15_000)));
