@@ -15,7 +15,6 @@
 //   read or seat permission) and never holds revocations.
 import { countSessions, readAccessUser } from "../cloudflare/access-users";
 import type { CallKind } from "../domain/revocation";
-import type { DrainState } from "./calls";
 import type { Lane } from "./lanes";
 
 /** How long a follow-up stays off after the API refused the token for it (then one is tried again). */
@@ -142,7 +141,7 @@ export function readFollowUp(
 }
 
 /** What /healthz says while a follow-up is switched off because Cloudflare refused the token for it. */
-export function followUpNotes(state: Pick<DrainState, "seats_refused_until" | "verify_refused_until">, now: number): string[] {
+export function followUpNotes(state: { seats_refused_until: number; verify_refused_until: number }, now: number): string[] {
   const notes: string[] = [];
   const until = (at: number) => new Date(at).toISOString();
   if (state.seats_refused_until > now) {
