@@ -25,7 +25,8 @@ const systemDeps: SsfDeps = {
 
 let installed: SsfDeps = systemDeps;
 const caches = new Map<string, JwksCache>();
-const tokenSources = new Map<string, PollTokenSource>();
+/** By transmitter name: a changed credential replaces the entry, so an old secret is not kept. */
+const tokenSources = new Map<string, { key: string; source: PollTokenSource }>();
 
 export function ssfDeps(): SsfDeps {
   return installed;
@@ -40,12 +41,11 @@ export function installSsfDeps(deps: Partial<SsfDeps> | null): void {
 
 /** The poll token source of a transmitter, kept while its credentials stay the same. */
 export function pollTokenSourceFor(name: string, credentials: ClientCredentials): PollTokenSource {
-  const key = JSON.stringify([name, credentials.tokenEndpoint, credentials.clientId, credentials.clientSecret, credentials.scope]);
-  let source = tokenSources.get(key);
-  if (source === undefined) {
-    source = createPollTokenSource(credentials, { fetch: (url, init) => installed.fetch(url, init), now: () => installed.now() });
-    tokenSources.set(key, source);
-  }
+  const key = JSON.stringify([credentials.tokenEndpoint, credentials.clientId, credentials.clientSecret, credentials.scope]);
+  const kept = tokenSources.get(name);
+  if (kept?.key === key) return kept.source;
+  const source = createPollTokenSource(credentials, { fetch: (url, init) => installed.fetch(url, init), now: () => installed.now() });
+  tokenSources.set(name, { key, source });
   return source;
 }
 

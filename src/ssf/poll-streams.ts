@@ -12,7 +12,8 @@
 //   acknowledgement names the key, and the ledger de-duplicates by the jti.
 // - Each run's outcome (when, the error, how many SETs) is recorded in the ledger for /v1/stats.
 // Authorization: with poll.token_endpoint, an OAuth access token by the client credentials grant
-// (poll-token.ts; the client secret in SSF_POLL_CLIENT_SECRET_<NAME>), obtained again once on a 401;
+// (poll-token.ts; the client secret in SSF_POLL_CLIENT_SECRET_<NAME>), a cached one replaced at most once a
+// run when the endpoint answers 401;
 // otherwise the secret SSF_POLL_AUTH_<NAME> is the header value sent (a bare token is sent as Bearer), none
 // when unset. First lines only: a rotation list makes no sense for a credential we present.
 // Contract: never throws for a transmitter's failure or the ledger's (each is recorded as the run's error,
@@ -115,7 +116,7 @@ type PollSender = (request: Pick<PollRequest, "ack" | "setErrs" | "maxEvents">) 
 
 /**
  * How this transmitter's poll requests are sent and authorised: with an OAuth access token (poll-token.ts),
- * obtained again once when the endpoint answers 401, or with SSF_POLL_AUTH_<NAME>'s first value (a bare
+ * a cached one replaced at most once a run when the endpoint answers 401, or with SSF_POLL_AUTH_<NAME>'s first value (a bare
  * token is sent as a Bearer token), or with no Authorization at all. A string: why it cannot poll.
  */
 function pollSender(env: Env, name: string, poll: NonNullable<SsfTransmitter["poll"]>): PollSender | string {
@@ -131,13 +132,18 @@ function pollSender(env: Env, name: string, poll: NonNullable<SsfTransmitter["po
   const secret = typeof secrets[secretName] === "string" ? splitSecretList(secrets[secretName] as string)[0] : undefined;
   if (secret === undefined) return `${secretName} is not set: no poll token can be obtained`;
   const tokens = pollTokenSourceFor(name, { ...poll.oauth, clientSecret: secret });
+  let renewed = false;
   return async (request) => {
-    for (let attempt = 1; ; attempt++) {
+    for (;;) {
       const token = await tokens.authorization();
       if (!token.ok) return token;
       const polled = await pollSets({ ...base, authorization: token.authorization, ...request });
-      if (polled.ok || polled.status !== 401 || attempt === 2) return polled;
-      tokens.invalidate(); // revoked or rotated before it expired: one new token, once
+      if (polled.ok || polled.status !== 401) return polled;
+      tokens.invalidate();
+      // A cached token refused (revoked or rotated before it expired): one new token, once a run. A token
+      // just issued and refused is the transmitter's verdict on these credentials: no second try.
+      if (token.fresh || renewed) return polled;
+      renewed = true;
     }
   };
 }

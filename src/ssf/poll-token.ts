@@ -5,9 +5,12 @@
 //   scope when configured), the client authenticated with HTTP Basic as §2.3.1 says every server must accept:
 //   client id and secret each form-urlencoded, then base64.
 // - Answer (§5.1): access_token, token_type "Bearer" (case-insensitive; any other type is refused: we can
-//   only present a bearer token), expires_in in seconds (one hour when absent, as many servers default).
-// - Cache: the token is reused until EXPIRY_MARGIN_MS before it expires, and forgotten when the poll
-//   endpoint answers 401 (invalidate), so a revoked or rotated token costs one more exchange, not a failed run.
+//   only present a bearer token), expires_in in seconds (a number, or digits in a string as some servers send
+//   it; one hour when absent or unreadable, as many servers default).
+// - Cache: the token is reused until shortly before it expires (EXPIRY_MARGIN_MS, or half its lifetime when
+//   that is shorter), and forgotten when the poll endpoint answers 401 (invalidate). If a new one cannot be
+//   obtained while the old one has not yet expired, the old one is used. `fresh` says whether the token was
+//   just issued: only a cached one is worth replacing after a 401 (poll-streams.ts).
 // - A token is never logged; failures carry the status and OAuth's `error` code only (fetch-json.ts).
 // Contract: never throws; fetch and clock injected; one source per transmitter per isolate (poll-streams.ts).
 import * as z from "zod/mini";
@@ -20,7 +23,7 @@ const MAX_TOKEN_RESPONSE_CHARS = 64 * 1024;
 
 export type ClientCredentials = { tokenEndpoint: string; clientId: string; clientSecret: string; scope: string | null };
 
-type TokenOutcome = { ok: true; authorization: string } | { ok: false; detail: string };
+type TokenOutcome = { ok: true; authorization: string; fresh: boolean } | { ok: false; detail: string };
 
 export type PollTokenSource = {
   /** The Authorization header value to poll with, fetched when none is held or it is about to expire. */
@@ -32,8 +35,14 @@ export type PollTokenSource = {
 const TokenResponseSchema = z.looseObject({
   access_token: z.string().check(z.minLength(1), z.maxLength(8192)),
   token_type: z.string(),
-  expires_in: z.optional(z.number().check(z.positive())),
+  expires_in: z.optional(z.unknown()),
 });
+
+/** expires_in as seconds: a positive number, or a string of digits; null when absent or unreadable. */
+function lifetimeSeconds(value: unknown): number | null {
+  const seconds = typeof value === "string" && /^\d{1,9}$/.test(value) ? Number(value) : value;
+  return typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+}
 
 /** RFC 6749 Appendix B: application/x-www-form-urlencoded, with "+" for a space. */
 function formEncode(value: string): string {
@@ -41,12 +50,13 @@ function formEncode(value: string): string {
 }
 
 export function createPollTokenSource(credentials: ClientCredentials, deps: { fetch: SsfFetch; now: () => number }): PollTokenSource {
-  let held: { authorization: string; expiresAt: number } | null = null;
+  let held: { authorization: string; renewAt: number; expiresAt: number } | null = null;
 
   return {
     async authorization() {
-      if (held !== null && deps.now() < held.expiresAt - EXPIRY_MARGIN_MS) return { ok: true, authorization: held.authorization };
-      held = null;
+      if (held !== null && deps.now() < held.renewAt) return { ok: true, authorization: held.authorization, fresh: false };
+      const stillValid = (detail: string): TokenOutcome =>
+        held !== null && deps.now() < held.expiresAt ? { ok: true, authorization: held.authorization, fresh: false } : { ok: false, detail };
       const basic = btoa(`${formEncode(credentials.clientId)}:${formEncode(credentials.clientSecret)}`);
       const form = new URLSearchParams({ grant_type: "client_credentials" });
       if (credentials.scope !== null) form.set("scope", credentials.scope);
@@ -57,13 +67,18 @@ export function createPollTokenSource(credentials: ClientCredentials, deps: { fe
         timeoutMs: TOKEN_TIMEOUT_MS,
         maxChars: MAX_TOKEN_RESPONSE_CHARS,
       });
-      if (!exchange.ok) return { ok: false, detail: `token endpoint: ${exchange.detail}` };
+      if (!exchange.ok) return stillValid(`token endpoint: ${exchange.detail}`);
       const parsed = TokenResponseSchema.safeParse(exchange.json);
-      if (!parsed.success) return { ok: false, detail: "token endpoint: not a token response (needs access_token and token_type)" };
-      if (parsed.data.token_type.toLowerCase() !== "bearer") return { ok: false, detail: "token endpoint: the token is not a bearer token" };
-      const expiresIn = parsed.data.expires_in ?? DEFAULT_EXPIRES_IN_SECONDS;
-      held = { authorization: `Bearer ${parsed.data.access_token}`, expiresAt: deps.now() + expiresIn * 1000 };
-      return { ok: true, authorization: held.authorization };
+      if (!parsed.success) return stillValid("token endpoint: not a token response (needs access_token and token_type)");
+      if (parsed.data.token_type.toLowerCase() !== "bearer") return stillValid("token endpoint: the token is not a bearer token");
+      const lifetimeMs = (lifetimeSeconds(parsed.data.expires_in) ?? DEFAULT_EXPIRES_IN_SECONDS) * 1000;
+      const issuedAt = deps.now();
+      held = {
+        authorization: `Bearer ${parsed.data.access_token}`,
+        renewAt: issuedAt + lifetimeMs - Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 2),
+        expiresAt: issuedAt + lifetimeMs,
+      };
+      return { ok: true, authorization: held.authorization, fresh: true };
     },
     invalidate() {
       held = null;

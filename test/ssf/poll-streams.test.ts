@@ -183,11 +183,33 @@ describe("the Cron Trigger polls transmitters configured with poll", () => {
     const used = transmitter.pollRequests.map((request) => request.authorization);
     expect(new Set(used)).toEqual(new Set([`Bearer ${[...transmitter.validTokens][0]}`]));
 
-    // The transmitter revokes the token before it expires: one new token, and the run still succeeds.
+    // The transmitter revokes the token before it expires: the next run's first poll carries the cached token
+    // and is refused; one new token, and the run still succeeds.
+    const [cached] = [...transmitter.validTokens];
     transmitter.validTokens.clear();
+    transmitter.pollRequests.length = 0;
     await queueDisabled(uniqueEmail("poll-oauth-2"));
     expect(await pollTransmitters(oauthEnv)).toMatchObject([{ received: 1, acknowledged: 1, error: null }]);
     expect(transmitter.tokenRequests).toHaveLength(2);
+    const [renewed] = [...transmitter.validTokens];
+    expect(transmitter.pollRequests.map((request) => request.authorization).slice(0, 2)).toEqual([`Bearer ${cached}`, `Bearer ${renewed}`]);
+
+    // No token cached, and the endpoint refuses the one just issued: that is its verdict on these
+    // credentials, not a revocation, so the run does not ask again. One token request, one poll.
+    installSsfDeps({ now: () => clock.now, timeoutMs: 200 });
+    transmitter.pollFailure = 401;
+    transmitter.validTokens.clear();
+    transmitter.pollRequests.length = 0;
+    transmitter.tokenRequests.length = 0;
+    expect(await pollTransmitters(oauthEnv)).toMatchObject([{ received: 0, error: "poll: HTTP 401 (authentication_failed)" }]);
+    expect([transmitter.tokenRequests.length, transmitter.pollRequests.length]).toEqual([1, 1]);
+    transmitter.pollFailure = null;
+
+    // The token endpoint is down and no token is held: no poll is sent, and the run says why.
+    transmitter.pollRequests.length = 0;
+    const down = { ...env, ...vars, SSF_POLL_CLIENT_SECRET_POLLED_OAUTH: "wrong-secret" } as Env;
+    expect(await pollTransmitters(down)).toMatchObject([{ error: "poll: token endpoint: HTTP 401 (invalid_client)" }]);
+    expect(transmitter.pollRequests).toHaveLength(0);
 
     // Without its client secret it cannot poll, and says why.
     expect(await pollTransmitters({ ...env, ...vars, SSF_POLL_CLIENT_SECRET_POLLED_OAUTH: "" } as Env)).toMatchObject([

@@ -20,10 +20,10 @@ describe("poll tokens by the client credentials grant", () => {
   it("asks once with HTTP Basic and reuses the token until 30 s before it expires", async () => {
     const { clock, transmitter, source } = await setUp();
     const first = await source.authorization();
-    expect(first).toEqual({ ok: true, authorization: expect.stringMatching(/^Bearer at-/) });
+    expect(first).toEqual({ ok: true, authorization: expect.stringMatching(/^Bearer at-/), fresh: true });
     expect(transmitter.tokenRequests).toEqual([{ authorization: expect.stringMatching(/^Basic /), body: "grant_type=client_credentials" }]);
     clock.now += (300 - 31) * 1000;
-    expect(await source.authorization()).toEqual(first);
+    expect(await source.authorization()).toEqual({ ...first, fresh: false });
     expect(transmitter.tokenRequests).toHaveLength(1);
     clock.now += 2000;
     const second = await source.authorization();
@@ -60,19 +60,47 @@ describe("poll tokens by the client credentials grant", () => {
   it.each([
     ["a MAC token", { access_token: "t", token_type: "mac" }, "not a bearer token"],
     ["no access_token", { token_type: "Bearer" }, "not a token response"],
-    ["a negative lifetime", { access_token: "t", token_type: "Bearer", expires_in: -5 }, "not a token response"],
   ])("refuses %s", async (_name, body, detail) => {
     const { source } = await setUp(async () => Response.json(body));
     expect(await source.authorization()).toEqual({ ok: false, detail: expect.stringContaining(detail) });
   });
 
-  it("a token without expires_in is kept for an hour", async () => {
+  it.each([
+    ["absent", undefined, 3600],
+    ["digits in a string", "120", 120],
+    ["unreadable", "soon", 3600],
+    ["zero", 0, 3600],
+  ])("expires_in %s: the token is renewed shortly before %i s", async (_name, expiresIn, seconds) => {
     let issued = 0;
-    const { clock, source } = await setUp(async () => Response.json({ access_token: `t${++issued}`, token_type: "bearer" }));
-    expect(await source.authorization()).toEqual({ ok: true, authorization: "Bearer t1" });
-    clock.now += 3_500_000;
-    expect(await source.authorization()).toEqual({ ok: true, authorization: "Bearer t1" });
-    clock.now += 100_000;
-    expect(await source.authorization()).toEqual({ ok: true, authorization: "Bearer t2" });
+    const answer = () => Response.json({ access_token: `t${++issued}`, token_type: "bearer", expires_in: expiresIn });
+    const { clock, source } = await setUp(async () => answer());
+    expect(await source.authorization()).toMatchObject({ authorization: "Bearer t1", fresh: true });
+    clock.now += (seconds - 31) * 1000;
+    expect(await source.authorization()).toMatchObject({ authorization: "Bearer t1", fresh: false });
+    clock.now += 2000;
+    expect(await source.authorization()).toMatchObject({ authorization: "Bearer t2", fresh: true });
+  });
+
+  it("a lifetime shorter than the margin is still reused for half of it", async () => {
+    let issued = 0;
+    const { clock, source } = await setUp(async () => Response.json({ access_token: `t${++issued}`, token_type: "Bearer", expires_in: 20 }));
+    await source.authorization();
+    clock.now += 9_000;
+    expect(await source.authorization()).toMatchObject({ authorization: "Bearer t1" });
+    clock.now += 2_000;
+    expect(await source.authorization()).toMatchObject({ authorization: "Bearer t2" });
+  });
+
+  it("keeps a token that has not expired when a new one cannot be obtained, and fails once it has", async () => {
+    let up = true;
+    const { clock, source } = await setUp(async () =>
+      up ? Response.json({ access_token: "t1", token_type: "Bearer", expires_in: 300 }) : new Response("", { status: 503 }),
+    );
+    await source.authorization();
+    up = false;
+    clock.now += 290_000; // inside the 30 s before expiry: due for renewal, still valid
+    expect(await source.authorization()).toEqual({ ok: true, authorization: "Bearer t1", fresh: false });
+    clock.now += 20_000; // expired
+    expect(await source.authorization()).toEqual({ ok: false, detail: "token endpoint: HTTP 503" });
   });
 });
