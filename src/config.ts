@@ -23,6 +23,12 @@ export function splitSecretList(raw: string | undefined): string[] {
     .filter((value) => value.length > 0);
 }
 
+/** A secret the schema does not name (its name is made from configuration, e.g. SSF_AUTH_<NAME>), as a rotation list; empty when unset. */
+export function envSecretList(env: object, variable: string): string[] {
+  const value: unknown = (env as Record<string, unknown>)[variable];
+  return typeof value === "string" ? splitSecretList(value) : [];
+}
+
 /** A comma- or space-separated list of plain words (event types, ids): never secrets. */
 function splitWords(raw: string): string[] {
   return raw.split(/[\s,]+/).filter((value) => value.length > 0);

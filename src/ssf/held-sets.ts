@@ -22,9 +22,10 @@ import { ssfSourceName } from "../sources/registry";
 import { commitSet } from "./commit-set";
 import { jwksCacheFor, ssfDeps } from "./jwks-registry";
 import { acceptToken } from "./receive-set";
+import { DEFAULT_SET_MAX_AGE_SECONDS } from "./verify-set";
 
-/** How long a held SET is checked again: the day a SET's iat may be old on arrival (verify-set.ts). */
-const HOLD_FOR_MS = 86_400_000;
+/** How long a held SET is checked again: as long as a SET's iat may be old on arrival (verify-set.ts). */
+const HOLD_FOR_MS = DEFAULT_SET_MAX_AGE_SECONDS * 1000;
 const CHECKS_PER_RUN = 100;
 
 /**

@@ -18,7 +18,7 @@
 // when unset. First lines only: a rotation list makes no sense for a credential we present.
 // Contract: never throws for a transmitter's failure or the ledger's (each is recorded as the run's error,
 // and the other transmitters are still polled). A run that left SETs unchecked records why as its error.
-import { configFor, splitSecretList } from "../config";
+import { configFor, envSecretList } from "../config";
 import { type SsfTransmitter, ssfPollAuthSecretVariable, ssfPollClientSecretVariable } from "../domain/ssf/transmitters";
 import { ledgerFor } from "../ledger/client";
 import { logEvent } from "../log";
@@ -120,16 +120,14 @@ type PollSender = (request: Pick<PollRequest, "ack" | "setErrs" | "maxEvents">) 
  * token is sent as a Bearer token), or with no Authorization at all. A string: why it cannot poll.
  */
 function pollSender(env: Env, name: string, poll: NonNullable<SsfTransmitter["poll"]>): PollSender | string {
-  const secrets = env as unknown as Record<string, unknown>;
   const base = { endpoint: poll.endpoint, fetch: ssfDeps().fetch };
   if (poll.oauth === null) {
-    const raw = secrets[ssfPollAuthSecretVariable(name)];
-    const value = typeof raw === "string" ? splitSecretList(raw)[0] : undefined;
+    const value = envSecretList(env, ssfPollAuthSecretVariable(name))[0];
     const authorization = value === undefined ? null : /\s/.test(value) ? value : `Bearer ${value}`;
     return (request) => pollSets({ ...base, authorization, ...request });
   }
   const secretName = ssfPollClientSecretVariable(name);
-  const secret = typeof secrets[secretName] === "string" ? splitSecretList(secrets[secretName] as string)[0] : undefined;
+  const secret = envSecretList(env, secretName)[0];
   if (secret === undefined) return `${secretName} is not set: no poll token can be obtained`;
   const tokens = pollTokenSourceFor(name, { ...poll.oauth, clientSecret: secret });
   let renewed = false;

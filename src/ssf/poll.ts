@@ -8,10 +8,10 @@
 //   (typically an OAuth bearer token); the caller passes the header value.
 // Contract: never throws; fetch is injected; failures are tagged with a detail for the log.
 import * as z from "zod/mini";
+import { DEFAULT_POLL_MAX_EVENTS } from "../domain/ssf/transmitters";
 import { fetchJson, type JsonFailure, type SsfFetch } from "./fetch-json";
 import type { SetErrorCode } from "./verify-set";
 
-const DEFAULT_POLL_MAX_EVENTS = 20;
 const DEFAULT_POLL_TIMEOUT_MS = 10_000;
 const MAX_RESPONSE_CHARS = 2 * 1024 * 1024;
 

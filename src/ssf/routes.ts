@@ -17,7 +17,7 @@
 //   failure shape of every route (http/errors.ts), the first three before the body is read.
 import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
-import { splitSecretList } from "../config";
+import { envSecretList } from "../config";
 import type { AppEnv } from "../context";
 import { type SsfTransmitter, ssfAuthSecretVariable } from "../domain/ssf/transmitters";
 import { limitBody } from "../http/body";
@@ -74,7 +74,7 @@ ssfRoutes.post(
       authorization: c.req.header("authorization") ?? null,
       transmitterName: name,
       transmitter,
-      authSecrets: authSecrets(c.env, name),
+      authSecrets: envSecretList(c.env, ssfAuthSecretVariable(name)),
       jwks: jwksCacheFor(name, transmitter),
       now,
     });
@@ -88,12 +88,6 @@ function configuredTransmitter(c: Context<AppEnv>): { name: string; transmitter:
   const name = c.req.param("transmitter") ?? "";
   const transmitter = c.get("config").ssfTransmitters.get(name);
   return transmitter ? { name, transmitter } : fail("not_found", "unknown SSF transmitter");
-}
-
-/** SSF_AUTH_<NAME>: the stream's authorization header values (a rotation list); empty when unset. */
-function authSecrets(env: Env, name: string): string[] {
-  const value: unknown = (env as unknown as Record<string, unknown>)[ssfAuthSecretVariable(name)];
-  return typeof value === "string" ? splitSecretList(value) : [];
 }
 
 async function refuse(c: Context<AppEnv>, name: string, transmitter: SsfTransmitter, rejection: SetRejection, now: number) {

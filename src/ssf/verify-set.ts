@@ -23,7 +23,7 @@ import type { SsfTransmitter } from "../domain/ssf/transmitters";
 import { describeIssues } from "../domain/validation";
 import type { JwksCache } from "./jwks";
 
-const DEFAULT_SET_MAX_AGE_SECONDS = 86_400;
+export const DEFAULT_SET_MAX_AGE_SECONDS = 86_400;
 const DEFAULT_SET_FUTURE_SKEW_SECONDS = 300;
 const MAX_TOKEN_CHARS = 64 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;

@@ -28,7 +28,8 @@ const SSF_TRANSMITTERS_VARIABLE = "SSF_TRANSMITTERS";
 export const SSF_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
 
 export const DEFAULT_JWKS_MIN_REFRESH_SECONDS = 60;
-const DEFAULT_POLL_MAX_EVENTS = 20;
+/** SETs asked for per poll request when `max_events` is not set (ssf/poll.ts uses it too). */
+export const DEFAULT_POLL_MAX_EVENTS = 20;
 const TRANSMITTER_NAME = /^[a-z0-9_-]{1,28}$/;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1"]);
 
@@ -150,17 +151,22 @@ export const ssfTransmittersVariable = z.pipe(
   }),
 );
 
-/** The secret holding a transmitter's push credential: SSF_AUTH_<NAME upper-cased, "-" as "_">. */
+/** A transmitter's secret: the prefix, then its name upper-cased with "-" as "_". */
+function transmitterSecret(prefix: string, name: string): string {
+  return `${prefix}${name.toUpperCase().replace(/-/g, "_")}`;
+}
+
+/** The secret holding a transmitter's push credential: SSF_AUTH_<NAME>. */
 export function ssfAuthSecretVariable(name: string): string {
-  return `SSF_AUTH_${name.toUpperCase().replace(/-/g, "_")}`;
+  return transmitterSecret("SSF_AUTH_", name);
 }
 
 /** The secret holding the OAuth client secret the Worker obtains poll access tokens with. */
 export function ssfPollClientSecretVariable(name: string): string {
-  return `SSF_POLL_CLIENT_SECRET_${name.toUpperCase().replace(/-/g, "_")}`;
+  return transmitterSecret("SSF_POLL_CLIENT_SECRET_", name);
 }
 
 /** The secret holding the Authorization header the Worker sends to a transmitter's poll endpoint. */
 export function ssfPollAuthSecretVariable(name: string): string {
-  return `SSF_POLL_AUTH_${name.toUpperCase().replace(/-/g, "_")}`;
+  return transmitterSecret("SSF_POLL_AUTH_", name);
 }
