@@ -1,6 +1,7 @@
 // Outcomes of bulk revocations waiting in the ledger's SQLite (table audit_batch) to be written to KV as
 // one audit entry per AUDIT_BATCH_SIZE outcomes (audit-log.ts: recordOutcomeBatch).
-// Contract: synchronous SQLite, run inside the ledger's transactions, so a batch is taken exactly once.
+// Contract: synchronous SQLite, run inside the ledger's transactions, so a batch is taken exactly once. A
+// revocation may have several outcomes in a batch (revoked, then followed_up or still_active): one per status.
 // Why batches: the Workers Free plan allows 1,000 KV writes a day; one entry per person would spend it
 // twenty times over on a 10,000-person job. A 10,000-person job costs ~100 writes.
 import type { RevocationRecord } from "../domain/revocation";
@@ -33,7 +34,9 @@ function takeBatch(sql: SqlStorage, jobId: string): BatchedOutcome[] {
   const batch = sql
     .exec<BatchedOutcome>("SELECT revocation_id, email, status, at FROM audit_batch WHERE job_id = ? ORDER BY at LIMIT ?", jobId, AUDIT_BATCH_SIZE)
     .toArray();
-  for (const row of batch) sql.exec("DELETE FROM audit_batch WHERE job_id = ? AND revocation_id = ?", jobId, row.revocation_id);
+  for (const row of batch) {
+    sql.exec("DELETE FROM audit_batch WHERE job_id = ? AND revocation_id = ? AND status = ?", jobId, row.revocation_id, row.status);
+  }
   return batch;
 }
 

@@ -247,6 +247,23 @@ ALTER TABLE ssf_streams ADD COLUMN poll_error TEXT;
 ALTER TABLE ssf_streams ADD COLUMN polled_sets INTEGER NOT NULL DEFAULT 0;
 `);
 
+// v9: a bulk revocation's audit outcomes are keyed by status as well. Its revocation and its follow-ups
+// (followed_up, still_active) are separate entries of the job's KV batch; keyed by (job, revocation) alone,
+// a follow-up replaced the revocation's own outcome while the batch was still filling.
+LEDGER_MIGRATIONS.push(`
+CREATE TABLE audit_batch_v9 (
+  job_id TEXT NOT NULL,
+  revocation_id TEXT NOT NULL,
+  email TEXT NOT NULL,
+  status TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (job_id, revocation_id, status)
+);
+INSERT INTO audit_batch_v9 (job_id, revocation_id, email, status, at) SELECT job_id, revocation_id, email, status, at FROM audit_batch;
+DROP TABLE audit_batch;
+ALTER TABLE audit_batch_v9 RENAME TO audit_batch;
+`);
+
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
 export function migrateLedger(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");
