@@ -15,27 +15,6 @@ export const callKey = (call: Pick<CallRow, "revocation_seq" | "target" | "kind"
 /** Whether a kind is a revoke_user call (the revocation itself, or the one a verification asks for). */
 export const isRevokeKind = (kind: CallKind) => kind === "revoke" || kind === "re_revoke";
 
-/** A new call of `kind` for a revocation and target (a key that exists is left as it is: once per kind). */
-export function insertCall(
-  sql: SqlStorage,
-  call: { seq: number; target: string; kind: CallKind; dueAt: number; lane: Lane; group: string; payload?: unknown; skipped?: string },
-): void {
-  sql.exec(
-    `INSERT INTO calls (revocation_seq, target, kind, state, next_attempt_at, lane, grp, payload, result, completed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    call.seq,
-    call.target,
-    call.kind,
-    call.skipped ? "skipped" : "pending",
-    call.dueAt,
-    call.lane,
-    call.group,
-    call.payload === undefined ? null : JSON.stringify(call.payload),
-    call.skipped ? JSON.stringify({ outcome: "skipped", detail: call.skipped }) : null,
-    call.skipped ? call.dueAt : null,
-  );
-}
-
 /** The lanes and groups that have pending calls (lanes.ts takes turns among them). */
 export function pendingGroups(sql: SqlStorage): { lane: Lane; group: string }[] {
   return sql

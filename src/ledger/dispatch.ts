@@ -6,7 +6,8 @@ import { buildActiveSessionsRequest, buildFindAccessUserRequest, buildRemoveSeat
 import { buildRevokeUserRequest } from "../cloudflare/revoke-user";
 import type { Config, Target } from "../config";
 import type { ApiRequest, CloudflareError, RevocationStatus } from "../domain/revocation";
-import { type CallResult, type DueCall, holdTarget, insertCall, isRevokeKind, scheduleRetry, settleCall } from "./calls";
+import { insertCall } from "./call-insert";
+import { type CallResult, type DueCall, holdTarget, isRevokeKind, scheduleRetry, settleCall } from "./calls";
 import { backoffMs, type CallVerdict } from "./classify";
 import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "./follow-ups";
 import type { Lane } from "./lanes";

@@ -2,7 +2,7 @@
 // verification (calls.follow_ups_due) get their calls, oldest first, a batch at a time. The drain calls
 // this only when no urgent or bulk call is due (drain.ts), so during a layoff nothing is planned and the
 // bulk lane keeps every call's worth of pace. Contract: synchronous SQLite, run in one transaction.
-import { insertCall } from "./calls";
+import { insertCall } from "./call-insert";
 import { type FollowUpSettings, plannedFollowUps } from "./follow-ups";
 import type { Lane } from "./lanes";
 

@@ -16,6 +16,7 @@ import {
   TERMINAL_STATUSES,
 } from "../domain/revocation";
 import { logEvent } from "../log";
+import { insertCall } from "./call-insert";
 import { addIdentity, emailsFor, replaceIdentity } from "./directory";
 import { groupOf, type Lane, laneOf } from "./lanes";
 import { toRecord } from "./record";
@@ -135,16 +136,7 @@ function insertRevocation(
 /** One call per target, in the revocation's lane and group (lanes.ts). */
 function insertCalls({ sql, now, settings, queued }: Context, seq: number, lane: Lane, group: string): void {
   queued?.(lane, group);
-  for (const target of settings.targets) {
-    sql.exec(
-      "INSERT INTO calls (revocation_seq, target, state, next_attempt_at, lane, grp) VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING",
-      seq,
-      targetPath(target),
-      now,
-      lane,
-      group,
-    );
-  }
+  for (const target of settings.targets) insertCall(sql, { seq, target: targetPath(target), kind: "revoke", dueAt: now, lane, group });
 }
 
 /**
