@@ -6,7 +6,8 @@
 // hex), while a space can (Okta's documented `Basic <base64>` secret) and so can a comma.
 import * as z from "zod/mini";
 import {
-  parseSsfTransmitters,
+  SSF_SECRET_PREFIXES,
+  type SsfTransmitter,
   ssfAuthSecretVariable,
   ssfPollAuthSecretVariable,
   ssfPollClientSecretVariable,
@@ -21,12 +22,6 @@ export function splitSecretList(raw: string | undefined): string[] {
     .split(/\r?\n/)
     .map((value) => value.trim())
     .filter((value) => value.length > 0);
-}
-
-/** A secret the schema does not name (its name is made from configuration, e.g. SSF_AUTH_<NAME>), as a rotation list; empty when unset. */
-export function envSecretList(env: object, variable: string): string[] {
-  const value: unknown = (env as Record<string, unknown>)[variable];
-  return typeof value === "string" ? splitSecretList(value) : [];
 }
 
 /** A comma- or space-separated list of plain words (event types, ids): never secrets. */
@@ -250,7 +245,11 @@ const ConfigSchema = z.pipe(
   })),
 );
 
-export type Config = z.output<typeof ConfigSchema>;
+/** A transmitter's secrets, read once with the configuration (ssfSecretsOf). */
+export type SsfSecrets = { auth: string[]; pollAuth: string | null; pollClientSecret: string | null };
+
+/** The Worker's configuration: the schema's output, and each Shared Signals transmitter's secrets by name. */
+export type Config = z.output<typeof ConfigSchema> & { ssfSecrets: ReadonlyMap<string, SsfSecrets> };
 export type Target = Config["targets"][number];
 export type HmacSourceConfig = Config["hmacSource"];
 
@@ -276,16 +275,24 @@ function missingRequirements(vars: Record<string, string>): string[] {
  * likely a typo, and is noted; so is a polled transmitter without the secret it polls with. Notes, not
  * problems: the other sources keep working, and a poll that cannot authenticate shows in /v1/stats.
  */
-function ssfAuthFindings(vars: Record<string, string>): { problems: string[]; notes: string[] } {
+function ssfSecretsOf(
+  vars: Record<string, string>,
+  transmitters: ReadonlyMap<string, SsfTransmitter> | null,
+): { secrets: Map<string, SsfSecrets>; problems: string[]; notes: string[] } {
   const problems: string[] = [];
   const notes: string[] = [];
-  const parsed = parseSsfTransmitters(vars.SSF_TRANSMITTERS);
-  const transmitters = parsed.ok ? [...parsed.transmitters] : [];
+  const secrets = new Map<string, SsfSecrets>();
   const expected = new Set<string>();
-  for (const [name, transmitter] of transmitters) {
-    expected.add(ssfAuthSecretVariable(name));
+  for (const [name, transmitter] of transmitters ?? []) {
+    const [auth, pollAuth, pollClientSecret] = [ssfAuthSecretVariable(name), ssfPollAuthSecretVariable(name), ssfPollClientSecretVariable(name)];
+    secrets.set(name, {
+      auth: splitSecretList(vars[auth]),
+      pollAuth: splitSecretList(vars[pollAuth])[0] ?? null,
+      pollClientSecret: splitSecretList(vars[pollClientSecret])[0] ?? null,
+    });
+    expected.add(auth);
     if (transmitter.poll === null) continue;
-    const secret = transmitter.poll.oauth ? ssfPollClientSecretVariable(name) : ssfPollAuthSecretVariable(name);
+    const secret = transmitter.poll.oauth ? pollClientSecret : pollAuth;
     expected.add(secret);
     if ((vars[secret] ?? "").trim() !== "") continue;
     notes.push(
@@ -294,17 +301,16 @@ function ssfAuthFindings(vars: Record<string, string>): { problems: string[]; no
         : `${secret}: not set, so ${name}'s poll endpoint is polled without an Authorization header`,
     );
   }
-  const prefixes = ["SSF_AUTH_", "SSF_POLL_AUTH_", "SSF_POLL_CLIENT_SECRET_"];
   for (const [name, raw] of Object.entries(vars)) {
-    if (!prefixes.some((prefix) => name.startsWith(prefix)) || raw.trim() === "") continue;
+    if (!SSF_SECRET_PREFIXES.some((prefix) => name.startsWith(prefix)) || raw.trim() === "") continue;
     for (const [index, value] of splitSecretList(raw).entries()) {
       if (hasControlCharacter(value)) problems.push(`${name}: value ${index + 1} contains a control character`);
     }
-    if (parsed.ok && !expected.has(name)) {
+    if (transmitters !== null && !expected.has(name)) {
       notes.push(`${name}: ignored; no transmitter in SSF_TRANSMITTERS uses this secret (see docs/ssf.md for which poll settings use which)`);
     }
   }
-  return { problems, notes };
+  return { secrets, problems, notes };
 }
 
 /** Settings that still parse but do nothing or will change: shown in /healthz, never fatal. */
@@ -356,11 +362,11 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   const problems: string[] = [];
   if (!parsed.success) for (const issue of parsed.error.issues) problems.push(`${issue.path.join(".")}: ${issue.message}`);
   problems.push(...missingRequirements(vars));
-  const ssfAuth = ssfAuthFindings(vars);
-  problems.push(...ssfAuth.problems);
-  const notes = [...renameNotes, ...notesFor(vars), ...ssfAuth.notes];
+  const ssf = ssfSecretsOf(vars, parsed.success ? parsed.data.ssfTransmitters : null);
+  problems.push(...ssf.problems);
+  const notes = [...renameNotes, ...notesFor(vars), ...ssf.notes];
   if (!parsed.success || problems.length > 0) return { ok: false, problems, notes };
-  return { ok: true, config: parsed.data, notes };
+  return { ok: true, config: { ...parsed.data, ssfSecrets: ssf.secrets }, notes };
 }
 
 /** Bindings (KV, Durable Objects) are not strings; the schema sees only the string variables. */

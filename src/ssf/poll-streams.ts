@@ -18,8 +18,8 @@
 // when unset. First lines only: a rotation list makes no sense for a credential we present.
 // Contract: never throws for a transmitter's failure or the ledger's (each is recorded as the run's error,
 // and the other transmitters are still polled). A run that left SETs unchecked records why as its error.
-import { configFor, envSecretList } from "../config";
-import { type SsfTransmitter, ssfPollAuthSecretVariable, ssfPollClientSecretVariable } from "../domain/ssf/transmitters";
+import { configFor, type SsfSecrets } from "../config";
+import { type SsfTransmitter, ssfPollClientSecretVariable } from "../domain/ssf/transmitters";
 import { ledgerFor } from "../ledger/client";
 import { logEvent } from "../log";
 import { commitSet } from "./commit-set";
@@ -41,7 +41,7 @@ export async function pollTransmitters(env: Env): Promise<PollRun[]> {
     if (transmitter.poll === null) continue;
     let run: PollRun;
     try {
-      run = await pollOnce(env, name, transmitter, transmitter.poll);
+      run = await pollOnce(env, name, transmitter, transmitter.poll, result.config.ssfSecrets.get(name));
     } catch (error) {
       // The ledger failed mid-run (commitSet): nothing unacknowledged is lost, the transmitter hands it out again.
       run = { transmitter: name, received: 0, acknowledged: 0, refused: 0, kept: 0, error: `ledger: ${String(error).slice(0, 200)}` };
@@ -56,9 +56,15 @@ export async function pollTransmitters(env: Env): Promise<PollRun[]> {
   return runs;
 }
 
-async function pollOnce(env: Env, name: string, transmitter: SsfTransmitter, poll: NonNullable<SsfTransmitter["poll"]>): Promise<PollRun> {
+async function pollOnce(
+  env: Env,
+  name: string,
+  transmitter: SsfTransmitter,
+  poll: NonNullable<SsfTransmitter["poll"]>,
+  secrets: SsfSecrets | undefined,
+): Promise<PollRun> {
   const run: PollRun = { transmitter: name, received: 0, acknowledged: 0, refused: 0, kept: 0, error: null };
-  const send = pollSender(env, name, poll);
+  const send = pollSender(name, poll, secrets);
   if (typeof send === "string") {
     run.error = send;
     return run;
@@ -119,16 +125,15 @@ type PollSender = (request: Pick<PollRequest, "ack" | "setErrs" | "maxEvents">) 
  * a cached one replaced at most once a run when the endpoint answers 401, or with SSF_POLL_AUTH_<NAME>'s first value (a bare
  * token is sent as a Bearer token), or with no Authorization at all. A string: why it cannot poll.
  */
-function pollSender(env: Env, name: string, poll: NonNullable<SsfTransmitter["poll"]>): PollSender | string {
+function pollSender(name: string, poll: NonNullable<SsfTransmitter["poll"]>, secrets: SsfSecrets | undefined): PollSender | string {
   const base = { endpoint: poll.endpoint, fetch: ssfDeps().fetch };
   if (poll.oauth === null) {
-    const value = envSecretList(env, ssfPollAuthSecretVariable(name))[0];
-    const authorization = value === undefined ? null : /\s/.test(value) ? value : `Bearer ${value}`;
+    const value = secrets?.pollAuth ?? null;
+    const authorization = value === null ? null : /\s/.test(value) ? value : `Bearer ${value}`;
     return (request) => pollSets({ ...base, authorization, ...request });
   }
-  const secretName = ssfPollClientSecretVariable(name);
-  const secret = envSecretList(env, secretName)[0];
-  if (secret === undefined) return `${secretName} is not set: no poll token can be obtained`;
+  const secret = secrets?.pollClientSecret ?? null;
+  if (secret === null) return `${ssfPollClientSecretVariable(name)} is not set: no poll token can be obtained`;
   const tokens = pollTokenSourceFor(name, { ...poll.oauth, clientSecret: secret });
   let renewed = false;
   return async (request) => {

@@ -17,9 +17,8 @@
 //   failure shape of every route (http/errors.ts), the first three before the body is read.
 import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
-import { envSecretList } from "../config";
 import type { AppEnv } from "../context";
-import { type SsfTransmitter, ssfAuthSecretVariable } from "../domain/ssf/transmitters";
+import type { SsfTransmitter } from "../domain/ssf/transmitters";
 import { limitBody } from "../http/body";
 import { answerJsonError, fail } from "../http/errors";
 import { apiDoc } from "../http/openapi";
@@ -74,7 +73,7 @@ ssfRoutes.post(
       authorization: c.req.header("authorization") ?? null,
       transmitterName: name,
       transmitter,
-      authSecrets: envSecretList(c.env, ssfAuthSecretVariable(name)),
+      authSecrets: c.get("config").ssfSecrets.get(name)?.auth ?? [],
       jwks: jwksCacheFor(name, transmitter),
       now,
     });

@@ -151,22 +151,17 @@ export const ssfTransmittersVariable = z.pipe(
   }),
 );
 
-/** A transmitter's secret: the prefix, then its name upper-cased with "-" as "_". */
-function transmitterSecret(prefix: string, name: string): string {
+/**
+ * The secrets a transmitter may have, each named by its prefix and the transmitter's name upper-cased with
+ * "-" as "_": the push credential (SSF_AUTH_<NAME>), the header the Worker polls with (SSF_POLL_AUTH_<NAME>)
+ * and the OAuth client secret it obtains poll tokens with (SSF_POLL_CLIENT_SECRET_<NAME>).
+ */
+export const SSF_SECRET_PREFIXES = ["SSF_AUTH_", "SSF_POLL_AUTH_", "SSF_POLL_CLIENT_SECRET_"] as const;
+
+function transmitterSecret(prefix: (typeof SSF_SECRET_PREFIXES)[number], name: string): string {
   return `${prefix}${name.toUpperCase().replace(/-/g, "_")}`;
 }
 
-/** The secret holding a transmitter's push credential: SSF_AUTH_<NAME>. */
-export function ssfAuthSecretVariable(name: string): string {
-  return transmitterSecret("SSF_AUTH_", name);
-}
-
-/** The secret holding the OAuth client secret the Worker obtains poll access tokens with. */
-export function ssfPollClientSecretVariable(name: string): string {
-  return transmitterSecret("SSF_POLL_CLIENT_SECRET_", name);
-}
-
-/** The secret holding the Authorization header the Worker sends to a transmitter's poll endpoint. */
-export function ssfPollAuthSecretVariable(name: string): string {
-  return transmitterSecret("SSF_POLL_AUTH_", name);
-}
+export const ssfAuthSecretVariable = (name: string) => transmitterSecret("SSF_AUTH_", name);
+export const ssfPollAuthSecretVariable = (name: string) => transmitterSecret("SSF_POLL_AUTH_", name);
+export const ssfPollClientSecretVariable = (name: string) => transmitterSecret("SSF_POLL_CLIENT_SECRET_", name);
