@@ -15,12 +15,12 @@ export const callKey = (call: Pick<CallRow, "revocation_seq" | "target" | "kind"
 /** Whether a kind is a revoke_user call (the revocation itself, or the one a verification asks for). */
 export const isRevokeKind = (kind: CallKind) => kind === "revoke" || kind === "re_revoke";
 
-/** The lanes and groups that have pending calls (lanes.ts takes turns among them). */
-export function pendingGroups(sql: SqlStorage): { lane: Lane; group: string }[] {
+/** The lanes and groups that have pending calls, and how many (lanes.ts takes turns among them; jobs.ts counts a job's). */
+export function pendingGroups(sql: SqlStorage): { lane: Lane; group: string; pending: number }[] {
   return sql
-    .exec<{ lane: Lane; grp: string }>("SELECT lane, grp FROM calls WHERE state = 'pending' GROUP BY lane, grp")
+    .exec<{ lane: Lane; grp: string; n: number }>("SELECT lane, grp, COUNT(*) AS n FROM calls WHERE state = 'pending' GROUP BY lane, grp")
     .toArray()
-    .map((row) => ({ lane: row.lane, group: row.grp }));
+    .map((row) => ({ lane: row.lane, group: row.grp, pending: row.n }));
 }
 
 /**

@@ -28,7 +28,7 @@ import type { LedgerDeps } from "./deps";
 import { type Effects, requestFor, settleAnswer } from "./dispatch";
 import { planFollowUps } from "./follow-up-plan";
 import type { FollowUpSettings } from "./follow-ups";
-import { chooseNext, type Head, LANES, type Lane, type Turns } from "./lanes";
+import { chooseNext, type Head, LANES, type Lane, laneGroupKey, type Turns } from "./lanes";
 import { Pacer, type SentCall } from "./pace";
 import { recordBySeq } from "./revocations";
 
@@ -198,7 +198,7 @@ export class Drain {
    */
   private nextCall(now: number, config: Config): { call: DueCall; turns: Turns } | null {
     if (now - this.groupsScannedAt >= GROUPS_RESCAN_MS) {
-      this.groups = new Map(pendingGroups(this.sql).map((entry) => [`${entry.lane}\u0000${entry.group}`, entry]));
+      this.groups = new Map(pendingGroups(this.sql).map((entry) => [laneGroupKey(entry.lane, entry.group), entry]));
       this.groupsScannedAt = now;
     }
     // Lanes are strict (lanes.ts): a later lane's heads are read only when no earlier lane has one due,
@@ -350,7 +350,7 @@ export class Drain {
    */
   /** A commit queued calls in these groups: the drain serves them from its next look, without a scan. */
   noteGroups(groups: Iterable<{ lane: Lane; group: string }>): void {
-    for (const entry of groups) this.groups.set(`${entry.lane}\u0000${entry.group}`, entry);
+    for (const entry of groups) this.groups.set(laneGroupKey(entry.lane, entry.group), entry);
   }
 
   async arm(at: number): Promise<void> {

@@ -4,7 +4,7 @@
 // bulk lane keeps every call's worth of pace. Contract: synchronous SQLite, run in one transaction.
 import { insertCall } from "./call-insert";
 import { type FollowUpSettings, plannedFollowUps } from "./follow-ups";
-import type { Lane } from "./lanes";
+import { type Lane, laneGroupKey } from "./lanes";
 
 /** Revocations planned per transaction: bounds how long an urgent call arriving meanwhile waits. */
 const PLAN_BATCH = 500;
@@ -22,7 +22,7 @@ export function planFollowUps(sql: SqlStorage, now: number, settings: FollowUpSe
   for (const call of owed) {
     for (const next of plannedFollowUps(call.follow_ups_due, call.completed_at, now, settings)) {
       insertCall(sql, { seq: call.revocation_seq, target: call.target, group: call.grp, ...next });
-      if (!next.skipped) queued.set(`${next.lane}\u0000${call.grp}`, { lane: next.lane, group: call.grp });
+      if (!next.skipped) queued.set(laneGroupKey(next.lane, call.grp), { lane: next.lane, group: call.grp });
     }
     sql.exec("UPDATE calls SET follow_ups_due = NULL WHERE revocation_seq = ? AND target = ? AND kind = 'revoke'", call.revocation_seq, call.target);
   }

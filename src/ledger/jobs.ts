@@ -5,7 +5,10 @@
 
 import { emptyCounts, type JobCounts, type UploadRow, validateBulkRow } from "../domain/bulk";
 import { isoOrNull, type JobSummary, type JobView, type Waiting } from "../domain/views";
-import { loadDrainState } from "./calls";
+import { loadDrainState, pendingGroups } from "./calls";
+
+type PendingGroup = ReturnType<typeof pendingGroups>[number];
+
 import { followUpCounts } from "./follow-up-counts";
 import { type CommitContext, commitRequest, requeueFailed } from "./revocations";
 import type { RevocationRow } from "./schema";
@@ -139,15 +142,9 @@ function summaryOf(sql: SqlStorage, job: JobRow, pendingCalls: number): JobSumma
   };
 }
 
-function pendingCallsByGroup(sql: SqlStorage): { lane: string; grp: string; n: number }[] {
-  return sql
-    .exec<{ grp: string; lane: string; n: number }>("SELECT lane, grp, COUNT(*) AS n FROM calls WHERE state = 'pending' GROUP BY lane, grp")
-    .toArray();
-}
-
 /** A job's calls still to send, follow-ups included (they are grouped by job too). */
-function pendingOfJob(waiting: { lane: string; grp: string; n: number }[], jobId: string): number {
-  return waiting.filter((row) => row.grp === jobId).reduce((sum, row) => sum + row.n, 0);
+function pendingOfJob(waiting: PendingGroup[], jobId: string): number {
+  return waiting.filter((row) => row.group === jobId).reduce((sum, row) => sum + row.pending, 0);
 }
 
 /** Jobs newest first; `cursor` is the creation time and id of the last job of the previous page. */
@@ -164,7 +161,7 @@ export function listJobs(sql: SqlStorage, limit: number, cursor?: { created_at: 
         .toArray()
     : sql.exec<JobRow>("SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?", limit + 1).toArray();
   const page = rows.slice(0, limit);
-  const waiting = pendingCallsByGroup(sql);
+  const waiting = pendingGroups(sql);
   const last = page.at(-1);
   return {
     jobs: page.map((job) => summaryOf(sql, job, pendingOfJob(waiting, job.id))),
@@ -211,15 +208,17 @@ function waitingOf(sql: SqlStorage, jobId: string, urgentWaiting: number, now: n
 export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, now: number): JobView | null {
   const job = sql.exec<JobRow>("SELECT * FROM jobs WHERE id = ?", jobId).toArray()[0];
   if (!job) return null;
-  const waiting = pendingCallsByGroup(sql);
+  const waiting = pendingGroups(sql);
   const pending = pendingOfJob(waiting, jobId);
   const summary = summaryOf(sql, job, pending);
-  const mine = waiting.find((row) => row.lane === "bulk" && row.grp === jobId)?.n ?? 0;
-  const urgent = waiting.filter((row) => row.lane === "urgent").reduce((sum, row) => sum + row.n, 0);
+  const mine = waiting.find((row) => row.lane === "bulk" && row.group === jobId)?.pending ?? 0;
+  const urgent = waiting.filter((row) => row.lane === "urgent").reduce((sum, row) => sum + row.pending, 0);
   const ahead =
     mine === 0
       ? 0
-      : urgent + waiting.filter((row) => row.lane === "bulk" && row.grp !== jobId).reduce((sum, row) => sum + Math.min(row.n, mine), 0) + mine;
+      : urgent +
+        waiting.filter((row) => row.lane === "bulk" && row.group !== jobId).reduce((sum, row) => sum + Math.min(row.pending, mine), 0) +
+        mine;
   const doneLastMinute = sql
     .exec<{ n: number }>("SELECT COUNT(*) AS n FROM revocations WHERE job_id = ? AND completed_at >= ?", jobId, now - 60_000)
     .one().n;

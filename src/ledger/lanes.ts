@@ -10,6 +10,9 @@
 // - Inside a group, the oldest due call goes first (its own order is the ledger's: due time, then seq).
 // The pace, the window, pauses, holds and leases are the drain's: this only orders what is due.
 
+/** One key per lane and group (a group is a source in the urgent lane, a job in the bulk lane). */
+export const laneGroupKey = (lane: Lane, group: string) => `${lane}\u0000${group}`;
+
 export const LANES = ["urgent", "bulk", "follow_up"] as const;
 export type Lane = (typeof LANES)[number];
 

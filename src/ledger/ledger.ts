@@ -21,7 +21,7 @@ import { DirectoryRpc } from "./directory-rpc";
 import { Drain } from "./drain";
 import { DrainRpc } from "./drain-rpc";
 import { JobsRpc } from "./jobs-rpc";
-import type { Lane } from "./lanes";
+import { type Lane, laneGroupKey } from "./lanes";
 import { OutcomeWaiters } from "./outcome-waiters";
 import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections";
 import { type CommitContext, commitRequest, type ListFilter, learnIdentity, listRecords, recordById, requeueFailed, rowById } from "./revocations";
@@ -69,7 +69,7 @@ export class RevocationLedger extends DurableObject<Env> {
           now: now(),
           settings: config(),
           newId: () => `rev_${crypto.randomUUID().replace(/-/g, "")}`,
-          queued: (lane, group) => groups.set(`${lane}\u0000${group}`, { lane, group }),
+          queued: (lane, group) => groups.set(laneGroupKey(lane, group), { lane, group }),
         };
         const result = ctx.storage.transactionSync(() => write(context));
         this.drainer.noteGroups(groups.values());
