@@ -29,4 +29,7 @@ export const JobCountsSchema = z.object({
 });
 export type JobCounts = z.infer<typeof JobCountsSchema>;
 
+/** A bulk job's id: "job_" and the Idempotency-Key it was submitted with (or a generated one). */
+export const JOB_ID_PATTERN = "job_[A-Za-z0-9_-]{1,64}";
+
 export const emptyCounts = (): JobCounts => ({ lines: 0, accepted: 0, duplicates: 0, rejected: 0, rejections: [] });

@@ -3,7 +3,7 @@
 // and how many chunks are committed, so resubmitting the same body completes a job that stopped part-way
 // and never counts a record twice, and a different body under the same key is refused.
 
-import { emptyCounts, type JobCounts, type UploadRow, validateBulkRow } from "../domain/bulk";
+import { emptyCounts, JOB_ID_PATTERN, type JobCounts, type UploadRow, validateBulkRow } from "../domain/bulk";
 import { isoOrNull, type JobSummary, type JobView, type Waiting } from "../domain/views";
 import { loadDrainState, pendingGroups } from "./calls";
 
@@ -171,7 +171,7 @@ export function listJobs(sql: SqlStorage, limit: number, cursor?: { created_at: 
 
 /** Reads a jobs-list cursor back; null when it is not one. */
 export function parseJobCursor(raw: string): { created_at: number; id: string } | null {
-  const match = /^(\d{1,15})\.(job_[A-Za-z0-9_-]{1,64})$/.exec(raw);
+  const match = new RegExp(`^(\\d{1,15})\\.(${JOB_ID_PATTERN})$`).exec(raw);
   return match ? { created_at: Number(match[1]), id: match[2]! } : null;
 }
 

@@ -3,12 +3,9 @@
 // Each target's result is its revoke_user call; its seat and verification are read from that target's
 // follow-up calls (follow-ups.ts).
 import type { ApiRequest, CallAttempt, CallKind, CloudflareError, RevocationRecord, Seat, TargetResult, Verification } from "../domain/revocation";
+import { isoOrNull } from "../domain/views";
 import type { FollowUpFinding } from "./follow-ups";
 import type { CallRow, RevocationRow } from "./schema";
-
-function isoOrNull(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
 
 const finding = (call: CallRow | undefined): FollowUpFinding | null => (call?.result ? (JSON.parse(call.result) as FollowUpFinding) : null);
 const lastError = (call: CallRow): string | null => (JSON.parse(call.history) as CallAttempt[]).at(-1)?.error ?? null;

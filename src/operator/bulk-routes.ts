@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
-import { type JobCounts, JobCountsSchema } from "../domain/bulk";
+import { JOB_ID_PATTERN, type JobCounts, JobCountsSchema } from "../domain/bulk";
 import { JobListSchema, JobRetrySchema, JobViewSchema } from "../domain/views";
 import { limitBody } from "../http/body";
 import { fail, HttpFailure } from "../http/errors";
@@ -26,8 +26,8 @@ const MAX_BULK_LINES = 50_000;
 const CHUNK_LINES = 1000;
 const BULK_COLUMNS = ["email", "user_uid", "reason"] as const;
 
-const JOB_ID = ":id{job_[A-Za-z0-9_-]{1,64}}";
-const JOB_ID_PARAM = { id: { pattern: "^job_[A-Za-z0-9_-]{1,64}$" } };
+const JOB_ID = `:id{${JOB_ID_PATTERN}}`;
+const JOB_ID_PARAM = { id: { pattern: `^${JOB_ID_PATTERN}$` } };
 const IdempotencyKeySchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
 
 export const bulkRoutes = new Hono<AppEnv>();

@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
+import { JOB_ID_PATTERN } from "../domain/bulk";
 import { RevocationRecordSchema, RevocationStatusSchema, TERMINAL_STATUSES } from "../domain/revocation";
 import { describeIssues, EmailSchema } from "../domain/validation";
 import { requireBearer } from "../http/bearer-auth";
@@ -37,7 +38,7 @@ const RevokeRequestSchema = z.strictObject({
 const ListQuerySchema = z.strictObject({
   email: z.optional(EmailSchema),
   status: z.optional(RevocationStatusSchema),
-  job_id: z.optional(z.string().check(z.regex(/^job_[A-Za-z0-9_-]{1,64}$/, "not a job id"))),
+  job_id: z.optional(z.string().check(z.regex(new RegExp(`^${JOB_ID_PATTERN}$`), "not a job id"))),
   limit: limitParam(50, 100),
   cursor: z.optional(
     z.pipe(

@@ -1,5 +1,6 @@
 // Which identity sources exist and which are enabled: a source is enabled when its secret is set.
 import type { Config, SecretSource } from "../config";
+import { TRANSMITTER_NAME_PATTERN } from "../domain/ssf/transmitters";
 import { clerkSource } from "./clerk";
 import { configurableHmacSource } from "./configurable-hmac";
 import { googleSource } from "./google";
@@ -46,7 +47,7 @@ export function ssfSourceName(transmitter: string): string {
 }
 
 const SSF_SOURCE_PREFIX = "ssf-";
-const SSF_SOURCE = /^ssf-[a-z0-9_-]{1,28}$/;
+const SSF_SOURCE = new RegExp(`^ssf-${TRANSMITTER_NAME_PATTERN}$`);
 
 /** A source the directory holds ids for: a webhook source, SCIM, or a Shared Signals transmitter's. */
 export function isDirectorySource(name: string): boolean {

@@ -16,10 +16,10 @@ import { onLedger } from "../http/ledger";
 import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
 import { ssfSourceName } from "../sources/registry";
-import type { SetEvents } from "./events";
+import type { ReceiveSetResult } from "./receive-set";
 
-/** What receiveSet accepted: the SET's jti and iat (seconds) and what it says. */
-export type AcceptedSet = SetEvents & { jti: string; iat: number };
+/** What receiveSet (or a held or polled SET's check) accepted: the SET's jti and iat (seconds) and what it says. */
+type AcceptedSet = Extract<ReceiveSetResult, { kind: "accepted" }>;
 
 export async function commitSet(env: Env, name: string, set: AcceptedSet): Promise<void> {
   const source = ssfSourceName(name);

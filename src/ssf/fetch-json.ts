@@ -7,6 +7,11 @@
 // Contract: never throws; the fetch is injected; a failure is tagged, with a detail for the log (a status, an
 // error name, never a body).
 
+/** An error for the log: its name and message, bounded; never its stack. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : "unknown error";
+}
+
 export type SsfFetch = (url: string, init: RequestInit) => Promise<Response>;
 
 export type JsonExchange = { ok: true; status: number; json: unknown } | JsonFailure;
@@ -50,7 +55,7 @@ export async function fetchJson(fetcher: SsfFetch, url: string, request: JsonReq
       ok: false,
       reason: "unreachable",
       status: null,
-      detail: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : "unknown error",
+      detail: describeError(error),
     };
   } finally {
     clearTimeout(timer);

@@ -20,7 +20,7 @@
 import { type CryptoKey, createLocalJWKSet, errors, type JSONWebKeySet, type LocalJWKSet } from "jose";
 import * as z from "zod/mini";
 import { DEFAULT_JWKS_MIN_REFRESH_SECONDS, isTransmitterUrl, type SsfTransmitter } from "../domain/ssf/transmitters";
-import { fetchJson, type JsonFailure, type SsfFetch } from "./fetch-json";
+import { describeError, fetchJson, type JsonFailure, type SsfFetch } from "./fetch-json";
 
 export type JwksCacheOptions = {
   transmitter: Pick<SsfTransmitter, "issuer" | "jwksUri">;
@@ -182,8 +182,4 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       return { ok: false, reason: "keys_unavailable", detail: `${first.detail}; refresh failed: ${outcome.detail}` };
     },
   };
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : "unknown error";
 }

@@ -24,9 +24,8 @@ import type { SsfTransmitter } from "../domain/ssf/transmitters";
 import { matchesAnySecret } from "../sources/hmac";
 import { extractSetEvents, type SetEvents } from "./events";
 import type { JwksCache } from "./jwks";
-import { type SetErrorCode, verifySet } from "./verify-set";
+import { SET_MEDIA_TYPE, type SetErrorCode, verifySet } from "./verify-set";
 
-export const SET_CONTENT_TYPE = "application/secevent+jwt";
 const AUTH_SCHEME = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*\s+(\S+)$/;
 
 export type ReceiveSetInput = {
@@ -82,11 +81,11 @@ export async function receiveSet(input: ReceiveSetInput): Promise<ReceiveSetResu
   }
 
   const mediaType = (input.contentType ?? "").split(";")[0]?.trim().toLowerCase();
-  if (mediaType !== SET_CONTENT_TYPE) {
+  if (mediaType !== SET_MEDIA_TYPE) {
     return rejected(
       415,
       "invalid_request",
-      `Content-Type must be ${SET_CONTENT_TYPE}`,
+      `Content-Type must be ${SET_MEDIA_TYPE}`,
       `Content-Type ${JSON.stringify((input.contentType ?? "").slice(0, 100))}`,
     );
   }

@@ -18,7 +18,7 @@
 import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
-import type { SsfTransmitter } from "../domain/ssf/transmitters";
+import { type SsfTransmitter, TRANSMITTER_NAME_PATTERN } from "../domain/ssf/transmitters";
 import { limitBody } from "../http/body";
 import { answerJsonError, fail } from "../http/errors";
 import { apiDoc } from "../http/openapi";
@@ -28,8 +28,8 @@ import { ssfSourceName } from "../sources/registry";
 import { commitSet } from "./commit-set";
 import { holdUnverifiedSet } from "./held-sets";
 import { jwksCacheFor, ssfDeps } from "./jwks-registry";
-import { receiveSet, SET_CONTENT_TYPE, type SetRejection } from "./receive-set";
-import { SET_ERROR_CODES } from "./verify-set";
+import { receiveSet, type SetRejection } from "./receive-set";
+import { SET_ERROR_CODES, SET_MEDIA_TYPE } from "./verify-set";
 
 /** A SET is a few kilobytes; verify-set.ts refuses one over 64 KiB anyway. */
 const MAX_SET_BODY_BYTES = 64 * 1024;
@@ -52,8 +52,8 @@ ssfRoutes.post(
       "`transmitter` is a name in SSF_TRANSMITTERS. The body is one SET (JWS compact form), verified against the transmitter's published keys before anything in it is read; when the stream has an authorization header (SSF_AUTH_<NAME>), it is required. See docs/ssf.md.",
     tag: "webhooks",
     auth: "none",
-    pathParams: { transmitter: { pattern: "^[a-z0-9_-]{1,28}$" } },
-    body: { mediaTypes: [SET_CONTENT_TYPE], description: "one SET in JWS compact form" },
+    pathParams: { transmitter: { pattern: `^${TRANSMITTER_NAME_PATTERN}$` } },
+    body: { mediaTypes: [SET_MEDIA_TYPE], description: "one SET in JWS compact form" },
     ok: {
       202: { description: "accepted (RFC 8935 §2.2), a replayed jti included; no body" },
       400: { description: "the SET is not valid (RFC 8935 §2.3, §2.4)", schema: SetErrorSchema },

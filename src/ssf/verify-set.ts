@@ -21,13 +21,15 @@ import { type CryptoKey, decodeProtectedHeader, errors, type JWTPayload, jwtVeri
 import * as z from "zod/mini";
 import type { SsfTransmitter } from "../domain/ssf/transmitters";
 import { describeIssues } from "../domain/validation";
+import { describeError } from "./fetch-json";
 import type { JwksCache } from "./jwks";
 
 export const DEFAULT_SET_MAX_AGE_SECONDS = 86_400;
 const DEFAULT_SET_FUTURE_SKEW_SECONDS = 300;
 const MAX_TOKEN_CHARS = 64 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-const SET_TYP = "application/secevent+jwt";
+/** The SET media type (RFC 8417 §2.3): the `typ` a SET must carry and the Content-Type a push must have. */
+export const SET_MEDIA_TYPE = "application/secevent+jwt";
 
 export const SET_ERROR_CODES = [
   "invalid_request",
@@ -99,7 +101,7 @@ export async function verifySet(token: string, context: VerifySetContext): Promi
       `alg ${JSON.stringify(alg.slice(0, 20))} is not in the transmitter's allowlist`,
     );
   }
-  if (typ === undefined || normalizeTyp(typ) !== SET_TYP) {
+  if (typ === undefined || normalizeTyp(typ) !== SET_MEDIA_TYPE) {
     return failure("invalid_request", "the SET is not explicitly typed secevent+jwt", `typ ${JSON.stringify(typ?.slice(0, 50) ?? null)}`);
   }
 
@@ -175,8 +177,4 @@ function fromJoseError(error: unknown): SetVerificationFailure {
 function normalizeTyp(typ: string): string {
   const lower = typ.toLowerCase();
   return lower.includes("/") ? lower : `application/${lower}`;
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : "unknown error";
 }

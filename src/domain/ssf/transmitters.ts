@@ -30,7 +30,9 @@ export const SSF_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS5
 export const DEFAULT_JWKS_MIN_REFRESH_SECONDS = 60;
 /** SETs asked for per poll request when `max_events` is not set (ssf/poll.ts uses it too). */
 export const DEFAULT_POLL_MAX_EVENTS = 20;
-const TRANSMITTER_NAME = /^[a-z0-9_-]{1,28}$/;
+/** A transmitter's name: the `{transmitter}` of POST /ssf/{transmitter} and the end of its source, ssf-<name>. */
+export const TRANSMITTER_NAME_PATTERN = "[a-z0-9_-]{1,28}";
+const TRANSMITTER_NAME = new RegExp(`^${TRANSMITTER_NAME_PATTERN}$`);
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1"]);
 
 /** https, or http to this machine (a local transmitter in development); never a query or fragment. */
