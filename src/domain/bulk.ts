@@ -32,4 +32,15 @@ export type JobCounts = z.infer<typeof JobCountsSchema>;
 /** A bulk job's id: "job_" and the Idempotency-Key it was submitted with (or a generated one). */
 export const JOB_ID_PATTERN = "job_[A-Za-z0-9_-]{1,64}";
 
+/** Where a page of GET /v1/jobs ends: the last job's creation time and id, written `<ms>.<job id>`. */
+export type JobCursor = { created_at: number; id: string };
+export const jobCursorText = (cursor: JobCursor) => `${cursor.created_at}.${cursor.id}`;
+const JOB_CURSOR = new RegExp(`^(\\d{1,15})\\.(${JOB_ID_PATTERN})$`);
+
+/** A jobs-list cursor read back (at the edge); null when it is not one. */
+export function parseJobCursor(raw: string): JobCursor | null {
+  const match = JOB_CURSOR.exec(raw);
+  return match ? { created_at: Number(match[1]), id: match[2]! } : null;
+}
+
 export const emptyCounts = (): JobCounts => ({ lines: 0, accepted: 0, duplicates: 0, rejected: 0, rejections: [] });

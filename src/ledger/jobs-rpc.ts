@@ -1,11 +1,11 @@
 // `ledger.jobs()`: bulk jobs as an RPC target of the ledger; each chunk of a submission is one transaction.
 import { RpcTarget } from "cloudflare:workers";
-import type { JobCounts, UploadRow } from "../domain/bulk";
+import type { JobCounts, JobCursor, UploadRow } from "../domain/bulk";
 import type { JobSummary, JobView } from "../domain/views";
 import { logEvent } from "../log";
 import { clearHolds } from "./calls";
 import type { LedgerCore } from "./core";
-import { commitChunk, completeJob, type JobOpening, listJobs, openJob, parseJobCursor, readJob, retryJob } from "./jobs";
+import { commitChunk, completeJob, type JobOpening, listJobs, openJob, readJob, retryJob } from "./jobs";
 
 export class JobsRpc extends RpcTarget {
   constructor(private readonly core: LedgerCore) {
@@ -33,11 +33,9 @@ export class JobsRpc extends RpcTarget {
     return readJob(this.core.sql, jobId, this.core.config().revokeRatePerSecond, this.core.now());
   }
 
-  /** Jobs newest first; a cursor that is not one from a previous page answers null. */
-  async list(limit: number, cursor?: string): Promise<{ jobs: JobSummary[]; cursor: string | null } | null> {
-    if (cursor === undefined) return listJobs(this.core.sql, limit);
-    const after = parseJobCursor(cursor);
-    return after ? listJobs(this.core.sql, limit, after) : null;
+  /** Jobs newest first, after `cursor` (the route read it back). */
+  async list(limit: number, cursor?: JobCursor): Promise<{ jobs: JobSummary[]; cursor: string | null }> {
+    return listJobs(this.core.sql, limit, cursor);
   }
 
   /** Re-queues the job's failed revocations with a fresh retry budget and lifts token holds; null for an unknown job. */

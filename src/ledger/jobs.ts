@@ -3,7 +3,7 @@
 // and how many chunks are committed, so resubmitting the same body completes a job that stopped part-way
 // and never counts a record twice, and a different body under the same key is refused.
 
-import { emptyCounts, JOB_ID_PATTERN, type JobCounts, type UploadRow, validateBulkRow } from "../domain/bulk";
+import { emptyCounts, type JobCounts, type JobCursor, jobCursorText, type UploadRow, validateBulkRow } from "../domain/bulk";
 import { isoOrNull, type JobSummary, type JobView, type Waiting } from "../domain/views";
 import { loadDrainState, pendingGroups } from "./calls";
 
@@ -148,7 +148,7 @@ function pendingOfJob(waiting: PendingGroup[], jobId: string): number {
 }
 
 /** Jobs newest first; `cursor` is the creation time and id of the last job of the previous page. */
-export function listJobs(sql: SqlStorage, limit: number, cursor?: { created_at: number; id: string }): { jobs: JobSummary[]; cursor: string | null } {
+export function listJobs(sql: SqlStorage, limit: number, cursor?: JobCursor): { jobs: JobSummary[]; cursor: string | null } {
   const rows = cursor
     ? sql
         .exec<JobRow>(
@@ -165,14 +165,8 @@ export function listJobs(sql: SqlStorage, limit: number, cursor?: { created_at: 
   const last = page.at(-1);
   return {
     jobs: page.map((job) => summaryOf(sql, job, pendingOfJob(waiting, job.id))),
-    cursor: rows.length > limit && last ? `${last.created_at}.${last.id}` : null,
+    cursor: rows.length > limit && last ? jobCursorText(last) : null,
   };
-}
-
-/** Reads a jobs-list cursor back; null when it is not one. */
-export function parseJobCursor(raw: string): { created_at: number; id: string } | null {
-  const match = new RegExp(`^(\\d{1,15})\\.(${JOB_ID_PATTERN})$`).exec(raw);
-  return match ? { created_at: Number(match[1]), id: match[2]! } : null;
 }
 
 /** Why the job's calls are not going out now: a 429 pause, holds on every target it waits for, or urgent calls first. */

@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
-import { JOB_ID_PATTERN, type JobCounts, JobCountsSchema } from "../domain/bulk";
+import { JOB_ID_PATTERN, type JobCounts, JobCountsSchema, parseJobCursor } from "../domain/bulk";
 import { JobListSchema, JobRetrySchema, JobViewSchema } from "../domain/views";
 import { limitBody } from "../http/body";
 import { fail, HttpFailure } from "../http/errors";
@@ -33,7 +33,15 @@ const IdempotencyKeySchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
 export const bulkRoutes = new Hono<AppEnv>();
 
 const JobAnswerSchema = z.extend(JobCountsSchema, { job_id: z.string(), duplicate: z.optional(z.literal(true)) });
-const JobsQuerySchema = z.strictObject({ limit: limitParam(20, 100), cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(100))) });
+const JobsQuerySchema = z.strictObject({
+  limit: limitParam(20, 100),
+  cursor: z.optional(
+    z.pipe(
+      z.string().check(z.refine((raw) => parseJobCursor(raw) !== null, "not a cursor from a previous page")),
+      z.transform((raw: string) => parseJobCursor(raw)!),
+    ),
+  ),
+});
 
 bulkRoutes.post(
   "/revocations/bulk",
@@ -103,8 +111,7 @@ bulkRoutes.get(
   validate("query", JobsQuerySchema),
   async function listJobs(c) {
     const { limit, cursor } = c.req.valid("query");
-    const page = await onLedger(c.env, (ledger) => ledger.jobs().list(limit, cursor));
-    return page ? c.json(page) : fail("invalid_request", "cursor: not a cursor from a previous page");
+    return c.json(await onLedger(c.env, (ledger) => ledger.jobs().list(limit, cursor)));
   },
 );
 
