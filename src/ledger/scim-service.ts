@@ -4,7 +4,7 @@
 // Contract: synchronous; the ledger runs each operation inside one transaction, so a resource and the
 // revocations it causes commit together. Answers a tagged outcome (domain/scim/outcome.ts), never an
 // HTTP status; revokes only through the small Revoker interface, never through ledger internals.
-import { type GroupRemovalPolicy, revokingGroup } from "../domain/groups";
+import { type GroupRemovalPolicy, groupRemoval } from "../domain/groups";
 import type { CommitReceipt, RevocationRequest } from "../domain/revocation";
 import { type FilterNode, getIgnoringCase, matchesFilter, parseFilter, ScimFilterError } from "../domain/scim/filter";
 import { type ScimOutcome, scimFail, scimOk } from "../domain/scim/outcome";
@@ -168,8 +168,8 @@ function deprovision(context: ScimContext, stored: StoredScim, versions: Json[],
  */
 function removeMembers(context: ScimContext, group: StoredScim, versions: Json[], removed: string[]): CommitReceipt[] {
   if (removed.length === 0) return [];
-  const name = revokingGroup(context.groupRemoval, ...versions.map((version) => getIgnoringCase(version, "displayName") as string | undefined));
-  if (name === null) return [];
+  const removal = groupRemoval(context.groupRemoval, ...versions.map((version) => getIgnoringCase(version, "displayName") as string | undefined));
+  if (!removal.revokes) return [];
   const receipts: CommitReceipt[] = [];
   for (const memberId of removed) {
     const member = readScim(context.sql, "User", memberId);
@@ -178,7 +178,7 @@ function removeMembers(context: ScimContext, group: StoredScim, versions: Json[]
       ...revokeUser(context, memberId, member ? [member.resource] : [], {
         transition: `${group.row.id}:scim.group_remove:v${group.row.version}:${memberId}`,
         eventType: "scim.group_remove",
-        reason: `removed from group ${name} over SCIM`,
+        reason: `${removal.reason} over SCIM`,
       }),
     );
   }

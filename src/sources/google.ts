@@ -10,7 +10,7 @@
 //   REMOVE_GROUP_MEMBER (Admin SDK "Group settings" events: USER_EMAIL the member, GROUP_EMAIL the group)
 //   revokes when REVOKE_ON_GROUP_REMOVAL names the group's email (or is "*").
 import * as z from "zod/mini";
-import { revokingGroup } from "../domain/groups";
+import { groupRemoval } from "../domain/groups";
 import { type IdentitySource, parsed, validEvents, verifyStaticSecretHeader } from "./source";
 
 const TOKEN_HEADER = "X-Goog-Channel-Token";
@@ -45,12 +45,12 @@ export const googleSource: IdentitySource = {
       let reason: string | undefined;
       if (event.name === "REMOVE_GROUP_MEMBER") {
         const groupEmail = parameter("GROUP_EMAIL");
-        const group = revokingGroup(context.groupRemoval, typeof groupEmail === "string" ? groupEmail : null);
-        if (group === null) {
-          ignored.push(`events[${index}]: removal from group ${JSON.stringify(groupEmail ?? "unknown")} does not revoke (REVOKE_ON_GROUP_REMOVAL)`);
+        const removal = groupRemoval(context.groupRemoval, typeof groupEmail === "string" ? groupEmail : null);
+        if (!removal.revokes) {
+          ignored.push(`events[${index}]: ${removal.ignored}`);
           continue;
         }
-        reason = `removed from group ${group}`;
+        reason = removal.reason;
       } else if (!event.name || !DEPROVISIONING.has(event.name)) {
         ignored.push(`events[${index}]: ${event.name ?? "unnamed"} does not deprovision`);
         continue;

@@ -16,7 +16,7 @@
 //   "users/<user id>/groups/<group id>", representation the group {"id", "name", "path"}) revokes the user,
 //   resolved through the directory, when REVOKE_ON_GROUP_REMOVAL names the group by name or path.
 import * as z from "zod/mini";
-import { type GroupRemovalPolicy, revokingGroup } from "../domain/groups";
+import { type GroupRemovalPolicy, groupRemoval } from "../domain/groups";
 import { fromHex, utf8, verifyHmac } from "./hmac";
 import { type IdentityEvent, type IdentitySource, observedIdentity, type ParseResult, parsed, validEvents } from "./source";
 
@@ -78,7 +78,7 @@ export const keycloakSource: IdentitySource = {
           ? `the event time is ${-ageSeconds} s in the future, beyond SIGNATURE_TOLERANCE_SECONDS (${context.toleranceSeconds} s)`
           : null;
     const { type } = event.data;
-    if (type === GROUP_REMOVAL) return groupRemoval(event.data, refusal, context.groupRemoval);
+    if (type === GROUP_REMOVAL) return parseGroupRemoval(event.data, refusal, context.groupRemoval);
     if (type !== "admin.USER-UPDATE" && type !== "admin.USER-DELETE" && type !== "admin.USER-CREATE") {
       return parsed([], [], [`event ${type} is not a user admin event`]);
     }
@@ -111,15 +111,15 @@ function refused(events: IdentityEvent[], refusal: string | null): IdentityEvent
 }
 
 /** A user left a group: revoked (by subject id, through the directory) when the policy names the group. */
-function groupRemoval(event: z.infer<typeof EventSchema>, refusal: string | null, policy: GroupRemovalPolicy): ParseResult {
+function parseGroupRemoval(event: z.infer<typeof EventSchema>, refusal: string | null, policy: GroupRemovalPolicy): ParseResult {
   const subject = /^users\/([^/]+)\/groups\/[^/]+$/.exec(event.resourcePath ?? "")?.[1];
   const group = GroupSchema.safeParse(jsonOf(event.representation));
   const names = group.success ? [group.data.name, group.data.path] : [];
-  const name = revokingGroup(policy, ...names);
-  if (name === null) return parsed([], [], [`removal from group ${JSON.stringify(names[0] ?? "unknown")} does not revoke (REVOKE_ON_GROUP_REMOVAL)`]);
+  const removal = groupRemoval(policy, ...names);
+  if (!removal.revokes) return parsed([], [], [removal.ignored]);
   if (subject === undefined)
     return parsed([], [], [`${GROUP_REMOVAL} ${event.uid} names no user (resourcePath ${JSON.stringify(event.resourcePath ?? "")})`]);
   const ignored: string[] = [];
-  const events = validEvents([{ event_id: event.uid, event_type: event.type, subject_id: subject, reason: `removed from group ${name}` }], ignored);
+  const events = validEvents([{ event_id: event.uid, event_type: event.type, subject_id: subject, reason: removal.reason }], ignored);
   return parsed(refused(events, refusal), [], ignored);
 }

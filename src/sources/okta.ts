@@ -14,7 +14,7 @@
 //   the group's name) revokes when REVOKE_ON_GROUP_REMOVAL names that group (or is "*").
 // - Answer: 200 (Okta asks for 200 or 204), not 202.
 import * as z from "zod/mini";
-import { revokingGroup } from "../domain/groups";
+import { groupRemoval } from "../domain/groups";
 import { type IdentitySource, observedIdentity, parsed, validEvents, verifyStaticSecretHeader } from "./source";
 
 const DEPROVISIONING = new Set(["user.lifecycle.deactivate", "user.lifecycle.suspend", "user.lifecycle.delete.initiated", "user.account.lock"]);
@@ -70,14 +70,12 @@ export function oktaSource(authHeader: string): IdentitySource {
         let reason: string | undefined;
         if (eventType === GROUP_REMOVAL) {
           const group = (target ?? []).find((entry) => entry.type === "UserGroup");
-          const name = group ? revokingGroup(context.groupRemoval, group.displayName) : null;
-          if (name === null) {
-            ignored.push(
-              `events[${index}]: removal from group ${JSON.stringify(group?.displayName ?? "unknown")} does not revoke (REVOKE_ON_GROUP_REMOVAL)`,
-            );
+          const removal = groupRemoval(context.groupRemoval, group?.displayName);
+          if (!removal.revokes) {
+            ignored.push(`events[${index}]: ${removal.ignored}`);
             continue;
           }
-          reason = `removed from group ${name}`;
+          reason = removal.reason;
         } else if (!DEPROVISIONING.has(eventType)) {
           ignored.push(`events[${index}]: ${eventType} does not deprovision`);
           continue;

@@ -10,7 +10,7 @@
 //   "group": {"id", "name", …}}; workos.com/docs/directory-sync/understanding-events) revokes when
 //   REVOKE_ON_GROUP_REMOVAL names the group (or is "*").
 import * as z from "zod/mini";
-import { revokingGroup } from "../domain/groups";
+import { groupRemoval } from "../domain/groups";
 import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
 import { verifyTimestampedHmac } from "./timestamped-hmac";
 
@@ -42,19 +42,15 @@ export const workosSource: IdentitySource = {
       if (!removal.success) return { kind: "invalid", message: "data is not a group membership (needs user and group)" };
       const email = primaryEmail(removal.data.user);
       const observed = observedIdentity(removal.data.user.id, email);
-      const group = revokingGroup(context.groupRemoval, removal.data.group.name);
-      if (group === null) {
-        return parsed([], observed, [
-          `removal from group ${JSON.stringify(removal.data.group.name ?? "unknown")} does not revoke (REVOKE_ON_GROUP_REMOVAL)`,
-        ]);
-      }
+      const group = groupRemoval(context.groupRemoval, removal.data.group.name);
+      if (!group.revokes) return parsed([], observed, [group.ignored]);
       const ignored: string[] = [];
       const candidate = {
         event_id: id,
         event_type: type,
         email: email ?? undefined,
         subject_id: removal.data.user.id,
-        reason: `removed from group ${group}`,
+        reason: group.reason,
       };
       return parsed(validEvents([candidate], ignored), observed, ignored);
     }
