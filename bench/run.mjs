@@ -50,14 +50,7 @@ function log(message) {
 }
 
 async function worker(name, vars) {
-  const devVars = join(dir, `${name}.dev.vars`);
-  writeFileSync(
-    devVars,
-    Object.entries(vars)
-      .map(([key, value]) => `${key}=${value}`)
-      .join("\n"),
-  );
-  const started = await startLocalWorker({ devVarsPath: devVars, persistTo: join(dir, `${name}-state`) });
+  const started = await startLocalWorker({ vars, persistTo: join(dir, `${name}-state`) });
   cleanups.push(started.stop);
   return started;
 }

@@ -1,6 +1,7 @@
 // Starts the Worker the way `npm start` does (scripts/start.mjs → wrangler dev) on a free loopback port,
 // waits for /healthz, and stops the whole process group by pid. Used by the end-to-end test and the bench.
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -14,8 +15,17 @@ export async function freePort() {
   return port;
 }
 
-/** @param {{ devVarsPath: string, persistTo: string, env?: Record<string, string>, timeoutMs?: number }} options */
+/**
+ * `vars` are written as the Worker's dev-vars file beside its state (`<persistTo>.dev.vars`); `devVarsPath`
+ * names one that exists instead.
+ * @param {{ devVarsPath?: string, vars?: Record<string, string>, persistTo: string, env?: Record<string, string>, timeoutMs?: number }} options
+ */
 export async function startLocalWorker(options) {
+  const devVarsPath = options.devVarsPath ?? `${options.persistTo}.dev.vars`;
+  if (options.vars) {
+    const lines = Object.entries(options.vars).map(([name, value]) => `${name}=${value}`);
+    writeFileSync(devVarsPath, `${lines.join("\n")}\n`, { mode: 0o600 });
+  }
   const port = await freePort();
   const inspectorPort = await freePort();
   const output = [];
@@ -24,7 +34,7 @@ export async function startLocalWorker(options) {
     [
       "scripts/start.mjs",
       "--dev-vars",
-      options.devVarsPath,
+      devVarsPath,
       "--port",
       String(port),
       "--",

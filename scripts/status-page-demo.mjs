@@ -4,7 +4,7 @@
 // active once verified), one the API refuses (403 on the zone: the
 // revocation fails and the zone is held) and a second job whose zone calls wait behind that hold.
 // stop() ends both servers, by pid, and removes the state.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -45,23 +45,19 @@ export async function startStatusPageDemo() {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const devVars = join(dir, "ui.dev.vars");
-    writeFileSync(
-      devVars,
-      [
-        `CF_API_TOKEN=${CF_TOKEN}`,
-        `OPERATOR_TOKEN=${OPERATOR_TOKEN}`,
-        "WEBHOOK_SECRET_STANDARD=whsec_c3RhdHVzIHBhZ2UgZGVtbyBzZWNyZXQ=",
-        `CF_ACCOUNT_ID=${ACCOUNT}`,
-        `CF_ZONE_ID=${ZONE}`,
-        `CF_API_BASE_URL=${cloudflare.baseUrl}`,
-        "DRY_RUN=false",
-        `REVOKE_RATE_PER_SECOND=${RATE_PER_SECOND}`,
-        "REMOVE_SEATS=true",
-        "VERIFY_AFTER_SECONDS=2",
-      ].join("\n"),
-    );
-    worker = await startLocalWorker({ devVarsPath: devVars, persistTo: join(dir, "state") });
+    const vars = {
+      ACCESS_API_TOKEN: CF_TOKEN,
+      OPERATOR_TOKEN,
+      WEBHOOK_SECRET_STANDARD: "whsec_c3RhdHVzIHBhZ2UgZGVtbyBzZWNyZXQ=",
+      ACCESS_ACCOUNT_ID: ACCOUNT,
+      ACCESS_ZONE_ID: ZONE,
+      ACCESS_API_BASE_URL: cloudflare.baseUrl,
+      DRY_RUN: "false",
+      REVOKE_RATE_PER_SECOND: String(RATE_PER_SECOND),
+      REMOVE_SEATS: "true",
+      VERIFY_AFTER_SECONDS: "2",
+    };
+    worker = await startLocalWorker({ vars, persistTo: join(dir, "state") });
     const created = await createState(worker.url, cloudflare);
     return { url: worker.url, pid: worker.pid, token: OPERATOR_TOKEN, cloudflare, created, heldTarget: `zones/${ZONE}`, stop };
   } catch (error) {

@@ -33,23 +33,19 @@ let worker: Worker;
 beforeAll(async () => {
   cloudflare = await startFakeCloudflareApi({ token: CF_TOKEN });
   faulty = await startFaultyCloudflare(cloudflare.baseUrl);
-  const devVars = join(dir, "worker.dev.vars");
-  writeFileSync(
-    devVars,
-    [
-      `CF_API_TOKEN=${CF_TOKEN}`,
-      `OPERATOR_TOKEN=${OPERATOR}`,
-      "WEBHOOK_SECRET_STANDARD=whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==",
-      `CF_ACCOUNT_ID=${ACCOUNT}`,
-      `CF_ZONE_ID=${ZONE}`,
-      `CF_API_BASE_URL=${faulty.baseUrl}`,
-      "DRY_RUN=false",
-      `REVOKE_RATE_PER_SECOND=${RATE}`,
-      "REMOVE_SEATS=true",
-      "VERIFY_AFTER_SECONDS=1",
-    ].join("\n"),
-  );
-  worker = await startLocalWorker({ devVarsPath: devVars, persistTo: join(dir, "state") });
+  const vars = {
+    ACCESS_API_TOKEN: CF_TOKEN,
+    OPERATOR_TOKEN: OPERATOR,
+    WEBHOOK_SECRET_STANDARD: "whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==",
+    ACCESS_ACCOUNT_ID: ACCOUNT,
+    ACCESS_ZONE_ID: ZONE,
+    ACCESS_API_BASE_URL: faulty.baseUrl,
+    DRY_RUN: "false",
+    REVOKE_RATE_PER_SECOND: String(RATE),
+    REMOVE_SEATS: "true",
+    VERIFY_AFTER_SECONDS: "1",
+  };
+  worker = await startLocalWorker({ vars, persistTo: join(dir, "state") });
 });
 
 afterAll(async () => {

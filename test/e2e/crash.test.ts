@@ -3,7 +3,7 @@
 // target, with at most the calls that were in flight at the kill sent twice. Every server this starts
 // is stopped here, by pid.
 import { createHmac, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -45,24 +45,20 @@ function signed(email: string) {
 }
 
 it("SIGKILL mid-drain with both lanes busy, restart on the same state: every revocation ends revoked, at most the in-flight calls repeated", async () => {
-  const devVars = join(dir, "crash.dev.vars");
   const state = join(dir, "crash-state");
-  writeFileSync(
-    devVars,
-    [
-      `ACCESS_API_TOKEN=${CF_TOKEN}`,
-      `OPERATOR_TOKEN=${OPERATOR}`,
-      `WEBHOOK_SECRET_STANDARD=whsec_${KEY.toString("base64")}`,
-      `ACCESS_ACCOUNT_ID=${ACCOUNT}`,
-      `ACCESS_ZONE_ID=${ZONE}`,
-      `ACCESS_API_BASE_URL=${cloudflare.baseUrl}`,
-      "DRY_RUN=false",
-      "REVOKE_RATE_PER_SECOND=25",
-      "VERIFY_AFTER_SECONDS=0",
-    ].join("\n"),
-  );
+  const vars = {
+    ACCESS_API_TOKEN: CF_TOKEN,
+    OPERATOR_TOKEN: OPERATOR,
+    WEBHOOK_SECRET_STANDARD: `whsec_${KEY.toString("base64")}`,
+    ACCESS_ACCOUNT_ID: ACCOUNT,
+    ACCESS_ZONE_ID: ZONE,
+    ACCESS_API_BASE_URL: cloudflare.baseUrl,
+    DRY_RUN: "false",
+    REVOKE_RATE_PER_SECOND: "25",
+    VERIFY_AFTER_SECONDS: "0",
+  };
   const auth = { Authorization: `Bearer ${OPERATOR}` };
-  const first = await startLocalWorker({ devVarsPath: devVars, persistTo: state });
+  const first = await startLocalWorker({ vars, persistTo: state });
   workers.push(first);
 
   const bulk = Array.from({ length: 120 }, (_, i) => `crash-bulk-${i}@example.com`);
@@ -87,7 +83,7 @@ it("SIGKILL mid-drain with both lanes busy, restart on the same state: every rev
   await first.kill();
   expect(beforeKill).toBeLessThan(2 * (120 + singles.length)); // killed mid-drain, not after
 
-  const second = await startLocalWorker({ devVarsPath: devVars, persistTo: state });
+  const second = await startLocalWorker({ vars, persistTo: state });
   workers.push(second);
   // The persisted alarm (or the first request that wakes the object) resumes the drain.
   const deadline = Date.now() + 60_000;

@@ -122,21 +122,18 @@ describe("a signed event through wrangler dev to the Cloudflare API", () => {
   let worker: Worker;
   let devVars: string;
   beforeAll(async () => {
-    devVars = join(dir, "real.dev.vars");
-    writeFileSync(
-      devVars,
-      [
-        `ACCESS_API_TOKEN=${CF_TOKEN}`,
-        `OPERATOR_TOKEN=${OPERATOR}`,
-        "WEBHOOK_SECRET_STANDARD=whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==",
-        `ACCESS_ACCOUNT_ID=${ACCOUNT}`,
-        `ACCESS_ZONE_ID=${ZONE}`,
-        `ACCESS_API_BASE_URL=${cloudflare.baseUrl}`,
-        "DRY_RUN=false",
-        "REVOKE_RATE_PER_SECOND=10",
-      ].join("\n"),
-    );
-    worker = await startLocalWorker({ devVarsPath: devVars, persistTo: join(dir, "real-state") });
+    const vars = {
+      ACCESS_API_TOKEN: CF_TOKEN,
+      OPERATOR_TOKEN: OPERATOR,
+      WEBHOOK_SECRET_STANDARD: "whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==",
+      ACCESS_ACCOUNT_ID: ACCOUNT,
+      ACCESS_ZONE_ID: ZONE,
+      ACCESS_API_BASE_URL: cloudflare.baseUrl,
+      DRY_RUN: "false",
+      REVOKE_RATE_PER_SECOND: "10",
+    };
+    devVars = join(dir, "real-state.dev.vars");
+    worker = await startLocalWorker({ vars, persistTo: join(dir, "real-state") });
     workers.push(worker);
   });
 
