@@ -91,7 +91,22 @@ function parametersOf(where: "path" | "query", schema: Schema): Parameter[] {
   }));
 }
 
-function operationOf(doc: RouteDoc, inputs: { target: string; schema: Schema }[]) {
+/**
+ * Every parameter a Hono path names, so that none is undeclared (OpenAPI requires each `{name}` of a path
+ * to be a parameter): `:id` as a string, `:id{rev_[0-9a-f]{32}}` with its pattern. What a route validates
+ * or describes (`validate("param", …)`, `pathParams`) says more and replaces these.
+ */
+function namedPathParameters(honoPath: string): Parameter[] {
+  return honoPath
+    .split("/")
+    .filter((segment) => segment.startsWith(":"))
+    .map((segment): Parameter => {
+      const [, name = segment.slice(1), pattern] = /^:([^{?]+)(?:\{(.*)\})?\??$/.exec(segment) ?? [];
+      return { in: "path", name, required: true, schema: { type: "string", ...(pattern ? { pattern: `^(?:${pattern})$` } : {}) } };
+    });
+}
+
+function operationOf(honoPath: string, doc: RouteDoc, inputs: { target: string; schema: Schema }[]) {
   const auth = doc.auth ?? "operator";
   const responses: Record<string, { description: string; content?: unknown; headers?: Answer["headers"] }> = {};
   for (const [status, answer] of Object.entries(doc.ok))
@@ -107,6 +122,7 @@ function operationOf(doc: RouteDoc, inputs: { target: string; schema: Schema }[]
     responses[status] = { description: known && !known.includes(code) ? `${known}; ${code}` : (known ?? code), content: ERROR_CONTENT };
   }
   const parameters = new Map<string, Parameter>();
+  for (const parameter of namedPathParameters(honoPath)) parameters.set(`path ${parameter.name}`, parameter);
   for (const input of inputs) {
     if (input.target !== "query" && input.target !== "param") continue;
     for (const parameter of parametersOf(input.target === "param" ? "path" : "query", input.schema))
@@ -181,20 +197,20 @@ export function openApiDocument(app: AnyHono): JsonSchema {
   const cached = documents.get(app);
   if (cached) return cached;
   // Hono lists each middleware of a route as its own entry: gather them by method and path.
-  const routes = new Map<string, { method: string; path: string; doc?: RouteDoc; inputs: { target: string; schema: Schema }[] }>();
+  const routes = new Map<string, { method: string; honoPath: string; path: string; doc?: RouteDoc; inputs: { target: string; schema: Schema }[] }>();
   for (const route of app.routes) {
     if (route.method === "ALL") continue;
     const key = `${route.method} ${route.path}`;
-    const entry = routes.get(key) ?? { method: route.method.toLowerCase(), path: openApiPath(route.path), inputs: [] };
+    const entry = routes.get(key) ?? { method: route.method.toLowerCase(), honoPath: route.path, path: openApiPath(route.path), inputs: [] };
     const handler = innermost(route.handler);
     if (handler[DOC]) entry.doc = handler[DOC];
     if (handler[INPUT]) entry.inputs.push(handler[INPUT]);
     routes.set(key, entry);
   }
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const { method, path, doc, inputs } of routes.values()) {
+  for (const { method, honoPath, path, doc, inputs } of routes.values()) {
     if (!doc) continue;
-    paths[path] = { ...paths[path], [method]: operationOf(doc, inputs) };
+    paths[path] = { ...paths[path], [method]: operationOf(honoPath, doc, inputs) };
   }
   const document = {
     openapi: "3.1.0",

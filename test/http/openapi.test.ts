@@ -1,12 +1,24 @@
 // The API describes itself: GET /openapi.json is an OpenAPI 3.1 document with every route of the app in
 // it, and /reference renders it for people with nothing but its own inline style. That every answer the
 // tests receive matches the document is checked on every workerFetch (helpers/openapi-check.ts); that the
-// document is valid OpenAPI 3.1 is checked by a validator in Node (test/e2e/wrangler-dev.test.ts).
+// document is valid OpenAPI 3.1 is checked by two independent validators: ReadMe's @readme/openapi-parser
+// here (it also checks what the JSON schemas cannot, such as every `{name}` of a path being a declared
+// parameter), and @seriousme/openapi-schema-validator in Node (test/e2e/wrangler-dev.test.ts).
+import { validate } from "@readme/openapi-parser";
+import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
+import { apiDoc, openApiDocument } from "../../src/http/openapi";
 import { workerFetch } from "../helpers/worker";
 
-type Operation = { summary?: string; tags?: string[]; security?: Record<string, string[]>[]; responses?: Record<string, unknown> };
+type Parameter = { in: string; name: string; required: boolean; schema: unknown };
+type Operation = {
+  summary?: string;
+  tags?: string[];
+  security?: Record<string, string[]>[];
+  parameters?: Parameter[];
+  responses?: Record<string, unknown>;
+};
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
 const document = async () => (await (await workerFetch("/openapi.json")).json()) as Document;
@@ -28,6 +40,33 @@ describe("GET /openapi.json", () => {
       Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
     );
     expect(new Set(documented)).toEqual(new Set(routes));
+  });
+
+  it("is valid by @readme/openapi-parser: every path parameter is declared", async () => {
+    // The parser dereferences the document it is given: a copy, so the assertions read the original.
+    const result = await validate(structuredClone(await document()) as Parameters<typeof validate>[0]);
+    expect(result.valid ? [] : result.errors.map((error) => error.message)).toEqual([]);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it("declares each path parameter with what the route's pattern allows", async () => {
+    const doc = await document();
+    const parameters = (path: string, method: string) => (doc.paths[path]?.[method]?.parameters ?? []).filter((parameter) => parameter.in === "path");
+    expect(parameters("/scim/v2/Schemas/{id}", "get")).toEqual([{ in: "path", name: "id", required: true, schema: { type: "string" } }]);
+    expect(parameters("/v1/revocations/{id}", "get")).toEqual([
+      { in: "path", name: "id", required: true, schema: { type: "string", pattern: "^rev_[0-9a-f]{32}$" } },
+    ]);
+  });
+
+  it("declares a path parameter no route describes, with the pattern its Hono path restricts it to", () => {
+    const described = new Hono();
+    const doc = apiDoc({ summary: "a thing", tag: "health", auth: "none", ok: { 204: { description: "done" } } });
+    described.get("/things/:id{t_[0-9]+}/parts/:part", doc, (c) => c.body(null, 204));
+    const operation = (openApiDocument(described) as Document).paths["/things/{id}/parts/{part}"]?.get;
+    expect(operation?.parameters).toEqual([
+      { in: "path", name: "id", required: true, schema: { type: "string", pattern: "^(?:t_[0-9]+)$" } },
+      { in: "path", name: "part", required: true, schema: { type: "string" } },
+    ]);
   });
 
   it("gives every operation a summary, a tag and its answers; operator routes name their bearer token", async () => {
