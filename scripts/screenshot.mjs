@@ -1,7 +1,8 @@
 // `npm run screenshot`: docs/ui.png, the status page as an operator sees it during an offboarding (the
 // same state as the browser test: scripts/status-page-demo.mjs). Starts and stops its own servers.
 import { fileURLToPath } from "node:url";
-import { launchChromium, startStatusPageDemo } from "./status-page-demo.mjs";
+import { launchChromium } from "./chromium.mjs";
+import { startStatusPageDemo } from "./status-page-demo.mjs";
 
 const output = fileURLToPath(new URL("../docs/ui.png", import.meta.url));
 const demo = await startStatusPageDemo();

@@ -1,4 +1,4 @@
-// The status page in a real browser: Debian's chromium driven by playwright-core, against a real `wrangler
+// The status page in a real browser: Chromium (scripts/chromium.mjs finds one) driven by playwright-core, against a real `wrangler
 // dev` and the local fake Cloudflare API, holding what scripts/status-page-demo.mjs created through /v1 (a
 // finished bulk job, revoked, still active and failed revocations, a held zone and a job waiting behind it). The
 // assertions read the page the way an operator does: by labels, headings, rows and colours.
@@ -6,7 +6,8 @@
 import { createHash } from "node:crypto";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, RATE_PER_SECOND, startStatusPageDemo } from "../../scripts/status-page-demo.mjs";
+import { launchChromium } from "../../scripts/chromium.mjs";
+import { RATE_PER_SECOND, startStatusPageDemo } from "../../scripts/status-page-demo.mjs";
 
 type Demo = Awaited<ReturnType<typeof startStatusPageDemo>>;
 type Stats = { holds: { target: string; until: string | number }[] };
