@@ -53,22 +53,83 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     if (className) element.className = className;
     return element;
   }
-  function cell(content, className) {
+  function cell(content, className, name) {
     const td = node("td", content instanceof Node ? null : content, className);
     if (content instanceof Node) td.append(content);
+    if (name) td.dataset.label = name;
     return td;
+  }
+  function row(...cells) {
+    const tr = node("tr");
+    tr.append(...cells);
+    return tr;
+  }
+  function headerRow(names) {
+    return row(
+      ...names.map((name) => {
+        const th = node("th", name);
+        th.scope = "col";
+        return th;
+      })
+    );
+  }
+  function button(text, onClick, className) {
+    const element = node("button", text, className);
+    element.type = "button";
+    element.addEventListener("click", onClick);
+    return element;
+  }
+  function definitions(pairs) {
+    return pairs.flatMap(([term, description]) => {
+      if (description === null) return [];
+      const dd = node("dd");
+      dd.append(description);
+      return [node("dt", term), dd];
+    });
   }
   function fill(id, children) {
     byId(id).replaceChildren(...children);
   }
+  function say(id, text, problem = false) {
+    const element = byId(id);
+    element.textContent = text;
+    element.className = problem ? "problem" : "done";
+    element.hidden = text === "";
+  }
+
+  // src/ui/client/confirm.ts
+  function confirmed(question, detail, action) {
+    const dialog2 = byId("confirm-dialog");
+    byId("confirm-question").textContent = question;
+    byId("confirm-detail").textContent = detail;
+    byId("confirm-yes").textContent = action;
+    dialog2.returnValue = "";
+    dialog2.showModal();
+    return new Promise((resolve) => dialog2.addEventListener("close", () => resolve(dialog2.returnValue === "yes"), { once: true }));
+  }
+  function initConfirm() {
+    const dialog2 = byId("confirm-dialog");
+    byId("confirm-yes").addEventListener("click", () => dialog2.close("yes"));
+    byId("confirm-no").addEventListener("click", () => dialog2.close("no"));
+  }
 
   // src/ui/client/format.ts
   function dateOf(value) {
-    return value ? new Date(value) : null;
+    const date = value ? new Date(value) : null;
+    return date && Number.isFinite(date.getTime()) ? date : null;
   }
   function clock(value) {
     const date = dateOf(value);
-    return date ? date.toLocaleString(void 0, { dateStyle: "short", timeStyle: "medium" }) : "—";
+    return date ? \`\${date.toISOString().slice(0, 19).replace("T", " ")} UTC\` : "—";
+  }
+  function until(value) {
+    const date = dateOf(value);
+    if (!date) return "—";
+    const left = date.getTime() - Date.now();
+    return left > 0 ? \`\${clock(value)} (in \${duration(left)})\` : clock(value);
+  }
+  function now() {
+    return \`\${(/* @__PURE__ */ new Date()).toISOString().slice(11, 19)} UTC\`;
   }
   function inFuture(value) {
     const date = dateOf(value);
@@ -85,19 +146,64 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     return status.replace(/_/g, " ");
   }
 
+  // src/ui/client/holds.ts
+  function otherFields(answer, known) {
+    return Object.entries(answer).filter(([key]) => !known.includes(key)).map(([key, value]) => {
+      if (Array.isArray(value)) return \`\${label(key)}: \${value.length} \${value.length === 1 ? "item" : "items"}\`;
+      if (value !== null && typeof value === "object") return \`\${label(key)}: \${JSON.stringify(value).slice(0, 200)}\`;
+      return \`\${label(key)}: \${String(value)}\`;
+    });
+  }
+  async function clearHold(hold, trigger, hooks3) {
+    const ok = await confirmed(
+      \`Clear the hold on \${hold.target}?\`,
+      \`Its calls become due now. If the API still refuses the token there, the target is held again. The API writes this to the audit log. Held because: \${hold.reason}\`,
+      "Clear the hold"
+    );
+    if (!ok) return;
+    trigger.disabled = true;
+    try {
+      const answer = await api(\`/holds/\${hold.target}\`, "DELETE");
+      const extra = otherFields(answer, ["cleared"]);
+      say(
+        "notice",
+        \`Cleared the hold on \${answer.cleared.target} (it held calls until \${clock(answer.cleared.until)}).\${extra.length > 0 ? \` \${extra.join("; ")}.\` : ""}\`
+      );
+      hooks3.reload();
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === "unauthorized") return hooks3.signedOut(error.message);
+      say("notice", error instanceof Error ? error.message : String(error), true);
+    } finally {
+      trigger.disabled = false;
+    }
+  }
+  function renderHolds(holds, hooks3) {
+    const inForce = holds.filter((hold) => inFuture(hold.until));
+    byId("no-holds").hidden = inForce.length > 0;
+    byId("holds-table").hidden = inForce.length === 0;
+    fill(
+      "holds",
+      inForce.map((hold) => {
+        const clear = button("Clear hold…", () => void clearHold(hold, clear, hooks3));
+        clear.setAttribute("aria-label", \`Clear the hold on \${hold.target}\`);
+        return row(cell(hold.target, "target"), cell(hold.reason, "detail", "Reason"), cell(until(hold.until), void 0, "Held until"), cell(clear));
+      })
+    );
+  }
+
   // src/ui/client/drain.ts
   var LANES = [
     ["urgent", "urgent"],
     ["bulk", "bulk"],
     ["follow_up", "follow-up"]
   ];
-  function renderDrain(stats) {
+  function renderDrain(stats, hooks3) {
     const pace = \`\${stats.rate_per_second} calls/s configured (\${Math.round(stats.rate_per_second * 60)} a minute); \${stats.observed_calls_last_minute} calls in the last minute\`;
     byId("pace").textContent = pace + (stats.drain.last_call_at ? \`; last call \${clock(stats.drain.last_call_at)}\` : "");
     const pauses = [];
-    if (inFuture(stats.drain.paused_until)) pauses.push(\`Paused by a 429 until \${clock(stats.drain.paused_until)}\`);
-    if (inFuture(stats.drain.seats_off_until)) pauses.push(\`seat removal off until \${clock(stats.drain.seats_off_until)}\`);
-    if (inFuture(stats.drain.verification_off_until)) pauses.push(\`verification off until \${clock(stats.drain.verification_off_until)}\`);
+    if (inFuture(stats.drain.paused_until)) pauses.push(\`Paused by a 429 until \${until(stats.drain.paused_until)}\`);
+    if (inFuture(stats.drain.seats_off_until)) pauses.push(\`seat removal off until \${until(stats.drain.seats_off_until)}\`);
+    if (inFuture(stats.drain.verification_off_until)) pauses.push(\`verification off until \${until(stats.drain.verification_off_until)}\`);
     byId("pause").textContent = pauses.length > 0 ? pauses.join("; ") : "Not paused";
     byId("pause").className = pauses.length > 0 ? "alert" : "";
     fill(
@@ -106,28 +212,17 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
         const times = stats.time_to_revoke[lane].last_hour;
         const header = node("th", name);
         header.scope = "row";
-        const tr = node("tr");
-        tr.append(
-          header,
+        const tr = row(
           cell(stats.waiting_by_lane[lane], "number"),
           cell(duration(times.p50_ms), "number"),
           cell(duration(times.p95_ms), "number"),
           cell(times.count, "number")
         );
+        tr.prepend(header);
         return tr;
       })
     );
-    const holds = stats.holds.filter((hold) => inFuture(hold.until));
-    byId("no-holds").hidden = holds.length > 0;
-    byId("holds-table").hidden = holds.length === 0;
-    fill(
-      "holds",
-      holds.map((hold) => {
-        const tr = node("tr");
-        tr.append(cell(hold.target), cell(hold.reason, "detail"), cell(clock(hold.until)));
-        return tr;
-      })
-    );
+    renderHolds(stats.holds, hooks3);
     const { seats, verification } = stats.follow_ups;
     const stillActive = verification.still_active ?? 0;
     byId("follow-ups").replaceChildren(
@@ -148,16 +243,16 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     const title = node("label", \`\${job.id}: \${job.percent_done} % done\`);
     title.htmlFor = id;
     let summary = \`\${counts.revoked ?? 0} revoked, \${counts.failed ?? 0} failed of \${job.accepted} accepted\${job.rejected > 0 ? \` (\${job.rejected}\${job.rejected === 1 ? " line" : " lines"} rejected)\` : ""}; created \${clock(job.created_at)}; \`;
-    const view = "rate_per_second" in job ? job : null;
+    const view2 = "rate_per_second" in job ? job : null;
     if (job.completed_at) summary += \`completed \${clock(job.completed_at)}\`;
-    else if (view) {
-      const eta = view.waiting ? "ETA once the wait ends" : view.estimated_completion ? \`ETA \${clock(view.estimated_completion)}\` : "ETA unknown";
-      summary += \`\${eta}; \${view.rate_per_second.toFixed(1)} calls/s over the last minute\`;
+    else if (view2) {
+      const eta = view2.waiting ? "ETA once the wait ends" : view2.estimated_completion ? \`ETA \${until(view2.estimated_completion)}\` : "ETA unknown";
+      summary += \`\${eta}; \${view2.rate_per_second.toFixed(1)} calls/s over the last minute\`;
     }
     item.append(title, progress, node("p", summary, "muted"));
-    if (view?.waiting) {
-      const waiting = view.waiting;
-      const text = \`Waiting (\${label(waiting.reason)})\${waiting.until ? \` until \${clock(waiting.until)}\` : ""}: \${waiting.message}\`;
+    if (view2?.waiting) {
+      const waiting = view2.waiting;
+      const text = \`Waiting (\${label(waiting.reason)})\${waiting.until ? \` until \${until(waiting.until)}\` : ""}: \${waiting.message}\`;
       item.append(node("p", text, "alert"));
     }
     return item;
@@ -177,6 +272,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
   }
 
   // src/ui/client/revocations.ts
+  var PAGE_SIZE = 20;
   var TONE = {
     revoked: "good",
     not_found: "quiet",
@@ -188,24 +284,219 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     invalid_email: "bad",
     still_active: "bad"
   };
-  function renderRevocations(records) {
-    byId("no-revocations").hidden = records.length > 0;
-    byId("revocations-table").hidden = records.length === 0;
+  function badge(status) {
+    return node("span", label(status), \`badge \${TONE[status] ?? "quiet"}\`);
+  }
+  var view = { email: "", status: "", cursors: [null], next: null };
+  function revocationsPath() {
+    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (view.email) query.set("email", view.email);
+    if (view.status) query.set("status", view.status);
+    const cursor = view.cursors.at(-1);
+    if (cursor) query.set("cursor", cursor);
+    return \`/revocations?\${query}\`;
+  }
+  function initRevocations(hooks3) {
+    const status = byId("search-status");
+    for (const value of Object.keys(TONE)) {
+      const option = node("option", label(value));
+      option.value = value;
+      status.append(option);
+    }
+    const search = (email, chosen) => {
+      Object.assign(view, { email, status: chosen, cursors: [null], next: null });
+      hooks3.reload();
+    };
+    byId("search-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      search(byId("search-email").value.trim(), status.value);
+    });
+    byId("search-form").addEventListener("reset", () => search("", ""));
+    byId("page-older").addEventListener("click", () => {
+      if (view.next === null) return;
+      view.cursors.push(view.next);
+      hooks3.reload();
+    });
+    byId("page-newer").addEventListener("click", () => {
+      if (view.cursors.length === 1) return;
+      view.cursors.pop();
+      hooks3.reload();
+    });
+    opener = hooks3.open;
+  }
+  var opener = () => {
+  };
+  function renderRevocations(page) {
+    view.next = page.cursor;
+    const filter = [view.email, view.status && label(view.status)].filter(Boolean).join(", ");
+    byId("page-note").textContent = \`Page \${view.cursors.length}, newest first, \${PAGE_SIZE} a page\${filter ? \`; only \${filter}\` : ""}.\`;
+    byId("page-newer").disabled = view.cursors.length === 1;
+    byId("page-older").disabled = page.cursor === null;
+    byId("no-revocations").textContent = filter ? \`No revocation matches (\${filter}).\` : "No revocation yet.";
+    byId("no-revocations").hidden = page.records.length > 0;
+    byId("revocations-table").hidden = page.records.length === 0;
     fill(
       "revocations",
-      records.map((record) => {
-        const tr = node("tr");
-        tr.append(
-          cell(clock(record.received_at)),
-          cell(record.email ?? "(unresolved)"),
-          cell(record.source),
-          cell(node("span", label(record.status), \`badge \${TONE[record.status] ?? "quiet"}\`)),
-          cell(duration(record.time_to_revoke_ms), "number"),
+      page.records.map(
+        (record) => row(
+          cell(clock(record.received_at), "received"),
+          cell(
+            button(record.email ?? "(unresolved)", () => opener(record.id), "link"),
+            "email"
+          ),
+          cell(record.source, "source", "Source"),
+          cell(badge(record.status), "state"),
+          cell(duration(record.time_to_revoke_ms), "number ttr", "Time to revoke"),
           cell(record.last_error ?? "", "detail")
-        );
-        return tr;
-      })
+        )
+      )
     );
+  }
+
+  // src/ui/client/record.ts
+  var shownId = null;
+  var shown = null;
+  var dialog = () => byId("record-dialog");
+  function sentence(state, at, detail, more = []) {
+    return [label(state) + (at ? \` at \${clock(at)}\` : ""), ...more, detail].filter(Boolean).join("; ");
+  }
+  function targetSection(result) {
+    const section = node("section", null, "target");
+    const heading = node("h3", \`\${result.target} \`);
+    heading.append(badge(result.state));
+    const { seat, verification, request } = result;
+    const list = node("dl");
+    list.append(
+      ...definitions([
+        ["Attempts", String(result.attempts)],
+        ["HTTP status", result.http_status === null ? null : String(result.http_status)],
+        ["Completed", result.completed_at ? clock(result.completed_at) : null],
+        [
+          "Errors",
+          result.errors.length > 0 ? result.errors.map((error) => error.code === null ? error.message : \`\${error.code} \${error.message}\`).join("; ") : null
+        ],
+        ["Seat", seat ? sentence(seat.state, seat.at, seat.detail) : null],
+        [
+          "Verification",
+          verification ? sentence(verification.state, verification.verified_at, verification.detail, [
+            ...verification.active_sessions === null ? [] : [\`\${verification.active_sessions} active sessions\`],
+            ...verification.last_successful_login ? [\`last login \${clock(verification.last_successful_login)}\`] : [],
+            ...verification.re_revocation ? [\`re-revocation \${label(verification.re_revocation)}\`] : []
+          ]) : null
+        ],
+        ["Would have sent", request ? \`\${request.method} \${request.url}\` : null]
+      ])
+    );
+    section.append(heading, list);
+    if (result.history.length > 0) {
+      const table = node("table", null, "stacked");
+      const caption = node("caption", "Attempts, oldest first", "muted");
+      const head = node("thead");
+      head.append(headerRow(["At", "HTTP", "Outcome", "Error"]));
+      const body = node("tbody");
+      body.append(
+        ...result.history.map(
+          (attempt) => row(
+            cell(clock(attempt.at)),
+            cell(attempt.http_status === null ? "—" : attempt.http_status, void 0, "HTTP"),
+            cell(label(attempt.outcome), void 0, "Outcome"),
+            cell(attempt.error ?? "", "detail")
+          )
+        )
+      );
+      table.append(caption, head, body);
+      section.append(table);
+    }
+    return section;
+  }
+  function renderRecord(record) {
+    shown = record;
+    shownId = record.id;
+    const heading = byId("record-heading");
+    heading.textContent = \`\${record.email ?? "(unresolved)"} \`;
+    heading.append(badge(record.status));
+    fill(
+      "record-fields",
+      definitions([
+        ["Id", record.id],
+        ["Source", \`\${record.source} (\${record.event_type}, \${label(record.assurance)})\`],
+        ["Received", clock(record.received_at)],
+        ["Completed", record.completed_at ? clock(record.completed_at) : null],
+        ["Time to revoke", record.time_to_revoke_ms === null ? null : duration(record.time_to_revoke_ms)],
+        ["Reason", record.reason],
+        ["Subject id", record.subject_id],
+        ["User uid", record.user_uid],
+        ["Job", record.job_id],
+        ["Lane", record.lane],
+        ["Devices", record.devices ? "revoked too" : "left alone"],
+        ["Attempts", String(record.attempts)],
+        ["Last error", record.last_error]
+      ])
+    );
+    byId("record-retry").hidden = record.status !== "failed";
+    fill("record-targets", record.results.map(targetSection));
+  }
+  async function retry(hooks3) {
+    const record = shown;
+    if (!record) return;
+    const ok = await confirmed(
+      \`Retry the revocation of \${record.email ?? record.id}?\`,
+      "Its failed targets are sent again, with a fresh 24 h retry budget, and every token hold is cleared.",
+      "Retry revocation"
+    );
+    if (!ok) return;
+    const trigger = byId("record-retry");
+    trigger.disabled = true;
+    try {
+      const answer = await api(\`/revocations/\${encodeURIComponent(record.id)}/retry\`, "POST");
+      renderRecord(answer);
+      say("record-notice", \`Re-queued: the API answered \${label(answer.status)}.\`);
+      hooks3.reload();
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === "unauthorized") {
+        dialog().close();
+        return hooks3.signedOut(error.message);
+      }
+      say("record-notice", error instanceof Error ? error.message : String(error), true);
+    } finally {
+      trigger.disabled = false;
+    }
+  }
+  var hooks = null;
+  function initRecord(pageHooks) {
+    hooks = pageHooks;
+    byId("record-close").addEventListener("click", () => dialog().close());
+    byId("record-retry").addEventListener("click", () => void retry(pageHooks));
+    dialog().addEventListener("close", () => {
+      shownId = null;
+      shown = null;
+    });
+  }
+  async function openRecord(id) {
+    shownId = id;
+    shown = null;
+    say("record-notice", "");
+    fill("record-fields", []);
+    fill("record-targets", []);
+    byId("record-heading").textContent = "Revocation";
+    byId("record-retry").hidden = true;
+    dialog().showModal();
+    try {
+      await refreshRecord();
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === "unauthorized") hooks?.signedOut(error.message);
+    }
+  }
+  async function refreshRecord() {
+    const id = shownId;
+    if (id === null) return;
+    try {
+      const record = await api(\`/revocations/\${encodeURIComponent(id)}\`);
+      if (shownId === id) renderRecord(record);
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === "unauthorized") throw error;
+      if (shownId === id) say("record-notice", error instanceof Error ? error.message : String(error), true);
+    }
   }
 
   // src/ui/client/main.ts
@@ -214,15 +505,19 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     byId("status").textContent = text;
     byId("status").className = problem ? "problem" : "";
   }
+  var hooks2 = {
+    reload: () => void refresh(),
+    signedOut: (message) => askForToken(message)
+  };
   async function refresh() {
     clearTimeout(timer);
     try {
-      const [stats, page, jobs] = await Promise.all([api("/stats"), api("/revocations?limit=20"), readJobs()]);
-      renderDrain(stats);
-      renderRevocations(page.records);
+      const [stats, page, jobs] = await Promise.all([api("/stats"), api(revocationsPath()), readJobs(), refreshRecord()]);
+      renderDrain(stats, hooks2);
+      renderRevocations(page);
       renderJobs(jobs);
       byId("dashboard").hidden = false;
-      setStatus(\`Updated \${(/* @__PURE__ */ new Date()).toLocaleTimeString()}; refreshing every \${REFRESH_MS / 1e3} s.\`, false);
+      setStatus(\`Updated \${now()}; refreshing every \${REFRESH_MS / 1e3} s.\`, false);
     } catch (error) {
       if (error instanceof ApiError && error.kind === "unauthorized") return askForToken(error.message);
       setStatus(error instanceof ApiError ? error.message : \`The page could not show the answer: \${error}\`, true);
@@ -232,6 +527,8 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
   function askForToken(problem) {
     clearTimeout(timer);
     token.forget();
+    for (const dialog2 of document.querySelectorAll("dialog")) dialog2.close();
+    say("notice", "");
     byId("dashboard").hidden = true;
     byId("forget").hidden = true;
     byId("token-form").hidden = false;
@@ -239,6 +536,9 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     setStatus(problem ? "Not signed in: the token was refused." : "Paste the operator token to see the status.", Boolean(problem));
     byId("token").focus();
   }
+  initConfirm();
+  initRecord(hooks2);
+  initRevocations({ reload: hooks2.reload, open: (id) => void openRecord(id) });
   byId("token-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const input = byId("token");

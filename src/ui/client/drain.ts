@@ -1,7 +1,8 @@
 // The Drain card: pace, pauses, lanes, token holds and follow-ups, from GET /v1/stats.
 import type { Stats } from "../../domain/views";
-import { byId, cell, fill, node } from "./dom";
-import { clock, duration, inFuture } from "./format";
+import { byId, cell, fill, node, row } from "./dom";
+import { clock, duration, inFuture, until } from "./format";
+import { renderHolds } from "./holds";
 
 const LANES = [
   ["urgent", "urgent"],
@@ -9,13 +10,13 @@ const LANES = [
   ["follow_up", "follow-up"],
 ] as const;
 
-export function renderDrain(stats: Stats): void {
+export function renderDrain(stats: Stats, hooks: Parameters<typeof renderHolds>[1]): void {
   const pace = `${stats.rate_per_second} calls/s configured (${Math.round(stats.rate_per_second * 60)} a minute); ${stats.observed_calls_last_minute} calls in the last minute`;
   byId("pace").textContent = pace + (stats.drain.last_call_at ? `; last call ${clock(stats.drain.last_call_at)}` : "");
   const pauses: string[] = [];
-  if (inFuture(stats.drain.paused_until)) pauses.push(`Paused by a 429 until ${clock(stats.drain.paused_until)}`);
-  if (inFuture(stats.drain.seats_off_until)) pauses.push(`seat removal off until ${clock(stats.drain.seats_off_until)}`);
-  if (inFuture(stats.drain.verification_off_until)) pauses.push(`verification off until ${clock(stats.drain.verification_off_until)}`);
+  if (inFuture(stats.drain.paused_until)) pauses.push(`Paused by a 429 until ${until(stats.drain.paused_until)}`);
+  if (inFuture(stats.drain.seats_off_until)) pauses.push(`seat removal off until ${until(stats.drain.seats_off_until)}`);
+  if (inFuture(stats.drain.verification_off_until)) pauses.push(`verification off until ${until(stats.drain.verification_off_until)}`);
   byId("pause").textContent = pauses.length > 0 ? pauses.join("; ") : "Not paused";
   byId("pause").className = pauses.length > 0 ? "alert" : "";
 
@@ -25,29 +26,18 @@ export function renderDrain(stats: Stats): void {
       const times = stats.time_to_revoke[lane].last_hour;
       const header = node("th", name);
       header.scope = "row";
-      const tr = node("tr");
-      tr.append(
-        header,
+      const tr = row(
         cell(stats.waiting_by_lane[lane], "number"),
         cell(duration(times.p50_ms), "number"),
         cell(duration(times.p95_ms), "number"),
         cell(times.count, "number"),
       );
+      tr.prepend(header);
       return tr;
     }),
   );
 
-  const holds = stats.holds.filter((hold) => inFuture(hold.until));
-  byId("no-holds").hidden = holds.length > 0;
-  byId("holds-table").hidden = holds.length === 0;
-  fill(
-    "holds",
-    holds.map((hold) => {
-      const tr = node("tr");
-      tr.append(cell(hold.target), cell(hold.reason, "detail"), cell(clock(hold.until)));
-      return tr;
-    }),
-  );
+  renderHolds(stats.holds, hooks);
 
   const { seats, verification } = stats.follow_ups;
   const stillActive = verification.still_active ?? 0;
