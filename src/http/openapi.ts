@@ -30,7 +30,8 @@ export type RouteDoc = {
   tag: "revocations" | "jobs" | "drain" | "audit" | "directory" | "webhooks" | "scim" | "health";
   /** The operator and SCIM surfaces need their bearer token; webhooks prove themselves by signature. */
   auth?: "operator" | "scim" | "none";
-  body?: { schema?: Schema; mediaTypes: string[]; description?: string };
+  /** `examples`: a body per media type, as a client sends it (an object for JSON, text for the rest). */
+  body?: { schema?: Schema; mediaTypes: string[]; description?: string; examples?: Record<string, unknown> };
   /** Path parameters the route's pattern restricts: to a set of values, or to a regular expression. */
   pathParams?: Record<string, { enum: string[] } | { pattern: string }>;
   ok: Record<number, Answer>;
@@ -106,7 +107,18 @@ function namedPathParameters(honoPath: string): Parameter[] {
     });
 }
 
-function operationOf(honoPath: string, doc: RouteDoc, inputs: { target: string; schema: Schema }[]) {
+function requestBodyOf(body: NonNullable<RouteDoc["body"]>) {
+  const schema = body.schema ? jsonSchema(body.schema, "input") : { type: "string" };
+  return {
+    required: true,
+    ...(body.description ? { description: body.description } : {}),
+    content: Object.fromEntries(
+      body.mediaTypes.map((type) => [type, { schema, ...(body.examples?.[type] !== undefined ? { example: body.examples[type] } : {}) }]),
+    ),
+  };
+}
+
+function operationOf(method: string, honoPath: string, doc: RouteDoc, inputs: { target: string; schema: Schema }[]) {
   const auth = doc.auth ?? "operator";
   const responses: Record<string, { description: string; content?: unknown; headers?: Answer["headers"] }> = {};
   for (const [status, answer] of Object.entries(doc.ok))
@@ -137,17 +149,8 @@ function operationOf(honoPath: string, doc: RouteDoc, inputs: { target: string; 
     tags: [doc.tag],
     security: auth === "operator" ? [{ operatorToken: [] }] : auth === "scim" ? [{ scimToken: [] }] : [],
     parameters: [...parameters.values()],
-    ...(doc.body
-      ? {
-          requestBody: {
-            required: true,
-            ...(doc.body.description ? { description: doc.body.description } : {}),
-            content: Object.fromEntries(
-              doc.body.mediaTypes.map((type) => [type, { schema: doc.body?.schema ? jsonSchema(doc.body.schema, "input") : { type: "string" } }]),
-            ),
-          },
-        }
-      : {}),
+    // A GET (a webhook's verification handshake shares its POST's description) sends no body.
+    ...(doc.body && method !== "get" ? { requestBody: requestBodyOf(doc.body) } : {}),
     responses,
   };
 }
@@ -210,7 +213,7 @@ export function openApiDocument(app: AnyHono): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const { method, honoPath, path, doc, inputs } of routes.values()) {
     if (!doc) continue;
-    paths[path] = { ...paths[path], [method]: operationOf(honoPath, doc, inputs) };
+    paths[path] = { ...paths[path], [method]: operationOf(method, honoPath, doc, inputs) };
   }
   const document = {
     openapi: "3.1.0",
