@@ -154,7 +154,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
       return \`\${label(key)}: \${String(value)}\`;
     });
   }
-  async function clearHold(hold, trigger, hooks3) {
+  async function clearHold(hold, trigger, hooks2) {
     const ok = await confirmed(
       \`Clear the hold on \${hold.target}?\`,
       \`Its calls become due now. If the API still refuses the token there, the target is held again. The API writes this to the audit log. Held because: \${hold.reason}\`,
@@ -169,22 +169,22 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
         "notice",
         \`Cleared the hold on \${answer.cleared.target} (it held calls until \${clock(answer.cleared.until)}).\${extra.length > 0 ? \` \${extra.join("; ")}.\` : ""}\`
       );
-      hooks3.reload();
+      hooks2.reload();
     } catch (error) {
-      if (error instanceof ApiError && error.kind === "unauthorized") return hooks3.signedOut(error.message);
+      if (error instanceof ApiError && error.kind === "unauthorized") return hooks2.signedOut(error.message);
       say("notice", error instanceof Error ? error.message : String(error), true);
     } finally {
       trigger.disabled = false;
     }
   }
-  function renderHolds(holds, hooks3) {
+  function renderHolds(holds, hooks2) {
     const inForce = holds.filter((hold) => inFuture(hold.until));
     byId("no-holds").hidden = inForce.length > 0;
     byId("holds-table").hidden = inForce.length === 0;
     fill(
       "holds",
       inForce.map((hold) => {
-        const clear = button("Clear hold…", () => void clearHold(hold, clear, hooks3));
+        const clear = button("Clear hold…", () => void clearHold(hold, clear, hooks2));
         clear.setAttribute("aria-label", \`Clear the hold on \${hold.target}\`);
         return row(cell(hold.target, "target"), cell(hold.reason, "detail", "Reason"), cell(until(hold.until), void 0, "Held until"), cell(clear));
       })
@@ -197,7 +197,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     ["bulk", "bulk"],
     ["follow_up", "follow-up"]
   ];
-  function renderDrain(stats, hooks3) {
+  function renderDrain(stats, hooks2) {
     const pace = \`\${stats.rate_per_second} calls/s configured (\${Math.round(stats.rate_per_second * 60)} a minute); \${stats.observed_calls_last_minute} calls in the last minute\`;
     byId("pace").textContent = pace + (stats.drain.last_call_at ? \`; last call \${clock(stats.drain.last_call_at)}\` : "");
     const pauses = [];
@@ -222,7 +222,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
         return tr;
       })
     );
-    renderHolds(stats.holds, hooks3);
+    renderHolds(stats.holds, hooks2);
     const { seats, verification } = stats.follow_ups;
     const stillActive = verification.still_active ?? 0;
     byId("follow-ups").replaceChildren(
@@ -296,7 +296,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     if (cursor) query.set("cursor", cursor);
     return \`/revocations?\${query}\`;
   }
-  function initRevocations(hooks3) {
+  function initRevocations(hooks2) {
     const status = byId("search-status");
     for (const value of Object.keys(TONE)) {
       const option = node("option", label(value));
@@ -305,7 +305,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     }
     const search = (email, chosen) => {
       Object.assign(view, { email, status: chosen, cursors: [null], next: null });
-      hooks3.reload();
+      hooks2.reload();
     };
     byId("search-form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -315,29 +315,29 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     byId("page-older").addEventListener("click", () => {
       if (view.next === null) return;
       view.cursors.push(view.next);
-      hooks3.reload();
+      hooks2.reload();
     });
     byId("page-newer").addEventListener("click", () => {
       if (view.cursors.length === 1) return;
       view.cursors.pop();
-      hooks3.reload();
+      hooks2.reload();
     });
-    opener = hooks3.open;
+    opener = hooks2.open;
   }
   var opener = () => {
   };
-  function renderRevocations(page) {
-    view.next = page.cursor;
+  function renderRevocations(page2) {
+    view.next = page2.cursor;
     const filter = [view.email, view.status && label(view.status)].filter(Boolean).join(", ");
     byId("page-note").textContent = \`Page \${view.cursors.length}, newest first, \${PAGE_SIZE} a page\${filter ? \`; only \${filter}\` : ""}.\`;
     byId("page-newer").disabled = view.cursors.length === 1;
-    byId("page-older").disabled = page.cursor === null;
+    byId("page-older").disabled = page2.cursor === null;
     byId("no-revocations").textContent = filter ? \`No revocation matches (\${filter}).\` : "No revocation yet.";
-    byId("no-revocations").hidden = page.records.length > 0;
-    byId("revocations-table").hidden = page.records.length === 0;
+    byId("no-revocations").hidden = page2.records.length > 0;
+    byId("revocations-table").hidden = page2.records.length === 0;
     fill(
       "revocations",
-      page.records.map(
+      page2.records.map(
         (record) => row(
           cell(clock(record.received_at), "received"),
           cell(
@@ -436,7 +436,10 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     byId("record-retry").hidden = record.status !== "failed";
     fill("record-targets", record.results.map(targetSection));
   }
-  async function retry(hooks3) {
+  var page = { reload: () => {
+  }, signedOut: () => {
+  } };
+  async function retry() {
     const record = shown;
     if (!record) return;
     const ok = await confirmed(
@@ -451,22 +454,21 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
       const answer = await api(\`/revocations/\${encodeURIComponent(record.id)}/retry\`, "POST");
       renderRecord(answer);
       say("record-notice", \`Re-queued: the API answered \${label(answer.status)}.\`);
-      hooks3.reload();
+      page.reload();
     } catch (error) {
       if (error instanceof ApiError && error.kind === "unauthorized") {
         dialog().close();
-        return hooks3.signedOut(error.message);
+        return page.signedOut(error.message);
       }
       say("record-notice", error instanceof Error ? error.message : String(error), true);
     } finally {
       trigger.disabled = false;
     }
   }
-  var hooks = null;
-  function initRecord(pageHooks) {
-    hooks = pageHooks;
+  function initRecord(hooks2) {
+    page = hooks2;
     byId("record-close").addEventListener("click", () => dialog().close());
-    byId("record-retry").addEventListener("click", () => void retry(pageHooks));
+    byId("record-retry").addEventListener("click", () => void retry());
     dialog().addEventListener("close", () => {
       shownId = null;
       shown = null;
@@ -484,7 +486,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     try {
       await refreshRecord();
     } catch (error) {
-      if (error instanceof ApiError && error.kind === "unauthorized") hooks?.signedOut(error.message);
+      if (error instanceof ApiError && error.kind === "unauthorized") page.signedOut(error.message);
     }
   }
   async function refreshRecord() {
@@ -505,16 +507,16 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     byId("status").textContent = text;
     byId("status").className = problem ? "problem" : "";
   }
-  var hooks2 = {
+  var hooks = {
     reload: () => void refresh(),
     signedOut: (message) => askForToken(message)
   };
   async function refresh() {
     clearTimeout(timer);
     try {
-      const [stats, page, jobs] = await Promise.all([api("/stats"), api(revocationsPath()), readJobs(), refreshRecord()]);
-      renderDrain(stats, hooks2);
-      renderRevocations(page);
+      const [stats, page2, jobs] = await Promise.all([api("/stats"), api(revocationsPath()), readJobs(), refreshRecord()]);
+      renderDrain(stats, hooks);
+      renderRevocations(page2);
       renderJobs(jobs);
       byId("dashboard").hidden = false;
       setStatus(\`Updated \${now()}; refreshing every \${REFRESH_MS / 1e3} s.\`, false);
@@ -537,8 +539,8 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     byId("token").focus();
   }
   initConfirm();
-  initRecord(hooks2);
-  initRevocations({ reload: hooks2.reload, open: (id) => void openRecord(id) });
+  initRecord(hooks);
+  initRevocations({ reload: hooks.reload, open: (id) => void openRecord(id) });
   byId("token-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const input = byId("token");

@@ -103,7 +103,10 @@ function renderRecord(record: RevocationRecord): void {
   fill("record-targets", record.results.map(targetSection));
 }
 
-async function retry(hooks: Hooks): Promise<void> {
+/** The page's hooks, set once by initRecord. */
+let page: Hooks = { reload: () => {}, signedOut: () => {} };
+
+async function retry(): Promise<void> {
   const record = shown;
   if (!record) return;
   const ok = await confirmed(
@@ -118,11 +121,11 @@ async function retry(hooks: Hooks): Promise<void> {
     const answer = await api<RevocationRecord>(`/revocations/${encodeURIComponent(record.id)}/retry`, "POST");
     renderRecord(answer);
     say("record-notice", `Re-queued: the API answered ${label(answer.status)}.`);
-    hooks.reload();
+    page.reload();
   } catch (error) {
     if (error instanceof ApiError && error.kind === "unauthorized") {
       dialog().close();
-      return hooks.signedOut(error.message);
+      return page.signedOut(error.message);
     }
     say("record-notice", error instanceof Error ? error.message : String(error), true);
   } finally {
@@ -130,12 +133,10 @@ async function retry(hooks: Hooks): Promise<void> {
   }
 }
 
-let hooks: Hooks | null = null;
-
-export function initRecord(pageHooks: Hooks): void {
-  hooks = pageHooks;
+export function initRecord(hooks: Hooks): void {
+  page = hooks;
   byId("record-close").addEventListener("click", () => dialog().close());
-  byId("record-retry").addEventListener("click", () => void retry(pageHooks));
+  byId("record-retry").addEventListener("click", () => void retry());
   dialog().addEventListener("close", () => {
     shownId = null;
     shown = null;
@@ -155,7 +156,7 @@ export async function openRecord(id: string): Promise<void> {
   try {
     await refreshRecord();
   } catch (error) {
-    if (error instanceof ApiError && error.kind === "unauthorized") hooks?.signedOut(error.message);
+    if (error instanceof ApiError && error.kind === "unauthorized") page.signedOut(error.message);
   }
 }
 
