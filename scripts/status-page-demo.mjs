@@ -4,10 +4,9 @@
 // active once verified), one the API refuses (403 on the zone: the
 // revocation fails and the zone is held) and a second job whose zone calls wait behind that hold.
 // stop() ends both servers, by pid, and removes the state.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { startFakeCloudflareApi } from "./fake-cloudflare-api.mjs";
 import { startLocalWorker } from "./local-worker.mjs";
 
@@ -16,13 +15,6 @@ const ZONE = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const CF_TOKEN = "status-page-cloudflare-token";
 const OPERATOR_TOKEN = "status-page-operator-token";
 export const RATE_PER_SECOND = 10;
-
-/** Debian's chromium (never a downloaded browser); CHROMIUM_PATH overrides. */
-export async function launchChromium() {
-  const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-  if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  return chromium.launch({ executablePath });
-}
 
 /** Polls `probe` until it answers something truthy; fails naming `what` after `timeoutMs`. */
 async function waitFor(probe, what, timeoutMs = 30_000) {

@@ -111,6 +111,17 @@ app.get(
   },
 );
 
+// Browsers ask every origin for an icon. There is none: 204 rather than a 404 in every log and console.
+app.get(
+  "/favicon.ico",
+  apiDoc({ summary: "No icon (browsers ask for one)", tag: "health", auth: "none", ok: { 204: { description: "no icon" } }, errors: [] }),
+  noQuery(),
+  function favicon(c) {
+    c.header("Cache-Control", "public, max-age=86400");
+    return c.body(null, 204);
+  },
+);
+
 // Before the configuration check: the page is static, and an unconfigured Worker is what /v1 then tells it.
 app.route("/ui", statusPageRoutes);
 

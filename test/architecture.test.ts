@@ -31,7 +31,8 @@ const ALLOWED: Record<string, string[]> = {
   operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   scim: [...PLATFORM, "context", "http", "ledger"],
   ssf: [...PLATFORM, "context", "http", "ledger", "sources"],
-  ui: ["http"],
+  // The page's browser script (ui/client/) reads the API's answers with the domain's types.
+  ui: ["http", "domain"],
   app: ["*"],
   index: ["app", "ledger", "log", "ssf"],
 };

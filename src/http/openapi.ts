@@ -30,7 +30,8 @@ export type RouteDoc = {
   tag: "revocations" | "jobs" | "drain" | "audit" | "directory" | "webhooks" | "scim" | "health";
   /** The operator and SCIM surfaces need their bearer token; webhooks prove themselves by signature. */
   auth?: "operator" | "scim" | "none";
-  body?: { schema?: Schema; mediaTypes: string[]; description?: string };
+  /** `examples`: a body per media type, as a client sends it (an object for JSON, text for the rest). */
+  body?: { schema?: Schema; mediaTypes: string[]; description?: string; examples?: Record<string, unknown> };
   /** Path parameters the route's pattern restricts: to a set of values, or to a regular expression. */
   pathParams?: Record<string, { enum: string[] } | { pattern: string }>;
   ok: Record<number, Answer>;
@@ -91,7 +92,33 @@ function parametersOf(where: "path" | "query", schema: Schema): Parameter[] {
   }));
 }
 
-function operationOf(doc: RouteDoc, inputs: { target: string; schema: Schema }[]) {
+/**
+ * Every parameter a Hono path names, so that none is undeclared (OpenAPI requires each `{name}` of a path
+ * to be a parameter): `:id` as a string, `:id{rev_[0-9a-f]{32}}` with its pattern. What a route validates
+ * or describes (`validate("param", …)`, `pathParams`) says more and replaces these.
+ */
+function namedPathParameters(honoPath: string): Parameter[] {
+  return honoPath
+    .split("/")
+    .filter((segment) => segment.startsWith(":"))
+    .map((segment): Parameter => {
+      const [, name = segment.slice(1), pattern] = /^:([^{?]+)(?:\{(.*)\})?\??$/.exec(segment) ?? [];
+      return { in: "path", name, required: true, schema: { type: "string", ...(pattern ? { pattern: `^(?:${pattern})$` } : {}) } };
+    });
+}
+
+function requestBodyOf(body: NonNullable<RouteDoc["body"]>) {
+  const schema = body.schema ? jsonSchema(body.schema, "input") : { type: "string" };
+  return {
+    required: true,
+    ...(body.description ? { description: body.description } : {}),
+    content: Object.fromEntries(
+      body.mediaTypes.map((type) => [type, { schema, ...(body.examples?.[type] !== undefined ? { example: body.examples[type] } : {}) }]),
+    ),
+  };
+}
+
+function operationOf(method: string, honoPath: string, doc: RouteDoc, inputs: { target: string; schema: Schema }[]) {
   const auth = doc.auth ?? "operator";
   const responses: Record<string, { description: string; content?: unknown; headers?: Answer["headers"] }> = {};
   for (const [status, answer] of Object.entries(doc.ok))
@@ -107,6 +134,7 @@ function operationOf(doc: RouteDoc, inputs: { target: string; schema: Schema }[]
     responses[status] = { description: known && !known.includes(code) ? `${known}; ${code}` : (known ?? code), content: ERROR_CONTENT };
   }
   const parameters = new Map<string, Parameter>();
+  for (const parameter of namedPathParameters(honoPath)) parameters.set(`path ${parameter.name}`, parameter);
   for (const input of inputs) {
     if (input.target !== "query" && input.target !== "param") continue;
     for (const parameter of parametersOf(input.target === "param" ? "path" : "query", input.schema))
@@ -121,17 +149,8 @@ function operationOf(doc: RouteDoc, inputs: { target: string; schema: Schema }[]
     tags: [doc.tag],
     security: auth === "operator" ? [{ operatorToken: [] }] : auth === "scim" ? [{ scimToken: [] }] : [],
     parameters: [...parameters.values()],
-    ...(doc.body
-      ? {
-          requestBody: {
-            required: true,
-            ...(doc.body.description ? { description: doc.body.description } : {}),
-            content: Object.fromEntries(
-              doc.body.mediaTypes.map((type) => [type, { schema: doc.body?.schema ? jsonSchema(doc.body.schema, "input") : { type: "string" } }]),
-            ),
-          },
-        }
-      : {}),
+    // A GET (a webhook's verification handshake shares its POST's description) sends no body.
+    ...(doc.body && method !== "get" ? { requestBody: requestBodyOf(doc.body) } : {}),
     responses,
   };
 }
@@ -181,20 +200,20 @@ export function openApiDocument(app: AnyHono): JsonSchema {
   const cached = documents.get(app);
   if (cached) return cached;
   // Hono lists each middleware of a route as its own entry: gather them by method and path.
-  const routes = new Map<string, { method: string; path: string; doc?: RouteDoc; inputs: { target: string; schema: Schema }[] }>();
+  const routes = new Map<string, { method: string; honoPath: string; path: string; doc?: RouteDoc; inputs: { target: string; schema: Schema }[] }>();
   for (const route of app.routes) {
     if (route.method === "ALL") continue;
     const key = `${route.method} ${route.path}`;
-    const entry = routes.get(key) ?? { method: route.method.toLowerCase(), path: openApiPath(route.path), inputs: [] };
+    const entry = routes.get(key) ?? { method: route.method.toLowerCase(), honoPath: route.path, path: openApiPath(route.path), inputs: [] };
     const handler = innermost(route.handler);
     if (handler[DOC]) entry.doc = handler[DOC];
     if (handler[INPUT]) entry.inputs.push(handler[INPUT]);
     routes.set(key, entry);
   }
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const { method, path, doc, inputs } of routes.values()) {
+  for (const { method, honoPath, path, doc, inputs } of routes.values()) {
     if (!doc) continue;
-    paths[path] = { ...paths[path], [method]: operationOf(doc, inputs) };
+    paths[path] = { ...paths[path], [method]: operationOf(method, honoPath, doc, inputs) };
   }
   const document = {
     openapi: "3.1.0",

@@ -50,7 +50,14 @@ bulkRoutes.post(
     description:
       'CSV (email[,user_uid[,reason]], header optional, RFC 4180) or NDJSON ({"email", "user_uid"?, "reason"?} per line); up to 50,000 records / 5 MiB. Send the file byte for byte (`curl --data-binary @file`). `Idempotency-Key` makes a resubmission the same job.',
     tag: "jobs",
-    body: { mediaTypes: ["text/csv", "application/x-ndjson"] },
+    body: {
+      mediaTypes: ["text/csv", "application/x-ndjson"],
+      examples: {
+        "text/csv": "email,user_uid,reason\nana@example.com,,left the company\nbo@example.com,00u1a2b3c4d5e6f7g8,contract ended\n",
+        "application/x-ndjson":
+          '{"email": "ana@example.com", "reason": "left the company"}\n{"email": "bo@example.com", "user_uid": "00u1a2b3c4d5e6f7g8"}\n',
+      },
+    },
     ok: {
       202: { description: "the job, committed", schema: JobAnswerSchema },
       200: { description: "the same body again under the same key: nothing added", schema: JobAnswerSchema },

@@ -51,7 +51,11 @@ directoryRoutes.put(
     summary: "Set the emails a subject id stands for",
     description: "Revocations waiting for this subject (status unresolved) are queued at once.",
     tag: "directory",
-    body: { schema: PutSchema, mediaTypes: ["application/json"] },
+    body: {
+      schema: PutSchema,
+      mediaTypes: ["application/json"],
+      examples: { "application/json": { emails: ["ana@example.com", "ana.lopez@example.com"] } },
+    },
     ok: { 200: { description: "the entry, and how many waiting revocations it resolved", schema: PutAnswerSchema } },
     errors: [...ERRORS_OF_SUBJECT],
   }),
@@ -104,7 +108,13 @@ directoryRoutes.post(
     description:
       'CSV (subject_id,email; header optional) or NDJSON ({"subject_id", "email"} per line), up to 50,000 records / 5 MiB; send the file byte for byte (`--data-binary`).',
     tag: "directory",
-    body: { mediaTypes: ["text/csv", "application/x-ndjson"] },
+    body: {
+      mediaTypes: ["text/csv", "application/x-ndjson"],
+      examples: {
+        "text/csv": "subject_id,email\n00u1a2b3c4d5e6f7g8,ana@example.com\n00u9h8g7f6e5d4c3b2,bo@example.com\n",
+        "application/x-ndjson": '{"subject_id": "00u1a2b3c4d5e6f7g8", "email": "ana@example.com"}\n',
+      },
+    },
     ok: { 200: { description: "the counts, with the reason for each rejected record", schema: ImportAnswerSchema } },
     errors: ["payload_too_large"],
   }),

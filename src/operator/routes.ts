@@ -75,7 +75,11 @@ operatorRoutes.post(
     description:
       "Commits the revocation (urgent lane) and waits up to 10 s for its outcome. `Idempotency-Key` makes a repeat the same revocation; the same key with a different body is 409.",
     tag: "revocations",
-    body: { schema: RevokeRequestSchema, mediaTypes: ["application/json"] },
+    body: {
+      schema: RevokeRequestSchema,
+      mediaTypes: ["application/json"],
+      examples: { "application/json": { email: "ana@example.com", reason: "left the company" } },
+    },
     ok: {
       200: { description: "finished within 10 s (any final status)", schema: AnsweredRecordSchema },
       202: { description: "committed, still queued", schema: AnsweredRecordSchema },

@@ -1,5 +1,7 @@
 // GET /ui: the operator's status page (docs/ui.md). One static document whose style and script are inline;
-// it holds no data and no secret, and reads /v1 with the operator token the person pastes.
+// it holds no data and no secret, and reads /v1 with the operator token the person pastes (and, once they
+// confirm, retries a revocation or clears a hold through the same /v1 routes). Its script is TypeScript in
+// ui/client/, bundled into ui/client-script.ts by `npm run build:ui`.
 // Contract: nothing else loads. The Content-Security-Policy allows exactly the two inline blocks, by their
 // SHA-256 hashes, and fetches to this origin; the hashes are computed once per isolate, on the first
 // request (crypto.subtle is asynchronous, and a Worker does no such work at global scope).
@@ -39,8 +41,9 @@ export const statusPageRoutes = new Hono();
 statusPageRoutes.get(
   "/",
   apiDoc({
-    summary: "The status page, for people: the drain, holds, recent revocations and jobs (docs/ui.md)",
-    description: "A static page; its script reads /v1 with the operator token the person pastes.",
+    summary: "The status page, for people: the drain, holds, revocations and jobs (docs/ui.md)",
+    description:
+      "A static page; its script reads /v1 with the operator token the person pastes, and retries a revocation or clears a hold once confirmed.",
     tag: "drain",
     auth: "none",
     ok: { 200: { description: "an HTML page", mediaType: "text/html" } },

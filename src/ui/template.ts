@@ -1,5 +1,5 @@
-// The status page's document: static markup that the client script fills in. It carries no data and no
-// secret; the style and script blocks are passed in exactly as their CSP hashes were computed.
+// The status page's document: static markup that the client script (ui/client/) fills in. It carries no
+// data and no secret; the style and script blocks are passed in exactly as their CSP hashes were computed.
 export function statusPageHtml(style: string, script: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -25,6 +25,7 @@ export function statusPageHtml(style: string, script: string): string {
   <p class="note">The token stays in this tab's session storage and is forgotten when the tab closes.</p>
 </form>
 <div id="dashboard" hidden>
+  <p id="notice" role="status" aria-live="polite" hidden></p>
   <section aria-labelledby="drain-heading">
     <h2 id="drain-heading">Drain</h2>
     <dl>
@@ -32,25 +33,36 @@ export function statusPageHtml(style: string, script: string): string {
       <dt>429 pause</dt><dd id="pause"></dd>
       <dt>Follow-ups</dt><dd id="follow-ups"></dd>
     </dl>
-    <table aria-labelledby="lanes-heading">
+    <table id="lanes-table" aria-labelledby="lanes-heading">
       <caption id="lanes-heading" class="muted">Calls waiting per lane (urgent goes first) and time to revoke, last hour</caption>
       <thead><tr><th scope="col">Lane</th><th scope="col" class="number">Waiting calls</th><th scope="col" class="number">p50</th><th scope="col" class="number">p95</th><th scope="col" class="number">Revoked</th></tr></thead>
       <tbody id="lanes"></tbody>
     </table>
     <h3 id="holds-heading">Token holds</h3>
     <p id="no-holds" class="muted">No target is held.</p>
-    <table id="holds-table" aria-labelledby="holds-heading">
-      <thead><tr><th scope="col">Target</th><th scope="col">Reason</th><th scope="col">Held until</th></tr></thead>
+    <table id="holds-table" class="stacked" aria-labelledby="holds-heading">
+      <thead><tr><th scope="col">Target</th><th scope="col">Reason</th><th scope="col">Held until</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
       <tbody id="holds"></tbody>
     </table>
   </section>
   <section aria-labelledby="revocations-heading">
-    <h2 id="revocations-heading">Recent revocations</h2>
+    <h2 id="revocations-heading">Revocations</h2>
+    <form id="search-form" role="search" aria-label="Find revocations">
+      <label>Email <input id="search-email" name="email" type="email" autocomplete="off" spellcheck="false" placeholder="the whole address"></label>
+      <label>Status <select id="search-status" name="status"><option value="">any</option></select></label>
+      <button type="submit">Search</button>
+      <button id="search-reset" type="reset">Show all</button>
+    </form>
+    <p id="page-note" class="muted"></p>
     <p id="no-revocations" class="muted">No revocation yet.</p>
-    <table id="revocations-table" aria-labelledby="revocations-heading">
+    <table id="revocations-table" class="records" aria-labelledby="revocations-heading">
       <thead><tr><th scope="col">Received</th><th scope="col">Email</th><th scope="col">Source</th><th scope="col">Status</th><th scope="col" class="number">Time to revoke</th><th scope="col">Detail</th></tr></thead>
       <tbody id="revocations"></tbody>
     </table>
+    <nav class="pager" aria-label="Pages of revocations">
+      <button id="page-newer" type="button" disabled>Newer</button>
+      <button id="page-older" type="button" disabled>Older</button>
+    </nav>
   </section>
   <section aria-labelledby="jobs-heading">
     <h2 id="jobs-heading">Jobs</h2>
@@ -59,6 +71,21 @@ export function statusPageHtml(style: string, script: string): string {
   </section>
 </div>
 </main>
+<dialog id="record-dialog" aria-labelledby="record-heading">
+  <div class="dialog-bar">
+    <h2 id="record-heading">Revocation</h2>
+    <button id="record-close" type="button">Close</button>
+  </div>
+  <p id="record-notice" role="status" aria-live="polite" hidden></p>
+  <dl id="record-fields"></dl>
+  <p><button id="record-retry" type="button" hidden>Retry this revocation…</button></p>
+  <div id="record-targets"></div>
+</dialog>
+<dialog id="confirm-dialog" aria-labelledby="confirm-question" aria-describedby="confirm-detail">
+  <h2 id="confirm-question"></h2>
+  <p id="confirm-detail"></p>
+  <p class="actions"><button id="confirm-no" type="button" autofocus>Cancel</button> <button id="confirm-yes" type="button" class="danger"></button></p>
+</dialog>
 <script>${script}</script>
 </body>
 </html>

@@ -1,70 +1,48 @@
-// The status page in a real browser: Debian's chromium driven by playwright-core, against a real `wrangler
-// dev` and the local fake Cloudflare API, holding what scripts/status-page-demo.mjs created through /v1 (a
-// finished bulk job, revoked, still active and failed revocations, a held zone and a job waiting behind it). The
-// assertions read the page the way an operator does: by labels, headings, rows and colours.
+// The status page in a real browser: Chromium (scripts/chromium.mjs finds one) driven by playwright-core,
+// against a real `wrangler dev` and the local fake Cloudflare API, holding what scripts/status-page-demo.mjs
+// created through /v1 (a finished bulk job, revoked, still active and failed revocations, a held zone and a
+// job waiting behind it). The assertions read the page the way an operator does: by labels, headings,
+// rows and colours, on a desktop and on a phone. What the page changes is in status-page-actions.test.ts.
 // Every server is stopped by pid in afterAll.
 import { createHash } from "node:crypto";
-import type { Browser, Locator, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, RATE_PER_SECOND, startStatusPageDemo } from "../../scripts/status-page-demo.mjs";
+import { launchChromium } from "../../scripts/chromium.mjs";
+import { RATE_PER_SECOND, startStatusPageDemo } from "../../scripts/status-page-demo.mjs";
+import {
+  backgroundOf,
+  cellsOf,
+  clock,
+  described,
+  duration,
+  laneRow,
+  openStatusPage as openTab,
+  operatorApi,
+  revocationRows,
+  rowOf,
+  signIn,
+  TOKEN_KEY,
+} from "./page";
 
 type Demo = Awaited<ReturnType<typeof startStatusPageDemo>>;
-type Stats = { holds: { target: string; until: string | number }[] };
-type RevocationRecord = { email: string; received_at: string; time_to_revoke_ms: number };
-
-const TOKEN_KEY = "access-revoker.operator-token";
-const LOCALE = "en-GB";
-const TIME_ZONE = "UTC";
+type Stats = { holds: { target: string; until: string }[] };
+type RevocationRecord = { id: string; email: string; received_at: string; time_to_revoke_ms: number };
 
 let demo: Demo;
 let browser: Browser;
+let operatorGet: ReturnType<typeof operatorApi>;
 
 beforeAll(async () => {
   demo = await startStatusPageDemo();
   browser = await launchChromium();
+  operatorGet = operatorApi(demo.url, demo.token);
 });
 afterAll(async () => {
   await browser?.close();
   await demo?.stop();
 });
 
-/** A new tab with its own session storage, recording every CSP violation and script error. */
-async function openStatusPage() {
-  const context = await browser.newContext({ locale: LOCALE, timezoneId: TIME_ZONE });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("console", (message) => {
-    if (/Content Security Policy|CSP violation|Trusted Type/i.test(message.text())) problems.push(message.text());
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  // Injected by the browser, outside the page's policy: reports what the policy blocked.
-  await page.addInitScript(() =>
-    document.addEventListener("securitypolicyviolation", (event) => console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`)),
-  );
-  const response = await page.goto(`${demo.url}/ui`);
-  return { page, problems, response, close: () => context.close() };
-}
-
-async function signIn(page: Page, token: string) {
-  await page.getByLabel("Paste an operator token").fill(token);
-  await page.getByRole("button", { name: "Show status" }).click();
-}
-
-/** The text of the <dd> a <dt> names. */
-const described = (page: Page, term: string) => page.locator("dt", { hasText: term }).locator("xpath=following-sibling::dd[1]");
-/** The row of a table whose cell (or row header) reads exactly `text`, and its cells' texts. */
-const rowOf = (page: Page, text: string) => page.getByRole("row").filter({ has: page.getByRole("cell", { name: text, exact: true }) });
-const laneRow = (page: Page, lane: string) => page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: lane, exact: true }) });
-const cellsOf = (row: Locator) => row.locator("th, td").allTextContents();
-const backgroundOf = (locator: Locator) => locator.evaluate((element) => getComputedStyle(element).backgroundColor);
-
-/** As the page writes times and durations (the test's browser runs in en-GB, UTC). */
-const clock = (value: string | number) => new Date(value).toLocaleString(LOCALE, { dateStyle: "short", timeStyle: "medium", timeZone: TIME_ZONE });
-const duration = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
-
-async function operatorGet<T>(path: string): Promise<T> {
-  return (await (await fetch(`${demo.url}/v1${path}`, { headers: { Authorization: `Bearer ${demo.token}` } })).json()) as T;
-}
+const openStatusPage = (viewport?: { width: number; height: number }) => openTab(browser, demo.url, viewport);
 
 describe("GET /ui", () => {
   it("is one document with its style and script inline, allowed by hash and nothing else", async () => {
@@ -110,6 +88,71 @@ describe("GET /ui", () => {
   });
 });
 
+describe("GET /favicon.ico", () => {
+  it("answers 204 No Content (there is no icon, and no 404 either), as the OpenAPI document says", async () => {
+    const response = await fetch(`${demo.url}/favicon.ico`);
+    expect([response.status, await response.text()]).toEqual([204, ""]);
+    expect(response.headers.get("cache-control")).toBe("public, max-age=86400");
+    const document = (await (await fetch(`${demo.url}/openapi.json`)).json()) as {
+      paths: Record<string, { get?: { security: unknown[]; responses: Record<string, unknown> } }>;
+    };
+    expect(document.paths["/favicon.ico"]?.get?.security).toEqual([]);
+    expect(Object.keys(document.paths["/favicon.ico"]?.get?.responses ?? {})).toContain("204");
+  });
+});
+
+/** How far the page, each card and the open dialog reach past their own width (0 each when nothing scrolls sideways). */
+function overflow(page: Page) {
+  return page.evaluate(() => {
+    const past = (element: Element) => Math.max(0, element.scrollWidth - element.clientWidth);
+    const root = document.documentElement;
+    const cards = [...document.querySelectorAll("section, dialog[open]")].map((card) => {
+      const box = card.getBoundingClientRect();
+      const widest = Math.max(0, ...[...card.querySelectorAll("table, p, dl, form")].map((child) => child.getBoundingClientRect().right - box.right));
+      return { card: card.id || card.getAttribute("aria-labelledby"), past: Math.max(past(card), Math.round(widest)) };
+    });
+    return { page: past(root), cards: cards.filter((card) => card.past > 0) };
+  });
+}
+
+describe("the status page on a phone and on a desktop", () => {
+  it.each([390, 1280])("at %i px nothing scrolls sideways, the revocations stay rows and a record fits its dialog", async (width) => {
+    const { page, problems, close } = await openStatusPage({ width, height: 900 });
+    await signIn(page, demo.token);
+    await rowOf(page, "ivo@example.com").waitFor();
+    await page.getByRole("button", { name: `Clear the hold on ${demo.heldTarget}` }).waitFor();
+    expect(await overflow(page)).toEqual({ page: 0, cards: [] });
+    // Stacked on a phone, still a table row with its cells to an operator's assistive technology.
+    expect(await cellsOf(rowOf(page, "ivo@example.com"))).toEqual([
+      expect.stringMatching(/ UTC$/),
+      "ivo@example.com",
+      "operator",
+      "failed",
+      "—",
+      expect.stringContaining("HTTP 403"),
+    ]);
+
+    await page.getByRole("button", { name: "ivo@example.com" }).click();
+    const dialog = page.getByRole("dialog", { name: /^ivo@example\.com/ });
+    await dialog.getByRole("heading", { name: demo.heldTarget }).waitFor();
+    expect(await overflow(page)).toEqual({ page: 0, cards: [] });
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("writes every time in UTC as the CLI does, whatever the browser's locale and time zone (en-US, New York here)", async () => {
+    const { page, close } = await openStatusPage();
+    await signIn(page, demo.token);
+    await rowOf(page, "fay@example.com").waitFor();
+    const [fay] = (await operatorGet<{ records: RevocationRecord[] }>("/revocations?email=fay@example.com")).records;
+    expect((await cellsOf(rowOf(page, "fay@example.com")))[0]).toBe(clock(fay!.received_at));
+    for (const [received] of await revocationRows(page)) expect(received).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+    expect(await described(page, "Pace").textContent()).toMatch(/; last call \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+    expect(await page.getByRole("status").first().textContent()).toMatch(/^Updated \d\d:\d\d:\d\d UTC; refreshing every 3 s\.$/);
+    await close();
+  });
+});
+
 describe("the status page in Chromium", () => {
   it("asks for the token, keeps it in session storage only, and shows the drain, holds and revocations", async () => {
     const { page, problems, response, close } = await openStatusPage();
@@ -134,7 +177,12 @@ describe("the status page in Chromium", () => {
     const [hold] = (await operatorGet<Stats>("/stats")).holds;
     expect(hold?.target).toBe(demo.heldTarget);
     const holdCells = await cellsOf(rowOf(page, demo.heldTarget));
-    expect(holdCells).toEqual([demo.heldTarget, expect.stringContaining("refused the API token (HTTP 403)"), clock(hold!.until)]);
+    expect(holdCells).toEqual([
+      demo.heldTarget,
+      expect.stringContaining("refused the API token (HTTP 403)"),
+      expect.stringMatching(new RegExp(`^${clock(hold!.until)} \\(in [1-5] min \\d+ s\\)$`)),
+      "Clear hold…",
+    ]);
 
     for (const record of demo.created.revoked as RevocationRecord[]) {
       const row = rowOf(page, record.email);
