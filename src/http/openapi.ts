@@ -28,8 +28,11 @@ export type RouteDoc = {
   summary: string;
   description?: string;
   tag: "revocations" | "jobs" | "drain" | "audit" | "directory" | "webhooks" | "scim" | "health";
-  /** The operator and SCIM surfaces need their bearer token; webhooks prove themselves by signature. */
-  auth?: "operator" | "scim" | "none";
+  /**
+   * The operator and SCIM surfaces need their bearer token; webhooks prove themselves by signature;
+   * `optional_operator` answers anyone, and the operator token shows more (/healthz).
+   */
+  auth?: "operator" | "scim" | "none" | "optional_operator";
   body?: { schema?: Schema; mediaTypes: string[]; description?: string };
   /** Path parameters the route's pattern restricts: to a set of values, or to a regular expression. */
   pathParams?: Record<string, { enum: string[] } | { pattern: string }>;
@@ -42,6 +45,15 @@ const SURFACE_ERRORS: Record<NonNullable<RouteDoc["auth"]>, ErrorCode[]> = {
   operator: ["unauthorized", "invalid_request", "not_configured", "ledger_unavailable"],
   scim: [],
   none: ["not_configured"],
+  optional_operator: ["not_configured"],
+};
+
+// OpenAPI Security Requirement Objects: any one listed satisfies, and an empty one makes the token optional.
+const SECURITY_OF: Record<NonNullable<RouteDoc["auth"]>, Record<string, string[]>[]> = {
+  operator: [{ operatorToken: [] }],
+  scim: [{ scimToken: [] }],
+  none: [],
+  optional_operator: [{ operatorToken: [] }, {}],
 };
 
 const DOC = Symbol("route doc");
@@ -119,7 +131,7 @@ function operationOf(doc: RouteDoc, inputs: { target: string; schema: Schema }[]
     summary: doc.summary,
     ...(doc.description ? { description: doc.description } : {}),
     tags: [doc.tag],
-    security: auth === "operator" ? [{ operatorToken: [] }] : auth === "scim" ? [{ scimToken: [] }] : [],
+    security: SECURITY_OF[auth],
     parameters: [...parameters.values()],
     ...(doc.body
       ? {
