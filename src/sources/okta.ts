@@ -84,9 +84,9 @@ export function oktaSource(authHeader: string): IdentitySource {
           ignored.push(`events[${index}]: outcome is ${outcome?.result ?? "missing"}, not SUCCESS`);
           continue;
         }
+        // The login as sent: one that is no usable address is kept on the record while the id resolves the person.
         for (const user of users) {
-          const email = observedIdentity(user.id, user.alternateId)[0]?.email;
-          candidates.push({ event_id: `${uuid}:${user.id}`, event_type: eventType, email, subject_id: user.id, reason });
+          candidates.push({ event_id: `${uuid}:${user.id}`, event_type: eventType, email: user.alternateId, subject_id: user.id, reason });
         }
       }
       return parsed(validEvents(candidates, ignored), observed, ignored);

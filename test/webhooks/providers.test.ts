@@ -159,6 +159,27 @@ describe("okta", () => {
     expect(await listedFor(admin)).toEqual([]);
   });
 
+  // Okta's alternateId is the login, not always an address: the record waits for the directory and says so.
+  it("records a deactivated user whose login is no usable email as unresolved, naming the login", async () => {
+    const login = unique("leaver-login");
+    const body = fixture(oktaBatch, {
+      "leaver@example.com": login,
+      "00uleaver000000000x7": unique("00u"),
+      "7d5bd0a1-0b6d-11ee-8d0b-3f7f5d8a1111": unique("uuid"),
+    });
+    const response = await sendWebhook("okta", auth, body);
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as { revocations: { id: string; status: string }[]; ignored: string[] };
+    expect(answer.revocations).toEqual([{ id: expect.any(String), status: "unresolved" }]);
+    const record = (await (await operatorFetch(`/v1/revocations/${answer.revocations[0]!.id}`)).json()) as Record<string, unknown>;
+    expect(record).toMatchObject({
+      source: "okta",
+      status: "unresolved",
+      email: null,
+      last_error: expect.stringContaining(`the email "${login}" cannot be used`),
+    });
+  });
+
   it("ignores a deactivation whose outcome is not SUCCESS", async () => {
     const leaver = uniqueEmail("okta-failed");
     const body = fixture(oktaBatch, { "leaver@example.com": leaver, '"result":"SUCCESS","reason":null': '"result":"FAILURE"' });

@@ -99,7 +99,6 @@ describe("POST /webhooks/standard", () => {
     ["not JSON", "{not json", "malformed_json"],
     ["no type", JSON.stringify({ data: { email: "a@example.com" } }), "invalid_request"],
     ["no email", JSON.stringify({ type: "user.deprovisioned", data: {} }), "invalid_request"],
-    ["bad email", JSON.stringify({ type: "user.deprovisioned", data: { email: "not-an-email" } }), "invalid_request"],
     ["data not an object", JSON.stringify({ type: "user.deprovisioned", data: "x" }), "invalid_request"],
   ])("answers 400 for a signed body with %s, and records nothing", async (_case, body, code) => {
     const before = await revocationTotal();
@@ -107,6 +106,26 @@ describe("POST /webhooks/standard", () => {
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
     expect(await revocationTotal()).toBe(before);
+  });
+
+  // Regression: an unusable address was answered 400 and left nothing in the ledger, while hmac and
+  // Google record invalid_email and WorkOS unresolved; a verified delivery naming someone is always recorded.
+  it.each([
+    ["an address that is no email", "Not-An-Email", "not-an-email"],
+    ["a number", 42, "42"],
+  ])("records a signed event whose email is %s as invalid_email, listed with the address as sent", async (_case, email, recorded) => {
+    const response = await sendStandardDelivery(await signedStandardDelivery(deprovisioned(email as string)));
+    expect(response.status).toBe(202);
+    const receipt = (await response.json()) as { id: string; status: string };
+    expect(receipt.status).toBe("invalid_email");
+    const record = (await (await operatorFetch(`/v1/revocations/${receipt.id}`)).json()) as Record<string, unknown>;
+    expect(record).toMatchObject({
+      source: "standard",
+      status: "invalid_email",
+      email: recorded,
+      last_error: expect.stringContaining("cannot be used"),
+    });
+    expect(cloudflare.calls).toHaveLength(0);
   });
 
   it("answers 413 for a body over 64 KiB before verifying it", async () => {
