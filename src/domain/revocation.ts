@@ -58,7 +58,11 @@ const RefusalSchema = z.object({ status: z.enum(["invalid_email", "refused", "un
 const RevocationRequestSchema = z.object({
   source: z.string(),
   assurance: AssuranceSchema,
-  event_id: z.string(),
+  /**
+   * Unique per source: a number when the sender's JSON had one (the hmac source), keyed as a number, so
+   * no string id (or any other event's id) de-duplicates it. The record shows it as text.
+   */
+  event_id: z.union([z.string(), z.number()]),
   event_type: z.string(),
   /** At least one of email and subject_id; a subject id alone is resolved through the directory. */
   email: z.optional(z.nullable(z.string())),

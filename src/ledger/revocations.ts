@@ -27,9 +27,17 @@ type CommitSettings = Pick<Config, "targets" | "revokeDevices" | "warpSessionRea
 /** Makes the id of a new revocation (rev_ and 32 hex digits). */
 type NewId = () => string;
 
-/** The unique key of a revocation: unambiguous JSON, so no source, event id or email can forge another's. */
-export function dedupeKey(source: string, eventId: string, fanOutEmail?: string): string {
+/**
+ * The unique key of a revocation: unambiguous JSON, so no source, event id or email can forge another's,
+ * and a numeric event id (12345) is not its string twin ("12345"), whose key is unchanged.
+ */
+export function dedupeKey(source: string, eventId: string | number, fanOutEmail?: string): string {
   return JSON.stringify(fanOutEmail === undefined ? [source, eventId] : [source, eventId, fanOutEmail]);
+}
+
+/** The event id as its revocation's key holds it (a number stays a number). */
+function keyedEventId(row: Pick<RevocationRow, "dedupe_key">): string | number {
+  return (JSON.parse(row.dedupe_key) as [string, string | number])[1];
 }
 
 /** What a commit needs: the store, the time, the targets and defaults, and a maker of ids. */
@@ -107,7 +115,7 @@ function insertRevocation(
       key,
       request.source,
       request.assurance,
-      request.event_id,
+      String(request.event_id),
       request.event_type,
       email?.toLowerCase() ?? null,
       request.subject_id ?? null,
@@ -166,7 +174,7 @@ export function learnIdentity(context: Context, source: string, subjectId: strin
       devices: row.devices === 1,
       warp_session_reauth: row.warp_session_reauth === 1,
     };
-    for (const email of others) insertRevocation(context, request, dedupeKey(row.source, row.event_id, email), email);
+    for (const email of others) insertRevocation(context, request, dedupeKey(row.source, keyedEventId(row), email), email);
     logEvent("revocation.resolved", { id: row.id, source, subject_id: subjectId, emails: [first, ...others] });
   }
   return waiting.length;

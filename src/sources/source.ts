@@ -7,7 +7,8 @@ import { EmailSchema } from "../domain/validation";
 import { matchesAnySecret } from "./hmac";
 
 const EventBaseSchema = z.object({
-  event_id: z.string().check(z.minLength(1), z.maxLength(300)),
+  // A number only from a source whose ids are the sender's own JSON (hmac): 12345 and "12345" are two events.
+  event_id: z.union([z.string().check(z.minLength(1), z.maxLength(300)), z.int()]),
   event_type: z.string().check(z.minLength(1), z.maxLength(200)),
   email: z.optional(z.unknown()),
   subject_id: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),

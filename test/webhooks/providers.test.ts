@@ -462,6 +462,47 @@ describe("hmac (configurable)", () => {
     await expectRevokedOnce(email, "hmac");
   });
 
+  // Regression: {"delivery": 12345} and {"delivery": "12345"} were one event id, so the second, a
+  // different event, was answered 200 duplicate and its person never revoked.
+  it("keeps a numeric id apart from its string twin; a replay of either is still a duplicate", async () => {
+    const id = Math.floor(Math.random() * 1e12);
+    const [numbered, quoted] = [uniqueEmail("hmac-number-id"), uniqueEmail("hmac-string-id")];
+    const asNumber = fixture(hmacOffboarded, { "hr.leaver@example.com": numbered, '"dlv_0001"': String(id) });
+    const asString = fixture(hmacOffboarded, { "hr.leaver@example.com": quoted, dlv_0001: String(id) });
+    expect(JSON.parse(asNumber).delivery).toBe(id);
+    expect((await sendWebhook("hmac", await headers(asNumber), asNumber)).status).toBe(202);
+    const second = await sendWebhook("hmac", await headers(asString), asString);
+    expect(second.status).toBe(202);
+    expect(await second.json()).not.toHaveProperty("duplicate");
+    await expectRevokedOnce(numbered, "hmac");
+    await expectRevokedOnce(quoted, "hmac");
+    for (const body of [asNumber, asString])
+      expect(await (await sendWebhook("hmac", await headers(body), body)).json()).toMatchObject({ duplicate: true });
+    expect((await revocationsFor(numbered))[0]).toMatchObject({ event_id: String(id) });
+  });
+
+  it("keeps them apart when both wait for the directory and resolve to several emails", async () => {
+    const id = Math.floor(Math.random() * 1e12);
+    const subject = unique("emp");
+    const emails = [uniqueEmail("hmac-fan-a"), uniqueEmail("hmac-fan-b")];
+    for (const quotedId of [String(id), `"${id}"`]) {
+      const body = fixture(hmacOffboarded, { "hr.leaver@example.com": "leaver@localhost", "emp-1001": subject, '"dlv_0001"': quotedId });
+      const answer = (await (await sendWebhook("hmac", await headers(body), body)).json()) as { revocations: unknown[] };
+      expect(answer.revocations).toEqual([{ id: expect.any(String), status: "unresolved" }]);
+    }
+    await operatorFetch(`/v1/directory/hmac/${subject}`, { method: "PUT", body: JSON.stringify({ emails }) });
+    for (const email of emails) expect(await revocationsFor(email)).toHaveLength(2);
+  });
+
+  it("identifies two events whose numeric ids JSON cannot tell apart (past 2^53) by their bodies", async () => {
+    const emails = [uniqueEmail("hmac-big-id-a"), uniqueEmail("hmac-big-id-b")];
+    const bodies = [9007199254740993, 9007199254740992].map((id, index) =>
+      fixture(hmacOffboarded, { "hr.leaver@example.com": emails[index]!, '"dlv_0001"': String(id) }),
+    );
+    for (const body of bodies) expect((await sendWebhook("hmac", await headers(body), body)).status).toBe(202);
+    for (const email of emails) await expectRevokedOnce(email, "hmac");
+  });
+
   it("ignores an event type not configured to deprovision", async () => {
     const body = fixture({ ...hmacOffboarded, action: "user.promoted" }, {});
     const response = await sendWebhook("hmac", await headers(body), body);
