@@ -17,7 +17,7 @@ import {
 } from "../domain/revocation";
 import { logEvent } from "../log";
 import { insertCall } from "./call-insert";
-import { addIdentity, emailsFor, replaceIdentity } from "./directory";
+import { addIdentity, emailsFor, firstLessonOf, replaceIdentity } from "./directory";
 import { groupOf, type Lane, laneOf } from "./lanes";
 import { toRecord } from "./record";
 import type { CallRow, RevocationRow } from "./schema";
@@ -145,6 +145,19 @@ function insertRevocation(
 function insertCalls({ sql, now, settings, queued }: Context, seq: number, lane: Lane, group: string): void {
   queued?.(lane, group);
   for (const target of settings.targets) insertCall(sql, { seq, target: targetPath(target), kind: "revoke", dueAt: now, lane, group });
+}
+
+/**
+ * A subject id and email an event showed together. `event_id` makes the lesson once-only: a replay of the
+ * event teaches nothing (SCIM and operators write the directory directly, without one).
+ */
+export type Observation = { source: string; event_id?: string | number; subject_id: string; email: string };
+
+/** Learns an observation unless its event taught the directory before; answers whether it did now. */
+export function learnObservation(context: Context, seen: Observation): boolean {
+  if (seen.event_id !== undefined && !firstLessonOf(context.sql, dedupeKey(seen.source, seen.event_id), context.now)) return false;
+  learnIdentity(context, seen.source, seen.subject_id, [seen.email]);
+  return true;
 }
 
 /**

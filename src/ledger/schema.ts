@@ -11,6 +11,8 @@
 // drain_state: the pacer's next free slot and any 429 pause, so an evicted object resumes at the same pace.
 // ssf_streams: what each Shared Signals transmitter said about its stream (ssf-streams.ts).
 // held_sets: SETs waiting for their transmitter's keys to be reachable again (held-sets.ts).
+// directory_events: the (source, event id) of every event the directory learned from (directory.ts), so a
+//   replayed event teaches nothing twice.
 
 import type { CallKind, CallState, RevocationStatus } from "../domain/revocation";
 
@@ -262,6 +264,16 @@ CREATE TABLE audit_batch_v9 (
 INSERT INTO audit_batch_v9 (job_id, revocation_id, email, status, at) SELECT job_id, revocation_id, email, status, at FROM audit_batch;
 DROP TABLE audit_batch;
 ALTER TABLE audit_batch_v9 RENAME TO audit_batch;
+`);
+
+// v10 (issue #18): events that teach the directory are de-duplicated like every event. A subject id and
+// email seen together are learned once per (source, event id), keyed like revocations.dedupe_key, so a
+// replayed signed event cannot re-teach a mapping an operator deleted since. Kept like every event id.
+LEDGER_MIGRATIONS.push(`
+CREATE TABLE IF NOT EXISTS directory_events (
+  dedupe_key TEXT PRIMARY KEY,
+  seen_at INTEGER NOT NULL
+) WITHOUT ROWID;
 `);
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

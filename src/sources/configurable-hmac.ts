@@ -90,7 +90,7 @@ export function configurableHmacSource(config: HmacSourceConfig): IdentitySource
       if (!eventType) return { kind: "invalid", message: `no event type at ${config.eventTypePath}` };
       const email = scalar(readPath(json, config.emailPath));
       const subject = config.subjectPath ? scalar(readPath(json, config.subjectPath)) : undefined;
-      const observed = observedIdentity(subject, email);
+      const observed = observedIdentity(eventId, subject, email);
       if (!config.deprovisionEvents.includes(eventType))
         return parsed([], observed, [...ignored, `event type ${eventType} is not configured to deprovision`]);
       return parsed(validEvents([{ event_id: eventId, event_type: eventType, email, subject_id: subject }], ignored), observed, ignored);

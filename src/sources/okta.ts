@@ -66,7 +66,7 @@ export function oktaSource(authHeader: string): IdentitySource {
         }
         const { uuid, eventType, outcome, target } = logEvent.data;
         const users = (target ?? []).filter((entry) => entry.type === "User" && entry.id);
-        for (const user of users) observed.push(...observedIdentity(user.id, user.alternateId));
+        for (const user of users) observed.push(...observedIdentity(`${uuid}:${user.id}`, user.id, user.alternateId));
         let reason: string | undefined;
         if (eventType === GROUP_REMOVAL) {
           const group = (target ?? []).find((entry) => entry.type === "UserGroup");

@@ -31,8 +31,12 @@ export type IdentityEvent = Omit<z.infer<typeof EventBaseSchema>, "email"> & {
   refusal?: Refusal;
 };
 
-/** A subject id and email seen together in any event: what feeds the identity directory. */
-export type ObservedIdentity = { subject_id: string; email: string };
+/**
+ * A subject id and email seen together in an event: what feeds the identity directory, once per event id
+ * (the ledger de-duplicates it like a revocation, so a replayed event re-teaches nothing). Every webhook
+ * source names the event (observedIdentity); without one, an observation is learned at every delivery.
+ */
+export type ObservedIdentity = { event_id?: string | number; subject_id: string; email: string };
 
 export type Delivery = {
   method: string;
@@ -121,11 +125,11 @@ export function validEvents(candidates: unknown[], ignored: string[]): IdentityE
   return events;
 }
 
-/** Emails that parse; used to feed the directory from create/update events. */
-export function observedIdentity(subjectId: unknown, email: unknown): ObservedIdentity[] {
+/** What an event (by its id) says about a subject: its email, when that parses; feeds the directory. */
+export function observedIdentity(eventId: string | number, subjectId: unknown, email: unknown): ObservedIdentity[] {
   if (typeof subjectId !== "string" || subjectId.length === 0 || subjectId.length > 200) return [];
   const parsedEmail = EmailSchema.safeParse(email);
-  return parsedEmail.success ? [{ subject_id: subjectId, email: parsedEmail.data }] : [];
+  return parsedEmail.success ? [{ event_id: eventId, subject_id: subjectId, email: parsedEmail.data }] : [];
 }
 
 /** For sources that prove a delivery only by a shared token in a header (Okta, Google): constant time. */

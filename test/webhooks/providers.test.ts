@@ -9,6 +9,7 @@ import clerkDeleted from "../fixtures/clerk/user.deleted.json";
 import clerkUpdated from "../fixtures/clerk/user.updated.json";
 import googleSuspend from "../fixtures/google/suspend-user.json";
 import hmacOffboarded from "../fixtures/hmac/user.offboarded.json";
+import keycloakDelete from "../fixtures/keycloak/admin.USER-DELETE.json";
 import keycloakUpdate from "../fixtures/keycloak/admin.USER-UPDATE.json";
 import oktaBatch from "../fixtures/okta/event-hook-batch.json";
 import workosDeleted from "../fixtures/workos/dsync.user.deleted.json";
@@ -340,6 +341,32 @@ describe("keycloak", () => {
     await waitForIdleLedger();
     expect(fake().callsFor(email)).toHaveLength(0);
     expect(await listedFor(email)).toEqual([expect.objectContaining({ status: "refused", targets: [] })]);
+  });
+
+  // Regression: directory-only events were not de-duplicated, so a replay of a signed USER-UPDATE re-taught a
+  // mapping an operator had just deleted, and a later id-only deprovisioning revoked that address.
+  it("learns from an event once: a replayed update does not re-teach a mapping the operator deleted", async () => {
+    const email = uniqueEmail("kc-relearned");
+    const subject = unique("kc-user");
+    const update = fixture(fresh(keycloakUpdate), {
+      "kc.leaver@example.com": email,
+      "5e3f0c36-1c5b-4a52-8b7a-2f3b0e4d9a77": subject,
+      '"enabled\\":false': '"enabled\\":true',
+      "8d4f2c3e-6d7a-4f3e-9a91-7b4b8a8e1c01": unique("uid"),
+    });
+    expect(await (await sendWebhook("keycloak", await sign(update), update)).json()).toMatchObject({ ignored: true, directory_updated: 1 });
+    expect((await operatorFetch(`/v1/directory/keycloak/${subject}`, { method: "DELETE" })).status).toBe(204);
+
+    const replay = await sendWebhook("keycloak", await sign(update), update);
+    expect(await replay.json()).toMatchObject({ ignored: true, directory_updated: 0 });
+    expect((await operatorFetch(`/v1/directory/keycloak/${subject}`)).status).toBe(404);
+    const deleted = fixture(fresh(keycloakDelete), {
+      "5e3f0c36-1c5b-4a52-8b7a-2f3b0e4d9a77": subject,
+      "8d4f2c3e-6d7a-4f3e-9a91-7b4b8a8e1c02": unique("uid"),
+    });
+    const answer = (await (await sendWebhook("keycloak", await sign(deleted), deleted)).json()) as { status: string };
+    expect(answer.status).toBe("unresolved");
+    expect(await listedFor(email)).toEqual([]);
   });
 
   it("de-duplicates a replayed uid", async () => {
