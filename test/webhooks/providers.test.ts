@@ -523,9 +523,11 @@ describe("hmac (configurable)", () => {
 
   it("identifies two events whose numeric ids JSON cannot tell apart (past 2^53) by their bodies", async () => {
     const emails = [uniqueEmail("hmac-big-id-a"), uniqueEmail("hmac-big-id-b")];
-    const bodies = [9007199254740993, 9007199254740992].map((id, index) =>
-      fixture(hmacOffboarded, { "hr.leaver@example.com": emails[index]!, '"dlv_0001"': String(id) }),
+    // Two different ids as the sender wrote them; JSON.parse reads both as 9007199254740992.
+    const bodies = ["9007199254740993", "9007199254740992"].map((id, index) =>
+      fixture(hmacOffboarded, { "hr.leaver@example.com": emails[index]!, '"dlv_0001"': id }),
     );
+    expect(bodies.map((body) => JSON.parse(body).delivery)).toEqual([9007199254740992, 9007199254740992]);
     for (const body of bodies) expect((await sendWebhook("hmac", await headers(body), body)).status).toBe(202);
     for (const email of emails) await expectRevokedOnce(email, "hmac");
   });
