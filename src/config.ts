@@ -172,6 +172,8 @@ const EnvSchema = z.object({
   ACCESS_API_TOKEN: bearerTokens,
   OPERATOR_TOKEN: bearerTokens,
   SCIM_TOKEN: bearerTokens,
+  // Keys the audit's operator token fingerprints; a short key would be guessable, so it is refused.
+  AUDIT_FINGERPRINT_KEY: secretList((value) => (value.length < 32 ? "is shorter than 32 characters (openssl rand -base64 32)" : null)),
   WEBHOOK_SECRET_STANDARD: whsecSecrets,
   WEBHOOK_SECRET_WORKOS: secretList(),
   // A static header value: Okta's guide sets it to `Basic <base64>`, so spaces are part of the secret.
@@ -215,6 +217,8 @@ const ConfigSchema = z.pipe(
     cfApiTokens: vars.ACCESS_API_TOKEN,
     operatorTokens: vars.OPERATOR_TOKEN,
     scimTokens: vars.SCIM_TOKEN,
+    /** Only the first line is used: changing the key changes every fingerprint from then on. */
+    auditFingerprintKey: vars.AUDIT_FINGERPRINT_KEY[0] ?? null,
     webhookSecrets: {
       standard: vars.WEBHOOK_SECRET_STANDARD,
       workos: vars.WEBHOOK_SECRET_WORKOS,

@@ -21,6 +21,7 @@ import { DirectoryRpc } from "./directory-rpc";
 import { Drain } from "./drain";
 import { DrainRpc } from "./drain-rpc";
 import { JobsRpc } from "./jobs-rpc";
+import { fingerprintKey } from "./keys";
 import { type Lane, laneGroupKey } from "./lanes";
 import { OutcomeWaiters } from "./outcome-waiters";
 import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections";
@@ -142,6 +143,11 @@ export class RevocationLedger extends DurableObject<Env> {
     const learned = this.core.transact((context) => observations.filter((seen) => learnObservation(context, seen)).length);
     await this.core.arm();
     return learned;
+  }
+
+  /** The key of the audit's operator token fingerprints when AUDIT_FINGERPRINT_KEY is unset (keys.ts). */
+  async fingerprintKey(): Promise<string> {
+    return this.ctx.storage.transactionSync(() => fingerprintKey(this.sql));
   }
 
   async get(id: string): Promise<RevocationRecord | null> {

@@ -13,6 +13,7 @@
 // held_sets: SETs waiting for their transmitter's keys to be reachable again (held-sets.ts).
 // directory_events: the (source, event id) of every event the directory learned from (directory.ts), so a
 //   replayed event teaches nothing twice.
+// ledger_keys: random keys the ledger made once and keeps (keys.ts): the audit's token fingerprint key.
 
 import type { CallKind, CallState, RevocationStatus } from "../domain/revocation";
 
@@ -273,6 +274,16 @@ LEDGER_MIGRATIONS.push(`
 CREATE TABLE IF NOT EXISTS directory_events (
   dedupe_key TEXT PRIMARY KEY,
   seen_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`);
+
+// v11 (issue #18): keys the ledger makes once and keeps. The operator token's fingerprint in the audit log is
+// an HMAC keyed with AUDIT_FINGERPRINT_KEY, or, while that is unset, with a random key kept here: never an
+// unsalted digest a reader of KV could test guesses against.
+LEDGER_MIGRATIONS.push(`
+CREATE TABLE IF NOT EXISTS ledger_keys (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
 ) WITHOUT ROWID;
 `);
 
