@@ -108,8 +108,8 @@ function insertRevocation(
   const inserted = sql
     .exec<{ seq: number }>(
       `INSERT INTO revocations (id, dedupe_key, source, assurance, event_id, event_type, email, subject_id, user_uid, reason,
-         devices, warp_session_reauth, status, last_error, received_at, queued_at, completed_at, job_id, fingerprint, lane)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         devices, warp_session_reauth, status, last_error, received_at, queued_at, completed_at, job_id, fingerprint, lane, email_as_received)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq`,
       id,
       key,
@@ -131,6 +131,7 @@ function insertRevocation(
       request.job_id ?? null,
       request.fingerprint ?? null,
       laneOf(request.job_id),
+      request.email_as_received ?? request.unusable_email ?? null,
     )
     .toArray()[0];
   if (!inserted) {
@@ -186,6 +187,7 @@ export function learnIdentity(context: Context, source: string, subjectId: strin
       reason: row.reason,
       devices: row.devices === 1,
       warp_session_reauth: row.warp_session_reauth === 1,
+      email_as_received: row.email_as_received,
     };
     for (const email of others) insertRevocation(context, request, dedupeKey(row.source, keyedEventId(row), email), email);
     logEvent("revocation.resolved", { id: row.id, source, subject_id: subjectId, emails: [first, ...others] });

@@ -287,6 +287,12 @@ CREATE TABLE IF NOT EXISTS ledger_keys (
 ) WITHOUT ROWID;
 `);
 
+// v12 (issue #18): revocations.email_as_received, the address as the source spelled it beside the lower-cased
+// one the ledger keys and Cloudflare receives (null for records from before, and when none was sent).
+LEDGER_MIGRATIONS.push(`
+ALTER TABLE revocations ADD COLUMN email_as_received TEXT;
+`);
+
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
 export function migrateLedger(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");
@@ -322,6 +328,8 @@ export type RevocationRow = {
   lane: string;
   /** Accepted → every target done, once revoked or not_found. */
   ttr_ms: number | null;
+  /** The address as the source spelled it (v12). */
+  email_as_received: string | null;
 };
 
 export type CallRow = {

@@ -25,7 +25,10 @@ type Refusal = { status: "invalid_email" | "refused"; detail: string };
 
 /** One person to deprovision, as a source understood it: by email, by the source's subject id, or both. */
 export type IdentityEvent = Omit<z.infer<typeof EventBaseSchema>, "email"> & {
+  /** The address as the ledger keys it and Cloudflare receives it: trimmed, lower case (domain/validation.ts). */
   email?: string;
+  /** The address as the event spelled it (trimmed), kept on the record beside `email`. */
+  email_as_received?: string;
   /** The address as sent, when it was unusable (kept for the record, never sent to Cloudflare). */
   unusable_email?: string;
   refusal?: Refusal;
@@ -110,7 +113,7 @@ export function validEvents(candidates: unknown[], ignored: string[]): IdentityE
     }
     const email = EmailSchema.safeParse(rawEmail);
     if (email.success) {
-      events.push({ ...event, email: email.data });
+      events.push({ ...event, email: email.data, email_as_received: String(rawEmail).trim() });
       continue;
     }
     const shown = String(rawEmail).trim().slice(0, 254);

@@ -131,6 +131,7 @@ function toRequests(source: IdentitySource, events: IdentityEvent[]): Revocation
     event_id: event.event_id,
     event_type: event.event_type,
     email: event.email ?? null,
+    email_as_received: event.email_as_received ?? null,
     subject_id: event.subject_id ?? null,
     user_uid: event.user_uid ?? null,
     reason: event.reason ?? null,
