@@ -76,7 +76,7 @@ const RevocationRequestSchema = z.object({
   fingerprint: z.optional(z.nullable(z.string())),
   /** The address as sent when it could not be used (recorded, never sent to Cloudflare). */
   unusable_email: z.optional(z.nullable(z.string())),
-  /** The address as the source spelled it, when it sent one; `email` is its normalised form. */
+  /** The address as the source spelled it, when it sent one (`email` is its normalised form); else `unusable_email`. */
   email_as_received: z.optional(z.nullable(z.string())),
   /** Recorded without revoking: the address is unusable, or the source refused the event. */
   refusal: z.optional(z.nullable(RefusalSchema)),

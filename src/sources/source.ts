@@ -27,7 +27,7 @@ type Refusal = { status: "invalid_email" | "refused"; detail: string };
 export type IdentityEvent = Omit<z.infer<typeof EventBaseSchema>, "email"> & {
   /** The address as the ledger keys it and Cloudflare receives it: trimmed, lower case (domain/validation.ts). */
   email?: string;
-  /** The address as the event spelled it (trimmed), kept on the record beside `email`. */
+  /** The address as the event spelled it (trimmed), when that is not `email`; kept on the record beside it. */
   email_as_received?: string;
   /** The address as sent, when it was unusable (kept for the record, never sent to Cloudflare). */
   unusable_email?: string;
@@ -113,7 +113,9 @@ export function validEvents(candidates: unknown[], ignored: string[]): IdentityE
     }
     const email = EmailSchema.safeParse(rawEmail);
     if (email.success) {
-      events.push({ ...event, email: email.data, email_as_received: String(rawEmail).trim() });
+      // The spelling received only when normalising changed it; the ledger records `email` as received otherwise.
+      const received = String(rawEmail).trim();
+      events.push(received === email.data ? { ...event, email: email.data } : { ...event, email: email.data, email_as_received: received });
       continue;
     }
     const shown = String(rawEmail).trim().slice(0, 254);

@@ -131,7 +131,8 @@ function toRequests(source: IdentitySource, events: IdentityEvent[]): Revocation
     event_id: event.event_id,
     event_type: event.event_type,
     email: event.email ?? null,
-    email_as_received: event.email_as_received ?? null,
+    // validEvents names the spelling only when normalising changed it: otherwise `email` is as received.
+    email_as_received: event.email_as_received ?? event.email ?? null,
     subject_id: event.subject_id ?? null,
     user_uid: event.user_uid ?? null,
     reason: event.reason ?? null,
