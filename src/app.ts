@@ -6,15 +6,14 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { getPath } from "hono/utils/url";
-import * as z from "zod/mini";
 import { configFor } from "./config";
 import type { AppEnv } from "./context";
 import { answerJsonError, fail, renderFailure } from "./http/errors";
+import { healthRoutes } from "./http/health";
 import { allowedMethods } from "./http/methods";
 import { apiDoc, openApiDocument } from "./http/openapi";
 import { referencePolicy, renderReference } from "./http/reference";
 import { noQuery } from "./http/validate";
-import { ledgerFor } from "./ledger/client";
 import { logEvent } from "./log";
 import { operatorRoutes } from "./operator/routes";
 import { scimError } from "./scim/errors";
@@ -45,44 +44,7 @@ app.use(
   }),
 );
 
-/** How long /healthz waits for the ledger's own notes (it answers from configuration without them). */
-const LEDGER_NOTES_WAIT_MS = 1000;
-
-const HealthSchema = z.object({
-  ok: z.boolean(),
-  dry_run: z.optional(z.boolean()),
-  problems: z.optional(z.array(z.string())),
-  notes: z.optional(z.array(z.string())),
-});
-
-app.get(
-  "/healthz",
-  apiDoc({
-    summary: "Is the Worker configured, and what should an operator know",
-    description: "503 lists every missing or malformed variable by name; `notes` carries deprecations and follow-ups the API token is refused for.",
-    tag: "health",
-    auth: "none",
-    ok: { 200: { description: "configured", schema: HealthSchema }, 503: { description: "not configured", schema: HealthSchema } },
-    errors: [],
-  }),
-  noQuery(),
-  async function healthz(c) {
-    const result = configFor(c.env);
-    if (!result.ok) return c.json({ ok: false, problems: result.problems, ...(result.notes.length > 0 ? { notes: result.notes } : {}) }, 503);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const ledgerNotes = await Promise.race([
-      ledgerFor(c.env)
-        .drain()
-        .notes()
-        .catch((error: unknown) => [`the ledger did not answer: ${String(error)}`]),
-      new Promise<string[]>((resolve) => {
-        timer = setTimeout(() => resolve(["the ledger did not answer within a second"]), LEDGER_NOTES_WAIT_MS);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    const notes = [...result.notes, ...ledgerNotes];
-    return c.json({ ok: true, dry_run: result.config.dryRun, ...(notes.length > 0 ? { notes } : {}) });
-  },
-);
+app.route("/healthz", healthRoutes);
 
 app.get(
   "/openapi.json",

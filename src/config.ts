@@ -3,7 +3,10 @@
 // appears in one. Problems make the Worker answer 503; notes (deprecations, ignored settings) do not.
 // Rotation lists: a secret variable may hold several values, one per line. A newline is the only
 // separator: it cannot occur inside any secret we accept (they travel in HTTP headers or are base64 or
-// hex), while a space can (Okta's documented `Basic <base64>` secret) and so can a comma.
+// hex), while a space can (Okta's documented `Basic <base64>` secret) and so can a comma. A bearer token
+// can hold neither, so one with a comma (an old comma-separated list) is a problem; webhook secrets are
+// left alone: Okta's, Keycloak's, Google's and the HMAC source's are chosen by whoever configures the sender,
+// and a comma in one is legitimate (the whsec_ ones are base64, checked as such).
 import * as z from "zod/mini";
 import {
   SSF_SECRET_PREFIXES,
@@ -58,8 +61,18 @@ function secretList(check: (value: string) => string | null = () => null) {
   );
 }
 
-/** Bearer tokens (RFC 6750 token68) never contain whitespace; one that does is most likely an old space-separated list. */
-const bearerTokens = secretList((value) => (/\s/.test(value) ? "contains whitespace: put each token of a rotation list on its own line" : null));
+/**
+ * Bearer tokens (RFC 6750 §2.1, b64token: letters, digits and -._~+/ then =) contain neither whitespace
+ * nor a comma; one that does is an old space- or comma-separated list, which as one value matches no
+ * token a client sends. Other characters are left alone: a token that works today keeps working.
+ */
+const bearerTokens = secretList((value) =>
+  /\s/.test(value)
+    ? "contains whitespace: put each token of a rotation list on its own line"
+    : value.includes(",")
+      ? "contains a comma, which no bearer token can (RFC 6750): lists are one per line now, put each token on its own line"
+      : null,
+);
 
 /** Standard Webhooks / Svix secrets: `whsec_` and the base64 of the key (a bare base64 key is accepted, as the reference does). */
 const whsecSecrets = secretList((value) => {
@@ -159,6 +172,8 @@ const EnvSchema = z.object({
   ACCESS_API_TOKEN: bearerTokens,
   OPERATOR_TOKEN: bearerTokens,
   SCIM_TOKEN: bearerTokens,
+  // Keys the audit's operator token fingerprints; a short key would be guessable, so it is refused.
+  AUDIT_FINGERPRINT_KEY: secretList((value) => (value.length < 32 ? "is shorter than 32 characters (openssl rand -base64 32)" : null)),
   WEBHOOK_SECRET_STANDARD: whsecSecrets,
   WEBHOOK_SECRET_WORKOS: secretList(),
   // A static header value: Okta's guide sets it to `Basic <base64>`, so spaces are part of the secret.
@@ -202,6 +217,8 @@ const ConfigSchema = z.pipe(
     cfApiTokens: vars.ACCESS_API_TOKEN,
     operatorTokens: vars.OPERATOR_TOKEN,
     scimTokens: vars.SCIM_TOKEN,
+    /** Only the first line is used: changing the key changes every fingerprint from then on. */
+    auditFingerprintKey: vars.AUDIT_FINGERPRINT_KEY[0] ?? null,
     webhookSecrets: {
       standard: vars.WEBHOOK_SECRET_STANDARD,
       workos: vars.WEBHOOK_SECRET_WORKOS,

@@ -44,6 +44,21 @@ describe("parseConfig", () => {
     expect(JSON.stringify(result)).not.toContain("old-token");
   });
 
+  // Regression: secret lists became one per line, so an old comma-separated list silently became one
+  // token that no client sends (RFC 6750's b64token has no comma).
+  it.each(["OPERATOR_TOKEN", "SCIM_TOKEN", "ACCESS_API_TOKEN"])("names a %s with a comma (an old comma-separated list) as a problem", (name) => {
+    const result = parseConfig({ ...minimal, [name]: "first-token\nold-token,new-token" });
+    expect(!result.ok && result.problems).toEqual([
+      `${name}: value 2 contains a comma, which no bearer token can (RFC 6750): lists are one per line now, put each token on its own line`,
+    ]);
+    expect(JSON.stringify(result)).not.toContain("old-token");
+  });
+
+  it("keeps a comma in a webhook secret, which the sender's owner may choose", () => {
+    const result = parseConfig({ ...minimal, WEBHOOK_SECRET_KEYCLOAK: "chosen,with a comma", WEBHOOK_SECRET_GOOGLE: "a,b" });
+    expect(result.ok && [result.config.webhookSecrets.keycloak, result.config.webhookSecrets.google]).toEqual([["chosen,with a comma"], ["a,b"]]);
+  });
+
   it.each(["WEBHOOK_SECRET_STANDARD", "WEBHOOK_SECRET_CLERK"])("names a %s that is not base64 after whsec_", (name) => {
     const good = "whsec_c3RhbmRhcmQgd2ViaG9va3MgdGVzdCBzZWNyZXQgMzI=";
     const result = parseConfig({ ...minimal, [name]: `${good}\nwhsec_not*base64!` });
@@ -210,6 +225,16 @@ describe("an unconfigured Worker", () => {
     const webhook = await app.request("/webhooks/standard", { method: "POST", body: "{}" }, unconfigured);
     expect(webhook.status).toBe(503);
     expect(((await webhook.json()) as { error: { code: string } }).error.code).toBe("not_configured");
+  });
+
+  it("answers /healthz 503 naming a comma-separated OPERATOR_TOKEN, without its value", async () => {
+    const { app } = await import("../src/app");
+    const env = { ...minimal, OPERATOR_TOKEN: "old-operator-token,new-operator-token" } as unknown as Env;
+    const health = await app.request("/healthz", {}, env);
+    expect(health.status).toBe(503);
+    const body = (await health.json()) as { problems: string[] };
+    expect(body.problems).toEqual([expect.stringMatching(/^OPERATOR_TOKEN: value 1 contains a comma.*lists are one per line now/)]);
+    expect(JSON.stringify(body)).not.toContain("operator-token");
   });
 
   it("still serves the status page (GET /ui), whose calls to /v1 then say it is not configured", async () => {

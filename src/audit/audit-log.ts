@@ -118,7 +118,7 @@ export async function recordRejectionSummary(kv: KVNamespace, summary: Rejection
   });
 }
 
-/** An operator's change to how the drain runs (a token hold lifted), with the token's fingerprint, never the token. */
+/** An operator's change to how the drain runs (a token hold lifted), with the token's keyed fingerprint (operator/token-fingerprint.ts), never the token. */
 export type OperatorAction = { action: "hold_cleared"; target: string; detail: string; token_fingerprint: string };
 
 export async function recordOperatorAction(kv: KVNamespace, action: OperatorAction, options: { retentionDays: number; now: number }): Promise<void> {

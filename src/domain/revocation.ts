@@ -58,7 +58,11 @@ const RefusalSchema = z.object({ status: z.enum(["invalid_email", "refused", "un
 const RevocationRequestSchema = z.object({
   source: z.string(),
   assurance: AssuranceSchema,
-  event_id: z.string(),
+  /**
+   * Unique per source: a number when the sender's JSON had one (the hmac source), keyed as a number, so
+   * no string id (or any other event's id) de-duplicates it. The record shows it as text.
+   */
+  event_id: z.union([z.string(), z.number()]),
   event_type: z.string(),
   /** At least one of email and subject_id; a subject id alone is resolved through the directory. */
   email: z.optional(z.nullable(z.string())),
@@ -72,6 +76,8 @@ const RevocationRequestSchema = z.object({
   fingerprint: z.optional(z.nullable(z.string())),
   /** The address as sent when it could not be used (recorded, never sent to Cloudflare). */
   unusable_email: z.optional(z.nullable(z.string())),
+  /** The address as the source spelled it, when it sent one (`email` is its normalised form); else `unusable_email`. */
+  email_as_received: z.optional(z.nullable(z.string())),
   /** Recorded without revoking: the address is unusable, or the source refused the event. */
   refusal: z.optional(z.nullable(RefusalSchema)),
 });
@@ -136,8 +142,16 @@ export const RevocationRecordSchema = z.object({
   assurance: z.string(),
   event_id: z.string(),
   event_type: z.string(),
-  /** null while unresolved: the event named only a subject id the directory did not know yet. */
+  /**
+   * The address revoked, lower-cased whole (what the ledger keys and Cloudflare receives); null while
+   * unresolved: the event named only a subject id the directory did not know yet.
+   */
   email: z.nullable(z.string()),
+  /**
+   * The address as the source or operator spelled it (trimmed), unusable ones included; null when none was
+   * sent (a subject id resolved through the directory, a bulk row, a SCIM user) or for records from before.
+   */
+  email_as_received: z.nullable(z.string()),
   subject_id: z.nullable(z.string()),
   user_uid: z.nullable(z.string()),
   reason: z.nullable(z.string()),

@@ -14,7 +14,7 @@ export function describeIssues(error: z.core.$ZodError): string {
     .join("; ");
 }
 
-/** An email as the ledger keys it: trimmed, at most 254 characters (RFC 5321), lower case. */
+/** An email as the ledger keys it: trimmed, at most 254 characters (RFC 5321), lower case (records keep the spelling received: email_as_received). */
 export const EmailSchema = z.pipe(
   z.string().check(z.trim(), z.maxLength(254), z.email()),
   z.transform((email: string) => email.toLowerCase()),

@@ -28,8 +28,11 @@ export type RouteDoc = {
   summary: string;
   description?: string;
   tag: "revocations" | "jobs" | "drain" | "audit" | "directory" | "webhooks" | "scim" | "health";
-  /** The operator and SCIM surfaces need their bearer token; webhooks prove themselves by signature. */
-  auth?: "operator" | "scim" | "none";
+  /**
+   * The operator and SCIM surfaces need their bearer token; webhooks prove themselves by signature;
+   * `optional_operator` answers anyone, and the operator token shows more (/healthz).
+   */
+  auth?: "operator" | "scim" | "none" | "optional_operator";
   /** `examples`: a body per media type, as a client sends it (an object for JSON, text for the rest). */
   body?: { schema?: Schema; mediaTypes: string[]; description?: string; examples?: Record<string, unknown> };
   /** Path parameters the route's pattern restricts: to a set of values, or to a regular expression. */
@@ -43,6 +46,15 @@ const SURFACE_ERRORS: Record<NonNullable<RouteDoc["auth"]>, ErrorCode[]> = {
   operator: ["unauthorized", "invalid_request", "not_configured", "ledger_unavailable"],
   scim: [],
   none: ["not_configured"],
+  optional_operator: ["not_configured"],
+};
+
+// OpenAPI Security Requirement Objects: any one listed satisfies, and an empty one makes the token optional.
+const SECURITY_OF: Record<NonNullable<RouteDoc["auth"]>, Record<string, string[]>[]> = {
+  operator: [{ operatorToken: [] }],
+  scim: [{ scimToken: [] }],
+  none: [],
+  optional_operator: [{ operatorToken: [] }, {}],
 };
 
 const DOC = Symbol("route doc");
@@ -147,7 +159,7 @@ function operationOf(method: string, honoPath: string, doc: RouteDoc, inputs: { 
     summary: doc.summary,
     ...(doc.description ? { description: doc.description } : {}),
     tags: [doc.tag],
-    security: auth === "operator" ? [{ operatorToken: [] }] : auth === "scim" ? [{ scimToken: [] }] : [],
+    security: SECURITY_OF[auth],
     parameters: [...parameters.values()],
     // A GET (a webhook's verification handshake shares its POST's description) sends no body.
     ...(doc.body && method !== "get" ? { requestBody: requestBodyOf(doc.body) } : {}),

@@ -6,6 +6,14 @@
 import type { DirectoryEntry } from "../domain/views";
 import type { IdentityRow } from "./schema";
 
+/**
+ * Notes that the directory learned from an event (its dedupe key, revocations.ts); false when it already had:
+ * the event is a replay, and teaches nothing.
+ */
+export function firstLessonOf(sql: SqlStorage, eventKey: string, now: number): boolean {
+  return sql.exec("INSERT INTO directory_events (dedupe_key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING", eventKey, now).rowsWritten > 0;
+}
+
 export function emailsFor(sql: SqlStorage, source: string, subjectId: string): string[] {
   return sql
     .exec<{ email: string }>("SELECT email FROM identities WHERE source = ? AND subject_id = ? ORDER BY email", source, subjectId)

@@ -3,7 +3,7 @@
 // the drain sends the request, classifies the answer and carries out the effects this returns (pauses,
 // logs, audit writes, waking waiters).
 import { buildActiveSessionsRequest, buildFindAccessUserRequest, buildRemoveSeatRequest } from "../cloudflare/access-users";
-import { buildRevokeUserRequest } from "../cloudflare/revoke-user";
+import { buildRevokeUserRequest, readRevokeUserResult } from "../cloudflare/revoke-user";
 import type { Config, Target } from "../config";
 import type { ApiRequest, CloudflareError, RevocationStatus } from "../domain/revocation";
 import { insertCall } from "./call-insert";
@@ -80,10 +80,11 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
   switch (verdict.outcome) {
     case "answered": {
       if (isRevokeKind(call.kind)) {
-        const state = verdict.result === true ? "revoked" : "not_found";
+        const read = readRevokeUserResult(verdict.result);
+        if ("unreadable" in read) return retry(sql, call, { outcome: "retry", error: read.unreadable }, context);
         // What it is owed is only noted: the calls are planned when no revocation waits (follow-up-plan.ts).
         const followUpsDue = call.kind === "revoke" ? followUpsOwed(call.target, context.followUps) : null;
-        const status = settle({ state, error: null, followUpsDue });
+        const status = settle({ state: read.state, error: null, followUpsDue });
         return status === null ? { followedUp: followUpsDone(sql, call.revocation_seq) } : { revocation: status };
       }
       const revokedAt = sql

@@ -21,18 +21,28 @@ import { DirectoryRpc } from "./directory-rpc";
 import { Drain } from "./drain";
 import { DrainRpc } from "./drain-rpc";
 import { JobsRpc } from "./jobs-rpc";
+import { fingerprintKey } from "./keys";
 import { type Lane, laneGroupKey } from "./lanes";
 import { OutcomeWaiters } from "./outcome-waiters";
 import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections";
-import { type CommitContext, commitRequest, type ListFilter, learnIdentity, listRecords, recordById, requeueFailed, rowById } from "./revocations";
+import {
+  type CommitContext,
+  commitRequest,
+  type ListFilter,
+  learnObservation,
+  listRecords,
+  type Observation,
+  recordById,
+  requeueFailed,
+  rowById,
+} from "./revocations";
 import { migrateLedger } from "./schema";
 import { ScimRpc } from "./scim-rpc";
 import { SsfRpc } from "./ssf-rpc";
 
 export const GLOBAL_LEDGER = "global";
 
-/** A subject id and email a delivery showed together, for the directory. */
-export type Observation = { source: string; subject_id: string; email: string };
+export type { Observation };
 
 export class RevocationLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -120,12 +130,24 @@ export class RevocationLedger extends DurableObject<Env> {
 
   async commit(requests: RevocationRequest[], observations: Observation[] = []): Promise<CommitReceipt[]> {
     const receipts = this.core.transact((context) => {
-      for (const seen of observations) learnIdentity(context, seen.source, seen.subject_id, [seen.email]);
+      for (const seen of observations) learnObservation(context, seen);
       return requests.map((request) => commitRequest(context, request));
     });
     this.auditHeld(receipts);
     await this.core.arm();
     return receipts;
+  }
+
+  /** A delivery that only teaches the directory: answers how many of its observations were new (not replays). */
+  async observe(observations: Observation[]): Promise<number> {
+    const learned = this.core.transact((context) => observations.filter((seen) => learnObservation(context, seen)).length);
+    await this.core.arm();
+    return learned;
+  }
+
+  /** The key of the audit's operator token fingerprints when AUDIT_FINGERPRINT_KEY is unset (keys.ts). */
+  async fingerprintKey(): Promise<string> {
+    return this.ctx.storage.transactionSync(() => fingerprintKey(this.sql));
   }
 
   async get(id: string): Promise<RevocationRecord | null> {

@@ -80,6 +80,7 @@ export function toRecord(row: RevocationRow, calls: CallRow[]): RevocationRecord
     event_id: row.event_id,
     event_type: row.event_type,
     email: row.email,
+    email_as_received: row.email_as_received,
     subject_id: row.subject_id,
     user_uid: row.user_uid,
     reason: row.reason,

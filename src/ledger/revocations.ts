@@ -17,7 +17,7 @@ import {
 } from "../domain/revocation";
 import { logEvent } from "../log";
 import { insertCall } from "./call-insert";
-import { addIdentity, emailsFor, replaceIdentity } from "./directory";
+import { addIdentity, emailsFor, firstLessonOf, replaceIdentity } from "./directory";
 import { groupOf, type Lane, laneOf } from "./lanes";
 import { toRecord } from "./record";
 import type { CallRow, RevocationRow } from "./schema";
@@ -27,9 +27,17 @@ type CommitSettings = Pick<Config, "targets" | "revokeDevices" | "warpSessionRea
 /** Makes the id of a new revocation (rev_ and 32 hex digits). */
 type NewId = () => string;
 
-/** The unique key of a revocation: unambiguous JSON, so no source, event id or email can forge another's. */
-export function dedupeKey(source: string, eventId: string, fanOutEmail?: string): string {
+/**
+ * The unique key of a revocation: unambiguous JSON, so no source, event id or email can forge another's,
+ * and a numeric event id (12345) is not its string twin ("12345"), whose key is unchanged.
+ */
+export function dedupeKey(source: string, eventId: string | number, fanOutEmail?: string): string {
   return JSON.stringify(fanOutEmail === undefined ? [source, eventId] : [source, eventId, fanOutEmail]);
+}
+
+/** The event id as its revocation's key holds it (a number stays a number). */
+function keyedEventId(row: Pick<RevocationRow, "dedupe_key">): string | number {
+  return (JSON.parse(row.dedupe_key) as [string, string | number])[1];
 }
 
 /** What a commit needs: the store, the time, the targets and defaults, and a maker of ids. */
@@ -100,14 +108,14 @@ function insertRevocation(
   const inserted = sql
     .exec<{ seq: number }>(
       `INSERT INTO revocations (id, dedupe_key, source, assurance, event_id, event_type, email, subject_id, user_uid, reason,
-         devices, warp_session_reauth, status, last_error, received_at, queued_at, completed_at, job_id, fingerprint, lane)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         devices, warp_session_reauth, status, last_error, received_at, queued_at, completed_at, job_id, fingerprint, lane, email_as_received)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq`,
       id,
       key,
       request.source,
       request.assurance,
-      request.event_id,
+      String(request.event_id),
       request.event_type,
       email?.toLowerCase() ?? null,
       request.subject_id ?? null,
@@ -123,6 +131,7 @@ function insertRevocation(
       request.job_id ?? null,
       request.fingerprint ?? null,
       laneOf(request.job_id),
+      request.email_as_received ?? request.unusable_email ?? null,
     )
     .toArray()[0];
   if (!inserted) {
@@ -137,6 +146,19 @@ function insertRevocation(
 function insertCalls({ sql, now, settings, queued }: Context, seq: number, lane: Lane, group: string): void {
   queued?.(lane, group);
   for (const target of settings.targets) insertCall(sql, { seq, target: targetPath(target), kind: "revoke", dueAt: now, lane, group });
+}
+
+/**
+ * A subject id and email an event showed together. `event_id` makes the lesson once-only: a replay of the
+ * event teaches nothing (SCIM and operators write the directory directly, without one).
+ */
+export type Observation = { source: string; event_id?: string | number; subject_id: string; email: string };
+
+/** Learns an observation unless its event taught the directory before; answers whether it did now. */
+export function learnObservation(context: Context, seen: Observation): boolean {
+  if (seen.event_id !== undefined && !firstLessonOf(context.sql, dedupeKey(seen.source, seen.event_id), context.now)) return false;
+  learnIdentity(context, seen.source, seen.subject_id, [seen.email]);
+  return true;
 }
 
 /**
@@ -165,8 +187,9 @@ export function learnIdentity(context: Context, source: string, subjectId: strin
       reason: row.reason,
       devices: row.devices === 1,
       warp_session_reauth: row.warp_session_reauth === 1,
+      email_as_received: row.email_as_received,
     };
-    for (const email of others) insertRevocation(context, request, dedupeKey(row.source, row.event_id, email), email);
+    for (const email of others) insertRevocation(context, request, dedupeKey(row.source, keyedEventId(row), email), email);
     logEvent("revocation.resolved", { id: row.id, source, subject_id: subjectId, emails: [first, ...others] });
   }
   return waiting.length;

@@ -11,6 +11,9 @@
 // drain_state: the pacer's next free slot and any 429 pause, so an evicted object resumes at the same pace.
 // ssf_streams: what each Shared Signals transmitter said about its stream (ssf-streams.ts).
 // held_sets: SETs waiting for their transmitter's keys to be reachable again (held-sets.ts).
+// directory_events: the (source, event id) of every event the directory learned from (directory.ts), so a
+//   replayed event teaches nothing twice.
+// ledger_keys: random keys the ledger made once and keeps (keys.ts): the audit's token fingerprint key.
 
 import type { CallKind, CallState, RevocationStatus } from "../domain/revocation";
 
@@ -264,6 +267,32 @@ DROP TABLE audit_batch;
 ALTER TABLE audit_batch_v9 RENAME TO audit_batch;
 `);
 
+// v10 (issue #18): events that teach the directory are de-duplicated like every event. A subject id and
+// email seen together are learned once per (source, event id), keyed like revocations.dedupe_key, so a
+// replayed signed event cannot re-teach a mapping an operator deleted since. Kept like every event id.
+LEDGER_MIGRATIONS.push(`
+CREATE TABLE IF NOT EXISTS directory_events (
+  dedupe_key TEXT PRIMARY KEY,
+  seen_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`);
+
+// v11 (issue #18): keys the ledger makes once and keeps. The operator token's fingerprint in the audit log is
+// an HMAC keyed with AUDIT_FINGERPRINT_KEY, or, while that is unset, with a random key kept here: never an
+// unsalted digest a reader of KV could test guesses against.
+LEDGER_MIGRATIONS.push(`
+CREATE TABLE IF NOT EXISTS ledger_keys (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+`);
+
+// v12 (issue #18): revocations.email_as_received, the address as the source spelled it beside the lower-cased
+// one the ledger keys and Cloudflare receives (null for records from before, and when none was sent).
+LEDGER_MIGRATIONS.push(`
+ALTER TABLE revocations ADD COLUMN email_as_received TEXT;
+`);
+
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
 export function migrateLedger(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");
@@ -299,6 +328,8 @@ export type RevocationRow = {
   lane: string;
   /** Accepted → every target done, once revoked or not_found. */
   ttr_ms: number | null;
+  /** The address as the source spelled it (v12). */
+  email_as_received: string | null;
 };
 
 export type CallRow = {

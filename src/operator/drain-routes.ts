@@ -1,6 +1,6 @@
 // /v1/stats and /v1/holds: how the drain runs (pace, lanes, pauses, follow-ups) and the token holds an
-// operator may lift once the token is fixed. Lifting a hold is written to the audit log, with a
-// fingerprint of the operator token used (never the token).
+// operator may lift once the token is fixed. Lifting a hold is written to the audit log, with a keyed
+// fingerprint of the operator token used (never the token; token-fingerprint.ts).
 import { Hono } from "hono";
 import { recordOperatorAction } from "../audit/audit-log";
 import type { AppEnv } from "../context";
@@ -11,7 +11,7 @@ import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
 import { noQuery } from "../http/validate";
 import { logEvent } from "../log";
-import { sha256Hex, utf8 } from "../sources/hmac";
+import { operatorTokenFingerprint } from "./token-fingerprint";
 
 export const drainRoutes = new Hono<AppEnv>();
 
@@ -60,18 +60,17 @@ drainRoutes.delete(
     const cleared = await onLedger(c.env, (ledger) => ledger.drain().clearHold(target), "the hold");
     if (!cleared) fail("not_found", `${target} has no token hold in force`);
     const token = bearerToken(c.req.header("Authorization")) ?? "";
-    const action = {
-      action: "hold_cleared" as const,
-      target,
-      detail: `hold until ${cleared.until} lifted (${cleared.reason})`,
-      token_fingerprint: (await sha256Hex(utf8(token))).slice(0, 12),
-    };
     const config = c.get("config");
-    c.executionCtx.waitUntil(
-      recordOperatorAction(c.env.AUDIT_LOG, action, { retentionDays: config.auditRetentionDays, now: Date.now() }).catch((error: unknown) =>
-        logEvent("audit.write_failed", { kind: "action", error: String(error) }),
+    const now = Date.now();
+    // The hold is lifted whatever happens next; the entry (and the key its fingerprint needs) follows.
+    const written = operatorTokenFingerprint(c.env, config, token).then((fingerprint) =>
+      recordOperatorAction(
+        c.env.AUDIT_LOG,
+        { action: "hold_cleared", target, detail: `hold until ${cleared.until} lifted (${cleared.reason})`, token_fingerprint: fingerprint },
+        { retentionDays: config.auditRetentionDays, now },
       ),
     );
+    c.executionCtx.waitUntil(written.catch((error: unknown) => logEvent("audit.write_failed", { kind: "action", error: String(error) })));
     return c.json({ cleared });
   },
 );

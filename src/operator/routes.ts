@@ -89,7 +89,8 @@ operatorRoutes.post(
   noQuery(),
   limitBody(MAX_OPERATOR_BODY_BYTES),
   async function requestRevocation(c) {
-    const parsed = RevokeRequestSchema.safeParse(await readJson(c));
+    const body = await readJson(c);
+    const parsed = RevokeRequestSchema.safeParse(body);
     if (!parsed.success) fail("invalid_request", describeIssues(parsed.error));
     const idempotencyKey = c.req.header("Idempotency-Key");
     if (idempotencyKey !== undefined && !IdempotencyKeySchema.safeParse(idempotencyKey).success) {
@@ -97,6 +98,7 @@ operatorRoutes.post(
     }
     const request = {
       email: parsed.data.email,
+      email_as_received: String((body as { email: unknown }).email).trim(),
       user_uid: parsed.data.user_uid ?? null,
       reason: parsed.data.reason ?? null,
       devices: parsed.data.devices,

@@ -18,7 +18,6 @@ import { answerScimError, ScimErrorSchema, scimError, scimFailure, scimJson } fr
 const MAX_SCIM_BODY_BYTES = 256 * 1024;
 const DEFAULT_COUNT = 100;
 const MAX_COUNT = 200;
-const MAX_PAGE_PARAM = 2_147_483_647;
 const MAX_BODY_DEPTH = 32;
 const RESOURCE_PATHS: Record<string, ScimKind> = { Users: "User", Groups: "Group" };
 
@@ -135,10 +134,15 @@ async function readObject(c: Context<AppEnv>): Promise<{ ok: true; value: Json }
   return { ok: true, value: value as Json };
 }
 
-/** startIndex and count (RFC 7644 §3.4.2.4): integers, clamped to what SQLite and a page can hold. */
-function pageParam(raw: string | undefined, fallback: number): number {
-  const value = Number.parseInt(raw ?? "", 10);
-  return Number.isFinite(value) ? Math.min(value, MAX_PAGE_PARAM) : fallback;
+/**
+ * startIndex or count (RFC 7644 §3.4.2.4): a decimal integer that a JSON number carries exactly (the
+ * ListResponse echoes startIndex), else null. Never a fallback: a value read as another (1 for a number
+ * past 2^53, 12 for "12abc") would answer a page the client did not ask for.
+ */
+function pageParam(raw: string | undefined, fallback: number): number | null {
+  if (raw === undefined) return fallback;
+  const value = /^[+-]?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  return Number.isSafeInteger(value) ? value : null;
 }
 
 scimRoutes.get(
@@ -148,8 +152,12 @@ scimRoutes.get(
     const kind = kindOf(c);
     if (!kind) return scimError(c, 404, "no such endpoint");
     const filter = c.req.query("filter")?.trim() || undefined;
-    const startIndex = Math.max(1, pageParam(c.req.query("startIndex"), 1));
-    const count = Math.min(MAX_COUNT, Math.max(0, pageParam(c.req.query("count"), DEFAULT_COUNT)));
+    const [requestedStart, requestedCount] = [pageParam(c.req.query("startIndex"), 1), pageParam(c.req.query("count"), DEFAULT_COUNT)];
+    if (requestedStart === null) return scimError(c, 400, "startIndex must be an integer between -(2^53 - 1) and 2^53 - 1", "invalidValue");
+    if (requestedCount === null) return scimError(c, 400, "count must be an integer between -(2^53 - 1) and 2^53 - 1", "invalidValue");
+    // Less than 1 is read as 1 and a negative count as 0 (§3.4.2.4); past the last resource, the page is empty.
+    const startIndex = Math.max(1, requestedStart);
+    const count = Math.min(MAX_COUNT, Math.max(0, requestedCount));
     const result = await fromLedger<{ resources: string; total: number }>(c, (ledger) => ledger.scim().list(kind, filter, startIndex, count));
     if ("response" in result) return result.response;
     const page = (JSON.parse(result.value.resources) as Json[]).map((resource) => present(c, kind, resource));

@@ -35,7 +35,7 @@ export const clerkSource: IdentitySource = {
     if (!user.success) return { kind: "invalid", message: "data is not a Clerk user" };
     const addresses = user.data.email_addresses ?? [];
     const email = (addresses.find((address) => address.id === user.data.primary_email_address_id) ?? addresses[0])?.email_address;
-    const observed = observedIdentity(user.data.id, email);
+    const observed = observedIdentity(eventId, user.data.id, email);
     if (type === "user.created" || !(user.data.banned || user.data.locked)) {
       return parsed([], observed, [`event ${type} does not ban or lock the user`]);
     }

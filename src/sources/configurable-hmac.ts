@@ -27,6 +27,16 @@ function scalar(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The event id as the signed body has it: a string, or an integer kept a number (so 12345 and "12345" are
+ * two events). A number past 2^53 is read inexactly by JSON.parse (two different ids can read alike), so it
+ * is no id: the body's digest identifies the event instead.
+ */
+function eventIdOf(value: unknown): string | number | undefined {
+  if (typeof value === "string" && value.length > 0) return value;
+  return typeof value === "number" && Number.isSafeInteger(value) ? value : undefined;
+}
+
 function signedContent(timestamp: string | null, body: Uint8Array): Uint8Array {
   return timestamp === null ? body : concatBytes(utf8(`${timestamp}.`), body);
 }
@@ -69,15 +79,20 @@ export function configurableHmacSource(config: HmacSourceConfig): IdentitySource
       return { ok: true, deliveryId: `sha256:${await sha256Hex(delivery.body)}` };
     },
     parse(json, context) {
-      const eventId = scalar(readPath(json, config.eventIdPath)) ?? context.deliveryId;
+      const ignored: string[] = [];
+      const rawId = readPath(json, config.eventIdPath);
+      if (typeof rawId === "number" && eventIdOf(rawId) === undefined) {
+        ignored.push(`the id at ${config.eventIdPath} is a number JSON cannot carry exactly; the body's SHA-256 identifies the event instead`);
+      }
+      const eventId = eventIdOf(rawId) ?? context.deliveryId;
       const eventType = scalar(readPath(json, config.eventTypePath));
-      if (!eventId) return { kind: "invalid", message: `no event id at ${config.eventIdPath}` };
+      if (eventId === null || eventId === "") return { kind: "invalid", message: `no event id at ${config.eventIdPath}` };
       if (!eventType) return { kind: "invalid", message: `no event type at ${config.eventTypePath}` };
       const email = scalar(readPath(json, config.emailPath));
       const subject = config.subjectPath ? scalar(readPath(json, config.subjectPath)) : undefined;
-      const observed = observedIdentity(subject, email);
-      if (!config.deprovisionEvents.includes(eventType)) return parsed([], observed, [`event type ${eventType} is not configured to deprovision`]);
-      const ignored: string[] = [];
+      const observed = observedIdentity(eventId, subject, email);
+      if (!config.deprovisionEvents.includes(eventType))
+        return parsed([], observed, [...ignored, `event type ${eventType} is not configured to deprovision`]);
       return parsed(validEvents([{ event_id: eventId, event_type: eventType, email, subject_id: subject }], ignored), observed, ignored);
     },
   };

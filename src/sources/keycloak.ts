@@ -86,7 +86,7 @@ export const keycloakSource: IdentitySource = {
     const candidate = RepresentationSchema.safeParse(jsonOf(event.data.representation));
     const representation: z.infer<typeof RepresentationSchema> = candidate.success ? candidate.data : {};
     // A refused event still teaches nothing: its age is the very thing in doubt.
-    const observed = refusal ? [] : observedIdentity(subject ?? representation.id, representation.email);
+    const observed = refusal ? [] : observedIdentity(event.data.uid, subject ?? representation.id, representation.email);
     const deprovisioned = type === "admin.USER-DELETE" || (type === "admin.USER-UPDATE" && representation.enabled === false);
     if (!deprovisioned) return parsed([], observed, [`event ${type} does not disable the user${refusal ? `, and ${refusal}` : ""}`]);
     const ignored: string[] = [];

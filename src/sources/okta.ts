@@ -66,7 +66,7 @@ export function oktaSource(authHeader: string): IdentitySource {
         }
         const { uuid, eventType, outcome, target } = logEvent.data;
         const users = (target ?? []).filter((entry) => entry.type === "User" && entry.id);
-        for (const user of users) observed.push(...observedIdentity(user.id, user.alternateId));
+        for (const user of users) observed.push(...observedIdentity(`${uuid}:${user.id}`, user.id, user.alternateId));
         let reason: string | undefined;
         if (eventType === GROUP_REMOVAL) {
           const group = (target ?? []).find((entry) => entry.type === "UserGroup");
@@ -84,9 +84,9 @@ export function oktaSource(authHeader: string): IdentitySource {
           ignored.push(`events[${index}]: outcome is ${outcome?.result ?? "missing"}, not SUCCESS`);
           continue;
         }
+        // The login as sent: one that is no usable address is kept on the record while the id resolves the person.
         for (const user of users) {
-          const email = observedIdentity(user.id, user.alternateId)[0]?.email;
-          candidates.push({ event_id: `${uuid}:${user.id}`, event_type: eventType, email, subject_id: user.id, reason });
+          candidates.push({ event_id: `${uuid}:${user.id}`, event_type: eventType, email: user.alternateId, subject_id: user.id, reason });
         }
       }
       return parsed(validEvents(candidates, ignored), observed, ignored);

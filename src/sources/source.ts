@@ -7,7 +7,8 @@ import { EmailSchema } from "../domain/validation";
 import { matchesAnySecret } from "./hmac";
 
 const EventBaseSchema = z.object({
-  event_id: z.string().check(z.minLength(1), z.maxLength(300)),
+  // A number only from a source whose ids are the sender's own JSON (hmac): 12345 and "12345" are two events.
+  event_id: z.union([z.string().check(z.minLength(1), z.maxLength(300)), z.int()]),
   event_type: z.string().check(z.minLength(1), z.maxLength(200)),
   email: z.optional(z.unknown()),
   subject_id: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
@@ -24,14 +25,21 @@ type Refusal = { status: "invalid_email" | "refused"; detail: string };
 
 /** One person to deprovision, as a source understood it: by email, by the source's subject id, or both. */
 export type IdentityEvent = Omit<z.infer<typeof EventBaseSchema>, "email"> & {
+  /** The address as the ledger keys it and Cloudflare receives it: trimmed, lower case (domain/validation.ts). */
   email?: string;
+  /** The address as the event spelled it (trimmed), when that is not `email`; kept on the record beside it. */
+  email_as_received?: string;
   /** The address as sent, when it was unusable (kept for the record, never sent to Cloudflare). */
   unusable_email?: string;
   refusal?: Refusal;
 };
 
-/** A subject id and email seen together in any event: what feeds the identity directory. */
-export type ObservedIdentity = { subject_id: string; email: string };
+/**
+ * A subject id and email seen together in an event: what feeds the identity directory, once per event id
+ * (the ledger de-duplicates it like a revocation, so a replayed event re-teaches nothing). Every webhook
+ * source names the event (observedIdentity); without one, an observation is learned at every delivery.
+ */
+export type ObservedIdentity = { event_id?: string | number; subject_id: string; email: string };
 
 export type Delivery = {
   method: string;
@@ -105,7 +113,9 @@ export function validEvents(candidates: unknown[], ignored: string[]): IdentityE
     }
     const email = EmailSchema.safeParse(rawEmail);
     if (email.success) {
-      events.push({ ...event, email: email.data });
+      // The spelling received only when normalising changed it; the ledger records `email` as received otherwise.
+      const received = String(rawEmail).trim();
+      events.push(received === email.data ? { ...event, email: email.data } : { ...event, email: email.data, email_as_received: received });
       continue;
     }
     const shown = String(rawEmail).trim().slice(0, 254);
@@ -120,11 +130,11 @@ export function validEvents(candidates: unknown[], ignored: string[]): IdentityE
   return events;
 }
 
-/** Emails that parse; used to feed the directory from create/update events. */
-export function observedIdentity(subjectId: unknown, email: unknown): ObservedIdentity[] {
+/** What an event (by its id) says about a subject: its email, when that parses; feeds the directory. */
+export function observedIdentity(eventId: string | number, subjectId: unknown, email: unknown): ObservedIdentity[] {
   if (typeof subjectId !== "string" || subjectId.length === 0 || subjectId.length > 200) return [];
   const parsedEmail = EmailSchema.safeParse(email);
-  return parsedEmail.success ? [{ subject_id: subjectId, email: parsedEmail.data }] : [];
+  return parsedEmail.success ? [{ event_id: eventId, subject_id: subjectId, email: parsedEmail.data }] : [];
 }
 
 /** For sources that prove a delivery only by a shared token in a header (Okta, Google): constant time. */

@@ -6,9 +6,18 @@
 // - Timestamps are refused when too old and when too new (the spec's replay defence).
 // Contract: verify is pure apart from WebCrypto, `now` is passed in, and it never throws.
 import * as z from "zod/mini";
-import { describeIssues, EmailSchema } from "../domain/validation";
+import { describeIssues } from "../domain/validation";
 import { concatBytes, fromBase64, MAX_SIGNATURES, signHmac, toBase64, utf8, verifyHmac } from "./hmac";
-import { type Delivery, type IdentitySource, type ParseContext, type ParseResult, parsed, type Verification, type VerifyContext } from "./source";
+import {
+  type Delivery,
+  type IdentitySource,
+  type ParseContext,
+  type ParseResult,
+  parsed,
+  type Verification,
+  type VerifyContext,
+  validEvents,
+} from "./source";
 import { checkTimestamp } from "./timestamp";
 
 const DEPROVISIONED_EVENT_TYPE = "user.deprovisioned";
@@ -76,8 +85,13 @@ const CanonicalEventSchema = z.object({
   data: z.optional(z.unknown()),
 });
 
+/**
+ * The person: any email value is taken here and checked by validEvents, so an address that cannot be used
+ * is recorded as invalid_email like every source's, never answered 400 and lost (a verified delivery that
+ * names someone is always recorded). An event naming nobody is the sender's mistake: 400.
+ */
 const DeprovisionedDataSchema = z.object({
-  email: EmailSchema,
+  email: z.unknown().check(z.refine((email) => email !== undefined && email !== null && email !== "", "required")),
   user_uid: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   reason: z.optional(z.string().check(z.maxLength(500))),
 });
@@ -90,7 +104,8 @@ function parseCanonicalEvent(json: unknown, context: ParseContext): ParseResult 
   }
   const data = DeprovisionedDataSchema.safeParse(event.data.data);
   if (!data.success) return { kind: "invalid", message: `data: ${describeIssues(data.error)}` };
-  return parsed([{ event_id: context.deliveryId ?? "", event_type: event.data.type, ...data.data }]);
+  const ignored: string[] = [];
+  return parsed(validEvents([{ event_id: context.deliveryId ?? "", event_type: event.data.type, ...data.data }], ignored), [], ignored);
 }
 
 export const standardSource: IdentitySource = {

@@ -41,7 +41,7 @@ export const workosSource: IdentitySource = {
       const removal = GroupRemovalSchema.safeParse(event.data.data);
       if (!removal.success) return { kind: "invalid", message: "data is not a group membership (needs user and group)" };
       const email = primaryEmail(removal.data.user);
-      const observed = observedIdentity(removal.data.user.id, email);
+      const observed = observedIdentity(id, removal.data.user.id, email);
       const group = groupRemoval(context.groupRemoval, removal.data.group.name);
       if (!group.revokes) return parsed([], observed, [group.ignored]);
       const ignored: string[] = [];
@@ -58,7 +58,7 @@ export const workosSource: IdentitySource = {
     const user = DirectoryUserSchema.safeParse(event.data.data);
     if (!user.success) return { kind: "invalid", message: "data is not a directory user" };
     const email = primaryEmail(user.data);
-    const observed = observedIdentity(user.data.id, email);
+    const observed = observedIdentity(id, user.data.id, email);
     const deprovisioned = type === "dsync.user.deleted" || (type === "dsync.user.updated" && INACTIVE_STATES.has(user.data.state ?? ""));
     if (!deprovisioned) return parsed([], observed, [`event ${type} does not deprovision`]);
     const ignored: string[] = [];

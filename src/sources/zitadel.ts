@@ -53,9 +53,9 @@ export const zitadelSource: IdentitySource = {
     }
     const payload = PayloadEmailSchema.safeParse(decodePayload(event.data.event_payload));
     const email = payload.success ? (payload.data.email ?? payload.data.emailAddress) : undefined;
-    const observed = observedIdentity(aggregateID, email);
-    if (!DEPROVISIONING.has(type)) return parsed([], observed, [`event ${type} does not deprovision`]);
     const eventId = `${aggregateID}:${event.data.sequence ?? event.data.created_at ?? type}:${type}`;
+    const observed = observedIdentity(eventId, aggregateID, email);
+    if (!DEPROVISIONING.has(type)) return parsed([], observed, [`event ${type} does not deprovision`]);
     const ignored: string[] = [];
     return parsed(validEvents([{ event_id: eventId, event_type: type, subject_id: aggregateID }], ignored), observed, ignored);
   },

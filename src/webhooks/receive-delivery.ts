@@ -107,10 +107,12 @@ webhookRoutes.on(
 
 async function commitEvents(c: Context<AppEnv>, source: IdentitySource, events: IdentityEvent[], observed: ObservedIdentity[], ignored: string[]) {
   const observations: Observation[] = observed.map((identity) => ({ source: source.name, ...identity }));
-  const results = await onLedger(c.env, (ledger) => ledger.commit(toRequests(source, events), observations), "the delivery");
-  if (results.length === 0) {
-    return c.json({ ignored: true, reason: ignored.join("; ") || "no deprovisioning event", directory_updated: observations.length }, 200);
+  if (events.length === 0) {
+    // Only identities to learn, each once per event: a replay updates nothing (directory_updated 0).
+    const learned = await onLedger(c.env, (ledger) => ledger.observe(observations), "the delivery");
+    return c.json({ ignored: true, reason: ignored.join("; ") || "no deprovisioning event", directory_updated: learned }, 200);
   }
+  const results = await onLedger(c.env, (ledger) => ledger.commit(toRequests(source, events), observations), "the delivery");
   const answers = results.map(({ id, status, duplicate }) => (duplicate ? { id, status, duplicate: true } : { id, status }));
   // A refused event is recorded, and answered as a failure so the sender's own log shows it too.
   if (results.some((result) => result.status === "refused")) {
@@ -129,6 +131,8 @@ function toRequests(source: IdentitySource, events: IdentityEvent[]): Revocation
     event_id: event.event_id,
     event_type: event.event_type,
     email: event.email ?? null,
+    // validEvents names the spelling only when normalising changed it: otherwise `email` is as received.
+    email_as_received: event.email_as_received ?? event.email ?? null,
     subject_id: event.subject_id ?? null,
     user_uid: event.user_uid ?? null,
     reason: event.reason ?? null,

@@ -450,7 +450,7 @@ describe("a token without the follow-up permissions", () => {
     );
     expect(failed.status).toBe("revoked");
     expect(resultOn(failed, ACCOUNT).seat?.detail).toContain("403");
-    const health = (await (await workerFetch("/healthz")).json()) as { ok: boolean; notes?: string[] };
+    const health = (await (await operatorFetch("/healthz")).json()) as { ok: boolean; notes?: string[] };
     expect(health.ok).toBe(true);
     expect(health.notes?.join("\n")).toMatch(/REMOVE_SEATS: off until .*Zero Trust: Seats Write/);
     expect(health.notes?.join("\n")).toMatch(/VERIFY_AFTER_SECONDS: off until/);

@@ -58,6 +58,41 @@ describe("answer classes", () => {
     expect(fake().callsFor(email)).toHaveLength(2);
   });
 
+  // Regression: success: true with any result but true was recorded not_found, terminal, with no last_error.
+  // revoke_user documents result true or false (the SDKs: OrganizationRevokeUsersResponse = true | false).
+  it.each([
+    ["null", null, "null"],
+    ['the string "true"', "true", '"true"'],
+    ["an object", { revoked: true }, '{"revoked":true}'],
+    ["no result at all", undefined, "nothing"],
+  ])("retries success: true with result %s, saying what Cloudflare answered, and ends revoked", async (_case, result, shown) => {
+    let odd = 0;
+    fake().setAnswer(() => (odd++ < 2 ? Response.json({ success: true, result, errors: [], messages: [] }) : envelope(true)));
+    const { id } = await commitOne(uniqueEmail("odd-result"));
+    await waitFor(async () => odd >= 2);
+    const pending = await ledger().get(id);
+    expect(pending).toMatchObject({
+      status: "queued",
+      last_error: `revoke_user answered success with result ${shown}, not the documented true or false`,
+    });
+    expect(pending!.results.flatMap((target) => target.history.map((attempt) => attempt.outcome))).toContain("retry");
+    await fastForward();
+    expect(await settled(id)).toMatchObject({ status: "revoked", last_error: null });
+  });
+
+  it("fails visibly when Cloudflare keeps answering an undocumented result past the retry budget", async () => {
+    fake().setAnswer(() => Response.json({ success: true, result: null, errors: [] }));
+    const { id } = await commitOne(uniqueEmail("odd-forever"));
+    await waitFor(async () => (await ledger().get(id))?.last_error !== null);
+    await fastForward(25 * 60 * 60_000);
+    const record = await settled(id);
+    expect(record).toMatchObject({
+      status: "failed",
+      last_error: expect.stringMatching(/^gave up after the 24 h retry budget: revoke_user answered success with result null/),
+    });
+    fake().setAnswer(() => envelope(true));
+  });
+
   it.each([400, 404, 422])("fails at once on HTTP %i with the reason, no retry", async (status) => {
     fake().setAnswer(() => apiError(status, 12000 + status, "bad request"));
     const email = uniqueEmail(`http${status}`);

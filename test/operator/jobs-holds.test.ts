@@ -2,10 +2,11 @@
 // waits, token holds listed and lifted (and audited), and the audit trail exported with full entries.
 // The workers project revokes on one account and one zone.
 import { describe, expect, it } from "vitest";
+import { sha256Hex, signHmac, toHex, utf8 } from "../../src/sources/hmac";
 import { TEST_ACCOUNT_ID, TEST_OPERATOR_TOKEN, TEST_ZONE_ID } from "../helpers/bindings";
 import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
-import { operatorFetch, settleLedger, uniqueEmail } from "../helpers/worker";
+import { ledgerStub, operatorFetch, settleLedger, uniqueEmail } from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
 
@@ -116,7 +117,11 @@ describe("token holds", () => {
       await operatorFetch(`/v1/audit/export?kind=actions&from=${new Date(Date.now() - 60_000).toISOString()}&to=2100-01-01T00:00:00Z`)
     ).text();
     expect(exported).toContain(action.key);
-    expect(exported).toMatch(/"token_fingerprint":"[0-9a-f]{12}"/);
+    // Keyed (token-fingerprint.ts): the ledger's key here, as AUDIT_FINGERPRINT_KEY is unset; never the unkeyed SHA-256.
+    const key = await ledgerStub().fingerprintKey();
+    const keyed = toHex(await signHmac(utf8(key), "SHA-256", utf8(TEST_OPERATOR_TOKEN))).slice(0, 16);
+    expect(exported).toContain(`"token_fingerprint":"${keyed}"`);
+    expect(exported).not.toContain((await sha256Hex(utf8(TEST_OPERATOR_TOKEN))).slice(0, 12));
     expect(exported).not.toContain(TEST_OPERATOR_TOKEN);
 
     expect((await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" })).status).toBe(404);

@@ -222,10 +222,40 @@ describe("field fixes (issue #9)", () => {
     expect(await response.json()).toMatchObject({ schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: "400", scimType });
   });
 
-  it("answers a huge startIndex with an empty page, not a 500", async () => {
-    const response = await scim("/Users?startIndex=100000000000000000000&count=5");
+  it("answers a startIndex past the end with an empty page that echoes it, not a 500", async () => {
+    const response = await scim(`/Users?startIndex=${Number.MAX_SAFE_INTEGER}&count=5`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ Resources: [], itemsPerPage: 0 });
+    expect(await response.json()).toMatchObject({ Resources: [], itemsPerPage: 0, startIndex: Number.MAX_SAFE_INTEGER });
+  });
+
+  // RFC 7644 §3.4.2.4: below 1 is read as 1, a negative count as 0 (totalResults only).
+  it.each([
+    ["startIndex=-5&count=1", { startIndex: 1, itemsPerPage: 1 }],
+    ["startIndex=0&count=1", { startIndex: 1, itemsPerPage: 1 }],
+    ["startIndex=%2B1&count=1", { startIndex: 1, itemsPerPage: 1 }],
+    ["count=-3", { startIndex: 1, itemsPerPage: 0, Resources: [] }],
+  ])("reads the page parameters %s as RFC 7644 says", async (query, expected) => {
+    await scim("/Users", { method: "POST", json: newUser(uniqueEmail("paging")) });
+    const response = await scim(`/Users?${query}`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject(expected);
+  });
+
+  // Regression: a startIndex past 2^53 (or "12abc") was read as 1 (or 12) and answered with page 1.
+  it.each([
+    ["startIndex", "1 and 400 zeros", `1${"0".repeat(400)}`],
+    ["startIndex", "10^20", "100000000000000000000"],
+    ["startIndex", "2^53 + 1", "9007199254740993"],
+    ["startIndex", "12abc", "12abc"],
+    ["startIndex", "1.5", "1.5"],
+    ["startIndex", "empty", ""],
+    ["count", "-1 and 400 zeros", `-1${"0".repeat(400)}`],
+    ["count", "ten", "ten"],
+    ["count", "1e3", "1e3"],
+  ])("answers %s %s, which is no representable integer, with 400 invalidValue", async (name, _label, value) => {
+    const response = await scim(`/Users?${name}=${encodeURIComponent(value)}`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ status: "400", scimType: "invalidValue", detail: expect.stringContaining(name) });
   });
 });
 

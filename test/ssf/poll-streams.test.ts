@@ -21,7 +21,7 @@ import {
 } from "../helpers/bindings";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { LocalTransmitter } from "../helpers/ssf-transmitter";
-import { drainOnceNow, operatorFetch, revocationsFor, revocationTotal, settleLedger, uniqueEmail, workerFetch } from "../helpers/worker";
+import { drainOnceNow, operatorFetch, revocationsFor, revocationTotal, settleLedger, uniqueEmail } from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
 const clock = { now: Date.now() };
@@ -145,7 +145,7 @@ describe("the Cron Trigger polls transmitters configured with poll", () => {
     const before = await revocationTotal();
     expect(await pollTransmitters(env)).toMatchObject([{ received: 0, error: "poll: HTTP 401 (authentication_failed)" }]);
     expect(await pollState()).toMatchObject({ last_error: "poll: HTTP 401 (authentication_failed)" });
-    const health = (await (await workerFetch("/healthz")).json()) as { notes?: string[] };
+    const health = (await (await operatorFetch("/healthz")).json()) as { notes?: string[] };
     expect(health.notes).toContainEqual(expect.stringMatching(/^SSF_TRANSMITTERS: polling polled failed at .*: poll: HTTP 401/));
     await drainOnceNow();
     expect(await revocationTotal()).toBe(before);

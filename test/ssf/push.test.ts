@@ -377,7 +377,7 @@ describe("forged or malformed SETs get RFC 8935's answer and revoke nobody", () 
       await fastForwardLedger(INTERVAL_MS);
       expect(await checkHeldSets()).toMatchObject({ waiting: 1, verified: 0 });
       expect(await heldFor("acme")).toMatchObject({ count: 1, last_detail: expect.stringContaining("JWKS") });
-      const health = (await (await workerFetch("/healthz")).json()) as { notes?: string[] };
+      const health = (await (await operatorFetch("/healthz")).json()) as { notes?: string[] };
       expect(health.notes).toContainEqual(expect.stringMatching(/^SSF_TRANSMITTERS: 1 SET\(s\) from acme held since /));
       expect(await revocationTotal()).toBe(before);
 
@@ -570,14 +570,14 @@ describe("stream events", () => {
       status_at: new Date((iat + 1) * 1000).toISOString(),
     });
     // A stream that delivers nothing is said where an operator looks first.
-    const health = (await (await workerFetch("/healthz")).json()) as { notes?: string[] };
+    const health = (await (await operatorFetch("/healthz")).json()) as { notes?: string[] };
     expect(health.notes).toContain(
       `SSF_TRANSMITTERS: acme's stream is disabled since ${new Date((iat + 1) * 1000).toISOString()} (Receiver deleted); it delivers no events until it is enabled again`,
     );
 
     const enabled = transmitter.claims({ iat: iat + 2, sub_id: streamUpdated.sub_id, events: { [type]: { status: "enabled" } } });
     expect((await push(await transmitter.sign(enabled))).status).toBe(202);
-    const healed = (await (await workerFetch("/healthz")).json()) as { notes?: string[] };
+    const healed = (await (await operatorFetch("/healthz")).json()) as { notes?: string[] };
     expect((healed.notes ?? []).filter((note) => note.includes("acme's stream"))).toEqual([]);
 
     await drainOnceNow();

@@ -9,6 +9,7 @@ import clerkDeleted from "../fixtures/clerk/user.deleted.json";
 import clerkUpdated from "../fixtures/clerk/user.updated.json";
 import googleSuspend from "../fixtures/google/suspend-user.json";
 import hmacOffboarded from "../fixtures/hmac/user.offboarded.json";
+import keycloakDelete from "../fixtures/keycloak/admin.USER-DELETE.json";
 import keycloakUpdate from "../fixtures/keycloak/admin.USER-UPDATE.json";
 import oktaBatch from "../fixtures/okta/event-hook-batch.json";
 import workosDeleted from "../fixtures/workos/dsync.user.deleted.json";
@@ -157,6 +158,27 @@ describe("okta", () => {
     await expectRevokedOnce(leaver, "okta", "static_secret");
     expect(await listedFor(stayer)).toEqual([]);
     expect(await listedFor(admin)).toEqual([]);
+  });
+
+  // Okta's alternateId is the login, not always an address: the record waits for the directory and says so.
+  it("records a deactivated user whose login is no usable email as unresolved, naming the login", async () => {
+    const login = unique("leaver-login");
+    const body = fixture(oktaBatch, {
+      "leaver@example.com": login,
+      "00uleaver000000000x7": unique("00u"),
+      "7d5bd0a1-0b6d-11ee-8d0b-3f7f5d8a1111": unique("uuid"),
+    });
+    const response = await sendWebhook("okta", auth, body);
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as { revocations: { id: string; status: string }[]; ignored: string[] };
+    expect(answer.revocations).toEqual([{ id: expect.any(String), status: "unresolved" }]);
+    const record = (await (await operatorFetch(`/v1/revocations/${answer.revocations[0]!.id}`)).json()) as Record<string, unknown>;
+    expect(record).toMatchObject({
+      source: "okta",
+      status: "unresolved",
+      email: null,
+      last_error: expect.stringContaining(`the email "${login}" cannot be used`),
+    });
   });
 
   it("ignores a deactivation whose outcome is not SUCCESS", async () => {
@@ -321,6 +343,32 @@ describe("keycloak", () => {
     expect(await listedFor(email)).toEqual([expect.objectContaining({ status: "refused", targets: [] })]);
   });
 
+  // Regression: directory-only events were not de-duplicated, so a replay of a signed USER-UPDATE re-taught a
+  // mapping an operator had just deleted, and a later id-only deprovisioning revoked that address.
+  it("learns from an event once: a replayed update does not re-teach a mapping the operator deleted", async () => {
+    const email = uniqueEmail("kc-relearned");
+    const subject = unique("kc-user");
+    const update = fixture(fresh(keycloakUpdate), {
+      "kc.leaver@example.com": email,
+      "5e3f0c36-1c5b-4a52-8b7a-2f3b0e4d9a77": subject,
+      '"enabled\\":false': '"enabled\\":true',
+      "8d4f2c3e-6d7a-4f3e-9a91-7b4b8a8e1c01": unique("uid"),
+    });
+    expect(await (await sendWebhook("keycloak", await sign(update), update)).json()).toMatchObject({ ignored: true, directory_updated: 1 });
+    expect((await operatorFetch(`/v1/directory/keycloak/${subject}`, { method: "DELETE" })).status).toBe(204);
+
+    const replay = await sendWebhook("keycloak", await sign(update), update);
+    expect(await replay.json()).toMatchObject({ ignored: true, directory_updated: 0 });
+    expect((await operatorFetch(`/v1/directory/keycloak/${subject}`)).status).toBe(404);
+    const deleted = fixture(fresh(keycloakDelete), {
+      "5e3f0c36-1c5b-4a52-8b7a-2f3b0e4d9a77": subject,
+      "8d4f2c3e-6d7a-4f3e-9a91-7b4b8a8e1c02": unique("uid"),
+    });
+    const answer = (await (await sendWebhook("keycloak", await sign(deleted), deleted)).json()) as { status: string };
+    expect(answer.status).toBe("unresolved");
+    expect(await listedFor(email)).toEqual([]);
+  });
+
   it("de-duplicates a replayed uid", async () => {
     const email = uniqueEmail("kc-replay");
     const body = fixture(fresh(keycloakUpdate), { "kc.leaver@example.com": email, "8d4f2c3e-6d7a-4f3e-9a91-7b4b8a8e1c01": unique("uid") });
@@ -439,6 +487,49 @@ describe("hmac (configurable)", () => {
       expect(await replay.json()).toMatchObject({ duplicate: true });
     }
     await expectRevokedOnce(email, "hmac");
+  });
+
+  // Regression: {"delivery": 12345} and {"delivery": "12345"} were one event id, so the second, a
+  // different event, was answered 200 duplicate and its person never revoked.
+  it("keeps a numeric id apart from its string twin; a replay of either is still a duplicate", async () => {
+    const id = Math.floor(Math.random() * 1e12);
+    const [numbered, quoted] = [uniqueEmail("hmac-number-id"), uniqueEmail("hmac-string-id")];
+    const asNumber = fixture(hmacOffboarded, { "hr.leaver@example.com": numbered, '"dlv_0001"': String(id) });
+    const asString = fixture(hmacOffboarded, { "hr.leaver@example.com": quoted, dlv_0001: String(id) });
+    expect(JSON.parse(asNumber).delivery).toBe(id);
+    expect((await sendWebhook("hmac", await headers(asNumber), asNumber)).status).toBe(202);
+    const second = await sendWebhook("hmac", await headers(asString), asString);
+    expect(second.status).toBe(202);
+    expect(await second.json()).not.toHaveProperty("duplicate");
+    await expectRevokedOnce(numbered, "hmac");
+    await expectRevokedOnce(quoted, "hmac");
+    for (const body of [asNumber, asString])
+      expect(await (await sendWebhook("hmac", await headers(body), body)).json()).toMatchObject({ duplicate: true });
+    expect((await revocationsFor(numbered))[0]).toMatchObject({ event_id: String(id) });
+  });
+
+  it("keeps them apart when both wait for the directory and resolve to several emails", async () => {
+    const id = Math.floor(Math.random() * 1e12);
+    const subject = unique("emp");
+    const emails = [uniqueEmail("hmac-fan-a"), uniqueEmail("hmac-fan-b")];
+    for (const quotedId of [String(id), `"${id}"`]) {
+      const body = fixture(hmacOffboarded, { "hr.leaver@example.com": "leaver@localhost", "emp-1001": subject, '"dlv_0001"': quotedId });
+      const answer = (await (await sendWebhook("hmac", await headers(body), body)).json()) as { revocations: unknown[] };
+      expect(answer.revocations).toEqual([{ id: expect.any(String), status: "unresolved" }]);
+    }
+    await operatorFetch(`/v1/directory/hmac/${subject}`, { method: "PUT", body: JSON.stringify({ emails }) });
+    for (const email of emails) expect(await revocationsFor(email)).toHaveLength(2);
+  });
+
+  it("identifies two events whose numeric ids JSON cannot tell apart (past 2^53) by their bodies", async () => {
+    const emails = [uniqueEmail("hmac-big-id-a"), uniqueEmail("hmac-big-id-b")];
+    // Two different ids as the sender wrote them; JSON.parse reads both as 9007199254740992.
+    const bodies = ["9007199254740993", "9007199254740992"].map((id, index) =>
+      fixture(hmacOffboarded, { "hr.leaver@example.com": emails[index]!, '"dlv_0001"': id }),
+    );
+    expect(bodies.map((body) => JSON.parse(body).delivery)).toEqual([9007199254740992, 9007199254740992]);
+    for (const body of bodies) expect((await sendWebhook("hmac", await headers(body), body)).status).toBe(202);
+    for (const email of emails) await expectRevokedOnce(email, "hmac");
   });
 
   it("ignores an event type not configured to deprovision", async () => {

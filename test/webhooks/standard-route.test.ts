@@ -65,6 +65,32 @@ describe("POST /webhooks/standard", () => {
     expect(audit.keys[0]!.metadata).toMatchObject({ status: "revoked", id: accepted.id, source: "standard" });
   });
 
+  // Emails are lower-cased whole, local part included: the record keeps the address as the sender spelled it.
+  it("sends and keys the lower-cased address, and keeps the one received beside it in the record and the audit entry", async () => {
+    const email = uniqueEmail("mixed-case");
+    const spelled = ` ${email.replace("mixed-case", "Mixed-Case").replace("example.com", "Example.COM")} `;
+    const response = await sendStandardDelivery(await signedStandardDelivery(deprovisioned(spelled)));
+    const { id } = (await response.json()) as { id: string };
+    const record = await waitFor(async () => {
+      const current = (await (await operatorFetch(`/v1/revocations/${id}`)).json()) as { status: string; email: string; email_as_received: string };
+      return current.status === "revoked" && current;
+    });
+    expect(record).toMatchObject({ email, email_as_received: spelled.trim() });
+    expect(cloudflare.callsFor(email).map((call) => call.body.email)).toEqual([email, email]);
+    const entry = await waitFor(async () => {
+      const listed = await env.AUDIT_LOG.list({ prefix: `email:${email}:` });
+      return listed.keys[0] && (await env.AUDIT_LOG.get(listed.keys[0].name, "json"));
+    });
+    expect(entry).toMatchObject({ id, email, email_as_received: spelled.trim() });
+  });
+
+  it("keeps the address an operator typed beside the lower-cased one", async () => {
+    const email = uniqueEmail("operator-case");
+    const typed = email.toUpperCase();
+    const response = await operatorFetch("/v1/revocations", { method: "POST", body: JSON.stringify({ email: typed }) });
+    expect(await response.json()).toMatchObject({ email, email_as_received: typed });
+  });
+
   it("answers a replayed webhook-id with the same id, duplicate: true, and no second revocation", async () => {
     const email = uniqueEmail("replayed");
     const delivery = await signedStandardDelivery(deprovisioned(email));
@@ -99,7 +125,6 @@ describe("POST /webhooks/standard", () => {
     ["not JSON", "{not json", "malformed_json"],
     ["no type", JSON.stringify({ data: { email: "a@example.com" } }), "invalid_request"],
     ["no email", JSON.stringify({ type: "user.deprovisioned", data: {} }), "invalid_request"],
-    ["bad email", JSON.stringify({ type: "user.deprovisioned", data: { email: "not-an-email" } }), "invalid_request"],
     ["data not an object", JSON.stringify({ type: "user.deprovisioned", data: "x" }), "invalid_request"],
   ])("answers 400 for a signed body with %s, and records nothing", async (_case, body, code) => {
     const before = await revocationTotal();
@@ -107,6 +132,27 @@ describe("POST /webhooks/standard", () => {
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
     expect(await revocationTotal()).toBe(before);
+  });
+
+  // Regression: an unusable address was answered 400 and left nothing in the ledger, while hmac and
+  // Google record invalid_email and WorkOS unresolved; a verified delivery naming someone is always recorded.
+  it.each([
+    ["an address that is no email", "Not-An-Email", "not-an-email", "Not-An-Email"],
+    ["a number", 42, "42", "42"],
+  ])("records a signed event whose email is %s as invalid_email, listed with the address as sent", async (_case, email, recorded, asReceived) => {
+    const response = await sendStandardDelivery(await signedStandardDelivery(deprovisioned(email as string)));
+    expect(response.status).toBe(202);
+    const receipt = (await response.json()) as { id: string; status: string };
+    expect(receipt.status).toBe("invalid_email");
+    const record = (await (await operatorFetch(`/v1/revocations/${receipt.id}`)).json()) as Record<string, unknown>;
+    expect(record).toMatchObject({
+      source: "standard",
+      status: "invalid_email",
+      email: recorded,
+      email_as_received: asReceived,
+      last_error: expect.stringContaining("cannot be used"),
+    });
+    expect(cloudflare.calls).toHaveLength(0);
   });
 
   it("answers 413 for a body over 64 KiB before verifying it", async () => {
