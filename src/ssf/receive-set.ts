@@ -15,7 +15,11 @@
 //   The header value is compared in constant time (matchesAnySecret) with each configured credential, whole
 //   and without its auth-scheme ("Bearer …"), so SSF_AUTH_<NAME> may hold either the token or the whole
 //   header: SSF 1.0 §6.1.1 has the transmitter send back whatever `authorization_header` the receiver gave
-//   it. It is checked first, so an unauthenticated caller learns nothing.
+//   it. The Bearer scheme is also taken off both sides, once or repeated: an operator who typed
+//   "Bearer <token>" into a Keycloak version that prepends "Bearer " itself gets "Bearer Bearer <token>"
+//   sent. What is left is still compared whole: no other word is dropped, so a credential with spaces
+//   (a passphrase) never matches on its last word. It is checked first, so an unauthenticated caller
+//   learns nothing.
 // - 415 when the Content-Type is not application/secevent+jwt (required by §2.1; a general HTTP error, §2.3).
 // - 403/access_denied is not used: one credential per transmitter route leaves no "authenticated but not allowed".
 // Contract: never throws; `now` is passed in; `detail` is for the log, never for the sender.
@@ -27,6 +31,7 @@ import type { JwksCache } from "./jwks";
 import { SET_MEDIA_TYPE, type SetErrorCode, verifySet } from "./verify-set";
 
 const AUTH_SCHEME = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*\s+(\S+)$/;
+const BEARER_SCHEMES = /^(?:bearer\s+)+/i;
 
 export type ReceiveSetInput = {
   body: Uint8Array;
@@ -71,11 +76,7 @@ function rejected(
 export async function receiveSet(input: ReceiveSetInput): Promise<ReceiveSetResult> {
   if (input.authSecrets.length > 0) {
     if (!input.authorization) return rejected(401, "authentication_failed", "authorization required", "no Authorization header");
-    const header = input.authorization.trim();
-    const token = AUTH_SCHEME.exec(header)?.[1];
-    const matches =
-      (await matchesAnySecret(header, input.authSecrets)) || (token !== undefined && (await matchesAnySecret(token, input.authSecrets)));
-    if (!matches) {
+    if (!(await matchesStreamCredential(input.authorization, input.authSecrets))) {
       return rejected(401, "authentication_failed", "authorization required", "the Authorization header matches no configured credential");
     }
   }
@@ -98,6 +99,21 @@ export async function receiveSet(input: ReceiveSetInput): Promise<ReceiveSetResu
   }
 
   return acceptToken(token, input);
+}
+
+/**
+ * Every comparison runs, each over every credential (no early exit): the header whole; its token after any
+ * one auth-scheme; and both sides without their Bearer scheme(s).
+ */
+async function matchesStreamCredential(authorization: string, credentials: string[]): Promise<boolean> {
+  const header = authorization.trim();
+  const withoutBearer = (value: string) => value.trim().replace(BEARER_SCHEMES, "");
+  const results = await Promise.all([
+    matchesAnySecret(header, credentials),
+    matchesAnySecret(AUTH_SCHEME.exec(header)?.[1], credentials),
+    matchesAnySecret(withoutBearer(header), credentials.map(withoutBearer)),
+  ]);
+  return results.some(Boolean);
 }
 
 /**

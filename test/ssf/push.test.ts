@@ -358,6 +358,14 @@ describe("forged or malformed SETs get RFC 8935's answer and revoke nobody", () 
     expect(await revocationsFor(email)).toHaveLength(1);
   });
 
+  it("a Keycloak stream whose header was entered as `Bearer <token>` arrives as `Bearer Bearer <token>` and is accepted", async () => {
+    const email = uniqueEmail("ssf-double-bearer");
+    const claims = claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email } });
+    const response = await push(await transmitter.sign(claims), "guarded", { authorization: `Bearer Bearer ${TEST_SSF_AUTH}` });
+    expect(response.status).toBe(202);
+    await expectRevokedOnce(email, String(claims.jti), RISC_ACCOUNT_DISABLED, "ssf-guarded");
+  });
+
   it.each(["down", "slow", "garbage", "unreachable"] as const)(
     "a JWKS endpoint that is %s: 400 invalid_key, never a 5xx; the SET is held and revokes once the keys can be fetched",
     async (mode) => {

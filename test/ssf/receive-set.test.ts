@@ -76,7 +76,27 @@ describe("receiveSet accepts (RFC 8935 §2.2: 202)", () => {
     const authSecrets = [`Bearer ${SECRET}`];
     expect((await receiveSet(await delivery({ authorization: `Bearer ${SECRET}`, authSecrets }))).kind).toBe("accepted");
     expect((await receiveSet(await delivery({ authorization: `Basic ${SECRET}`, authSecrets }))).kind).toBe("rejected");
-    expect((await receiveSet(await delivery({ authorization: SECRET, authSecrets }))).kind).toBe("rejected");
+  });
+
+  // A Keycloak version that prepends "Bearer " to the stream's authorization header, given "Bearer <token>" by
+  // an operator following docs/ssf.md, sends "Bearer Bearer <token>" (issue #18).
+  it.each([
+    ["the token, configured with its scheme", [`Bearer ${SECRET}`], SECRET],
+    ["Bearer Bearer <token>, configured bare", [SECRET], `Bearer Bearer ${SECRET}`],
+    ["Bearer Bearer <token>, configured with its scheme", [`Bearer ${SECRET}`], `Bearer Bearer ${SECRET}`],
+    ["bearer BEARER <token>, any case and spacing", [`BEARER  ${SECRET}`], `bearer BEARER\t${SECRET}`],
+  ])("the Bearer scheme on either side, or twice: %s", async (_name, authSecrets, authorization) => {
+    expect((await receiveSet(await delivery({ authorization, authSecrets }))).kind).toBe("accepted");
+  });
+
+  it.each([
+    ["a prefix of the token", [`Bearer ${SECRET}`], `Bearer Bearer ${SECRET.slice(0, -1)}`],
+    ["the token with a suffix", [`Bearer ${SECRET}`], `Bearer Bearer ${SECRET}x`],
+    ["the last word of a passphrase", ["Bearer correct horse battery staple"], "Bearer staple"],
+    ["the passphrase behind another scheme word", ["correct horse battery staple"], "Basic horse battery staple"],
+    ["Bearer alone", [`Bearer ${SECRET}`], "Bearer Bearer"],
+  ])("but never less than the whole credential: %s is refused", async (_name, authSecrets, authorization) => {
+    expect(await receiveSet(await delivery({ authorization, authSecrets }))).toMatchObject({ kind: "rejected", status: 401 });
   });
 
   it("no Authorization when no credential is configured", async () => {
