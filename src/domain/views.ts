@@ -4,6 +4,7 @@
 // Contract: pure.
 import * as z from "zod/mini";
 import { JobCountsSchema } from "./bulk";
+import { STREAM_STATUSES } from "./ssf/event-types";
 
 const IsoTime = z.string();
 const Counts = z.record(z.string(), z.number());
@@ -70,12 +71,17 @@ const SsfPollSchema = z.object({
 const SsfStreamSchema = z.object({
   stream_id: z.nullable(z.string()),
   /** From its last stream-updated event; null until one arrived. A paused or disabled stream sends nothing. */
-  status: z.nullable(z.enum(["enabled", "paused", "disabled"])),
+  status: z.nullable(z.enum(STREAM_STATUSES)),
   reason: z.nullable(z.string()),
   /** When the transmitter issued that status (the SET's iat). */
   status_at: z.nullable(IsoTime),
   /** When it arrived here. */
   status_received_at: z.nullable(IsoTime),
+  /**
+   * The last stream-updated event whose status could not be read (answered 400 invalid_request), while no
+   * readable status was issued after it: the stream may be paused or disabled. Null otherwise.
+   */
+  status_unreadable: z.nullable(z.object({ issued_at: IsoTime, received_at: IsoTime, detail: z.string() })),
   verifications: z.number(),
   last_verified_at: z.nullable(IsoTime),
   /** Null when nothing is held. */

@@ -264,6 +264,14 @@ DROP TABLE audit_batch;
 ALTER TABLE audit_batch_v9 RENAME TO audit_batch;
 `);
 
+// v10 (issue #18): a stream-updated event whose status could not be read (no status, an unknown one), kept
+// with its SET's iat, so a stream that may be paused shows in /v1/stats and /healthz (ssf-streams.ts).
+LEDGER_MIGRATIONS.push(`
+ALTER TABLE ssf_streams ADD COLUMN unreadable_at INTEGER;
+ALTER TABLE ssf_streams ADD COLUMN unreadable_received_at INTEGER;
+ALTER TABLE ssf_streams ADD COLUMN unreadable_detail TEXT;
+`);
+
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
 export function migrateLedger(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");

@@ -16,10 +16,7 @@ import { onLedger } from "../http/ledger";
 import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
 import { ssfSourceName } from "../sources/registry";
-import type { ReceiveSetResult } from "./receive-set";
-
-/** What receiveSet (or a held or polled SET's check) accepted: the SET's jti and iat (seconds) and what it says. */
-type AcceptedSet = Extract<ReceiveSetResult, { kind: "accepted" }>;
+import type { AcceptedSet } from "./receive-set";
 
 export async function commitSet(env: Env, name: string, set: AcceptedSet): Promise<void> {
   const source = ssfSourceName(name);
@@ -46,14 +43,11 @@ export async function commitSet(env: Env, name: string, set: AcceptedSet): Promi
 
   const receipts = requests.length + observations.length > 0 ? await onLedger(env, (ledger) => ledger.commit(requests, observations), "the SET") : [];
   if (set.stream.length > 0) {
-    await onLedger(env, (ledger) => ledger.ssf().recordStream(name, set.stream, set.iat * 1000), "the stream event");
+    const notices = set.stream.map(({ event_id: _, ...notice }) => notice);
+    await onLedger(env, (ledger) => ledger.ssf().recordStream(name, notices, set.iat * 1000), "the stream event");
   }
 
-  for (const event of set.stream) {
-    if (event.kind === "verification")
-      logEvent("ssf.verification", { transmitter: name, jti: set.jti, stream_id: event.stream_id, state: event.state });
-    else logEvent("ssf.stream_updated", { transmitter: name, jti: set.jti, stream_id: event.stream_id, status: event.status, reason: event.reason });
-  }
+  for (const { event_id: _, ...event } of set.stream) logEvent(`ssf.${event.kind}`, { transmitter: name, jti: set.jti, ...event });
   logEvent("ssf.accepted", {
     transmitter: name,
     jti: set.jti,

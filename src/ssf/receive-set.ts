@@ -5,6 +5,9 @@
 // Answers, and where they come from:
 // - 202 Accepted, empty body: the SET is valid (RFC 8935 §2.2), even when it asks nothing of us (SETs are not
 //   commands, §3) or names someone we cannot resolve (`unresolved`: retrying would not help).
+// - 400 invalid_request for a verified SET whose stream-updated status cannot be read (stream-events.ts):
+//   `accepted` with status 400 and `unreadable` saying why, since the caller still records what it can (the
+//   stream may be paused) before answering.
 // - 400 with {"err", "description"} and Content-Language (§2.3) for every error "parsing, validating, or
 //   authenticating a SET", err from §2.4: see verify-set.ts for which is which. A body that is not UTF-8 is
 //   invalid_request. A JWKS outage is also a 400 (invalid_key), never a 5xx; the rejection then carries the
@@ -58,8 +61,12 @@ export type SetRejection = {
   unverifiedToken: string | null;
 };
 
-/** `iat`: when the transmitter issued the SET (seconds), which orders its stream-updated events. */
-export type ReceiveSetResult = ({ kind: "accepted"; status: 202; jti: string; iat: number } & SetEvents) | SetRejection;
+/**
+ * A verified SET, to record. `iat`: when the transmitter issued it (seconds), which orders its stream-updated
+ * events. `unreadable`: why its stream-updated status cannot be read, when it cannot (then status 400).
+ */
+export type AcceptedSet = { kind: "accepted"; status: 202 | 400; jti: string; iat: number; unreadable: string | null } & SetEvents;
+export type ReceiveSetResult = AcceptedSet | SetRejection;
 
 function rejected(
   status: SetRejection["status"],
@@ -134,5 +141,6 @@ export async function acceptToken(
   if (!verified.ok) return rejected(400, verified.err, verified.description, verified.detail, verified.transient ? token : null);
 
   const extracted = extractSetEvents(verified.set, { transmitterName: input.transmitterName, transmitter: input.transmitter });
-  return { kind: "accepted", status: 202, jti: verified.set.jti, iat: verified.set.iat, ...extracted };
+  const unreadable = extracted.stream.find((event) => event.kind === "stream_unreadable")?.detail ?? null;
+  return { kind: "accepted", status: unreadable === null ? 202 : 400, jti: verified.set.jti, iat: verified.set.iat, unreadable, ...extracted };
 }

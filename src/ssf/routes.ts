@@ -7,6 +7,8 @@
 // - 202 with an empty body: the SET is accepted (§2.2), including a replayed jti (the ledger's duplicate),
 //   a SET that deprovisions nobody (§3: SETs are statements, not commands) and a subject nobody can resolve.
 // - 400 {"err", "description"} (§2.3, codes from §2.4), 401 and 415: as receive-set.ts decides.
+// - 400 invalid_request for a verified SET whose stream-updated status cannot be read: it is recorded first
+//   (the stream may be paused: /v1/stats and /healthz say so), then refused as a SET not as SSF defines it.
 // - 400 invalid_key when the transmitter's keys cannot be fetched (its JWKS is down, slow or garbage) and
 //   none held can check the SET: §2.4's code for a key the recipient cannot use, never a 5xx. The SET may be
 //   valid all the same, so it is held in the ledger and verified by the Cron Trigger once the keys can be
@@ -79,7 +81,12 @@ ssfRoutes.post(
     });
     if (received.kind === "rejected") return refuse(c, name, transmitter, received, now);
     await commitSet(c.env, name, received);
-    return c.body(null, 202);
+    if (received.unreadable === null) return c.body(null, 202);
+    logEvent("ssf.rejected", { transmitter: name, status: 400, err: "invalid_request", reason: "invalid_request", detail: received.unreadable });
+    reportRejection(c, ssfSourceName(name), "invalid_request", now);
+    return c.json({ err: "invalid_request" as const, description: `${received.unreadable}; the SET was recorded` }, 400, {
+      "Content-Language": "en",
+    });
   },
 );
 

@@ -49,6 +49,7 @@ describe("receiveSet accepts (RFC 8935 §2.2: 202)", () => {
       status: 202,
       jti: "push-1",
       iat: NOW / 1000,
+      unreadable: null,
       events: [
         {
           event_id: "push-1",
@@ -173,6 +174,16 @@ describe("receiveSet refuses the SET (RFC 8935 §2.3: 400 with an §2.4 err)", (
     expect(result).toMatchObject({ kind: "rejected", status: 400, body: { err }, headers: { "Content-Language": "en" } });
   });
 
+  it("a stream-updated without a status (secevent-js): accepted to be recorded, with status 400 and why", async () => {
+    const claims = transmitter.claims({ events: { "https://schemas.openid.net/secevent/ssf/event-type/stream-updated": { effective_time: 1 } } });
+    expect(await receiveSet(await delivery({ body: utf8(await transmitter.sign(claims)) }))).toMatchObject({
+      kind: "accepted",
+      status: 400,
+      unreadable: "the stream-updated event's status is missing (SSF 1.0 §8.1.5 requires it)",
+      stream: [{ kind: "stream_unreadable" }],
+    });
+  });
+
   it("a body that is not UTF-8", async () => {
     expect(await receiveSet(await delivery({ body: new Uint8Array([0xff, 0xfe, 0x2e, 0x2e]) }))).toMatchObject({
       status: 400,
@@ -219,13 +230,9 @@ describe("every documented SET shape, signed and pushed end to end", () => {
       now: () => clock.now,
     });
     const result = await receiveSet(await delivery({ transmitter: config, jwks: jwksFor, body: utf8(await transmitter.sign(claims)) }));
-    expect(result).toEqual({
-      kind: "accepted",
-      status: 202,
-      jti: fixture.jti,
-      iat: claims.iat,
-      ...extractSetEvents(claims as unknown as VerifiedSet, { transmitterName: "acme", transmitter: config }),
-    });
+    const extracted = extractSetEvents(claims as unknown as VerifiedSet, { transmitterName: "acme", transmitter: config });
+    const unreadable = extracted.stream.find((event) => event.kind === "stream_unreadable")?.detail ?? null;
+    expect(result).toEqual({ kind: "accepted", status: unreadable ? 400 : 202, jti: fixture.jti, iat: claims.iat, unreadable, ...extracted });
   });
 });
 
