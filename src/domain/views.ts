@@ -57,6 +57,14 @@ const HeldSetsSchema = z.object({
 });
 export type HeldSetsView = z.infer<typeof HeldSetsSchema>;
 
+/** SETs that reused a jti for other content (each accepted and recorded, ledger/ssf-jti.ts). */
+const JtiConflictsSchema = z.object({
+  count: z.number(),
+  /** The latest: the jti, the SHA-256 of what its first SET said and of what this one said. */
+  last: z.object({ jti: z.string(), first_digest: z.string(), digest: z.string(), at: IsoTime }),
+});
+export type JtiConflictsView = z.infer<typeof JtiConflictsSchema>;
+
 /** Poll delivery (RFC 8936): the Cron Trigger's last poll run for this transmitter. */
 const SsfPollSchema = z.object({
   last_at: IsoTime,
@@ -88,6 +96,8 @@ const SsfStreamSchema = z.object({
   held_sets: z.nullable(HeldSetsSchema),
   /** Null until the transmitter was first polled (only transmitters configured with `poll` are). */
   poll: z.nullable(SsfPollSchema),
+  /** Null while no SET reused a jti for other content. */
+  jti_conflicts: z.nullable(JtiConflictsSchema),
 });
 export type SsfStream = z.infer<typeof SsfStreamSchema>;
 

@@ -11,6 +11,7 @@
 // drain_state: the pacer's next free slot and any 429 pause, so an evicted object resumes at the same pace.
 // ssf_streams: what each Shared Signals transmitter said about its stream (ssf-streams.ts).
 // held_sets: SETs waiting for their transmitter's keys to be reachable again (held-sets.ts).
+// ssf_set_digests, ssf_jti_conflicts: what each transmitter's jti said, and the jtis it reused (ssf-jti.ts).
 
 import type { CallKind, CallState, RevocationStatus } from "../domain/revocation";
 
@@ -270,6 +271,26 @@ LEDGER_MIGRATIONS.push(`
 ALTER TABLE ssf_streams ADD COLUMN unreadable_at INTEGER;
 ALTER TABLE ssf_streams ADD COLUMN unreadable_received_at INTEGER;
 ALTER TABLE ssf_streams ADD COLUMN unreadable_detail TEXT;
+`);
+
+// v11 (issue #18): what each transmitter's jti said (the digest of its SET's sub_id and events), kept for the
+// SETs that asked for revocations, and the jtis reused for a SET that says something else (ssf-jti.ts).
+LEDGER_MIGRATIONS.push(`
+CREATE TABLE IF NOT EXISTS ssf_set_digests (
+  transmitter TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  first_at INTEGER NOT NULL,
+  PRIMARY KEY (transmitter, jti)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ssf_jti_conflicts (
+  transmitter TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  first_digest TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (transmitter, jti, digest)
+);
 `);
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

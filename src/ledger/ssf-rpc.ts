@@ -1,19 +1,51 @@
-// `ledger.ssf()`: what the Shared Signals receiver keeps in the ledger, as an RPC target of its own: each
-// stream's notices and poll runs (ssf-streams.ts) and the SETs held while their keys could not be fetched
-// (held-sets.ts). Revocations from SETs go through the ledger's commit like every other source's.
+// `ledger.ssf()`: what the Shared Signals receiver keeps in the ledger, as an RPC target of its own: a
+// verified SET committed whole (its revocations, the identities it showed, its stream events and its jti,
+// in one transaction), each stream's poll runs (ssf-streams.ts) and the SETs held while their keys could
+// not be fetched (held-sets.ts). Revocations go through the ledger's commitRequest like every source's.
 import { RpcTarget } from "cloudflare:workers";
+import type { CommitReceipt, RevocationRequest } from "../domain/revocation";
 import type { LedgerCore } from "./core";
 import { dueHeldSets, type HeldSet, type HoldOutcome, holdSet, settleHeldSet } from "./held-sets";
+import type { Observation } from "./ledger";
+import { commitRequest, learnIdentity } from "./revocations";
+import { claimJti } from "./ssf-jti";
 import { recordPollRun, recordStreamNotices, type StreamNotice } from "./ssf-streams";
+
+/** A verified SET as the receiver read it; `issuedAt` is its iat in milliseconds, `digest` what it says (ssf/set-digest.ts). */
+export type SetToCommit = {
+  jti: string;
+  digest: string;
+  issuedAt: number;
+  requests: RevocationRequest[];
+  observations: Observation[];
+  notices: StreamNotice[];
+};
+
+/** `firstDigest`: set when the jti was first used by a SET that said something else (ssf-jti.ts). */
+export type SetCommit = { receipts: CommitReceipt[]; firstDigest: string | null };
 
 export class SsfRpc extends RpcTarget {
   constructor(private readonly core: LedgerCore) {
     super();
   }
 
-  /** A transmitter's stream events (verification, stream-updated) from one SET issued at `issuedAt` (ms). */
-  async recordStream(transmitter: string, notices: StreamNotice[], issuedAt: number): Promise<void> {
-    this.core.transact(({ sql, now }) => recordStreamNotices(sql, transmitter, notices, issuedAt, now));
+  /**
+   * Commits a transmitter's verified SET. A SET reusing a jti for other content is recorded as a conflict and
+   * its revocations get event ids of their own (`<event id>#<16 hex of its digest>`) and a reason naming both
+   * digests, so it is never mistaken for the first SET's duplicate.
+   */
+  async commitSet(transmitter: string, set: SetToCommit): Promise<SetCommit> {
+    const outcome = this.core.transact((context) => {
+      const firstDigest = set.requests.length > 0 ? claimJti(context.sql, transmitter, set.jti, set.digest, context.now) : null;
+      for (const seen of set.observations) learnIdentity(context, seen.source, seen.subject_id, [seen.email]);
+      const requests = firstDigest === null ? set.requests : set.requests.map((request) => asReusedJti(request, set, firstDigest));
+      const receipts = requests.map((request) => commitRequest(context, request));
+      if (set.notices.length > 0) recordStreamNotices(context.sql, transmitter, set.notices, set.issuedAt, context.now);
+      return { receipts, firstDigest };
+    });
+    this.core.auditHeld(outcome.receipts);
+    if (outcome.receipts.length > 0) await this.core.arm();
+    return outcome;
   }
 
   /** One poll run of a transmitter (ssf/poll-streams.ts): what it received and, if it failed, why. */
@@ -35,4 +67,13 @@ export class SsfRpc extends RpcTarget {
   async settleHeld(id: number, retryInMs: number | null, detail: string | null): Promise<void> {
     this.core.transact(({ sql, now }) => settleHeldSet(sql, id, retryInMs, detail, now));
   }
+}
+
+function asReusedJti(request: RevocationRequest, set: SetToCommit, firstDigest: string): RevocationRequest {
+  const note = `jti ${set.jti} was first used by a SET saying something else: sha256 ${firstDigest}, this one ${set.digest}`;
+  return {
+    ...request,
+    event_id: `${request.event_id}#${set.digest.slice(0, 16)}`,
+    reason: (request.reason ? `${request.reason} (${note})` : note).slice(0, 1000),
+  };
 }

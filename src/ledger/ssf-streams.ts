@@ -10,6 +10,7 @@
 import { STREAM_STATUSES, type StreamStatus } from "../domain/ssf/event-types";
 import { isoOrNull, type SsfStream } from "../domain/views";
 import { heldSetsByTransmitter } from "./held-sets";
+import { jtiConflictsByTransmitter } from "./ssf-jti";
 
 /** A stream event as the ledger records it (what the route read from a verified SET). */
 export type StreamNotice =
@@ -99,6 +100,7 @@ export function ssfStreams(sql: SqlStorage, transmitters: Iterable<string>): Rec
       .map((row) => [row.transmitter, row]),
   );
   const held = heldSetsByTransmitter(sql);
+  const conflicts = jtiConflictsByTransmitter(sql);
   const streams: Record<string, SsfStream> = {};
   for (const name of transmitters) {
     const row = rows.get(name);
@@ -121,6 +123,7 @@ export function ssfStreams(sql: SqlStorage, transmitters: Iterable<string>): Rec
               last_error: row.poll_error,
               sets_received: row.polled_sets,
             },
+      jti_conflicts: conflicts.get(name) ?? null,
     };
   }
   return streams;

@@ -31,6 +31,7 @@ import type { SsfTransmitter } from "../domain/ssf/transmitters";
 import { matchesAnySecret } from "../sources/hmac";
 import { extractSetEvents, type SetEvents } from "./events";
 import type { JwksCache } from "./jwks";
+import { setDigest } from "./set-digest";
 import { SET_MEDIA_TYPE, type SetErrorCode, verifySet } from "./verify-set";
 
 const AUTH_SCHEME = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*\s+(\S+)$/;
@@ -63,9 +64,10 @@ export type SetRejection = {
 
 /**
  * A verified SET, to record. `iat`: when the transmitter issued it (seconds), which orders its stream-updated
- * events. `unreadable`: why its stream-updated status cannot be read, when it cannot (then status 400).
+ * events. `digest`: what it says (set-digest.ts), which tells a redelivery from a reused jti.
+ * `unreadable`: why its stream-updated status cannot be read, when it cannot (then status 400).
  */
-export type AcceptedSet = { kind: "accepted"; status: 202 | 400; jti: string; iat: number; unreadable: string | null } & SetEvents;
+export type AcceptedSet = { kind: "accepted"; status: 202 | 400; jti: string; iat: number; digest: string; unreadable: string | null } & SetEvents;
 export type ReceiveSetResult = AcceptedSet | SetRejection;
 
 function rejected(
@@ -142,5 +144,6 @@ export async function acceptToken(
 
   const extracted = extractSetEvents(verified.set, { transmitterName: input.transmitterName, transmitter: input.transmitter });
   const unreadable = extracted.stream.find((event) => event.kind === "stream_unreadable")?.detail ?? null;
-  return { kind: "accepted", status: unreadable === null ? 202 : 400, jti: verified.set.jti, iat: verified.set.iat, unreadable, ...extracted };
+  const { jti, iat } = verified.set;
+  return { kind: "accepted", status: unreadable === null ? 202 : 400, jti, iat, digest: await setDigest(verified.set), unreadable, ...extracted };
 }

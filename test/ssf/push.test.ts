@@ -282,16 +282,17 @@ describe("replay", () => {
     expect(fake().callsFor(email)).toHaveLength(2);
   });
 
-  it("a new SET with a jti already used is a duplicate too, whatever it says", async () => {
+  it("a new SET reusing a jti for someone else is not a replay: it revokes them too, as a recorded conflict (issue #18)", async () => {
     const email = uniqueEmail("ssf-jti");
     const jti = unique("jti");
     expect((await push(await transmitter.sign(claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email } }, { jti })))).status).toBe(202);
     await expectRevokedOnce(email, jti, RISC_ACCOUNT_DISABLED);
     const other = uniqueEmail("ssf-jti-other");
     expect((await push(await transmitter.sign(claimsFor(EVENTS[1]![1], { sub_id: { format: "email", email: other } }, { jti })))).status).toBe(202);
-    await drainOnceNow();
-    expect(await listedFor(other)).toEqual([]);
-    expect(fake().callsFor(other)).toHaveLength(0);
+    expect(await revocationsFor(other)).toEqual([
+      expect.objectContaining({ status: "revoked", event_id: expect.stringMatching(new RegExp(`^${jti}#[0-9a-f]{16}$`)) }),
+    ]);
+    expect(await revocationsFor(email)).toHaveLength(1);
   });
 });
 

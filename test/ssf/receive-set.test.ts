@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { extractSetEvents } from "../../src/ssf/events";
 import { createJwksCache, type JwksCache } from "../../src/ssf/jwks";
 import { type ReceiveSetInput, receiveSet } from "../../src/ssf/receive-set";
+import { setDigest } from "../../src/ssf/set-digest";
 import type { VerifiedSet } from "../../src/ssf/verify-set";
 import { LocalTransmitter } from "../helpers/ssf-transmitter";
 
@@ -49,6 +50,7 @@ describe("receiveSet accepts (RFC 8935 §2.2: 202)", () => {
       status: 202,
       jti: "push-1",
       iat: NOW / 1000,
+      digest: expect.stringMatching(/^[0-9a-f]{64}$/),
       unreadable: null,
       events: [
         {
@@ -113,13 +115,31 @@ describe("receiveSet accepts (RFC 8935 §2.2: 202)", () => {
     expect((await receiveSet(await delivery({ body }))).kind).toBe("accepted");
   });
 
-  it("the same SET twice: both accepted with the same event id (replay is the caller's, by jti)", async () => {
+  it("the same SET twice: both accepted with the same event id and digest (replay is the caller's, by jti)", async () => {
     const input = await delivery();
     const [first, second] = [await receiveSet(input), await receiveSet(input)];
     expect(first.kind === "accepted" && second.kind === "accepted" && [first.events[0]?.event_id, second.events[0]?.event_id]).toEqual([
       "push-1",
       "push-1",
     ]);
+    expect(first.kind === "accepted" && second.kind === "accepted" && first.digest === second.digest).toBe(true);
+  });
+});
+
+describe("setDigest: what a SET says, whatever its signature, iat or member order (RFC 8785 ordering)", () => {
+  const set = { sub_id: { format: "email", email: "a@example.com" }, events: { "urn:x": { reason: "r", n: 1.5 } } };
+  it("is the same for the same statement", async () => {
+    const reordered = { events: { "urn:x": { n: 1.5, reason: "r" } }, sub_id: { email: "a@example.com", format: "email" }, iat: 1, txn: "t" };
+    expect(await setDigest(reordered)).toBe(await setDigest(set));
+  });
+
+  it.each([
+    ["another subject", { ...set, sub_id: { format: "email", email: "b@example.com" } }],
+    ["no subject", { events: set.events }],
+    ["another event", { ...set, events: { "urn:y": {} } }],
+    ["another value", { ...set, events: { "urn:x": { reason: "r", n: 2 } } }],
+  ])("differs for %s", async (_name, other) => {
+    expect(await setDigest(other)).not.toBe(await setDigest(set));
   });
 });
 
@@ -232,7 +252,15 @@ describe("every documented SET shape, signed and pushed end to end", () => {
     const result = await receiveSet(await delivery({ transmitter: config, jwks: jwksFor, body: utf8(await transmitter.sign(claims)) }));
     const extracted = extractSetEvents(claims as unknown as VerifiedSet, { transmitterName: "acme", transmitter: config });
     const unreadable = extracted.stream.find((event) => event.kind === "stream_unreadable")?.detail ?? null;
-    expect(result).toEqual({ kind: "accepted", status: unreadable ? 400 : 202, jti: fixture.jti, iat: claims.iat, unreadable, ...extracted });
+    expect(result).toEqual({
+      kind: "accepted",
+      status: unreadable ? 400 : 202,
+      jti: fixture.jti,
+      iat: claims.iat,
+      digest: await setDigest(claims as unknown as VerifiedSet),
+      unreadable,
+      ...extracted,
+    });
   });
 });
 

@@ -4,8 +4,11 @@
 // events about one person, and a SET whose sub_id and event subject name different people. The fixtures'
 // sources are in test/fixtures/ssf/README.md; the local transmitter signs them (test/helpers/ssf-transmitter.ts).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CAEP_CREDENTIAL_CHANGE, RISC_ACCOUNT_DISABLED } from "../../src/domain/ssf/event-types";
+import { CAEP_CREDENTIAL_CHANGE, CAEP_SESSION_REVOKED, RISC_ACCOUNT_DISABLED } from "../../src/domain/ssf/event-types";
 import { installSsfDeps } from "../../src/ssf/jwks-registry";
+import caepComplexSessionUserTenant from "../fixtures/ssf/caep-session-revoked.complex-session-user-tenant.json";
+import caepComplexUserDeviceTenant from "../fixtures/ssf/caep-session-revoked.complex-user-device-tenant.json";
+import caepOpaque from "../fixtures/ssf/caep-session-revoked.opaque.json";
 import keycloakOtpUpdate from "../fixtures/ssf/keycloak-credential-change.otp.json";
 import keycloakPasswordUpdate from "../fixtures/ssf/keycloak-credential-change.password.json";
 import keycloakStreamUpdated from "../fixtures/ssf/keycloak-stream-updated.json";
@@ -15,6 +18,7 @@ import seceventStreamUpdated from "../fixtures/ssf/secevent-js-stream-updated.js
 import streamUpdated from "../fixtures/ssf/ssf-stream-updated.json";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { LocalTransmitter } from "../helpers/ssf-transmitter";
+import { waitFor } from "../helpers/wait";
 import { drainOnceNow, operatorFetch, revocationsFor, revocationTotal, settleLedger, uniqueEmail, workerFetch } from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
@@ -145,3 +149,85 @@ describe("who a SET names", () => {
     }
   });
 });
+
+describe("a jti reused for a SET that says something else (issue #18)", () => {
+  type Listed = { id: string; status: string; event_id: string; reason: string | null; email: string | null };
+  const withJti = async (jti: string) =>
+    ((await (await operatorFetch("/v1/revocations?limit=100")).json()) as { records: Listed[] }).records.filter((record) =>
+      record.event_id.startsWith(jti),
+    );
+  const conflictsOf = async () =>
+    ((await (await operatorFetch("/v1/stats")).json()) as { ssf_streams: Record<string, { jti_conflicts: unknown }> }).ssf_streams.acme!
+      .jti_conflicts;
+
+  it("CAEP 1.0 §3.1.2's three session-revoked examples share one jti: each is acted on, the reuse recorded and counted", async () => {
+    const jti = unique(caepOpaque.jti);
+    const [second, third] = [uniqueEmail("caep-example-2"), uniqueEmail("caep-example-3")];
+    const examples = [caepOpaque, caepComplexSessionUserTenant, caepComplexUserDeviceTenant].map((fixture) =>
+      transmitter.claimsFrom(fixture, { jti }),
+    );
+    await putDirectory("ssf-acme", caepComplexSessionUserTenant.sub_id.user.sub, second);
+    await putDirectory("ssf-acme", caepComplexUserDeviceTenant.sub_id.user.sub, third);
+    const before = await conflictsOf();
+    const tokens = await Promise.all(examples.map((claims) => transmitter.sign(claims)));
+    for (const token of tokens) expect((await push(token)).status).toBe(202);
+
+    // The first is the session id alone (nobody the directory knows); the two others revoke their user.
+    expect(await revocationsFor(second)).toEqual([
+      expect.objectContaining({
+        status: "revoked",
+        event_type: CAEP_SESSION_REVOKED,
+        event_id: expect.stringMatching(new RegExp(`^${jti}#[0-9a-f]{16}$`)),
+      }),
+    ]);
+    expect(await revocationsFor(third)).toHaveLength(1);
+    const records = await withJti(jti);
+    expect(records.map((record) => record.event_id).sort()).toEqual([jti, expect.stringMatching(/#/), expect.stringMatching(/#/)].sort());
+    expect(records.find((record) => record.event_id === jti)).toMatchObject({ status: "unresolved" });
+
+    const conflicts = (await conflictsOf()) as { count: number; last: { jti: string; first_digest: string; digest: string } };
+    expect(conflicts).toMatchObject({ count: ((before as { count: number } | null)?.count ?? 0) + 2, last: { jti } });
+    expect(conflicts.last.first_digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(conflicts.last.digest).not.toBe(conflicts.last.first_digest);
+    const thirdRecord = records.find((record) => record.email === third)!;
+    expect(thirdRecord.reason).toBe(
+      `CAEP session-revoked from acme: Policy violation: device no longer compliant (jti ${jti} was first used by a SET saying something else: sha256 ${conflicts.last.first_digest}, this one ${conflicts.last.digest})`,
+    );
+    expect(thirdRecord.event_id).toBe(`${jti}#${conflicts.last.digest.slice(0, 16)}`);
+
+    // The audit log keeps the record with that reason.
+    const audited = await waitFor(async () => {
+      const lines = (
+        await (await operatorFetch(`/v1/audit/export?from=${new Date(Date.now() - 120_000).toISOString()}&to=2100-01-01T00:00:00Z`)).text()
+      )
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { id: string; reason: string });
+      return lines.find((line) => line.id === thirdRecord.id);
+    });
+    expect(audited.reason).toContain(conflicts.last.digest);
+
+    // Redelivering any of them is a duplicate: no new record, no new conflict.
+    for (const token of tokens) expect((await push(token)).status).toBe(202);
+    expect(await withJti(jti)).toHaveLength(3);
+    expect(await conflictsOf()).toMatchObject({ count: conflicts.count });
+  });
+
+  it("the same SET signed again (a new iat and signature) is a redelivery, not a conflict", async () => {
+    const email = uniqueEmail("ssf-resigned");
+    const jti = unique("resigned");
+    const claims = transmitter.claims({ jti, sub_id: { format: "email", email }, events: { [CAEP_SESSION_REVOKED]: {} } });
+    expect((await push(await transmitter.sign(claims))).status).toBe(202);
+    const before = await conflictsOf();
+    clock.now += 5_000;
+    expect((await push(await transmitter.sign({ ...claims, iat: Math.floor(clock.now / 1000) }, { key: "ec" }))).status).toBe(202);
+    expect(await revocationsFor(email)).toHaveLength(1);
+    expect(await conflictsOf()).toEqual(before);
+  });
+});
+
+async function putDirectory(source: string, subject: string, email: string) {
+  const response = await operatorFetch(`/v1/directory/${source}/${encodeURIComponent(subject)}`, { method: "PUT", body: JSON.stringify({ email }) });
+  expect(response.status).toBe(200);
+}
