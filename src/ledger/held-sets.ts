@@ -1,5 +1,5 @@
-// Security Event Tokens the receiver could not check because the transmitter's keys could not be fetched
-// (ssf/routes.ts answers them 400 invalid_key, as RFC 8935 §2.4 names it). They are kept here raw, one per
+// Security Event Tokens the receiver could not check because the transmitter's keys could not be fetched,
+// or not yet since they arrived (ssf/routes.ts answers them 400 invalid_key, as RFC 8935 §2.4 names it). They are kept here raw, one per
 // transmitter and token, until the Cron Trigger verifies them (ssf/held-sets.ts): a valid SET then revokes
 // as if it had been accepted on arrival, a forged one is refused and counted. Nothing in a held token is
 // read or believed here; the ledger only keeps it and says when to try again.

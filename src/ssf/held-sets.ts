@@ -1,5 +1,6 @@
 // SETs pushed while the transmitter's keys could not be fetched (its JWKS down, slow or garbage, and no key
-// held could check them). RFC 8935 has the receiver answer an error it names (400 invalid_key), and the
+// held could check them), or signed under a kid missing from keys fetched before they arrived while the
+// refresh gate allowed no fetch (a rotation, jwks.ts). RFC 8935 has the receiver answer an error it names (400 invalid_key), and the
 // route does; but the SET may be perfectly valid, and whether the transmitter ever delivers it again is
 // its own choice (§4). So the route also hands the raw token to the ledger (ledger/held-sets.ts), and the
 // Cron Trigger checks it again here, every minute, through exactly the push's verification (acceptToken)
@@ -8,7 +9,8 @@
 //   transmitter made meanwhile is the same revocation, never a second one;
 // - it is refused (forged, wrong iss/aud, a kid the keys do not have): forgotten, counted with the
 //   other refusals of that transmitter, logged; it never revokes anyone;
-// - the keys are still unreachable: tried again after the transmitter's refresh interval, for a day
+// - the keys are still unreachable, or not fetched since it arrived: tried again after the transmitter's
+//   refresh interval, for a day
 //   (HOLD_FOR_MS, the SET's own iat window); then forgotten and counted as `held_set_expired`.
 // Nothing in a held token is read before it verifies. Bounds: HELD_SETS_PER_TRANSMITTER in the ledger,
 // CHECKS_PER_RUN here, and the JWKS refresh gate (jwks.ts) shared with pushes.

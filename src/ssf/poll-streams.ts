@@ -115,7 +115,7 @@ async function pollOnce(
   }
   // SETs left with the transmitter because they could not be checked: not a healthy run, and /healthz says so.
   if (run.error === null && run.kept > 0) {
-    run.error = `${run.kept} SET(s) could not be checked (the transmitter's keys could not be fetched); left with the transmitter for the next poll`;
+    run.error = `${run.kept} SET(s) could not be checked (their key could not be fetched, or not yet); left with the transmitter for the next poll`;
   }
   return run;
 }

@@ -119,7 +119,7 @@ async function refuse(c: Context<AppEnv>, name: string, transmitter: SsfTransmit
   }
   const body =
     held === "held" || held === "already_held"
-      ? { ...rejection.body, description: `${rejection.body.description}; the SET is held and will be verified once they can be` }
+      ? { ...rejection.body, description: `${rejection.body.description}; the SET is held and will be verified once its key can be fetched` }
       : rejection.body;
   return c.json(body, rejection.status, rejection.headers);
 }

@@ -12,11 +12,12 @@
 // - exp: SSF forbids it in SETs (§4.1.7); when present anyway, jose refuses an expired one (RFC 7519 §4.1.4).
 //   A top-level `sub` (also forbidden by SSF §4.1.2) is ignored, never read as the subject.
 // - Error codes are RFC 8935 §2.4's: invalid_request (not a SET / claims not as defined), invalid_key
-//   (alg not accepted; kid unknown or keys unavailable), authentication_failed (the signature does not verify
+//   (alg not accepted; kid unknown, not fetched yet, or keys unavailable), authentication_failed (the signature does not verify
 //   under the transmitter's key: the transmitter is not authenticated), invalid_issuer, invalid_audience.
 //   access_denied is never produced here (authorisation is the caller's, see receive-set.ts).
 // Contract: never throws on any input; `now` is passed in. `description` may go to the sender (RFC 8935 §2.3);
-// `detail` is for the log only; `transient` marks a failure caused by our side (the JWKS could not be fetched).
+// `detail` is for the log only; `transient` marks a failure caused by our side (the JWKS could not be fetched,
+// or not yet since the SET arrived): the SET may be valid, so the caller holds it.
 import { type CryptoKey, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from "jose";
 import * as z from "zod/mini";
 import type { SsfTransmitter } from "../domain/ssf/transmitters";
@@ -105,11 +106,13 @@ export async function verifySet(token: string, context: VerifySetContext): Promi
     return failure("invalid_request", "the SET is not explicitly typed secevent+jwt", `typ ${JSON.stringify(typ?.slice(0, 50) ?? null)}`);
   }
 
-  const resolved = await context.jwks.resolveKey(kid === undefined ? { alg } : { alg, kid });
+  const resolved = await context.jwks.resolveKey(kid === undefined ? { alg } : { alg, kid }, context.now);
   if (!resolved.ok) {
     switch (resolved.reason) {
       case "unknown_key":
         return failure("invalid_key", "the SET is signed with a key the receiver does not know", resolved.detail);
+      case "key_pending":
+        return failure("invalid_key", "the SET is signed with a key the receiver has not fetched yet", resolved.detail, true);
       case "keys_unavailable":
         return failure("invalid_key", "the transmitter's signing keys could not be fetched", resolved.detail, true);
       case "unusable_key":
