@@ -5,7 +5,7 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { CommitReceipt, RevocationRequest } from "../domain/revocation";
 import type { LedgerCore } from "./core";
-import { dueHeldSets, type HeldSet, type HoldOutcome, holdSet, settleHeldSet } from "./held-sets";
+import { dueHeldSets, type HeldSet, type HeldSettlement, type HoldOutcome, holdSet, settleHeldSets } from "./held-sets";
 import type { Observation } from "./ledger";
 import { commitRequest, learnIdentity } from "./revocations";
 import { claimJti } from "./ssf-jti";
@@ -58,14 +58,14 @@ export class SsfRpc extends RpcTarget {
     return this.core.transact(({ sql, now }) => holdSet(sql, transmitter, token, digest, receivedAt, now));
   }
 
-  /** Held SETs due for another check, oldest first. */
+  /** Held SETs due for another check, round robin across transmitters, each one's oldest first. */
   async heldDue(limit: number): Promise<HeldSet[]> {
     return dueHeldSets(this.core.sql, this.core.now(), limit);
   }
 
-  /** Forgets a held SET once decided (`retryInMs` null), or schedules its next check. */
-  async settleHeld(id: number, retryInMs: number | null, detail: string | null): Promise<void> {
-    this.core.transact(({ sql, now }) => settleHeldSet(sql, id, retryInMs, detail, now));
+  /** Forgets the held SETs decided (`retryInMs` null) and schedules the others' next check, in one transaction. */
+  async settleHeld(settlements: HeldSettlement[]): Promise<void> {
+    this.core.transact(({ sql, now }) => settleHeldSets(sql, settlements, now));
   }
 }
 

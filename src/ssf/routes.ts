@@ -15,8 +15,9 @@
 //   fetched (held-sets.ts): a valid one then revokes, a forged one never does. The description says so.
 //   When it cannot be held, it must be delivered again: 503 ledger_unavailable (the ledger is down), or
 //   503 keys_unavailable with Retry-After when HELD_SETS_PER_TRANSMITTER SETs already wait for the keys.
-// - 404 (no such transmitter), 405 (Allow: POST, from the app), 413 and 503 ledger_unavailable: the JSON
-//   failure shape of every route (http/errors.ts), the first three before the body is read.
+// - 404 (no such transmitter, or one that is polled and does not push: "push" in SSF_TRANSMITTERS), 405
+//   (Allow: POST, from the app), 413 and 503 ledger_unavailable: the JSON failure shape of every route
+//   (http/errors.ts), the first three before the body is read.
 import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
@@ -90,10 +91,13 @@ ssfRoutes.post(
   },
 );
 
+/** A transmitter that does not push (it is polled) is not found here either, so nothing pushed to it is held. */
 function configuredTransmitter(c: Context<AppEnv>): { name: string; transmitter: SsfTransmitter } {
   const name = c.req.param("transmitter") ?? "";
   const transmitter = c.get("config").ssfTransmitters.get(name);
-  return transmitter ? { name, transmitter } : fail("not_found", "unknown SSF transmitter");
+  if (!transmitter) fail("not_found", "unknown SSF transmitter");
+  if (!transmitter.push) fail("not_found", 'this SSF transmitter is polled, not pushed to ("push" in SSF_TRANSMITTERS)');
+  return { name, transmitter };
 }
 
 async function refuse(c: Context<AppEnv>, name: string, transmitter: SsfTransmitter, rejection: SetRejection, now: number) {

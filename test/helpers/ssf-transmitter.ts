@@ -89,6 +89,7 @@ export class LocalTransmitter {
       algorithms: [...SSF_ALGORITHMS],
       jwksMinRefreshMs: 60_000,
       poll: null,
+      push: true,
       ...overrides,
     };
   }

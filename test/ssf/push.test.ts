@@ -402,27 +402,67 @@ describe("forged or malformed SETs get RFC 8935's answer and revoke nobody", () 
     },
   );
 
-  it("forged SETs pushed during a JWKS outage are held, refused at the check, and never revoke", async () => {
+  it("forged SETs pushed during a JWKS outage: what no key could save is refused at once, the rest held and refused at the check", async () => {
     const email = uniqueEmail("ssf-outage-forged");
     const before = await revocationTotal();
     transmitter.jwksMode = "down";
     const subject = { sub_id: { format: "email", email } };
-    const forged = [
-      await transmitter.signWithUnknownKey(claimsFor(EVENTS[0]![1], subject), transmitter.currentRsaKid),
-      await transmitter.sign(claimsFor(EVENTS[1]![1], subject, { aud: "https://someone-else.example" })),
-      await transmitter.sign(claimsFor(EVENTS[2]![1], subject, { iss: "https://forger.example" })),
-    ];
-    for (const token of forged) expect((await push(token)).status).toBe(400);
+    const signedByNobody = await transmitter.signWithUnknownKey(claimsFor(EVENTS[0]![1], subject), transmitter.currentRsaKid);
+    expect((await push(signedByNobody)).status).toBe(400);
     // The same token twice is one held SET.
-    expect((await push(forged[0]!)).status).toBe(400);
-    expect(await heldFor("acme")).toMatchObject({ count: 3 });
+    expect((await push(signedByNobody)).status).toBe(400);
+    // Claims a valid signature would not save, and a kid no key set carries, are judged before holding (issue #18).
+    const refusedAtOnce: [string, string][] = [
+      [await transmitter.sign(claimsFor(EVENTS[1]![1], subject, { aud: "https://someone-else.example" })), "invalid_audience"],
+      [await transmitter.sign(claimsFor(EVENTS[2]![1], subject, { iss: "https://forger.example" })), "invalid_issuer"],
+      [await transmitter.sign(claimsFor(EVENTS[2]![1], subject, { iat: Math.floor(clock.now / 1000) - 2 * 86_400 })), "invalid_request"],
+      [await transmitter.signWithUnknownKey(claimsFor(EVENTS[0]![1], subject), "k".repeat(257)), "invalid_key"],
+      [await transmitter.signWithUnknownKey(claimsFor(EVENTS[0]![1], subject), "a kid"), "invalid_key"],
+    ];
+    for (const [token, err] of refusedAtOnce) {
+      const response = await push(token);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ err, description: expect.not.stringContaining("held") });
+    }
+    expect(await heldFor("acme")).toMatchObject({ count: 1 });
 
     transmitter.jwksMode = "up";
     offset += INTERVAL_MS;
     await fastForwardLedger(INTERVAL_MS);
-    expect(await checkHeldSets()).toMatchObject({ verified: 0, refused: 3 });
+    expect(await checkHeldSets()).toMatchObject({ verified: 0, refused: 1 });
     expect(await heldFor("acme")).toBeNull();
     await expectNothingCommitted(before, email);
+  });
+
+  it("a valid SET held behind 150 forgeries is decided in the first check after recovery, not a minute per hundred (issue #18)", async () => {
+    const email = uniqueEmail("ssf-behind-forgeries");
+    transmitter.jwksMode = "down";
+    for (let i = 0; i < 150; i++) {
+      const forged = await transmitter.signWithUnknownKey(
+        transmitter.claims({ sub_id: { format: "email", email: uniqueEmail("forged") } }),
+        transmitter.currentRsaKid,
+      );
+      expect((await push(forged)).status).toBe(400);
+    }
+    const claims = claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email } });
+    expect((await push(await transmitter.sign(claims))).status).toBe(400);
+    expect(await heldFor("acme")).toMatchObject({ count: 151 });
+
+    transmitter.jwksMode = "up";
+    offset += INTERVAL_MS;
+    await fastForwardLedger(INTERVAL_MS);
+    expect(await checkHeldSets()).toMatchObject({ verified: 1, refused: 150, waiting: 0 });
+    await expectRevokedOnce(email, String(claims.jti), RISC_ACCOUNT_DISABLED);
+    expect(await heldFor("acme")).toBeNull();
+  });
+
+  it("a transmitter that is polled does not accept pushes: 404 before anything is read or held (issue #18)", async () => {
+    transmitter.jwksMode = "down";
+    const response = await push(await transmitter.sign(transmitter.claims()), "polled");
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: { code: "not_found", message: expect.stringContaining("polled, not pushed to") } });
+    expect(await heldFor("polled")).toBeNull();
+    expect(transmitter.jwksRequests).toBe(0);
   });
 
   it("when the hold is full, a SET that cannot be verified is answered 503 with Retry-After, to be delivered again", async () => {
