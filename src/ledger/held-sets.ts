@@ -50,14 +50,21 @@ export function holdSet(sql: SqlStorage, transmitter: string, token: string, dig
   return "held";
 }
 
-/** The held tokens due for another check: each transmitter's oldest first, dealt round robin across transmitters. */
-export function dueHeldSets(sql: SqlStorage, now: number, limit: number): HeldSet[] {
+/**
+ * The held tokens due for another check: each transmitter's oldest first, dealt round robin across
+ * transmitters, at most `limit` of them and about `maxBytes` (the token that crosses it is the last; one is
+ * always answered), so one answer stays a bounded RPC message however many transmitters are flooded.
+ */
+export function dueHeldSets(sql: SqlStorage, now: number, limit: number, maxBytes: number): HeldSet[] {
   return sql
     .exec<HeldSet>(
       `SELECT id, transmitter, token, received_at, attempts FROM (
-         SELECT *, ROW_NUMBER() OVER (PARTITION BY transmitter ORDER BY received_at, id) AS turn FROM held_sets WHERE next_attempt_at <= ?
-       ) ORDER BY turn, transmitter LIMIT ?`,
+         SELECT *, SUM(LENGTH(token)) OVER (ORDER BY turn, transmitter ROWS UNBOUNDED PRECEDING) AS running FROM (
+           SELECT *, ROW_NUMBER() OVER (PARTITION BY transmitter ORDER BY received_at, id) AS turn FROM held_sets WHERE next_attempt_at <= ?
+         )
+       ) WHERE running - LENGTH(token) < ? ORDER BY turn, transmitter LIMIT ?`,
       now,
+      maxBytes,
       limit,
     )
     .toArray();

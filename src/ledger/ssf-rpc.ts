@@ -59,8 +59,8 @@ export class SsfRpc extends RpcTarget {
   }
 
   /** Held SETs due for another check, round robin across transmitters, each one's oldest first. */
-  async heldDue(limit: number): Promise<HeldSet[]> {
-    return dueHeldSets(this.core.sql, this.core.now(), limit);
+  async heldDue(limit: number, maxBytes: number): Promise<HeldSet[]> {
+    return dueHeldSets(this.core.sql, this.core.now(), limit, maxBytes);
   }
 
   /** Forgets the held SETs decided (`retryInMs` null) and schedules the others' next check, in one transaction. */

@@ -15,16 +15,17 @@
 // Nothing in a held token is read before it verifies, except to refuse it (verify-set.ts: claims no key
 // could save are judged before a SET is held, and again at each check).
 // Bounds: the ledger's per transmitter (HELD_SETS_PER_TRANSMITTER tokens, HELD_BYTES_PER_TRANSMITTER bytes);
-// here, CHECKS_PER_RUN held SETs decided a run, as the ledger deals them: round robin across transmitters,
-// each one's oldest first, so one transmitter's forgeries never delay another's SETs, and a run decides a
-// whole transmitter's hold (forgeries are cheap to refuse: no key, or one signature check). At most
+// here, CHECKS_PER_RUN held SETs and BYTES_PER_RUN bytes decided a run, as the ledger deals them: round
+// robin across transmitters, each one's oldest first, so one transmitter's forgeries never delay another's
+// SETs, and a run decides a whole transmitter's hold (forgeries are cheap to refuse: no key, or one
+// signature check). At most
 // COMMITS_PER_RUN verified SETs are committed a run (a ledger call each); the rest wait for the next run.
 // Decisions go to the ledger in one call, refusals counted in one more; plus the JWKS refresh gate (jwks.ts)
 // shared with pushes.
 // Contract: holdUnverifiedSet never throws; verifyHeldSets throws nothing it does not log.
 import { configFor } from "../config";
 import { ledgerFor } from "../ledger/client";
-import { HELD_SETS_PER_TRANSMITTER, type HeldSettlement, type HoldOutcome } from "../ledger/held-sets";
+import { HELD_BYTES_PER_TRANSMITTER, HELD_SETS_PER_TRANSMITTER, type HeldSettlement, type HoldOutcome } from "../ledger/held-sets";
 import type { RejectionCount } from "../ledger/rejections";
 import { logEvent } from "../log";
 import { sha256Hex, utf8 } from "../sources/hmac";
@@ -37,6 +38,7 @@ import { DEFAULT_SET_MAX_AGE_SECONDS } from "./verify-set";
 /** How long a held SET is checked again: as long as a SET's iat may be old on arrival (verify-set.ts). */
 const HOLD_FOR_MS = DEFAULT_SET_MAX_AGE_SECONDS * 1000;
 const CHECKS_PER_RUN = HELD_SETS_PER_TRANSMITTER;
+const BYTES_PER_RUN = HELD_BYTES_PER_TRANSMITTER;
 const COMMITS_PER_RUN = 100;
 
 /**
@@ -59,7 +61,7 @@ export async function verifyHeldSets(env: Env): Promise<{ verified: number; refu
   const result = configFor(env);
   if (!result.ok) return tally;
   const ledger = ledgerFor(env);
-  const held = await ledger.ssf().heldDue(CHECKS_PER_RUN);
+  const held = await ledger.ssf().heldDue(CHECKS_PER_RUN, BYTES_PER_RUN);
   const settled: HeldSettlement[] = [];
   const refusals = new Map<string, RejectionCount>();
   const refuse = (transmitter: string, reason: string, at: number) => {

@@ -27,11 +27,11 @@ it("holds a token once, bounds each transmitter, keeps when it arrived, and sche
     // The bound is per transmitter: another one's SETs are still held.
     expect(holdSet(sql, "other", "other-token", "digest-0", t0 + 5_000, t0 + 5_000)).toBe("held");
 
-    const [first] = dueHeldSets(sql, t0 + 10_000, 1);
+    const [first] = dueHeldSets(sql, t0 + 10_000, 1, HELD_BYTES_PER_TRANSMITTER);
     expect(first).toMatchObject({ transmitter: "acme", token: "token-0", received_at: t0 - 5_000, attempts: 0 });
     settleHeldSets(sql, [{ id: first!.id, retryInMs: 60_000, detail: "JWKS: HTTP 503" }], t0 + 10_000);
-    expect(dueHeldSets(sql, t0 + 10_000, 2000).map((set) => set.token)).not.toContain("token-0");
-    expect(dueHeldSets(sql, t0 + 70_000, 1)[0]).toMatchObject({ token: "token-0", attempts: 1 });
+    expect(dueHeldSets(sql, t0 + 10_000, 2000, HELD_BYTES_PER_TRANSMITTER).map((set) => set.token)).not.toContain("token-0");
+    expect(dueHeldSets(sql, t0 + 70_000, 1, HELD_BYTES_PER_TRANSMITTER)[0]).toMatchObject({ token: "token-0", attempts: 1 });
     expect(heldSetsByTransmitter(sql).get("acme")).toEqual({
       count: HELD_SETS_PER_TRANSMITTER,
       oldest_received_at: new Date(t0 - 5_000).toISOString(),
@@ -66,7 +66,18 @@ it("deals due SETs round robin across transmitters, each one's oldest first, so 
     for (let i = 0; i < 500; i++) holdSet(sql, "flooded", `forgery-${i}`, `f-${i}`, 1_000 + i, 1_000 + i);
     holdSet(sql, "quiet", "real-1", "r-1", 2_000, 2_000);
     holdSet(sql, "quiet", "real-2", "r-2", 2_001, 2_001);
-    const due = dueHeldSets(sql, 10_000, 4).map((set) => set.token);
+    const due = dueHeldSets(sql, 10_000, 4, HELD_BYTES_PER_TRANSMITTER).map((set) => set.token);
     expect(due).toEqual(["forgery-0", "real-1", "forgery-1", "real-2"]);
+  });
+});
+
+it("answers about maxBytes of due SETs, the one that crosses it last, and always one", async () => {
+  await runInDurableObject(scratch(), async (_instance, state) => {
+    const sql = state.storage.sql;
+    for (let i = 0; i < 5; i++) holdSet(sql, "acme", `${i}`.padEnd(100, "x"), `d-${i}`, i, i);
+    expect(dueHeldSets(sql, 10, 1_000, 250)).toHaveLength(3);
+    expect(dueHeldSets(sql, 10, 1_000, 300)).toHaveLength(3);
+    expect(dueHeldSets(sql, 10, 1_000, 301)).toHaveLength(4);
+    expect(dueHeldSets(sql, 10, 1_000, 1)).toHaveLength(1);
   });
 });
