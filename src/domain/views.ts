@@ -4,6 +4,7 @@
 // Contract: pure.
 import * as z from "zod/mini";
 import { JobCountsSchema } from "./bulk";
+import { STREAM_STATUSES } from "./ssf/event-types";
 
 const IsoTime = z.string();
 const Counts = z.record(z.string(), z.number());
@@ -56,6 +57,14 @@ const HeldSetsSchema = z.object({
 });
 export type HeldSetsView = z.infer<typeof HeldSetsSchema>;
 
+/** SETs that reused a jti for other content (each accepted and recorded, ledger/ssf-jti.ts). */
+const JtiConflictsSchema = z.object({
+  count: z.number(),
+  /** The latest: the jti, the SHA-256 of what its first SET said and of what this one said. */
+  last: z.object({ jti: z.string(), first_digest: z.string(), digest: z.string(), at: IsoTime }),
+});
+export type JtiConflictsView = z.infer<typeof JtiConflictsSchema>;
+
 /** Poll delivery (RFC 8936): the Cron Trigger's last poll run for this transmitter. */
 const SsfPollSchema = z.object({
   last_at: IsoTime,
@@ -70,18 +79,25 @@ const SsfPollSchema = z.object({
 const SsfStreamSchema = z.object({
   stream_id: z.nullable(z.string()),
   /** From its last stream-updated event; null until one arrived. A paused or disabled stream sends nothing. */
-  status: z.nullable(z.enum(["enabled", "paused", "disabled"])),
+  status: z.nullable(z.enum(STREAM_STATUSES)),
   reason: z.nullable(z.string()),
   /** When the transmitter issued that status (the SET's iat). */
   status_at: z.nullable(IsoTime),
   /** When it arrived here. */
   status_received_at: z.nullable(IsoTime),
+  /**
+   * The last stream-updated event whose status could not be read (answered 400 invalid_request), while no
+   * readable status was issued after it: the stream may be paused or disabled. Null otherwise.
+   */
+  status_unreadable: z.nullable(z.object({ issued_at: IsoTime, received_at: IsoTime, detail: z.string() })),
   verifications: z.number(),
   last_verified_at: z.nullable(IsoTime),
   /** Null when nothing is held. */
   held_sets: z.nullable(HeldSetsSchema),
   /** Null until the transmitter was first polled (only transmitters configured with `poll` are). */
   poll: z.nullable(SsfPollSchema),
+  /** Null while no SET reused a jti for other content. */
+  jti_conflicts: z.nullable(JtiConflictsSchema),
 });
 export type SsfStream = z.infer<typeof SsfStreamSchema>;
 

@@ -14,6 +14,7 @@
 // directory_events: the (source, event id) of every event the directory learned from (directory.ts), so a
 //   replayed event teaches nothing twice.
 // ledger_keys: random keys the ledger made once and keeps (keys.ts): the audit's token fingerprint key.
+// ssf_set_digests, ssf_jti_conflicts: what each transmitter's jti said, and the jtis it reused (ssf-jti.ts).
 
 import type { CallKind, CallState, RevocationStatus } from "../domain/revocation";
 
@@ -291,6 +292,34 @@ CREATE TABLE IF NOT EXISTS ledger_keys (
 // one the ledger keys and Cloudflare receives (null for records from before, and when none was sent).
 LEDGER_MIGRATIONS.push(`
 ALTER TABLE revocations ADD COLUMN email_as_received TEXT;
+`);
+
+// v13 (issue #18): a stream-updated event whose status could not be read (no status, an unknown one), kept
+// with its SET's iat, so a stream that may be paused shows in /v1/stats and /healthz (ssf-streams.ts).
+LEDGER_MIGRATIONS.push(`
+ALTER TABLE ssf_streams ADD COLUMN unreadable_at INTEGER;
+ALTER TABLE ssf_streams ADD COLUMN unreadable_received_at INTEGER;
+ALTER TABLE ssf_streams ADD COLUMN unreadable_detail TEXT;
+`);
+
+// v14 (issue #18): what each transmitter's jti said (the digest of its SET's sub_id and events), kept for the
+// SETs that asked for revocations, and the jtis reused for a SET that says something else (ssf-jti.ts).
+LEDGER_MIGRATIONS.push(`
+CREATE TABLE IF NOT EXISTS ssf_set_digests (
+  transmitter TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  first_at INTEGER NOT NULL,
+  PRIMARY KEY (transmitter, jti)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ssf_jti_conflicts (
+  transmitter TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  first_digest TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (transmitter, jti, digest)
+);
 `);
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

@@ -3,18 +3,20 @@
 // are counted. /v1/stats shows every configured transmitter, with nulls for what never arrived: a paused or
 // disabled stream delivers nothing, so it must show there rather than as silence.
 // A status is ordered by its SET's iat: a late or replayed older stream-updated never overwrites a newer one.
+// A stream-updated whose status could not be read (ssf/stream-events.ts) is kept beside it, ordered the same
+// way: until a readable status issued after it arrives, the stream may be paused, and /healthz says so.
 // Transmitters polled (RFC 8936) also keep their last poll run here, so a poll that stopped working shows.
 // Contract: synchronous SQLite only; `now` and each SET's issue time are passed in.
+import { STREAM_STATUSES, type StreamStatus } from "../domain/ssf/event-types";
 import { isoOrNull, type SsfStream } from "../domain/views";
 import { heldSetsByTransmitter } from "./held-sets";
-
-const STREAM_STATUSES = ["enabled", "paused", "disabled"] as const;
-type StreamStatus = (typeof STREAM_STATUSES)[number];
+import { jtiConflictsByTransmitter } from "./ssf-jti";
 
 /** A stream event as the ledger records it (what the route read from a verified SET). */
 export type StreamNotice =
   | { kind: "verification"; stream_id: string | null }
-  | { kind: "stream_updated"; stream_id: string | null; status: StreamStatus; reason: string | null };
+  | { kind: "stream_updated"; stream_id: string | null; status: StreamStatus; reason: string | null }
+  | { kind: "stream_unreadable"; stream_id: string | null; detail: string };
 
 type StreamRow = {
   transmitter: string;
@@ -29,6 +31,9 @@ type StreamRow = {
   poll_ok_at: number | null;
   poll_error: string | null;
   polled_sets: number;
+  unreadable_at: number | null;
+  unreadable_received_at: number | null;
+  unreadable_detail: string | null;
 };
 
 /** One poll run's outcome for a transmitter: `error` null when every request of it succeeded. */
@@ -59,6 +64,19 @@ export function recordStreamNotices(sql: SqlStorage, transmitter: string, notice
       );
       continue;
     }
+    if (notice.kind === "stream_unreadable") {
+      sql.exec(
+        `UPDATE ssf_streams SET unreadable_at = ?, unreadable_received_at = ?, unreadable_detail = ?, stream_id = COALESCE(?, stream_id)
+         WHERE transmitter = ? AND (unreadable_at IS NULL OR unreadable_at <= ?)`,
+        issuedAt,
+        now,
+        notice.detail,
+        notice.stream_id,
+        transmitter,
+        issuedAt,
+      );
+      continue;
+    }
     sql.exec(
       `UPDATE ssf_streams SET status = ?, reason = ?, status_at = ?, status_received_at = ?, stream_id = COALESCE(?, stream_id)
        WHERE transmitter = ? AND (status_at IS NULL OR status_at <= ?)`,
@@ -82,6 +100,7 @@ export function ssfStreams(sql: SqlStorage, transmitters: Iterable<string>): Rec
       .map((row) => [row.transmitter, row]),
   );
   const held = heldSetsByTransmitter(sql);
+  const conflicts = jtiConflictsByTransmitter(sql);
   const streams: Record<string, SsfStream> = {};
   for (const name of transmitters) {
     const row = rows.get(name);
@@ -91,6 +110,7 @@ export function ssfStreams(sql: SqlStorage, transmitters: Iterable<string>): Rec
       reason: row?.reason ?? null,
       status_at: isoOrNull(row?.status_at),
       status_received_at: isoOrNull(row?.status_received_at),
+      status_unreadable: unreadableSince(row),
       verifications: row?.verifications ?? 0,
       last_verified_at: isoOrNull(row?.last_verified_at),
       held_sets: held.get(name) ?? null,
@@ -103,9 +123,21 @@ export function ssfStreams(sql: SqlStorage, transmitters: Iterable<string>): Rec
               last_error: row.poll_error,
               sets_received: row.polled_sets,
             },
+      jti_conflicts: conflicts.get(name) ?? null,
     };
   }
   return streams;
+}
+
+/** The last unreadable stream-updated, unless a readable status was issued after it. */
+function unreadableSince(row: StreamRow | undefined): SsfStream["status_unreadable"] {
+  if (row?.unreadable_at == null || row.unreadable_received_at == null || row.unreadable_detail == null) return null;
+  if (row.status_at !== null && row.status_at > row.unreadable_at) return null;
+  return {
+    issued_at: new Date(row.unreadable_at).toISOString(),
+    received_at: new Date(row.unreadable_received_at).toISOString(),
+    detail: row.unreadable_detail,
+  };
 }
 
 /** What /healthz says about the streams: one that delivers nothing (paused, disabled), a failing poll, held SETs. */
@@ -116,6 +148,11 @@ export function streamNotes(sql: SqlStorage, transmitters: Iterable<string>): st
       const why = stream.reason ? ` (${stream.reason})` : "";
       notes.push(
         `SSF_TRANSMITTERS: ${name}'s stream is ${stream.status} since ${stream.status_at}${why}; it delivers no events until it is enabled again`,
+      );
+    }
+    if (stream.status_unreadable) {
+      notes.push(
+        `SSF_TRANSMITTERS: ${name} said its stream changed status at ${stream.status_unreadable.issued_at}, but ${stream.status_unreadable.detail}; it may be paused or disabled: check it at the transmitter`,
       );
     }
     if (stream.poll?.last_error) notes.push(`SSF_TRANSMITTERS: polling ${name} failed at ${stream.poll.last_at}: ${stream.poll.last_error}`);

@@ -1,13 +1,15 @@
 // A verified SET into the ledger, the same way whether it was pushed (routes.ts) or polled.
 // - Identity events become revocation requests under the source "ssf-<name>" with the SET's jti as event id
 //   (events.ts), so a replayed jti is answered by the ledger's (source, event id) uniqueness as a duplicate of
-//   the first record, never a second revocation. Assurance "signed": a JWS verified against the keys the
-//   transmitter publishes, which is stronger than any shared secret.
+//   the first record, never a second revocation. A jti reused for a SET that says something else (its digest
+//   differs) is not a replay: the ledger records the conflict and commits it under ids of its own
+//   (ledger/ssf-jti.ts). Assurance "signed": a JWS verified against the keys the transmitter publishes,
+//   which is stronger than any shared secret.
 // - A subject only the directory can name (iss_sub, opaque) resolves through the transmitter's own directory
 //   source, or waits there as unresolved like any webhook subject; a subject no directory can name (a phone
 //   number, a proprietary format) is recorded as unresolved with the reason, never dropped.
 // - Identities seen together (an email beside an id) feed that directory; stream events go to the stream's
-//   record (ledger/ssf-streams.ts); events that deprovision nobody are logged.
+//   record (ledger/ssf-streams.ts); events that deprovision nobody are logged. All of it in one transaction.
 // Contract: the ledger has everything before this returns; a ledger failure throws HttpFailure
 // (ledger_unavailable, 503) so the transmitter delivers again.
 import type { RevocationRequest } from "../domain/revocation";
@@ -16,10 +18,7 @@ import { onLedger } from "../http/ledger";
 import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
 import { ssfSourceName } from "../sources/registry";
-import type { ReceiveSetResult } from "./receive-set";
-
-/** What receiveSet (or a held or polled SET's check) accepted: the SET's jti and iat (seconds) and what it says. */
-type AcceptedSet = Extract<ReceiveSetResult, { kind: "accepted" }>;
+import type { AcceptedSet } from "./receive-set";
 
 export async function commitSet(env: Env, name: string, set: AcceptedSet): Promise<void> {
   const source = ssfSourceName(name);
@@ -43,17 +42,19 @@ export async function commitSet(env: Env, name: string, set: AcceptedSet): Promi
     })),
   ];
   const observations: Observation[] = set.observed.map((identity) => ({ source, ...identity }));
+  const notices = set.stream.map(({ event_id: _, ...notice }) => notice);
 
-  const receipts = requests.length + observations.length > 0 ? await onLedger(env, (ledger) => ledger.commit(requests, observations), "the SET") : [];
-  if (set.stream.length > 0) {
-    await onLedger(env, (ledger) => ledger.ssf().recordStream(name, set.stream, set.iat * 1000), "the stream event");
-  }
+  const { receipts, firstDigest } =
+    requests.length + observations.length + notices.length > 0
+      ? await onLedger(
+          env,
+          (ledger) => ledger.ssf().commitSet(name, { jti: set.jti, digest: set.digest, issuedAt: set.iat * 1000, requests, observations, notices }),
+          "the SET",
+        )
+      : { receipts: [], firstDigest: null };
 
-  for (const event of set.stream) {
-    if (event.kind === "verification")
-      logEvent("ssf.verification", { transmitter: name, jti: set.jti, stream_id: event.stream_id, state: event.state });
-    else logEvent("ssf.stream_updated", { transmitter: name, jti: set.jti, stream_id: event.stream_id, status: event.status, reason: event.reason });
-  }
+  if (firstDigest !== null) logEvent("ssf.jti_conflict", { transmitter: name, jti: set.jti, first_digest: firstDigest, digest: set.digest });
+  for (const { event_id: _, ...event } of set.stream) logEvent(`ssf.${event.kind}`, { transmitter: name, jti: set.jti, ...event });
   logEvent("ssf.accepted", {
     transmitter: name,
     jti: set.jti,

@@ -1,28 +1,29 @@
 // Turns a verified SET's events into what the receiver acts on and records.
-// - Deprovisioning events (the transmitter's `events`) → identity events. event_id is the SET's jti (RFC 8417
-//   §2.2: unique per SET; the caller dedupes on it), or `${jti}#${event type}` when the SET carries several
-//   events (RFC 8417 §2.2 allows it; SSF 1.0 §4.2.1 only for alternative URIs of one event).
-// - Who: the SET's top-level `sub_id` (SSF 1.0 §3.1) and the event's own `subject` member (the form CAEP/RISC
-//   events MAY still use, §3.1.1, and the only one Okta's transmitter sends). Both name the same principal, so
-//   their identifiers are merged: sub_id's win a tie; an email and an id together are also an observed identity.
-// - SSF stream events are returned apart for the caller to record: verification (§8.1.4.1, with its `state`,
-//   which only the caller can compare with the one it asked for) and stream-updated (§8.1.5, with `status`
-//   and `reason`). Their sub_id is the stream id when it is opaque.
+// - Which events deprovision: the transmitter's `events`; CAEP credential-change only when its change type
+//   means a lost credential (domain/ssf/credential-change.ts).
+// - Who: the SET's top-level `sub_id` (SSF 1.0 §3.1) and the event's own `subject` member (which CAEP/RISC
+//   events MAY still use, §3.1.1, and the only one Okta's transmitter sends). Both MUST name the event's one
+//   Subject Principal, so their identifiers are merged: an email from one and an id from the other are one
+//   person, and the pair is observed for the directory. When they contradict each other (two different
+//   emails, or two different ids and no email), the SET names two people: each gets a revocation whose
+//   reason says so, and nothing is observed. Refusing such a SET instead would be final to the transmitter
+//   and lose the person it meant; revoking one more only ends sessions, and leaves a record of each.
+// - One revocation per person per delivery: events naming the same person (the same email, else the same
+//   id) become one identity event whose reason names each event type. Its event_id is the SET's jti when the
+//   SET names one person (the caller dedupes on it), else `${jti}#${n}` for the n-th (RFC 8417 §2.2 allows
+//   several events in a SET; SSF 1.0 §4.2.1 asks for one).
+// - SSF stream events (stream-events.ts) are returned apart for the caller to record.
 // - Nothing is dropped silently: other event types go to `ignored`; deprovisioning events that cannot become
 //   an identity event (no usable subject, an id too long) go to `unresolved` with the reason.
 // Contract: pure; never throws.
 
-import { describeEventType, SSF_STREAM_UPDATED, SSF_VERIFICATION } from "../domain/ssf/event-types";
+import { credentialChangeNotLostControl } from "../domain/ssf/credential-change";
+import { CAEP_CREDENTIAL_CHANGE, describeEventType, SSF_STREAM_UPDATED, SSF_VERIFICATION } from "../domain/ssf/event-types";
 import type { SsfTransmitter } from "../domain/ssf/transmitters";
 import { type IdentityEvent, type ObservedIdentity, validEvents } from "../sources/source";
-import { mergeResolutions, resolveSubject, type SubjectResolution } from "./subjects";
+import { readStreamEvent, type StreamEvent } from "./stream-events";
+import { mergeResolutions, resolveSubject } from "./subjects";
 import type { VerifiedSet } from "./verify-set";
-
-const STREAM_STATUSES = ["enabled", "paused", "disabled"] as const;
-
-type StreamEvent =
-  | { kind: "verification"; event_id: string; stream_id: string | null; state: string | null }
-  | { kind: "stream_updated"; event_id: string; stream_id: string | null; status: (typeof STREAM_STATUSES)[number]; reason: string | null };
 
 type UnresolvedEvent = { event_id: string; event_type: string; reason: string };
 
@@ -37,87 +38,109 @@ export type SetEvents = {
 export type ExtractContext = { transmitterName: string; transmitter: Pick<SsfTransmitter, "issuer" | "events"> };
 
 const MAX_REASON = 500;
+const TWO_PEOPLE = "the SET's sub_id and its event's subject do not name the same person: each is revoked";
+
+/** Who one event names, as far as the SET says. */
+type Named = { email: string | null; subjectId: string | null };
+/** One person the SET's deprovisioning events name, with what each of them said. */
+type Person = Named & { eventTypes: string[]; said: string[]; twoPeople: boolean };
 
 export function extractSetEvents(set: VerifiedSet, context: ExtractContext): SetEvents {
   const out: SetEvents = { events: [], observed: [], stream: [], ignored: [], unresolved: [] };
   const entries = Object.entries(set.events);
   const deprovisioning = new Set(context.transmitter.events);
+  const people: Person[] = [];
+  const unresolved: Omit<UnresolvedEvent, "event_id">[] = [];
   for (const [eventType, payload] of entries) {
-    const eventId = entries.length === 1 ? set.jti : `${set.jti}#${eventType}`;
     if (eventType === SSF_VERIFICATION || eventType === SSF_STREAM_UPDATED) {
-      recordStreamEvent(out, eventType, eventId, payload, set.sub_id);
+      out.stream.push(readStreamEvent(eventType, entries.length === 1 ? set.jti : `${set.jti}#${eventType}`, payload, set.sub_id));
       continue;
     }
-    const subject = subjectOf(set, payload, context.transmitter.issuer);
-    if (subject.ok && subject.email !== null && subject.subjectId !== null) {
-      out.observed.push({ subject_id: subject.subjectId, email: subject.email });
-    }
-    if (!deprovisioning.has(eventType)) {
-      out.ignored.push(`${describeEventType(eventType)} does not deprovision (jti ${set.jti})`);
+    const named = namedBy(set.sub_id, payload.subject, context.transmitter.issuer);
+    const [only] = named.ok && named.people.length === 1 ? named.people : [];
+    if (only?.email && only.subjectId) out.observed.push({ subject_id: only.subjectId, email: only.email });
+    const notDeprovisioning = whyNotDeprovisioning(eventType, payload, deprovisioning);
+    if (notDeprovisioning !== null) {
+      out.ignored.push(`${describeEventType(eventType)} does not deprovision (jti ${set.jti}): ${notDeprovisioning}`);
       continue;
     }
-    if (!subject.ok) {
-      out.unresolved.push({ event_id: eventId, event_type: eventType, reason: subject.reason });
+    if (!named.ok) {
+      unresolved.push({ event_type: eventType, reason: named.reason });
       continue;
     }
+    const said = saidBy(payload);
+    for (const person of named.people) addPerson(people, person, eventType, said, named.people.length > 1);
+  }
+
+  const count = people.length + unresolved.length;
+  const eventId = (index: number) => (count === 1 ? set.jti : `${set.jti}#${index + 1}`);
+  for (const [index, person] of people.entries()) {
     // The same bounds as every webhook source's events (sources/source.ts); the email is already validated.
     const problems: string[] = [];
-    const [event] = validEvents(
-      [
-        {
-          event_id: eventId,
-          event_type: eventType,
-          email: subject.email ?? undefined,
-          subject_id: subject.subjectId ?? undefined,
-          reason: reasonFor(eventType, payload, context.transmitterName),
-        },
-      ],
-      problems,
-    );
+    const candidate = {
+      event_id: eventId(index),
+      event_type: person.eventTypes[0],
+      email: person.email ?? undefined,
+      subject_id: person.subjectId ?? undefined,
+      reason: reasonFor(person, context.transmitterName),
+    };
+    const [event] = validEvents([candidate], problems);
     if (event) out.events.push(event);
-    else out.unresolved.push({ event_id: eventId, event_type: eventType, reason: `not a usable identity event: ${problems[0] ?? "invalid"}` });
+    else
+      out.unresolved.push({
+        event_id: candidate.event_id,
+        event_type: person.eventTypes[0] ?? "",
+        reason: `not a usable identity event: ${problems[0] ?? "invalid"}`,
+      });
   }
+  for (const [index, event] of unresolved.entries()) out.unresolved.push({ event_id: eventId(people.length + index), ...event });
   return out;
 }
 
-function subjectOf(set: VerifiedSet, payload: Record<string, unknown>, issuer: string): SubjectResolution {
-  const members = [set.sub_id, payload.subject].filter((member) => member !== undefined);
+/** null when the event deprovisions; otherwise why not. */
+function whyNotDeprovisioning(eventType: string, payload: Record<string, unknown>, deprovisioning: Set<string>): string | null {
+  if (!deprovisioning.has(eventType)) return "not among the transmitter's deprovisioning events";
+  return eventType === CAEP_CREDENTIAL_CHANGE ? credentialChangeNotLostControl(payload) : null;
+}
+
+/** The people the SET's sub_id and the event's subject name: one, or two when they contradict each other. */
+function namedBy(subId: unknown, subject: unknown, issuer: string): { ok: true; people: Named[] } | { ok: false; reason: string } {
+  const members = [subId, subject].filter((member) => member !== undefined);
   if (members.length === 0) return { ok: false, reason: "the SET has no sub_id and the event no subject" };
-  return mergeResolutions(members.map((member) => resolveSubject(member, issuer)));
+  const resolutions = members.map((member) => resolveSubject(member, issuer));
+  const [first, second] = resolutions;
+  if (first?.ok && second?.ok && !samePerson(first, second)) return { ok: true, people: [first, second] };
+  const merged = mergeResolutions(resolutions);
+  return merged.ok ? { ok: true, people: [merged] } : merged;
 }
 
-function recordStreamEvent(out: SetEvents, eventType: string, eventId: string, payload: Record<string, unknown>, subId: unknown): void {
-  const streamId = streamIdOf(subId);
-  if (eventType === SSF_VERIFICATION) {
-    out.stream.push({
-      kind: "verification",
-      event_id: eventId,
-      stream_id: streamId,
-      state: typeof payload.state === "string" ? payload.state : null,
-    });
-    return;
-  }
-  const status = STREAM_STATUSES.find((candidate) => candidate === payload.status);
-  if (status === undefined) {
-    out.ignored.push(`SSF stream-updated without a status of enabled, paused or disabled (event ${eventId})`);
-    return;
-  }
-  const reason = typeof payload.reason === "string" ? payload.reason.slice(0, MAX_REASON) : null;
-  out.stream.push({ kind: "stream_updated", event_id: eventId, stream_id: streamId, status, reason });
+/** The email names the person when both have one; otherwise two ids must differ to name two people. */
+function samePerson(a: Named, b: Named): boolean {
+  if (a.email !== null && b.email !== null) return a.email === b.email;
+  return a.subjectId === null || b.subjectId === null || a.subjectId === b.subjectId;
 }
 
-/** SSF 1.0 §8.1.4.1 and §8.1.5: a stream event's sub_id is `{format: "opaque", id: <stream id>}`. */
-function streamIdOf(subId: unknown): string | null {
-  if (typeof subId !== "object" || subId === null) return null;
-  const { format, id } = subId as Record<string, unknown>;
-  return format === "opaque" && typeof id === "string" && id.length > 0 ? id.slice(0, 200) : null;
+function addPerson(people: Person[], named: Named, eventType: string, said: string | null, twoPeople: boolean): void {
+  const known = people.find((person) => (person.email !== null && named.email !== null ? person.email === named.email : sameId(person, named)));
+  const person = known ?? { email: null, subjectId: null, eventTypes: [], said: [], twoPeople: false };
+  if (!known) people.push(person);
+  person.email ??= named.email;
+  person.subjectId ??= named.subjectId;
+  if (!person.eventTypes.includes(eventType)) person.eventTypes.push(eventType);
+  if (said !== null && !person.said.includes(said)) person.said.push(said);
+  person.twoPeople ||= twoPeople;
 }
+
+const sameId = (a: Named, b: Named) => a.subjectId !== null && a.subjectId === b.subjectId;
 
 /** "CAEP session-revoked from okta", plus the transmitter's own words: RISC `reason`, CAEP `reason_admin`. */
-function reasonFor(eventType: string, payload: Record<string, unknown>, transmitterName: string): string {
-  const base = `${describeEventType(eventType)} from ${transmitterName}`;
-  const said = typeof payload.reason === "string" ? payload.reason : localized(payload.reason_admin);
-  return (said ? `${base}: ${said}` : base).slice(0, MAX_REASON);
+function reasonFor(person: Person, transmitterName: string): string {
+  const base = `${person.eventTypes.map(describeEventType).join(", ")} from ${transmitterName}${person.twoPeople ? ` (${TWO_PEOPLE})` : ""}`;
+  return (person.said.length > 0 ? `${base}: ${person.said.join("; ")}` : base).slice(0, MAX_REASON);
+}
+
+function saidBy(payload: Record<string, unknown>): string | null {
+  return typeof payload.reason === "string" ? payload.reason : localized(payload.reason_admin);
 }
 
 /** CAEP 1.0 §2: reason_admin maps language tags to strings; English first, else any. */

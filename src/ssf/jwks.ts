@@ -8,6 +8,13 @@
 //   Every network refresh passes one gate: at most one attempt per minRefreshIntervalMs, whatever its outcome,
 //   and concurrent callers share the attempt in flight. So a flood of SETs with made-up kids costs at most one
 //   JWKS fetch per interval.
+// - A kid is unknown_key, a refusal for good, only when it is missing from keys fetched at or after the SET
+//   arrived (`arrivedAt`): then the transmitter had not published it when it signed. A kid missing from keys
+//   fetched earlier, when the gate allows no fetch yet, is key_pending: it may be the key the transmitter
+//   published a moment ago (a rotation), so the caller holds the SET and checks it once a fetch is allowed
+//   (held-sets.ts), rather than refuse it for up to an interval. Why not fetch at once for a new kid: any
+//   per-kid allowance is spent by a flood of made-up kids, after which a real new one would be refused
+//   again; holding costs the transmitter nothing and the ledger a bounded amount (ledger/held-sets.ts).
 // - A JWKS endpoint that is down, slow (timeoutMs, see fetch-json.ts) or answers garbage is a tagged failure;
 //   the keys held before stay usable. Until an attempt succeeds again, a kid we do not hold is
 //   keys_unavailable, not unknown_key: it may be the transmitter's new key, published during the outage.
@@ -42,13 +49,17 @@ type RefreshOutcome = { ok: true } | RefreshFailure;
 
 /**
  * The keys that may have signed a token with this header (several only when the header has no kid and
- * several keys fit), or why there are none: `unknown_key` (we hold the set, the kid is not in it),
- * `keys_unavailable` (the set could not be fetched: possibly transient), `unusable_key` (the JWK would not import).
+ * several keys fit), or why there are none: `unknown_key` (keys fetched since the SET arrived do not have
+ * the kid), `key_pending` (keys fetched before it arrived do not, and no fetch is allowed yet),
+ * `keys_unavailable` (the set could not be fetched), `unusable_key` (the JWK would not import).
  */
-type KeyResolution = { ok: true; keys: CryptoKey[] } | { ok: false; reason: "unknown_key" | "keys_unavailable" | "unusable_key"; detail: string };
+type KeyResolution =
+  | { ok: true; keys: CryptoKey[] }
+  | { ok: false; reason: "unknown_key" | "key_pending" | "keys_unavailable" | "unusable_key"; detail: string };
 
 export type JwksCache = {
-  resolveKey(header: { alg: string; kid?: string }): Promise<KeyResolution>;
+  /** `arrivedAt`: when the SET arrived (ms, this cache's clock); now unless it was held. */
+  resolveKey(header: { alg: string; kid?: string }, arrivedAt?: number): Promise<KeyResolution>;
 };
 
 const JwksSchema = z.looseObject({ keys: z.array(z.looseObject({ kty: z.string() })) });
@@ -69,6 +80,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   // Discovery and the key set: two bounded exchanges, plus slack for importing the keys.
   const attemptBoundMs = 2 * timeoutMs + 1000;
 
+  /** `fetchedAt`: when the attempt that fetched them started, so what they say was true from then on. */
   let held: { select: LocalJWKSet; fetchedAt: number } | null = null;
   let discovered: { jwksUri: string; at: number } | null = null;
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
@@ -89,7 +101,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     return { ok: true, uri: discovered.jwksUri };
   }
 
-  async function load(): Promise<RefreshOutcome> {
+  async function load(startedAt: number): Promise<RefreshOutcome> {
     const uri = await jwksUri();
     if (!uri.ok) return uri;
     const fetched = await getJson(uri.uri);
@@ -103,7 +115,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     if (publicKeys.length === 0) return { ok: false, reason: "malformed", detail: "JWKS: no public keys" };
     try {
       // jose validates the set again; the zod check above only gives the failure its name.
-      held = { select: createLocalJWKSet({ keys: publicKeys } as JSONWebKeySet), fetchedAt: now() };
+      held = { select: createLocalJWKSet({ keys: publicKeys } as JSONWebKeySet), fetchedAt: startedAt };
     } catch (error) {
       return { ok: false, reason: "malformed", detail: `JWKS: ${describeError(error)}` };
     }
@@ -117,7 +129,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       return Promise.resolve({ ok: false, reason: "rate_limited", detail: `last attempt ${Math.round(sinceLast)} ms ago` });
     }
     lastAttemptAt = now();
-    const attempt = load()
+    const attempt = load(lastAttemptAt)
       .then((outcome) => {
         lastFailure = outcome.ok ? null : outcome.detail;
         return outcome;
@@ -163,7 +175,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   }
 
   return {
-    async resolveKey(header) {
+    async resolveKey(header, arrivedAt = now()) {
       if (held === null || now() - held.fetchedAt >= maxAgeMs) {
         const outcome = await refresh();
         // Stale keys stay in use when the refresh fails: a JWKS outage must not stop verification.
@@ -172,14 +184,21 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       const first = await select(header);
       if (first.ok || first.reason !== "unknown_key") return first;
       const outcome = await refresh();
-      if (outcome.ok) return select(header);
+      const again = outcome.ok ? await select(header) : first;
+      if (again.ok || again.reason !== "unknown_key" || held === null) return again;
+      if (!outcome.ok && outcome.reason !== "rate_limited") {
+        return { ok: false, reason: "keys_unavailable", detail: `${again.detail}; refresh failed: ${outcome.detail}` };
+      }
       // Not refreshed because an attempt was made moments ago: if that attempt failed, the key set we hold
       // may simply be stale (a rotation during an outage), so the kid is not known to be unknown.
-      if (outcome.reason === "rate_limited" && lastFailure !== null) {
-        return { ok: false, reason: "keys_unavailable", detail: `${first.detail}; the last refresh failed: ${lastFailure}` };
-      }
-      if (outcome.reason === "rate_limited") return { ...first, detail: `${first.detail}; keys not refreshed (${outcome.detail})` };
-      return { ok: false, reason: "keys_unavailable", detail: `${first.detail}; refresh failed: ${outcome.detail}` };
+      if (lastFailure !== null) return { ok: false, reason: "keys_unavailable", detail: `${again.detail}; the last refresh failed: ${lastFailure}` };
+      if (held.fetchedAt >= arrivedAt) return again;
+      const wait = Math.max(0, Math.ceil((lastAttemptAt + minRefreshIntervalMs - now()) / 1000));
+      return {
+        ok: false,
+        reason: "key_pending",
+        detail: `${again.detail} in the keys fetched ${Math.round((arrivedAt - held.fetchedAt) / 1000)} s before the SET arrived; the next fetch is allowed in ${wait} s`,
+      };
     },
   };
 }

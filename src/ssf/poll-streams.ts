@@ -10,6 +10,7 @@
 //   duplicate of the first by jti: an acknowledgement is never sent before the SET is in the ledger.
 // - A SET whose verified jti differs from the key it was delivered under is refused (invalid_request): the
 //   acknowledgement names the key, and the ledger de-duplicates by the jti.
+// - A SET whose stream-updated status cannot be read is recorded, then reported invalid_request, as a push is.
 // - Each run's outcome (when, the error, how many SETs) is recorded in the ledger for /v1/stats.
 // Authorization: with poll.token_endpoint, an OAuth access token by the client credentials grant
 // (poll-token.ts; the client secret in SSF_POLL_CLIENT_SECRET_<NAME>), a cached one replaced at most once a
@@ -93,7 +94,8 @@ async function pollOnce(
         setErrs[key] = { err: "invalid_request", description: "the SET's jti is not the key it was delivered under" };
       } else if (checked.kind === "accepted") {
         await commitSet(env, name, checked);
-        ack.push(key);
+        if (checked.unreadable === null) ack.push(key);
+        else setErrs[key] = { err: "invalid_request", description: `${checked.unreadable}; the SET was recorded` };
       } else if (checked.unverifiedToken !== null) {
         run.kept++;
       } else {
@@ -113,7 +115,7 @@ async function pollOnce(
   }
   // SETs left with the transmitter because they could not be checked: not a healthy run, and /healthz says so.
   if (run.error === null && run.kept > 0) {
-    run.error = `${run.kept} SET(s) could not be checked (the transmitter's keys could not be fetched); left with the transmitter for the next poll`;
+    run.error = `${run.kept} SET(s) could not be checked (their key could not be fetched, or not yet); left with the transmitter for the next poll`;
   }
   return run;
 }

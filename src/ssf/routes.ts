@@ -7,14 +7,17 @@
 // - 202 with an empty body: the SET is accepted (§2.2), including a replayed jti (the ledger's duplicate),
 //   a SET that deprovisions nobody (§3: SETs are statements, not commands) and a subject nobody can resolve.
 // - 400 {"err", "description"} (§2.3, codes from §2.4), 401 and 415: as receive-set.ts decides.
+// - 400 invalid_request for a verified SET whose stream-updated status cannot be read: it is recorded first
+//   (the stream may be paused: /v1/stats and /healthz say so), then refused as a SET not as SSF defines it.
 // - 400 invalid_key when the transmitter's keys cannot be fetched (its JWKS is down, slow or garbage) and
 //   none held can check the SET: §2.4's code for a key the recipient cannot use, never a 5xx. The SET may be
 //   valid all the same, so it is held in the ledger and verified by the Cron Trigger once the keys can be
 //   fetched (held-sets.ts): a valid one then revokes, a forged one never does. The description says so.
 //   When it cannot be held, it must be delivered again: 503 ledger_unavailable (the ledger is down), or
 //   503 keys_unavailable with Retry-After when HELD_SETS_PER_TRANSMITTER SETs already wait for the keys.
-// - 404 (no such transmitter), 405 (Allow: POST, from the app), 413 and 503 ledger_unavailable: the JSON
-//   failure shape of every route (http/errors.ts), the first three before the body is read.
+// - 404 (no such transmitter, or one that is polled and does not push: "push" in SSF_TRANSMITTERS), 405
+//   (Allow: POST, from the app), 413 and 503 ledger_unavailable: the JSON failure shape of every route
+//   (http/errors.ts), the first three before the body is read.
 import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
@@ -79,14 +82,22 @@ ssfRoutes.post(
     });
     if (received.kind === "rejected") return refuse(c, name, transmitter, received, now);
     await commitSet(c.env, name, received);
-    return c.body(null, 202);
+    if (received.unreadable === null) return c.body(null, 202);
+    logEvent("ssf.rejected", { transmitter: name, status: 400, err: "invalid_request", reason: "invalid_request", detail: received.unreadable });
+    reportRejection(c, ssfSourceName(name), "invalid_request", now);
+    return c.json({ err: "invalid_request" as const, description: `${received.unreadable}; the SET was recorded` }, 400, {
+      "Content-Language": "en",
+    });
   },
 );
 
+/** A transmitter that does not push (it is polled) is not found here either, so nothing pushed to it is held. */
 function configuredTransmitter(c: Context<AppEnv>): { name: string; transmitter: SsfTransmitter } {
   const name = c.req.param("transmitter") ?? "";
   const transmitter = c.get("config").ssfTransmitters.get(name);
-  return transmitter ? { name, transmitter } : fail("not_found", "unknown SSF transmitter");
+  if (!transmitter) fail("not_found", "unknown SSF transmitter");
+  if (!transmitter.push) fail("not_found", 'this SSF transmitter is polled, not pushed to ("push" in SSF_TRANSMITTERS)');
+  return { name, transmitter };
 }
 
 async function refuse(c: Context<AppEnv>, name: string, transmitter: SsfTransmitter, rejection: SetRejection, now: number) {
@@ -112,7 +123,7 @@ async function refuse(c: Context<AppEnv>, name: string, transmitter: SsfTransmit
   }
   const body =
     held === "held" || held === "already_held"
-      ? { ...rejection.body, description: `${rejection.body.description}; the SET is held and will be verified once they can be` }
+      ? { ...rejection.body, description: `${rejection.body.description}; the SET is held and will be verified once its key can be fetched` }
       : rejection.body;
   return c.json(body, rejection.status, rejection.headers);
 }

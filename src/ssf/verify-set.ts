@@ -12,12 +12,17 @@
 // - exp: SSF forbids it in SETs (§4.1.7); when present anyway, jose refuses an expired one (RFC 7519 §4.1.4).
 //   A top-level `sub` (also forbidden by SSF §4.1.2) is ignored, never read as the subject.
 // - Error codes are RFC 8935 §2.4's: invalid_request (not a SET / claims not as defined), invalid_key
-//   (alg not accepted; kid unknown or keys unavailable), authentication_failed (the signature does not verify
+//   (alg not accepted; kid unknown, not fetched yet, or keys unavailable), authentication_failed (the signature does not verify
 //   under the transmitter's key: the transmitter is not authenticated), invalid_issuer, invalid_audience.
 //   access_denied is never produced here (authorisation is the caller's, see receive-set.ts).
+// - Before a SET is called transient (its key cannot be had yet, so the caller holds it), what can be judged
+//   without the key is judged (refusedWhateverTheKey): claims a valid signature would not save (iss, aud,
+//   iat, jti, events) and a kid of a form no key set carries. Those claims are read unverified, only ever to
+//   refuse, so a forgery is refused at once instead of being held (issue #18).
 // Contract: never throws on any input; `now` is passed in. `description` may go to the sender (RFC 8935 §2.3);
-// `detail` is for the log only; `transient` marks a failure caused by our side (the JWKS could not be fetched).
-import { type CryptoKey, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from "jose";
+// `detail` is for the log only; `transient` marks a failure caused by our side (the JWKS could not be fetched,
+// or not yet since the SET arrived): the SET may be valid, so the caller holds it.
+import { type CryptoKey, decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from "jose";
 import * as z from "zod/mini";
 import type { SsfTransmitter } from "../domain/ssf/transmitters";
 import { describeIssues } from "../domain/validation";
@@ -28,6 +33,8 @@ export const DEFAULT_SET_MAX_AGE_SECONDS = 86_400;
 const DEFAULT_SET_FUTURE_SKEW_SECONDS = 300;
 const MAX_TOKEN_CHARS = 64 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+/** A key id a JWKS would carry: printable ASCII, no spaces (thumbprints, UUIDs, "rsa-1"), at most 256 characters. */
+const KID_FORM = /^[\x21-\x7e]{1,256}$/;
 /** The SET media type (RFC 8417 §2.3): the `typ` a SET must carry and the Content-Type a push must have. */
 export const SET_MEDIA_TYPE = "application/secevent+jwt";
 
@@ -105,13 +112,21 @@ export async function verifySet(token: string, context: VerifySetContext): Promi
     return failure("invalid_request", "the SET is not explicitly typed secevent+jwt", `typ ${JSON.stringify(typ?.slice(0, 50) ?? null)}`);
   }
 
-  const resolved = await context.jwks.resolveKey(kid === undefined ? { alg } : { alg, kid });
+  const resolved = await context.jwks.resolveKey(kid === undefined ? { alg } : { alg, kid }, context.now);
   if (!resolved.ok) {
     switch (resolved.reason) {
       case "unknown_key":
         return failure("invalid_key", "the SET is signed with a key the receiver does not know", resolved.detail);
+      case "key_pending":
+        return (
+          refusedWhateverTheKey(token, kid, context) ??
+          failure("invalid_key", "the SET is signed with a key the receiver has not fetched yet", resolved.detail, true)
+        );
       case "keys_unavailable":
-        return failure("invalid_key", "the transmitter's signing keys could not be fetched", resolved.detail, true);
+        return (
+          refusedWhateverTheKey(token, kid, context) ??
+          failure("invalid_key", "the transmitter's signing keys could not be fetched", resolved.detail, true)
+        );
       case "unusable_key":
         return failure("invalid_key", "the transmitter's signing key is not usable", resolved.detail);
     }
@@ -123,14 +138,41 @@ export async function verifySet(token: string, context: VerifySetContext): Promi
   const claims = SetClaimsSchema.safeParse(verified.payload);
   if (!claims.success)
     return failure("invalid_request", `the SET's claims are not valid: ${describeIssues(claims.error)}`, describeIssues(claims.error));
-  const ageSeconds = context.now / 1000 - claims.data.iat;
+  return iatOutOfRange(claims.data.iat, context) ?? { ok: true, set: claims.data };
+}
+
+function iatOutOfRange(iat: number, context: VerifySetContext): SetVerificationFailure | null {
+  const ageSeconds = context.now / 1000 - iat;
   const maxAge = context.maxAgeSeconds ?? DEFAULT_SET_MAX_AGE_SECONDS;
   const futureSkew = context.futureSkewSeconds ?? DEFAULT_SET_FUTURE_SKEW_SECONDS;
   if (ageSeconds > maxAge)
     return failure("invalid_request", "the SET was issued too long ago (iat)", `iat is ${Math.round(ageSeconds)} s old, limit ${maxAge} s`);
   if (-ageSeconds > futureSkew)
     return failure("invalid_request", "the SET's iat is in the future", `iat is ${Math.round(-ageSeconds)} s ahead, limit ${futureSkew} s`);
-  return { ok: true, set: claims.data };
+  return null;
+}
+
+/** What would refuse the SET whatever key signed it (see the header); null when only the key can decide. */
+function refusedWhateverTheKey(token: string, kid: string | undefined, context: VerifySetContext): SetVerificationFailure | null {
+  if (kid !== undefined && !KID_FORM.test(kid)) {
+    return failure("invalid_key", "the SET's kid is not a key id", `kid of ${kid.length} characters, not 1–256 printable ASCII`);
+  }
+  let payload: unknown;
+  try {
+    payload = decodeJwt(token);
+  } catch (error) {
+    return failure("invalid_request", "the body is not a valid SET", describeError(error));
+  }
+  const claims = SetClaimsSchema.safeParse(payload);
+  if (!claims.success)
+    return failure("invalid_request", `the SET's claims are not valid: ${describeIssues(claims.error)}`, describeIssues(claims.error));
+  const { iss, aud, iat } = claims.data;
+  if (iss !== context.transmitter.issuer) return failure("invalid_issuer", "the SET's issuer is not this transmitter's", "iss, before the key");
+  const audiences = typeof aud === "string" ? [aud] : aud;
+  if (!audiences.some((audience) => context.transmitter.audiences.includes(audience))) {
+    return failure("invalid_audience", "the SET's audience is not this receiver", "aud, before the key");
+  }
+  return iatOutOfRange(iat, context);
 }
 
 async function verifyWithAnyKey(

@@ -89,6 +89,7 @@ export class LocalTransmitter {
       algorithms: [...SSF_ALGORITHMS],
       jwksMinRefreshMs: 60_000,
       poll: null,
+      push: true,
       ...overrides,
     };
   }
@@ -108,6 +109,15 @@ export class LocalTransmitter {
       events: { [CAEP_SESSION_REVOKED]: {} },
       ...overrides,
     };
+  }
+
+  /**
+   * A documented SET (test/fixtures/ssf) as this transmitter would issue it now: its issuer (in `iss` and in
+   * every subject that named the fixture's issuer) and audience are ours, its iat is now; override any claim.
+   */
+  claimsFrom(fixture: { iss: string } & Record<string, unknown>, overrides: Record<string, unknown> = {}): JWTPayload {
+    const ours = JSON.parse(JSON.stringify(fixture).replaceAll(JSON.stringify(fixture.iss), JSON.stringify(this.issuer))) as JWTPayload;
+    return { ...ours, aud: TEST_SSF_AUDIENCE, iat: Math.floor(this.clock.now / 1000), ...overrides };
   }
 
   /** Signs with the current RSA key (or the EC key); `typ: null` leaves typ out of the header. */

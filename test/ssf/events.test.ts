@@ -13,6 +13,9 @@ import type { VerifiedSet } from "../../src/ssf/verify-set";
 import caepCredentialChange from "../fixtures/ssf/caep-credential-change.iss-sub.json";
 import caepComplexSessionUserTenant from "../fixtures/ssf/caep-session-revoked.complex-session-user-tenant.json";
 import caepOpaque from "../fixtures/ssf/caep-session-revoked.opaque.json";
+import keycloakOtpUpdate from "../fixtures/ssf/keycloak-credential-change.otp.json";
+import keycloakPasswordUpdate from "../fixtures/ssf/keycloak-credential-change.password.json";
+import keycloakStreamUpdated from "../fixtures/ssf/keycloak-stream-updated.json";
 import oktaCredentialChange from "../fixtures/ssf/okta-credential-change.json";
 import oktaSessionRevoked from "../fixtures/ssf/okta-session-revoked.json";
 import twoEvents from "../fixtures/ssf/rfc8417-two-events.json";
@@ -20,6 +23,9 @@ import aliases from "../fixtures/ssf/rfc9493-aliases.account-purged.json";
 import riscAccountDisabled from "../fixtures/ssf/risc-account-disabled.iss-sub.json";
 import riscAccountPurged from "../fixtures/ssf/risc-account-purged.email.json";
 import googleSubjectType from "../fixtures/ssf/risc-google-subject-type.account-disabled.json";
+import seceventCredentialCreate from "../fixtures/ssf/secevent-js-credential-change.create.json";
+import seceventSessionRevoked from "../fixtures/ssf/secevent-js-session-revoked.json";
+import seceventStreamUpdated from "../fixtures/ssf/secevent-js-stream-updated.json";
 import phoneNumber from "../fixtures/ssf/ssf-account-disabled.phone-number.json";
 import accountEnabled from "../fixtures/ssf/ssf-account-enabled.email.json";
 import complexUserEmail from "../fixtures/ssf/ssf-complex-user-email.account-disabled.json";
@@ -116,19 +122,13 @@ describe("deprovisioning events become identity events, one per subject format",
     expect(extract(riscAccountDisabled)).toEqual(extract(riscAccountDisabled));
   });
 
-  it("a SET with two events (RFC 8417 §2.2) yields one identity event per event type, ids jti#type", () => {
-    expect(extract(twoEvents).events).toEqual([
+  it("secevent-js: the event's subject an email, its reason a plain string", () => {
+    expect(extract(seceventSessionRevoked).events).toEqual([
       {
-        event_id: `${twoEvents.jti}#${RISC_ACCOUNT_DISABLED}`,
-        event_type: RISC_ACCOUNT_DISABLED,
-        email: "two.events@example.com",
-        reason: "RISC account-disabled from acme",
-      },
-      {
-        event_id: `${twoEvents.jti}#${CAEP_SESSION_REVOKED}`,
+        event_id: seceventSessionRevoked.jti,
         event_type: CAEP_SESSION_REVOKED,
-        email: "two.events@example.com",
-        reason: "CAEP session-revoked from acme",
+        email: "signed.out@example.com",
+        reason: "CAEP session-revoked from acme: Session terminated by policy",
       },
     ]);
   });
@@ -136,7 +136,7 @@ describe("deprovisioning events become identity events, one per subject format",
   it("credential-change deprovisions only when the transmitter opts in", () => {
     expect(extract(caepCredentialChange)).toEqual({
       ...nothing,
-      ignored: [`CAEP credential-change does not deprovision (jti ${caepCredentialChange.jti})`],
+      ignored: [`CAEP credential-change does not deprovision (jti ${caepCredentialChange.jti}): not among the transmitter's deprovisioning events`],
     });
     expect(extract(oktaCredentialChange, [...DEFAULT_DEPROVISIONING_EVENTS, CAEP_CREDENTIAL_CHANGE]).events).toEqual([
       {
@@ -145,6 +145,104 @@ describe("deprovisioning events become identity events, one per subject format",
         subject_id: "00u1leaver0000000x7",
         reason: "CAEP credential-change from acme: Password reset by an administrator",
       },
+    ]);
+  });
+});
+
+describe("CAEP credential-change revokes only on a lost credential (CAEP 1.0 §3.3; issue #18)", () => {
+  const withCredentialChange = [...DEFAULT_DEPROVISIONING_EVENTS, CAEP_CREDENTIAL_CHANGE];
+  const change = (payload: Record<string, unknown>) => ({
+    iss: "https://idp.example.com/",
+    jti: "cc-1",
+    sub_id: { format: "email", email: "holder@example.com" },
+    events: { [CAEP_CREDENTIAL_CHANGE]: { credential_type: "fido2-roaming", ...payload } },
+  });
+
+  it.each([
+    ["revoke", { change_type: "revoke" }],
+    ["delete", { change_type: "delete" }],
+    ["update of a password (a reset)", { change_type: "update", credential_type: "password" }],
+    ["update of a PIN", { change_type: "update", credential_type: "pin" }],
+    ["REVOKE, in capitals", { change_type: "REVOKE" }],
+  ])("%s revokes", (_name, payload) => {
+    expect(extract(change(payload), withCredentialChange).events).toHaveLength(1);
+  });
+
+  it.each([
+    ["create (enrolling an authenticator)", { change_type: "create" }, 'change_type "create" of credential_type "fido2-roaming"'],
+    ["update of a FIDO2 key", { change_type: "update" }, 'change_type "update" of credential_type "fido2-roaming"'],
+    ["a change type CAEP does not name", { change_type: "rotate" }, 'change_type "rotate"'],
+    ["no change type", {}, "change_type null"],
+  ])("%s is ignored, with the reason", (_name, payload, reason) => {
+    expect(extract(change(payload), withCredentialChange)).toEqual({
+      ...nothing,
+      ignored: [expect.stringContaining(reason)],
+    });
+  });
+
+  it("Keycloak's password update revokes; its OTP update does not (its transmitter sends every change as update)", () => {
+    expect(extract(keycloakPasswordUpdate, withCredentialChange).events).toEqual([
+      {
+        event_id: keycloakPasswordUpdate.jti,
+        event_type: CAEP_CREDENTIAL_CHANGE,
+        subject_id: "7a1c3e5f-9b2d-4f6a-8c0e-1d3f5a7c9e2b",
+        reason: "CAEP credential-change from acme",
+      },
+    ]);
+    expect(extract(keycloakOtpUpdate, withCredentialChange)).toEqual({
+      ...nothing,
+      ignored: [expect.stringContaining('change_type "update" of credential_type "otp" is not a lost credential')],
+    });
+  });
+
+  it("secevent-js's create (an enrolled passkey) does not revoke", () => {
+    expect(extract(seceventCredentialCreate, withCredentialChange)).toEqual({ ...nothing, ignored: [expect.stringContaining('"create"')] });
+  });
+});
+
+describe("one revocation per person per delivery (issue #18)", () => {
+  it("a SET with two events (RFC 8417 §2.2) about one person yields one identity event naming both, id the jti", () => {
+    expect(extract(twoEvents).events).toEqual([
+      {
+        event_id: twoEvents.jti,
+        event_type: RISC_ACCOUNT_DISABLED,
+        email: "two.events@example.com",
+        reason: "RISC account-disabled, CAEP session-revoked from acme",
+      },
+    ]);
+  });
+
+  it("the same person named by sub_id in one event and by the event's subject in the other is one person", () => {
+    const set = {
+      iss: "https://idp.example.com/",
+      jti: "one-person",
+      events: {
+        [RISC_ACCOUNT_DISABLED]: { subject: { format: "email", email: "same@example.com" }, reason: "hijacking" },
+        [CAEP_SESSION_REVOKED]: { subject: { format: "email", email: "same@example.com" }, reason_admin: { en: "ended" } },
+      },
+    };
+    expect(extract(set).events).toEqual([
+      {
+        event_id: "one-person",
+        event_type: RISC_ACCOUNT_DISABLED,
+        email: "same@example.com",
+        reason: "RISC account-disabled, CAEP session-revoked from acme: hijacking; ended",
+      },
+    ]);
+  });
+
+  it("two events about two people: one identity event each, ids jti#1 and jti#2", () => {
+    const set = {
+      iss: "https://idp.example.com/",
+      jti: "two-people",
+      events: {
+        [RISC_ACCOUNT_DISABLED]: { subject: { format: "email", email: "first@example.com" } },
+        [CAEP_SESSION_REVOKED]: { subject: { format: "iss_sub", iss: "https://idp.example.com/", sub: "u-2" } },
+      },
+    };
+    expect(extract(set).events.map((event) => [event.event_id, event.email, event.subject_id])).toEqual([
+      ["two-people#1", "first@example.com", undefined],
+      ["two-people#2", undefined, "u-2"],
     ]);
   });
 });
@@ -176,6 +274,49 @@ describe("sub_id and the event's subject name one principal (SSF 1.0 §3.1.1)", 
   it("an unsupported sub_id does not hide a usable event subject", () => {
     const result = extract({ ...both, sub_id: { format: "phone_number", phone_number: "+1 206 555 0100" } });
     expect(result.events.map((event) => [event.email, event.subject_id])).toEqual([[undefined, "u-1"]]);
+  });
+
+  it.each([
+    [
+      "two emails",
+      { format: "email", email: "one@example.com" },
+      { format: "email", email: "other@example.com" },
+      [
+        ["one@example.com", undefined],
+        ["other@example.com", undefined],
+      ],
+    ],
+    [
+      "two ids",
+      { format: "opaque", id: "sess|4411" },
+      { format: "iss_sub", iss: "https://idp.example.com/", sub: "u-9" },
+      [
+        [undefined, "sess|4411"],
+        [undefined, "u-9"],
+      ],
+    ],
+  ])("when they name different people (%s), each is revoked with the reason, and nothing is observed (issue #18)", (_name, subId, subject, named) => {
+    const result = extract({ ...both, sub_id: subId, events: { [RISC_ACCOUNT_DISABLED]: { subject, reason: "hijacking" } } });
+    expect(result.observed).toEqual([]);
+    expect(result.events.map((event) => [event.email, event.subject_id])).toEqual(named);
+    expect(result.events.map((event) => event.event_id)).toEqual(["merge-1#1", "merge-1#2"]);
+    for (const event of result.events) {
+      expect(event.reason).toBe(
+        "RISC account-disabled from acme (the SET's sub_id and its event's subject do not name the same person: each is revoked): hijacking",
+      );
+    }
+  });
+
+  it("the same email in both, with an id in one, is one person", () => {
+    const result = extract({
+      ...both,
+      events: {
+        [RISC_ACCOUNT_DISABLED]: {
+          subject: { format: "aliases", identifiers: [{ format: "email", email: "MERGED@example.com" }, both.events[RISC_ACCOUNT_DISABLED].subject] },
+        },
+      },
+    });
+    expect(result.events.map((event) => [event.event_id, event.email, event.subject_id])).toEqual([["merge-1", "merged@example.com", "u-1"]]);
   });
 
   it("a non-deprovisioning event still feeds the directory", () => {
@@ -213,12 +354,43 @@ describe("stream events are returned apart (SSF 1.0 §8.1.4, §8.1.5)", () => {
     expect(result.stream).toEqual([{ kind: "stream_updated", event_id: streamUpdated.jti, stream_id: "stream-5e1c0d2f", status, reason: null }]);
   });
 
-  it("stream-updated without a known status is ignored, with the reason", () => {
+  it("Keycloak's stream-updated: the status inside its StreamStatus object, with the reason beside it", () => {
+    expect(extract(keycloakStreamUpdated).stream).toEqual([
+      {
+        kind: "stream_updated",
+        event_id: keycloakStreamUpdated.jti,
+        stream_id: "5d3c2b1a-0f9e-4d8c-b7a6-958473625140",
+        status: "paused",
+        reason: "Paused by a realm administrator",
+      },
+    ]);
+  });
+
+  it("a StreamStatus object also names the stream when sub_id does not, and its own reason is read", () => {
+    const type = "https://schemas.openid.net/secevent/ssf/event-type/stream-updated";
     const result = extract({
-      ...streamUpdated,
-      events: { "https://schemas.openid.net/secevent/ssf/event-type/stream-updated": { status: "on-fire" } },
+      iss: "https://idp.example.com/",
+      jti: "kc-2",
+      events: { [type]: { status: { stream_id: "s-9", status: "Disabled", reason: "gone" } } },
     });
-    expect(result).toEqual({ ...nothing, ignored: [expect.stringContaining("without a status of enabled, paused or disabled")] });
+    expect(result.stream).toEqual([{ kind: "stream_updated", event_id: "kc-2", stream_id: "s-9", status: "disabled", reason: "gone" }]);
+  });
+
+  it.each([
+    ["secevent-js's, with no status", seceventStreamUpdated.events, "is missing (SSF 1.0 §8.1.5 requires it)"],
+    ["an unknown status", { "https://schemas.openid.net/secevent/ssf/event-type/stream-updated": { status: "on-fire" } }, '"on-fire" is not enabled'],
+    ["a number", { "https://schemas.openid.net/secevent/ssf/event-type/stream-updated": { status: 2 } }, "is a number"],
+    [
+      "an object without a status",
+      { "https://schemas.openid.net/secevent/ssf/event-type/stream-updated": { status: { stream_id: "s-1" } } },
+      "is an object without a status string",
+    ],
+  ])("stream-updated whose status cannot be read (%s) is returned as unreadable, with the reason", (_name, events, detail) => {
+    const result = extract({ ...streamUpdated, events });
+    expect(result).toEqual({
+      ...nothing,
+      stream: [{ kind: "stream_unreadable", event_id: streamUpdated.jti, stream_id: "stream-5e1c0d2f", detail: expect.stringContaining(detail) }],
+    });
   });
 });
 

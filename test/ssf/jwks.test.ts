@@ -152,8 +152,15 @@ describe("key rotation", () => {
     const kid = await transmitter.rotate();
     const after = await transmitter.sign(transmitter.claims());
     clock.now += 1_000;
-    // Within the interval the new kid is unknown and no fetch is allowed: the price of the flood limit.
-    expect(await verifyWith(jwks, after)).toMatchObject({ ok: false, err: "invalid_key" });
+    // Within the interval no fetch is allowed, but the keys held predate the SET: the new kid may exist, so
+    // the failure is transient (the route holds the SET), never a refusal for good (issue #18).
+    expect(await verifyWith(jwks, after)).toMatchObject({
+      ok: false,
+      err: "invalid_key",
+      transient: true,
+      description: "the SET is signed with a key the receiver has not fetched yet",
+      detail: expect.stringContaining("the next fetch is allowed in 59 s"),
+    });
     expect(transmitter.jwksRequests).toBe(1);
 
     clock.now += INTERVAL;
@@ -161,6 +168,24 @@ describe("key rotation", () => {
     expect(kid).toBe("rsa-2");
     expect(transmitter.jwksRequests).toBe(2);
     expect(await verifyWith(jwks, before)).toMatchObject({ ok: false, err: "invalid_key" });
+  });
+});
+
+describe("a kid the keys held do not have (issue #18)", () => {
+  it("is pending when they were fetched before the SET arrived, unknown when fetched at or after", async () => {
+    const jwks = cache();
+    expect(await jwks.resolveKey({ alg: "RS256", kid: "rsa-1" })).toMatchObject({ ok: true });
+    const fetchedAt = clock.now;
+    clock.now += 10_000;
+    expect(await jwks.resolveKey({ alg: "RS256", kid: "rsa-9" })).toMatchObject({ ok: false, reason: "key_pending" });
+    // A held SET checked later, as of when it arrived: the same keys still predate it.
+    expect(await jwks.resolveKey({ alg: "RS256", kid: "rsa-9" }, fetchedAt + 1)).toMatchObject({ ok: false, reason: "key_pending" });
+    // One that arrived no later than the keys were fetched is decided: the transmitter had not published it.
+    expect(await jwks.resolveKey({ alg: "RS256", kid: "rsa-9" }, fetchedAt)).toMatchObject({ ok: false, reason: "unknown_key" });
+    // Once the interval allows a fetch, the fresh keys decide for every SET that arrived before them.
+    clock.now = fetchedAt + INTERVAL;
+    expect(await jwks.resolveKey({ alg: "RS256", kid: "rsa-9" }, fetchedAt + 1)).toMatchObject({ ok: false, reason: "unknown_key" });
+    expect(transmitter.jwksRequests).toBe(2);
   });
 });
 

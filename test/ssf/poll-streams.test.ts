@@ -10,6 +10,7 @@ import worker from "../../src/index";
 import { installSsfDeps } from "../../src/ssf/jwks-registry";
 import { pollTransmitters } from "../../src/ssf/poll-streams";
 import riscDisabled from "../fixtures/ssf/risc-account-disabled.iss-sub.json";
+import seceventStreamUpdated from "../fixtures/ssf/secevent-js-stream-updated.json";
 import {
   TEST_SSF_AUDIENCE,
   TEST_SSF_CLIENT,
@@ -104,6 +105,18 @@ describe("the Cron Trigger polls transmitters configured with poll", () => {
       [wrongAudience]: { err: "invalid_audience", description: expect.any(String) },
     });
     expect(transmitter.pollRequests.flatMap((request) => request.ack)).toEqual([good]);
+  });
+
+  it("records a polled stream-updated whose status cannot be read (secevent-js's) and reports it in setErrs", async () => {
+    const claims = transmitter.claimsFrom(seceventStreamUpdated, { jti: `sej-${crypto.randomUUID()}` });
+    transmitter.queueForPoll(await transmitter.sign(claims), String(claims.jti));
+    const [run] = await pollTransmitters(env);
+    expect(run).toMatchObject({ received: 1, acknowledged: 0, refused: 1, error: null });
+    expect(Object.assign({}, ...transmitter.pollRequests.map((request) => request.setErrs))).toEqual({
+      [String(claims.jti)]: { err: "invalid_request", description: expect.stringContaining("status is missing") },
+    });
+    const stats = (await (await operatorFetch("/v1/stats")).json()) as { ssf_streams: Record<string, { status_unreadable: unknown }> };
+    expect(stats.ssf_streams.polled!.status_unreadable).toMatchObject({ detail: expect.stringContaining("status is missing") });
   });
 
   it("keeps a SET it cannot check while the keys are unreachable, and revokes when they are back", async () => {

@@ -282,16 +282,17 @@ describe("replay", () => {
     expect(fake().callsFor(email)).toHaveLength(2);
   });
 
-  it("a new SET with a jti already used is a duplicate too, whatever it says", async () => {
+  it("a new SET reusing a jti for someone else is not a replay: it revokes them too, as a recorded conflict (issue #18)", async () => {
     const email = uniqueEmail("ssf-jti");
     const jti = unique("jti");
     expect((await push(await transmitter.sign(claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email } }, { jti })))).status).toBe(202);
     await expectRevokedOnce(email, jti, RISC_ACCOUNT_DISABLED);
     const other = uniqueEmail("ssf-jti-other");
     expect((await push(await transmitter.sign(claimsFor(EVENTS[1]![1], { sub_id: { format: "email", email: other } }, { jti })))).status).toBe(202);
-    await drainOnceNow();
-    expect(await listedFor(other)).toEqual([]);
-    expect(fake().callsFor(other)).toHaveLength(0);
+    expect(await revocationsFor(other)).toEqual([
+      expect.objectContaining({ status: "revoked", event_id: expect.stringMatching(new RegExp(`^${jti}#[0-9a-f]{16}$`)) }),
+    ]);
+    expect(await revocationsFor(email)).toHaveLength(1);
   });
 });
 
@@ -358,6 +359,14 @@ describe("forged or malformed SETs get RFC 8935's answer and revoke nobody", () 
     expect(await revocationsFor(email)).toHaveLength(1);
   });
 
+  it("a Keycloak stream whose header was entered as `Bearer <token>` arrives as `Bearer Bearer <token>` and is accepted", async () => {
+    const email = uniqueEmail("ssf-double-bearer");
+    const claims = claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email } });
+    const response = await push(await transmitter.sign(claims), "guarded", { authorization: `Bearer Bearer ${TEST_SSF_AUTH}` });
+    expect(response.status).toBe(202);
+    await expectRevokedOnce(email, String(claims.jti), RISC_ACCOUNT_DISABLED, "ssf-guarded");
+  });
+
   it.each(["down", "slow", "garbage", "unreachable"] as const)(
     "a JWKS endpoint that is %s: 400 invalid_key, never a 5xx; the SET is held and revokes once the keys can be fetched",
     async (mode) => {
@@ -393,27 +402,67 @@ describe("forged or malformed SETs get RFC 8935's answer and revoke nobody", () 
     },
   );
 
-  it("forged SETs pushed during a JWKS outage are held, refused at the check, and never revoke", async () => {
+  it("forged SETs pushed during a JWKS outage: what no key could save is refused at once, the rest held and refused at the check", async () => {
     const email = uniqueEmail("ssf-outage-forged");
     const before = await revocationTotal();
     transmitter.jwksMode = "down";
     const subject = { sub_id: { format: "email", email } };
-    const forged = [
-      await transmitter.signWithUnknownKey(claimsFor(EVENTS[0]![1], subject), transmitter.currentRsaKid),
-      await transmitter.sign(claimsFor(EVENTS[1]![1], subject, { aud: "https://someone-else.example" })),
-      await transmitter.sign(claimsFor(EVENTS[2]![1], subject, { iss: "https://forger.example" })),
-    ];
-    for (const token of forged) expect((await push(token)).status).toBe(400);
+    const signedByNobody = await transmitter.signWithUnknownKey(claimsFor(EVENTS[0]![1], subject), transmitter.currentRsaKid);
+    expect((await push(signedByNobody)).status).toBe(400);
     // The same token twice is one held SET.
-    expect((await push(forged[0]!)).status).toBe(400);
-    expect(await heldFor("acme")).toMatchObject({ count: 3 });
+    expect((await push(signedByNobody)).status).toBe(400);
+    // Claims a valid signature would not save, and a kid no key set carries, are judged before holding (issue #18).
+    const refusedAtOnce: [string, string][] = [
+      [await transmitter.sign(claimsFor(EVENTS[1]![1], subject, { aud: "https://someone-else.example" })), "invalid_audience"],
+      [await transmitter.sign(claimsFor(EVENTS[2]![1], subject, { iss: "https://forger.example" })), "invalid_issuer"],
+      [await transmitter.sign(claimsFor(EVENTS[2]![1], subject, { iat: Math.floor(clock.now / 1000) - 2 * 86_400 })), "invalid_request"],
+      [await transmitter.signWithUnknownKey(claimsFor(EVENTS[0]![1], subject), "k".repeat(257)), "invalid_key"],
+      [await transmitter.signWithUnknownKey(claimsFor(EVENTS[0]![1], subject), "a kid"), "invalid_key"],
+    ];
+    for (const [token, err] of refusedAtOnce) {
+      const response = await push(token);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ err, description: expect.not.stringContaining("held") });
+    }
+    expect(await heldFor("acme")).toMatchObject({ count: 1 });
 
     transmitter.jwksMode = "up";
     offset += INTERVAL_MS;
     await fastForwardLedger(INTERVAL_MS);
-    expect(await checkHeldSets()).toMatchObject({ verified: 0, refused: 3 });
+    expect(await checkHeldSets()).toMatchObject({ verified: 0, refused: 1 });
     expect(await heldFor("acme")).toBeNull();
     await expectNothingCommitted(before, email);
+  });
+
+  it("a valid SET held behind 150 forgeries is decided in the first check after recovery, not a minute per hundred (issue #18)", async () => {
+    const email = uniqueEmail("ssf-behind-forgeries");
+    transmitter.jwksMode = "down";
+    for (let i = 0; i < 150; i++) {
+      const forged = await transmitter.signWithUnknownKey(
+        transmitter.claims({ sub_id: { format: "email", email: uniqueEmail("forged") } }),
+        transmitter.currentRsaKid,
+      );
+      expect((await push(forged)).status).toBe(400);
+    }
+    const claims = claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email } });
+    expect((await push(await transmitter.sign(claims))).status).toBe(400);
+    expect(await heldFor("acme")).toMatchObject({ count: 151 });
+
+    transmitter.jwksMode = "up";
+    offset += INTERVAL_MS;
+    await fastForwardLedger(INTERVAL_MS);
+    expect(await checkHeldSets()).toMatchObject({ verified: 1, refused: 150, waiting: 0 });
+    await expectRevokedOnce(email, String(claims.jti), RISC_ACCOUNT_DISABLED);
+    expect(await heldFor("acme")).toBeNull();
+  });
+
+  it("a transmitter that is polled does not accept pushes: 404 before anything is read or held (issue #18)", async () => {
+    transmitter.jwksMode = "down";
+    const response = await push(await transmitter.sign(transmitter.claims()), "polled");
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: { code: "not_found", message: expect.stringContaining("polled, not pushed to") } });
+    expect(await heldFor("polled")).toBeNull();
+    expect(transmitter.jwksRequests).toBe(0);
   });
 
   it("when the hold is full, a SET that cannot be verified is answered 503 with Retry-After, to be delivered again", async () => {
@@ -477,7 +526,7 @@ describe("forged or malformed SETs get RFC 8935's answer and revoke nobody", () 
 });
 
 describe("the transmitter's keys", () => {
-  it("rotate without a restart: the new kid is fetched once the refresh interval allows", async () => {
+  it("rotate without a restart: a SET under a kid published after the last fetch is held, not refused, and revokes at the next check without a redelivery (issue #18)", async () => {
     const before = await transmitter.sign(claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email: uniqueEmail("ssf-rot0") } }));
     expect((await push(before)).status).toBe(202);
     expect(transmitter.jwksRequests).toBe(1);
@@ -486,13 +535,26 @@ describe("the transmitter's keys", () => {
     const email = uniqueEmail("ssf-rotated");
     const claims = claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email } });
     const after = await transmitter.sign(claims);
-    // Within the interval an unknown kid cannot refresh the keys: the price of the flood limit (docs/ssf.md).
-    expect(await (await push(after)).json()).toMatchObject({ err: "invalid_key" });
+    // Within the interval no fetch is allowed (the flood limit), so the SET waits for the next one.
+    offset += 1_000;
+    const held = await push(after);
+    expect(held.status).toBe(400);
+    expect(await held.json()).toEqual({
+      err: "invalid_key",
+      description: "the SET is signed with a key the receiver has not fetched yet; the SET is held and will be verified once its key can be fetched",
+    });
+    expect(await heldFor("acme")).toMatchObject({ count: 1 });
+    expect(transmitter.jwksRequests).toBe(1);
 
     offset += INTERVAL_MS;
-    expect((await push(after)).status).toBe(202);
-    expect(transmitter.jwksRequests).toBe(2);
+    await fastForwardLedger(INTERVAL_MS);
+    await runCron();
     await expectRevokedOnce(email, String(claims.jti), RISC_ACCOUNT_DISABLED);
+    expect(await heldFor("acme")).toBeNull();
+    expect(transmitter.jwksRequests).toBe(2);
+    // The transmitter's own redelivery is the same revocation.
+    expect((await push(after)).status).toBe(202);
+    expect(await revocationsFor(email)).toHaveLength(1);
     // The withdrawn key no longer verifies.
     const stale = await transmitter.signWithRetiredKey(claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email: uniqueEmail("ssf-stale") } }));
     expect(await (await push(stale)).json()).toMatchObject({ err: "invalid_key" });
@@ -517,6 +579,16 @@ describe("the transmitter's keys", () => {
     offset += 1_000;
     expect(await flood(5)).toEqual(Array(5).fill(400));
     expect(transmitter.jwksRequests).toBe(3);
+
+    // Those whose kid was missing from keys fetched before they arrived wait for the next fetch allowed (at
+    // least the second flood's 20), which then decides them all at the check: still one fetch per interval.
+    const held = (await heldFor("acme")) as { count: number };
+    expect(held.count).toBeGreaterThanOrEqual(20);
+    offset += INTERVAL_MS;
+    await fastForwardLedger(INTERVAL_MS);
+    expect(await checkHeldSets()).toMatchObject({ refused: held.count, verified: 0, waiting: 0 });
+    expect(transmitter.jwksRequests).toBe(4);
+    expect(await heldFor("acme")).toBeNull();
   });
 });
 

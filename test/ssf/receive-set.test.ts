@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { extractSetEvents } from "../../src/ssf/events";
 import { createJwksCache, type JwksCache } from "../../src/ssf/jwks";
 import { type ReceiveSetInput, receiveSet } from "../../src/ssf/receive-set";
+import { setDigest } from "../../src/ssf/set-digest";
 import type { VerifiedSet } from "../../src/ssf/verify-set";
 import { LocalTransmitter } from "../helpers/ssf-transmitter";
 
@@ -49,6 +50,8 @@ describe("receiveSet accepts (RFC 8935 §2.2: 202)", () => {
       status: 202,
       jti: "push-1",
       iat: NOW / 1000,
+      digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      unreadable: null,
       events: [
         {
           event_id: "push-1",
@@ -76,7 +79,27 @@ describe("receiveSet accepts (RFC 8935 §2.2: 202)", () => {
     const authSecrets = [`Bearer ${SECRET}`];
     expect((await receiveSet(await delivery({ authorization: `Bearer ${SECRET}`, authSecrets }))).kind).toBe("accepted");
     expect((await receiveSet(await delivery({ authorization: `Basic ${SECRET}`, authSecrets }))).kind).toBe("rejected");
-    expect((await receiveSet(await delivery({ authorization: SECRET, authSecrets }))).kind).toBe("rejected");
+  });
+
+  // A Keycloak version that prepends "Bearer " to the stream's authorization header, given "Bearer <token>" by
+  // an operator following docs/ssf.md, sends "Bearer Bearer <token>" (issue #18).
+  it.each([
+    ["the token, configured with its scheme", [`Bearer ${SECRET}`], SECRET],
+    ["Bearer Bearer <token>, configured bare", [SECRET], `Bearer Bearer ${SECRET}`],
+    ["Bearer Bearer <token>, configured with its scheme", [`Bearer ${SECRET}`], `Bearer Bearer ${SECRET}`],
+    ["bearer BEARER <token>, any case and spacing", [`BEARER  ${SECRET}`], `bearer BEARER\t${SECRET}`],
+  ])("the Bearer scheme on either side, or twice: %s", async (_name, authSecrets, authorization) => {
+    expect((await receiveSet(await delivery({ authorization, authSecrets }))).kind).toBe("accepted");
+  });
+
+  it.each([
+    ["a prefix of the token", [`Bearer ${SECRET}`], `Bearer Bearer ${SECRET.slice(0, -1)}`],
+    ["the token with a suffix", [`Bearer ${SECRET}`], `Bearer Bearer ${SECRET}x`],
+    ["the last word of a passphrase", ["Bearer correct horse battery staple"], "Bearer staple"],
+    ["the passphrase behind another scheme word", ["correct horse battery staple"], "Basic horse battery staple"],
+    ["Bearer alone", [`Bearer ${SECRET}`], "Bearer Bearer"],
+  ])("but never less than the whole credential: %s is refused", async (_name, authSecrets, authorization) => {
+    expect(await receiveSet(await delivery({ authorization, authSecrets }))).toMatchObject({ kind: "rejected", status: 401 });
   });
 
   it("no Authorization when no credential is configured", async () => {
@@ -92,13 +115,31 @@ describe("receiveSet accepts (RFC 8935 §2.2: 202)", () => {
     expect((await receiveSet(await delivery({ body }))).kind).toBe("accepted");
   });
 
-  it("the same SET twice: both accepted with the same event id (replay is the caller's, by jti)", async () => {
+  it("the same SET twice: both accepted with the same event id and digest (replay is the caller's, by jti)", async () => {
     const input = await delivery();
     const [first, second] = [await receiveSet(input), await receiveSet(input)];
     expect(first.kind === "accepted" && second.kind === "accepted" && [first.events[0]?.event_id, second.events[0]?.event_id]).toEqual([
       "push-1",
       "push-1",
     ]);
+    expect(first.kind === "accepted" && second.kind === "accepted" && first.digest === second.digest).toBe(true);
+  });
+});
+
+describe("setDigest: what a SET says, whatever its signature, iat or member order (RFC 8785 ordering)", () => {
+  const set = { sub_id: { format: "email", email: "a@example.com" }, events: { "urn:x": { reason: "r", n: 1.5 } } };
+  it("is the same for the same statement", async () => {
+    const reordered = { events: { "urn:x": { n: 1.5, reason: "r" } }, sub_id: { email: "a@example.com", format: "email" }, iat: 1, txn: "t" };
+    expect(await setDigest(reordered)).toBe(await setDigest(set));
+  });
+
+  it.each([
+    ["another subject", { ...set, sub_id: { format: "email", email: "b@example.com" } }],
+    ["no subject", { events: set.events }],
+    ["another event", { ...set, events: { "urn:y": {} } }],
+    ["another value", { ...set, events: { "urn:x": { reason: "r", n: 2 } } }],
+  ])("differs for %s", async (_name, other) => {
+    expect(await setDigest(other)).not.toBe(await setDigest(set));
   });
 });
 
@@ -153,6 +194,16 @@ describe("receiveSet refuses the SET (RFC 8935 §2.3: 400 with an §2.4 err)", (
     expect(result).toMatchObject({ kind: "rejected", status: 400, body: { err }, headers: { "Content-Language": "en" } });
   });
 
+  it("a stream-updated without a status (secevent-js): accepted to be recorded, with status 400 and why", async () => {
+    const claims = transmitter.claims({ events: { "https://schemas.openid.net/secevent/ssf/event-type/stream-updated": { effective_time: 1 } } });
+    expect(await receiveSet(await delivery({ body: utf8(await transmitter.sign(claims)) }))).toMatchObject({
+      kind: "accepted",
+      status: 400,
+      unreadable: "the stream-updated event's status is missing (SSF 1.0 §8.1.5 requires it)",
+      stream: [{ kind: "stream_unreadable" }],
+    });
+  });
+
   it("a body that is not UTF-8", async () => {
     expect(await receiveSet(await delivery({ body: new Uint8Array([0xff, 0xfe, 0x2e, 0x2e]) }))).toMatchObject({
       status: 400,
@@ -199,12 +250,16 @@ describe("every documented SET shape, signed and pushed end to end", () => {
       now: () => clock.now,
     });
     const result = await receiveSet(await delivery({ transmitter: config, jwks: jwksFor, body: utf8(await transmitter.sign(claims)) }));
+    const extracted = extractSetEvents(claims as unknown as VerifiedSet, { transmitterName: "acme", transmitter: config });
+    const unreadable = extracted.stream.find((event) => event.kind === "stream_unreadable")?.detail ?? null;
     expect(result).toEqual({
       kind: "accepted",
-      status: 202,
+      status: unreadable ? 400 : 202,
       jti: fixture.jti,
       iat: claims.iat,
-      ...extractSetEvents(claims as unknown as VerifiedSet, { transmitterName: "acme", transmitter: config }),
+      digest: await setDigest(claims as unknown as VerifiedSet),
+      unreadable,
+      ...extracted,
     });
   });
 });

@@ -37,6 +37,7 @@ describe("parseSsfTransmitters", () => {
             algorithms: [...SSF_ALGORITHMS],
             jwksMinRefreshMs: 60_000,
             poll: null,
+            push: true,
           },
         ],
       ]),
@@ -64,7 +65,18 @@ describe("parseSsfTransmitters", () => {
       algorithms: ["ES256", "EdDSA"],
       jwksMinRefreshMs: 300_000,
       poll: { endpoint: "https://idp.example.com/ssf/poll/s-1", maxEvents: 50, oauth: null },
+      push: false,
     });
+  });
+
+  it.each([
+    ["without poll: pushes, as before", {}, true],
+    ["with poll: does not push (a stream has one delivery method)", { poll: { endpoint: "https://example.okta.com/poll" } }, false],
+    ["with poll and push true: both", { poll: { endpoint: "https://example.okta.com/poll" }, push: true }, true],
+    ["push true alone", { push: true }, true],
+  ])("push %s (issue #18)", (_name, entry, push) => {
+    const result = parse({ okta: { ...okta, ...entry } });
+    expect(result.ok && result.transmitters.get("okta")?.push).toBe(push);
   });
 
   it("reads the OAuth client credentials of a poll endpoint", () => {
@@ -126,6 +138,8 @@ describe("parseSsfTransmitters", () => {
     ["an event type that is not a URI", { events: ["session-revoked"] }, "okta.events.0"],
     ["an empty event list", { events: [] }, "okta.events"],
     ["credential_change as a string", { credential_change: "yes" }, "okta.credential_change"],
+    ["push false without poll (it would deliver nothing)", { push: false }, "okta: push false needs poll"],
+    ["push as a string", { push: "no" }, "okta.push"],
     ["HS256", { algorithms: ["RS256", "HS256"] }, "okta.algorithms.1"],
     ["none", { algorithms: ["none"] }, "okta.algorithms.0"],
     ["no algorithm at all", { algorithms: [] }, "okta.algorithms"],

@@ -14,6 +14,10 @@ export const CAEP_CREDENTIAL_CHANGE = `${CAEP}credential-change`;
 export const SSF_VERIFICATION = `${SSF}verification`;
 export const SSF_STREAM_UPDATED = `${SSF}stream-updated`;
 
+/** A stream's status (SSF 1.0 §8.1.5): what its stream-updated events set. */
+export const STREAM_STATUSES = ["enabled", "paused", "disabled"] as const;
+export type StreamStatus = (typeof STREAM_STATUSES)[number];
+
 /** What a transmitter's SETs deprovision when its config names no `events`. */
 export const DEFAULT_DEPROVISIONING_EVENTS: readonly string[] = [RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED, CAEP_SESSION_REVOKED];
 

@@ -12,6 +12,10 @@
 // polls the endpoint every minute (ssf/poll-streams.ts) with the Authorization header in SSF_POLL_AUTH_<NAME>,
 // or, with "token_endpoint" and "client_id" (and optionally "scope"), with an access token it obtains by the
 // OAuth client credentials grant, the client secret in SSF_POLL_CLIENT_SECRET_<NAME> (ssf/poll-token.ts).
+// push (boolean) says whether POST /ssf/<name> accepts pushed SETs (RFC 8935). Its default keeps every
+// existing configuration's meaning for the one delivery method an SSF stream has (SSF 1.0 §8.1.1): a
+// transmitter without `poll` pushes, one with `poll` does not, so a forger cannot make the Worker hold SETs
+// for a transmitter that never pushes. `"push": true` beside `poll` accepts both; `"push": false` needs poll.
 // - SSF 1.0 §7.1: the issuer is an https URL "with no query or fragment component"; jwks_uri "MUST use HTTP
 //   over TLS". The issuer is kept exactly as written: SSF 1.0 §4.1.6 compares `iss` with it as a string.
 // - The optional push credential lives in its own secret, SSF_AUTH_<NAME> (see ssfAuthSecretVariable): it is
@@ -53,32 +57,35 @@ const eventTypeUri = z.string().check(
 );
 
 const TransmitterSchema = z.pipe(
-  z.strictObject({
-    issuer: transmitterUrl,
-    audience: z.union([nonEmpty, z.array(nonEmpty).check(z.minLength(1))], "must be a non-empty string or list of strings"),
-    jwks_uri: z.optional(transmitterUrl),
-    events: z.optional(z.array(eventTypeUri).check(z.minLength(1))),
-    credential_change: z.optional(z.boolean()),
-    poll: z.optional(
-      z
-        .strictObject({
-          endpoint: transmitterUrl,
-          max_events: z.optional(z.number().check(z.int(), z.minimum(1, "must be at least 1"), z.maximum(100, "must be at most 100"))),
-          token_endpoint: z.optional(transmitterUrl),
-          client_id: z.optional(nonEmpty),
-          scope: z.optional(nonEmpty),
-        })
-        .check(
-          z.refine(
-            (poll) => (poll.token_endpoint === undefined) === (poll.client_id === undefined),
-            "token_endpoint and client_id go together (OAuth client credentials)",
+  z
+    .strictObject({
+      issuer: transmitterUrl,
+      audience: z.union([nonEmpty, z.array(nonEmpty).check(z.minLength(1))], "must be a non-empty string or list of strings"),
+      jwks_uri: z.optional(transmitterUrl),
+      events: z.optional(z.array(eventTypeUri).check(z.minLength(1))),
+      credential_change: z.optional(z.boolean()),
+      poll: z.optional(
+        z
+          .strictObject({
+            endpoint: transmitterUrl,
+            max_events: z.optional(z.number().check(z.int(), z.minimum(1, "must be at least 1"), z.maximum(100, "must be at most 100"))),
+            token_endpoint: z.optional(transmitterUrl),
+            client_id: z.optional(nonEmpty),
+            scope: z.optional(nonEmpty),
+          })
+          .check(
+            z.refine(
+              (poll) => (poll.token_endpoint === undefined) === (poll.client_id === undefined),
+              "token_endpoint and client_id go together (OAuth client credentials)",
+            ),
+            z.refine((poll) => poll.scope === undefined || poll.token_endpoint !== undefined, "scope needs token_endpoint"),
           ),
-          z.refine((poll) => poll.scope === undefined || poll.token_endpoint !== undefined, "scope needs token_endpoint"),
-        ),
-    ),
-    algorithms: z.optional(z.array(z.enum(SSF_ALGORITHMS, "must be an asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA)")).check(z.minLength(1))),
-    jwks_min_refresh_seconds: z.optional(z.number().check(z.int(), z.minimum(1, "must be at least 1"), z.maximum(3600, "must be at most 3600"))),
-  }),
+      ),
+      algorithms: z.optional(z.array(z.enum(SSF_ALGORITHMS, "must be an asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA)")).check(z.minLength(1))),
+      jwks_min_refresh_seconds: z.optional(z.number().check(z.int(), z.minimum(1, "must be at least 1"), z.maximum(3600, "must be at most 3600"))),
+      push: z.optional(z.boolean()),
+    })
+    .check(z.refine((entry) => entry.push !== false || entry.poll !== undefined, "push false needs poll: the transmitter would deliver nothing")),
   z.transform((entry) => ({
     issuer: entry.issuer,
     audiences: typeof entry.audience === "string" ? [entry.audience] : [...new Set(entry.audience)],
@@ -86,6 +93,7 @@ const TransmitterSchema = z.pipe(
     events: [...new Set([...(entry.events ?? DEFAULT_DEPROVISIONING_EVENTS), ...(entry.credential_change ? [CAEP_CREDENTIAL_CHANGE] : [])])],
     algorithms: [...new Set(entry.algorithms ?? SSF_ALGORITHMS)],
     jwksMinRefreshMs: (entry.jwks_min_refresh_seconds ?? DEFAULT_JWKS_MIN_REFRESH_SECONDS) * 1000,
+    push: entry.push ?? entry.poll === undefined,
     poll: entry.poll
       ? {
           endpoint: entry.poll.endpoint,
