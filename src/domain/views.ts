@@ -30,6 +30,7 @@ export type Hold = z.infer<typeof HoldSchema>;
 
 export const HoldsSchema = z.object({ holds: z.array(HoldSchema) });
 export const ClearedHoldSchema = z.object({ cleared: HoldSchema });
+export type ClearedHold = z.infer<typeof ClearedHoldSchema>;
 
 const DrainViewSchema = z.object({
   /** When the drain last sent a call. */
@@ -149,6 +150,8 @@ export const JobViewSchema = z.extend(JobSummarySchema, {
 export type JobView = z.infer<typeof JobViewSchema>;
 
 export const JobRetrySchema = z.object({ job_id: z.string(), requeued: z.number() });
+export type JobRetry = z.infer<typeof JobRetrySchema>;
+export type JobList = z.infer<typeof JobListSchema>;
 
 /** An epoch-milliseconds instant as the API shows it: ISO 8601, null for 0 (never). */
 export function isoOrNull(ms: number | null | undefined): string | null {
@@ -158,3 +161,12 @@ export function isoOrNull(ms: number | null | undefined): string | null {
 /** What the identity directory holds for one subject id of one source. */
 export const DirectoryEntrySchema = z.object({ source: z.string(), subject_id: z.string(), emails: z.array(z.string()), updated_at: IsoTime });
 export type DirectoryEntry = z.infer<typeof DirectoryEntrySchema>;
+
+/** The answer to a directory import: counts, each rejected line's reason, and the waiting revocations it resolved. */
+export const ImportAnswerSchema = z.object({
+  imported: z.number(),
+  rejected: z.number(),
+  rejections: z.array(z.object({ line: z.number(), reason: z.string() })),
+  resolved_revocations: z.number(),
+});
+export type ImportAnswer = z.infer<typeof ImportAnswerSchema>;

@@ -1,4 +1,4 @@
-// The operator CLI (cli/main.mjs) as a person runs it: each command is a real child process against one
+// The operator CLI (cli/main.ts, through its bin cli/access-revoker.mjs) as a person runs it: each command is a real child process against one
 // real `wrangler dev` (scripts/local-worker.mjs) whose Cloudflare API is the local fake behind a proxy that
 // breaks chosen calls (faulty-cloudflare.ts). Assertions are on what the person sees (stdout, stderr,
 // exit code) and on the --json form. Every server this starts is stopped here, by pid.
@@ -13,7 +13,7 @@ import { startFakeCloudflareApi } from "../../scripts/fake-cloudflare-api.mjs";
 import { freePort, startLocalWorker } from "../../scripts/local-worker.mjs";
 import { startFaultyCloudflare } from "./faulty-cloudflare";
 
-const CLI = join(import.meta.dirname, "../../cli/main.mjs");
+const CLI = join(import.meta.dirname, "../../cli/access-revoker.mjs");
 const ACCOUNT = "cccccccccccccccccccccccccccccccc";
 const ZONE = "dddddddddddddddddddddddddddddddd";
 const CF_TOKEN = "cli-cloudflare-token";

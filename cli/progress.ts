@@ -5,17 +5,14 @@
 // second when piped, so logs and tests see it too); it is the most used progress bar for Node and has no
 // dependency beyond string-width. The bar goes to stderr so stdout stays the summary (or --json).
 import cliProgress from "cli-progress";
-import { duration, rateText, until } from "./format.mjs";
-import { jobProgress } from "./views.mjs";
+import type { JobView } from "../src/domain/views.ts";
+import { duration, rateText, until } from "./format.ts";
+import { jobProgress } from "./views.ts";
 
 const REFRESH_MS = 1000;
 
-/**
- * Watches a job until percent_done is 100 and answers its last view.
- * @param {() => Promise<any>} readJob GET /v1/jobs/{id}, parsed
- * @param {{ stream?: NodeJS.WriteStream, now?: () => number }} [options]
- */
-export async function watchJob(readJob, options = {}) {
+/** Watches a job until percent_done is 100 and answers its last view; `readJob` is GET /v1/jobs/{id}. */
+export async function watchJob(readJob: () => Promise<JobView>, options: { stream?: NodeJS.WriteStream; now?: () => number } = {}): Promise<JobView> {
   const stream = options.stream ?? process.stderr;
   const now = options.now ?? Date.now;
   let job = await readJob();
@@ -55,14 +52,14 @@ export async function watchJob(readJob, options = {}) {
 }
 
 /** Whole seconds (the bar is redrawn once a second); an estimate already passed is "due". */
-function etaText(ms) {
+function etaText(ms: number | null): string {
   if (ms === null) return "–";
   if (ms <= 0) return "due";
   return duration(Math.ceil(ms / 1000) * 1000);
 }
 
 /** One line of the bar: "job_… ████░░ 45% | 27/60 | 19.8/s | ETA 2 s | waiting: held until … (in 4m 10s)". */
-function frame(job, bar, now) {
+function frame(job: JobView, bar: string, now: number): string {
   const { done, total } = jobProgress(job);
   const parts = [`${job.id} ${bar} ${job.percent_done}%`, `${done}/${total}`];
   parts.push(`${rateText(job.rate_per_second)}/s`);

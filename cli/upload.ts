@@ -3,25 +3,27 @@
 // else by the first character that is not white space ({ or [ → NDJSON, anything else CSV).
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import { usageFailure } from "./errors.mjs";
+import { usageFailure } from "./errors.ts";
 
 const CSV = "text/csv";
 const NDJSON = "application/x-ndjson";
 
-const BY_EXTENSION = { ".csv": CSV, ".ndjson": NDJSON, ".jsonl": NDJSON };
+const BY_EXTENSION: Record<string, string> = { ".csv": CSV, ".ndjson": NDJSON, ".jsonl": NDJSON };
 
-/** @returns {{ bytes: Buffer, contentType: string }} */
-export function readUploadFile(path) {
-  let bytes;
+export type Upload = { bytes: Buffer; contentType: string };
+
+export function readUploadFile(path: string): Upload {
+  let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (error) {
-    throw usageFailure(`cannot read ${path}: ${error.code === "ENOENT" ? "no such file" : error.message}`);
+    const failure = error as NodeJS.ErrnoException;
+    throw usageFailure(`cannot read ${path}: ${failure.code === "ENOENT" ? "no such file" : failure.message}`);
   }
   return { bytes, contentType: BY_EXTENSION[extname(path).toLowerCase()] ?? sniff(bytes) };
 }
 
-function sniff(bytes) {
+function sniff(bytes: Buffer): string {
   const first = bytes
     .toString("utf8", 0, Math.min(bytes.length, 1024))
     .replace(/^\uFEFF/, "")

@@ -1,12 +1,15 @@
 // bulk, jobs, job: offboarding many people at the API's pace, and following the jobs.
-import { watchJob } from "../progress.mjs";
-import { sessionOf } from "../session.mjs";
-import { readUploadFile } from "../upload.mjs";
-import { bulkAnswerView, jobSummary, jobsTable, jobView } from "../views.mjs";
-import { positiveInteger } from "./revocations.mjs";
+import type { Command } from "commander";
+import type { JobAnswer } from "../../src/domain/bulk.ts";
+import type { JobList, JobView } from "../../src/domain/views.ts";
+import type { Answer } from "../api.ts";
+import { watchJob } from "../progress.ts";
+import { type Session, sessionOf } from "../session.ts";
+import { readUploadFile } from "../upload.ts";
+import { bulkAnswerView, jobSummary, jobsTable, jobView } from "../views.ts";
+import { positiveInteger } from "./revocations.ts";
 
-/** @param {import("commander").Command} program */
-export function registerJobCommands(program) {
+export function registerJobCommands(program: Command): void {
   program
     .command("bulk")
     .summary("revoke everyone in a CSV or NDJSON file as one paced job")
@@ -16,10 +19,10 @@ export function registerJobCommands(program) {
     .argument("<file>", "the CSV or NDJSON file")
     .option("--idempotency-key <key>", "the same key and file again adds nothing (and completes an interrupted upload)")
     .option("--watch", "then follow the job with a live progress bar until it is done")
-    .action(async function submitBulk(file, options, command) {
+    .action(async function submitBulk(file: string, options: { idempotencyKey?: string; watch?: boolean }, command: Command) {
       const session = sessionOf(command);
       const upload = readUploadFile(file);
-      const answer = await session.api.request("POST", "/v1/revocations/bulk", {
+      const answer = await session.api.request<JobAnswer>("POST", "/v1/revocations/bulk", {
         body: upload.bytes,
         contentType: upload.contentType,
         headers: { "Idempotency-Key": options.idempotencyKey },
@@ -34,9 +37,9 @@ export function registerJobCommands(program) {
     .summary("bulk jobs, newest first")
     .option("--limit <n>", "jobs per page", positiveInteger)
     .option("--cursor <cursor>", "continue from a previous page")
-    .action(async function listJobs(options, command) {
+    .action(async function listJobs(options: { limit?: number; cursor?: string }, command: Command) {
       const session = sessionOf(command);
-      const answer = await session.api.request("GET", "/v1/jobs", { query: { limit: options.limit, cursor: options.cursor } });
+      const answer = await session.api.request<JobList>("GET", "/v1/jobs", { query: { limit: options.limit, cursor: options.cursor } });
       session.show(answer, (page) => `${jobsTable(page.jobs)}${page.cursor ? `\nmore: --cursor ${page.cursor}` : ""}`);
     });
 
@@ -45,20 +48,20 @@ export function registerJobCommands(program) {
     .summary("one bulk job: progress, rate, ETA, why it waits (--watch: live)")
     .argument("<job_id>", "the job (job_…)")
     .option("--watch", "refresh a progress bar every second until the job is done, then print a summary")
-    .action(async function showJob(id, options, command) {
+    .action(async function showJob(id: string, options: { watch?: boolean }, command: Command) {
       const session = sessionOf(command);
       if (options.watch) return watch(session, id);
-      const answer = await session.api.request("GET", `/v1/jobs/${encodeURIComponent(id)}`);
+      const answer = await session.api.request<JobView>("GET", `/v1/jobs/${encodeURIComponent(id)}`);
       session.show(answer, (job) => jobView(job, session.now()));
     });
 }
 
 /** The bar on stderr; then the summary (or, with --json, the job's last view as the API sent it). */
-async function watch(session, id) {
-  let last;
+async function watch(session: Session, id: string): Promise<void> {
+  let last: Answer<JobView> | undefined;
   await watchJob(async () => {
-    last = await session.api.request("GET", `/v1/jobs/${encodeURIComponent(id)}`);
+    last = await session.api.request<JobView>("GET", `/v1/jobs/${encodeURIComponent(id)}`);
     return last.body;
   });
-  session.show(last, jobSummary);
+  session.show(last!, jobSummary);
 }
