@@ -93,17 +93,53 @@ describe("the scripts, used wrongly", () => {
     expect(result.stderr).toContain("run `npm start` once");
   });
 
+  /** The deploy preflight's environment: no stored `wrangler login` (a fresh HOME) and no Cloudflare credentials. */
+  const loggedOut = () => {
+    const home = mkdtempSync(join(dir, "home-"));
+    return {
+      ...process.env,
+      HOME: home,
+      XDG_CONFIG_HOME: home,
+      CLOUDFLARE_API_TOKEN: "",
+      CLOUDFLARE_API_KEY: "",
+      CF_API_TOKEN: "",
+      CF_ACCOUNT_ID: "",
+    };
+  };
+  const deploy = (toml: string, env: NodeJS.ProcessEnv) =>
+    run(process.execPath, ["scripts/deploy.mjs", "--config", toml], { env }).then(
+      (done) => ({ code: 0, ...done }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
   it("npm run deploy refuses a configuration that revokes nowhere, and a shell exporting CF_API_TOKEN", async () => {
     const toml = join(dir, "deploy.toml");
     writeFileSync(toml, 'name = "x"\n[vars]\nACCESS_ACCOUNT_ID = ""\nACCESS_ZONE_ID = ""\nDRY_RUN = "true"\n');
-    const nowhere = await fail("scripts/deploy.mjs", ["--config", toml]);
+    const nowhere = await deploy(toml, loggedOut());
     expect(nowhere.code).toBe(1);
     expect(nowhere.stderr).toContain("sets no ACCESS_ACCOUNT_ID or ACCESS_ZONE_ID");
     writeFileSync(toml, 'name = "x"\n[vars]\nACCESS_ACCOUNT_ID = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"\n');
-    const exported = await run(process.execPath, ["scripts/deploy.mjs", "--config", toml], {
-      env: { ...process.env, CF_API_TOKEN: "access-only" },
-    }).catch((error: { code: number; stderr: string }) => error);
+    const exported = await deploy(toml, { ...loggedOut(), CF_API_TOKEN: "access-only" });
     expect(exported).toMatchObject({ code: 1, stderr: expect.stringContaining("CF_API_TOKEN is set in this shell") });
+  });
+
+  // Regression: without a login, `wrangler deploy` opened a browser login and waited in a terminal, and
+  // elsewhere suggested `--temporary`. The preflight asks `wrangler whoami` and refuses with what to do.
+  it("npm run deploy refuses while wrangler is not logged in, and says how to log in; an API token in the environment is a login", async () => {
+    const env = loggedOut();
+    const toml = join(dir, "login.toml");
+    writeFileSync(toml, 'name = "x"\n[vars]\nACCESS_ACCOUNT_ID = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"\nDRY_RUN = "true"\n');
+    const refused = await deploy(toml, env);
+    expect(refused).toMatchObject({ code: 1, stdout: "" });
+    expect(refused.stderr).toContain("Not deploying:\n- wrangler is not logged in: log wrangler in with `npx wrangler login`");
+    expect(refused.stderr).toContain("set CLOUDFLARE_API_TOKEN");
+    expect(refused.stderr).toContain("Not `--temporary`");
+
+    // With CLOUDFLARE_API_TOKEN set the login is no problem: only the configuration's is named.
+    writeFileSync(toml, 'name = "x"\n[vars]\nACCESS_ACCOUNT_ID = ""\n');
+    const withToken = await deploy(toml, { ...env, CLOUDFLARE_API_TOKEN: "a-deploy-token" });
+    expect(withToken).toMatchObject({ code: 1, stderr: expect.stringContaining("sets no ACCESS_ACCOUNT_ID or ACCESS_ZONE_ID") });
+    expect(withToken.stderr).not.toContain("logged in");
   });
 
   it.each([
