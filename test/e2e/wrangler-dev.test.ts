@@ -174,6 +174,8 @@ describe("a signed event through wrangler dev to the Cloudflare API", () => {
   });
 
   it("revokes exactly once per configured target with the right path, query, body and token", async () => {
+    // npm start names where revocations go (regression: it said "the Cloudflare API" for the fake too).
+    expect(worker.output.join("")).toContain(`DRY_RUN is off: revocations call ${cloudflare.baseUrl} (ACCESS_API_BASE_URL).`);
     const email = "departed@example.com";
     const sent = await run(process.execPath, ["scripts/send-event.mjs", "--url", worker.url, "--dev-vars", devVars, "--uid", "idp-42", email]);
     const { id } = JSON.parse(sent.stdout.slice(4)) as { id: string };
