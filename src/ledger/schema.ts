@@ -264,6 +264,15 @@ DROP TABLE audit_batch;
 ALTER TABLE audit_batch_v9 RENAME TO audit_batch;
 `);
 
+// v10 (issue #18): a bulk revocation's queued audit outcome keeps what the CSV export shows of a single one:
+// when it was received, its targets, its time to revoke and each target's verification state (JSON).
+LEDGER_MIGRATIONS.push(`
+ALTER TABLE audit_batch ADD COLUMN received_at INTEGER;
+ALTER TABLE audit_batch ADD COLUMN targets TEXT;
+ALTER TABLE audit_batch ADD COLUMN ttr_ms INTEGER;
+ALTER TABLE audit_batch ADD COLUMN verification TEXT;
+`);
+
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
 export function migrateLedger(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");

@@ -127,14 +127,12 @@ describe("token holds", () => {
 describe("GET /v1/audit/export", () => {
   // The ledger writes audit entries on its own clock, which these tests step ahead of the Worker's: ranges end far ahead.
   const TO = "2100-01-01T00:00:00Z";
-  async function revokedAndAudited(email: string): Promise<string> {
-    const record = (await (
-      await operatorFetch("/v1/revocations", { method: "POST", body: JSON.stringify({ email, reason: "export, with a comma" }) })
-    ).json()) as {
+  async function revokedAndAudited(email: string, reason = "export, with a comma"): Promise<string> {
+    const record = (await (await operatorFetch("/v1/revocations", { method: "POST", body: JSON.stringify({ email, reason }) })).json()) as {
       id: string;
     };
     await waitFor(async () => {
-      const entries = ((await (await operatorFetch(`/v1/audit?email=${email}`)).json()) as { entries: unknown[] }).entries;
+      const entries = ((await (await operatorFetch(`/v1/audit?email=${encodeURIComponent(email)}`)).json()) as { entries: unknown[] }).entries;
       return entries.length > 0;
     });
     return record.id;
@@ -157,9 +155,38 @@ describe("GET /v1/audit/export", () => {
     const csv = await (await operatorFetch(`/v1/audit/export?from=${from}&to=${TO}&format=csv`)).text();
     const [header, ...rows] = csv.trim().split("\n");
     expect(header).toBe(
-      "written_at,kind,status,revocation_id,email,source,event_type,reason,job_id,targets,received_at,completed_at,time_to_revoke_ms,last_error,detail,key",
+      "written_at,kind,status,revocation_id,email,source,event_type,reason,job_id,targets,received_at,completed_at,time_to_revoke_ms,verification,last_error,detail,key",
     );
     expect(rows.find((row) => row.includes(id))).toContain(`revoked,${id},${email},operator,operator.revoke,"export, with a comma"`);
+  });
+
+  // Regression (security): reasons and emails are the senders' text, and a CSV cell starting with = + - @
+  // is a formula to a spreadsheet (OWASP: CSV injection). The CSV neutralises it; the NDJSON stays raw.
+  it("writes no CSV cell a spreadsheet would run as a formula, and keeps the NDJSON as sent", async () => {
+    const from = new Date(Date.now() - 1000).toISOString();
+    const tag = crypto.randomUUID().slice(0, 8);
+    const formula = `=HYPERLINK("https://evil.example/${tag}","click")`;
+    const ids = [
+      await revokedAndAudited(`+1+1${tag}@example.com`, formula),
+      await revokedAndAudited(`-2-3${tag}@example.com`, "@SUM(1+1)"),
+      await revokedAndAudited(`tab${tag}@example.com`, "\t=1+1"),
+    ];
+    const csv = await (await operatorFetch(`/v1/audit/export?from=${from}&to=${TO}&format=csv`)).text();
+    const rows = ids.map((id) => csv.split("\n").find((row) => row.includes(id))!);
+    expect(rows[0]).toContain(`,'+1+1${tag}@example.com,operator,operator.revoke,"'=HYPERLINK(""https://evil.example/${tag}"",""click"")",`);
+    expect(rows[1]).toContain(`,'-2-3${tag}@example.com,operator,operator.revoke,'@SUM(1+1),`);
+    expect(rows[2]).toContain(`,tab${tag}@example.com,operator,operator.revoke,'\t=1+1,`);
+    // No cell of the whole export starts a formula (d3-dsv quotes a cell only for , " or a line break).
+    for (const row of csv.trim().split("\n")) {
+      for (const cell of row.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)) expect(cell.replace(/^"/, "")).not.toMatch(/^[=+\-@\t\r]/);
+    }
+    const ndjson = await (await operatorFetch(`/v1/audit/export?from=${from}&to=${TO}`)).text();
+    const entries = ndjson
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { id: string; email: string; reason: string });
+    expect(entries.find((entry) => entry.id === ids[0])).toMatchObject({ email: `+1+1${tag}@example.com`, reason: formula });
+    expect(entries.find((entry) => entry.id === ids[1])).toMatchObject({ email: `-2-3${tag}@example.com`, reason: "@SUM(1+1)" });
   });
 
   it("answers nothing for a range that ends before the entry, and pages with X-Next-Cursor", async () => {
