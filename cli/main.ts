@@ -19,6 +19,7 @@ import { registerJobCommands } from "./commands/jobs.ts";
 import { registerRevocationCommands } from "./commands/revocations.ts";
 import { DEFAULT_URL } from "./connection.ts";
 import { CliFailure, EXIT } from "./errors.ts";
+import { SELF } from "./self.ts";
 
 const program = new Command("access-revoker")
   .description("Operate access-revoker: revoke, follow bulk jobs, read the drain.")
@@ -27,7 +28,6 @@ const program = new Command("access-revoker")
   .option("--json", "print the API's JSON as it answered, for scripts")
   .option("--no-color", "plain text even on a terminal (so does NO_COLOR=1); picocolors reads it")
   .exitOverride()
-  .showHelpAfterError("(access-revoker --help lists the commands)")
   .addHelpText("after", "\nExit codes: 0 ok, 1 the API answered an error, 2 usage error, 3 cannot reach the Worker.\nMore: docs/cli.md");
 
 registerRevocationCommands(program);
@@ -35,11 +35,19 @@ registerJobCommands(program);
 registerDrainCommands(program);
 registerDirectoryCommands(program);
 registerAuditCommands(program);
+pointUsageErrorsAtOwnHelp(program, []);
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   process.exitCode = exitCodeOf(error);
+}
+
+/** A usage error names the help of the command that was used wrongly, not the top level's. */
+function pointUsageErrorsAtOwnHelp(command: Command, path: string[]): void {
+  const lists = command.commands.length > 0 ? "lists its commands" : "lists its options";
+  command.showHelpAfterError(`(${[SELF, ...path, "--help"].join(" ")} ${lists})`);
+  for (const sub of command.commands) pointUsageErrorsAtOwnHelp(sub, [...path, sub.name()]);
 }
 
 function exitCodeOf(error: unknown): number {

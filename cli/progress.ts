@@ -7,6 +7,7 @@
 import cliProgress from "cli-progress";
 import type { JobView } from "../src/domain/views.ts";
 import { duration, rateText, until } from "./format.ts";
+import { SELF } from "./self.ts";
 import { jobProgress } from "./views.ts";
 
 const REFRESH_MS = 1000;
@@ -29,7 +30,7 @@ export async function watchJob(readJob: () => Promise<JobView>, options: { strea
   });
   const stop = () => {
     bar.stop();
-    stream.write(`stopped watching; the job goes on: access-revoker job ${job.id}\n`);
+    stream.write(`stopped watching; the job goes on: ${SELF} job ${job.id}\n`);
     process.exit(130);
   };
   process.once("SIGINT", stop);

@@ -88,10 +88,11 @@ export function revocationsTable(records: RevocationRecord[]): string {
 }
 
 /** The answer to POST /v1/revocations: 200 when it finished within the API's wait, 202 while it goes on. */
-export function revokeAnswerView(record: AnsweredRecord, httpStatus: number): string {
+/** `self`: how to run this CLI again, for the hint. */
+export function revokeAnswerView(record: AnsweredRecord, httpStatus: number, self: string): string {
   const head =
     httpStatus === 202
-      ? `${record.id} is ${status(record.status)}: still in progress; follow it with \`access-revoker status ${record.id}\``
+      ? `${record.id} is ${status(record.status)}: still in progress; follow it with \`${self} status ${record.id}\``
       : `${record.id} ${status(record.status)}${record.time_to_revoke_ms === null ? "" : ` in ${duration(record.time_to_revoke_ms)}`}`;
   const repeat = record.duplicate ? "\n(this Idempotency-Key was used before: this is the earlier request's record)" : "";
   return `${head}${repeat}\n${revocationDetails(record)}`;

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import type { ClearedHold, Hold, Stats } from "../../src/domain/views.ts";
 import { usageFailure } from "../errors.ts";
+import { SELF } from "../self.ts";
 import { sessionOf } from "../session.ts";
 import { holdsView, statsView } from "../views.ts";
 
@@ -32,7 +33,7 @@ export function registerDrainCommands(program: Command): void {
     .argument("<target>", "accounts/<id> or zones/<id>, as `holds` shows it")
     .action(async function clearHold(target: string, _options: unknown, command: Command) {
       const match = TARGET.exec(target);
-      if (!match) throw usageFailure(`a target is accounts/<id> or zones/<id>, as \`access-revoker holds\` shows it; not "${target}"`);
+      if (!match) throw usageFailure(`a target is accounts/<id> or zones/<id>, as \`${SELF} holds\` shows it; not "${target}"`);
       const session = sessionOf(command);
       const answer = await session.api.request<ClearedHold>("DELETE", `/v1/holds/${match[1]}/${encodeURIComponent(match[2]!)}`);
       session.show(answer, (body) => `hold on ${body.cleared.target} cleared (it was held for: ${body.cleared.reason}); its calls go out again`);

@@ -4,6 +4,7 @@ import type { JobAnswer } from "../../src/domain/bulk.ts";
 import type { JobList, JobView } from "../../src/domain/views.ts";
 import type { Answer } from "../api.ts";
 import { watchJob } from "../progress.ts";
+import { SELF } from "../self.ts";
 import { type Session, sessionOf } from "../session.ts";
 import { readUploadFile } from "../upload.ts";
 import { bulkAnswerView, jobSummary, jobsTable, jobView } from "../views.ts";
@@ -29,7 +30,7 @@ export function registerJobCommands(program: Command): void {
       });
       session.show(answer, bulkAnswerView);
       if (options.watch) await watch(session, answer.body.job_id);
-      else session.say(`follow it with \`access-revoker job ${answer.body.job_id} --watch\``);
+      else session.say(`follow it with \`${SELF} job ${answer.body.job_id} --watch\``);
     });
 
   program

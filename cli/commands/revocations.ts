@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { type AnsweredRecord, type RecordPage, type RevocationRecord, RevocationStatusSchema } from "../../src/domain/revocation.ts";
 import type { JobRetry } from "../../src/domain/views.ts";
 import { usageFailure } from "../errors.ts";
+import { SELF } from "../self.ts";
 import { sessionOf } from "../session.ts";
 import { revocationsTable, revocationView, revokeAnswerView } from "../views.ts";
 
@@ -34,7 +35,7 @@ export function registerRevocationCommands(program: Command): void {
         },
         headers: { "Idempotency-Key": options.idempotencyKey },
       });
-      session.show(answer, (record) => revokeAnswerView(record, answer.status));
+      session.show(answer, (record) => revokeAnswerView(record, answer.status, SELF));
     });
 
   program
@@ -97,11 +98,11 @@ export function registerRevocationCommands(program: Command): void {
         const answer = await session.api.request<JobRetry>("POST", `/v1/jobs/${encodeURIComponent(options.job)}/retry`);
         return session.show(
           answer,
-          (body) => `${body.job_id}: ${body.requeued} failed revocations requeued; follow them with \`access-revoker job ${body.job_id} --watch\``,
+          (body) => `${body.job_id}: ${body.requeued} failed revocations requeued; follow them with \`${SELF} job ${body.job_id} --watch\``,
         );
       }
       const answer = await session.api.request<RevocationRecord>("POST", `/v1/revocations/${encodeURIComponent(id!)}/retry`);
-      session.show(answer, (record) => `${record.id} requeued (${record.status}); follow it with \`access-revoker status ${record.id}\``);
+      session.show(answer, (record) => `${record.id} requeued (${record.status}); follow it with \`${SELF} status ${record.id}\``);
     });
 }
 

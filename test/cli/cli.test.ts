@@ -146,7 +146,13 @@ describe("connection", () => {
     const unknown = await cli(["revoke", "someone@example.com", "--reasn", "typo"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("error: unknown option '--reasn'");
-    expect(unknown.stderr).toContain("access-revoker --help");
+    expect(unknown.stderr).toContain("(access-revoker revoke --help lists its options)");
+    // Regression: a subcommand's usage error pointed at the top-level help, which does not list its options.
+    const noFrom = await cli(["audit", "export"]);
+    expect(noFrom.code).toBe(2);
+    expect(noFrom.stderr).toBe("error: required option '--from <time>' not specified\n(access-revoker audit export --help lists its options)\n");
+    const noCommand = await cli(["revok"]);
+    expect(noCommand.stderr).toContain("(access-revoker --help lists its commands)");
     const neither = await cli(["status", "not-an-id"]);
     expect(neither.code).toBe(2);
     expect(neither.stderr).toContain('"not-an-id" is neither a revocation id (rev_…) nor an email address');
@@ -250,6 +256,11 @@ describe("one person", () => {
       (record) => record.status === "revoked",
       "the retried revocation",
     );
+
+    // Regression: in a checkout `access-revoker` is not on the PATH; started by `npm run cli` the hint says that.
+    const failedAgain = idIn((await cli(["revoke", "fail-once-npm@example.com"])).stdout);
+    const viaNpm = await cli(["retry", failedAgain], { env: { npm_lifecycle_event: "cli" } });
+    expect(viaNpm.stdout).toBe(`${failedAgain} requeued (queued); follow it with \`npm run cli -- status ${failedAgain}\`\n`);
 
     const again = await cli(["retry", id]);
     expect(again.code).toBe(1);
