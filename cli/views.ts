@@ -2,7 +2,7 @@
 // passed in for "in 4m 59s"). The shapes are the operator API's (docs/cli.md links them).
 import type { JobAnswer } from "../src/domain/bulk.ts";
 import type { AnsweredRecord, RevocationRecord, Seat, Verification } from "../src/domain/revocation.ts";
-import type { Hold, ImportAnswer, JobSummary, JobView, Stats, Waiting } from "../src/domain/views.ts";
+import type { ClearedHold, Hold, ImportAnswer, JobSummary, JobView, Stats, Waiting } from "../src/domain/views.ts";
 import { counts, duration, fields, percentiles, rateText, status, table, time, until } from "./format.ts";
 
 // ── revocations ──────────────────────────────────────────────────────────────────────────────────────
@@ -195,6 +195,15 @@ export function holdsView(holds: Hold[], now: number): string {
     ["TARGET", "UNTIL", "REASON"],
     holds.map((hold) => [hold.target, until(hold.until, now), hold.reason]),
   );
+}
+
+/** The answer to lifting a hold. */
+export function clearedView(answer: ClearedHold): string {
+  const requeued =
+    answer.requeued === 0
+      ? "no revocation had failed because of it"
+      : `${answer.requeued} revocation${answer.requeued === 1 ? "" : "s"} that failed because of it re-queued`;
+  return `hold on ${answer.cleared.target} cleared (it was held for: ${answer.cleared.reason})\nits calls go out again; ${requeued}`;
 }
 
 export function statsView(stats: Stats, now: number): string {

@@ -4,7 +4,7 @@ import type { ClearedHold, Hold, Stats } from "../../src/domain/views.ts";
 import { usageFailure } from "../errors.ts";
 import { SELF } from "../self.ts";
 import { sessionOf } from "../session.ts";
-import { holdsView, statsView } from "../views.ts";
+import { clearedView, holdsView, statsView } from "../views.ts";
 
 const TARGET = /^(accounts|zones)\/([^/\s]+)$/;
 
@@ -36,6 +36,6 @@ export function registerDrainCommands(program: Command): void {
       if (!match) throw usageFailure(`a target is accounts/<id> or zones/<id>, as \`${SELF} holds\` shows it; not "${target}"`);
       const session = sessionOf(command);
       const answer = await session.api.request<ClearedHold>("DELETE", `/v1/holds/${match[1]}/${encodeURIComponent(match[2]!)}`);
-      session.show(answer, (body) => `hold on ${body.cleared.target} cleared (it was held for: ${body.cleared.reason}); its calls go out again`);
+      session.show(answer, clearedView);
     });
 }

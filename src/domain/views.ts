@@ -29,7 +29,8 @@ const HoldSchema = z.object({ target: z.string(), until: IsoTime, reason: z.stri
 export type Hold = z.infer<typeof HoldSchema>;
 
 export const HoldsSchema = z.object({ holds: z.array(HoldSchema) });
-export const ClearedHoldSchema = z.object({ cleared: HoldSchema });
+/** The answer to lifting a hold: the hold, and how many revocations that failed because of it were re-queued. */
+export const ClearedHoldSchema = z.object({ cleared: HoldSchema, requeued: z.number() });
 export type ClearedHold = z.infer<typeof ClearedHoldSchema>;
 
 const DrainViewSchema = z.object({

@@ -464,10 +464,12 @@ describe("the drain", () => {
 
   // Last: the hold stops every call to the zone for five minutes, or until it is cleared.
   describe("a target held after Cloudflare refused the token", () => {
+    let refused = "";
     beforeAll(async () => {
       const run = await cli(["revoke", "refused@example.com"]);
       expect(run.stdout).toMatch(/^rev_[0-9a-f]{32} failed/);
       expect(lineWith(run.stdout, `zones/${ZONE}`)).toMatch(/failed\s+403\s/);
+      refused = idIn(run.stdout);
     });
 
     it("stats shows the hold with its target and reason", async () => {
@@ -502,9 +504,18 @@ describe("the drain", () => {
         new RegExp(`waiting\\s+held until .+: the API refused the token for zones/${ZONE} \\(Cloudflare refused the API token`),
       );
 
+      // The token is fixed; lifting the hold re-drives the revocation that met the refusal (regression: it
+      // stayed failed until someone ran `retry`, leaving the person unrevoked at the end of the README's tour).
+      faulty.fixToken();
       const cleared = await cli(["holds", "clear", `zones/${ZONE}`]);
       expect(cleared.code).toBe(0);
       expect(cleared.stdout).toMatch(new RegExp(`^hold on zones/${ZONE} cleared \\(it was held for: Cloudflare refused the API token`));
+      expect(cleared.stdout.split("\n")[1]).toBe("its calls go out again; 1 revocation that failed because of it re-queued");
+      await waitFor(
+        () => revocation(refused),
+        (record) => record.status === "revoked",
+        "the refused revocation, re-queued by lifting the hold",
+      );
       const watched = await watching.exited;
       expect(watched.code).toBe(0);
       expect(watched.stderr).toMatch(/^job_held-wave █{30} 100% \| 2\/2 \| \d+(\.\d)?\/s \| done$/m);

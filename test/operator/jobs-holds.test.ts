@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { TEST_ACCOUNT_ID, TEST_OPERATOR_TOKEN, TEST_ZONE_ID } from "../helpers/bindings";
 import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
-import { operatorFetch, settleLedger, uniqueEmail } from "../helpers/worker";
+import { fastForwardLedger, operatorFetch, settleLedger, uniqueEmail } from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
 
@@ -20,6 +20,13 @@ async function submitJob(emails: string[]): Promise<string> {
 }
 
 const job = async (id: string) => (await (await operatorFetch(`/v1/jobs/${id}`)).json()) as JobView;
+
+type RevocationView = { status: string; results: { target: string; state: string; http_status: number | null; attempts: number }[] };
+const record = async (id: string) => (await (await operatorFetch(`/v1/revocations/${id}`)).json()) as RevocationView;
+async function revoke(email: string): Promise<string> {
+  const response = await operatorFetch("/v1/revocations", { method: "POST", body: JSON.stringify({ email }) });
+  return ((await response.json()) as { id: string }).id;
+}
 
 describe("GET /v1/jobs", () => {
   it("lists jobs newest first, a page at a time", async () => {
@@ -104,7 +111,7 @@ describe("token holds", () => {
     fake().setAnswer(() => envelope(true));
     const cleared = await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" });
     expect(cleared.status).toBe(200);
-    expect(await cleared.json()).toEqual({ cleared: holds[0] });
+    expect(await cleared.json()).toEqual({ cleared: holds[0], requeued: 1 });
     expect(((await (await operatorFetch("/v1/holds")).json()) as { holds: Hold[] }).holds).toEqual([]);
     await waitFor(async () => (await job(id)).percent_done === 100);
 
@@ -116,11 +123,50 @@ describe("token holds", () => {
       await operatorFetch(`/v1/audit/export?kind=actions&from=${new Date(Date.now() - 60_000).toISOString()}&to=2100-01-01T00:00:00Z`)
     ).text();
     expect(exported).toContain(action.key);
+    expect(exported).toContain("1 revocation(s) that failed because of it re-queued");
     expect(exported).toMatch(/"token_fingerprint":"[0-9a-f]{12}"/);
     expect(exported).not.toContain(TEST_OPERATOR_TOKEN);
 
     expect((await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" })).status).toBe(404);
     expect((await operatorFetch(`/v1/holds/accounts/${TEST_ACCOUNT_ID}`, { method: "DELETE" })).status).toBe(404);
+  });
+
+  // Regression: lifting a hold let the waiting calls go, but the revocation whose 403 caused it stayed
+  // failed until someone ran `retry`: the person was left unrevoked.
+  it("lifting a hold re-queues the revocations the refusal failed, and only those", async () => {
+    const refused = uniqueEmail("refused-then-fixed");
+    const rejected = uniqueEmail("rejected-at-zone");
+    // One revocation fails at the zone for a reason of its own (400: no hold); then the token is refused there.
+    fake().setAnswer((call) =>
+      call.path.startsWith(`/${zone}`) && call.body.email === rejected ? apiError(400, 12006, "bad request") : envelope(true),
+    );
+    const failedElsewhere = await revoke(rejected);
+    await waitFor(async () => (await record(failedElsewhere)).status === "failed");
+    fake().setAnswer((call) => (call.path.startsWith(`/${zone}`) ? apiError(403, 10000, "Authentication error") : envelope(true)));
+    const id = await revoke(refused);
+    await waitFor(async () => (await record(id)).status === "failed");
+    expect((await record(id)).results.find((result) => result.target === zone)).toMatchObject({ state: "failed", http_status: 403 });
+
+    fake().setAnswer(() => envelope(true));
+    const cleared = await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" });
+    expect(((await cleared.json()) as { requeued: number }).requeued).toBe(1);
+    await waitFor(async () => (await record(id)).status === "revoked");
+    expect((await record(id)).results.find((result) => result.target === zone)).toMatchObject({ state: "revoked", attempts: 2 });
+    expect((await record(failedElsewhere)).status).toBe("failed");
+  });
+
+  it("a hold that ran out re-queues them once the API takes the token at the target again", async () => {
+    fake().setAnswer((call) => (call.path.startsWith(`/${zone}`) ? apiError(403, 10000, "Authentication error") : envelope(true)));
+    const id = await revoke(uniqueEmail("refused-then-outlived"));
+    await waitFor(async () => (await record(id)).status === "failed");
+    // A job (answered at once, unlike POST /v1/revocations, which waits for the outcome) waits on the hold.
+    const waiting = await submitJob([uniqueEmail("waiting-on-hold")]);
+    fake().setAnswer(() => envelope(true));
+    // Past the hold's 5 minutes, the waiting zone call goes out and succeeds: the hold is over.
+    await fastForwardLedger();
+    await waitFor(async () => (await job(waiting)).by_status.revoked === 1);
+    await waitFor(async () => (await record(id)).status === "revoked");
+    expect(((await (await operatorFetch("/v1/holds")).json()) as { holds: Hold[] }).holds).toEqual([]);
   });
 });
 
