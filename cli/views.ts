@@ -176,11 +176,17 @@ function rejectionLines(rejections: { line: number; reason: string }[], rejected
   return ["rejected lines:", ...rejections.map((rejection) => `  line ${rejection.line}: ${rejection.reason}`), ...more];
 }
 
-/** The answer to POST /v1/revocations/bulk. */
-export function bulkAnswerView(answer: JobAnswer): string {
+/**
+ * The answer to POST /v1/revocations/bulk. `resubmit`: when the key was the file's digest, the command
+ * that sends it again as a new job.
+ */
+export function bulkAnswerView(answer: JobAnswer, resubmit: string | null): string {
+  const repeated = resubmit
+    ? `${answer.job_id}: this file was already submitted (the job is named after its SHA-256); nothing was added. To revoke everyone in it again: ${resubmit}`
+    : `${answer.job_id}: this body was already submitted with that Idempotency-Key; nothing was added`;
   const lines = [
     answer.duplicate
-      ? `${answer.job_id}: this body was already submitted with that Idempotency-Key; nothing was added`
+      ? repeated
       : `${answer.job_id}: ${answer.lines} lines, ${answer.accepted} accepted, ${answer.duplicates} duplicates, ${answer.rejected} rejected`,
     ...rejectionLines(answer.rejections, answer.rejected),
   ];

@@ -18,17 +18,19 @@ export function registerJobCommands(program: Command): void {
       'Uploads the file unchanged as one bulk job: CSV (email[,user_uid[,reason]], header optional) or NDJSON ({"email", "user_uid"?, "reason"?} a line), by extension (.csv, .ndjson, .jsonl) or content.',
     )
     .argument("<file>", "the CSV or NDJSON file")
-    .option("--idempotency-key <key>", "the same key and file again adds nothing (and completes an interrupted upload)")
+    .option("--idempotency-key <key>", "the same key and file again adds nothing (and completes an interrupted upload); default: the file's SHA-256")
+    .option("--no-idempotency-key", "send no key: a new job even for a file sent before")
     .option("--watch", "then follow the job with a live progress bar until it is done")
-    .action(async function submitBulk(file: string, options: { idempotencyKey?: string; watch?: boolean }, command: Command) {
+    .action(async function submitBulk(file: string, options: { idempotencyKey?: string | false; watch?: boolean }, command: Command) {
       const session = sessionOf(command);
       const upload = readUploadFile(file);
+      const key = options.idempotencyKey === undefined ? fileKey(upload.sha256) : options.idempotencyKey || undefined;
       const answer = await session.api.request<JobAnswer>("POST", "/v1/revocations/bulk", {
         body: upload.bytes,
         contentType: upload.contentType,
-        headers: { "Idempotency-Key": options.idempotencyKey },
+        headers: { "Idempotency-Key": key },
       });
-      session.show(answer, bulkAnswerView);
+      session.show(answer, (body) => bulkAnswerView(body, options.idempotencyKey === undefined ? `${SELF} bulk ${file} --no-idempotency-key` : null));
       if (options.watch) await watch(session, answer.body.job_id);
       else session.say(`follow it with \`${SELF} job ${answer.body.job_id} --watch\``);
     });
@@ -56,6 +58,12 @@ export function registerJobCommands(program: Command): void {
       session.show(answer, (job) => jobView(job, session.now()));
     });
 }
+
+/**
+ * A bulk upload's default Idempotency-Key: its bytes' SHA-256 (128 bits of it, within the API's 64
+ * characters), so sending the same file again (a retried command, a second terminal) revokes nobody twice.
+ */
+const fileKey = (sha256: string) => `sha256-${sha256.slice(0, 32)}`;
 
 /** The bar on stderr; then the summary (or, with --json, the job's last view as the API sent it). */
 async function watch(session: Session, id: string): Promise<void> {

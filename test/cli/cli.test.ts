@@ -4,7 +4,8 @@
 // exit code) and on the --json form. Every server this starts is stopped here, by pid.
 // Tests run in order and share the Worker: the hold is caused last, as it stops a target until cleared.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
@@ -312,6 +313,13 @@ describe("bulk jobs", () => {
     expect(run.code).toBe(0);
     jobId = /job_[A-Za-z0-9_-]+/.exec(run.stdout)?.[0] ?? "";
     expect(run.stdout).toBe(`${jobId}: 60 lines, 60 accepted, 0 duplicates, 0 rejected\nfollow it with \`access-revoker job ${jobId} --watch\`\n`);
+    // Without --idempotency-key, the key is the file's SHA-256: the job is named after its bytes.
+    expect(jobId).toBe(
+      `job_sha256-${createHash("sha256")
+        .update(readFileSync(join(dir, "leavers.csv")))
+        .digest("hex")
+        .slice(0, 32)}`,
+    );
   });
 
   it("job <id> --watch: a live bar (done/total, ETA) refreshed every second up to 100 %, then a summary", async () => {
@@ -406,6 +414,29 @@ describe("bulk jobs", () => {
     expect(run.stdout).toBe("job_flaky: 2 failed revocations requeued; follow them with `access-revoker job job_flaky --watch`\n");
     const watched = await cli(["job", "job_flaky", "--watch"]);
     expect(watched.stdout).toMatch(/by status\s+revoked 3$/m);
+  });
+
+  // Regression: the same CSV sent again without --idempotency-key revoked all 60 again (duplicates 0).
+  it("bulk <the same file> again: nothing is added, and it says how to send it as a new job", async () => {
+    const calls = () => cloudflare.revocations().filter((call) => call.body?.email === "leaver-07@example.com").length;
+    const before = calls();
+    const again = await cli(["bulk", "leavers.csv"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(
+      `${jobId}: this file was already submitted (the job is named after its SHA-256); nothing was added. To revoke everyone in it again: access-revoker bulk leavers.csv --no-idempotency-key\nfollow it with \`access-revoker job ${jobId} --watch\`\n`,
+    );
+    const json = await cli(["bulk", "leavers.csv", "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ job_id: jobId, duplicate: true, accepted: 60 });
+    expect((await api<{ accepted: number }>(`/v1/jobs/${jobId}`)).accepted).toBe(60);
+    expect(calls()).toBe(before);
+
+    // --no-idempotency-key: a new job every time.
+    writeFileSync(join(dir, "twice.csv"), "twice@example.com\n");
+    const first = /job_[0-9a-f]{32}\b/.exec((await cli(["bulk", "twice.csv", "--no-idempotency-key"])).stdout)?.[0];
+    const second = /job_[0-9a-f]{32}\b/.exec((await cli(["bulk", "twice.csv", "--no-idempotency-key"])).stdout)?.[0];
+    expect(first).toBeDefined();
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
   });
 });
 
