@@ -30,11 +30,12 @@ const dir = mkdtempSync(join(tmpdir(), "access-revoker-cli-"));
 let cloudflare: Awaited<ReturnType<typeof startFakeCloudflareApi>>;
 let faulty: Awaited<ReturnType<typeof startFaultyCloudflare>>;
 let worker: Worker;
+let vars: Record<string, string>;
 
 beforeAll(async () => {
   cloudflare = await startFakeCloudflareApi({ token: CF_TOKEN });
   faulty = await startFaultyCloudflare(cloudflare.baseUrl);
-  const vars = {
+  vars = {
     ACCESS_API_TOKEN: CF_TOKEN,
     OPERATOR_TOKEN: OPERATOR,
     WEBHOOK_SECRET_STANDARD: "whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==",
@@ -102,6 +103,8 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, w
 }
 
 const revocation = (id: string) => api<RevocationRecord>(`/v1/revocations/${id}`);
+/** A job id as the bar shows it: up to 14 characters. */
+const shortId = (id: string) => (id.length > 14 ? `${id.slice(0, 13)}…` : id);
 const idIn = (text: string) => /rev_[0-9a-f]{32}/.exec(text)?.[0] ?? "";
 const lineWith = (text: string, start: string) => text.split("\n").find((line) => line.startsWith(start)) ?? "";
 
@@ -325,14 +328,14 @@ describe("bulk jobs", () => {
   it("job <id> --watch: a live bar (done/total, ETA) refreshed every second up to 100 %, then a summary", async () => {
     const run = await cli(["job", jobId, "--watch"]);
     expect(run.code).toBe(0);
-    const frames = run.stderr.split("\n").filter((line) => line.startsWith(`${jobId} `));
+    const frames = run.stderr.split("\n").filter((line) => line.startsWith(`${shortId(jobId)} `));
     const done = frames.map((frame) => Number(/ \| (\d+)\/60 \| /.exec(frame)?.[1]));
     // Live: it drew the job part-way, and never went backwards on its way to all 60.
     expect(frames.length).toBeGreaterThanOrEqual(3);
     expect(done[0]).toBeLessThan(60);
     expect(done).toEqual([...done].sort((a, b) => a - b));
     expect(frames.some((frame) => /[█]+[░]+ \d+(\.\d)?% \| \d+\/60 \| \d+(\.\d)?\/s \| ETA (\d|due)/.test(frame))).toBe(true);
-    expect(frames.at(-1)).toMatch(new RegExp(`^${jobId} █{30} 100% \\| 60/60 \\| \\d+(\\.\\d)?/s \\| done$`));
+    expect(frames.at(-1)).toMatch(new RegExp(`^${shortId(jobId)} █{30} 100% \\| 60/60 \\| \\d+(\\.\\d)?/s \\| done$`));
     expect(run.stdout.split("\n")[0]).toMatch(new RegExp(`^${jobId}: 60 of 60 done in \\d`));
     expect(lineWith(run.stdout, "by status")).toMatch(/by status\s+revoked 60$/);
     expect(lineWith(run.stdout, "time to revoke")).toMatch(/p50 .+, p95 .+, max .+ \(60\)$/);
@@ -438,6 +441,30 @@ describe("bulk jobs", () => {
     expect(second).toBeDefined();
     expect(second).not.toBe(first);
   });
+
+  // Regression: `bulk --watch` exited when the Worker restarted for a second.
+  it("bulk --watch rides out a Worker that stops answering and comes back", async () => {
+    const people = Array.from({ length: 120 }, (_, i) => `restart-${i}@example.com`);
+    writeFileSync(join(dir, "restart.csv"), `${people.join("\n")}\n`);
+    const watching = startCli(["bulk", "restart.csv", "--watch"]);
+    const until = async (pattern: RegExp, what: string) => {
+      const deadline = Date.now() + 120_000;
+      while (!pattern.test(watching.stderr())) {
+        if (Date.now() > deadline) throw new Error(`the bar never showed ${what}:\n${watching.stderr()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    await until(/ \| \d+\/120 \| .+ \| ETA /, "the job");
+    const port = Number(new URL(worker.url).port);
+    await worker.kill(); // SIGKILL, mid-drain
+    await until(/^waiting: no answer from the Worker for .+ \| \d+\/120 \| /m, "the outage");
+    worker = await startLocalWorker({ vars, persistTo: join(dir, "state"), port });
+    const watched = await watching.exited;
+    expect(watched.stderr).not.toContain("error:");
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toMatch(/: 120 of 120 done in /);
+    expect(lineWith(watched.stdout, "by status")).toMatch(/revoked 120$/);
+  });
 });
 
 describe("the drain", () => {
@@ -451,7 +478,7 @@ describe("the drain", () => {
     expect(lineWith(run.stdout, "seats")).toMatch(/removed \d+/);
     expect(run.stdout).toMatch(/LANE\s+WAITING\s+TIME TO REVOKE, LAST HOUR\s+SINCE START/);
     expect(lineWith(run.stdout, "urgent")).toMatch(/p50 .+ \(\d+\)\s+p50 .+ \(\d+\)$/);
-    expect(lineWith(run.stdout, "bulk")).toMatch(/p50 .+ \(6\d\)\s+p50 .+ \(6\d\)$/);
+    expect(lineWith(run.stdout, "bulk")).toMatch(/p50 .+ \(\d{2,3}\)\s+p50 .+ \(\d{2,3}\)$/);
     expect(lineWith(run.stdout, "holds")).toBe("holds: none");
     const json = await cli(["stats", "--json"]);
     expect(JSON.parse(json.stdout)).toMatchObject({ rate_per_second: RATE, by_status: expect.objectContaining({ revoked: expect.any(Number) }) });
@@ -524,9 +551,10 @@ describe("the drain", () => {
       const submitted = await cli(["bulk", "held.csv", "--idempotency-key", "held-wave"]);
       expect(submitted.code).toBe(0);
       const watching = startCli(["job", "job_held-wave", "--watch"]);
-      // The accounts go through; the zone calls wait on the hold, and the bar says so.
+      // The accounts go through; the zone calls wait on the hold, and the bar says so first, with an ETA
+      // after the hold's end (regression: it said "ETA 1.0 s" through a 5-minute hold).
       const deadline = Date.now() + 60_000;
-      while (!/^job_held-wave .+ \| waiting: held until .+ UTC \(in \d+m \d\ds\)$/m.test(watching.stderr())) {
+      while (!/^waiting: held \dm \d\ds \| job_held-wave .+ \| ETA \dm \d\ds$/m.test(watching.stderr())) {
         if (Date.now() > deadline) throw new Error(`the bar never showed the hold:\n${watching.stderr()}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
