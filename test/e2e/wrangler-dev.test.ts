@@ -79,7 +79,10 @@ describe("the scripts, used wrongly", () => {
 
   it("send-event to a Worker that is not running says to run npm start, without a stack trace", async () => {
     const devVars = join(dir, "send.dev.vars");
-    writeFileSync(devVars, "WEBHOOK_SECRET_STANDARD=whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==\n");
+    writeFileSync(
+      devVars,
+      `WEBHOOK_SECRET_STANDARD=whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==\nOPERATOR_TOKEN=${OPERATOR}\nACCESS_ACCOUNT_ID=${ACCOUNT}\nDRY_RUN=true\n`,
+    );
     const closed = await freePort();
     const result = await fail("scripts/send-event.mjs", ["--url", `http://127.0.0.1:${closed}`, "--dev-vars", devVars, "x@example.com"]);
     expect(result.code).toBe(3);
