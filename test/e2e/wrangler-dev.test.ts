@@ -2,7 +2,7 @@
 // Durable Objects, the dev-vars file) against a local fake of the Cloudflare API on 127.0.0.1.
 // Every server this starts is stopped here, by pid.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -88,6 +88,31 @@ describe("the scripts, used wrongly", () => {
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("is `npm start` running?");
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  // Regression: the README's `sed -i.bak` left .dev.vars.bak, every secret in it, beside .dev.vars.
+  it("npm run dev-vars sets variables in place, leaves no copy behind and keeps the file owner-only", async () => {
+    const here = mkdtempSync(join(dir, "dev-vars-"));
+    const devVars = join(here, ".dev.vars");
+    writeFileSync(devVars, "# local\nOPERATOR_TOKEN=keep-me\nACCESS_API_TOKEN=\nDRY_RUN=true\nACCESS_API_TOKEN=older\n", { mode: 0o600 });
+    const set = await run(process.execPath, [
+      "scripts/set-dev-vars.mjs",
+      "--dev-vars",
+      devVars,
+      "ACCESS_API_TOKEN=local-fake",
+      "DRY_RUN=false",
+      "ACCESS_API_BASE_URL=http://127.0.0.1:8788/client/v4",
+    ]);
+    expect(set.stdout).toBe(`Set ACCESS_API_TOKEN, DRY_RUN, ACCESS_API_BASE_URL in ${devVars}. Restart \`npm start\` to apply.\n`);
+    expect(set.stdout).not.toContain("local-fake");
+    expect(readFileSync(devVars, "utf8")).toBe(
+      "# local\nOPERATOR_TOKEN=keep-me\nACCESS_API_TOKEN=local-fake\nDRY_RUN=false\nACCESS_API_BASE_URL=http://127.0.0.1:8788/client/v4\n",
+    );
+    expect(readdirSync(here)).toEqual([".dev.vars"]);
+    expect(statSync(devVars).mode & 0o777).toBe(0o600);
+    const wrong = await fail("scripts/set-dev-vars.mjs", ["--dev-vars", devVars, "lower=case"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("usage: npm run dev-vars -- NAME=value");
   });
 
   it("send-event without a .dev.vars says how to get one", async () => {
