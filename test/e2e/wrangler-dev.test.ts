@@ -151,6 +151,20 @@ describe("the scripts, used wrongly", () => {
     expect(exported).toMatchObject({ code: 1, stderr: expect.stringContaining("CF_API_TOKEN is set in this shell") });
   });
 
+  // Regression: wrangler.toml shipped DRY_RUN = "false" while the README's first deploy wants "true": a
+  // deploy that skipped that step revoked for real once a token was set.
+  it("the shipped wrangler.toml deploys in DRY_RUN, and the preflight says so", async () => {
+    const shipped = readFileSync("wrangler.toml", "utf8");
+    expect(shipped).toMatch(/^DRY_RUN = "true"$/m);
+    const toml = join(dir, "shipped.toml");
+    writeFileSync(toml, shipped.replace(/^ACCESS_ACCOUNT_ID = ""$/m, 'ACCESS_ACCOUNT_ID = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"'));
+    // --dry-run: the preflight needs no login, and wrangler stops at once (main is not beside this copy).
+    const deployed = await run(process.execPath, ["scripts/deploy.mjs", "--config", toml, "--dry-run"], {
+      env: { ...loggedOut(), WRANGLER_SEND_METRICS: "false" },
+    }).catch((error: { stdout: string }) => error);
+    expect(deployed.stdout).toContain('Deploying with DRY_RUN = "true": nothing is sent to Cloudflare.');
+  });
+
   // Regression: without a login, `wrangler deploy` opened a browser login and waited in a terminal, and
   // elsewhere suggested `--temporary`. The preflight asks `wrangler whoami` and refuses with what to do.
   it("npm run deploy refuses while wrangler is not logged in, and says how to log in; an API token in the environment is a login", async () => {
