@@ -115,6 +115,16 @@ describe("the scripts, used wrongly", () => {
     expect(wrong.stderr).toContain("usage: npm run dev-vars -- NAME=value");
   });
 
+  it.skipIf(!existsSync(".git"))("git ignores every .dev.vars* file but the example (a sed backup held every secret)", async () => {
+    const ignored = (path: string) =>
+      run("git", ["check-ignore", "-q", path]).then(
+        () => true,
+        () => false,
+      );
+    for (const path of [".dev.vars", ".dev.vars.bak", ".dev.vars.old"]) expect(await ignored(path), path).toBe(true);
+    expect(await ignored(".dev.vars.example")).toBe(false);
+  });
+
   it("send-event without a .dev.vars says how to get one", async () => {
     const result = await fail("scripts/send-event.mjs", ["--dev-vars", join(dir, "missing.dev.vars"), "x@example.com"]);
     expect(result.code).toBe(2);
