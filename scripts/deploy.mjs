@@ -1,9 +1,11 @@
 // `npm run deploy`: a preflight, then `wrangler deploy`. It refuses to deploy a Worker that could revoke
 // nothing (no account or zone id), refuses while this shell exports CF_API_TOKEN / CF_ACCOUNT_ID (wrangler
-// would log in with them: once this project's own names, now ACCESS_*), and recommends DRY_RUN = "true"
-// for a first deploy. Arguments after `--` go to wrangler deploy.
+// would log in with them: once this project's own names, now ACCESS_*), refuses while wrangler is not
+// logged in (`wrangler deploy` would then open a browser login and wait, or, without a terminal, suggest
+// `--temporary`, a throwaway preview account that is no place for this Worker), and says whether the
+// deploy is a dry run (DRY_RUN, README's Deploy steps). Arguments after `--` go to wrangler deploy.
 // Reads wrangler.toml with a line scanner for the [vars] it checks (only `NAME = "value"` lines matter).
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
 function tomlVars(text) {
@@ -16,6 +18,28 @@ function tomlVars(text) {
     if (entry) vars[entry[1]] = entry[2];
   }
   return vars;
+}
+
+/**
+ * Why wrangler cannot deploy without asking for a login, or null. An API token in the environment is
+ * wrangler's non-interactive login (its use is checked by the deploy itself); otherwise `wrangler whoami
+ * --json` says whether a `wrangler login` is stored, without prompting and, when none is, without a call.
+ */
+function loginProblem() {
+  if (process.env.CLOUDFLARE_API_TOKEN || (process.env.CLOUDFLARE_API_KEY && process.env.CLOUDFLARE_EMAIL)) return null;
+  const whoami = spawnSync("wrangler", ["whoami", "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+  if (whoami.error) return `cannot run wrangler (${whoami.error.message}): run \`npm install\` first`;
+  // Its answer is one JSON document on stdout: {"loggedIn":false}, or {"loggedIn":true,"email":…,"accounts":…}.
+  let loggedIn = null;
+  try {
+    loggedIn = JSON.parse(whoami.stdout.slice(whoami.stdout.indexOf("{"), whoami.stdout.lastIndexOf("}") + 1)).loggedIn;
+  } catch {}
+  if (loggedIn === true) return null;
+  const how =
+    'log wrangler in with `npx wrangler login` (opens a browser), or, where there is none (CI, a server), set CLOUDFLARE_API_TOKEN to an API token that may edit Workers, KV and Durable Objects in the account (the dashboard\'s "Edit Cloudflare Workers" template). Not `--temporary`: that deploys to a throwaway preview account';
+  if (loggedIn === false) return `wrangler is not logged in: ${how}.`;
+  const said = `${whoami.stdout}${whoami.stderr}`.trim().split("\n").slice(-3).join(" ");
+  return `could not confirm wrangler's login (\`wrangler whoami\` said: ${said || `exit code ${whoami.status}`}): ${how}.`;
 }
 
 const args = process.argv.slice(2);
@@ -43,15 +67,18 @@ for (const name of ["CF_API_TOKEN", "CF_ACCOUNT_ID"]) {
     );
   }
 }
+// `wrangler deploy --dry-run` needs no account.
+const login = args.includes("--dry-run") ? null : loginProblem();
+if (login) problems.push(login);
 if (problems.length > 0) {
   console.error(`Not deploying:\n${problems.map((problem) => `- ${problem}`).join("\n")}`);
   process.exit(1);
 }
-if (vars.DRY_RUN !== "true") {
-  console.log(
-    'Deploying with DRY_RUN = "false": revocations will call the Cloudflare API. For a first deploy, set DRY_RUN = "true" in wrangler.toml, check GET /healthz and one revocation (status dry_run shows the request it would send), then set it back and deploy again.',
-  );
-}
+console.log(
+  vars.DRY_RUN === "true"
+    ? 'Deploying with DRY_RUN = "true": nothing is sent to Cloudflare. Once GET /healthz and one revocation look right (status dry_run shows the request it would send), set DRY_RUN = "false" in wrangler.toml and deploy again.'
+    : 'Deploying with DRY_RUN = "false": revocations will call the Cloudflare API. For a first deploy, set DRY_RUN = "true" in wrangler.toml, check GET /healthz and one revocation, then set it back and deploy again.',
+);
 const wrangler = spawn("wrangler", ["deploy", ...args], { stdio: "inherit" });
 wrangler.on("error", (error) => {
   console.error(`cannot run wrangler (${error.message}): run \`npm install\` first`);

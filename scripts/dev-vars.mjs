@@ -7,7 +7,7 @@ export function readDevVars(path) {
   for (const line of readFileSync(path, "utf8").split(/\r?\n/)) {
     const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/.exec(line);
     if (!match) continue;
-    vars[match[1]] = match[2].replace(/^"(.*)"$/, "$1");
+    vars[match[1]] = match[2].replace(/^"(.*)"$/, "$1").replace(/^'(.*)'$/, "$1");
   }
   return vars;
 }

@@ -1,6 +1,6 @@
 // `npm run fake-api`: the local fake of the Cloudflare API (scripts/fake-cloudflare-api.mjs) on 127.0.0.1,
-// so pacing, 429 pauses, jobs and token holds can be tried without an account. It prints the lines to put
-// in .dev.vars, then logs every call it answers until Ctrl-C.
+// so pacing, 429 pauses, jobs and token holds can be tried without an account. It prints the command that
+// points .dev.vars at it, then logs every call it answers until Ctrl-C.
 // Usage: npm run fake-api [-- --port 8788] [--limit 1200] [--window-seconds 300] [--token TOKEN]
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
@@ -34,10 +34,8 @@ try {
   process.exit(1);
 }
 console.log(`A fake Cloudflare API on ${fake.baseUrl}: ${limit} calls per ${windowSeconds} s, then 429 with Retry-After.
-Put these in .dev.vars and restart npm start:
-  ACCESS_API_BASE_URL=${fake.baseUrl}
-  ACCESS_API_TOKEN=${values.token}
-  DRY_RUN=false
+Point the Worker at it (this sets the three lines in .dev.vars), then restart npm start:
+  npm run dev-vars -- ACCESS_API_BASE_URL=${fake.baseUrl} ACCESS_API_TOKEN=${values.token} DRY_RUN=false
 A call with any other token is refused (403), which holds that target: try it with a wrong ACCESS_API_TOKEN.
 Ctrl-C stops it.
 `);

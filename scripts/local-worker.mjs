@@ -17,8 +17,8 @@ export async function freePort() {
 
 /**
  * `vars` are written as the Worker's dev-vars file beside its state (`<persistTo>.dev.vars`); `devVarsPath`
- * names one that exists instead.
- * @param {{ devVarsPath?: string, vars?: Record<string, string>, persistTo: string, env?: Record<string, string>, timeoutMs?: number }} options
+ * names one that exists instead. `port`: a given one (to restart a Worker where its clients look), else a free one.
+ * @param {{ devVarsPath?: string, vars?: Record<string, string>, persistTo: string, env?: Record<string, string>, timeoutMs?: number, port?: number }} options
  */
 export async function startLocalWorker(options) {
   const devVarsPath = options.devVarsPath ?? `${options.persistTo}.dev.vars`;
@@ -26,7 +26,7 @@ export async function startLocalWorker(options) {
     const lines = Object.entries(options.vars).map(([name, value]) => `${name}=${value}`);
     writeFileSync(devVarsPath, `${lines.join("\n")}\n`, { mode: 0o600 });
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   const output = [];
   const child = spawn(

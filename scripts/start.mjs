@@ -37,7 +37,11 @@ const urlFlag = port === "8787" ? "" : ` --url ${base}`;
 const token = (vars.OPERATOR_TOKEN ?? "").split("\\n")[0];
 
 console.log(created ? `Created ${devVarsPath} with random local secrets.` : `Using ${devVarsPath}.`);
-console.log(vars.DRY_RUN === "true" ? "DRY_RUN=true: nothing is sent to Cloudflare." : "DRY_RUN is off: revocations call the Cloudflare API.");
+// Unset in the dev-vars file, DRY_RUN is wrangler.toml's, which ships "true".
+const dryRun = ["true", "1", "yes"].includes((vars.DRY_RUN ?? "true").trim().toLowerCase());
+const apiBase = vars.ACCESS_API_BASE_URL || vars.CF_API_BASE_URL;
+const apiNamed = apiBase ? `${apiBase} (ACCESS_API_BASE_URL)` : "the Cloudflare API, https://api.cloudflare.com/client/v4";
+console.log(dryRun ? "DRY_RUN=true: nothing is sent to Cloudflare." : `DRY_RUN is off: revocations call ${apiNamed}.`);
 console.log(`
 Try it once the server is ready:
   W=${base}; H="Authorization: Bearer ${token}"

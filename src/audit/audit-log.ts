@@ -50,8 +50,24 @@ export async function recordOutcome(
   await Promise.all(writes);
 }
 
-/** One bulk revocation's outcome inside a batch entry. */
-export type BatchedOutcome = { revocation_id: string; email: string; status: string; at: number };
+/** One bulk revocation's outcome inside a batch entry: what an auditor reads of it (times in epoch ms here). */
+export type BatchedOutcome = {
+  revocation_id: string;
+  email: string;
+  status: string;
+  at: number;
+  received_at: number;
+  targets: string[];
+  time_to_revoke_ms: number | null;
+  /** Each target's verification state; null while verification is off (or has not started). */
+  verification: Record<string, string> | null;
+};
+
+/** A record's verification state per target (verified, still_active, not_applicable, pending, …); null when none has one. */
+export function verificationByTarget(record: RevocationRecord): Record<string, string> | null {
+  const states = record.results.flatMap((result) => (result.verification ? [[result.target, result.verification.state] as const] : []));
+  return states.length > 0 ? Object.fromEntries(states) : null;
+}
 
 /** Writes the outcomes of a batch of bulk revocations as one entry (see KEYS.md: outcome-batch). */
 export async function recordOutcomeBatch(
@@ -73,7 +89,11 @@ export async function recordOutcomeBatch(
   };
   const value = JSON.stringify({
     job_id: jobId,
-    outcomes: outcomes.map((outcome) => ({ ...outcome, at: new Date(outcome.at).toISOString() })),
+    outcomes: outcomes.map((outcome) => ({
+      ...outcome,
+      at: new Date(outcome.at).toISOString(),
+      received_at: new Date(outcome.received_at).toISOString(),
+    })),
   });
   await kv.put(`outcome:${invertedTimestamp(options.now)}:${jobId}:batch-${crypto.randomUUID().slice(0, 8)}`, value, {
     expirationTtl: expirationTtl(options.retentionDays),

@@ -5,9 +5,13 @@
 // answers the next page's cursor when there is more; a page entirely older than `from` ends the export.
 // Contract: reads KV only; every KV operation is counted against one list page so a request stays far
 // inside a Worker invocation's KV operation limit. CSV is written by d3-dsv, the parser uploads use.
+// Contract: a CSV cell never starts a spreadsheet formula. Reasons and emails are the senders' text
+// (`=HYPERLINK(…)`, `+1+1@example.com` are a valid reason and a valid address), so a cell that begins with
+// = + - @, a tab or a carriage return is written with a leading ' (OWASP's CSV injection guidance). The
+// NDJSON export is the entries as stored, for programs.
 import { csvFormatRows } from "d3-dsv";
 import type { RevocationRecord } from "../domain/revocation";
-import { AUDIT_PREFIXES } from "./audit-log";
+import { AUDIT_PREFIXES, type BatchedOutcome, verificationByTarget } from "./audit-log";
 
 const GET_BATCH = 100;
 
@@ -57,12 +61,24 @@ const CSV_COLUMNS = [
   "received_at",
   "completed_at",
   "time_to_revoke_ms",
+  "verification",
   "last_error",
   "detail",
   "key",
 ] as const;
 
 type Row = Record<(typeof CSV_COLUMNS)[number], string>;
+
+/** A batch entry's outcome as KV holds it: times as ISO 8601; entries written before #18 have only the first four fields. */
+type StoredOutcome = Pick<BatchedOutcome, "revocation_id" | "email" | "status"> &
+  Partial<Pick<BatchedOutcome, "targets" | "time_to_revoke_ms" | "verification">> & { at: string; received_at?: string };
+
+/** "accounts/…=verified zones/…=not_applicable", in the targets column's order. */
+function verificationText(states: Record<string, string> | null | undefined): string {
+  return Object.entries(states ?? {})
+    .map(([target, state]) => `${target}=${state}`)
+    .join(" ");
+}
 
 function rowsOf(entry: ExportPage["entries"][number]): Row[] {
   const key = entry.key;
@@ -71,7 +87,7 @@ function rowsOf(entry: ExportPage["entries"][number]): Row[] {
   const text = (value: unknown) => (value === null || value === undefined ? "" : String(value));
   if (key.startsWith(AUDIT_PREFIXES.outcomes) && Array.isArray(entry.outcomes)) {
     // A bulk job's batch: one row per person in it.
-    return (entry.outcomes as { revocation_id: string; email: string; status: string; at: string }[]).map((outcome) => ({
+    return (entry.outcomes as StoredOutcome[]).map((outcome) => ({
       ...blank,
       written_at: written,
       kind: "outcome",
@@ -80,7 +96,11 @@ function rowsOf(entry: ExportPage["entries"][number]): Row[] {
       email: outcome.email,
       source: "bulk",
       job_id: text(entry.job_id),
+      targets: (outcome.targets ?? []).join(" "),
+      received_at: text(outcome.received_at),
       completed_at: text(outcome.at),
+      time_to_revoke_ms: text(outcome.time_to_revoke_ms),
+      verification: verificationText(outcome.verification),
       key,
     }));
   }
@@ -104,6 +124,7 @@ function rowsOf(entry: ExportPage["entries"][number]): Row[] {
         received_at: record.received_at,
         completed_at: text(record.completed_at),
         time_to_revoke_ms: text(record.time_to_revoke_ms),
+        verification: verificationText(verificationByTarget(record)),
         last_error: text(record.last_error),
         key,
       },
@@ -112,8 +133,12 @@ function rowsOf(entry: ExportPage["entries"][number]): Row[] {
   return [{ ...blank, written_at: written, kind: text(entry.kind), status: text(entry.action ?? entry.total), detail: JSON.stringify(entry), key }];
 }
 
+/** OWASP: = + - @ tab and carriage return make a spreadsheet read a cell as a formula. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+const inert = (cell: string) => (FORMULA_START.test(cell) ? `'${cell}` : cell);
+
 export function exportCsv(entries: ExportPage["entries"], header: boolean): string {
-  const rows = entries.flatMap(rowsOf).map((row) => CSV_COLUMNS.map((column) => row[column]));
+  const rows = entries.flatMap(rowsOf).map((row) => CSV_COLUMNS.map((column) => inert(row[column])));
   const text = csvFormatRows(header ? [[...CSV_COLUMNS], ...rows] : rows);
   return text === "" ? "" : `${text}\n`;
 }

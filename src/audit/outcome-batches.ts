@@ -6,19 +6,24 @@
 // twenty times over on a 10,000-person job. A 10,000-person job costs ~100 writes.
 import type { RevocationRecord } from "../domain/revocation";
 import { logEvent } from "../log";
-import { type BatchedOutcome, recordOutcome, recordOutcomeBatch } from "./audit-log";
+import { type BatchedOutcome, recordOutcome, recordOutcomeBatch, verificationByTarget } from "./audit-log";
 
 export const AUDIT_BATCH_SIZE = 100;
 
 /** Queues an outcome for the job's next KV batch; answers the batch once it is full. */
 function queueBatchedOutcome(sql: SqlStorage, jobId: string, entry: BatchedOutcome): BatchedOutcome[] | null {
   sql.exec(
-    "INSERT OR REPLACE INTO audit_batch (job_id, revocation_id, email, status, at) VALUES (?, ?, ?, ?, ?)",
+    `INSERT OR REPLACE INTO audit_batch (job_id, revocation_id, email, status, at, received_at, targets, ttr_ms, verification)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     jobId,
     entry.revocation_id,
     entry.email,
     entry.status,
     entry.at,
+    entry.received_at,
+    JSON.stringify(entry.targets),
+    entry.time_to_revoke_ms,
+    entry.verification === null ? null : JSON.stringify(entry.verification),
   );
   const waiting = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM audit_batch WHERE job_id = ?", jobId).one().n;
   return waiting >= AUDIT_BATCH_SIZE ? takeBatch(sql, jobId) : null;
@@ -30,14 +35,32 @@ function takePartialBatches(sql: SqlStorage): { jobId: string; batch: BatchedOut
   return jobs.map(({ job_id }) => ({ jobId: job_id, batch: takeBatch(sql, job_id) }));
 }
 
+type BatchRow = Omit<BatchedOutcome, "received_at" | "targets" | "time_to_revoke_ms" | "verification"> & {
+  /** Null in rows queued before migration v10. */
+  received_at: number | null;
+  targets: string | null;
+  ttr_ms: number | null;
+  verification: string | null;
+};
+
 function takeBatch(sql: SqlStorage, jobId: string): BatchedOutcome[] {
-  const batch = sql
-    .exec<BatchedOutcome>("SELECT revocation_id, email, status, at FROM audit_batch WHERE job_id = ? ORDER BY at LIMIT ?", jobId, AUDIT_BATCH_SIZE)
+  const rows = sql
+    .exec<BatchRow>(
+      "SELECT revocation_id, email, status, at, received_at, targets, ttr_ms, verification FROM audit_batch WHERE job_id = ? ORDER BY at LIMIT ?",
+      jobId,
+      AUDIT_BATCH_SIZE,
+    )
     .toArray();
-  for (const row of batch) {
+  for (const row of rows) {
     sql.exec("DELETE FROM audit_batch WHERE job_id = ? AND revocation_id = ? AND status = ?", jobId, row.revocation_id, row.status);
   }
-  return batch;
+  return rows.map(({ ttr_ms, ...row }) => ({
+    ...row,
+    received_at: row.received_at ?? row.at,
+    targets: row.targets ? (JSON.parse(row.targets) as string[]) : [],
+    time_to_revoke_ms: ttr_ms,
+    verification: row.verification ? (JSON.parse(row.verification) as Record<string, string>) : null,
+  }));
 }
 
 /**
@@ -53,7 +76,16 @@ export function auditOutcome(
 ): Promise<void> | null {
   if (!record.job_id) return recordOutcome(kv, record, options, label);
   const jobId = record.job_id;
-  const entry = { revocation_id: record.id, email: record.email ?? "", status: label, at: options.now };
+  const entry: BatchedOutcome = {
+    revocation_id: record.id,
+    email: record.email ?? "",
+    status: label,
+    at: options.now,
+    received_at: Date.parse(record.received_at),
+    targets: record.targets,
+    time_to_revoke_ms: record.time_to_revoke_ms,
+    verification: verificationByTarget(record),
+  };
   const batch = storage.transactionSync(() => queueBatchedOutcome(storage.sql, jobId, entry));
   return batch ? recordOutcomeBatch(kv, jobId, batch, options) : null;
 }

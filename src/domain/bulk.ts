@@ -29,6 +29,10 @@ export const JobCountsSchema = z.object({
 });
 export type JobCounts = z.infer<typeof JobCountsSchema>;
 
+/** The answer to POST /v1/revocations/bulk; `duplicate` when the same body came again under the same key. */
+export const JobAnswerSchema = z.extend(JobCountsSchema, { job_id: z.string(), duplicate: z.optional(z.literal(true)) });
+export type JobAnswer = z.infer<typeof JobAnswerSchema>;
+
 /** A bulk job's id: "job_" and the Idempotency-Key it was submitted with (or a generated one). */
 export const JOB_ID_PATTERN = "job_[A-Za-z0-9_-]{1,64}";
 

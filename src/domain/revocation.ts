@@ -176,6 +176,13 @@ export const RevocationRecordSchema = z.object({
 });
 export type RevocationRecord = z.infer<typeof RevocationRecordSchema>;
 
+/** The answer to POST /v1/revocations: the record, and `duplicate` when its Idempotency-Key was used before. */
+export const AnsweredRecordSchema = z.extend(RevocationRecordSchema, { duplicate: z.optional(z.literal(true)) });
+export type AnsweredRecord = z.infer<typeof AnsweredRecordSchema>;
+/** One page of GET /v1/revocations, newest first; `cursor` continues it (null on the last page). */
+export const RecordPageSchema = z.object({ records: z.array(RevocationRecordSchema), cursor: z.nullable(z.string()) });
+export type RecordPage = z.infer<typeof RecordPageSchema>;
+
 /** Every status but the two that still wait (for the directory, for the API). */
 export const TERMINAL_STATUSES: ReadonlySet<RevocationStatus> = new Set(
   REVOCATION_STATUSES.filter((status) => status !== "unresolved" && status !== "queued"),

@@ -30,7 +30,9 @@ const HoldSchema = z.object({ target: z.string(), until: IsoTime, reason: z.stri
 export type Hold = z.infer<typeof HoldSchema>;
 
 export const HoldsSchema = z.object({ holds: z.array(HoldSchema) });
-export const ClearedHoldSchema = z.object({ cleared: HoldSchema });
+/** The answer to lifting a hold: the hold, and how many revocations that failed because of it were re-queued. */
+export const ClearedHoldSchema = z.object({ cleared: HoldSchema, requeued: z.number() });
+export type ClearedHold = z.infer<typeof ClearedHoldSchema>;
 
 const DrainViewSchema = z.object({
   /** When the drain last sent a call. */
@@ -165,6 +167,8 @@ export const JobViewSchema = z.extend(JobSummarySchema, {
 export type JobView = z.infer<typeof JobViewSchema>;
 
 export const JobRetrySchema = z.object({ job_id: z.string(), requeued: z.number() });
+export type JobRetry = z.infer<typeof JobRetrySchema>;
+export type JobList = z.infer<typeof JobListSchema>;
 
 /** An epoch-milliseconds instant as the API shows it: ISO 8601, null for 0 (never). */
 export function isoOrNull(ms: number | null | undefined): string | null {
@@ -174,3 +178,12 @@ export function isoOrNull(ms: number | null | undefined): string | null {
 /** What the identity directory holds for one subject id of one source. */
 export const DirectoryEntrySchema = z.object({ source: z.string(), subject_id: z.string(), emails: z.array(z.string()), updated_at: IsoTime });
 export type DirectoryEntry = z.infer<typeof DirectoryEntrySchema>;
+
+/** The answer to a directory import: counts, each rejected line's reason, and the waiting revocations it resolved. */
+export const ImportAnswerSchema = z.object({
+  imported: z.number(),
+  rejected: z.number(),
+  rejections: z.array(z.object({ line: z.number(), reason: z.string() })),
+  resolved_revocations: z.number(),
+});
+export type ImportAnswer = z.infer<typeof ImportAnswerSchema>;

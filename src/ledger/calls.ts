@@ -4,7 +4,7 @@
 // revocations.ts, never written here.
 import { type CallAttempt, type CallKind, type CallState, MAX_HISTORY, type RevocationStatus } from "../domain/revocation";
 import type { Lane } from "./lanes";
-import { countAttempt, noteRetry, settleRevocation } from "./revocations";
+import { countAttempt, noteRetry, requeueHoldFailures, settleRevocation } from "./revocations";
 import type { CallRow } from "./schema";
 
 /** A call that is due, with what sending it needs from its revocation. */
@@ -99,6 +99,8 @@ export type CallResult = {
   result?: unknown;
   /** A revoke call that succeeded: the follow-ups it is owed, planned later (follow-ups.ts). */
   followUpsDue?: string | null;
+  /** A revoke call failed because the API refused the token at its target, which now holds: lifting the hold re-queues it. */
+  holdFailed?: boolean;
 };
 
 /**
@@ -108,8 +110,8 @@ export type CallResult = {
 export function settleCall(sql: SqlStorage, call: DueCall, result: CallResult, now: number): RevocationStatus | null {
   const attempt = { at: new Date(now).toISOString(), http_status: result.httpStatus, outcome: result.state, error: result.error };
   sql.exec(
-    `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?, history = ?, leased = 0, result = ?, follow_ups_due = ?
-     WHERE revocation_seq = ? AND target = ? AND kind = ?`,
+    `UPDATE calls SET state = ?, http_status = ?, errors = ?, request = ?, completed_at = ?, history = ?, leased = 0, result = ?, follow_ups_due = ?,
+       hold_failed = ? WHERE revocation_seq = ? AND target = ? AND kind = ?`,
     result.state,
     result.httpStatus,
     JSON.stringify(result.errors),
@@ -118,6 +120,7 @@ export function settleCall(sql: SqlStorage, call: DueCall, result: CallResult, n
     withAttempt(call.history, attempt),
     result.result === undefined ? null : JSON.stringify(result.result),
     result.followUpsDue ?? null,
+    result.holdFailed ? 1 : 0,
     call.revocation_seq,
     call.target,
     call.kind,
@@ -164,15 +167,33 @@ export function activeHolds(sql: SqlStorage, now: number): TargetHold[] {
   return sql.exec<TargetHold>("SELECT target, until, reason FROM target_holds WHERE until > ?", now).toArray();
 }
 
+// When a hold ends because an operator lifted it, or because it ran out and the API then accepted the
+// token at its target again, the revocations that failed because of it are re-queued: the refusal was
+// about the token, never the person. (A retry lifts every hold too, but re-drives only what it names.)
+
+/** Lifts every hold (an operator re-drove failures, so the token may be fixed). */
 export function clearHolds(sql: SqlStorage): void {
   sql.exec("DELETE FROM target_holds");
 }
 
-/** Lifts one target's hold; answers it, or null when the target had none in force. */
-export function clearHold(sql: SqlStorage, target: string, now: number): TargetHold | null {
+/**
+ * Lifts one target's hold; answers it with how many revocations that failed because of it were re-queued,
+ * or null when the target had none in force.
+ */
+export function clearHold(sql: SqlStorage, target: string, now: number): { hold: TargetHold; requeued: number } | null {
   const hold = sql.exec<TargetHold>("SELECT target, until, reason FROM target_holds WHERE target = ? AND until > ?", target, now).toArray()[0];
   sql.exec("DELETE FROM target_holds WHERE target = ?", target);
-  return hold ?? null;
+  return hold ? { hold, requeued: requeueHoldFailures(sql, target, now) } : null;
+}
+
+/**
+ * A revoke call at `target` succeeded: a hold there that has run out is over (the API takes the token
+ * again), so it is deleted and what failed because of it re-queued. A hold still in force stays: a call
+ * sent before it began proves nothing about the token now. Answers how many revocations were re-queued.
+ */
+export function endOutlivedHold(sql: SqlStorage, target: string, now: number): number {
+  const ended = sql.exec("DELETE FROM target_holds WHERE target = ? AND until <= ?", target, now).rowsWritten;
+  return ended > 0 ? requeueHoldFailures(sql, target, now) : 0;
 }
 
 /**

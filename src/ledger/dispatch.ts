@@ -7,7 +7,7 @@ import { buildRevokeUserRequest, readRevokeUserResult } from "../cloudflare/revo
 import type { Config, Target } from "../config";
 import type { ApiRequest, CloudflareError, RevocationStatus } from "../domain/revocation";
 import { insertCall } from "./call-insert";
-import { type CallResult, type DueCall, holdTarget, isRevokeKind, scheduleRetry, settleCall } from "./calls";
+import { type CallResult, type DueCall, endOutlivedHold, holdTarget, isRevokeKind, scheduleRetry, settleCall } from "./calls";
 import { backoffMs, type CallVerdict } from "./classify";
 import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "./follow-ups";
 import type { Lane } from "./lanes";
@@ -85,6 +85,7 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
         // What it is owed is only noted: the calls are planned when no revocation waits (follow-up-plan.ts).
         const followUpsDue = call.kind === "revoke" ? followUpsOwed(call.target, context.followUps) : null;
         const status = settle({ state: read.state, error: null, followUpsDue });
+        endOutlivedHold(sql, call.target, now);
         return status === null ? { followedUp: followUpsDone(sql, call.revocation_seq) } : { revocation: status };
       }
       const revokedAt = sql
@@ -108,12 +109,13 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
     }
     case "failed": {
       const effects: Effects = {};
-      if (verdict.refused && call.kind === "revoke") {
+      const holds = verdict.refused && call.kind === "revoke";
+      if (holds) {
         holdTarget(sql, { target: call.target, until: now + TOKEN_HOLD_MS, reason: verdict.error });
       } else if (verdict.refused && !isRevokeKind(call.kind)) {
         effects.followUpOff = { which: call.kind.startsWith("seat") ? "seats" : "verify", until: now + REFUSED_FOLLOW_UP_OFF_MS };
       }
-      const status = settle({ state: "failed", error: verdict.error });
+      const status = settle({ state: "failed", error: verdict.error, holdFailed: holds });
       if (status !== null) effects.revocation = status;
       else effects.followedUp = followUpsDone(sql, call.revocation_seq);
       return effects;

@@ -2,7 +2,7 @@
 // ledger: the figures of /v1/stats, the token holds (and lifting one), and what /healthz should say about
 // the ledger (follow-ups switched off by a refused token, streams that need a look).
 import { RpcTarget } from "cloudflare:workers";
-import type { Hold, Stats } from "../domain/views";
+import type { ClearedHold, Hold, Stats } from "../domain/views";
 import { logEvent } from "../log";
 import { activeHolds, clearHold } from "./calls";
 import type { LedgerCore } from "./core";
@@ -29,14 +29,16 @@ export class DrainRpc extends RpcTarget {
     return activeHolds(this.core.sql, this.core.now()).map(holdView);
   }
 
-  /** Lifts one target's hold (an operator fixed the token); its calls become due at once. Null when it had none. */
-  async clearHold(target: string): Promise<Hold | null> {
+  /**
+   * Lifts one target's hold (an operator fixed the token): its calls become due at once, and the
+   * revocations that failed because of it are re-queued (`requeued` says how many). Null when it had none.
+   */
+  async clearHold(target: string): Promise<ClearedHold | null> {
     const cleared = this.core.transact(({ sql, now }) => clearHold(sql, target, now));
-    if (cleared) {
-      await this.core.arm();
-      logEvent("hold.cleared", { target, reason: cleared.reason });
-    }
-    return cleared ? holdView(cleared) : null;
+    if (!cleared) return null;
+    await this.core.arm();
+    logEvent("hold.cleared", { target, reason: cleared.hold.reason, requeued: cleared.requeued });
+    return { cleared: holdView(cleared.hold), requeued: cleared.requeued };
   }
 
   /** What /healthz should say about the ledger. */

@@ -245,12 +245,39 @@ export function markStillActive(sql: SqlStorage, seq: number, now: number): void
 export function requeueFailed(sql: SqlStorage, row: RevocationRow, now: number): boolean {
   if (row.status !== "failed") return false;
   sql.exec(
-    "UPDATE calls SET state = 'pending', next_attempt_at = ?, completed_at = NULL WHERE revocation_seq = ? AND kind = 'revoke' AND state = 'failed'",
+    "UPDATE calls SET state = 'pending', next_attempt_at = ?, completed_at = NULL, hold_failed = 0 WHERE revocation_seq = ? AND kind = 'revoke' AND state = 'failed'",
     now,
     row.seq,
   );
   sql.exec("UPDATE revocations SET status = 'queued', queued_at = ?, completed_at = NULL WHERE seq = ?", now, row.seq);
   return true;
+}
+
+/**
+ * A target's hold was lifted: its revoke calls that failed because the API refused the token there
+ * (calls.hold_failed) are due again now, and their failed revocations are queued with a fresh retry
+ * budget. A revocation's failures elsewhere stay failed (it settles failed again if one of them remains).
+ * Answers how many revocations were re-queued.
+ */
+export function requeueHoldFailures(sql: SqlStorage, target: string, now: number): number {
+  const seqs = sql
+    .exec<{ seq: number }>(
+      `SELECT r.seq FROM calls c JOIN revocations r ON r.seq = c.revocation_seq
+       WHERE c.target = ? AND c.kind = 'revoke' AND c.state = 'failed' AND c.hold_failed = 1 AND r.status IN ('failed', 'queued')`,
+      target,
+    )
+    .toArray()
+    .map((row) => row.seq);
+  for (const seq of seqs) {
+    sql.exec(
+      "UPDATE calls SET state = 'pending', next_attempt_at = ?, completed_at = NULL, hold_failed = 0 WHERE revocation_seq = ? AND target = ? AND kind = 'revoke'",
+      now,
+      seq,
+      target,
+    );
+    sql.exec("UPDATE revocations SET status = 'queued', queued_at = ?, completed_at = NULL WHERE seq = ? AND status = 'failed'", now, seq);
+  }
+  return seqs.length;
 }
 
 export type ListFilter = { email?: string; status?: RevocationStatus; job_id?: string; limit: number; cursor?: number };

@@ -7,7 +7,8 @@
 //   (RFC 7643: userName is unique and caseExact false) or, for groups, the id.
 // identities: the identity directory, (source, subject id) → email(s), fed by events, SCIM and operators.
 // calls: one row per revocation per Cloudflare target; the unit the drain paces, retries and classifies.
-// target_holds: targets whose calls wait because Cloudflare refused the token for them (401/403).
+// target_holds: targets whose calls wait because Cloudflare refused the token for them (401/403); the revoke
+//   calls that met the refusal are marked calls.hold_failed and re-queued when the hold is lifted.
 // drain_state: the pacer's next free slot and any 429 pause, so an evicted object resumes at the same pace.
 // ssf_streams: what each Shared Signals transmitter said about its stream (ssf-streams.ts).
 // held_sets: SETs waiting for their transmitter's keys to be reachable again (held-sets.ts).
@@ -322,6 +323,23 @@ CREATE TABLE IF NOT EXISTS ssf_jti_conflicts (
 );
 `);
 
+// v15 (issue #18): a bulk revocation's queued audit outcome keeps what the CSV export shows of a single one:
+// when it was received, its targets, its time to revoke and each target's verification state (JSON).
+LEDGER_MIGRATIONS.push(`
+ALTER TABLE audit_batch ADD COLUMN received_at INTEGER;
+ALTER TABLE audit_batch ADD COLUMN targets TEXT;
+ALTER TABLE audit_batch ADD COLUMN ttr_ms INTEGER;
+ALTER TABLE audit_batch ADD COLUMN verification TEXT;
+`);
+
+// v16 (issue #18): calls.hold_failed marks a revoke call that failed because the API refused the token at its
+// target (401/403), which held the target. Lifting that hold re-queues exactly these calls; a revocation
+// that failed there for another reason waits for an operator's retry as before. Existing refusals are marked.
+LEDGER_MIGRATIONS.push(`
+ALTER TABLE calls ADD COLUMN hold_failed INTEGER NOT NULL DEFAULT 0;
+UPDATE calls SET hold_failed = 1 WHERE kind = 'revoke' AND state = 'failed' AND http_status IN (401, 403);
+`);
+
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */
 export function migrateLedger(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER NOT NULL)");
@@ -383,6 +401,8 @@ export type CallRow = {
   result: string | null;
   /** A revoke call that succeeded on an account: the follow-ups it is owed and not yet planned ("seats,verify"). */
   follow_ups_due: string | null;
+  /** 1: a revoke call that failed because the API refused the token at its target (the refusal held it). */
+  hold_failed: number;
 };
 
 export type IdentityRow = { source: string; subject_id: string; email: string; updated_at: number };

@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
-import { JOB_ID_PATTERN, type JobCounts, JobCountsSchema, parseJobCursor } from "../domain/bulk";
+import { JOB_ID_PATTERN, JobAnswerSchema, type JobCounts, parseJobCursor } from "../domain/bulk";
 import { JobListSchema, JobRetrySchema, JobViewSchema } from "../domain/views";
 import { limitBody } from "../http/body";
 import { fail, HttpFailure } from "../http/errors";
@@ -32,7 +32,6 @@ const IdempotencyKeySchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
 
 export const bulkRoutes = new Hono<AppEnv>();
 
-const JobAnswerSchema = z.extend(JobCountsSchema, { job_id: z.string(), duplicate: z.optional(z.literal(true)) });
 const JobsQuerySchema = z.strictObject({
   limit: limitParam(20, 100),
   cursor: z.optional(

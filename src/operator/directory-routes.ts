@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
 import { describeIssues, EmailSchema } from "../domain/validation";
-import { DirectoryEntrySchema } from "../domain/views";
+import { DirectoryEntrySchema, ImportAnswerSchema } from "../domain/views";
 import { limitBody, readJson } from "../http/body";
 import { fail } from "../http/errors";
 import { onLedger } from "../http/ledger";
@@ -35,12 +35,6 @@ const PutSchema = z.union([
 ]);
 const LineSchema = z.object({ subject_id: z.string().check(z.minLength(1), z.maxLength(200)), email: EmailSchema });
 const PutAnswerSchema = z.extend(DirectoryEntrySchema, { resolved_revocations: z.number() });
-const ImportAnswerSchema = z.object({
-  imported: z.number(),
-  rejected: z.number(),
-  rejections: z.array(z.object({ line: z.number(), reason: z.string() })),
-  resolved_revocations: z.number(),
-});
 const ERRORS_OF_SUBJECT = ["not_found", "malformed_json", "payload_too_large"] as const;
 
 export const directoryRoutes = new Hono<AppEnv>();

@@ -1,6 +1,7 @@
 // /v1/stats and /v1/holds: how the drain runs (pace, lanes, pauses, follow-ups) and the token holds an
-// operator may lift once the token is fixed. Lifting a hold is written to the audit log, with a keyed
-// fingerprint of the operator token used (never the token; token-fingerprint.ts).
+// operator may lift once the token is fixed. Lifting a hold re-queues the revocations that failed because
+// of it, and is written to the audit log with how many, and a keyed fingerprint of the operator token used
+// (never the token; token-fingerprint.ts).
 import { Hono } from "hono";
 import { recordOperatorAction } from "../audit/audit-log";
 import type { AppEnv } from "../context";
@@ -49,16 +50,18 @@ drainRoutes.delete(
   apiDoc({
     summary: "Lift a token hold now",
     pathParams: { kind: { enum: ["accounts", "zones"] }, id: { pattern: "^[0-9a-f]{32}$" } },
-    description: "For when the token was fixed: the target's calls become due at once. Written to the audit log (`action:` entries).",
+    description:
+      "For when the token was fixed: the target's calls become due at once, and the revocations that failed there because the API refused the token (the refusal that held it) are re-queued with a fresh retry budget; `requeued` says how many. Written to the audit log (`action:` entries).",
     tag: "drain",
-    ok: { 200: { description: "the hold that was lifted", schema: ClearedHoldSchema } },
+    ok: { 200: { description: "the hold that was lifted, and how many revocations were re-queued", schema: ClearedHoldSchema } },
     errors: ["not_found"],
   }),
   noQuery(),
   async function clearHold(c) {
     const target = `${c.req.param("kind")}/${c.req.param("id")}`;
-    const cleared = await onLedger(c.env, (ledger) => ledger.drain().clearHold(target), "the hold");
-    if (!cleared) fail("not_found", `${target} has no token hold in force`);
+    const answer = await onLedger(c.env, (ledger) => ledger.drain().clearHold(target), "the hold");
+    if (!answer) fail("not_found", `${target} has no token hold in force`);
+    const { cleared, requeued } = answer;
     const token = bearerToken(c.req.header("Authorization")) ?? "";
     const config = c.get("config");
     const now = Date.now();
@@ -66,11 +69,16 @@ drainRoutes.delete(
     const written = operatorTokenFingerprint(c.env, config, token).then((fingerprint) =>
       recordOperatorAction(
         c.env.AUDIT_LOG,
-        { action: "hold_cleared", target, detail: `hold until ${cleared.until} lifted (${cleared.reason})`, token_fingerprint: fingerprint },
+        {
+          action: "hold_cleared",
+          target,
+          detail: `hold until ${cleared.until} lifted (${cleared.reason}); ${requeued} revocation(s) that failed because of it re-queued`,
+          token_fingerprint: fingerprint,
+        },
         { retentionDays: config.auditRetentionDays, now },
       ),
     );
     c.executionCtx.waitUntil(written.catch((error: unknown) => logEvent("audit.write_failed", { kind: "action", error: String(error) })));
-    return c.json({ cleared });
+    return c.json({ cleared, requeued });
   },
 );

@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
 import { JOB_ID_PATTERN } from "../domain/bulk";
-import { RevocationRecordSchema, RevocationStatusSchema, TERMINAL_STATUSES } from "../domain/revocation";
+import { AnsweredRecordSchema, RecordPageSchema, RevocationRecordSchema, RevocationStatusSchema, TERMINAL_STATUSES } from "../domain/revocation";
 import { describeIssues, EmailSchema } from "../domain/validation";
 import { requireBearer } from "../http/bearer-auth";
 import { limitBody, readJson } from "../http/body";
@@ -48,8 +48,6 @@ const ListQuerySchema = z.strictObject({
   ),
 });
 
-const AnsweredRecordSchema = z.extend(RevocationRecordSchema, { duplicate: z.optional(z.literal(true)) });
-const RecordPageSchema = z.object({ records: z.array(RevocationRecordSchema), cursor: z.nullable(z.string()) });
 const IdempotencyKeySchema = z.string().check(z.minLength(1), z.maxLength(200));
 
 export const operatorRoutes = new Hono<AppEnv>();

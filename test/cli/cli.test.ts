@@ -1,10 +1,11 @@
-// The operator CLI (cli/main.mjs) as a person runs it: each command is a real child process against one
+// The operator CLI (cli/main.ts, through its bin cli/access-revoker.mjs) as a person runs it: each command is a real child process against one
 // real `wrangler dev` (scripts/local-worker.mjs) whose Cloudflare API is the local fake behind a proxy that
 // breaks chosen calls (faulty-cloudflare.ts). Assertions are on what the person sees (stdout, stderr,
 // exit code) and on the --json form. Every server this starts is stopped here, by pid.
 // Tests run in order and share the Worker: the hold is caused last, as it stops a target until cleared.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
@@ -13,7 +14,7 @@ import { startFakeCloudflareApi } from "../../scripts/fake-cloudflare-api.mjs";
 import { freePort, startLocalWorker } from "../../scripts/local-worker.mjs";
 import { startFaultyCloudflare } from "./faulty-cloudflare";
 
-const CLI = join(import.meta.dirname, "../../cli/main.mjs");
+const CLI = join(import.meta.dirname, "../../cli/access-revoker.mjs");
 const ACCOUNT = "cccccccccccccccccccccccccccccccc";
 const ZONE = "dddddddddddddddddddddddddddddddd";
 const CF_TOKEN = "cli-cloudflare-token";
@@ -29,11 +30,12 @@ const dir = mkdtempSync(join(tmpdir(), "access-revoker-cli-"));
 let cloudflare: Awaited<ReturnType<typeof startFakeCloudflareApi>>;
 let faulty: Awaited<ReturnType<typeof startFaultyCloudflare>>;
 let worker: Worker;
+let vars: Record<string, string>;
 
 beforeAll(async () => {
   cloudflare = await startFakeCloudflareApi({ token: CF_TOKEN });
   faulty = await startFaultyCloudflare(cloudflare.baseUrl);
-  const vars = {
+  vars = {
     ACCESS_API_TOKEN: CF_TOKEN,
     OPERATOR_TOKEN: OPERATOR,
     WEBHOOK_SECRET_STANDARD: "whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==",
@@ -101,6 +103,8 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, w
 }
 
 const revocation = (id: string) => api<RevocationRecord>(`/v1/revocations/${id}`);
+/** A job id as the bar shows it: up to 14 characters. */
+const shortId = (id: string) => (id.length > 14 ? `${id.slice(0, 13)}…` : id);
 const idIn = (text: string) => /rev_[0-9a-f]{32}/.exec(text)?.[0] ?? "";
 const lineWith = (text: string, start: string) => text.split("\n").find((line) => line.startsWith(start)) ?? "";
 
@@ -146,7 +150,13 @@ describe("connection", () => {
     const unknown = await cli(["revoke", "someone@example.com", "--reasn", "typo"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("error: unknown option '--reasn'");
-    expect(unknown.stderr).toContain("access-revoker --help");
+    expect(unknown.stderr).toContain("(access-revoker revoke --help lists its options)");
+    // Regression: a subcommand's usage error pointed at the top-level help, which does not list its options.
+    const noFrom = await cli(["audit", "export"]);
+    expect(noFrom.code).toBe(2);
+    expect(noFrom.stderr).toBe("error: required option '--from <time>' not specified\n(access-revoker audit export --help lists its options)\n");
+    const noCommand = await cli(["revok"]);
+    expect(noCommand.stderr).toContain("(access-revoker --help lists its commands)");
     const neither = await cli(["status", "not-an-id"]);
     expect(neither.code).toBe(2);
     expect(neither.stderr).toContain('"not-an-id" is neither a revocation id (rev_…) nor an email address');
@@ -251,6 +261,11 @@ describe("one person", () => {
       "the retried revocation",
     );
 
+    // Regression: in a checkout `access-revoker` is not on the PATH; started by `npm run cli` the hint says that.
+    const failedAgain = idIn((await cli(["revoke", "fail-once-npm@example.com"])).stdout);
+    const viaNpm = await cli(["retry", failedAgain], { env: { npm_lifecycle_event: "cli" } });
+    expect(viaNpm.stdout).toBe(`${failedAgain} requeued (queued); follow it with \`npm run cli -- status ${failedAgain}\`\n`);
+
     const again = await cli(["retry", id]);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe("error: not_retryable: only a failed revocation can be retried; this one is revoked\n");
@@ -301,19 +316,26 @@ describe("bulk jobs", () => {
     expect(run.code).toBe(0);
     jobId = /job_[A-Za-z0-9_-]+/.exec(run.stdout)?.[0] ?? "";
     expect(run.stdout).toBe(`${jobId}: 60 lines, 60 accepted, 0 duplicates, 0 rejected\nfollow it with \`access-revoker job ${jobId} --watch\`\n`);
+    // Without --idempotency-key, the key is the file's SHA-256: the job is named after its bytes.
+    expect(jobId).toBe(
+      `job_sha256-${createHash("sha256")
+        .update(readFileSync(join(dir, "leavers.csv")))
+        .digest("hex")
+        .slice(0, 32)}`,
+    );
   });
 
   it("job <id> --watch: a live bar (done/total, ETA) refreshed every second up to 100 %, then a summary", async () => {
     const run = await cli(["job", jobId, "--watch"]);
     expect(run.code).toBe(0);
-    const frames = run.stderr.split("\n").filter((line) => line.startsWith(`${jobId} `));
+    const frames = run.stderr.split("\n").filter((line) => line.startsWith(`${shortId(jobId)} `));
     const done = frames.map((frame) => Number(/ \| (\d+)\/60 \| /.exec(frame)?.[1]));
     // Live: it drew the job part-way, and never went backwards on its way to all 60.
     expect(frames.length).toBeGreaterThanOrEqual(3);
     expect(done[0]).toBeLessThan(60);
     expect(done).toEqual([...done].sort((a, b) => a - b));
     expect(frames.some((frame) => /[█]+[░]+ \d+(\.\d)?% \| \d+\/60 \| \d+(\.\d)?\/s \| ETA (\d|due)/.test(frame))).toBe(true);
-    expect(frames.at(-1)).toMatch(new RegExp(`^${jobId} █{30} 100% \\| 60/60 \\| \\d+(\\.\\d)?/s \\| done$`));
+    expect(frames.at(-1)).toMatch(new RegExp(`^${shortId(jobId)} █{30} 100% \\| 60/60 \\| \\d+(\\.\\d)?/s \\| done$`));
     expect(run.stdout.split("\n")[0]).toMatch(new RegExp(`^${jobId}: 60 of 60 done in \\d`));
     expect(lineWith(run.stdout, "by status")).toMatch(/by status\s+revoked 60$/);
     expect(lineWith(run.stdout, "time to revoke")).toMatch(/p50 .+, p95 .+, max .+ \(60\)$/);
@@ -396,6 +418,53 @@ describe("bulk jobs", () => {
     const watched = await cli(["job", "job_flaky", "--watch"]);
     expect(watched.stdout).toMatch(/by status\s+revoked 3$/m);
   });
+
+  // Regression: the same CSV sent again without --idempotency-key revoked all 60 again (duplicates 0).
+  it("bulk <the same file> again: nothing is added, and it says how to send it as a new job", async () => {
+    const calls = () => cloudflare.revocations().filter((call) => call.body?.email === "leaver-07@example.com").length;
+    const before = calls();
+    const again = await cli(["bulk", "leavers.csv"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(
+      `${jobId}: this file was already submitted (the job is named after its SHA-256); nothing was added. To revoke everyone in it again: access-revoker bulk leavers.csv --no-idempotency-key\nfollow it with \`access-revoker job ${jobId} --watch\`\n`,
+    );
+    const json = await cli(["bulk", "leavers.csv", "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ job_id: jobId, duplicate: true, accepted: 60 });
+    expect((await api<{ accepted: number }>(`/v1/jobs/${jobId}`)).accepted).toBe(60);
+    expect(calls()).toBe(before);
+
+    // --no-idempotency-key: a new job every time.
+    writeFileSync(join(dir, "twice.csv"), "twice@example.com\n");
+    const first = /job_[0-9a-f]{32}\b/.exec((await cli(["bulk", "twice.csv", "--no-idempotency-key"])).stdout)?.[0];
+    const second = /job_[0-9a-f]{32}\b/.exec((await cli(["bulk", "twice.csv", "--no-idempotency-key"])).stdout)?.[0];
+    expect(first).toBeDefined();
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+  });
+
+  // Regression: `bulk --watch` exited when the Worker restarted for a second.
+  it("bulk --watch rides out a Worker that stops answering and comes back", async () => {
+    const people = Array.from({ length: 120 }, (_, i) => `restart-${i}@example.com`);
+    writeFileSync(join(dir, "restart.csv"), `${people.join("\n")}\n`);
+    const watching = startCli(["bulk", "restart.csv", "--watch"]);
+    const until = async (pattern: RegExp, what: string) => {
+      const deadline = Date.now() + 120_000;
+      while (!pattern.test(watching.stderr())) {
+        if (Date.now() > deadline) throw new Error(`the bar never showed ${what}:\n${watching.stderr()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    await until(/ \| \d+\/120 \| .+ \| ETA /, "the job");
+    const port = Number(new URL(worker.url).port);
+    await worker.kill(); // SIGKILL, mid-drain
+    await until(/^waiting: no answer from the Worker for .+ \| \d+\/120 \| /m, "the outage");
+    worker = await startLocalWorker({ vars, persistTo: join(dir, "state"), port });
+    const watched = await watching.exited;
+    expect(watched.stderr).not.toContain("error:");
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toMatch(/: 120 of 120 done in /);
+    expect(lineWith(watched.stdout, "by status")).toMatch(/revoked 120$/);
+  });
 });
 
 describe("the drain", () => {
@@ -409,7 +478,7 @@ describe("the drain", () => {
     expect(lineWith(run.stdout, "seats")).toMatch(/removed \d+/);
     expect(run.stdout).toMatch(/LANE\s+WAITING\s+TIME TO REVOKE, LAST HOUR\s+SINCE START/);
     expect(lineWith(run.stdout, "urgent")).toMatch(/p50 .+ \(\d+\)\s+p50 .+ \(\d+\)$/);
-    expect(lineWith(run.stdout, "bulk")).toMatch(/p50 .+ \(6\d\)\s+p50 .+ \(6\d\)$/);
+    expect(lineWith(run.stdout, "bulk")).toMatch(/p50 .+ \(\d{2,3}\)\s+p50 .+ \(\d{2,3}\)$/);
     expect(lineWith(run.stdout, "holds")).toBe("holds: none");
     const json = await cli(["stats", "--json"]);
     expect(JSON.parse(json.stdout)).toMatchObject({ rate_per_second: RATE, by_status: expect.objectContaining({ revoked: expect.any(Number) }) });
@@ -453,10 +522,12 @@ describe("the drain", () => {
 
   // Last: the hold stops every call to the zone for five minutes, or until it is cleared.
   describe("a target held after Cloudflare refused the token", () => {
+    let refused = "";
     beforeAll(async () => {
       const run = await cli(["revoke", "refused@example.com"]);
       expect(run.stdout).toMatch(/^rev_[0-9a-f]{32} failed/);
       expect(lineWith(run.stdout, `zones/${ZONE}`)).toMatch(/failed\s+403\s/);
+      refused = idIn(run.stdout);
     });
 
     it("stats shows the hold with its target and reason", async () => {
@@ -480,9 +551,10 @@ describe("the drain", () => {
       const submitted = await cli(["bulk", "held.csv", "--idempotency-key", "held-wave"]);
       expect(submitted.code).toBe(0);
       const watching = startCli(["job", "job_held-wave", "--watch"]);
-      // The accounts go through; the zone calls wait on the hold, and the bar says so.
+      // The accounts go through; the zone calls wait on the hold, and the bar says so first, with an ETA
+      // after the hold's end (regression: it said "ETA 1.0 s" through a 5-minute hold).
       const deadline = Date.now() + 60_000;
-      while (!/^job_held-wave .+ \| waiting: held until .+ UTC \(in \d+m \d\ds\)$/m.test(watching.stderr())) {
+      while (!/^waiting: held \dm \d\ds \| job_held-wave .+ \| ETA \dm \d\ds$/m.test(watching.stderr())) {
         if (Date.now() > deadline) throw new Error(`the bar never showed the hold:\n${watching.stderr()}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -491,9 +563,18 @@ describe("the drain", () => {
         new RegExp(`waiting\\s+held until .+: the API refused the token for zones/${ZONE} \\(Cloudflare refused the API token`),
       );
 
+      // The token is fixed; lifting the hold re-drives the revocation that met the refusal (regression: it
+      // stayed failed until someone ran `retry`, leaving the person unrevoked at the end of the README's tour).
+      faulty.fixToken();
       const cleared = await cli(["holds", "clear", `zones/${ZONE}`]);
       expect(cleared.code).toBe(0);
       expect(cleared.stdout).toMatch(new RegExp(`^hold on zones/${ZONE} cleared \\(it was held for: Cloudflare refused the API token`));
+      expect(cleared.stdout.split("\n")[1]).toBe("its calls go out again; 1 revocation that failed because of it re-queued");
+      await waitFor(
+        () => revocation(refused),
+        (record) => record.status === "revoked",
+        "the refused revocation, re-queued by lifting the hold",
+      );
       const watched = await watching.exited;
       expect(watched.code).toBe(0);
       expect(watched.stderr).toMatch(/^job_held-wave █{30} 100% \| 2\/2 \| \d+(\.\d)?\/s \| done$/m);

@@ -1,7 +1,8 @@
 // A proxy in front of the local fake Cloudflare API (scripts/fake-cloudflare-api.mjs) that breaks chosen
 // revoke_user calls, so the CLI can be shown failed records, retries and target holds from a real Worker:
 // - an email starting "fail-once" gets HTTP 400 on its first call per target (failed, retryable), then passes;
-// - an email starting "refused" gets HTTP 403 on zone targets (Cloudflare refusing the token: a hold).
+// - an email starting "refused" gets HTTP 403 on zone targets (Cloudflare refusing the token: a hold), until
+//   fixToken() (an operator fixed the token's permissions).
 // Everything else is forwarded unchanged. Listens on 127.0.0.1 only; close() stops it.
 import { createServer } from "node:http";
 
@@ -10,6 +11,7 @@ const REVOKE = /\/(accounts|zones)\/[0-9a-f]{32}\/access\/organizations\/revoke_
 export async function startFaultyCloudflare(upstreamBaseUrl: string) {
   const upstream = new URL(upstreamBaseUrl);
   const failedOnce = new Set<string>();
+  let tokenFixed = false;
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -25,7 +27,7 @@ export async function startFaultyCloudflare(upstreamBaseUrl: string) {
       failedOnce.add(`${revoke[1]} ${email}`);
       return refuse(400, "injected failure");
     }
-    if (revoke && email.startsWith("refused") && revoke[1] === "zones") return refuse(403, "Authentication error");
+    if (revoke && email.startsWith("refused") && revoke[1] === "zones" && !tokenFixed) return refuse(403, "Authentication error");
     const headers = new Headers();
     for (const [name, value] of Object.entries(request.headers)) {
       if (typeof value === "string" && name !== "host" && name !== "content-length") headers.set(name, value);
@@ -46,6 +48,9 @@ export async function startFaultyCloudflare(upstreamBaseUrl: string) {
   const { port } = server.address() as { port: number };
   return {
     baseUrl: `http://127.0.0.1:${port}${upstream.pathname}`,
+    fixToken: () => {
+      tokenFixed = true;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -2,7 +2,7 @@
 // Durable Objects, the dev-vars file) against a local fake of the Cloudflare API on 127.0.0.1.
 // Every server this starts is stopped here, by pid.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -79,12 +79,50 @@ describe("the scripts, used wrongly", () => {
 
   it("send-event to a Worker that is not running says to run npm start, without a stack trace", async () => {
     const devVars = join(dir, "send.dev.vars");
-    writeFileSync(devVars, "WEBHOOK_SECRET_STANDARD=whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==\n");
+    writeFileSync(
+      devVars,
+      `WEBHOOK_SECRET_STANDARD=whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==\nOPERATOR_TOKEN=${OPERATOR}\nACCESS_ACCOUNT_ID=${ACCOUNT}\nDRY_RUN=true\n`,
+    );
     const closed = await freePort();
     const result = await fail("scripts/send-event.mjs", ["--url", `http://127.0.0.1:${closed}`, "--dev-vars", devVars, "x@example.com"]);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("is `npm start` running?");
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  // Regression: the README's `sed -i.bak` left .dev.vars.bak, every secret in it, beside .dev.vars.
+  it("npm run dev-vars sets variables in place, leaves no copy behind and keeps the file owner-only", async () => {
+    const here = mkdtempSync(join(dir, "dev-vars-"));
+    const devVars = join(here, ".dev.vars");
+    writeFileSync(devVars, "# local\nOPERATOR_TOKEN=keep-me\nACCESS_API_TOKEN=\nDRY_RUN=true\nACCESS_API_TOKEN=older\n", { mode: 0o600 });
+    const set = await run(process.execPath, [
+      "scripts/set-dev-vars.mjs",
+      "--dev-vars",
+      devVars,
+      "ACCESS_API_TOKEN=local-fake",
+      "DRY_RUN=false",
+      "ACCESS_API_BASE_URL=http://127.0.0.1:8788/client/v4",
+    ]);
+    expect(set.stdout).toBe(`Set ACCESS_API_TOKEN, DRY_RUN, ACCESS_API_BASE_URL in ${devVars}. Restart \`npm start\` to apply.\n`);
+    expect(set.stdout).not.toContain("local-fake");
+    expect(readFileSync(devVars, "utf8")).toBe(
+      "# local\nOPERATOR_TOKEN=keep-me\nACCESS_API_TOKEN=local-fake\nDRY_RUN=false\nACCESS_API_BASE_URL=http://127.0.0.1:8788/client/v4\n",
+    );
+    expect(readdirSync(here)).toEqual([".dev.vars"]);
+    expect(statSync(devVars).mode & 0o777).toBe(0o600);
+    const wrong = await fail("scripts/set-dev-vars.mjs", ["--dev-vars", devVars, "lower=case"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("usage: npm run dev-vars -- NAME=value");
+  });
+
+  it.skipIf(!existsSync(".git"))("git ignores every .dev.vars* file but the example (a sed backup held every secret)", async () => {
+    const ignored = (path: string) =>
+      run("git", ["check-ignore", "-q", path]).then(
+        () => true,
+        () => false,
+      );
+    for (const path of [".dev.vars", ".dev.vars.bak", ".dev.vars.old"]) expect(await ignored(path), path).toBe(true);
+    expect(await ignored(".dev.vars.example")).toBe(false);
   });
 
   it("send-event without a .dev.vars says how to get one", async () => {
@@ -93,17 +131,67 @@ describe("the scripts, used wrongly", () => {
     expect(result.stderr).toContain("run `npm start` once");
   });
 
+  /** The deploy preflight's environment: no stored `wrangler login` (a fresh HOME) and no Cloudflare credentials. */
+  const loggedOut = () => {
+    const home = mkdtempSync(join(dir, "home-"));
+    return {
+      ...process.env,
+      HOME: home,
+      XDG_CONFIG_HOME: home,
+      CLOUDFLARE_API_TOKEN: "",
+      CLOUDFLARE_API_KEY: "",
+      CF_API_TOKEN: "",
+      CF_ACCOUNT_ID: "",
+    };
+  };
+  const deploy = (toml: string, env: NodeJS.ProcessEnv) =>
+    run(process.execPath, ["scripts/deploy.mjs", "--config", toml], { env }).then(
+      (done) => ({ code: 0, ...done }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
   it("npm run deploy refuses a configuration that revokes nowhere, and a shell exporting CF_API_TOKEN", async () => {
     const toml = join(dir, "deploy.toml");
     writeFileSync(toml, 'name = "x"\n[vars]\nACCESS_ACCOUNT_ID = ""\nACCESS_ZONE_ID = ""\nDRY_RUN = "true"\n');
-    const nowhere = await fail("scripts/deploy.mjs", ["--config", toml]);
+    const nowhere = await deploy(toml, loggedOut());
     expect(nowhere.code).toBe(1);
     expect(nowhere.stderr).toContain("sets no ACCESS_ACCOUNT_ID or ACCESS_ZONE_ID");
     writeFileSync(toml, 'name = "x"\n[vars]\nACCESS_ACCOUNT_ID = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"\n');
-    const exported = await run(process.execPath, ["scripts/deploy.mjs", "--config", toml], {
-      env: { ...process.env, CF_API_TOKEN: "access-only" },
-    }).catch((error: { code: number; stderr: string }) => error);
+    const exported = await deploy(toml, { ...loggedOut(), CF_API_TOKEN: "access-only" });
     expect(exported).toMatchObject({ code: 1, stderr: expect.stringContaining("CF_API_TOKEN is set in this shell") });
+  });
+
+  // Regression: wrangler.toml shipped DRY_RUN = "false" while the README's first deploy wants "true": a
+  // deploy that skipped that step revoked for real once a token was set.
+  it("the shipped wrangler.toml deploys in DRY_RUN, and the preflight says so", async () => {
+    const shipped = readFileSync("wrangler.toml", "utf8");
+    expect(shipped).toMatch(/^DRY_RUN = "true"$/m);
+    const toml = join(dir, "shipped.toml");
+    writeFileSync(toml, shipped.replace(/^ACCESS_ACCOUNT_ID = ""$/m, 'ACCESS_ACCOUNT_ID = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"'));
+    // --dry-run: the preflight needs no login, and wrangler stops at once (main is not beside this copy).
+    const deployed = await run(process.execPath, ["scripts/deploy.mjs", "--config", toml, "--dry-run"], {
+      env: { ...loggedOut(), WRANGLER_SEND_METRICS: "false" },
+    }).catch((error: { stdout: string }) => error);
+    expect(deployed.stdout).toContain('Deploying with DRY_RUN = "true": nothing is sent to Cloudflare.');
+  });
+
+  // Regression: without a login, `wrangler deploy` opened a browser login and waited in a terminal, and
+  // elsewhere suggested `--temporary`. The preflight asks `wrangler whoami` and refuses with what to do.
+  it("npm run deploy refuses while wrangler is not logged in, and says how to log in; an API token in the environment is a login", async () => {
+    const env = loggedOut();
+    const toml = join(dir, "login.toml");
+    writeFileSync(toml, 'name = "x"\n[vars]\nACCESS_ACCOUNT_ID = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"\nDRY_RUN = "true"\n');
+    const refused = await deploy(toml, env);
+    expect(refused).toMatchObject({ code: 1, stdout: "" });
+    expect(refused.stderr).toContain("Not deploying:\n- wrangler is not logged in: log wrangler in with `npx wrangler login`");
+    expect(refused.stderr).toContain("set CLOUDFLARE_API_TOKEN");
+    expect(refused.stderr).toContain("Not `--temporary`");
+
+    // With CLOUDFLARE_API_TOKEN set the login is no problem: only the configuration's is named.
+    writeFileSync(toml, 'name = "x"\n[vars]\nACCESS_ACCOUNT_ID = ""\n');
+    const withToken = await deploy(toml, { ...env, CLOUDFLARE_API_TOKEN: "a-deploy-token" });
+    expect(withToken).toMatchObject({ code: 1, stderr: expect.stringContaining("sets no ACCESS_ACCOUNT_ID or ACCESS_ZONE_ID") });
+    expect(withToken.stderr).not.toContain("logged in");
   });
 
   it.each([
@@ -138,6 +226,8 @@ describe("a signed event through wrangler dev to the Cloudflare API", () => {
   });
 
   it("revokes exactly once per configured target with the right path, query, body and token", async () => {
+    // npm start names where revocations go (regression: it said "the Cloudflare API" for the fake too).
+    expect(worker.output.join("")).toContain(`DRY_RUN is off: revocations call ${cloudflare.baseUrl} (ACCESS_API_BASE_URL).`);
     const email = "departed@example.com";
     const sent = await run(process.execPath, ["scripts/send-event.mjs", "--url", worker.url, "--dev-vars", devVars, "--uid", "idp-42", email]);
     const { id } = JSON.parse(sent.stdout.slice(4)) as { id: string };

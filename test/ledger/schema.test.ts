@@ -50,3 +50,40 @@ it("v2 rewrites concatenated dedupe keys as JSON arrays, so existing replays sta
     expect(sql.exec<{ version: number }>("SELECT version FROM ledger_schema").one().version).toBe(LEDGER_MIGRATIONS.length);
   });
 });
+
+it("v16 marks the revoke calls a refused token failed, so lifting their hold re-queues them", async () => {
+  const scratch = env.LEDGER.get(env.LEDGER.idFromName("migration-v15-to-v16"));
+  await runInDurableObject(scratch, async (_instance, state) => {
+    const sql = state.storage.sql;
+    for (const { name } of sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")
+      .toArray()) {
+      sql.exec(`DROP TABLE ${name}`);
+    }
+    sql.exec("CREATE TABLE ledger_schema (version INTEGER NOT NULL)");
+    for (const migration of LEDGER_MIGRATIONS.slice(0, 15)) sql.exec(migration);
+    sql.exec("INSERT INTO ledger_schema (version) VALUES (15)");
+    const call = (seq: number, target: string, state: string, httpStatus: number | null) =>
+      sql.exec(
+        "INSERT INTO calls (revocation_seq, target, kind, state, next_attempt_at, http_status) VALUES (?, ?, 'revoke', ?, 0, ?)",
+        seq,
+        target,
+        state,
+        httpStatus,
+      );
+    call(1, "zones/z", "failed", 403);
+    call(2, "zones/z", "failed", 401);
+    call(3, "zones/z", "failed", 400);
+    call(4, "zones/z", "revoked", 200);
+    migrateLedger(sql);
+    const marked = sql
+      .exec<{ revocation_seq: number; hold_failed: number }>("SELECT revocation_seq, hold_failed FROM calls ORDER BY revocation_seq")
+      .toArray();
+    expect(marked).toEqual([
+      { revocation_seq: 1, hold_failed: 1 },
+      { revocation_seq: 2, hold_failed: 1 },
+      { revocation_seq: 3, hold_failed: 0 },
+      { revocation_seq: 4, hold_failed: 0 },
+    ]);
+  });
+});

@@ -6,7 +6,7 @@ import { sha256Hex, signHmac, toHex, utf8 } from "../../src/sources/hmac";
 import { TEST_ACCOUNT_ID, TEST_OPERATOR_TOKEN, TEST_ZONE_ID } from "../helpers/bindings";
 import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
-import { ledgerStub, operatorFetch, settleLedger, uniqueEmail } from "../helpers/worker";
+import { fastForwardLedger, ledgerStub, operatorFetch, settleLedger, uniqueEmail } from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
 
@@ -21,6 +21,13 @@ async function submitJob(emails: string[]): Promise<string> {
 }
 
 const job = async (id: string) => (await (await operatorFetch(`/v1/jobs/${id}`)).json()) as JobView;
+
+type RevocationView = { status: string; results: { target: string; state: string; http_status: number | null; attempts: number }[] };
+const record = async (id: string) => (await (await operatorFetch(`/v1/revocations/${id}`)).json()) as RevocationView;
+async function revoke(email: string): Promise<string> {
+  const response = await operatorFetch("/v1/revocations", { method: "POST", body: JSON.stringify({ email }) });
+  return ((await response.json()) as { id: string }).id;
+}
 
 describe("GET /v1/jobs", () => {
   it("lists jobs newest first, a page at a time", async () => {
@@ -105,7 +112,7 @@ describe("token holds", () => {
     fake().setAnswer(() => envelope(true));
     const cleared = await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" });
     expect(cleared.status).toBe(200);
-    expect(await cleared.json()).toEqual({ cleared: holds[0] });
+    expect(await cleared.json()).toEqual({ cleared: holds[0], requeued: 1 });
     expect(((await (await operatorFetch("/v1/holds")).json()) as { holds: Hold[] }).holds).toEqual([]);
     await waitFor(async () => (await job(id)).percent_done === 100);
 
@@ -122,24 +129,61 @@ describe("token holds", () => {
     const keyed = toHex(await signHmac(utf8(key), "SHA-256", utf8(TEST_OPERATOR_TOKEN))).slice(0, 16);
     expect(exported).toContain(`"token_fingerprint":"${keyed}"`);
     expect(exported).not.toContain((await sha256Hex(utf8(TEST_OPERATOR_TOKEN))).slice(0, 12));
+    expect(exported).toContain("1 revocation(s) that failed because of it re-queued");
     expect(exported).not.toContain(TEST_OPERATOR_TOKEN);
 
     expect((await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" })).status).toBe(404);
     expect((await operatorFetch(`/v1/holds/accounts/${TEST_ACCOUNT_ID}`, { method: "DELETE" })).status).toBe(404);
+  });
+
+  // Regression: lifting a hold let the waiting calls go, but the revocation whose 403 caused it stayed
+  // failed until someone ran `retry`: the person was left unrevoked.
+  it("lifting a hold re-queues the revocations the refusal failed, and only those", async () => {
+    const refused = uniqueEmail("refused-then-fixed");
+    const rejected = uniqueEmail("rejected-at-zone");
+    // One revocation fails at the zone for a reason of its own (400: no hold); then the token is refused there.
+    fake().setAnswer((call) =>
+      call.path.startsWith(`/${zone}`) && call.body.email === rejected ? apiError(400, 12006, "bad request") : envelope(true),
+    );
+    const failedElsewhere = await revoke(rejected);
+    await waitFor(async () => (await record(failedElsewhere)).status === "failed");
+    fake().setAnswer((call) => (call.path.startsWith(`/${zone}`) ? apiError(403, 10000, "Authentication error") : envelope(true)));
+    const id = await revoke(refused);
+    await waitFor(async () => (await record(id)).status === "failed");
+    expect((await record(id)).results.find((result) => result.target === zone)).toMatchObject({ state: "failed", http_status: 403 });
+
+    fake().setAnswer(() => envelope(true));
+    const cleared = await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" });
+    expect(((await cleared.json()) as { requeued: number }).requeued).toBe(1);
+    await waitFor(async () => (await record(id)).status === "revoked");
+    expect((await record(id)).results.find((result) => result.target === zone)).toMatchObject({ state: "revoked", attempts: 2 });
+    expect((await record(failedElsewhere)).status).toBe("failed");
+  });
+
+  it("a hold that ran out re-queues them once the API takes the token at the target again", async () => {
+    fake().setAnswer((call) => (call.path.startsWith(`/${zone}`) ? apiError(403, 10000, "Authentication error") : envelope(true)));
+    const id = await revoke(uniqueEmail("refused-then-outlived"));
+    await waitFor(async () => (await record(id)).status === "failed");
+    // A job (answered at once, unlike POST /v1/revocations, which waits for the outcome) waits on the hold.
+    const waiting = await submitJob([uniqueEmail("waiting-on-hold")]);
+    fake().setAnswer(() => envelope(true));
+    // Past the hold's 5 minutes, the waiting zone call goes out and succeeds: the hold is over.
+    await fastForwardLedger();
+    await waitFor(async () => (await job(waiting)).by_status.revoked === 1);
+    await waitFor(async () => (await record(id)).status === "revoked");
+    expect(((await (await operatorFetch("/v1/holds")).json()) as { holds: Hold[] }).holds).toEqual([]);
   });
 });
 
 describe("GET /v1/audit/export", () => {
   // The ledger writes audit entries on its own clock, which these tests step ahead of the Worker's: ranges end far ahead.
   const TO = "2100-01-01T00:00:00Z";
-  async function revokedAndAudited(email: string): Promise<string> {
-    const record = (await (
-      await operatorFetch("/v1/revocations", { method: "POST", body: JSON.stringify({ email, reason: "export, with a comma" }) })
-    ).json()) as {
+  async function revokedAndAudited(email: string, reason = "export, with a comma"): Promise<string> {
+    const record = (await (await operatorFetch("/v1/revocations", { method: "POST", body: JSON.stringify({ email, reason }) })).json()) as {
       id: string;
     };
     await waitFor(async () => {
-      const entries = ((await (await operatorFetch(`/v1/audit?email=${email}`)).json()) as { entries: unknown[] }).entries;
+      const entries = ((await (await operatorFetch(`/v1/audit?email=${encodeURIComponent(email)}`)).json()) as { entries: unknown[] }).entries;
       return entries.length > 0;
     });
     return record.id;
@@ -162,9 +206,38 @@ describe("GET /v1/audit/export", () => {
     const csv = await (await operatorFetch(`/v1/audit/export?from=${from}&to=${TO}&format=csv`)).text();
     const [header, ...rows] = csv.trim().split("\n");
     expect(header).toBe(
-      "written_at,kind,status,revocation_id,email,source,event_type,reason,job_id,targets,received_at,completed_at,time_to_revoke_ms,last_error,detail,key",
+      "written_at,kind,status,revocation_id,email,source,event_type,reason,job_id,targets,received_at,completed_at,time_to_revoke_ms,verification,last_error,detail,key",
     );
     expect(rows.find((row) => row.includes(id))).toContain(`revoked,${id},${email},operator,operator.revoke,"export, with a comma"`);
+  });
+
+  // Regression (security): reasons and emails are the senders' text, and a CSV cell starting with = + - @
+  // is a formula to a spreadsheet (OWASP: CSV injection). The CSV neutralises it; the NDJSON stays raw.
+  it("writes no CSV cell a spreadsheet would run as a formula, and keeps the NDJSON as sent", async () => {
+    const from = new Date(Date.now() - 1000).toISOString();
+    const tag = crypto.randomUUID().slice(0, 8);
+    const formula = `=HYPERLINK("https://evil.example/${tag}","click")`;
+    const ids = [
+      await revokedAndAudited(`+1+1${tag}@example.com`, formula),
+      await revokedAndAudited(`-2-3${tag}@example.com`, "@SUM(1+1)"),
+      await revokedAndAudited(`tab${tag}@example.com`, "\t=1+1"),
+    ];
+    const csv = await (await operatorFetch(`/v1/audit/export?from=${from}&to=${TO}&format=csv`)).text();
+    const rows = ids.map((id) => csv.split("\n").find((row) => row.includes(id))!);
+    expect(rows[0]).toContain(`,'+1+1${tag}@example.com,operator,operator.revoke,"'=HYPERLINK(""https://evil.example/${tag}"",""click"")",`);
+    expect(rows[1]).toContain(`,'-2-3${tag}@example.com,operator,operator.revoke,'@SUM(1+1),`);
+    expect(rows[2]).toContain(`,tab${tag}@example.com,operator,operator.revoke,'\t=1+1,`);
+    // No cell of the whole export starts a formula (d3-dsv quotes a cell only for , " or a line break).
+    for (const row of csv.trim().split("\n")) {
+      for (const cell of row.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)) expect(cell.replace(/^"/, "")).not.toMatch(/^[=+\-@\t\r]/);
+    }
+    const ndjson = await (await operatorFetch(`/v1/audit/export?from=${from}&to=${TO}`)).text();
+    const entries = ndjson
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { id: string; email: string; reason: string });
+    expect(entries.find((entry) => entry.id === ids[0])).toMatchObject({ email: `+1+1${tag}@example.com`, reason: formula });
+    expect(entries.find((entry) => entry.id === ids[1])).toMatchObject({ email: `-2-3${tag}@example.com`, reason: "@SUM(1+1)" });
   });
 
   it("answers nothing for a range that ends before the entry, and pages with X-Next-Cursor", async () => {

@@ -1,15 +1,18 @@
 // What each API answer looks like to a person. Contract: pure; an API answer in, text out (`now` is
 // passed in for "in 4m 59s"). The shapes are the operator API's (docs/cli.md links them).
-import { counts, duration, fields, percentiles, rateText, status, table, time, until } from "./format.mjs";
+import type { JobAnswer } from "../src/domain/bulk.ts";
+import type { AnsweredRecord, RevocationRecord, Seat, Verification } from "../src/domain/revocation.ts";
+import type { ClearedHold, Hold, ImportAnswer, JobSummary, JobView, Stats, Waiting } from "../src/domain/views.ts";
+import { counts, duration, fields, percentiles, rateText, status, table, time, until } from "./format.ts";
 
 // ── revocations ──────────────────────────────────────────────────────────────────────────────────────
 
-export function revocationView(record) {
+export function revocationView(record: RevocationRecord): string {
   return `${record.id}  ${status(record.status)}\n${revocationDetails(record)}`;
 }
 
 /** The record under its first line: fields, then one row per target. */
-function revocationDetails(record) {
+function revocationDetails(record: RevocationRecord): string {
   const lines = [
     fields([
       ["email", record.email ?? (record.subject_id ? `(unresolved subject ${record.subject_id})` : null)],
@@ -21,13 +24,13 @@ function revocationDetails(record) {
       ["time to revoke", duration(record.time_to_revoke_ms)],
       ["lane", record.lane ?? undefined],
       ["job", record.job_id ?? undefined],
-      ["devices", record.devices === undefined ? undefined : record.devices ? "revoked too" : "kept"],
+      ["devices", record.devices ? "revoked too" : "kept"],
       ["warp reauth", record.warp_session_reauth ? "required" : undefined],
       ["attempts", record.attempts],
       ["last error", record.last_error ?? undefined],
     ]),
   ];
-  const results = record.results ?? [];
+  const results = record.results;
   if (results.length > 0) {
     lines.push(
       "",
@@ -45,30 +48,30 @@ function revocationDetails(record) {
       ),
     );
     for (const result of results) {
-      for (const error of result.errors ?? []) lines.push(`  ${result.target}: ${error.code ?? "error"} ${error.message}`);
+      for (const error of result.errors) lines.push(`  ${result.target}: ${error.code ?? "error"} ${error.message}`);
     }
   }
   return lines.join("\n");
 }
 
 /** Follow-up states that need no explanation (not_applicable: a zone has no Access users or seats). */
-const QUIET_STATES = new Set(["removed", "verified", "not_applicable"]);
+const QUIET_STATES: ReadonlySet<string> = new Set(["removed", "verified", "not_applicable"]);
 
-function seatText(seat) {
+function seatText(seat: Seat | null): string | null {
   if (!seat) return null;
   return seat.detail && !QUIET_STATES.has(seat.state) ? `${status(seat.state)} (${seat.detail})` : status(seat.state);
 }
 
-function verificationText(verification) {
+function verificationText(verification: Verification | null): string | null {
   if (!verification) return null;
-  const parts = [];
-  if (verification.active_sessions !== null && verification.active_sessions !== undefined) parts.push(`${verification.active_sessions} sessions`);
+  const parts: string[] = [];
+  if (verification.active_sessions !== null) parts.push(`${verification.active_sessions} sessions`);
   if (verification.re_revocation) parts.push(`re-revocation ${verification.re_revocation}`);
   if (verification.detail && !QUIET_STATES.has(verification.state)) parts.push(verification.detail);
   return parts.length > 0 ? `${status(verification.state)} (${parts.join(", ")})` : status(verification.state);
 }
 
-export function revocationsTable(records) {
+export function revocationsTable(records: RevocationRecord[]): string {
   if (records.length === 0) return "no revocations";
   return table(
     ["ID", "STATUS", "EMAIL", "SOURCE", "RECEIVED", "TIME TO REVOKE", "JOB"],
@@ -85,11 +88,12 @@ export function revocationsTable(records) {
 }
 
 /** The answer to POST /v1/revocations: 200 when it finished within the API's wait, 202 while it goes on. */
-export function revokeAnswerView(record, httpStatus) {
+/** `self`: how to run this CLI again, for the hint. */
+export function revokeAnswerView(record: AnsweredRecord, httpStatus: number, self: string): string {
   const head =
     httpStatus === 202
-      ? `${record.id} is ${status(record.status)}: still in progress; follow it with \`access-revoker status ${record.id}\``
-      : `${record.id} ${status(record.status)}${record.time_to_revoke_ms === null || record.time_to_revoke_ms === undefined ? "" : ` in ${duration(record.time_to_revoke_ms)}`}`;
+      ? `${record.id} is ${status(record.status)}: still in progress; follow it with \`${self} status ${record.id}\``
+      : `${record.id} ${status(record.status)}${record.time_to_revoke_ms === null ? "" : ` in ${duration(record.time_to_revoke_ms)}`}`;
   const repeat = record.duplicate ? "\n(this Idempotency-Key was used before: this is the earlier request's record)" : "";
   return `${head}${repeat}\n${revocationDetails(record)}`;
 }
@@ -97,14 +101,14 @@ export function revokeAnswerView(record, httpStatus) {
 // ── jobs ─────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Revocations of a job that reached an outcome, and all of them (queued and unresolved are still open). */
-export function jobProgress(job) {
-  const byStatus = job.by_status ?? {};
+export function jobProgress(job: JobSummary): { done: number; total: number } {
+  const byStatus = job.by_status;
   const total = Object.values(byStatus).reduce((sum, n) => sum + n, 0);
   const open = (byStatus.queued ?? 0) + (byStatus.unresolved ?? 0);
   return { done: total - open, total };
 }
 
-export function jobsTable(jobs) {
+export function jobsTable(jobs: JobSummary[]): string {
   if (jobs.length === 0) return "no jobs";
   return table(
     ["ID", "CREATED", "LINES", "ACCEPTED", "REJECTED", "DONE", "PENDING CALLS", "COMPLETED"],
@@ -121,13 +125,13 @@ export function jobsTable(jobs) {
   );
 }
 
-function waitingText(waiting, now) {
+function waitingText(waiting: Waiting | null, now: number): string | null {
   if (!waiting) return null;
   const when = waiting.until ? ` until ${until(waiting.until, now)}` : "";
   return `${waiting.reason}${when}${waiting.message ? `: ${waiting.message}` : ""}`;
 }
 
-export function jobView(job, now) {
+export function jobView(job: JobView, now: number): string {
   const { done, total } = jobProgress(job);
   const lines = [
     `${job.id}  ${job.percent_done}% done (${done}/${total})`,
@@ -141,17 +145,17 @@ export function jobView(job, now) {
       ["jobs in lane", job.jobs_in_lane],
       ["rate", `${rateText(job.rate_per_second)} revocations/s (over the last minute)`],
       ["estimated done", until(job.estimated_completion, now)],
-      ["waiting", job.waiting === undefined ? undefined : (waitingText(job.waiting, now) ?? "no")],
+      ["waiting", waitingText(job.waiting, now) ?? "no"],
       ["time to revoke", percentiles(job.time_to_revoke)],
-      ["seats", job.follow_ups ? counts(job.follow_ups.seats) : undefined],
-      ["verification", job.follow_ups ? counts(job.follow_ups.verification) : undefined],
+      ["seats", counts(job.follow_ups.seats)],
+      ["verification", counts(job.follow_ups.verification)],
     ]),
   ];
-  lines.push(...rejectionLines(job.rejections ?? [], job.rejected));
+  lines.push(...rejectionLines(job.rejections, job.rejected));
   return lines.join("\n");
 }
 
-export function jobSummary(job) {
+export function jobSummary(job: JobView): string {
   const { done, total } = jobProgress(job);
   const took = job.completed_at ? ` in ${duration(new Date(job.completed_at).getTime() - new Date(job.created_at).getTime())}` : "";
   return [
@@ -159,33 +163,39 @@ export function jobSummary(job) {
     fields([
       ["by status", counts(job.by_status)],
       ["time to revoke", percentiles(job.time_to_revoke)],
-      ["seats", job.follow_ups ? counts(job.follow_ups.seats) : undefined],
-      ["verification", job.follow_ups ? counts(job.follow_ups.verification) : undefined],
+      ["seats", counts(job.follow_ups.seats)],
+      ["verification", counts(job.follow_ups.verification)],
       ["rejected lines", job.rejected],
     ]),
   ].join("\n");
 }
 
-function rejectionLines(rejections, rejected) {
+function rejectionLines(rejections: { line: number; reason: string }[], rejected: number): string[] {
   if (rejections.length === 0) return [];
   const more = rejected > rejections.length ? [`  … and ${rejected - rejections.length} more`] : [];
   return ["rejected lines:", ...rejections.map((rejection) => `  line ${rejection.line}: ${rejection.reason}`), ...more];
 }
 
-/** The answer to POST /v1/revocations/bulk. */
-export function bulkAnswerView(answer) {
+/**
+ * The answer to POST /v1/revocations/bulk. `resubmit`: when the key was the file's digest, the command
+ * that sends it again as a new job.
+ */
+export function bulkAnswerView(answer: JobAnswer, resubmit: string | null): string {
+  const repeated = resubmit
+    ? `${answer.job_id}: this file was already submitted (the job is named after its SHA-256); nothing was added. To revoke everyone in it again: ${resubmit}`
+    : `${answer.job_id}: this body was already submitted with that Idempotency-Key; nothing was added`;
   const lines = [
     answer.duplicate
-      ? `${answer.job_id}: this body was already submitted with that Idempotency-Key; nothing was added`
+      ? repeated
       : `${answer.job_id}: ${answer.lines} lines, ${answer.accepted} accepted, ${answer.duplicates} duplicates, ${answer.rejected} rejected`,
-    ...rejectionLines(answer.rejections ?? [], answer.rejected),
+    ...rejectionLines(answer.rejections, answer.rejected),
   ];
   return lines.join("\n");
 }
 
 // ── the drain ────────────────────────────────────────────────────────────────────────────────────────
 
-export function holdsView(holds, now) {
+export function holdsView(holds: Hold[], now: number): string {
   if (holds.length === 0) return "no holds";
   return table(
     ["TARGET", "UNTIL", "REASON"],
@@ -193,36 +203,45 @@ export function holdsView(holds, now) {
   );
 }
 
-export function statsView(stats, now) {
-  const lanes = stats.waiting_by_lane ?? {};
-  const drain = stats.drain ?? {};
+/** The answer to lifting a hold. */
+export function clearedView(answer: ClearedHold): string {
+  const requeued =
+    answer.requeued === 0
+      ? "no revocation had failed because of it"
+      : `${answer.requeued} revocation${answer.requeued === 1 ? "" : "s"} that failed because of it re-queued`;
+  return `hold on ${answer.cleared.target} cleared (it was held for: ${answer.cleared.reason})\nits calls go out again; ${requeued}`;
+}
+
+export function statsView(stats: Stats, now: number): string {
+  const lanes = stats.waiting_by_lane;
+  const drain = stats.drain;
   const lines = [
     fields([
       ["pace", `${stats.rate_per_second} calls/s configured; ${stats.observed_calls_last_minute} calls in the last minute`],
-      ["pending calls", `${stats.pending_calls} (urgent ${lanes.urgent ?? 0}, bulk ${lanes.bulk ?? 0}, follow-up ${lanes.follow_up ?? 0})`],
+      ["pending calls", `${stats.pending_calls} (urgent ${lanes.urgent}, bulk ${lanes.bulk}, follow-up ${lanes.follow_up})`],
       ["paused", drain.paused_until ? until(drain.paused_until, now) : "no"],
       ["last call", time(drain.last_call_at)],
       ["seat removal off", drain.seats_off_until ? until(drain.seats_off_until, now) : undefined],
       ["verification off", drain.verification_off_until ? until(drain.verification_off_until, now) : undefined],
       ["revocations", counts(stats.by_status)],
-      ["seats", stats.follow_ups ? counts(stats.follow_ups.seats) : undefined],
-      ["verification", stats.follow_ups ? counts(stats.follow_ups.verification) : undefined],
+      ["seats", counts(stats.follow_ups.seats)],
+      ["verification", counts(stats.follow_ups.verification)],
     ]),
     "",
     table(
       ["LANE", "WAITING", "TIME TO REVOKE, LAST HOUR", "SINCE START"],
-      Object.entries(stats.time_to_revoke ?? {}).map(([lane, ttr]) => [
+      Object.entries(stats.time_to_revoke).map(([lane, ttr]) => [
         lane,
-        lanes[lane] ?? 0,
+        lanes[lane as keyof typeof lanes],
         percentiles(ttr.last_hour),
         percentiles(ttr.since_start),
       ]),
     ),
     "",
-    (stats.holds ?? []).length === 0 ? "holds: none" : "holds:",
+    stats.holds.length === 0 ? "holds: none" : "holds:",
   ];
-  if ((stats.holds ?? []).length > 0) lines.push(holdsView(stats.holds, now));
-  const refused = stats.rejections?.by_reason ?? [];
+  if (stats.holds.length > 0) lines.push(holdsView(stats.holds, now));
+  const refused = stats.rejections.by_reason;
   if (refused.length > 0) {
     lines.push(
       "",
@@ -238,9 +257,9 @@ export function statsView(stats, now) {
 
 // ── directory ────────────────────────────────────────────────────────────────────────────────────────
 
-export function importView(source, answer) {
+export function importView(source: string, answer: ImportAnswer): string {
   return [
     `${source}: ${answer.imported} imported, ${answer.rejected} rejected; ${answer.resolved_revocations} waiting revocations resolved`,
-    ...rejectionLines(answer.rejections ?? [], answer.rejected),
+    ...rejectionLines(answer.rejections, answer.rejected),
   ].join("\n");
 }

@@ -1,12 +1,13 @@
 // audit export: the audit log's full entries over a time range, as NDJSON or CSV on stdout, for auditors.
 // The API pages by X-Next-Cursor (and writes the CSV header on the first page only), so --all is the
 // pages one after the other.
-import { Option } from "commander";
-import { sessionOf } from "../session.mjs";
-import { positiveInteger } from "./revocations.mjs";
+import { type Command, Option } from "commander";
+import { sessionOf } from "../session.ts";
+import { positiveInteger } from "./revocations.ts";
 
-/** @param {import("commander").Command} program */
-export function registerAuditCommands(program) {
+type ExportOptions = { from: string; to?: string; format: string; kind?: string; limit?: number; cursor?: string; all?: boolean };
+
+export function registerAuditCommands(program: Command): void {
   const audit = program.command("audit").summary("the audit log");
   audit
     .command("export")
@@ -20,11 +21,11 @@ export function registerAuditCommands(program) {
     .option("--limit <n>", "audit entries read per page (the API allows up to 1000)", positiveInteger)
     .option("--cursor <cursor>", "continue from a previous page (X-Next-Cursor)")
     .option("--all", "follow X-Next-Cursor to the last page")
-    .action(async function exportAudit(options, command) {
+    .action(async function exportAudit(options: ExportOptions, command: Command) {
       const session = sessionOf(command);
       let cursor = options.cursor;
       do {
-        const answer = await session.api.request("GET", "/v1/audit/export", {
+        const answer = await session.api.request<undefined>("GET", "/v1/audit/export", {
           query: { from: options.from, to: options.to, format: options.format, kind: options.kind, limit: options.limit, cursor },
         });
         process.stdout.write(answer.text);

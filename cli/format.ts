@@ -4,6 +4,7 @@
 // piped output and tests see plain text. Both are small, dependency-light and widely used.
 import Table from "cli-table3";
 import pc from "picocolors";
+import type { TimeToRevoke } from "../src/domain/views.ts";
 
 const BORDERLESS = {
   top: "",
@@ -24,7 +25,7 @@ const BORDERLESS = {
 };
 
 /** A borderless table with a header row: what `kubectl get` and `docker ps` print. */
-export function table(head, rows) {
+export function table(head: string[], rows: unknown[][]): string {
   const t = new Table({
     head: head.map((name) => pc.bold(name)),
     chars: BORDERLESS,
@@ -39,7 +40,7 @@ export function table(head, rows) {
 }
 
 /** "label  value" lines, labels aligned; rows whose value is undefined are left out. */
-export function fields(pairs) {
+export function fields(pairs: [string, string | number | null | undefined][]): string {
   const shown = pairs.filter(([, value]) => value !== undefined);
   const width = Math.max(...shown.map(([label]) => label.length));
   return shown.map(([label, value]) => `${label.padEnd(width)}  ${value === null ? "–" : value}`).join("\n");
@@ -49,7 +50,7 @@ const GOOD = new Set(["revoked", "done", "removed", "verified", "already_removed
 const BAD = new Set(["failed", "refused", "still_active", "invalid_email"]);
 const OPEN = new Set(["queued", "unresolved", "pending"]);
 
-export function status(value) {
+export function status(value: string): string {
   if (GOOD.has(value)) return pc.green(value);
   if (BAD.has(value)) return pc.red(value);
   if (OPEN.has(value)) return pc.yellow(value);
@@ -57,7 +58,7 @@ export function status(value) {
 }
 
 /** An ISO 8601 time as "2026-05-01 12:00:03 UTC"; null stays null. */
-export function time(iso) {
+export function time(iso: string | null | undefined): string | null {
   if (iso === null || iso === undefined) return null;
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return String(iso);
@@ -65,15 +66,17 @@ export function time(iso) {
 }
 
 /** A time to come, with how far off it is: "2026-05-01 12:05:03 UTC (in 4m 59s)". */
-export function until(iso, now = Date.now()) {
+export function until(iso: string | null | undefined, now = Date.now()): string | null {
   const shown = time(iso);
-  if (shown === null) return null;
+  if (shown === null || iso === null || iso === undefined) return null;
   const ms = new Date(iso).getTime() - now;
   return ms > 0 ? `${shown} (in ${duration(ms)})` : `${shown} (passed)`;
 }
 
 /** 850 → "850 ms", 1234 → "1.2 s", 185000 → "3m 05s", 3720000 → "1h 02m". */
-export function duration(ms) {
+export function duration(ms: number): string;
+export function duration(ms: number | null | undefined): string | null;
+export function duration(ms: number | null | undefined): string | null {
   if (ms === null || ms === undefined) return null;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
@@ -83,18 +86,18 @@ export function duration(ms) {
 }
 
 /** A rate with at most one decimal: 19.833 → "19.8"; absent → "–". */
-export function rateText(perSecond) {
+export function rateText(perSecond: number | null | undefined): string {
   return typeof perSecond === "number" ? String(Math.round(perSecond * 10) / 10) : "–";
 }
 
 /** {revoked: 3, failed: 1} → "revoked 3, failed 1"; empty → "none". */
-export function counts(byName) {
+export function counts(byName: Record<string, number> | null | undefined): string {
   const entries = Object.entries(byName ?? {}).filter(([, n]) => n > 0);
   return entries.length === 0 ? "none" : entries.map(([name, n]) => `${status(name)} ${n}`).join(", ");
 }
 
 /** Percentiles as the API gives them ({count, p50_ms, p95_ms, max_ms}). */
-export function percentiles(ttr) {
+export function percentiles(ttr: TimeToRevoke | null | undefined): string {
   if (!ttr || ttr.count === 0) return "none yet";
   return `p50 ${duration(ttr.p50_ms)}, p95 ${duration(ttr.p95_ms)}, max ${duration(ttr.max_ms)} (${ttr.count})`;
 }

@@ -3,18 +3,13 @@
 // ./.dev.vars (the file `npm start` writes). Contract: the token is never printed, nor put in a message.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { usageFailure } from "./errors.mjs";
+import type { Connection } from "./api.ts";
+import { usageFailure } from "./errors.ts";
 
 export const DEFAULT_URL = "http://127.0.0.1:8787";
 const DEV_VARS = ".dev.vars";
 
-/**
- * @param {{ url?: string, token?: string }} flags
- * @param {Record<string, string | undefined>} env
- * @param {string} cwd
- * @returns {{ url: string, token: string, tokenSource: string }}
- */
-export function resolveConnection(flags, env, cwd) {
+export function resolveConnection(flags: { url?: string; token?: string }, env: Record<string, string | undefined>, cwd: string): Connection {
   const url = parseBaseUrl(flags.url ?? (env.ACCESS_REVOKER_URL || DEFAULT_URL));
   if (flags.token) return { url, token: flags.token, tokenSource: "--token" };
   if (env.ACCESS_REVOKER_TOKEN) return { url, token: env.ACCESS_REVOKER_TOKEN, tokenSource: "ACCESS_REVOKER_TOKEN" };
@@ -26,8 +21,8 @@ export function resolveConnection(flags, env, cwd) {
   );
 }
 
-function parseBaseUrl(raw) {
-  let url;
+function parseBaseUrl(raw: string): string {
+  let url: URL;
   try {
     url = new URL(raw);
   } catch {
@@ -42,11 +37,11 @@ function parseBaseUrl(raw) {
  * accepts a list for rotation, written OPERATOR_TOKEN="new\nold" with a literal backslash-n: any token
  * of the list works, so the first is used.
  */
-function operatorTokenIn(text) {
+function operatorTokenIn(text: string): string | null {
   for (const line of text.split(/\r?\n/)) {
     const match = /^\s*(?:export\s+)?OPERATOR_TOKEN\s*=\s*(.*?)\s*$/.exec(line);
     if (!match) continue;
-    const value = match[1].replace(/^"(.*)"$/, "$1").replace(/^'(.*)'$/, "$1");
+    const value = match[1]!.replace(/^"(.*)"$/, "$1").replace(/^'(.*)'$/, "$1");
     const first = value
       .split("\\n")
       .map((token) => token.trim())
