@@ -68,6 +68,7 @@ it("writes a bulk revocation's received time, targets, time to revoke and verifi
     event_id: "bulk-1",
     event_type: "operator.bulk",
     email: "leaver@example.com",
+    email_as_received: null,
     subject_id: null,
     user_uid: null,
     reason: null,
