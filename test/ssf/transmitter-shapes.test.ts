@@ -46,7 +46,8 @@ function push(token: string, name = "acme") {
 type Stream = { status: string | null; reason: string | null; status_unreadable: { issued_at: string; received_at: string; detail: string } | null };
 const streamOf = async (name: string) =>
   ((await (await operatorFetch("/v1/stats")).json()) as { ssf_streams: Record<string, Stream> }).ssf_streams[name]!;
-const healthNotes = async () => ((await (await workerFetch("/healthz")).json()) as { notes?: string[] }).notes ?? [];
+// /healthz names what the ledger notes only to the operator token (test/http/health.test.ts).
+const healthNotes = async () => ((await (await operatorFetch("/healthz")).json()) as { notes?: string[] }).notes ?? [];
 
 describe("stream-updated in the forms transmitters send", () => {
   it("Keycloak's StreamStatus object is read: the stream shows paused in /v1/stats and /healthz", async () => {
