@@ -8,7 +8,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { ledgerFor } from "../ledger/client";
-import type { RejectionCount } from "../ledger/rejections";
+import type { RejectionCount } from "../ledger/rejections/counts";
 import { logEvent } from "../log";
 
 const REPORT_INTERVAL_MS = 60_000;

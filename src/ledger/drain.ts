@@ -4,11 +4,12 @@
 // the calls' leases, the pacer and the alarm; it writes only its own tables (calls.ts) and settles a
 // revocation through one function (revocations.ts). Time, randomness and the network come from
 // LedgerDeps, so tests can step time.
-import { auditOutcome, flushPartialBatches } from "../audit/outcome-batches";
+
 import { callApi } from "../cloudflare/api";
 import type { Config } from "../config";
 import { type RevocationRecord, TERMINAL_STATUSES } from "../domain/revocation";
 import { logEvent } from "../log";
+import { auditOutcome, flushPartialBatches } from "./audit/outcome-batches";
 import {
   callKey,
   type DrainState,

@@ -10,10 +10,10 @@
 // - everything lives in one database, so a write and the revocations it causes commit in one transaction.
 import { DurableObject } from "cloudflare:workers";
 import { recordRejectionSummary } from "../audit/audit-log";
-import { auditOutcome } from "../audit/outcome-batches";
 import { type Config, configFor } from "../config";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
 import { logEvent } from "../log";
+import { auditOutcome } from "./audit/outcome-batches";
 import { clearHolds } from "./calls";
 import type { LedgerCore } from "./core";
 import { ledgerDeps } from "./deps";
@@ -21,10 +21,10 @@ import { DirectoryRpc } from "./directory-rpc";
 import { Drain } from "./drain";
 import { DrainRpc } from "./drain-rpc";
 import { JobsRpc } from "./jobs-rpc";
-import { fingerprintKey } from "./keys";
+import { fingerprintKey } from "./keys/fingerprint-key";
 import { type Lane, laneGroupKey } from "./lanes";
 import { OutcomeWaiters } from "./outcome-waiters";
-import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections";
+import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections/counts";
 import {
   type CommitContext,
   commitRequest,
@@ -145,7 +145,7 @@ export class RevocationLedger extends DurableObject<Env> {
     return learned;
   }
 
-  /** The key of the audit's operator token fingerprints when AUDIT_FINGERPRINT_KEY is unset (keys.ts). */
+  /** The key of the audit's operator token fingerprints when AUDIT_FINGERPRINT_KEY is unset (keys/fingerprint-key.ts). */
   async fingerprintKey(): Promise<string> {
     return this.ctx.storage.transactionSync(() => fingerprintKey(this.sql));
   }

@@ -4,7 +4,7 @@
 import { type Hold, isoOrNull, type Stats } from "../domain/views";
 import { activeHolds, type DrainState, pendingByLane, pendingCount, type TargetHold } from "./calls";
 import { followUpCounts } from "./follow-up-counts";
-import { REJECTION_PERIOD_MS, recentRejections } from "./rejections";
+import { REJECTION_PERIOD_MS, recentRejections } from "./rejections/counts";
 import { countByStatus } from "./revocations";
 import { ssfStreams } from "./ssf-streams";
 import { timeToRevokeByLane } from "./time-to-revoke";

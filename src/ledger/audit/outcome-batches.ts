@@ -1,12 +1,13 @@
 // Outcomes of bulk revocations waiting in the ledger's SQLite (table audit_batch) to be written to KV as
-// one audit entry per AUDIT_BATCH_SIZE outcomes (audit-log.ts: recordOutcomeBatch).
+// one audit entry per AUDIT_BATCH_SIZE outcomes (src/audit/audit-log.ts: recordOutcomeBatch).
 // Contract: synchronous SQLite, run inside the ledger's transactions, so a batch is taken exactly once. A
 // revocation may have several outcomes in a batch (revoked, then followed_up or still_active): one per status.
 // Why batches: the Workers Free plan allows 1,000 KV writes a day; one entry per person would spend it
 // twenty times over on a 10,000-person job. A 10,000-person job costs ~100 writes.
-import type { RevocationRecord } from "../domain/revocation";
-import { logEvent } from "../log";
-import { type BatchedOutcome, recordOutcome, recordOutcomeBatch, verificationByTarget } from "./audit-log";
+
+import { type BatchedOutcome, recordOutcome, recordOutcomeBatch, verificationByTarget } from "../../audit/audit-log";
+import type { RevocationRecord } from "../../domain/revocation";
+import { logEvent } from "../../log";
 
 export const AUDIT_BATCH_SIZE = 100;
 

@@ -4,7 +4,7 @@
 // Why counts and not one entry per refusal: anonymous forged requests must not be able to spend the KV
 // write quota (the Free plan has 1,000 writes a day). Bound: at most one KV write per hour (24 a day)
 // for rejections, whatever the traffic; every refusal is still in the request log with its reason.
-import type { RejectionSummary } from "../audit/audit-log";
+import type { RejectionSummary } from "../../audit/audit-log";
 
 export const REJECTION_PERIOD_MS = 60 * 60_000;
 

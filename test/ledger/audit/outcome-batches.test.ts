@@ -1,12 +1,12 @@
-// A bulk job's audit outcomes (src/audit/outcome-batches.ts) on a scratch ledger's real SQLite and the real
+// A bulk job's audit outcomes (src/ledger/audit/outcome-batches.ts) on a scratch ledger's real SQLite and the real
 // KV binding: a revocation and its follow-ups are separate outcomes of the job's batch, even when the
 // follow-up arrives while the batch is still filling (the drain flushes partial batches only at its end).
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { exportCsv } from "../../src/audit/export";
-import { auditOutcome, flushPartialBatches } from "../../src/audit/outcome-batches";
-import type { RevocationRecord } from "../../src/domain/revocation";
+import { exportCsv } from "../../../src/audit/export";
+import type { RevocationRecord } from "../../../src/domain/revocation";
+import { auditOutcome, flushPartialBatches } from "../../../src/ledger/audit/outcome-batches";
 
 it("keeps a bulk revocation's revoked outcome beside its followed_up and still_active ones", async () => {
   const jobId = `job_batch-${crypto.randomUUID().slice(0, 8)}`;
