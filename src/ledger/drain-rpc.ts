@@ -8,7 +8,7 @@ import { activeHolds, clearHold } from "./calls";
 import type { LedgerCore } from "./core";
 import type { Drain } from "./drain";
 import { followUpNotes } from "./follow-ups";
-import { streamNotes } from "./ssf-streams";
+import { streamNotes } from "./ssf/streams";
 import { holdView, ledgerStats } from "./stats";
 
 export class DrainRpc extends RpcTarget {

@@ -38,7 +38,7 @@ import {
 } from "./revocations";
 import { migrateLedger } from "./schema";
 import { ScimRpc } from "./scim-rpc";
-import { SsfRpc } from "./ssf-rpc";
+import { SsfRpc } from "./ssf/rpc";
 
 export const GLOBAL_LEDGER = "global";
 

@@ -6,7 +6,7 @@ import { activeHolds, type DrainState, pendingByLane, pendingCount, type TargetH
 import { followUpCounts } from "./follow-up-counts";
 import { REJECTION_PERIOD_MS, recentRejections } from "./rejections/counts";
 import { countByStatus } from "./revocations";
-import { ssfStreams } from "./ssf-streams";
+import { ssfStreams } from "./ssf/streams";
 import { timeToRevokeByLane } from "./time-to-revoke";
 
 export function holdView(hold: TargetHold): Hold {

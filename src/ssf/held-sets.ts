@@ -25,8 +25,8 @@
 // Contract: holdUnverifiedSet never throws; verifyHeldSets throws nothing it does not log.
 import { configFor } from "../config";
 import { ledgerFor } from "../ledger/client";
-import { HELD_BYTES_PER_TRANSMITTER, HELD_SETS_PER_TRANSMITTER, type HeldSettlement, type HoldOutcome } from "../ledger/held-sets";
 import type { RejectionCount } from "../ledger/rejections/counts";
+import { HELD_BYTES_PER_TRANSMITTER, HELD_SETS_PER_TRANSMITTER, type HeldSettlement, type HoldOutcome } from "../ledger/ssf/held-sets";
 import { logEvent } from "../log";
 import { sha256Hex, utf8 } from "../sources/hmac";
 import { ssfSourceName } from "../sources/registry";

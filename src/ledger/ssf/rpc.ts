@@ -1,17 +1,17 @@
 // `ledger.ssf()`: what the Shared Signals receiver keeps in the ledger, as an RPC target of its own: a
 // verified SET committed whole (its revocations, the identities it showed, its stream events and its jti,
-// in one transaction), each stream's poll runs (ssf-streams.ts) and the SETs held while their keys could
+// in one transaction), each stream's poll runs (streams.ts) and the SETs held while their keys could
 // not be fetched (held-sets.ts). Revocations go through the ledger's commitRequest like every source's.
 import { RpcTarget } from "cloudflare:workers";
-import type { CommitReceipt, RevocationRequest } from "../domain/revocation";
-import type { LedgerCore } from "./core";
+import type { CommitReceipt, RevocationRequest } from "../../domain/revocation";
+import type { LedgerCore } from "../core";
+import type { Observation } from "../revocations";
+import { commitRequest, learnIdentity } from "../revocations";
 import { dueHeldSets, type HeldSet, type HeldSettlement, type HoldOutcome, holdSet, settleHeldSets } from "./held-sets";
-import type { Observation } from "./ledger";
-import { commitRequest, learnIdentity } from "./revocations";
-import { claimJti } from "./ssf-jti";
-import { recordPollRun, recordStreamNotices, type StreamNotice } from "./ssf-streams";
+import { claimJti } from "./jti";
+import { recordPollRun, recordStreamNotices, type StreamNotice } from "./streams";
 
-/** A verified SET as the receiver read it; `issuedAt` is its iat in milliseconds, `digest` what it says (ssf/set-digest.ts). */
+/** A verified SET as the receiver read it; `issuedAt` is its iat in milliseconds, `digest` what it says (src/ssf/set-digest.ts). */
 export type SetToCommit = {
   jti: string;
   digest: string;
@@ -21,7 +21,7 @@ export type SetToCommit = {
   notices: StreamNotice[];
 };
 
-/** `firstDigest`: set when the jti was first used by a SET that said something else (ssf-jti.ts). */
+/** `firstDigest`: set when the jti was first used by a SET that said something else (jti.ts). */
 export type SetCommit = { receipts: CommitReceipt[]; firstDigest: string | null };
 
 export class SsfRpc extends RpcTarget {
@@ -48,7 +48,7 @@ export class SsfRpc extends RpcTarget {
     return outcome;
   }
 
-  /** One poll run of a transmitter (ssf/poll-streams.ts): what it received and, if it failed, why. */
+  /** One poll run of a transmitter (src/ssf/poll-streams.ts): what it received and, if it failed, why. */
   async recordPollRun(transmitter: string, received: number, error: string | null): Promise<void> {
     this.core.transact(({ sql, now }) => recordPollRun(sql, transmitter, received, error, now));
   }

@@ -3,14 +3,14 @@
 // are counted. /v1/stats shows every configured transmitter, with nulls for what never arrived: a paused or
 // disabled stream delivers nothing, so it must show there rather than as silence.
 // A status is ordered by its SET's iat: a late or replayed older stream-updated never overwrites a newer one.
-// A stream-updated whose status could not be read (ssf/stream-events.ts) is kept beside it, ordered the same
+// A stream-updated whose status could not be read (src/ssf/stream-events.ts) is kept beside it, ordered the same
 // way: until a readable status issued after it arrives, the stream may be paused, and /healthz says so.
 // Transmitters polled (RFC 8936) also keep their last poll run here, so a poll that stopped working shows.
 // Contract: synchronous SQLite only; `now` and each SET's issue time are passed in.
-import { STREAM_STATUSES, type StreamStatus } from "../domain/ssf/event-types";
-import { isoOrNull, type SsfStream } from "../domain/views";
+import { STREAM_STATUSES, type StreamStatus } from "../../domain/ssf/event-types";
+import { isoOrNull, type SsfStream } from "../../domain/views";
 import { heldSetsByTransmitter } from "./held-sets";
-import { jtiConflictsByTransmitter } from "./ssf-jti";
+import { jtiConflictsByTransmitter } from "./jti";
 
 /** A stream event as the ledger records it (what the route read from a verified SET). */
 export type StreamNotice =

@@ -9,7 +9,7 @@
 // A jti can only be reused by the transmitter's own key, so nothing forged gets through, and refusing it
 // (a 400 is final to the transmitter) would lose a signed deprovisioning.
 // Contract: synchronous SQLite only; `now` is passed in.
-import type { JtiConflictsView } from "../domain/views";
+import type { JtiConflictsView } from "../../domain/views";
 
 /**
  * Records `digest` as what the transmitter's `jti` says, or, when the jti already said something else,

@@ -1,4 +1,4 @@
-// The ledger's held SETs (src/ledger/held-sets.ts) on a scratch ledger's real SQLite: a redelivered token
+// The ledger's held SETs (src/ledger/ssf/held-sets.ts) on a scratch ledger's real SQLite: a redelivered token
 // is the same held SET, a transmitter's holdings are bounded, a retry waits, a decided SET is forgotten.
 // The route and the Cron Trigger around them are tested through the Worker in test/ssf/push.test.ts.
 import { runInDurableObject } from "cloudflare:test";
@@ -11,7 +11,7 @@ import {
   heldSetsByTransmitter,
   holdSet,
   settleHeldSets,
-} from "../../src/ledger/held-sets";
+} from "../../../src/ledger/ssf/held-sets";
 
 const scratch = () => env.LEDGER.get(env.LEDGER.idFromName(`held-sets-${crypto.randomUUID()}`));
 

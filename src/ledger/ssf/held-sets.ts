@@ -1,7 +1,7 @@
 // Security Event Tokens the receiver could not check because the transmitter's keys could not be fetched,
-// or not yet since they arrived (ssf/routes.ts answers them 400 invalid_key, as RFC 8935 §2.4 names it).
+// or not yet since they arrived (src/ssf/routes.ts answers them 400 invalid_key, as RFC 8935 §2.4 names it).
 // They are kept here raw, one per transmitter and token, until the Cron Trigger verifies them
-// (ssf/held-sets.ts): a valid SET then revokes as if it had been accepted on arrival, a forged one is refused
+// (src/ssf/held-sets.ts): a valid SET then revokes as if it had been accepted on arrival, a forged one is refused
 // and counted. Nothing in a held token is read or believed here; the ledger only keeps it and says when to
 // try again.
 // Bounds, per transmitter, whichever comes first: HELD_SETS_PER_TRANSMITTER tokens and
@@ -11,7 +11,7 @@
 // Checks are dealt round robin across transmitters (each transmitter's oldest first): one transmitter's
 // flood of forgeries never delays another's SETs.
 // Contract: synchronous SQLite only; `now` is passed in.
-import type { HeldSetsView } from "../domain/views";
+import type { HeldSetsView } from "../../domain/views";
 
 export const HELD_SETS_PER_TRANSMITTER = 1_000;
 export const HELD_BYTES_PER_TRANSMITTER = 4 * 1024 * 1024;
