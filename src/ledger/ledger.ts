@@ -37,7 +37,7 @@ import {
   rowById,
 } from "./revocations";
 import { migrateLedger } from "./schema";
-import { ScimRpc } from "./scim-rpc";
+import { ScimRpc } from "./scim/rpc";
 import { SsfRpc } from "./ssf/rpc";
 
 export const GLOBAL_LEDGER = "global";

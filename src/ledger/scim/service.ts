@@ -4,11 +4,11 @@
 // Contract: synchronous; the ledger runs each operation inside one transaction, so a resource and the
 // revocations it causes commit together. Answers a tagged outcome (domain/scim/outcome.ts), never an
 // HTTP status; revokes only through the small Revoker interface, never through ledger internals.
-import { type GroupRemovalPolicy, groupRemoval } from "../domain/groups";
-import type { CommitReceipt, RevocationRequest } from "../domain/revocation";
-import { type FilterNode, getIgnoringCase, matchesFilter, parseFilter, ScimFilterError } from "../domain/scim/filter";
-import { type ScimOutcome, scimFail, scimOk } from "../domain/scim/outcome";
-import { applyPatch, type PatchOperation, ScimPatchError } from "../domain/scim/patch";
+import { type GroupRemovalPolicy, groupRemoval } from "../../domain/groups";
+import type { CommitReceipt, RevocationRequest } from "../../domain/revocation";
+import { type FilterNode, getIgnoringCase, matchesFilter, parseFilter, ScimFilterError } from "../../domain/scim/filter";
+import { type ScimOutcome, scimFail, scimOk } from "../../domain/scim/outcome";
+import { applyPatch, type PatchOperation, ScimPatchError } from "../../domain/scim/patch";
 import {
   coerceActive,
   isActive,
@@ -19,8 +19,8 @@ import {
   storableResource,
   userNameOf,
   withoutPasswords,
-} from "../domain/scim/resource";
-import { deleteScim, insertScim, listScim, pageScim, readScim, ScimConflict, type ScimKind, type StoredScim, updateScim } from "./scim-store";
+} from "../../domain/scim/resource";
+import { deleteScim, insertScim, listScim, pageScim, readScim, ScimConflict, type ScimKind, type StoredScim, updateScim } from "./store";
 
 /** What SCIM may do to revocations: teach the directory, know what it holds, commit revocations. */
 type Revoker = {

@@ -1,14 +1,14 @@
 // `ledger.scim()`: the SCIM operations as an RPC target of the ledger, each one transaction.
 // Resources cross RPC as JSON text: RPC cannot type an open-ended JSON object.
 import { RpcTarget } from "cloudflare:workers";
-import type { CommitReceipt } from "../domain/revocation";
-import type { ScimOutcome } from "../domain/scim/outcome";
-import type { Json } from "../domain/scim/resource";
-import type { LedgerCore } from "./core";
-import { emailsFor } from "./directory";
-import { commitRequest, learnIdentity } from "./revocations";
-import { changeScim, createScim, deleteScimResource, getScim, listScimPage, type ScimChangeRequest, type ScimContext } from "./scim-service";
-import type { ScimKind } from "./scim-store";
+import type { CommitReceipt } from "../../domain/revocation";
+import type { ScimOutcome } from "../../domain/scim/outcome";
+import type { Json } from "../../domain/scim/resource";
+import type { LedgerCore } from "../core";
+import { emailsFor } from "../directory";
+import { commitRequest, learnIdentity } from "../revocations";
+import { changeScim, createScim, deleteScimResource, getScim, listScimPage, type ScimChangeRequest, type ScimContext } from "./service";
+import type { ScimKind } from "./store";
 
 const asText = <T extends Json>(outcome: ScimOutcome<T>): ScimOutcome<string> =>
   outcome.ok ? { ok: true, value: JSON.stringify(outcome.value) } : outcome;
