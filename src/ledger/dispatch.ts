@@ -6,12 +6,14 @@ import { buildActiveSessionsRequest, buildFindAccessUserRequest, buildRemoveSeat
 import { buildRevokeUserRequest, readRevokeUserResult } from "../cloudflare/revoke-user";
 import type { Config, Target } from "../config";
 import type { ApiRequest, CloudflareError, RevocationStatus } from "../domain/revocation";
-import { insertCall } from "./call-insert";
-import { type CallResult, type DueCall, endOutlivedHold, holdTarget, isRevokeKind, scheduleRetry, settleCall } from "./calls";
+import { type CallResult, finishCall, leaseCall, scheduleRetry } from "./calls/attempts";
+import { followUpsDone, revokeCompletedAt } from "./calls/follow-up-calls";
+import { endOutlivedHold, holdTarget } from "./calls/holds";
+import type { Lane } from "./calls/lanes";
+import { type DueCall, insertCall, isRevokeKind } from "./calls/queue";
 import { backoffMs, type CallVerdict } from "./classify";
 import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "./follow-ups";
-import type { Lane } from "./lanes";
-import { markStillActive } from "./revocations";
+import { countAttempt, markStillActive, noteRetry, requeueHoldFailures, settleRevocation } from "./revocations";
 
 /** How long calls to a target wait after the API refuses the token for a revocation there, before one probing call. */
 const TOKEN_HOLD_MS = 5 * 60_000;
@@ -44,6 +46,21 @@ export function requestFor(call: DueCall, config: Config): ApiRequest {
     case "verify_sessions":
       return buildActiveSessionsRequest(config.cfApiBaseUrl, target.id, payload.user_id ?? "");
   }
+}
+
+/** One more attempt: the call's lease, and its revocation's count of attempts for a revoke_user call. */
+export function leaseAttempt(sql: SqlStorage, call: DueCall, leaseUntil: number): void {
+  leaseCall(sql, call, leaseUntil);
+  if (isRevokeKind(call.kind)) countAttempt(sql, call.revocation_seq);
+}
+
+/**
+ * Records a call's final answer; a revoke call also settles its revocation (answers its status), a
+ * follow-up does not (answers null).
+ */
+export function settleCall(sql: SqlStorage, call: DueCall, result: CallResult, now: number): RevocationStatus | null {
+  finishCall(sql, call, result, now);
+  return call.kind === "revoke" ? settleRevocation(sql, call.revocation_seq, now, result.error) : null;
 }
 
 /** What the drain must do after an answer was recorded. */
@@ -85,19 +102,12 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
         // What it is owed is only noted: the calls are planned when no revocation waits (follow-up-plan.ts).
         const followUpsDue = call.kind === "revoke" ? followUpsOwed(call.target, context.followUps) : null;
         const status = settle({ state: read.state, error: null, followUpsDue });
-        endOutlivedHold(sql, call.target, now);
+        if (endOutlivedHold(sql, call.target, now)) requeueHoldFailures(sql, call.target, now);
         return status === null ? { followedUp: followUpsDone(sql, call.revocation_seq) } : { revocation: status };
       }
-      const revokedAt = sql
-        .exec<{ completed_at: number | null }>(
-          "SELECT completed_at FROM calls WHERE revocation_seq = ? AND target = ? AND kind = 'revoke'",
-          call.revocation_seq,
-          call.target,
-        )
-        .toArray()[0]?.completed_at;
       const step = readFollowUp(call.kind, verdict.result, {
         email: call.email,
-        revokedAt: revokedAt ?? null,
+        revokedAt: revokeCompletedAt(sql, call.revocation_seq, call.target),
         payload: call.payload ? JSON.parse(call.payload) : null,
         now,
       });
@@ -141,17 +151,6 @@ function retry(sql: SqlStorage, call: DueCall, verdict: Extract<CallVerdict, { o
   const pauseUntil = verdict.pauseDrainMs !== undefined ? Math.max(context.pausedUntil, now + verdict.pauseDrainMs) : null;
   const retryAt = pauseUntil ?? now + backoffMs(call.attempts + 1, context.random);
   scheduleRetry(sql, call, { at: now, retryAt, httpStatus, errors, error: verdict.error });
+  if (call.kind === "revoke") noteRetry(sql, call.revocation_seq, verdict.error);
   return pauseUntil === null ? {} : { pauseUntil: { at: pauseUntil, reason: verdict.error } };
-}
-
-/** True when a revocation has follow-ups, all planned, and none of them is pending any more. */
-function followUpsDone(sql: SqlStorage, seq: number): boolean {
-  const counts = sql
-    .exec<{ total: number; open: number; unplanned: number }>(
-      `SELECT SUM(kind != 'revoke') AS total, SUM(kind != 'revoke' AND state = 'pending') AS open, SUM(follow_ups_due IS NOT NULL) AS unplanned
-       FROM calls WHERE revocation_seq = ?`,
-      seq,
-    )
-    .one();
-  return (counts.total ?? 0) > 0 && counts.open === 0 && counts.unplanned === 0;
 }

@@ -4,10 +4,11 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { ClearedHold, Hold, Stats } from "../domain/views";
 import { logEvent } from "../log";
-import { activeHolds, clearHold } from "./calls";
+import { activeHolds, liftHold } from "./calls/holds";
 import type { LedgerCore } from "./core";
 import type { Drain } from "./drain";
 import { followUpNotes } from "./follow-ups";
+import { requeueHoldFailures } from "./revocations";
 import { streamNotes } from "./ssf/streams";
 import { holdView, ledgerStats } from "./stats";
 
@@ -34,7 +35,10 @@ export class DrainRpc extends RpcTarget {
    * revocations that failed because of it are re-queued (`requeued` says how many). Null when it had none.
    */
   async clearHold(target: string): Promise<ClearedHold | null> {
-    const cleared = this.core.transact(({ sql, now }) => clearHold(sql, target, now));
+    const cleared = this.core.transact(({ sql, now }) => {
+      const hold = liftHold(sql, target, now);
+      return hold ? { hold, requeued: requeueHoldFailures(sql, target, now) } : null;
+    });
     if (!cleared) return null;
     await this.core.arm();
     logEvent("hold.cleared", { target, reason: cleared.hold.reason, requeued: cleared.requeued });

@@ -1,7 +1,7 @@
 // The ledger's drain: the alarm loop that sends due calls to Cloudflare at the global pace, classifies
 // each answer, retries, pauses on 429, holds a target on 401/403, and settles revocations.
 // Contract: runs inside the RevocationLedger Durable Object (one instance: the pace is global). It owns
-// the calls' leases, the pacer and the alarm; it writes only its own tables (calls.ts) and settles a
+// the calls' leases, the pacer and the alarm; it writes the calls through calls/ and settles a
 // revocation through one function (revocations.ts). Time, randomness and the network come from
 // LedgerDeps, so tests can step time.
 
@@ -10,26 +10,15 @@ import type { Config } from "../config";
 import { type RevocationRecord, TERMINAL_STATUSES } from "../domain/revocation";
 import { logEvent } from "../log";
 import { auditOutcome, flushPartialBatches } from "./audit/outcome-batches";
-import {
-  callKey,
-  type DrainState,
-  type DueCall,
-  dueHead,
-  earliestDue,
-  leaseCall,
-  loadDrainState,
-  pendingCount,
-  pendingGroups,
-  releaseLeases,
-  saveDrainState,
-  settleCall,
-} from "./calls";
+import { releaseLeases } from "./calls/attempts";
+import { chooseNext, type Head, LANES, type Lane, laneGroupKey, type Turns } from "./calls/lanes";
+import { callKey, type DueCall, dueHead, earliestDue, pendingCount, pendingGroups } from "./calls/queue";
 import { classifyAnswer, rateLimitPauseMs } from "./classify";
 import type { LedgerDeps } from "./deps";
-import { type Effects, requestFor, settleAnswer } from "./dispatch";
+import { type Effects, leaseAttempt, requestFor, settleAnswer, settleCall } from "./dispatch";
+import { type DrainState, loadDrainState, saveDrainState } from "./drain/state";
 import { planFollowUps } from "./follow-up-plan";
 import type { FollowUpSettings } from "./follow-ups";
-import { chooseNext, type Head, LANES, type Lane, laneGroupKey, type Turns } from "./lanes";
 import { Pacer, type SentCall } from "./pace";
 import { recordBySeq } from "./revocations";
 
@@ -174,7 +163,7 @@ export class Drain {
       }
       const { call } = next;
       this.turns = next.turns;
-      leaseCall(this.sql, call, now + config.cfApiTimeoutMs + LEASE_MARGIN_MS);
+      leaseAttempt(this.sql, call, now + config.cfApiTimeoutMs + LEASE_MARGIN_MS);
       const key = callKey(call);
       this.inFlight.add(key);
       const send: Promise<void> = this.sendCall(call, config, paced)
@@ -194,7 +183,7 @@ export class Drain {
   }
 
   /**
-   * The call to send next (lanes.ts decides among the due heads of every group), and whose turn it is
+   * The call to send next (calls/lanes.ts decides among the due heads of every group), and whose turn it is
    * once it is sent: the turn moves only when a call really goes out, not each time the drain looks.
    */
   private nextCall(now: number, config: Config): { call: DueCall; turns: Turns } | null {
@@ -202,7 +191,7 @@ export class Drain {
       this.groups = new Map(pendingGroups(this.sql).map((entry) => [laneGroupKey(entry.lane, entry.group), entry]));
       this.groupsScannedAt = now;
     }
-    // Lanes are strict (lanes.ts): a later lane's heads are read only when no earlier lane has one due,
+    // Lanes are strict (calls/lanes.ts): a later lane's heads are read only when no earlier lane has one due,
     // so follow-ups waiting behind a layoff cost the drain nothing per call. Follow-ups are planned only
     // when their own lane has nothing due either: with pace that no revocation is waiting for.
     for (const lane of LANES) {

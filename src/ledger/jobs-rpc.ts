@@ -3,7 +3,7 @@ import { RpcTarget } from "cloudflare:workers";
 import type { JobCounts, JobCursor, UploadRow } from "../domain/bulk";
 import type { JobSummary, JobView } from "../domain/views";
 import { logEvent } from "../log";
-import { clearHolds } from "./calls";
+import { clearHolds } from "./calls/holds";
 import type { LedgerCore } from "./core";
 import { commitChunk, completeJob, type JobOpening, listJobs, openJob, readJob, retryJob } from "./jobs";
 

@@ -5,7 +5,8 @@
 
 import { emptyCounts, type JobCounts, type JobCursor, jobCursorText, type UploadRow, validateBulkRow } from "../domain/bulk";
 import { isoOrNull, type JobSummary, type JobView, type Waiting } from "../domain/views";
-import { loadDrainState, pendingGroups } from "./calls";
+import { pendingGroups, pendingTargetsOfJob } from "./calls/queue";
+import { loadDrainState } from "./drain/state";
 
 type PendingGroup = ReturnType<typeof pendingGroups>[number];
 
@@ -176,15 +177,7 @@ function waitingOf(sql: SqlStorage, jobId: string, urgentWaiting: number, now: n
     const until = new Date(paused_until).toISOString();
     return { reason: "paused", message: `Cloudflare answered 429 (or its Ratelimit budget ran out): every call waits until ${until}`, until };
   }
-  const targets = sql
-    .exec<{ target: string; until: number | null; reason: string | null }>(
-      `SELECT c.target, h.until, h.reason FROM calls c JOIN revocations r ON r.seq = c.revocation_seq
-       LEFT JOIN target_holds h ON h.target = c.target AND h.until > ?
-       WHERE r.job_id = ? AND c.state = 'pending' GROUP BY c.target`,
-      now,
-      jobId,
-    )
-    .toArray();
+  const targets = pendingTargetsOfJob(sql, jobId, now);
   if (targets.length > 0 && targets.every((target) => target.until !== null)) {
     const first = targets.reduce((soonest, target) => (target.until! < soonest.until! ? target : soonest));
     const until = new Date(first.until!).toISOString();

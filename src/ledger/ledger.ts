@@ -14,7 +14,8 @@ import { type Config, configFor } from "../config";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
 import { logEvent } from "../log";
 import { auditOutcome } from "./audit/outcome-batches";
-import { clearHolds } from "./calls";
+import { clearHolds } from "./calls/holds";
+import { type Lane, laneGroupKey } from "./calls/lanes";
 import type { LedgerCore } from "./core";
 import { ledgerDeps } from "./deps";
 import { DirectoryRpc } from "./directory-rpc";
@@ -22,7 +23,6 @@ import { Drain } from "./drain";
 import { DrainRpc } from "./drain-rpc";
 import { JobsRpc } from "./jobs-rpc";
 import { fingerprintKey } from "./keys/fingerprint-key";
-import { type Lane, laneGroupKey } from "./lanes";
 import { OutcomeWaiters } from "./outcome-waiters";
 import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections/counts";
 import {

@@ -7,7 +7,6 @@
 import { targetPath } from "../cloudflare/revoke-user";
 import type { Config } from "../config";
 import {
-  type CallState,
   type CommitReceipt,
   type RevocationRecord,
   type RevocationRequest,
@@ -16,11 +15,12 @@ import {
   TERMINAL_STATUSES,
 } from "../domain/revocation";
 import { logEvent } from "../log";
-import { insertCall } from "./call-insert";
+import { callsOfRevocation, requeueFailedCalls, requeueTargetCall, revokeCallStates } from "./calls/attempts";
+import { groupOf, type Lane, laneOf } from "./calls/lanes";
+import { insertCall } from "./calls/queue";
 import { addIdentity, emailsFor, firstLessonOf, replaceIdentity } from "./directory";
-import { groupOf, type Lane, laneOf } from "./lanes";
 import { toRecord } from "./record";
-import type { CallRow, RevocationRow } from "./schema";
+import type { RevocationRow } from "./schema";
 
 type CommitSettings = Pick<Config, "targets" | "revokeDevices" | "warpSessionReauth">;
 
@@ -142,7 +142,7 @@ function insertRevocation(
   return { id, status, duplicate: false };
 }
 
-/** One call per target, in the revocation's lane and group (lanes.ts). */
+/** One call per target, in the revocation's lane and group (calls/lanes.ts). */
 function insertCalls({ sql, now, settings, queued }: Context, seq: number, lane: Lane, group: string): void {
   queued?.(lane, group);
   for (const target of settings.targets) insertCall(sql, { seq, target: targetPath(target), kind: "revoke", dueAt: now, lane, group });
@@ -211,11 +211,7 @@ export function noteRetry(sql: SqlStorage, seq: number, error: string): void {
  * target's history).
  */
 export function settleRevocation(sql: SqlStorage, seq: number, now: number, error: string | null): RevocationStatus {
-  const states = sql
-    .exec<{ state: CallState }>("SELECT state FROM calls WHERE revocation_seq = ? AND kind = 'revoke'", seq)
-    .toArray()
-    .map((row) => row.state);
-  const settled = settledStatus(states);
+  const settled = settledStatus(revokeCallStates(sql, seq));
   const terminal = TERMINAL_STATUSES.has(settled);
   const done = settled === "revoked" || settled === "not_found";
   sql.exec(
@@ -244,11 +240,7 @@ export function markStillActive(sql: SqlStorage, seq: number, now: number): void
 /** Re-queues a failed revocation's failed calls, due now; answers false when it is not failed. */
 export function requeueFailed(sql: SqlStorage, row: RevocationRow, now: number): boolean {
   if (row.status !== "failed") return false;
-  sql.exec(
-    "UPDATE calls SET state = 'pending', next_attempt_at = ?, completed_at = NULL, hold_failed = 0 WHERE revocation_seq = ? AND kind = 'revoke' AND state = 'failed'",
-    now,
-    row.seq,
-  );
+  requeueFailedCalls(sql, row.seq, now);
   sql.exec("UPDATE revocations SET status = 'queued', queued_at = ?, completed_at = NULL WHERE seq = ?", now, row.seq);
   return true;
 }
@@ -269,12 +261,7 @@ export function requeueHoldFailures(sql: SqlStorage, target: string, now: number
     .toArray()
     .map((row) => row.seq);
   for (const seq of seqs) {
-    sql.exec(
-      "UPDATE calls SET state = 'pending', next_attempt_at = ?, completed_at = NULL, hold_failed = 0 WHERE revocation_seq = ? AND target = ? AND kind = 'revoke'",
-      now,
-      seq,
-      target,
-    );
+    requeueTargetCall(sql, seq, target, now);
     sql.exec("UPDATE revocations SET status = 'queued', queued_at = ?, completed_at = NULL WHERE seq = ? AND status = 'failed'", now, seq);
   }
   return seqs.length;
@@ -321,6 +308,5 @@ export function recordBySeq(sql: SqlStorage, seq: number): RevocationRecord | nu
 }
 
 function withCalls(sql: SqlStorage, row: RevocationRow): RevocationRecord {
-  const calls = sql.exec<CallRow>("SELECT * FROM calls WHERE revocation_seq = ? ORDER BY target", row.seq).toArray();
-  return toRecord(row, calls);
+  return toRecord(row, callsOfRevocation(sql, row.seq));
 }

@@ -2,7 +2,9 @@
 // holds, refused deliveries and the Shared Signals streams. Contract: synchronous SQLite reads; `now` is
 // passed in. Times leave here as ISO 8601 (null for never), the API's one form.
 import { type Hold, isoOrNull, type Stats } from "../domain/views";
-import { activeHolds, type DrainState, pendingByLane, pendingCount, type TargetHold } from "./calls";
+import { activeHolds, type TargetHold } from "./calls/holds";
+import { pendingByLane, pendingCount } from "./calls/queue";
+import type { DrainState } from "./drain/state";
 import { followUpCounts } from "./follow-up-counts";
 import { REJECTION_PERIOD_MS, recentRejections } from "./rejections/counts";
 import { countByStatus } from "./revocations";

@@ -1,6 +1,6 @@
 // What goes next (lanes.ts): strict lane order, turns between groups inside a lane.
 import { describe, expect, it } from "vitest";
-import { chooseNext, groupOf, type Head, laneOf, type Turns } from "../../src/ledger/lanes";
+import { chooseNext, groupOf, type Head, laneOf, type Turns } from "../../../src/ledger/calls/lanes";
 
 const head = (lane: Head<string>["lane"], group: string): Head<string> => ({ lane, group, call: `${lane}/${group}` });
 
