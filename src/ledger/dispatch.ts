@@ -12,8 +12,8 @@ import { endOutlivedHold, holdTarget } from "./calls/holds";
 import type { Lane } from "./calls/lanes";
 import { type DueCall, insertCall, isRevokeKind } from "./calls/queue";
 import { backoffMs, type CallVerdict } from "./classify";
-import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "./follow-ups";
-import { countAttempt, markStillActive, noteRetry, requeueHoldFailures, settleRevocation } from "./revocations";
+import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "./follow-ups/steps";
+import { countAttempt, markStillActive, noteRetry, requeueHoldFailures, settleRevocation } from "./revocations/commit";
 
 /** How long calls to a target wait after the API refuses the token for a revocation there, before one probing call. */
 const TOKEN_HOLD_MS = 5 * 60_000;

@@ -17,10 +17,10 @@ import { classifyAnswer, rateLimitPauseMs } from "./classify";
 import type { LedgerDeps } from "./deps";
 import { type Effects, leaseAttempt, requestFor, settleAnswer, settleCall } from "./dispatch";
 import { type DrainState, loadDrainState, saveDrainState } from "./drain/state";
-import { planFollowUps } from "./follow-up-plan";
-import type { FollowUpSettings } from "./follow-ups";
+import { planFollowUps } from "./follow-ups/plan";
+import type { FollowUpSettings } from "./follow-ups/steps";
 import { Pacer, type SentCall } from "./pace";
-import { recordBySeq } from "./revocations";
+import { recordBySeq } from "./revocations/commit";
 
 /** Workers allow six simultaneous outbound connections per invocation. */
 const MAX_IN_FLIGHT = 6;

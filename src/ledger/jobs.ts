@@ -10,10 +10,10 @@ import { loadDrainState } from "./drain/state";
 
 type PendingGroup = ReturnType<typeof pendingGroups>[number];
 
-import { followUpCounts } from "./follow-up-counts";
-import { type CommitContext, commitRequest, requeueFailed } from "./revocations";
+import { followUpCounts } from "./follow-ups/counts";
+import { type CommitContext, commitRequest, requeueFailed } from "./revocations/commit";
+import { timeToRevokeOfJob } from "./revocations/time-to-revoke";
 import type { RevocationRow } from "./schema";
-import { timeToRevokeOfJob } from "./time-to-revoke";
 
 const MAX_REPORTED_REJECTIONS = 100;
 

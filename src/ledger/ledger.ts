@@ -18,12 +18,10 @@ import { clearHolds } from "./calls/holds";
 import { type Lane, laneGroupKey } from "./calls/lanes";
 import type { LedgerCore } from "./core";
 import { ledgerDeps } from "./deps";
-import { DirectoryRpc } from "./directory-rpc";
 import { Drain } from "./drain";
 import { DrainRpc } from "./drain-rpc";
 import { JobsRpc } from "./jobs-rpc";
 import { fingerprintKey } from "./keys/fingerprint-key";
-import { OutcomeWaiters } from "./outcome-waiters";
 import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections/counts";
 import {
   type CommitContext,
@@ -35,7 +33,9 @@ import {
   recordById,
   requeueFailed,
   rowById,
-} from "./revocations";
+} from "./revocations/commit";
+import { DirectoryRpc } from "./revocations/directory-rpc";
+import { OutcomeWaiters } from "./revocations/outcome-waiters";
 import { migrateLedger } from "./schema";
 import { ScimRpc } from "./scim/rpc";
 import { SsfRpc } from "./ssf/rpc";

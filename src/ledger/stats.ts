@@ -5,11 +5,11 @@ import { type Hold, isoOrNull, type Stats } from "../domain/views";
 import { activeHolds, type TargetHold } from "./calls/holds";
 import { pendingByLane, pendingCount } from "./calls/queue";
 import type { DrainState } from "./drain/state";
-import { followUpCounts } from "./follow-up-counts";
+import { followUpCounts } from "./follow-ups/counts";
 import { REJECTION_PERIOD_MS, recentRejections } from "./rejections/counts";
-import { countByStatus } from "./revocations";
+import { countByStatus } from "./revocations/commit";
+import { timeToRevokeByLane } from "./revocations/time-to-revoke";
 import { ssfStreams } from "./ssf/streams";
-import { timeToRevokeByLane } from "./time-to-revoke";
 
 export function holdView(hold: TargetHold): Hold {
   return { target: hold.target, until: new Date(hold.until).toISOString(), reason: hold.reason };

@@ -5,8 +5,8 @@ import type { CommitReceipt } from "../../domain/revocation";
 import type { ScimOutcome } from "../../domain/scim/outcome";
 import type { Json } from "../../domain/scim/resource";
 import type { LedgerCore } from "../core";
-import { emailsFor } from "../directory";
-import { commitRequest, learnIdentity } from "../revocations";
+import { commitRequest, learnIdentity } from "../revocations/commit";
+import { emailsFor } from "../revocations/directory";
 import { changeScim, createScim, deleteScimResource, getScim, listScimPage, type ScimChangeRequest, type ScimContext } from "./service";
 import type { ScimKind } from "./store";
 

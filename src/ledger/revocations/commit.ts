@@ -4,8 +4,8 @@
 // Contract: synchronous SQLite only; the ledger runs these inside its transactions, so a write and the
 // revocations it causes commit together. A collision of keys never throws: the first row wins and the
 // request is answered as its duplicate (a throw would fail the transaction and every retry of it).
-import { targetPath } from "../cloudflare/revoke-user";
-import type { Config } from "../config";
+import { targetPath } from "../../cloudflare/revoke-user";
+import type { Config } from "../../config";
 import {
   type CommitReceipt,
   type RevocationRecord,
@@ -13,14 +13,14 @@ import {
   type RevocationStatus,
   settledStatus,
   TERMINAL_STATUSES,
-} from "../domain/revocation";
-import { logEvent } from "../log";
-import { callsOfRevocation, requeueFailedCalls, requeueTargetCall, revokeCallStates } from "./calls/attempts";
-import { groupOf, type Lane, laneOf } from "./calls/lanes";
-import { insertCall } from "./calls/queue";
+} from "../../domain/revocation";
+import { logEvent } from "../../log";
+import { callsOfRevocation, requeueFailedCalls, requeueTargetCall, revokeCallStates } from "../calls/attempts";
+import { groupOf, type Lane, laneOf } from "../calls/lanes";
+import { insertCall } from "../calls/queue";
+import type { RevocationRow } from "../schema";
 import { addIdentity, emailsFor, firstLessonOf, replaceIdentity } from "./directory";
 import { toRecord } from "./record";
-import type { RevocationRow } from "./schema";
 
 type CommitSettings = Pick<Config, "targets" | "revokeDevices" | "warpSessionReauth">;
 

@@ -2,10 +2,10 @@
 // verification (calls.follow_ups_due) get their calls, oldest first, a batch at a time. The drain calls
 // this only when no urgent or bulk call is due (drain.ts), so during a layoff nothing is planned and the
 // bulk lane keeps every call's worth of pace. Contract: synchronous SQLite, run in one transaction.
-import { markFollowUpsPlanned, owedFollowUps } from "./calls/follow-up-calls";
-import { type Lane, laneGroupKey } from "./calls/lanes";
-import { insertCall } from "./calls/queue";
-import { type FollowUpSettings, plannedFollowUps } from "./follow-ups";
+import { markFollowUpsPlanned, owedFollowUps } from "../calls/follow-up-calls";
+import { type Lane, laneGroupKey } from "../calls/lanes";
+import { insertCall } from "../calls/queue";
+import { type FollowUpSettings, plannedFollowUps } from "./steps";
 
 /** Revocations planned per transaction: bounds how long an urgent call arriving meanwhile waits. */
 const PLAN_BATCH = 500;

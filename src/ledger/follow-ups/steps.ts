@@ -13,9 +13,9 @@
 //   nothing for them and they start after its last call.
 // - A follow-up the API refuses the token for (401/403) is switched off for a while (the token lacks the
 //   read or seat permission) and never holds revocations.
-import { countSessions, readAccessUser } from "../cloudflare/access-users";
-import type { CallKind } from "../domain/revocation";
-import type { Lane } from "./calls/lanes";
+import { countSessions, readAccessUser } from "../../cloudflare/access-users";
+import type { CallKind } from "../../domain/revocation";
+import type { Lane } from "../calls/lanes";
 
 /** How long a follow-up stays off after the API refused the token for it (then one is tried again). */
 export const REFUSED_FOLLOW_UP_OFF_MS = 60 * 60_000;

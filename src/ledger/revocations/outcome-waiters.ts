@@ -1,6 +1,6 @@
 // Callers waiting for a revocation to reach a terminal status (POST /v1/revocations waits up to 10 s).
 // Contract: in-memory only, per Durable Object instance; a waiter that times out reads the record as it stands.
-import { type RevocationRecord, TERMINAL_STATUSES } from "../domain/revocation";
+import { type RevocationRecord, TERMINAL_STATUSES } from "../../domain/revocation";
 
 export class OutcomeWaiters {
   private readonly waiters = new Map<string, Set<(record: RevocationRecord) => void>>();

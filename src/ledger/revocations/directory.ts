@@ -3,8 +3,8 @@
 // revocation happens in the same transaction as the write that made it resolvable.
 // Contract: synchronous SQLite only; callers run these inside the ledger's transactions.
 
-import type { DirectoryEntry } from "../domain/views";
-import type { IdentityRow } from "./schema";
+import type { DirectoryEntry } from "../../domain/views";
+import type { IdentityRow } from "../schema";
 
 /**
  * Notes that the directory learned from an event (its dedupe key, revocations.ts); false when it already had:

@@ -1,7 +1,7 @@
 // How the follow-ups stand (seat removal, verification), over the whole ledger or one job.
 // Contract: synchronous SQLite reads (through the calls table's own queries).
-import type { FollowUpCounts } from "../domain/views";
-import { followUpOutcomes, owedFollowUpCounts } from "./calls/follow-up-calls";
+import type { FollowUpCounts } from "../../domain/views";
+import { followUpOutcomes, owedFollowUpCounts } from "../calls/follow-up-calls";
 
 type Counts = Record<string, number>;
 

@@ -1,7 +1,7 @@
 // Time to revoke: from a revocation's acceptance to its last target's success (revocations.ttr_ms, set
 // when it settles as revoked or not_found), as percentiles per lane. Contract: synchronous SQLite reads.
-import type { TimeToRevoke } from "../domain/views";
-import { LANES, type Lane } from "./calls/lanes";
+import type { TimeToRevoke } from "../../domain/views";
+import { LANES, type Lane } from "../calls/lanes";
 
 /** Percentiles of ttr_ms over the rows `where` selects (nearest rank: the value at ⌈p·n⌉). */
 function percentiles(sql: SqlStorage, where: string, ...params: (string | number)[]): TimeToRevoke {

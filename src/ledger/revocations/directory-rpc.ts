@@ -1,10 +1,10 @@
 // `ledger.directory()`: the identity directory as an RPC target of the ledger. A write that makes an
 // unresolved revocation resolvable queues it in the same transaction.
 import { RpcTarget } from "cloudflare:workers";
-import type { DirectoryEntry } from "../domain/views";
-import type { LedgerCore } from "./core";
+import type { DirectoryEntry } from "../../domain/views";
+import type { LedgerCore } from "../core";
+import { learnIdentity } from "./commit";
 import { deleteIdentity, readIdentity } from "./directory";
-import { learnIdentity } from "./revocations";
 
 export class DirectoryRpc extends RpcTarget {
   constructor(private readonly core: LedgerCore) {

@@ -2,10 +2,10 @@
 // Contract: pure; rows in, record out. Carries no secret (the API token is never part of a request record).
 // Each target's result is its revoke_user call; its seat and verification are read from that target's
 // follow-up calls (follow-ups.ts).
-import type { ApiRequest, CallAttempt, CallKind, CloudflareError, RevocationRecord, Seat, TargetResult, Verification } from "../domain/revocation";
-import { isoOrNull } from "../domain/views";
-import type { FollowUpFinding } from "./follow-ups";
-import type { CallRow, RevocationRow } from "./schema";
+import type { ApiRequest, CallAttempt, CallKind, CloudflareError, RevocationRecord, Seat, TargetResult, Verification } from "../../domain/revocation";
+import { isoOrNull } from "../../domain/views";
+import type { FollowUpFinding } from "../follow-ups/steps";
+import type { CallRow, RevocationRow } from "../schema";
 
 const finding = (call: CallRow | undefined): FollowUpFinding | null => (call?.result ? (JSON.parse(call.result) as FollowUpFinding) : null);
 const lastError = (call: CallRow): string | null => (JSON.parse(call.history) as CallAttempt[]).at(-1)?.error ?? null;
