@@ -2,7 +2,7 @@
 // Contract: pure, no I/O, no clock: `now` and `random` are passed in.
 // - success → answered, with the result, which each kind of call reads itself (revoke_user: true → revoked,
 //   false → not_found, anything else retried as unreadable, cloudflare/revoke-user.ts; the follow-ups:
-//   follow-ups.ts)
+//   follow-ups/steps.ts)
 // - 429 → pause the whole drain for Retry-After (the API blocks the token for up to 5 minutes when exceeded)
 // - 5xx, 408, network errors, timeouts, an answer that is not the v4 envelope → retry with capped backoff + jitter
 // - 401/403 → failed at once, "refused": the token is wrong or lacks permission there, and every further

@@ -13,7 +13,7 @@ import type { Lane } from "./calls/lanes";
 import { type DueCall, insertCall, isRevokeKind } from "./calls/queue";
 import { backoffMs, type CallVerdict } from "./classify";
 import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "./follow-ups/steps";
-import { countAttempt, markStillActive, noteRetry, requeueHoldFailures, settleRevocation } from "./revocations/commit";
+import { countAttempt, markStillActive, noteRetry, requeueHoldFailures, settleRevocation } from "./revocations/settle";
 
 /** How long calls to a target wait after the API refuses the token for a revocation there, before one probing call. */
 const TOKEN_HOLD_MS = 5 * 60_000;
@@ -99,7 +99,7 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
       if (isRevokeKind(call.kind)) {
         const read = readRevokeUserResult(verdict.result);
         if ("unreadable" in read) return retry(sql, call, { outcome: "retry", error: read.unreadable }, context);
-        // What it is owed is only noted: the calls are planned when no revocation waits (follow-up-plan.ts).
+        // What it is owed is only noted: the calls are planned when no revocation waits (follow-ups/plan.ts).
         const followUpsDue = call.kind === "revoke" ? followUpsOwed(call.target, context.followUps) : null;
         const status = settle({ state: read.state, error: null, followUpsDue });
         if (endOutlivedHold(sql, call.target, now)) requeueHoldFailures(sql, call.target, now);

@@ -8,7 +8,7 @@ import { activeHolds, liftHold } from "./calls/holds";
 import type { LedgerCore } from "./core";
 import type { Drain } from "./drain";
 import { followUpNotes } from "./follow-ups/steps";
-import { requeueHoldFailures } from "./revocations/commit";
+import { requeueHoldFailures } from "./revocations/settle";
 import { streamNotes } from "./ssf/streams";
 import { holdView, ledgerStats } from "./stats";
 

@@ -2,7 +2,7 @@
 // each answer, retries, pauses on 429, holds a target on 401/403, and settles revocations.
 // Contract: runs inside the RevocationLedger Durable Object (one instance: the pace is global). It owns
 // the calls' leases, the pacer and the alarm; it writes the calls through calls/ and settles a
-// revocation through one function (revocations.ts). Time, randomness and the network come from
+// revocation through revocations/settle.ts. Time, randomness and the network come from
 // LedgerDeps, so tests can step time.
 
 import { callApi } from "../cloudflare/api";
@@ -20,7 +20,7 @@ import { type DrainState, loadDrainState, saveDrainState } from "./drain/state";
 import { planFollowUps } from "./follow-ups/plan";
 import type { FollowUpSettings } from "./follow-ups/steps";
 import { Pacer, type SentCall } from "./pace";
-import { recordBySeq } from "./revocations/commit";
+import { recordBySeq } from "./revocations/records";
 
 /** Workers allow six simultaneous outbound connections per invocation. */
 const MAX_IN_FLIGHT = 6;
@@ -214,7 +214,7 @@ export class Drain {
     return chooseNext(heads, this.turns);
   }
 
-  /** Plans a batch of follow-ups (follow-up-plan.ts); true when it queued any. */
+  /** Plans a batch of follow-ups (follow-ups/plan.ts); true when it queued any. */
   private planFollowUps(now: number, config: Config): boolean {
     const queued = this.host.storage.transactionSync(() => planFollowUps(this.sql, now, this.followUpSettings(config)));
     this.noteGroups(queued);

@@ -11,9 +11,11 @@ import { loadDrainState } from "./drain/state";
 type PendingGroup = ReturnType<typeof pendingGroups>[number];
 
 import { followUpCounts } from "./follow-ups/counts";
-import { type CommitContext, commitRequest, requeueFailed } from "./revocations/commit";
+import { commitRequest } from "./revocations/commit";
+import { requeueFailed } from "./revocations/settle";
 import { timeToRevokeOfJob } from "./revocations/time-to-revoke";
 import type { RevocationRow } from "./schema";
+import type { CommitContext } from "./store/context";
 
 const MAX_REPORTED_REJECTIONS = 100;
 

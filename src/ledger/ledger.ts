@@ -23,22 +23,16 @@ import { DrainRpc } from "./drain-rpc";
 import { JobsRpc } from "./jobs-rpc";
 import { fingerprintKey } from "./keys/fingerprint-key";
 import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections/counts";
-import {
-  type CommitContext,
-  commitRequest,
-  type ListFilter,
-  learnObservation,
-  listRecords,
-  type Observation,
-  recordById,
-  requeueFailed,
-  rowById,
-} from "./revocations/commit";
+import { commitRequest } from "./revocations/commit";
 import { DirectoryRpc } from "./revocations/directory-rpc";
 import { OutcomeWaiters } from "./revocations/outcome-waiters";
+import { type ListFilter, listRecords, recordById, rowById } from "./revocations/records";
+import { learnObservation, type Observation } from "./revocations/resolve";
+import { requeueFailed } from "./revocations/settle";
 import { migrateLedger } from "./schema";
 import { ScimRpc } from "./scim/rpc";
 import { SsfRpc } from "./ssf/rpc";
+import type { CommitContext } from "./store/context";
 
 export const GLOBAL_LEDGER = "global";
 

@@ -7,7 +7,7 @@ import { pendingByLane, pendingCount } from "./calls/queue";
 import type { DrainState } from "./drain/state";
 import { followUpCounts } from "./follow-ups/counts";
 import { REJECTION_PERIOD_MS, recentRejections } from "./rejections/counts";
-import { countByStatus } from "./revocations/commit";
+import { countByStatus } from "./revocations/records";
 import { timeToRevokeByLane } from "./revocations/time-to-revoke";
 import { ssfStreams } from "./ssf/streams";
 

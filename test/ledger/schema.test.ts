@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { dedupeKey } from "../../src/ledger/revocations/commit";
+import { dedupeKey } from "../../src/ledger/revocations/insert";
 import { LEDGER_MIGRATIONS, migrateLedger } from "../../src/ledger/schema";
 import { ledgerStub } from "../helpers/worker";
 

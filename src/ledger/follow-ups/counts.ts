@@ -20,7 +20,7 @@ export function followUpCounts(sql: SqlStorage, jobId?: string): FollowUpCounts 
     if (kind.startsWith("seat")) add(seats, name, n);
     else add(verification, name === "no_access_user" ? "verified" : name, n);
   }
-  // Owed but not planned yet (follow-up-plan.ts): pending too.
+  // Owed but not planned yet (plan.ts): pending too.
   const owed = owedFollowUpCounts(sql, jobId);
   for (const { due, n } of owed) {
     if (due.split(",").includes("seats")) add(seats, "pending", n);

@@ -3,8 +3,8 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { DirectoryEntry } from "../../domain/views";
 import type { LedgerCore } from "../core";
-import { learnIdentity } from "./commit";
 import { deleteIdentity, readIdentity } from "./directory";
+import { learnIdentity } from "./resolve";
 
 export class DirectoryRpc extends RpcTarget {
   constructor(private readonly core: LedgerCore) {

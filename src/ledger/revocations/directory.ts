@@ -7,7 +7,7 @@ import type { DirectoryEntry } from "../../domain/views";
 import type { IdentityRow } from "../schema";
 
 /**
- * Notes that the directory learned from an event (its dedupe key, revocations.ts); false when it already had:
+ * Notes that the directory learned from an event (its dedupe key, insert.ts); false when it already had:
  * the event is a replay, and teaches nothing.
  */
 export function firstLessonOf(sql: SqlStorage, eventKey: string, now: number): boolean {

@@ -1,7 +1,7 @@
 // The ledger's rows as the revocation record (domain/revocation.ts) that API answers and the audit log use.
 // Contract: pure; rows in, record out. Carries no secret (the API token is never part of a request record).
 // Each target's result is its revoke_user call; its seat and verification are read from that target's
-// follow-up calls (follow-ups.ts).
+// follow-up calls (follow-ups/steps.ts).
 import type { ApiRequest, CallAttempt, CallKind, CloudflareError, RevocationRecord, Seat, TargetResult, Verification } from "../../domain/revocation";
 import { isoOrNull } from "../../domain/views";
 import type { FollowUpFinding } from "../follow-ups/steps";
@@ -106,7 +106,7 @@ export function toRecord(row: RevocationRow, calls: CallRow[]): RevocationRecord
         errors: call.errors ? (JSON.parse(call.errors) as CloudflareError[]) : [],
         completed_at: isoOrNull(call.completed_at),
         history: JSON.parse(call.history) as CallAttempt[],
-        // Owed but not planned yet (planned with leftover pace, follow-up-plan.ts): pending.
+        // Owed but not planned yet (planned with leftover pace, follow-ups/plan.ts): pending.
         seat:
           zone && anySeat
             ? { ...notApplicable, at: null }

@@ -5,8 +5,9 @@ import type { CommitReceipt } from "../../domain/revocation";
 import type { ScimOutcome } from "../../domain/scim/outcome";
 import type { Json } from "../../domain/scim/resource";
 import type { LedgerCore } from "../core";
-import { commitRequest, learnIdentity } from "../revocations/commit";
+import { commitRequest } from "../revocations/commit";
 import { emailsFor } from "../revocations/directory";
+import { learnIdentity } from "../revocations/resolve";
 import { changeScim, createScim, deleteScimResource, getScim, listScimPage, type ScimChangeRequest, type ScimContext } from "./service";
 import type { ScimKind } from "./store";
 

@@ -5,8 +5,9 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { CommitReceipt, RevocationRequest } from "../../domain/revocation";
 import type { LedgerCore } from "../core";
-import type { Observation } from "../revocations/commit";
-import { commitRequest, learnIdentity } from "../revocations/commit";
+import { commitRequest } from "../revocations/commit";
+import type { Observation } from "../revocations/resolve";
+import { learnIdentity } from "../revocations/resolve";
 import { dueHeldSets, type HeldSet, type HeldSettlement, type HoldOutcome, holdSet, settleHeldSets } from "./held-sets";
 import { claimJti } from "./jti";
 import { recordPollRun, recordStreamNotices, type StreamNotice } from "./streams";

@@ -1,0 +1,50 @@
+// Reading revocations back: one record by id or seq, pages of records, counts by status.
+// Contract: synchronous SQLite reads; a record carries its calls (record.ts).
+import type { RevocationRecord, RevocationStatus } from "../../domain/revocation";
+import { callsOfRevocation } from "../calls/attempts";
+import type { RevocationRow } from "../schema";
+import { toRecord } from "./record";
+
+export type ListFilter = { email?: string; status?: RevocationStatus; job_id?: string; limit: number; cursor?: number };
+
+/** Newest first; `cursor` is the seq of the last record of the previous page. */
+export function listRecords(sql: SqlStorage, filter: ListFilter): { records: RevocationRecord[]; cursor: number | null } {
+  const conditions: [string, string | number][] = [];
+  if (filter.email) conditions.push(["email = ?", filter.email.toLowerCase()]);
+  if (filter.status) conditions.push(["status = ?", filter.status]);
+  if (filter.job_id) conditions.push(["job_id = ?", filter.job_id]);
+  if (filter.cursor !== undefined) conditions.push(["seq < ?", filter.cursor]);
+  const clause = conditions.length > 0 ? `WHERE ${conditions.map(([condition]) => condition).join(" AND ")}` : "";
+  const rows = sql
+    .exec<RevocationRow>(`SELECT * FROM revocations ${clause} ORDER BY seq DESC LIMIT ?`, ...conditions.map(([, value]) => value), filter.limit + 1)
+    .toArray();
+  const page = rows.slice(0, filter.limit);
+  const cursor = rows.length > filter.limit ? page[page.length - 1]!.seq : null;
+  return { records: page.map((row) => withCalls(sql, row)), cursor };
+}
+
+export function countByStatus(sql: SqlStorage): Record<string, number> {
+  const byStatus: Record<string, number> = {};
+  for (const row of sql.exec<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM revocations GROUP BY status")) {
+    byStatus[row.status] = row.n;
+  }
+  return byStatus;
+}
+
+export function rowById(sql: SqlStorage, id: string): RevocationRow | undefined {
+  return sql.exec<RevocationRow>("SELECT * FROM revocations WHERE id = ?", id).toArray()[0];
+}
+
+export function recordById(sql: SqlStorage, id: string): RevocationRecord | null {
+  const row = rowById(sql, id);
+  return row ? withCalls(sql, row) : null;
+}
+
+export function recordBySeq(sql: SqlStorage, seq: number): RevocationRecord | null {
+  const row = sql.exec<RevocationRow>("SELECT * FROM revocations WHERE seq = ?", seq).toArray()[0];
+  return row ? withCalls(sql, row) : null;
+}
+
+function withCalls(sql: SqlStorage, row: RevocationRow): RevocationRecord {
+  return toRecord(row, callsOfRevocation(sql, row.seq));
+}
