@@ -2,14 +2,14 @@
 // ledger: the figures of /v1/stats, the token holds (and lifting one), and what /healthz should say about
 // the ledger (follow-ups switched off by a refused token, streams that need a look).
 import { RpcTarget } from "cloudflare:workers";
-import type { ClearedHold, Hold, Stats } from "../domain/views";
-import { logEvent } from "../log";
-import { activeHolds, liftHold } from "./calls/holds";
-import type { LedgerCore } from "./core";
+import type { ClearedHold, Hold, Stats } from "../../domain/views";
+import { logEvent } from "../../log";
+import { activeHolds, liftHold } from "../calls/holds";
+import type { LedgerCore } from "../core";
+import { followUpNotes } from "../follow-ups/steps";
+import { requeueHoldFailures } from "../revocations/settle";
+import { streamNotes } from "../ssf/streams";
 import type { Drain } from "./drain";
-import { followUpNotes } from "./follow-ups/steps";
-import { requeueHoldFailures } from "./revocations/settle";
-import { streamNotes } from "./ssf/streams";
 import { holdView, ledgerStats } from "./stats";
 
 export class DrainRpc extends RpcTarget {

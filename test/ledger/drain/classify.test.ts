@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ApiAnswer } from "../../src/cloudflare/api";
-import { backoffMs, classifyAnswer, retryAfterMs } from "../../src/ledger/classify";
+import type { ApiAnswer } from "../../../src/cloudflare/api";
+import { backoffMs, classifyAnswer, retryAfterMs } from "../../../src/ledger/drain/classify";
 
 const NOW = Date.parse("2026-01-01T00:00:00Z");
 function response(httpStatus: number, envelope: { success: boolean; result: unknown } | null, retryAfter: string | null = null): ApiAnswer {

@@ -2,13 +2,13 @@
 import { createExecutionContext, createScheduledController, evictDurableObject, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { RevocationRequest } from "../../src/domain/revocation";
-import worker from "../../src/index";
-import type { RevocationLedger } from "../../src/ledger/ledger";
-import { TEST_RATE_PER_SECOND } from "../helpers/bindings";
-import { apiError, envelope, hang, useFakeCloudflare } from "../helpers/fake-cloudflare";
-import { waitFor } from "../helpers/wait";
-import { drainOnceNow, fastForwardLedger, ledgerStub, settleLedger, uniqueEmail } from "../helpers/worker";
+import type { RevocationRequest } from "../../../src/domain/revocation";
+import worker from "../../../src/index";
+import type { RevocationLedger } from "../../../src/ledger/ledger";
+import { TEST_RATE_PER_SECOND } from "../../helpers/bindings";
+import { apiError, envelope, hang, useFakeCloudflare } from "../../helpers/fake-cloudflare";
+import { waitFor } from "../../helpers/wait";
+import { drainOnceNow, fastForwardLedger, ledgerStub, settleLedger, uniqueEmail } from "../../helpers/worker";
 
 const ledger = ledgerStub;
 

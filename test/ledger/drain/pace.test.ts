@@ -2,7 +2,7 @@
 // it (the jitter a loaded machine and a network add). The invariant is the API's view: no more than the
 // configured rate arrives in any one-second window; and the rate is actually used.
 import { describe, expect, it } from "vitest";
-import { EVICTION_MARGIN_SHARE, Pacer, type SentCall } from "../../src/ledger/pace";
+import { EVICTION_MARGIN_SHARE, Pacer, type SentCall } from "../../../src/ledger/drain/pace";
 
 /** A seeded generator, so a failure can be replayed. */
 function seeded(seed: number) {

@@ -5,22 +5,22 @@
 // revocation through revocations/settle.ts. Time, randomness and the network come from
 // LedgerDeps, so tests can step time.
 
-import { callApi } from "../cloudflare/api";
-import type { Config } from "../config";
-import { type RevocationRecord, TERMINAL_STATUSES } from "../domain/revocation";
-import { logEvent } from "../log";
-import { auditOutcome, flushPartialBatches } from "./audit/outcome-batches";
-import { releaseLeases } from "./calls/attempts";
-import { chooseNext, type Head, LANES, type Lane, laneGroupKey, type Turns } from "./calls/lanes";
-import { callKey, type DueCall, dueHead, earliestDue, pendingCount, pendingGroups } from "./calls/queue";
+import { callApi } from "../../cloudflare/api";
+import type { Config } from "../../config";
+import { type RevocationRecord, TERMINAL_STATUSES } from "../../domain/revocation";
+import { logEvent } from "../../log";
+import { auditOutcome, flushPartialBatches } from "../audit/outcome-batches";
+import { releaseLeases } from "../calls/attempts";
+import { chooseNext, type Head, LANES, type Lane, laneGroupKey, type Turns } from "../calls/lanes";
+import { callKey, type DueCall, dueHead, earliestDue, pendingCount, pendingGroups } from "../calls/queue";
+import type { LedgerDeps } from "../deps";
+import { planFollowUps } from "../follow-ups/plan";
+import type { FollowUpSettings } from "../follow-ups/steps";
+import { recordBySeq } from "../revocations/records";
 import { classifyAnswer, rateLimitPauseMs } from "./classify";
-import type { LedgerDeps } from "./deps";
 import { type Effects, leaseAttempt, requestFor, settleAnswer, settleCall } from "./dispatch";
-import { type DrainState, loadDrainState, saveDrainState } from "./drain/state";
-import { planFollowUps } from "./follow-ups/plan";
-import type { FollowUpSettings } from "./follow-ups/steps";
 import { Pacer, type SentCall } from "./pace";
-import { recordBySeq } from "./revocations/records";
+import { type DrainState, loadDrainState, saveDrainState } from "./state";
 
 /** Workers allow six simultaneous outbound connections per invocation. */
 const MAX_IN_FLIGHT = 6;

@@ -2,18 +2,18 @@
 // Contract: synchronous SQLite (the caller runs settleAnswer in a transaction); no network, no clock:
 // the drain sends the request, classifies the answer and carries out the effects this returns (pauses,
 // logs, audit writes, waking waiters).
-import { buildActiveSessionsRequest, buildFindAccessUserRequest, buildRemoveSeatRequest } from "../cloudflare/access-users";
-import { buildRevokeUserRequest, readRevokeUserResult } from "../cloudflare/revoke-user";
-import type { Config, Target } from "../config";
-import type { ApiRequest, CloudflareError, RevocationStatus } from "../domain/revocation";
-import { type CallResult, finishCall, leaseCall, scheduleRetry } from "./calls/attempts";
-import { followUpsDone, revokeCompletedAt } from "./calls/follow-up-calls";
-import { endOutlivedHold, holdTarget } from "./calls/holds";
-import type { Lane } from "./calls/lanes";
-import { type DueCall, insertCall, isRevokeKind } from "./calls/queue";
+import { buildActiveSessionsRequest, buildFindAccessUserRequest, buildRemoveSeatRequest } from "../../cloudflare/access-users";
+import { buildRevokeUserRequest, readRevokeUserResult } from "../../cloudflare/revoke-user";
+import type { Config, Target } from "../../config";
+import type { ApiRequest, CloudflareError, RevocationStatus } from "../../domain/revocation";
+import { type CallResult, finishCall, leaseCall, scheduleRetry } from "../calls/attempts";
+import { followUpsDone, revokeCompletedAt } from "../calls/follow-up-calls";
+import { endOutlivedHold, holdTarget } from "../calls/holds";
+import type { Lane } from "../calls/lanes";
+import { type DueCall, insertCall, isRevokeKind } from "../calls/queue";
+import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "../follow-ups/steps";
+import { countAttempt, markStillActive, noteRetry, requeueHoldFailures, settleRevocation } from "../revocations/settle";
 import { backoffMs, type CallVerdict } from "./classify";
-import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "./follow-ups/steps";
-import { countAttempt, markStillActive, noteRetry, requeueHoldFailures, settleRevocation } from "./revocations/settle";
 
 /** How long calls to a target wait after the API refuses the token for a revocation there, before one probing call. */
 const TOKEN_HOLD_MS = 5 * 60_000;

@@ -10,8 +10,8 @@
 //   budget); a refused follow-up (seats, verification) turns that follow-up off instead, never holding
 //   revocations.
 // - other 4xx → failed at once; a 3xx too (redirects are never followed)
-import type { ApiAnswer } from "../cloudflare/api";
-import type { CloudflareError } from "../domain/revocation";
+import type { ApiAnswer } from "../../cloudflare/api";
+import type { CloudflareError } from "../../domain/revocation";
 
 export type CallVerdict =
   | { outcome: "answered"; result: unknown }

@@ -1,15 +1,15 @@
 // /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, token
 // holds, refused deliveries and the Shared Signals streams. Contract: synchronous SQLite reads; `now` is
 // passed in. Times leave here as ISO 8601 (null for never), the API's one form.
-import { type Hold, isoOrNull, type Stats } from "../domain/views";
-import { activeHolds, type TargetHold } from "./calls/holds";
-import { pendingByLane, pendingCount } from "./calls/queue";
-import type { DrainState } from "./drain/state";
-import { followUpCounts } from "./follow-ups/counts";
-import { REJECTION_PERIOD_MS, recentRejections } from "./rejections/counts";
-import { countByStatus } from "./revocations/records";
-import { timeToRevokeByLane } from "./revocations/time-to-revoke";
-import { ssfStreams } from "./ssf/streams";
+import { type Hold, isoOrNull, type Stats } from "../../domain/views";
+import { activeHolds, type TargetHold } from "../calls/holds";
+import { pendingByLane, pendingCount } from "../calls/queue";
+import { followUpCounts } from "../follow-ups/counts";
+import { REJECTION_PERIOD_MS, recentRejections } from "../rejections/counts";
+import { countByStatus } from "../revocations/records";
+import { timeToRevokeByLane } from "../revocations/time-to-revoke";
+import { ssfStreams } from "../ssf/streams";
+import type { DrainState } from "./state";
 
 export function holdView(hold: TargetHold): Hold {
   return { target: hold.target, until: new Date(hold.until).toISOString(), reason: hold.reason };
