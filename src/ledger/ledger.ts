@@ -20,7 +20,7 @@ import type { LedgerCore } from "./core";
 import { ledgerDeps } from "./deps";
 import { Drain } from "./drain/drain";
 import { DrainRpc } from "./drain/rpc";
-import { JobsRpc } from "./jobs-rpc";
+import { JobsRpc } from "./jobs/rpc";
 import { fingerprintKey } from "./keys/fingerprint-key";
 import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections/counts";
 import { commitRequest } from "./revocations/commit";

@@ -3,19 +3,19 @@
 // and how many chunks are committed, so resubmitting the same body completes a job that stopped part-way
 // and never counts a record twice, and a different body under the same key is refused.
 
-import { emptyCounts, type JobCounts, type JobCursor, jobCursorText, type UploadRow, validateBulkRow } from "../domain/bulk";
-import { isoOrNull, type JobSummary, type JobView, type Waiting } from "../domain/views";
-import { pendingGroups, pendingTargetsOfJob } from "./calls/queue";
-import { loadDrainState } from "./drain/state";
+import { emptyCounts, type JobCounts, type JobCursor, jobCursorText, type UploadRow, validateBulkRow } from "../../domain/bulk";
+import { isoOrNull, type JobSummary, type JobView, type Waiting } from "../../domain/views";
+import { pendingGroups, pendingTargetsOfJob } from "../calls/queue";
+import { loadDrainState } from "../drain/state";
 
 type PendingGroup = ReturnType<typeof pendingGroups>[number];
 
-import { followUpCounts } from "./follow-ups/counts";
-import { commitRequest } from "./revocations/commit";
-import { requeueFailed } from "./revocations/settle";
-import { timeToRevokeOfJob } from "./revocations/time-to-revoke";
-import type { RevocationRow } from "./schema";
-import type { CommitContext } from "./store/context";
+import { followUpCounts } from "../follow-ups/counts";
+import { commitRequest } from "../revocations/commit";
+import { requeueFailed } from "../revocations/settle";
+import { timeToRevokeOfJob } from "../revocations/time-to-revoke";
+import type { RevocationRow } from "../schema";
+import type { CommitContext } from "../store/context";
 
 const MAX_REPORTED_REJECTIONS = 100;
 

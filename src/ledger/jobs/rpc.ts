@@ -1,11 +1,11 @@
 // `ledger.jobs()`: bulk jobs as an RPC target of the ledger; each chunk of a submission is one transaction.
 import { RpcTarget } from "cloudflare:workers";
-import type { JobCounts, JobCursor, UploadRow } from "../domain/bulk";
-import type { JobSummary, JobView } from "../domain/views";
-import { logEvent } from "../log";
-import { clearHolds } from "./calls/holds";
-import type { LedgerCore } from "./core";
-import { commitChunk, completeJob, type JobOpening, listJobs, openJob, readJob, retryJob } from "./jobs";
+import type { JobCounts, JobCursor, UploadRow } from "../../domain/bulk";
+import type { JobSummary, JobView } from "../../domain/views";
+import { logEvent } from "../../log";
+import { clearHolds } from "../calls/holds";
+import type { LedgerCore } from "../core";
+import { commitChunk, completeJob, type JobOpening, listJobs, openJob, readJob, retryJob } from "./progress";
 
 export class JobsRpc extends RpcTarget {
   constructor(private readonly core: LedgerCore) {
