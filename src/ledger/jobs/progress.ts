@@ -1,136 +1,25 @@
-// Bulk jobs in the ledger's SQLite: the job an Idempotency-Key names, its counts, its chunks, its progress.
-// Contract: synchronous SQLite run inside the ledger's transactions. A job remembers its body's digest
-// and how many chunks are committed, so resubmitting the same body completes a job that stopped part-way
-// and never counts a record twice, and a different body under the same key is refused.
-
-import { emptyCounts, type JobCounts, type JobCursor, jobCursorText, type UploadRow, validateBulkRow } from "../../domain/bulk";
+// A bulk job's progress, as GET /v1/jobs and /v1/jobs/{id} show it: its revocations by
+// status, its calls still to send and how many go before its last one, why they wait, its pace and time to
+// revoke; and its failed revocations re-queued. Contract: synchronous SQLite reads (the job's own table; the
+// revocations and calls through their folders' queries), `now` passed in.
+import { type JobCursor, jobCursorText } from "../../domain/bulk";
 import { isoOrNull, type JobSummary, type JobView, type Waiting } from "../../domain/views";
 import { pendingGroups, pendingTargetsOfJob } from "../calls/queue";
 import { loadDrainState } from "../drain/state";
+import { followUpCounts } from "../follow-ups/counts";
+import { completedOfJobSince, countByStatus, failedOfJob, lastCompletedOfJob } from "../revocations/records";
+import { requeueFailed } from "../revocations/settle";
+import { timeToRevokeOfJob } from "../revocations/time-to-revoke";
+import { countsOf, type JobRow } from "./submission";
 
 type PendingGroup = ReturnType<typeof pendingGroups>[number];
 
-import { followUpCounts } from "../follow-ups/counts";
-import { commitRequest } from "../revocations/commit";
-import { requeueFailed } from "../revocations/settle";
-import { timeToRevokeOfJob } from "../revocations/time-to-revoke";
-import type { RevocationRow } from "../schema";
-import type { CommitContext } from "../store/context";
-
-const MAX_REPORTED_REJECTIONS = 100;
-
-type JobRow = {
-  id: string;
-  created_at: number;
-  lines: number;
-  accepted: number;
-  duplicates: number;
-  rejected: number;
-  rejections: string;
-  body_digest: string | null;
-  chunks_committed: number;
-  complete: number;
-};
-
-/** Where a submission stands against the job its Idempotency-Key names. */
-export type JobOpening =
-  | { state: "open"; chunks_committed: number }
-  | { state: "complete"; counts: JobCounts }
-  | { state: "conflict"; created_at: string };
-
-/**
- * Opens a job for a body with this digest: a new job, one whose earlier submission of the same body
- * stopped part-way (its committed chunks are skipped), one already complete (nothing is counted again),
- * or a conflict (the key was used for a different body).
- */
-export function openJob(sql: SqlStorage, jobId: string, digest: string, now: number): JobOpening {
-  sql.exec("INSERT OR IGNORE INTO jobs (id, created_at, body_digest) VALUES (?, ?, ?)", jobId, now, digest);
-  const job = sql.exec<JobRow>("SELECT * FROM jobs WHERE id = ?", jobId).one();
-  if (job.body_digest !== digest) return { state: "conflict", created_at: new Date(job.created_at).toISOString() };
-  if (job.complete === 1) return { state: "complete", counts: countsOf(job) };
-  return { state: "open", chunks_committed: job.chunks_committed };
-}
-
-/** Whether chunk `index` is the next one to commit (an earlier submission may have committed it). */
-function isNextChunk(sql: SqlStorage, jobId: string, index: number): boolean {
-  return sql.exec<{ chunks_committed: number }>("SELECT chunks_committed FROM jobs WHERE id = ?", jobId).one().chunks_committed === index;
-}
-
-/**
- * Validates and commits chunk `index` of a submission; a chunk an earlier submission of the same body
- * already committed is skipped (answers null).
- */
-export function commitChunk(context: CommitContext, jobId: string, index: number, rows: UploadRow[]): JobCounts | null {
-  if (!isNextChunk(context.sql, jobId, index)) return null;
-  const chunk = emptyCounts();
-  for (const row of rows) {
-    chunk.lines++;
-    const parsed = validateBulkRow(row);
-    if (!parsed.ok) {
-      chunk.rejected++;
-      chunk.rejections.push({ line: row.line, reason: parsed.reason });
-      continue;
-    }
-    const receipt = commitRequest(context, {
-      source: "bulk",
-      assurance: "operator",
-      event_id: `${jobId}:${parsed.value.email}`,
-      event_type: "bulk.revoke",
-      email: parsed.value.email,
-      user_uid: parsed.value.user_uid ?? null,
-      reason: parsed.value.reason ?? null,
-      job_id: jobId,
-    });
-    if (receipt.duplicate) chunk.duplicates++;
-    else chunk.accepted++;
-  }
-  addChunkToJob(context.sql, jobId, chunk);
-  return chunk;
-}
-
-function addChunkToJob(sql: SqlStorage, jobId: string, counts: JobCounts): void {
-  const row = sql.exec<{ rejections: string }>("SELECT rejections FROM jobs WHERE id = ?", jobId).one();
-  const rejections = [...(JSON.parse(row.rejections) as JobCounts["rejections"]), ...counts.rejections].slice(0, MAX_REPORTED_REJECTIONS);
-  sql.exec(
-    `UPDATE jobs SET lines = lines + ?, accepted = accepted + ?, duplicates = duplicates + ?, rejected = rejected + ?,
-       rejections = ?, chunks_committed = chunks_committed + 1 WHERE id = ?`,
-    counts.lines,
-    counts.accepted,
-    counts.duplicates,
-    counts.rejected,
-    JSON.stringify(rejections),
-    jobId,
-  );
-}
-
-export function completeJob(sql: SqlStorage, jobId: string): JobCounts {
-  sql.exec("UPDATE jobs SET complete = 1 WHERE id = ?", jobId);
-  return countsOf(sql.exec<JobRow>("SELECT * FROM jobs WHERE id = ?", jobId).one());
-}
-
-function countsOf(job: JobRow): JobCounts {
-  return {
-    lines: job.lines,
-    accepted: job.accepted,
-    duplicates: job.duplicates,
-    rejected: job.rejected,
-    rejections: JSON.parse(job.rejections) as JobCounts["rejections"],
-  };
-}
-
 /** A job as the jobs list shows it. */
 function summaryOf(sql: SqlStorage, job: JobRow, pendingCalls: number): JobSummary {
-  const byStatus: Record<string, number> = {};
-  for (const row of sql.exec<{ status: string; n: number }>(
-    "SELECT status, COUNT(*) AS n FROM revocations WHERE job_id = ? GROUP BY status",
-    job.id,
-  )) {
-    byStatus[row.status] = row.n;
-  }
+  const byStatus = countByStatus(sql, job.id);
   const total = Object.values(byStatus).reduce((sum, n) => sum + n, 0);
   const open = (byStatus.queued ?? 0) + (byStatus.unresolved ?? 0);
-  const lastDone =
-    open === 0 ? sql.exec<{ at: number | null }>("SELECT MAX(completed_at) AS at FROM revocations WHERE job_id = ?", job.id).one().at : null;
+  const lastDone = open === 0 ? lastCompletedOfJob(sql, job.id) : null;
   return {
     id: job.id,
     created_at: new Date(job.created_at).toISOString(),
@@ -208,9 +97,7 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
       : urgent +
         waiting.filter((row) => row.lane === "bulk" && row.group !== jobId).reduce((sum, row) => sum + Math.min(row.pending, mine), 0) +
         mine;
-  const doneLastMinute = sql
-    .exec<{ n: number }>("SELECT COUNT(*) AS n FROM revocations WHERE job_id = ? AND completed_at >= ?", jobId, now - 60_000)
-    .one().n;
+  const doneLastMinute = completedOfJobSince(sql, jobId, now - 60_000);
   return {
     ...summary,
     rejections: countsOf(job).rejections,
@@ -228,6 +115,5 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
 /** Re-queues every failed revocation of the job (a fresh retry budget each); null for an unknown job. */
 export function retryJob(sql: SqlStorage, jobId: string, now: number): number | null {
   if (sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE id = ?", jobId).one().n === 0) return null;
-  const failed = sql.exec<RevocationRow>("SELECT * FROM revocations WHERE job_id = ? AND status = 'failed'", jobId).toArray();
-  return failed.filter((row) => requeueFailed(sql, row, now)).length;
+  return failedOfJob(sql, jobId).filter((row) => requeueFailed(sql, row, now)).length;
 }

@@ -5,7 +5,8 @@ import type { JobSummary, JobView } from "../../domain/views";
 import { logEvent } from "../../log";
 import { clearHolds } from "../calls/holds";
 import type { LedgerCore } from "../core";
-import { commitChunk, completeJob, type JobOpening, listJobs, openJob, readJob, retryJob } from "./progress";
+import { listJobs, readJob, retryJob } from "./progress";
+import { commitChunk, completeJob, type JobOpening, openJob } from "./submission";
 
 export class JobsRpc extends RpcTarget {
   constructor(private readonly core: LedgerCore) {

@@ -1,4 +1,4 @@
-// Reading revocations back: one record by id or seq, pages of records, counts by status.
+// Reading revocations back: one record by id or seq, pages of records, counts by status, a bulk job's figures.
 // Contract: synchronous SQLite reads; a record carries its calls (record.ts).
 import type { RevocationRecord, RevocationStatus } from "../../domain/revocation";
 import { callsOfRevocation } from "../calls/attempts";
@@ -23,12 +23,30 @@ export function listRecords(sql: SqlStorage, filter: ListFilter): { records: Rev
   return { records: page.map((row) => withCalls(sql, row)), cursor };
 }
 
-export function countByStatus(sql: SqlStorage): Record<string, number> {
+/** Revocations by status: all of them, or one bulk job's. */
+export function countByStatus(sql: SqlStorage, jobId?: string): Record<string, number> {
   const byStatus: Record<string, number> = {};
-  for (const row of sql.exec<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM revocations GROUP BY status")) {
-    byStatus[row.status] = row.n;
-  }
+  const rows =
+    jobId === undefined
+      ? sql.exec<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM revocations GROUP BY status")
+      : sql.exec<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM revocations WHERE job_id = ? GROUP BY status", jobId);
+  for (const row of rows) byStatus[row.status] = row.n;
   return byStatus;
+}
+
+/** When a job's last revocation was completed (null: none yet). */
+export function lastCompletedOfJob(sql: SqlStorage, jobId: string): number | null {
+  return sql.exec<{ at: number | null }>("SELECT MAX(completed_at) AS at FROM revocations WHERE job_id = ?", jobId).one().at;
+}
+
+/** How many of a job's revocations were completed since `since`. */
+export function completedOfJobSince(sql: SqlStorage, jobId: string, since: number): number {
+  return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM revocations WHERE job_id = ? AND completed_at >= ?", jobId, since).one().n;
+}
+
+/** A job's failed revocations. */
+export function failedOfJob(sql: SqlStorage, jobId: string): RevocationRow[] {
+  return sql.exec<RevocationRow>("SELECT * FROM revocations WHERE job_id = ? AND status = 'failed'", jobId).toArray();
 }
 
 export function rowById(sql: SqlStorage, id: string): RevocationRow | undefined {
