@@ -3,8 +3,8 @@
 // read back. Contract: synchronous SQLite, inside the caller's transaction; `now` is passed in. What an
 // answer means for the revocation is its own folder's (revocations/settle.ts): the drain does both.
 import { type CallAttempt, type CallState, MAX_HISTORY } from "../../domain/revocation";
-import type { CallRow } from "../schema";
 import type { DueCall } from "./queue";
+import type { CallRow } from "./schema";
 
 /** Leases a call for one attempt: if no answer is recorded by `leaseUntil` (eviction), it is due again. */
 export function leaseCall(sql: SqlStorage, call: DueCall, leaseUntil: number): void {

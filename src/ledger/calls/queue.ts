@@ -4,8 +4,8 @@
 // Contract: synchronous SQLite, inside the caller's transaction; `now` is passed in. A call's revocation is
 // never written here (revocations/ settles it from its calls' states).
 import type { CallKind } from "../../domain/revocation";
-import type { CallRow } from "../schema";
 import type { Lane } from "./lanes";
+import type { CallRow } from "./schema";
 
 /** A call that is due, with what sending it needs from its revocation. */
 export type DueCall = CallRow & { email: string; user_uid: string | null; devices: number; warp_session_reauth: number; queued_at: number };

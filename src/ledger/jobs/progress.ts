@@ -10,7 +10,8 @@ import { followUpCounts } from "../follow-ups/counts";
 import { completedOfJobSince, countByStatus, failedOfJob, lastCompletedOfJob } from "../revocations/records";
 import { requeueFailed } from "../revocations/settle";
 import { timeToRevokeOfJob } from "../revocations/time-to-revoke";
-import { countsOf, type JobRow } from "./submission";
+import type { JobRow } from "./schema";
+import { countsOf } from "./submission";
 
 type PendingGroup = ReturnType<typeof pendingGroups>[number];
 

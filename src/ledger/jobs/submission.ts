@@ -5,21 +5,9 @@
 import { emptyCounts, type JobCounts, type UploadRow, validateBulkRow } from "../../domain/bulk";
 import { commitRequest } from "../revocations/commit";
 import type { CommitContext } from "../store/context";
+import type { JobRow } from "./schema";
 
 const MAX_REPORTED_REJECTIONS = 100;
-
-export type JobRow = {
-  id: string;
-  created_at: number;
-  lines: number;
-  accepted: number;
-  duplicates: number;
-  rejected: number;
-  rejections: string;
-  body_digest: string | null;
-  chunks_committed: number;
-  complete: number;
-};
 
 /** Where a submission stands against the job its Idempotency-Key names. */
 export type JobOpening =

@@ -5,11 +5,11 @@
 // revocations it causes commit together.
 import type { CommitReceipt, RevocationRequest } from "../../domain/revocation";
 import { logEvent } from "../../log";
-import type { RevocationRow } from "../schema";
 import type { CommitContext } from "../store/context";
 import { emailsFor } from "./directory";
 import { dedupeKey, insertRevocation } from "./insert";
 import { learnIdentity } from "./resolve";
+import type { RevocationRow } from "./schema";
 
 export function commitRequest(context: CommitContext, request: RevocationRequest): CommitReceipt {
   const { sql } = context;

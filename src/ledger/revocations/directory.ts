@@ -4,7 +4,7 @@
 // Contract: synchronous SQLite only; callers run these inside the ledger's transactions.
 
 import type { DirectoryEntry } from "../../domain/views";
-import type { IdentityRow } from "../schema";
+import type { IdentityRow } from "./schema";
 
 /**
  * Notes that the directory learned from an event (its dedupe key, insert.ts); false when it already had:

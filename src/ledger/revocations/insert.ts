@@ -6,8 +6,8 @@ import { targetPath } from "../../cloudflare/revoke-user";
 import type { CommitReceipt, RevocationRequest, RevocationStatus } from "../../domain/revocation";
 import { groupOf, type Lane, laneOf } from "../calls/lanes";
 import { insertCall } from "../calls/queue";
-import type { RevocationRow } from "../schema";
 import type { CommitContext } from "../store/context";
+import type { RevocationRow } from "./schema";
 
 /**
  * The unique key of a revocation: unambiguous JSON, so no source, event id or email can forge another's,

@@ -4,8 +4,9 @@
 // follow-up calls (follow-ups/steps.ts).
 import type { ApiRequest, CallAttempt, CallKind, CloudflareError, RevocationRecord, Seat, TargetResult, Verification } from "../../domain/revocation";
 import { isoOrNull } from "../../domain/views";
+import type { CallRow } from "../calls/schema";
 import type { FollowUpFinding } from "../follow-ups/steps";
-import type { CallRow, RevocationRow } from "../schema";
+import type { RevocationRow } from "./schema";
 
 const finding = (call: CallRow | undefined): FollowUpFinding | null => (call?.result ? (JSON.parse(call.result) as FollowUpFinding) : null);
 const lastError = (call: CallRow): string | null => (JSON.parse(call.history) as CallAttempt[]).at(-1)?.error ?? null;

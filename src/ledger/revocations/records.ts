@@ -2,8 +2,8 @@
 // Contract: synchronous SQLite reads; a record carries its calls (record.ts).
 import type { RevocationRecord, RevocationStatus } from "../../domain/revocation";
 import { callsOfRevocation } from "../calls/attempts";
-import type { RevocationRow } from "../schema";
 import { toRecord } from "./record";
+import type { RevocationRow } from "./schema";
 
 export type ListFilter = { email?: string; status?: RevocationStatus; job_id?: string; limit: number; cursor?: number };
 

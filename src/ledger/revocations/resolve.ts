@@ -4,10 +4,10 @@
 import type { RevocationRequest } from "../../domain/revocation";
 import { logEvent } from "../../log";
 import { groupOf, laneOf } from "../calls/lanes";
-import type { RevocationRow } from "../schema";
 import type { CommitContext } from "../store/context";
 import { addIdentity, emailsFor, firstLessonOf, replaceIdentity } from "./directory";
 import { dedupeKey, insertCalls, insertRevocation, keyedEventId } from "./insert";
+import type { RevocationRow } from "./schema";
 
 /**
  * A subject id and email an event showed together. `event_id` makes the lesson once-only: a replay of the

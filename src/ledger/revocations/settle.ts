@@ -4,7 +4,7 @@
 // `now` is passed in. The calls themselves are calls/'s: the drain records a call's answer there, then this.
 import { type RevocationStatus, settledStatus, TERMINAL_STATUSES } from "../../domain/revocation";
 import { requeueFailedCalls, requeueTargetCall, revokeCallStates } from "../calls/attempts";
-import type { RevocationRow } from "../schema";
+import type { RevocationRow } from "./schema";
 
 /** One more attempt was sent for a revocation (the drain's lease). */
 export function countAttempt(sql: SqlStorage, seq: number): void {

@@ -3,7 +3,7 @@
 // Contract: synchronous SQLite only; the ledger runs these inside its transactions and turns a user's
 // active → inactive transition into revocations in the same transaction.
 import { isActive, type Json, userNameOf } from "../../domain/scim/resource";
-import type { ScimRow } from "../schema";
+import type { ScimRow } from "./schema";
 
 export type ScimKind = "User" | "Group";
 export type StoredScim = { row: ScimRow; resource: Json };
