@@ -65,7 +65,7 @@ export function requeueFailed(sql: SqlStorage, row: RevocationRow, now: number):
 export function requeueHoldFailures(sql: SqlStorage, target: string, now: number): number {
   const seqs = sql
     .exec<{ seq: number }>(
-      `SELECT r.seq FROM calls c JOIN revocations r ON r.seq = c.revocation_seq
+      `SELECT r.seq FROM revocations r JOIN calls c ON c.revocation_seq = r.seq
        WHERE c.target = ? AND c.kind = 'revoke' AND c.state = 'failed' AND c.hold_failed = 1 AND r.status IN ('failed', 'queued')`,
       target,
     )
