@@ -40,7 +40,7 @@ export function classifyAnswer(answer: ApiAnswer, now: number): CallVerdict {
     return { outcome: "failed", error: `Cloudflare refused the API token (HTTP ${status})${detail}`, refused: true };
   }
   if (status >= 400) return { outcome: "failed", error: `HTTP ${status}${detail}`, refused: false };
-  // Never followed (api.ts): the API does not redirect, so a 3xx means ACCESS_API_BASE_URL is wrong.
+  // Never followed (cloudflare/api.ts): the API does not redirect, so a 3xx means ACCESS_API_BASE_URL is wrong.
   if (status >= 300) {
     return {
       outcome: "failed",

@@ -1,6 +1,6 @@
 // Planning follow-ups with leftover pace: the revocations that succeeded and are owed seat removal or
 // verification (calls.follow_ups_due) get their calls, oldest first, a batch at a time. The drain calls
-// this only when no urgent or bulk call is due (drain.ts), so during a layoff nothing is planned and the
+// this only when no urgent or bulk call is due (drain/next-call.ts), so during a layoff nothing is planned and the
 // bulk lane keeps every call's worth of pace. Contract: synchronous SQLite, run in one transaction.
 import { markFollowUpsPlanned, owedFollowUps } from "../calls/follow-up-calls";
 import { type Lane, laneGroupKey } from "../calls/lanes";
