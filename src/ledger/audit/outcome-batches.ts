@@ -4,7 +4,6 @@
 // revocation may have several outcomes in a batch (revoked, then followed_up or still_active): one per status.
 // Why batches: the Workers Free plan allows 1,000 KV writes a day; one entry per person would spend it
 // twenty times over on a 10,000-person job. A 10,000-person job costs ~100 writes.
-
 import { type BatchedOutcome, recordOutcome, recordOutcomeBatch, verificationByTarget } from "../../audit/audit-log";
 import type { RevocationRecord } from "../../domain/revocation";
 import { logEvent } from "../../log";
