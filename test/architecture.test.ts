@@ -88,3 +88,203 @@ describe("layering", () => {
     expect(layerOf(resolve("../src/ledger/ledger.ts", "../scim/routes"))).toBe("scim");
   });
 });
+
+// The ledger inside: a room is a feature folder of src/ledger/ (calls/, revocations/, …) or one of its root
+// files (ledger.ts, core.ts, …). Each table has one room that writes it (see src/ledger/migrations.ts).
+
+const LEDGER = "../src/ledger/";
+const ledgerSources = (all: Record<string, string>) => Object.entries(all).filter(([path]) => path.startsWith(LEDGER));
+
+/** "calls" for ../src/ledger/calls/queue.ts, "core" for ../src/ledger/core.ts. */
+function roomOf(path: string): string {
+  const rest = path.slice(LEDGER.length);
+  const slash = rest.indexOf("/");
+  return slash === -1 ? rest.replace(/\.ts$/, "") : rest.slice(0, slash);
+}
+
+/** Code without its comment lines (//, /*, and a block's * lines), so prose naming SQL is not read as SQL. */
+function codeOf(text: string): string {
+  return text.replace(/^\s*(?:\/\/|\/\*|\*).*$/gm, "");
+}
+
+/** Statements that change a table (or make, alter, drop or index one), each with the table it names. */
+const WRITES = [
+  /\bINSERT\s+(?:OR\s+\w+\s+)?INTO\s+(\w+)/gi,
+  /\bREPLACE\s+INTO\s+(\w+)/gi,
+  /\bUPDATE\s+(?:OR\s+\w+\s+)?(\w+)\s+SET\b/gi,
+  /\bDELETE\s+FROM\s+(\w+)/gi,
+  /\bCREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)/gi,
+  /\bALTER\s+TABLE\s+(\w+)/gi,
+  /\bRENAME\s+TO\s+(\w+)/gi,
+  /\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(\w+)/gi,
+  /\bCREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?\w+\s+ON\s+(\w+)/gi,
+];
+const CREATES = /\bCREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)/gi;
+const READS = /\b(FROM|JOIN)\s+(\w+)/gi;
+
+/** Each table and the rooms whose code writes it. */
+function writersOf(all: Record<string, string>): Map<string, Set<string>> {
+  const writers = new Map<string, Set<string>>();
+  for (const [path, text] of ledgerSources(all)) {
+    for (const pattern of WRITES) {
+      for (const [, table] of codeOf(text).matchAll(pattern)) {
+        const name = table!.toLowerCase();
+        writers.set(name, (writers.get(name) ?? new Set()).add(roomOf(path)));
+      }
+    }
+  }
+  return writers;
+}
+
+/** Tables written from more than one room, with those rooms. */
+function sharedTables(all: Record<string, string>): Record<string, string[]> {
+  const shared: Record<string, string[]> = {};
+  for (const [table, rooms] of writersOf(all)) if (rooms.size !== 1) shared[table] = [...rooms].sort();
+  return shared;
+}
+
+/**
+ * Reads of another room's table: a room may name it only as a JOIN of its own query (a named query that is
+ * genuinely a join, like a due call with its revocation's email); a FROM of it is a read the owner should
+ * answer. Migrations (schema.ts) may read any table to move data.
+ */
+function borrowedReads(all: Record<string, string>): string[] {
+  const owner = new Map<string, string>();
+  for (const [path, text] of ledgerSources(all)) {
+    for (const [, table] of codeOf(text).matchAll(CREATES)) owner.set(table!.toLowerCase(), roomOf(path));
+  }
+  const violations: string[] = [];
+  for (const [path, text] of ledgerSources(all)) {
+    if (path.endsWith("/schema.ts")) continue;
+    for (const [, keyword, table] of codeOf(text).matchAll(READS)) {
+      const room = owner.get(table!.toLowerCase());
+      if (room !== undefined && room !== roomOf(path) && keyword!.toUpperCase() === "FROM")
+        violations.push(`${path} reads ${table}, a table of ${room}/`);
+    }
+  }
+  return violations;
+}
+
+/**
+ * Source files outside src/ledger/ that touch SQLite: its storage API, or the text of an SQL statement (its
+ * keywords in capitals, as this repository writes SQL, so English prose in a string is not taken for it).
+ */
+function sqlOutsideLedger(all: Record<string, string>): string[] {
+  const signs = [
+    /\bSqlStorage\b/,
+    /\bstorage\s*\.\s*sql\b/,
+    /\btransactionSync\b/,
+    ...WRITES.map((pattern) => new RegExp(pattern.source)),
+    /\bSELECT\b[^;`"']*?\bFROM\s+\w+/,
+  ];
+  const violations: string[] = [];
+  for (const [path, text] of Object.entries(all)) {
+    if (path.startsWith(LEDGER)) continue;
+    const sign = signs.find((pattern) => pattern.test(codeOf(text)));
+    if (sign) violations.push(`${path} (${sign.source})`);
+  }
+  return violations;
+}
+
+/**
+ * The ledger's rooms from the floor up: a room imports only itself and the rooms before it, so no two feature
+ * folders import each other. The calls queue is the floor (revocations feed it, the drain reads it); the
+ * store's context and the façade's handle (core) come next; then tables no other feature needs, follow-ups'
+ * rules, revocations (which SCIM, Shared Signals, the drain and jobs all commit or settle through), the
+ * drain (which reads the streams for /v1/stats), jobs (which read the drain's pause); at the top the
+ * migrations that gather every folder's schema, the Durable Object and how the Worker reaches it.
+ */
+const LEDGER_ORDER = [
+  "calls",
+  "store",
+  "deps",
+  "core",
+  "keys",
+  "rejections",
+  "audit",
+  "follow-ups",
+  "revocations",
+  "scim",
+  "ssf",
+  "drain",
+  "jobs",
+  "migrations",
+  "ledger",
+  "client",
+];
+
+/** Imports inside the ledger that run from a room to one above it. */
+function ledgerImportsUp(all: Record<string, string>): string[] {
+  const violations: string[] = [];
+  for (const [path, text] of ledgerSources(all)) {
+    const from = LEDGER_ORDER.indexOf(roomOf(path));
+    for (const specifier of importsOf(text)) {
+      const target = resolve(path, specifier);
+      if (!target.startsWith(LEDGER)) continue;
+      const to = LEDGER_ORDER.indexOf(roomOf(target));
+      if (to > from) violations.push(`${path.replace("../", "")} imports ${specifier} (${roomOf(path)} → ${roomOf(target)})`);
+    }
+  }
+  return violations;
+}
+
+describe("the ledger: one room owns each table, no SQL outside it, rooms import down", () => {
+  it("reads every room and table", () => {
+    for (const [path] of ledgerSources(sources)) expect(LEDGER_ORDER, `no place in LEDGER_ORDER for ${path}`).toContain(roomOf(path));
+    expect(writersOf(sources).get("calls")).toEqual(new Set(["calls"]));
+    expect(writersOf(sources).size).toBeGreaterThanOrEqual(16);
+  });
+
+  it("runs no SQL outside src/ledger/", () => {
+    expect(sqlOutsideLedger(sources)).toEqual([]);
+  });
+
+  it("writes each table from exactly one room", () => {
+    expect(sharedTables(sources)).toEqual({});
+  });
+
+  it("reads another room's table only joined to its own", () => {
+    expect(borrowedReads(sources)).toEqual([]);
+  });
+
+  it("has no import from a room to one above it", () => {
+    expect(ledgerImportsUp(sources)).toEqual([]);
+  });
+
+  it("would catch SQL outside the ledger: the audit log running a query on storage it was handed", () => {
+    const planted = 'export const n = (storage: DurableObjectStorage) => storage.sql.exec("SELECT COUNT(*) AS n FROM audit_batch").one();';
+    expect(sqlOutsideLedger({ ...sources, "../src/audit/planted.ts": planted })).toEqual([expect.stringContaining("../src/audit/planted.ts")]);
+    // Any statement's text is enough, however the storage reached the file.
+    expect(sqlOutsideLedger({ "../src/operator/planted.ts": "run(`DELETE FROM calls WHERE revocation_seq = ?`, seq);" })).toHaveLength(1);
+    // Prose and regular expressions are not SQL.
+    expect(sqlOutsideLedger({ "../src/x.ts": "// select a row from the list, then update it\nconst m = /a/.exec(s);" })).toEqual([]);
+  });
+
+  it("would catch a second writer: jobs/ re-queueing calls itself", () => {
+    const planted = "export const requeue = (sql: SqlStorage) => sql.exec(\"UPDATE calls SET state = 'pending' WHERE lane = 'bulk'\");";
+    expect(sharedTables({ ...sources, "../src/ledger/jobs/planted.ts": planted })).toEqual({ calls: ["calls", "jobs"] });
+    expect(
+      sharedTables({ "../src/ledger/a/x.ts": 'sql.exec("INSERT OR IGNORE INTO t (k) VALUES (?)")', "../src/ledger/b/y.ts": "`DELETE FROM t`" }),
+    ).toEqual({
+      t: ["a", "b"],
+    });
+    // An upsert's DO UPDATE SET names no table.
+    expect(writersOf({ "../src/ledger/a/x.ts": '"INSERT INTO t (k) VALUES (?) ON CONFLICT DO UPDATE SET k = excluded.k"' })).toEqual(
+      new Map([["t", new Set(["a"])]]),
+    );
+  });
+
+  it("would catch a borrowed read: jobs/ counting calls with its own query", () => {
+    const planted = "export const n = (sql: SqlStorage) => sql.exec(\"SELECT COUNT(*) AS n FROM calls WHERE state = 'pending'\").one().n;";
+    expect(borrowedReads({ ...sources, "../src/ledger/jobs/planted.ts": planted })).toEqual([
+      "../src/ledger/jobs/planted.ts reads calls, a table of calls/",
+    ]);
+  });
+
+  it("would catch an import up: the calls queue reaching into the drain", () => {
+    const planted = 'import { Drain } from "../drain/drain";\nexport type D = Drain;';
+    expect(ledgerImportsUp({ ...sources, "../src/ledger/calls/planted.ts": planted })).toEqual([
+      "src/ledger/calls/planted.ts imports ../drain/drain (calls → drain)",
+    ]);
+  });
+});

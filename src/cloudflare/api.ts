@@ -1,5 +1,5 @@
 // One call to the Cloudflare API v4: a request as the ledger built it, the token, a timeout; the answer
-// as the ledger classifies it (ledger/classify.ts). Knows HTTP only: no retries (the ledger decides), no
+// as the ledger classifies it (ledger/drain/classify.ts). Knows HTTP only: no retries (the ledger decides), no
 // SDK (it retries inside one invocation). `fetch` and the timeout are inputs so tests control them.
 // Redirects are not followed (`redirect: "manual"`): a redirect would carry the token elsewhere, and its
 // answer is no proof of anything; a 3xx is a failure.

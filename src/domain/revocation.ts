@@ -23,7 +23,7 @@ const CALL_STATES = ["pending", "revoked", "not_found", "failed", "dry_run", "do
 /** A call's state: a revoke_user call ends revoked, not_found, failed or dry_run; a follow-up done, failed, skipped or dry_run. */
 export type CallState = (typeof CALL_STATES)[number];
 
-/** What one call does (ledger/follow-ups.ts says what each reads and what comes after it). */
+/** What one call does (ledger/follow-ups/steps.ts says what each reads and what comes after it). */
 export type CallKind = "revoke" | "seat_lookup" | "seat_update" | "verify_lookup" | "verify_sessions" | "re_revoke";
 
 /** A Zero Trust seat after the revocation (REMOVE_SEATS); zones have none. */

@@ -49,7 +49,7 @@ const RejectionsSchema = z.object({
   by_reason: z.array(z.object({ source: z.string(), reason: z.string(), count: z.number(), last_at: IsoTime })),
 });
 
-/** A Shared Signals transmitter's stream as its events described it (ledger/ssf-streams.ts). */
+/** A Shared Signals transmitter's stream as its events described it (ledger/ssf/streams.ts). */
 /** SETs kept while the transmitter's keys could not be fetched, verified by the Cron Trigger once they can. */
 const HeldSetsSchema = z.object({
   count: z.number(),
@@ -59,7 +59,7 @@ const HeldSetsSchema = z.object({
 });
 export type HeldSetsView = z.infer<typeof HeldSetsSchema>;
 
-/** SETs that reused a jti for other content (each accepted and recorded, ledger/ssf-jti.ts). */
+/** SETs that reused a jti for other content (each accepted and recorded, ledger/ssf/jti.ts). */
 const JtiConflictsSchema = z.object({
   count: z.number(),
   /** The latest: the jti, the SHA-256 of what its first SET said and of what this one said. */

@@ -1,5 +1,5 @@
 // Counts refused deliveries in this isolate (webhooks, and SETs pushed to /ssf) and reports them to the
-// ledger, which keeps them per hour and writes one audit entry per closed hour (ledger/rejections.ts).
+// ledger, which keeps them per hour and writes one audit entry per closed hour (ledger/rejections/).
 // Contract: never throws and never delays the refusal; `now` is passed in.
 // Bound on Durable Object calls from anonymous traffic: one report per isolate per REPORT_INTERVAL_MS,
 // plus one for each source and reason not yet reported in the current interval (8 webhook sources × 5
@@ -8,7 +8,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { ledgerFor } from "../ledger/client";
-import type { RejectionCount } from "../ledger/rejections";
+import type { RejectionCount } from "../ledger/rejections/counts";
 import { logEvent } from "../log";
 
 const REPORT_INTERVAL_MS = 60_000;

@@ -2,7 +2,7 @@
 // the drain's alarm, and the audit of records that never reach the drain.
 import type { Config } from "../config";
 import type { CommitReceipt } from "../domain/revocation";
-import type { CommitContext } from "./revocations";
+import type { CommitContext } from "./store/context";
 
 export type LedgerCore = {
   readonly sql: SqlStorage;

@@ -1,44 +1,38 @@
 // The revocation ledger: one SQLite-backed Durable Object, the record of truth and the global pacer.
-// A thin façade: each method runs one module's rules inside one transaction, then arms the drain; the
-// directory, SCIM, bulk jobs, Shared Signals and the drain's operator view are RPC targets of their own
-// (ledger.scim(), .directory(), .jobs(), .ssf(), .drain()).
+// A thin façade over feature folders that each own their tables (docs/development.md has the map): each
+// method runs one folder's rules inside one transaction, then arms the drain; the directory, SCIM, bulk jobs,
+// Shared Signals and the drain's operator view are RPC targets of their own (ledger.scim(), .directory(),
+// .jobs(), .ssf(), .drain()).
 // Contract:
 // - commit() returns only after the revocation is in SQLite; callers answer 2xx only after it returns.
 // - (source, event id) is unique: a replayed event returns the first record, never a second revocation.
 // - the alarm drains calls at no more than REVOKE_RATE_PER_SECOND across the deployment (there is one
-//   instance, named GLOBAL_LEDGER): drain.ts.
+//   instance, named GLOBAL_LEDGER): drain/.
 // - everything lives in one database, so a write and the revocations it causes commit in one transaction.
 import { DurableObject } from "cloudflare:workers";
-import { recordRejectionSummary } from "../audit/audit-log";
-import { auditOutcome } from "../audit/outcome-batches";
 import { type Config, configFor } from "../config";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
 import { logEvent } from "../log";
-import { clearHolds } from "./calls";
+import { auditOutcome } from "./audit/outcome-batches";
+import { type Lane, laneGroupKey } from "./calls/lanes";
 import type { LedgerCore } from "./core";
 import { ledgerDeps } from "./deps";
-import { DirectoryRpc } from "./directory-rpc";
-import { Drain } from "./drain";
-import { DrainRpc } from "./drain-rpc";
-import { JobsRpc } from "./jobs-rpc";
-import { fingerprintKey } from "./keys";
-import { type Lane, laneGroupKey } from "./lanes";
-import { OutcomeWaiters } from "./outcome-waiters";
-import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections";
-import {
-  type CommitContext,
-  commitRequest,
-  type ListFilter,
-  learnObservation,
-  listRecords,
-  type Observation,
-  recordById,
-  requeueFailed,
-  rowById,
-} from "./revocations";
-import { migrateLedger } from "./schema";
-import { ScimRpc } from "./scim-rpc";
-import { SsfRpc } from "./ssf-rpc";
+import { Drain } from "./drain/drain";
+import { DrainRpc } from "./drain/rpc";
+import { JobsRpc } from "./jobs/rpc";
+import { fingerprintKey } from "./keys/fingerprint-key";
+import { migrateLedger } from "./migrations";
+import { addRejections, type RejectionCount } from "./rejections/counts";
+import { reportClosedPeriods } from "./rejections/report";
+import { commitRequest } from "./revocations/commit";
+import { DirectoryRpc } from "./revocations/directory-rpc";
+import { OutcomeWaiters } from "./revocations/outcome-waiters";
+import { type ListFilter, listRecords, recordById } from "./revocations/records";
+import { learnObservation, type Observation } from "./revocations/resolve";
+import { retryRevocation } from "./revocations/settle";
+import { ScimRpc } from "./scim/rpc";
+import { SsfRpc } from "./ssf/rpc";
+import type { CommitContext } from "./store/context";
 
 export const GLOBAL_LEDGER = "global";
 
@@ -145,7 +139,7 @@ export class RevocationLedger extends DurableObject<Env> {
     return learned;
   }
 
-  /** The key of the audit's operator token fingerprints when AUDIT_FINGERPRINT_KEY is unset (keys.ts). */
+  /** The key of the audit's operator token fingerprints when AUDIT_FINGERPRINT_KEY is unset (keys/fingerprint-key.ts). */
   async fingerprintKey(): Promise<string> {
     return this.ctx.storage.transactionSync(() => fingerprintKey(this.sql));
   }
@@ -165,12 +159,7 @@ export class RevocationLedger extends DurableObject<Env> {
 
   /** Re-queues a failed revocation's failed targets with a fresh retry budget; lifts token holds. */
   async retry(id: string): Promise<{ ok: boolean; record: RevocationRecord | null }> {
-    const requeued = this.core.transact(({ sql, now }) => {
-      const row = rowById(sql, id);
-      if (!row || !requeueFailed(sql, row, now)) return false;
-      clearHolds(sql);
-      return true;
-    });
+    const requeued = this.core.transact(({ sql, now }) => retryRevocation(sql, id, now));
     if (requeued) {
       await this.core.arm();
       logEvent("revocation.retried", { id });
@@ -188,12 +177,7 @@ export class RevocationLedger extends DurableObject<Env> {
    * entry, and re-arms the alarm if calls are due and no alarm will drain them.
    */
   async reconcile(): Promise<{ rearmed: boolean; pending_calls: number }> {
-    const summaries = this.ctx.storage.transactionSync(() => takeClosedPeriods(this.sql, this.core.now()));
-    for (const summary of summaries) {
-      await recordRejectionSummary(this.env.AUDIT_LOG, summary, { retentionDays: this.core.config().auditRetentionDays }).catch((error: unknown) =>
-        logEvent("audit.write_failed", { kind: "rejected", error: String(error) }),
-      );
-    }
+    await reportClosedPeriods(this.ctx.storage, this.env.AUDIT_LOG, { retentionDays: this.core.config().auditRetentionDays, now: this.core.now() });
     return this.drainer.reconcile();
   }
 

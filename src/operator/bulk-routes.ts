@@ -16,7 +16,7 @@ import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
 import { readUpload } from "../http/upload";
 import { noQuery, validate } from "../http/validate";
-import type { JobOpening } from "../ledger/jobs";
+import type { JobOpening } from "../ledger/jobs/submission";
 import { logEvent } from "../log";
 import { sha256Hex, utf8 } from "../sources/hmac";
 import { limitParam } from "./query";

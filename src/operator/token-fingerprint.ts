@@ -1,7 +1,7 @@
 // The operator token as the audit log names it: a fingerprint that tells the tokens of a rotation list apart
 // and tells a reader of KV nothing about the token. HMAC-SHA256 of the token, the first 16 hex digits, keyed
 // with AUDIT_FINGERPRINT_KEY (a Worker secret, which no one can read back) or, while that is unset, with a
-// random key the ledger made once and keeps in its own storage (ledger/keys.ts). An unkeyed digest (what
+// random key the ledger made once and keeps in its own storage (ledger/keys/fingerprint-key.ts). An unkeyed digest (what
 // entries before issue #18 carry: 12 hex digits of SHA-256) lets anyone who reads KV test guessed tokens
 // against it. A fingerprint compares only under one key: setting or changing the key changes them all.
 import type { Config } from "../config";

@@ -11,7 +11,7 @@ import { type Json, LIST_RESPONSE_SCHEMA, nestingDepth, project } from "../domai
 import { requireBearer } from "../http/bearer-auth";
 import { onLedger } from "../http/ledger";
 import { apiDoc, type RouteDoc } from "../http/openapi";
-import type { ScimKind } from "../ledger/scim-store";
+import type { ScimKind } from "../ledger/scim/store";
 import { listResponse, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG } from "./discovery";
 import { answerScimError, ScimErrorSchema, scimError, scimFailure, scimJson } from "./errors";
 

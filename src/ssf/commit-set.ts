@@ -3,13 +3,13 @@
 //   (events.ts), so a replayed jti is answered by the ledger's (source, event id) uniqueness as a duplicate of
 //   the first record, never a second revocation. A jti reused for a SET that says something else (its digest
 //   differs) is not a replay: the ledger records the conflict and commits it under ids of its own
-//   (ledger/ssf-jti.ts). Assurance "signed": a JWS verified against the keys the transmitter publishes,
+//   (ledger/ssf/jti.ts). Assurance "signed": a JWS verified against the keys the transmitter publishes,
 //   which is stronger than any shared secret.
 // - A subject only the directory can name (iss_sub, opaque) resolves through the transmitter's own directory
 //   source, or waits there as unresolved like any webhook subject; a subject no directory can name (a phone
 //   number, a proprietary format) is recorded as unresolved with the reason, never dropped.
 // - Identities seen together (an email beside an id) feed that directory; stream events go to the stream's
-//   record (ledger/ssf-streams.ts); events that deprovision nobody are logged. All of it in one transaction.
+//   record (ledger/ssf/streams.ts); events that deprovision nobody are logged. All of it in one transaction.
 // Contract: the ledger has everything before this returns; a ledger failure throws HttpFailure
 // (ledger_unavailable, 503) so the transmitter delivers again.
 import type { RevocationRequest } from "../domain/revocation";

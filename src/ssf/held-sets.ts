@@ -3,7 +3,7 @@
 // refresh gate allowed no fetch (a rotation, jwks.ts). RFC 8935 has the receiver answer an error it names
 // (400 invalid_key), and the route does; but the SET may be perfectly valid, and whether the transmitter
 // ever delivers it again is its own choice (§4). So the route also hands the raw token to the ledger
-// (ledger/held-sets.ts), and the Cron Trigger checks it again here, every minute, through exactly the
+// (ledger/ssf/held-sets.ts), and the Cron Trigger checks it again here, every minute, through exactly the
 // push's verification (acceptToken) with the clock set to the time it arrived:
 // - it verifies: committed like a push (commit-set.ts), the jti its event id, so a redelivery the
 //   transmitter made meanwhile is the same revocation, never a second one;
@@ -25,8 +25,8 @@
 // Contract: holdUnverifiedSet never throws; verifyHeldSets throws nothing it does not log.
 import { configFor } from "../config";
 import { ledgerFor } from "../ledger/client";
-import { HELD_BYTES_PER_TRANSMITTER, HELD_SETS_PER_TRANSMITTER, type HeldSettlement, type HoldOutcome } from "../ledger/held-sets";
-import type { RejectionCount } from "../ledger/rejections";
+import type { RejectionCount } from "../ledger/rejections/counts";
+import { HELD_BYTES_PER_TRANSMITTER, HELD_SETS_PER_TRANSMITTER, type HeldSettlement, type HoldOutcome } from "../ledger/ssf/held-sets";
 import { logEvent } from "../log";
 import { sha256Hex, utf8 } from "../sources/hmac";
 import { ssfSourceName } from "../sources/registry";

@@ -14,7 +14,7 @@
 //   published a moment ago (a rotation), so the caller holds the SET and checks it once a fetch is allowed
 //   (held-sets.ts), rather than refuse it for up to an interval. Why not fetch at once for a new kid: any
 //   per-kid allowance is spent by a flood of made-up kids, after which a real new one would be refused
-//   again; holding costs the transmitter nothing and the ledger a bounded amount (ledger/held-sets.ts).
+//   again; holding costs the transmitter nothing and the ledger a bounded amount (ledger/ssf/held-sets.ts).
 // - A JWKS endpoint that is down, slow (timeoutMs, see fetch-json.ts) or answers garbage is a tagged failure;
 //   the keys held before stay usable. Until an attempt succeeds again, a kid we do not hold is
 //   keys_unavailable, not unknown_key: it may be the transmitter's new key, published during the outage.

@@ -1,4 +1,4 @@
-// The digest of what a verified SET says, which tells a redelivery from a reused jti (ledger/ssf-jti.ts):
+// The digest of what a verified SET says, which tells a redelivery from a reused jti (ledger/ssf/jti.ts):
 // SHA-256 (hex) over its `sub_id` and `events` in canonical JSON. Left out: `iat`, `txn` and the signature,
 // so a transmitter that signs a SET again to retry it (a new iat, a new ECDSA signature) sends the same
 // statement; `iss` and `aud` are the transmitter's own and already checked.

@@ -2,7 +2,7 @@
 // audit log written in batches so a large job stays inside the Free plan's KV write budget.
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AUDIT_BATCH_SIZE } from "../../src/audit/outcome-batches";
+import { AUDIT_BATCH_SIZE } from "../../src/ledger/audit/outcome-batches";
 import { apiError, envelope, installFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
 import { fastForwardLedger, operatorFetch, waitForIdleLedger } from "../helpers/worker";

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { PUBLIC_NOTES_TTL_MS } from "../../src/http/health";
-import { DrainRpc } from "../../src/ledger/drain-rpc";
+import { DrainRpc } from "../../src/ledger/drain/rpc";
 import { TEST_OPERATOR_TOKEN } from "../helpers/bindings";
 import { ledgerStub, operatorFetch, workerFetch } from "../helpers/worker";
 

@@ -17,7 +17,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CAEP_CREDENTIAL_CHANGE, CAEP_SESSION_REVOKED, RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED } from "../../src/domain/ssf/event-types";
 import worker from "../../src/index";
-import { HELD_SETS_PER_TRANSMITTER } from "../../src/ledger/held-sets";
+import { HELD_SETS_PER_TRANSMITTER } from "../../src/ledger/ssf/held-sets";
 import { verifyHeldSets } from "../../src/ssf/held-sets";
 import { installSsfDeps } from "../../src/ssf/jwks-registry";
 import oktaCredentialChange from "../fixtures/ssf/okta-credential-change.json";

@@ -1,0 +1,37 @@
+// Target holds (table target_holds): a target whose calls wait because Cloudflare refused the token there
+// (401/403), until the hold runs out or an operator lifts it. queue.ts skips a held target's calls.
+// When a hold ends because an operator lifted it, or because it ran out and the API then accepted the token
+// at its target again, the revocations that failed because of it are re-queued (revocations/settle.ts:
+// requeueHoldFailures; the drain does both): the refusal was about the token, never the person.
+// Contract: synchronous SQLite, inside the caller's transaction; `now` is passed in.
+
+export type TargetHold = { target: string; until: number; reason: string };
+
+export function holdTarget(sql: SqlStorage, hold: TargetHold): void {
+  sql.exec("INSERT OR REPLACE INTO target_holds (target, until, reason) VALUES (?, ?, ?)", hold.target, hold.until, hold.reason);
+}
+
+export function activeHolds(sql: SqlStorage, now: number): TargetHold[] {
+  return sql.exec<TargetHold>("SELECT target, until, reason FROM target_holds WHERE until > ?", now).toArray();
+}
+
+/** Lifts every hold (an operator re-drove failures, so the token may be fixed; only what it names is re-driven). */
+export function clearHolds(sql: SqlStorage): void {
+  sql.exec("DELETE FROM target_holds");
+}
+
+/** Lifts one target's hold; answers it, or null when the target had none in force. */
+export function liftHold(sql: SqlStorage, target: string, now: number): TargetHold | null {
+  const hold = sql.exec<TargetHold>("SELECT target, until, reason FROM target_holds WHERE target = ? AND until > ?", target, now).toArray()[0];
+  sql.exec("DELETE FROM target_holds WHERE target = ?", target);
+  return hold ?? null;
+}
+
+/**
+ * A revoke call at `target` succeeded: a hold there that has run out is over (the API takes the token
+ * again), so it is deleted; answers whether one was. A hold still in force stays: a call sent before it
+ * began proves nothing about the token now.
+ */
+export function endOutlivedHold(sql: SqlStorage, target: string, now: number): boolean {
+  return sql.exec("DELETE FROM target_holds WHERE target = ? AND until <= ?", target, now).rowsWritten > 0;
+}

@@ -1,0 +1,156 @@
+// One call, from its kind to its request, and from its classified answer to what the ledger records.
+// Contract: synchronous SQLite (the caller runs settleAnswer in a transaction); no network, no clock:
+// the drain sends the request, classifies the answer and carries out the effects this returns (pauses,
+// logs, audit writes, waking waiters).
+import { buildActiveSessionsRequest, buildFindAccessUserRequest, buildRemoveSeatRequest } from "../../cloudflare/access-users";
+import { buildRevokeUserRequest, readRevokeUserResult } from "../../cloudflare/revoke-user";
+import type { Config, Target } from "../../config";
+import type { ApiRequest, CloudflareError, RevocationStatus } from "../../domain/revocation";
+import { type CallResult, finishCall, leaseCall, scheduleRetry } from "../calls/attempts";
+import { followUpsDone, revokeCompletedAt } from "../calls/follow-up-calls";
+import { endOutlivedHold, holdTarget } from "../calls/holds";
+import type { Lane } from "../calls/lanes";
+import { type DueCall, insertCall, isRevokeKind } from "../calls/queue";
+import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "../follow-ups/steps";
+import { countAttempt, markStillActive, noteRetry, requeueHoldFailures, settleRevocation } from "../revocations/settle";
+import { backoffMs, type CallVerdict } from "./classify";
+
+/** How long calls to a target wait after the API refuses the token for a revocation there, before one probing call. */
+const TOKEN_HOLD_MS = 5 * 60_000;
+const RETRY_BUDGET_MS = 24 * 60 * 60_000;
+
+function parseTarget(path: string): Target {
+  const [kind, id] = path.split("/") as ["accounts" | "zones", string];
+  return { kind, id };
+}
+
+/** The request a call sends (also what DRY_RUN records as "would have been sent"). */
+export function requestFor(call: DueCall, config: Config): ApiRequest {
+  const target = parseTarget(call.target);
+  const payload = call.payload ? (JSON.parse(call.payload) as { user_id?: string; seat_uid?: string }) : {};
+  switch (call.kind) {
+    case "revoke":
+    case "re_revoke":
+      return buildRevokeUserRequest(config.cfApiBaseUrl, {
+        target,
+        email: call.email,
+        userUid: call.user_uid,
+        devices: call.devices === 1,
+        warpSessionReauth: call.warp_session_reauth === 1,
+      });
+    case "seat_lookup":
+    case "verify_lookup":
+      return buildFindAccessUserRequest(config.cfApiBaseUrl, target.id, call.email);
+    case "seat_update":
+      return buildRemoveSeatRequest(config.cfApiBaseUrl, target.id, payload.seat_uid ?? "");
+    case "verify_sessions":
+      return buildActiveSessionsRequest(config.cfApiBaseUrl, target.id, payload.user_id ?? "");
+  }
+}
+
+/** One more attempt: the call's lease, and its revocation's count of attempts for a revoke_user call. */
+export function leaseAttempt(sql: SqlStorage, call: DueCall, leaseUntil: number): void {
+  leaseCall(sql, call, leaseUntil);
+  if (isRevokeKind(call.kind)) countAttempt(sql, call.revocation_seq);
+}
+
+/**
+ * Records a call's final answer; a revoke call also settles its revocation (answers its status), a
+ * follow-up does not (answers null).
+ */
+export function settleCall(sql: SqlStorage, call: DueCall, result: CallResult, now: number): RevocationStatus | null {
+  finishCall(sql, call, result, now);
+  return call.kind === "revoke" ? settleRevocation(sql, call.revocation_seq, now, result.error) : null;
+}
+
+/** What the drain must do after an answer was recorded. */
+export type Effects = {
+  /** Pause every call until then (a 429). */
+  pauseUntil?: { at: number; reason: string };
+  /** The call's revocation reached this status (terminal ones are logged, audited and wake waiters). */
+  revocation?: RevocationStatus;
+  /** A follow-up the API refused the token for: switch it off until then. */
+  followUpOff?: { which: "seats" | "verify"; until: number };
+  /** A verification found the person still active: audit it and tell the operator. */
+  stillActive?: boolean;
+  /** Follow-ups finished for this revocation (audit the record with its seats and verification). */
+  followedUp?: boolean;
+  /** The lanes and groups of the calls this answer queued (the drain serves them without a rescan). */
+  queued?: { lane: Lane; group: string }[];
+};
+
+export type AnswerContext = {
+  now: number;
+  httpStatus: number | null;
+  errors: CloudflareError[];
+  random: () => number;
+  followUps: FollowUpSettings;
+  /** The drain's current pause, for a retry after a 429. */
+  pausedUntil: number;
+};
+
+/** Records a classified answer for a call; answers what the drain must do next. */
+export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdict, context: AnswerContext): Effects {
+  const { now, httpStatus, errors } = context;
+  const settle = (result: Omit<CallResult, "httpStatus" | "errors" | "request">) =>
+    settleCall(sql, call, { httpStatus, errors, request: null, ...result }, now);
+  switch (verdict.outcome) {
+    case "answered": {
+      if (isRevokeKind(call.kind)) {
+        const read = readRevokeUserResult(verdict.result);
+        if ("unreadable" in read) return retry(sql, call, { outcome: "retry", error: read.unreadable }, context);
+        // What it is owed is only noted: the calls are planned when no revocation waits (follow-ups/plan.ts).
+        const followUpsDue = call.kind === "revoke" ? followUpsOwed(call.target, context.followUps) : null;
+        const status = settle({ state: read.state, error: null, followUpsDue });
+        if (endOutlivedHold(sql, call.target, now)) requeueHoldFailures(sql, call.target, now);
+        return status === null ? { followedUp: followUpsDone(sql, call.revocation_seq) } : { revocation: status };
+      }
+      const step = readFollowUp(call.kind, verdict.result, {
+        email: call.email,
+        revokedAt: revokeCompletedAt(sql, call.revocation_seq, call.target),
+        payload: call.payload ? JSON.parse(call.payload) : null,
+        now,
+      });
+      if (step.kind === "unreadable") return retry(sql, call, { outcome: "retry", error: step.error }, context);
+      settle({ state: "done", error: null, result: step.finding });
+      const queued = queue(sql, call, step.next);
+      if (step.stillActive) markStillActive(sql, call.revocation_seq, now);
+      return { stillActive: step.stillActive, followedUp: followUpsDone(sql, call.revocation_seq), queued };
+    }
+    case "failed": {
+      const effects: Effects = {};
+      const holds = verdict.refused && call.kind === "revoke";
+      if (holds) {
+        holdTarget(sql, { target: call.target, until: now + TOKEN_HOLD_MS, reason: verdict.error });
+      } else if (verdict.refused && !isRevokeKind(call.kind)) {
+        effects.followUpOff = { which: call.kind.startsWith("seat") ? "seats" : "verify", until: now + REFUSED_FOLLOW_UP_OFF_MS };
+      }
+      const status = settle({ state: "failed", error: verdict.error, holdFailed: holds });
+      if (status !== null) effects.revocation = status;
+      else effects.followedUp = followUpsDone(sql, call.revocation_seq);
+      return effects;
+    }
+    case "retry":
+      return retry(sql, call, verdict, context);
+  }
+}
+
+/** Queues the calls that follow `call` (same revocation, target and group); answers the lanes and groups queued. */
+function queue(sql: SqlStorage, call: DueCall, next: NewCall[]): { lane: Lane; group: string }[] {
+  for (const follow of next) insertCall(sql, { seq: call.revocation_seq, target: call.target, group: call.grp, ...follow });
+  return next.filter((follow) => !follow.skipped).map((follow) => ({ lane: follow.lane, group: call.grp }));
+}
+
+function retry(sql: SqlStorage, call: DueCall, verdict: Extract<CallVerdict, { outcome: "retry" }>, context: AnswerContext): Effects {
+  const { now, httpStatus, errors } = context;
+  if (now - call.queued_at >= RETRY_BUDGET_MS) {
+    const error = `gave up after the ${RETRY_BUDGET_MS / 3_600_000} h retry budget: ${verdict.error}`;
+    const status = settleCall(sql, call, { state: "failed", httpStatus, errors, request: null, error }, now);
+    return status === null ? { followedUp: followUpsDone(sql, call.revocation_seq) } : { revocation: status };
+  }
+  const pauseUntil = verdict.pauseDrainMs !== undefined ? Math.max(context.pausedUntil, now + verdict.pauseDrainMs) : null;
+  const retryAt = pauseUntil ?? now + backoffMs(call.attempts + 1, context.random);
+  scheduleRetry(sql, call, { at: now, retryAt, httpStatus, errors, error: verdict.error });
+  if (call.kind === "revoke") noteRetry(sql, call.revocation_seq, verdict.error);
+  return pauseUntil === null ? {} : { pauseUntil: { at: pauseUntil, reason: verdict.error } };
+}

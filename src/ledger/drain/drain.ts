@@ -1,0 +1,111 @@
+// The ledger's drain: the alarm loop that sends due calls to Cloudflare at the global pace, classifies
+// each answer, retries, pauses on 429, holds a target on 401/403, and settles revocations.
+// Contract: runs inside the RevocationLedger Durable Object (one instance: the pace is global). It owns
+// the calls' leases, the pacer and the alarm; it writes the calls through calls/ and settles a revocation
+// through revocations/settle.ts. Time, randomness and the network come from LedgerDeps, so tests can step time.
+// Its parts: the send loop (send-loop.ts: which call next, next-call.ts; what follows an answer,
+// after-answer.ts), the alarm (alarm.ts) and the persisted pace and pause (state.ts). This class is what the
+// ledger holds: it starts them, runs a slice when the alarm fires and arms the alarm for what is left.
+import type { Config } from "../../config";
+import { logEvent } from "../../log";
+import { flushPartialBatches } from "../audit/outcome-batches";
+import { releaseLeases } from "../calls/attempts";
+import { earliestDue, pendingCount } from "../calls/queue";
+import { DrainAlarm } from "./alarm";
+import type { DrainHost } from "./host";
+import type { LaneGroup } from "./next-call";
+import { SendLoop } from "./send-loop";
+import { type DrainState, DrainStatus } from "./state";
+
+export class Drain {
+  private readonly status: DrainStatus;
+  private readonly alarm: DrainAlarm;
+  private readonly loop: SendLoop;
+
+  constructor(private readonly host: DrainHost) {
+    this.status = new DrainStatus(host.sql);
+    this.alarm = new DrainAlarm(host.storage, () => host.deps().clock);
+    this.loop = new SendLoop(host, this.status);
+  }
+
+  private get clock() {
+    return this.host.deps().clock;
+  }
+
+  /** The persisted pace, pause and switched-off follow-ups, as this instance keeps them. */
+  get state(): DrainState {
+    return this.status.current;
+  }
+
+  /** Loads the persisted pace and pause, and releases an earlier instance's leases (after the schema exists). */
+  load(): void {
+    this.status.load();
+    const released = releaseLeases(this.host.sql, this.clock.now());
+    if (released > 0) logEvent("drain.leases_released", { calls: released });
+  }
+
+  observedCallsLastMinute(): number {
+    return this.loop.observedCallsLastMinute(this.clock.now());
+  }
+
+  /** Called by the Cron Trigger: re-arms the alarm if calls are due and no alarm will drain them. */
+  async reconcile(): Promise<{ rearmed: boolean; pending_calls: number }> {
+    const now = this.clock.now();
+    const next = this.nextWakeAt();
+    const pending = pendingCount(this.host.sql);
+    if (next === null) return { rearmed: false, pending_calls: pending };
+    const { stalled, alarm } = await this.alarm.stalled(now);
+    if (stalled) {
+      await this.alarm.set(Math.max(now, next));
+      logEvent("drain.rearmed", { pending_calls: pending, previous_alarm: alarm });
+    }
+    return { rearmed: stalled, pending_calls: pending };
+  }
+
+  /** The alarm handler: one drain slice, then the alarm for whatever is left. */
+  async run(): Promise<void> {
+    this.alarm.fired();
+    this.alarm.running = true;
+    try {
+      await this.drainOnce();
+    } finally {
+      this.alarm.running = false;
+    }
+    // Work committed while the drain was finishing is covered by the alarm drainOnce set, or by this.
+    const next = this.nextWakeAt();
+    if (next !== null) await this.arm(next);
+  }
+
+  private async drainOnce(): Promise<void> {
+    let config: Config;
+    try {
+      config = this.host.config();
+    } catch (error) {
+      logEvent("drain.not_configured", { error: String(error) });
+      await this.alarm.set(this.clock.now() + 60_000);
+      return;
+    }
+    await this.loop.slice(config);
+    // The slice ended: outcomes still waiting for a full audit batch (a job's last ones) are written now.
+    await flushPartialBatches(this.host.storage, this.host.auditLog, { retentionDays: config.auditRetentionDays, now: this.clock.now() });
+    const wake = this.nextWakeAt();
+    if (wake !== null) await this.alarm.set(Math.max(wake, this.clock.now()));
+  }
+
+  /** When the drain next has work: the earliest pending call (after its target's hold), not before a pause or pace slot. */
+  nextWakeAt(): number | null {
+    const earliest = earliestDue(this.host.sql);
+    if (earliest === null) return null;
+    return Math.max(earliest, this.status.current.paused_until, this.loop.nextSlot(this.clock.now()));
+  }
+
+  /** A commit queued calls in these groups: the drain serves them from its next look, without a scan. */
+  noteGroups(groups: Iterable<LaneGroup>): void {
+    this.loop.next.note(groups);
+  }
+
+  /** Makes sure the alarm fires by `at` (ledger clock), or when the pause ends. */
+  async arm(at: number): Promise<void> {
+    await this.alarm.ensureBy(Math.max(at, this.status.current.paused_until));
+  }
+}

@@ -1,0 +1,17 @@
+// What the drain needs from the ledger around it (ledger.ts wires it): the store and its alarm, the audit
+// log, the configuration, the world (LedgerDeps: clock, randomness, network), and whom to tell when a
+// revocation is done.
+import type { Config } from "../../config";
+import type { RevocationRecord } from "../../domain/revocation";
+import type { LedgerDeps } from "../deps";
+
+export type DrainHost = {
+  sql: SqlStorage;
+  storage: DurableObjectStorage;
+  auditLog: KVNamespace;
+  config(): Config;
+  deps(): LedgerDeps;
+  waitUntil(promise: Promise<unknown>): void;
+  /** A revocation reached a terminal status (wakes anyone waiting for it). */
+  onOutcome(record: RevocationRecord): void;
+};

@@ -1,0 +1,53 @@
+// `ledger.drain()`: what an operator reads of the drain and may change about it, as an RPC target of the
+// ledger: the figures of /v1/stats, the token holds (and lifting one), and what /healthz should say about
+// the ledger (follow-ups switched off by a refused token, streams that need a look).
+import { RpcTarget } from "cloudflare:workers";
+import type { ClearedHold, Hold, Stats } from "../../domain/views";
+import { logEvent } from "../../log";
+import { activeHolds, liftHold } from "../calls/holds";
+import type { LedgerCore } from "../core";
+import { followUpNotes } from "../follow-ups/steps";
+import { requeueHoldFailures } from "../revocations/settle";
+import { streamNotes } from "../ssf/streams";
+import type { Drain } from "./drain";
+import { holdView, ledgerStats } from "./stats";
+
+export class DrainRpc extends RpcTarget {
+  constructor(
+    private readonly core: LedgerCore,
+    private readonly drainer: Drain,
+  ) {
+    super();
+  }
+
+  async stats(): Promise<Stats> {
+    const config = this.core.config();
+    return ledgerStats(this.core.sql, this.core.now(), this.drainer, config.revokeRatePerSecond, config.ssfTransmitters.keys());
+  }
+
+  /** Token holds in force. */
+  async holds(): Promise<Hold[]> {
+    return activeHolds(this.core.sql, this.core.now()).map(holdView);
+  }
+
+  /**
+   * Lifts one target's hold (an operator fixed the token): its calls become due at once, and the
+   * revocations that failed because of it are re-queued (`requeued` says how many). Null when it had none.
+   */
+  async clearHold(target: string): Promise<ClearedHold | null> {
+    const cleared = this.core.transact(({ sql, now }) => {
+      const hold = liftHold(sql, target, now);
+      return hold ? { hold, requeued: requeueHoldFailures(sql, target, now) } : null;
+    });
+    if (!cleared) return null;
+    await this.core.arm();
+    logEvent("hold.cleared", { target, reason: cleared.hold.reason, requeued: cleared.requeued });
+    return { cleared: holdView(cleared.hold), requeued: cleared.requeued };
+  }
+
+  /** What /healthz should say about the ledger. */
+  async notes(): Promise<string[]> {
+    const notes = followUpNotes(this.drainer.state, this.core.now());
+    return [...notes, ...streamNotes(this.core.sql, this.core.config().ssfTransmitters.keys())];
+  }
+}

@@ -1,0 +1,64 @@
+// The drain's persisted state (table drain_state): the last call (pace across evictions), a 429 pause, and
+// follow-ups the API refused the token for (seats_refused_until, verify_refused_until: switched off until
+// then). DrainStatus keeps it in memory and writes every change through, so an evicted instance resumes at
+// the same pace and pause. Contract: synchronous SQLite.
+import type { Config } from "../../config";
+import { logEvent } from "../../log";
+import type { FollowUpSettings } from "../follow-ups/steps";
+
+export type DrainState = { last_call_at: number; paused_until: number; seats_refused_until: number; verify_refused_until: number };
+
+const DRAIN_STATE_KEYS = ["last_call_at", "paused_until", "seats_refused_until", "verify_refused_until"] as const;
+
+export function loadDrainState(sql: SqlStorage): DrainState {
+  const state: DrainState = { last_call_at: 0, paused_until: 0, seats_refused_until: 0, verify_refused_until: 0 };
+  for (const row of sql.exec<{ name: string; number_value: number }>("SELECT name, number_value FROM drain_state")) {
+    const key = DRAIN_STATE_KEYS.find((name) => name === row.name);
+    if (key) state[key] = row.number_value;
+  }
+  return state;
+}
+
+function saveDrainState(sql: SqlStorage, change: Partial<DrainState>): void {
+  for (const [name, value] of Object.entries(change)) {
+    sql.exec("INSERT OR REPLACE INTO drain_state (name, number_value) VALUES (?, ?)", name, value);
+  }
+}
+
+export class DrainStatus {
+  current: DrainState = { last_call_at: 0, paused_until: 0, seats_refused_until: 0, verify_refused_until: 0 };
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Reads what an earlier instance persisted (after the schema exists). */
+  load(): void {
+    this.current = loadDrainState(this.sql);
+  }
+
+  save(change: Partial<DrainState>): void {
+    Object.assign(this.current, change);
+    saveDrainState(this.sql, change);
+  }
+
+  /** Pauses every call until `until` (a 429, or a Ratelimit header with no budget left); a shorter pause changes nothing. */
+  pause(until: number, reason: string): void {
+    if (until <= this.current.paused_until) return;
+    this.save({ paused_until: until });
+    logEvent("drain.paused", { until: new Date(until).toISOString(), reason });
+  }
+
+  /** The API refused the token for a follow-up (at `target`): it is off until `until`. */
+  switchOff(which: "seats" | "verify", until: number, target: string): void {
+    this.save({ [which === "seats" ? "seats_refused_until" : "verify_refused_until"]: until });
+    logEvent("drain.follow_up_off", { which, until: new Date(until).toISOString(), target });
+  }
+
+  followUpSettings(config: Config): FollowUpSettings {
+    return {
+      removeSeats: config.removeSeats,
+      verifyAfterMs: config.verifyAfterSeconds > 0 ? config.verifyAfterSeconds * 1000 : null,
+      seatsRefusedUntil: this.current.seats_refused_until,
+      verifyRefusedUntil: this.current.verify_refused_until,
+    };
+  }
+}
