@@ -14,27 +14,30 @@ function layerOf(path: string): string {
   return slash === -1 ? rest.replace(/\.ts$/, "") : rest.slice(0, slash);
 }
 
-const PLATFORM = ["domain", "config", "log"];
+/** Bytes, digests, HMAC, constant-time compares: the platform's toolkit, which anyone may use and which uses nothing. */
+const ANYONE = ["crypto"];
+const PLATFORM = [...ANYONE, "domain", "config", "log"];
 /** What each layer may import besides itself: layers, or single files ("ssf/transmitters"). */
 const ALLOWED: Record<string, string[]> = {
-  domain: [],
-  log: [],
+  crypto: [],
+  domain: [...ANYONE],
+  log: [...ANYONE],
   // SSF_TRANSMITTERS is parsed by its schema in domain/ssf, which imports only the domain like the rest of it.
-  config: ["domain"],
+  config: [...ANYONE, "domain"],
   cloudflare: [...PLATFORM],
   audit: [...PLATFORM],
   sources: [...PLATFORM],
   ledger: [...PLATFORM, "cloudflare", "audit"],
-  context: ["config"],
-  http: [...PLATFORM, "context", "ledger", "sources"],
+  context: [...ANYONE, "config"],
+  http: [...PLATFORM, "context", "ledger"],
   webhooks: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   scim: [...PLATFORM, "context", "http", "ledger"],
   ssf: [...PLATFORM, "context", "http", "ledger", "sources"],
   // The page's browser script (ui/client/) reads the API's answers with the domain's types.
-  ui: ["http", "domain"],
+  ui: [...ANYONE, "http", "domain"],
   app: ["*"],
-  index: ["app", "ledger", "log", "ssf"],
+  index: [...ANYONE, "app", "ledger", "log", "ssf"],
 };
 
 function resolve(from: string, specifier: string): string {

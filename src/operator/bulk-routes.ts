@@ -8,6 +8,8 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
+import { utf8 } from "../crypto/bytes";
+import { sha256Hex } from "../crypto/sha256";
 import { JOB_ID_PATTERN, JobAnswerSchema, type JobCounts, parseJobCursor } from "../domain/bulk";
 import { JobListSchema, JobRetrySchema, JobViewSchema } from "../domain/views";
 import { limitBody } from "../http/body";
@@ -18,7 +20,6 @@ import { readUpload } from "../http/upload";
 import { noQuery, validate } from "../http/validate";
 import type { JobOpening } from "../ledger/jobs";
 import { logEvent } from "../log";
-import { sha256Hex, utf8 } from "../sources/hmac";
 import { limitParam } from "./query";
 
 const MAX_BULK_BYTES = 5 * 1024 * 1024;

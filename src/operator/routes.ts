@@ -5,6 +5,8 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
+import { utf8 } from "../crypto/bytes";
+import { sha256Hex } from "../crypto/sha256";
 import { JOB_ID_PATTERN } from "../domain/bulk";
 import { AnsweredRecordSchema, RecordPageSchema, RevocationRecordSchema, RevocationStatusSchema, TERMINAL_STATUSES } from "../domain/revocation";
 import { describeIssues, EmailSchema } from "../domain/validation";
@@ -14,7 +16,6 @@ import { answerJsonError, fail, renderFailure } from "../http/errors";
 import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
 import { noQuery, validate } from "../http/validate";
-import { sha256Hex, utf8 } from "../sources/hmac";
 import { auditRoutes } from "./audit-routes";
 import { bulkRoutes } from "./bulk-routes";
 import { directoryRoutes } from "./directory-routes";

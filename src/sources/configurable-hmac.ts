@@ -6,7 +6,9 @@
 // never an unsigned header, which a replayer could change at will.
 // Contract: verify is pure apart from WebCrypto and never throws; parse is pure.
 import type { HmacSourceConfig } from "../config";
-import { concatBytes, fromBase64, fromHex, sha256Hex, signHmac, toBase64, toHex, utf8, verifyHmac } from "./hmac";
+import { concatBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from "../crypto/bytes";
+import { signHmac, verifyHmac } from "../crypto/hmac";
+import { sha256Hex } from "../crypto/sha256";
 import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
 import { checkTimestamp } from "./timestamp";
 

@@ -2,9 +2,16 @@
 // identity events (people to deprovision) and identities it observed (subject id ↔ email, for the
 // directory). Contract: verify never parses the body and never throws; parse is pure.
 import * as z from "zod/mini";
+import { matchesAnySecret } from "../crypto/compare";
 import type { GroupRemovalPolicy } from "../domain/groups";
 import { EmailSchema } from "../domain/validation";
-import { matchesAnySecret } from "./hmac";
+
+/**
+ * At most this many signatures are taken from one header: providers list one, or two during a key
+ * rotation. A header listing more is refused before any MAC is computed, so a forged delivery cannot
+ * make verification cost grow with its size (8,000 signatures over 64 KiB took ~23× one).
+ */
+export const MAX_SIGNATURES = 8;
 
 const EventBaseSchema = z.object({
   // A number only from a source whose ids are the sender's own JSON (hmac): 12345 and "12345" are two events.

@@ -2,7 +2,9 @@
 // waits, token holds listed and lifted (and audited), and the audit trail exported with full entries.
 // The workers project revokes on one account and one zone.
 import { describe, expect, it } from "vitest";
-import { sha256Hex, signHmac, toHex, utf8 } from "../../src/sources/hmac";
+import { toHex, utf8 } from "../../src/crypto/bytes";
+import { signHmac } from "../../src/crypto/hmac";
+import { sha256Hex } from "../../src/crypto/sha256";
 import { TEST_ACCOUNT_ID, TEST_OPERATOR_TOKEN, TEST_ZONE_ID } from "../helpers/bindings";
 import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
