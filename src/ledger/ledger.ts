@@ -12,6 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import { recordRejectionSummary } from "../audit/audit-log";
 import { auditOutcome } from "../audit/outcome-batches";
 import { type Config, configFor } from "../config";
+import type { Observation } from "../domain/identity-events";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
 import { logEvent } from "../log";
 import { clearHolds } from "./calls";
@@ -25,24 +26,12 @@ import { fingerprintKey } from "./keys";
 import { type Lane, laneGroupKey } from "./lanes";
 import { OutcomeWaiters } from "./outcome-waiters";
 import { addRejections, type RejectionCount, takeClosedPeriods } from "./rejections";
-import {
-  type CommitContext,
-  commitRequest,
-  type ListFilter,
-  learnObservation,
-  listRecords,
-  type Observation,
-  recordById,
-  requeueFailed,
-  rowById,
-} from "./revocations";
+import { type CommitContext, commitRequest, type ListFilter, learnObservation, listRecords, recordById, requeueFailed, rowById } from "./revocations";
 import { migrateLedger } from "./schema";
 import { ScimRpc } from "./scim-rpc";
 import { SsfRpc } from "./ssf-rpc";
 
 export const GLOBAL_LEDGER = "global";
-
-export type { Observation };
 
 export class RevocationLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;

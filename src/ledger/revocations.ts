@@ -6,6 +6,7 @@
 // request is answered as its duplicate (a throw would fail the transaction and every retry of it).
 import { targetPath } from "../cloudflare/revoke-user";
 import type { Config } from "../config";
+import type { Observation } from "../domain/identity-events";
 import {
   type CallState,
   type CommitReceipt,
@@ -147,12 +148,6 @@ function insertCalls({ sql, now, settings, queued }: Context, seq: number, lane:
   queued?.(lane, group);
   for (const target of settings.targets) insertCall(sql, { seq, target: targetPath(target), kind: "revoke", dueAt: now, lane, group });
 }
-
-/**
- * A subject id and email an event showed together. `event_id` makes the lesson once-only: a replay of the
- * event teaches nothing (SCIM and operators write the directory directly, without one).
- */
-export type Observation = { source: string; event_id?: string | number; subject_id: string; email: string };
 
 /** Learns an observation unless its event taught the directory before; answers whether it did now. */
 export function learnObservation(context: Context, seen: Observation): boolean {

@@ -3,10 +3,10 @@
 // in one transaction), each stream's poll runs (ssf-streams.ts) and the SETs held while their keys could
 // not be fetched (held-sets.ts). Revocations go through the ledger's commitRequest like every source's.
 import { RpcTarget } from "cloudflare:workers";
+import type { Observation } from "../domain/identity-events";
 import type { CommitReceipt, RevocationRequest } from "../domain/revocation";
 import type { LedgerCore } from "./core";
 import { dueHeldSets, type HeldSet, type HeldSettlement, type HoldOutcome, holdSet, settleHeldSets } from "./held-sets";
-import type { Observation } from "./ledger";
 import { commitRequest, learnIdentity } from "./revocations";
 import { claimJti } from "./ssf-jti";
 import { recordPollRun, recordStreamNotices, type StreamNotice } from "./ssf-streams";

@@ -9,7 +9,8 @@ import type { HmacSourceConfig } from "../config";
 import { concatBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from "../crypto/bytes";
 import { signHmac, verifyHmac } from "../crypto/hmac";
 import { sha256Hex } from "../crypto/sha256";
-import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
+import { observedIdentity, validEvents } from "../domain/identity-events";
+import { type IdentitySource, parsed } from "./source";
 import { checkTimestamp } from "./timestamp";
 
 /** Reads "a.b.0.c" from parsed JSON; undefined when any step is missing. */

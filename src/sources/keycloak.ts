@@ -19,7 +19,8 @@ import * as z from "zod/mini";
 import { fromHex, utf8 } from "../crypto/bytes";
 import { verifyHmac } from "../crypto/hmac";
 import { type GroupRemovalPolicy, groupRemoval } from "../domain/groups";
-import { type IdentityEvent, type IdentitySource, observedIdentity, type ParseResult, parsed, validEvents } from "./source";
+import { type IdentityEvent, observedIdentity, validEvents } from "../domain/identity-events";
+import { type IdentitySource, type ParseResult, parsed } from "./source";
 
 const HEADER = "X-Keycloak-Signature";
 

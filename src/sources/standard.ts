@@ -8,6 +8,7 @@
 import * as z from "zod/mini";
 import { concatBytes, fromBase64, toBase64, utf8 } from "../crypto/bytes";
 import { signHmac, verifyHmac } from "../crypto/hmac";
+import { validEvents } from "../domain/identity-events";
 import { describeIssues } from "../domain/validation";
 import {
   type Delivery,
@@ -18,7 +19,6 @@ import {
   parsed,
   type Verification,
   type VerifyContext,
-  validEvents,
 } from "./source";
 import { checkTimestamp } from "./timestamp";
 

@@ -10,7 +10,8 @@
 //   user.human.added / user.human.email.changed / …verified carry the email in event_payload and feed it.
 import * as z from "zod/mini";
 import { fromBase64 } from "../crypto/bytes";
-import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
+import { observedIdentity, validEvents } from "../domain/identity-events";
+import { type IdentitySource, parsed } from "./source";
 import { verifyTimestampedHmac } from "./timestamped-hmac";
 
 const DEPROVISIONING = new Set(["user.deactivated", "user.locked", "user.removed"]);

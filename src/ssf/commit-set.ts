@@ -12,10 +12,11 @@
 //   record (ledger/ssf-streams.ts); events that deprovision nobody are logged. All of it in one transaction.
 // Contract: the ledger has everything before this returns; a ledger failure throws HttpFailure
 // (ledger_unavailable, 503) so the transmitter delivers again.
+
+import type { Observation } from "../domain/identity-events";
 import type { RevocationRequest } from "../domain/revocation";
 import { describeEventType } from "../domain/ssf/event-types";
 import { onLedger } from "../http/ledger";
-import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
 import { ssfSourceName } from "../sources/registry";
 import type { AcceptedSet } from "./receive-set";

@@ -17,10 +17,10 @@
 //   an identity event (no usable subject, an id too long) go to `unresolved` with the reason.
 // Contract: pure; never throws.
 
+import { type IdentityEvent, type ObservedIdentity, validEvents } from "../domain/identity-events";
 import { credentialChangeNotLostControl } from "../domain/ssf/credential-change";
 import { CAEP_CREDENTIAL_CHANGE, describeEventType, SSF_STREAM_UPDATED, SSF_VERIFICATION } from "../domain/ssf/event-types";
 import type { SsfTransmitter } from "../domain/ssf/transmitters";
-import { type IdentityEvent, type ObservedIdentity, validEvents } from "../sources/source";
 import { readStreamEvent, type StreamEvent } from "./stream-events";
 import { mergeResolutions, resolveSubject } from "./subjects";
 import type { VerifiedSet } from "./verify-set";

@@ -7,16 +7,16 @@
 import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
+import type { IdentityEvent, Observation, ObservedIdentity } from "../domain/identity-events";
 import { type RevocationRequest, RevocationStatusSchema } from "../domain/revocation";
 import { limitBody } from "../http/body";
 import { answerJsonError, fail } from "../http/errors";
 import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
 import { reportRejection } from "../http/rejection-report";
-import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
 import { findSource } from "../sources/registry";
-import type { IdentityEvent, IdentitySource, ObservedIdentity, VerificationFailure } from "../sources/source";
+import type { IdentitySource, VerificationFailure } from "../sources/source";
 
 const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
