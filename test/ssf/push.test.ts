@@ -268,6 +268,108 @@ describe("a signed deprovisioning SET revokes exactly once per target", () => {
   });
 });
 
+// A SET's events reach the ledger through the one mapping every source uses (domain/revocation-requests.ts):
+// before it, SSF dropped the address as spelled, unusable addresses and the observations' event ids.
+describe("a SET is recorded as a webhook event would be (issue #19)", () => {
+  type Recorded = {
+    event_id: string;
+    status: string;
+    email: string | null;
+    email_as_received: string | null;
+    subject_id: string | null;
+    last_error: string | null;
+  };
+  async function recordOf(jti: unknown, status: string): Promise<Recorded | undefined> {
+    const listed = (await (await operatorFetch(`/v1/revocations?status=${status}&limit=100`)).json()) as { records: Recorded[] };
+    return listed.records.find((record) => record.event_id === jti);
+  }
+
+  it("keeps the address as the SET spelled it beside the lower-cased one it revokes", async () => {
+    const email = uniqueEmail("ssf-spelled");
+    const spelled = `Ssf.${email.slice(0, 1).toUpperCase()}${email.slice(1, email.indexOf("@"))}@Example.COM`;
+    const claims = claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email: spelled } });
+    expect((await push(await transmitter.sign(claims))).status).toBe(202);
+    const [record] = await revocationsFor(spelled.toLowerCase());
+    expect(record).toMatchObject({ status: "revoked", email: spelled.toLowerCase(), email_as_received: spelled });
+  });
+
+  it("an unusable address beside an id is kept for the record, and the id resolves through the directory", async () => {
+    const id = unique("00u");
+    const unusable = `not an address ${id}`;
+    const claims = claimsFor(EVENTS[0]![1], {
+      sub_id: {
+        format: "aliases",
+        identifiers: [
+          { format: "email", email: unusable },
+          { format: "opaque", id },
+        ],
+      },
+    });
+    expect((await push(await transmitter.sign(claims))).status).toBe(202);
+    expect(await recordOf(claims.jti, "unresolved")).toMatchObject({
+      subject_id: id,
+      email_as_received: unusable,
+      last_error: expect.stringContaining(`the email "${unusable}" cannot be used`),
+    });
+    const email = uniqueEmail("ssf-unusable-resolved");
+    expect(await putDirectory("ssf-acme", id, email)).toMatchObject({ resolved_revocations: 1 });
+    await expectRevokedOnce(email, String(claims.jti), RISC_ACCOUNT_DISABLED);
+  });
+
+  it("an unusable address alone is recorded as invalid_email with the address, and revokes nobody", async () => {
+    const unusable = `Not An Address ${unique("x")}`;
+    const claims = claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email: unusable } });
+    expect((await push(await transmitter.sign(claims))).status).toBe(202);
+    await drainOnceNow();
+    expect(await recordOf(claims.jti, "invalid_email")).toMatchObject({
+      email: unusable.toLowerCase(),
+      email_as_received: unusable,
+      subject_id: null,
+    });
+    expect(fake().calls).toHaveLength(0);
+  });
+
+  it("a replayed SET teaches the directory nothing more: an operator's correction since stands", async () => {
+    const [email, corrected] = [uniqueEmail("ssf-taught"), uniqueEmail("ssf-corrected")];
+    const id = unique("00u");
+    const [enabledType, enabledPayload] = eventOf(accountEnabled);
+    const subject = {
+      format: "aliases",
+      identifiers: [
+        { format: "email", email },
+        { format: "opaque", id },
+      ],
+    };
+    const token = await transmitter.sign(transmitter.claims({ sub_id: subject, events: { [enabledType]: enabledPayload } }));
+    expect((await push(token)).status).toBe(202);
+    expect(await (await operatorFetch(`/v1/directory/ssf-acme/${id}`)).json()).toMatchObject({ emails: [email] });
+    await putDirectory("ssf-acme", id, corrected);
+    expect((await push(token)).status).toBe(202);
+    expect(await (await operatorFetch(`/v1/directory/ssf-acme/${id}`)).json()).toMatchObject({ emails: [corrected] });
+  });
+
+  it("a jti reused for another pair still teaches it, as a reused jti still revokes", async () => {
+    const jti = unique("jti");
+    const [enabledType, enabledPayload] = eventOf(accountEnabled);
+    const taught = async (email: string, id: string) => {
+      const subject = {
+        format: "aliases",
+        identifiers: [
+          { format: "email", email },
+          { format: "opaque", id },
+        ],
+      };
+      expect(
+        await push(await transmitter.sign(transmitter.claims({ jti, sub_id: subject, events: { [enabledType]: enabledPayload } }))),
+      ).toMatchObject({ status: 202 });
+      return (await (await operatorFetch(`/v1/directory/ssf-acme/${id}`)).json()) as { emails: string[] };
+    };
+    const [first, second] = [uniqueEmail("ssf-jti-first"), uniqueEmail("ssf-jti-second")];
+    expect(await taught(first, unique("00u"))).toMatchObject({ emails: [first] });
+    expect(await taught(second, unique("00u"))).toMatchObject({ emails: [second] });
+  });
+});
+
 describe("replay", () => {
   it("the same SET pushed again is accepted and revokes nothing more (the ledger de-duplicates its jti)", async () => {
     const email = uniqueEmail("ssf-replay");
