@@ -1,6 +1,7 @@
-// Every import points down: surfaces → http → ledger → platform (cloudflare, audit) → domain. The rules
-// below say which folder may import which; a new import that runs back up (the ledger reaching into a
-// route, the domain into the ledger) fails here, with the file and the import named.
+// Every import points down: surfaces → http → ledger → platform (cloudflare, audit) → domain, with crypto
+// under everything. The rules below say which folder may import which; a new import that runs back up (the
+// ledger reaching into a route, the domain into the ledger) fails here, with the file and the import named.
+// Shared pieces live in shared rooms: nothing outside sources/ borrows from it but its registry.
 import { describe, expect, it } from "vitest";
 
 // Vite's import.meta.glob (Vitest transforms it): every source file's text, read at build time.
@@ -55,6 +56,15 @@ function fileOf(path: string): string {
   return path.replace(/^\.\.\/src\//, "").replace(/\.ts$/, "");
 }
 
+/** The one file of sources/ other rooms may import: find a source, drive it through its contract. */
+const SOURCES_DOOR = "sources/registry";
+
+/** An import of sources/ from outside it, other than its registry: the HMAC toolkit and identity events live elsewhere. */
+function borrowsFromSources(path: string, specifier: string): boolean {
+  const target = resolve(path, specifier);
+  return layerOf(path) !== "sources" && layerOf(target) === "sources" && fileOf(target) !== SOURCES_DOOR;
+}
+
 function importsOf(text: string): string[] {
   const specifiers = [
     ...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"/gm),
@@ -89,5 +99,30 @@ describe("layering", () => {
     expect(ALLOWED.ledger).not.toContain("scim");
     expect(importsOf('import { x } from "../scim/routes";\nexport { y } from "./z";\nimport "./w";')).toEqual(["../scim/routes", "./z", "./w"]);
     expect(layerOf(resolve("../src/ledger/ledger.ts", "../scim/routes"))).toBe("scim");
+  });
+});
+
+describe("shared pieces in shared rooms", () => {
+  it("nothing outside sources/ borrows from it but its registry (bytes and HMAC are crypto/'s, identity events domain/'s)", () => {
+    const borrowed: string[] = [];
+    for (const [path, text] of Object.entries(sources)) {
+      for (const specifier of importsOf(text))
+        if (borrowsFromSources(path, specifier)) borrowed.push(`${path.replace("../", "")} imports ${specifier}`);
+    }
+    expect(borrowed).toEqual([]);
+  });
+
+  it("would catch one: Shared Signals taking validEvents or the HMAC toolkit from sources/ again", () => {
+    expect(borrowsFromSources("../src/ssf/events.ts", "../sources/source")).toBe(true);
+    expect(borrowsFromSources("../src/operator/routes.ts", "../sources/hmac")).toBe(true);
+    expect(borrowsFromSources("../src/ssf/events.ts", "../domain/identity-events")).toBe(false);
+    expect(borrowsFromSources("../src/webhooks/receive-delivery.ts", "../sources/registry")).toBe(false);
+    expect(borrowsFromSources("../src/sources/okta.ts", "./source")).toBe(false);
+  });
+
+  it("crypto/ is beneath everything: anyone may import it, and it imports nothing", () => {
+    expect(ALLOWED.crypto).toEqual([]);
+    for (const [layer, allowed] of Object.entries(ALLOWED))
+      if (layer !== "crypto" && !allowed.includes("*")) expect(allowed, layer).toContain("crypto");
   });
 });

@@ -16,8 +16,7 @@ import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
 import { reportRejection } from "../http/rejection-report";
 import { logEvent } from "../log";
-import { findSource } from "../sources/registry";
-import type { IdentitySource, VerificationFailure } from "../sources/source";
+import { findSource, type IdentitySource, type VerificationFailure } from "../sources/registry";
 
 const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
