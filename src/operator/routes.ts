@@ -20,6 +20,7 @@ import { auditRoutes } from "./audit-routes";
 import { bulkRoutes } from "./bulk-routes";
 import { directoryRoutes } from "./directory-routes";
 import { drainRoutes } from "./drain-routes";
+import { auditOperatorAction } from "./operator-actions";
 import { limitParam } from "./query";
 
 const MAX_OPERATOR_BODY_BYTES = 64 * 1024;
@@ -186,6 +187,11 @@ operatorRoutes.post(
     const result = await onLedger(c.env, (ledger) => ledger.retry(id), "the retry");
     if (!result.record) fail("not_found", "no revocation with that id");
     if (!result.ok) fail("not_retryable", `only a failed revocation can be retried; this one is ${result.record.status}`);
+    auditOperatorAction(c, {
+      action: "revocation_retried",
+      target: id,
+      detail: "failed revocation re-queued with a fresh retry budget at its failed targets; every token hold lifted",
+    });
     return c.json(result.record, 202);
   },
 );
