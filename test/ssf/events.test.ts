@@ -411,6 +411,7 @@ describe("stream events are returned apart (SSF 1.0 §8.1.4, §8.1.5)", () => {
 // event recorded as unresolved without it.
 describe("an unusable address is kept for the record", () => {
   const set = (subId: unknown) => ({ iss: "https://idp.example.com/", jti: "bad-1", sub_id: subId, events: { [RISC_ACCOUNT_DISABLED]: {} } });
+  const aliased = (...identifiers: object[]) => set({ format: "aliases", identifiers });
 
   it("alone, the event is refused as invalid_email with the address", () => {
     expect(extract(set({ format: "email", email: " Not-An-Email " }))).toEqual({
@@ -428,15 +429,7 @@ describe("an unusable address is kept for the record", () => {
   });
 
   it("beside an id, the id resolves the person and the address is kept", () => {
-    const result = extract(
-      set({
-        format: "aliases",
-        identifiers: [
-          { format: "email", email: "Not-An-Email" },
-          { format: "opaque", id: "u-3" },
-        ],
-      }),
-    );
+    const result = extract(aliased({ format: "email", email: "Not-An-Email" }, { format: "opaque", id: "u-3" }));
     expect(result.events).toEqual([
       {
         event_id: "bad-1",
@@ -451,15 +444,7 @@ describe("an unusable address is kept for the record", () => {
   });
 
   it("beside a usable one, the usable one names the person", () => {
-    const result = extract(
-      set({
-        format: "aliases",
-        identifiers: [
-          { format: "email", email: "Not-An-Email" },
-          { format: "email", email: "Ok@Example.com" },
-        ],
-      }),
-    );
+    const result = extract(aliased({ format: "email", email: "Not-An-Email" }, { format: "email", email: "Ok@Example.com" }));
     expect(result.events).toEqual([expect.objectContaining({ email: "ok@example.com", email_as_received: "Ok@Example.com" })]);
     expect(result.events[0]).not.toHaveProperty("unusable_email");
   });

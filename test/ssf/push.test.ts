@@ -146,6 +146,24 @@ const EVENTS: [name: string, event: [string, Record<string, unknown>]][] = [
   ["CAEP session-revoked", eventOf(complexSessionRevoked)],
 ];
 
+/** RFC 9493 aliases: one principal under an email and an opaque id. */
+const aliases = (email: string, id: string) => ({
+  format: "aliases",
+  identifiers: [
+    { format: "email", email },
+    { format: "opaque", id },
+  ],
+});
+
+/** A SET that deprovisions nobody (RISC account-enabled, SSF 1.0 §5's example event) about `subject`. */
+function enabledClaims(subject: unknown, overrides: Record<string, unknown> = {}) {
+  const [type, payload] = eventOf(accountEnabled);
+  return transmitter.claims({ sub_id: subject, events: { [type]: payload }, ...overrides });
+}
+
+const directoryOf = async (id: string) =>
+  (await (await operatorFetch(`/v1/directory/ssf-acme/${encodeURIComponent(id)}`)).json()) as { emails: string[] };
+
 /** A SET for one event about one subject, issued now by the test transmitter. */
 function claimsFor([type, payload]: [string, Record<string, unknown>], subject: Subject, overrides: Record<string, unknown> = {}) {
   const claims = transmitter.claims({ events: { [type]: { ...payload, ...(subject.subject ? { subject: subject.subject } : {}) } }, ...overrides });
@@ -228,22 +246,10 @@ describe("a signed deprovisioning SET revokes exactly once per target", () => {
   it("an email and an id seen together in a SET that deprovisions nobody feed the directory, so a later id-only SET resolves", async () => {
     const email = uniqueEmail("ssf-observed");
     const id = unique("00u");
-    // RFC 9493 aliases (one principal under several identifiers) on RISC account-enabled (SSF 1.0 §5's example event).
-    const [enabledType, enabledPayload] = eventOf(accountEnabled);
-    const enabled = transmitter.claims({
-      sub_id: {
-        format: "aliases",
-        identifiers: [
-          { format: "email", email },
-          { format: "opaque", id },
-        ],
-      },
-      events: { [enabledType]: enabledPayload },
-    });
     const before = await revocationTotal();
-    expect((await push(await transmitter.sign(enabled))).status).toBe(202);
+    expect((await push(await transmitter.sign(enabledClaims(aliases(email, id))))).status).toBe(202);
     expect(await revocationTotal()).toBe(before);
-    expect(await (await operatorFetch(`/v1/directory/ssf-acme/${id}`)).json()).toMatchObject({ emails: [email] });
+    expect(await directoryOf(id)).toMatchObject({ emails: [email] });
 
     const revoked = claimsFor(EVENTS[2]![1], { sub_id: { format: "opaque", id } });
     expect((await push(await transmitter.sign(revoked))).status).toBe(202);
@@ -296,15 +302,7 @@ describe("a SET is recorded as a webhook event would be (issue #19)", () => {
   it("an unusable address beside an id is kept for the record, and the id resolves through the directory", async () => {
     const id = unique("00u");
     const unusable = `not an address ${id}`;
-    const claims = claimsFor(EVENTS[0]![1], {
-      sub_id: {
-        format: "aliases",
-        identifiers: [
-          { format: "email", email: unusable },
-          { format: "opaque", id },
-        ],
-      },
-    });
+    const claims = claimsFor(EVENTS[0]![1], { sub_id: aliases(unusable, id) });
     expect((await push(await transmitter.sign(claims))).status).toBe(202);
     expect(await recordOf(claims.jti, "unresolved")).toMatchObject({
       subject_id: id,
@@ -332,37 +330,19 @@ describe("a SET is recorded as a webhook event would be (issue #19)", () => {
   it("a replayed SET teaches the directory nothing more: an operator's correction since stands", async () => {
     const [email, corrected] = [uniqueEmail("ssf-taught"), uniqueEmail("ssf-corrected")];
     const id = unique("00u");
-    const [enabledType, enabledPayload] = eventOf(accountEnabled);
-    const subject = {
-      format: "aliases",
-      identifiers: [
-        { format: "email", email },
-        { format: "opaque", id },
-      ],
-    };
-    const token = await transmitter.sign(transmitter.claims({ sub_id: subject, events: { [enabledType]: enabledPayload } }));
+    const token = await transmitter.sign(enabledClaims(aliases(email, id)));
     expect((await push(token)).status).toBe(202);
-    expect(await (await operatorFetch(`/v1/directory/ssf-acme/${id}`)).json()).toMatchObject({ emails: [email] });
+    expect(await directoryOf(id)).toMatchObject({ emails: [email] });
     await putDirectory("ssf-acme", id, corrected);
     expect((await push(token)).status).toBe(202);
-    expect(await (await operatorFetch(`/v1/directory/ssf-acme/${id}`)).json()).toMatchObject({ emails: [corrected] });
+    expect(await directoryOf(id)).toMatchObject({ emails: [corrected] });
   });
 
   it("a jti reused for another pair still teaches it, as a reused jti still revokes", async () => {
     const jti = unique("jti");
-    const [enabledType, enabledPayload] = eventOf(accountEnabled);
     const taught = async (email: string, id: string) => {
-      const subject = {
-        format: "aliases",
-        identifiers: [
-          { format: "email", email },
-          { format: "opaque", id },
-        ],
-      };
-      expect(
-        await push(await transmitter.sign(transmitter.claims({ jti, sub_id: subject, events: { [enabledType]: enabledPayload } }))),
-      ).toMatchObject({ status: 202 });
-      return (await (await operatorFetch(`/v1/directory/ssf-acme/${id}`)).json()) as { emails: string[] };
+      expect((await push(await transmitter.sign(enabledClaims(aliases(email, id), { jti })))).status).toBe(202);
+      return directoryOf(id);
     };
     const [first, second] = [uniqueEmail("ssf-jti-first"), uniqueEmail("ssf-jti-second")];
     expect(await taught(first, unique("00u"))).toMatchObject({ emails: [first] });
