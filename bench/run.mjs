@@ -192,7 +192,7 @@ function medianByP99(runs) {
 async function ingest() {
   // As deployed: the default pace (3 calls/s) against the fake API, so the drain runs behind the ingest
   // the way it does in production instead of competing with it.
-  const fake = await startFakeCloudflareApi({ token: CF_TOKEN });
+  const fake = await startFakeCloudflareApi({ tokens: [CF_TOKEN] });
   cleanups.push(fake.close);
   const dry = await worker("ingest", {
     ACCESS_ACCOUNT_ID: ACCOUNT,
@@ -313,12 +313,12 @@ const followUpVars = (on) => ({ REMOVE_SEATS: String(on), VERIFY_AFTER_SECONDS: 
 
 /** Follow-up calls (users, seats, sessions) the fake saw before the last revocation reached it. */
 function followUpsBefore(fake) {
-  const lastRevocation = Math.max(...fake.revocations().map((call) => call.at));
-  return fake.calls.filter((call) => !call.path.endsWith("/revoke_user") && call.at <= lastRevocation).length;
+  const lastRevocation = Math.max(...fake.calls.map((call) => call.at));
+  return fake.requests.filter((call) => !call.path.endsWith("/revoke_user") && call.at <= lastRevocation).length;
 }
 
 async function timeToRevoke(followUps) {
-  const fake = await startFakeCloudflareApi({ token: CF_TOKEN, limit: RATE, windowMs: 1000 });
+  const fake = await startFakeCloudflareApi({ tokens: [CF_TOKEN], rateLimit: { quota: RATE, windowSeconds: 1 } });
   cleanups.push(fake.close);
   const live = await worker(followUps ? "ttr-follow-ups" : "ttr", {
     ...followUpVars(followUps),
@@ -383,12 +383,7 @@ async function timeToRevoke(followUps) {
   for (;;) {
     // Light polling (the job every 2 s; who is revoked is read at the fake): the ledger is what is measured.
     progress = await (await fetch(`${live.url}/v1/jobs/${job.job_id}`, { headers: auth })).json();
-    const revokedAtFake = new Set(
-      fake
-        .revocations()
-        .filter((call) => call.status === 200)
-        .map((call) => call.body.email),
-    );
+    const revokedAtFake = new Set(fake.calls.filter((call) => call.status === 200).map((call) => call.body.email));
     const waiting = [...sentAt.keys()].filter((email) => !revokedAtFake.has(email)).length;
     if ((progress.percent_done === 100 && waiting === 0) || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -396,7 +391,7 @@ async function timeToRevoke(followUps) {
   const stats = await (await fetch(`${live.url}/v1/stats`, { headers: auth })).json();
   const lastSuccess = new Map();
   const successes = new Map();
-  for (const call of fake.revocations()) {
+  for (const call of fake.calls) {
     if (call.status !== 200) continue;
     const email = call.body.email;
     successes.set(email, (successes.get(email) ?? 0) + 1);
@@ -414,15 +409,9 @@ async function timeToRevoke(followUps) {
     p99: percentile(values, 0.99),
     max: values.at(-1) ?? null,
   });
-  const bulkCalls = fake
-    .revocations()
-    .filter((call) => call.status === 200 && call.body.email.startsWith("layoff-"))
-    .map((call) => call.at);
+  const bulkCalls = fake.calls.filter((call) => call.status === 200 && call.body.email.startsWith("layoff-")).map((call) => call.at);
   // The pace is measured over the revocations; follow-ups (verification) run after them, in leftover pace.
-  const allAccepted = fake
-    .revocations()
-    .filter((call) => call.status !== 429)
-    .map((call) => call.at);
+  const allAccepted = fake.calls.filter((call) => call.status !== 429).map((call) => call.at);
   const bulkSeconds = (Math.max(...bulkCalls) - Math.min(...bulkCalls)) / 1000;
   const allSeconds = (Math.max(...allAccepted) - Math.min(...allAccepted)) / 1000;
   const individuals = [...sentAt.keys()];
@@ -482,7 +471,7 @@ async function bulk() {
   // as many calls long as the real one.
   // A strict one-second window at the configured rate, the limiter a jittery arrival trips most easily,
   // told to answer the first call 429 (the drain must pause for its Retry-After and lose nothing).
-  const fake = await startFakeCloudflareApi({ token: CF_TOKEN, limit: RATE, windowMs: 1000, inject429: 1 });
+  const fake = await startFakeCloudflareApi({ tokens: [CF_TOKEN], rateLimit: { quota: RATE, windowSeconds: 1 }, inject429: 1 });
   cleanups.push(fake.close);
   const live = await worker("bulk", {
     ...followUpVars(true),
@@ -512,13 +501,10 @@ async function bulk() {
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   const successes = new Map();
-  for (const call of fake.revocations()) if (call.status === 200) successes.set(call.body.email, (successes.get(call.body.email) ?? 0) + 1);
-  const accepted = fake
-    .revocations()
-    .filter((call) => call.status !== 429)
-    .map((call) => call.at);
-  const first = Math.min(...fake.revocations().map((call) => call.at));
-  const last = Math.max(...fake.revocations().map((call) => call.at));
+  for (const call of fake.calls) if (call.status === 200) successes.set(call.body.email, (successes.get(call.body.email) ?? 0) + 1);
+  const accepted = fake.calls.filter((call) => call.status !== 429).map((call) => call.at);
+  const first = Math.min(...fake.calls.map((call) => call.at));
+  const last = Math.max(...fake.calls.map((call) => call.at));
   const drainSeconds = (last - first) / 1000;
   const revoked = progress.by_status.revoked ?? 0;
   results.bulk = {
@@ -529,7 +515,7 @@ async function bulk() {
     lost: BULK - revoked - (progress.by_status.not_found ?? 0) - (progress.by_status.failed ?? 0),
     failed: progress.by_status.failed ?? 0,
     duplicates: [...successes.values()].filter((count) => count > 1).length,
-    calls: fake.revocations().length,
+    calls: fake.calls.length,
     rateLimited: fake.rateLimitedCount(),
     drainSeconds,
     drainRate: (accepted.length - 1) / drainSeconds,

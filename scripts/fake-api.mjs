@@ -1,4 +1,4 @@
-// `npm run fake-api`: the local fake of the Cloudflare API (scripts/fake-cloudflare-api.mjs) on 127.0.0.1,
+// `npm run fake-api`: the local fake of the Cloudflare API (scripts/fake-cloudflare.ts) on 127.0.0.1,
 // so pacing, 429 pauses, jobs and token holds can be tried without an account. It prints the command that
 // points .dev.vars at it, then logs every call it answers until Ctrl-C.
 // Usage: npm run fake-api [-- --port 8788] [--limit 1200] [--window-seconds 300] [--token TOKEN]
@@ -28,7 +28,7 @@ if (![port, limit, windowSeconds].every((value) => Number.isFinite(value) && val
 }
 let fake;
 try {
-  fake = await startFakeCloudflareApi({ token: values.token, port, limit, windowMs: windowSeconds * 1000, log: true });
+  fake = await startFakeCloudflareApi({ tokens: [values.token], port, rateLimit: { quota: limit, windowSeconds }, log: true });
 } catch (error) {
   console.error(`cannot listen on 127.0.0.1:${port} (${error.code ?? error.message}): pass another --port`);
   process.exit(1);

@@ -9,7 +9,8 @@ import { importSrc } from "./src-modules.mjs";
 const { signStandardDelivery } = await importSrc("sources/standard.ts");
 const { signTimestampedHmac } = await importSrc("sources/timestamped-hmac.ts");
 const { signConfigurableHmac } = await importSrc("sources/configurable-hmac.ts");
-const { signHmac, toHex, utf8 } = await importSrc("sources/hmac.ts");
+const { toHex, utf8 } = await importSrc("crypto/bytes.ts");
+const { signHmac } = await importSrc("crypto/hmac.ts");
 const { RISC_ACCOUNT_DISABLED } = await importSrc("domain/ssf/event-types.ts");
 
 /** The sources send-event speaks: every webhook source, SCIM and Shared Signals. */

@@ -1,7 +1,7 @@
 // `npm run send-event -- someone@example.com [--source NAME]`: a correctly signed sample deprovisioning
 // from one source, the way that identity provider sends it, to the local Worker: like `stripe trigger`,
 // to try a configuration before the IdP is connected. The configuration is read as `wrangler dev` reads
-// it (wrangler.toml's [vars], the dev-vars file over them) by the Worker's own parser (src/config.ts);
+// it (wrangler.toml's [vars], the dev-vars file over them) by the Worker's own parser (src/config/);
 // samples and signatures are scripts/sample-events.mjs, signed by the sources' own signers.
 // Shared Signals: a SET is accepted only if it is signed with a key the transmitter publishes, so
 // send-event can sign one only for a transmitter whose jwks_uri is an http address on this machine, which
@@ -20,7 +20,7 @@ import { readDevVars } from "./dev-vars.mjs";
 import { SOURCES, sampleRequests, sampleSetClaims } from "./sample-events.mjs";
 import { importSrc } from "./src-modules.mjs";
 
-const { parseConfig } = await importSrc("config.ts");
+const { parseConfig } = await importSrc("config/index.ts");
 
 const USAGE = `usage: npm run send-event -- someone@example.com [--source ${SOURCES.join("|")}] [--uid ID] [--reason TEXT] [--transmitter NAME] [--url URL] [--dev-vars PATH] [--config wrangler.toml]`;
 const SSF_KEY_FILE = ".wrangler/send-event/ssf-signing-key.json";

@@ -2,8 +2,9 @@
 // configuration with the Worker's parser, so what it sends is what the Worker checks). src/ is TypeScript
 // written for a bundler: Node ≥ 22.18 strips its types (the npm scripts run on the bundled Node 22), but
 // its relative imports name no extension, which Node's resolver does not try. The hook below does: an
-// extensionless relative import that is not found is retried as `.ts`. Only src/ modules that import
-// nothing of the Worker's runtime (`cloudflare:workers`) load this way.
+// extensionless relative import that is not found is retried as `.ts`, then as a folder's `index.ts`
+// (`../config`). Only src/ modules that import nothing of the Worker's runtime (`cloudflare:workers`) load
+// this way.
 import { registerHooks } from "node:module";
 
 let hooked = false;
@@ -22,6 +23,10 @@ function resolveTypeScript(specifier, context, nextResolve) {
     return nextResolve(specifier, context);
   } catch (error) {
     if (error?.code !== "ERR_MODULE_NOT_FOUND" || !/^\.{1,2}\//.test(specifier) || /\.[cm]?[jt]s$/.test(specifier)) throw error;
-    return nextResolve(`${specifier}.ts`, context);
+    try {
+      return nextResolve(`${specifier}.ts`, context);
+    } catch {
+      return nextResolve(`${specifier}/index.ts`, context);
+    }
   }
 }

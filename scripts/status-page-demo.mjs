@@ -29,7 +29,7 @@ async function waitFor(probe, what, timeoutMs = 30_000) {
 
 export async function startStatusPageDemo() {
   const dir = mkdtempSync(join(tmpdir(), "access-revoker-ui-"));
-  const cloudflare = await startFakeCloudflareApi({ token: CF_TOKEN });
+  const cloudflare = await startFakeCloudflareApi({ tokens: [CF_TOKEN] });
   let worker;
   const stop = async () => {
     await worker?.stop();
@@ -98,7 +98,7 @@ async function createState(url, cloudflare) {
   }
 
   // Revoked, but the session stays: the verification 2 s later finds it still active.
-  cloudflare.keepSessionsOf("max@example.com");
+  cloudflare.keepSessions("max@example.com");
   const stillActive = await revoke(url, "max@example.com", "left the company");
   if (stillActive.status !== "revoked") throw new Error(`max@example.com ended ${stillActive.status}, not revoked`);
 

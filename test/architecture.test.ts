@@ -1,6 +1,7 @@
-// Every import points down: surfaces → http → ledger → platform (cloudflare, audit) → domain. The rules
-// below say which folder may import which; a new import that runs back up (the ledger reaching into a
-// route, the domain into the ledger) fails here, with the file and the import named.
+// Every import points down: surfaces → http → ledger → platform (cloudflare, audit) → domain, with crypto
+// under everything. The rules below say which folder may import which; a new import that runs back up (the
+// ledger reaching into a route, the domain into the ledger) fails here, with the file and the import named.
+// Shared pieces live in shared rooms: nothing outside sources/ borrows from it but its registry.
 import { describe, expect, it } from "vitest";
 
 // Vite's import.meta.glob (Vitest transforms it): every source file's text, read at build time.
@@ -14,27 +15,30 @@ function layerOf(path: string): string {
   return slash === -1 ? rest.replace(/\.ts$/, "") : rest.slice(0, slash);
 }
 
-const PLATFORM = ["domain", "config", "log"];
+/** Bytes, digests, HMAC, constant-time compares: the platform's toolkit, which anyone may use and which uses nothing. */
+const ANYONE = ["crypto"];
+const PLATFORM = [...ANYONE, "domain", "config", "log"];
 /** What each layer may import besides itself: layers, or single files ("ssf/transmitters"). */
 const ALLOWED: Record<string, string[]> = {
-  domain: [],
-  log: [],
+  crypto: [],
+  domain: [...ANYONE],
+  log: [...ANYONE],
   // SSF_TRANSMITTERS is parsed by its schema in domain/ssf, which imports only the domain like the rest of it.
-  config: ["domain"],
+  config: [...ANYONE, "domain"],
   cloudflare: [...PLATFORM],
   audit: [...PLATFORM],
   sources: [...PLATFORM],
   ledger: [...PLATFORM, "cloudflare", "audit"],
-  context: ["config"],
-  http: [...PLATFORM, "context", "ledger", "sources"],
+  context: [...ANYONE, "config"],
+  http: [...PLATFORM, "context", "ledger"],
   webhooks: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   scim: [...PLATFORM, "context", "http", "ledger"],
   ssf: [...PLATFORM, "context", "http", "ledger", "sources"],
   // The page's browser script (ui/client/) reads the API's answers with the domain's types.
-  ui: ["http", "domain"],
+  ui: [...ANYONE, "http", "domain"],
   app: ["*"],
-  index: ["app", "ledger", "log", "ssf"],
+  index: [...ANYONE, "app", "ledger", "log", "ssf"],
 };
 
 function resolve(from: string, specifier: string): string {
@@ -50,6 +54,15 @@ function resolve(from: string, specifier: string): string {
 /** "ssf/transmitters" for ../src/ssf/transmitters.ts. */
 function fileOf(path: string): string {
   return path.replace(/^\.\.\/src\//, "").replace(/\.ts$/, "");
+}
+
+/** The one file of sources/ other rooms may import: find a source, drive it through its contract. */
+const SOURCES_DOOR = "sources/registry";
+
+/** An import of sources/ from outside it, other than its registry: the HMAC toolkit and identity events live elsewhere. */
+function borrowsFromSources(path: string, specifier: string): boolean {
+  const target = resolve(path, specifier);
+  return layerOf(path) !== "sources" && layerOf(target) === "sources" && fileOf(target) !== SOURCES_DOOR;
 }
 
 function importsOf(text: string): string[] {
@@ -286,5 +299,30 @@ describe("the ledger: one room owns each table, no SQL outside it, rooms import 
     expect(ledgerImportsUp({ ...sources, "../src/ledger/calls/planted.ts": planted })).toEqual([
       "src/ledger/calls/planted.ts imports ../drain/drain (calls → drain)",
     ]);
+  });
+});
+
+describe("shared pieces in shared rooms", () => {
+  it("nothing outside sources/ borrows from it but its registry (bytes and HMAC are crypto/'s, identity events domain/'s)", () => {
+    const borrowed: string[] = [];
+    for (const [path, text] of Object.entries(sources)) {
+      for (const specifier of importsOf(text))
+        if (borrowsFromSources(path, specifier)) borrowed.push(`${path.replace("../", "")} imports ${specifier}`);
+    }
+    expect(borrowed).toEqual([]);
+  });
+
+  it("would catch one: Shared Signals taking validEvents or the HMAC toolkit from sources/ again", () => {
+    expect(borrowsFromSources("../src/ssf/events.ts", "../sources/source")).toBe(true);
+    expect(borrowsFromSources("../src/operator/routes.ts", "../sources/hmac")).toBe(true);
+    expect(borrowsFromSources("../src/ssf/events.ts", "../domain/identity-events")).toBe(false);
+    expect(borrowsFromSources("../src/webhooks/receive-delivery.ts", "../sources/registry")).toBe(false);
+    expect(borrowsFromSources("../src/sources/okta.ts", "./source")).toBe(false);
+  });
+
+  it("crypto/ is beneath everything: anyone may import it, and it imports nothing", () => {
+    expect(ALLOWED.crypto).toEqual([]);
+    for (const [layer, allowed] of Object.entries(ALLOWED))
+      if (layer !== "crypto" && !allowed.includes("*")) expect(allowed, layer).toContain("crypto");
   });
 });

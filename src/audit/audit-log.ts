@@ -138,8 +138,17 @@ export async function recordRejectionSummary(kv: KVNamespace, summary: Rejection
   });
 }
 
-/** An operator's change to how the drain runs (a token hold lifted), with the token's keyed fingerprint (operator/token-fingerprint.ts), never the token. */
-export type OperatorAction = { action: "hold_cleared"; target: string; detail: string; token_fingerprint: string };
+/**
+ * An operator's change to how revocations run, with the token's keyed fingerprint (operator/token-fingerprint.ts),
+ * never the token: a token hold lifted (target: the account or zone), a failed revocation re-queued (its id), a
+ * job's failures re-queued (the job's id). A retry lifts every hold too.
+ */
+export type OperatorAction = {
+  action: "hold_cleared" | "revocation_retried" | "job_retried";
+  target: string;
+  detail: string;
+  token_fingerprint: string;
+};
 
 export async function recordOperatorAction(kv: KVNamespace, action: OperatorAction, options: { retentionDays: number; now: number }): Promise<void> {
   const at = new Date(options.now).toISOString();
@@ -151,7 +160,8 @@ export async function recordOperatorAction(kv: KVNamespace, action: OperatorActi
     id: action.target,
     detail: action.detail.slice(0, 500),
   };
-  await kv.put(`action:${invertedTimestamp(options.now)}:${action.action}`, JSON.stringify({ kind: "action", at, ...action }), {
+  // The target makes the key unique: two operators' actions in one millisecond never overwrite each other.
+  await kv.put(`action:${invertedTimestamp(options.now)}:${action.action}:${action.target}`, JSON.stringify({ kind: "action", at, ...action }), {
     expirationTtl: expirationTtl(options.retentionDays),
     metadata,
   });

@@ -49,11 +49,11 @@ export type Verification = z.infer<typeof VerificationSchema>;
 const AssuranceSchema = z.enum(["signed", "static_secret", "operator"]);
 
 /**
- * Why an event that names a person is recorded without revoking (never dropped): see sources/source.ts;
+ * Why an event that names a person is recorded without revoking (never dropped): see identity-events.ts;
  * "unresolved" for a signed Shared Signals event whose subject no directory can resolve (a phone number, a
  * proprietary format): it waits like any unresolved record, with the reason, and names no subject id.
  */
-const RefusalSchema = z.object({ status: z.enum(["invalid_email", "refused", "unresolved"]), detail: z.string() });
+export const RefusalSchema = z.object({ status: z.enum(["invalid_email", "refused", "unresolved"]), detail: z.string() });
 
 const RevocationRequestSchema = z.object({
   source: z.string(),

@@ -4,7 +4,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
-import { matchesAnySecret } from "../sources/hmac";
+import { matchesAnySecret } from "../crypto/compare";
 
 const BEARER_PREFIX = /^Bearer\s+/i;
 

@@ -5,6 +5,7 @@
 // schemas as tables, and examples) and answers (a JSON answer's schema folded under <details>). Answers
 // every operation of a tag gives alike (SCIM's RFC 7644 errors) are listed once, at the tag.
 // Contract: pure rendering of the document; every text is escaped (reference-schema.ts).
+import { cspHashSource } from "../crypto/sha256";
 import { escapeHtml, type JsonSchema, limitsOf, prose, schemaHtml, typeOf } from "./reference-schema";
 
 type Parameter = { name: string; in: string; required?: boolean; description?: string; schema?: JsonSchema };
@@ -167,8 +168,6 @@ let styleHash: Promise<string> | undefined;
 
 /** The page's Content-Security-Policy: nothing but its own inline style. */
 export function referencePolicy(): Promise<string> {
-  styleHash ??= crypto.subtle
-    .digest("SHA-256", new TextEncoder().encode(STYLE))
-    .then((digest) => btoa(String.fromCharCode(...new Uint8Array(digest))));
-  return styleHash.then((hash) => `default-src 'none'; style-src 'sha256-${hash}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
+  styleHash ??= cspHashSource(STYLE);
+  return styleHash.then((source) => `default-src 'none'; style-src ${source}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
 }

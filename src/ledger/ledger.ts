@@ -11,6 +11,7 @@
 // - everything lives in one database, so a write and the revocations it causes commit in one transaction.
 import { DurableObject } from "cloudflare:workers";
 import { type Config, configFor } from "../config";
+import type { Observation } from "../domain/identity-events";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
 import { logEvent } from "../log";
 import { auditOutcome } from "./audit/outcome-batches";
@@ -28,15 +29,13 @@ import { commitRequest } from "./revocations/commit";
 import { DirectoryRpc } from "./revocations/directory-rpc";
 import { OutcomeWaiters } from "./revocations/outcome-waiters";
 import { type ListFilter, listRecords, recordById } from "./revocations/records";
-import { learnObservation, type Observation } from "./revocations/resolve";
+import { learnObservation } from "./revocations/resolve";
 import { retryRevocation } from "./revocations/settle";
 import { ScimRpc } from "./scim/rpc";
 import { SsfRpc } from "./ssf/rpc";
 import type { CommitContext } from "./store/context";
 
 export const GLOBAL_LEDGER = "global";
-
-export type { Observation };
 
 export class RevocationLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;

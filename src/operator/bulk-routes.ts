@@ -8,6 +8,8 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
+import { utf8 } from "../crypto/bytes";
+import { sha256Hex } from "../crypto/sha256";
 import { JOB_ID_PATTERN, JobAnswerSchema, type JobCounts, parseJobCursor } from "../domain/bulk";
 import { JobListSchema, JobRetrySchema, JobViewSchema } from "../domain/views";
 import { limitBody } from "../http/body";
@@ -18,7 +20,7 @@ import { readUpload } from "../http/upload";
 import { noQuery, validate } from "../http/validate";
 import type { JobOpening } from "../ledger/jobs/submission";
 import { logEvent } from "../log";
-import { sha256Hex, utf8 } from "../sources/hmac";
+import { auditOperatorAction } from "./operator-actions";
 import { limitParam } from "./query";
 
 const MAX_BULK_BYTES = 5 * 1024 * 1024;
@@ -153,6 +155,15 @@ bulkRoutes.post(
   async function retryJob(c) {
     const jobId = c.req.param("id");
     const requeued = await onLedger(c.env, (ledger) => ledger.jobs().retry(jobId), "the retry");
-    return requeued === null ? fail("not_found", "no job with that id") : c.json({ job_id: jobId, requeued }, 202);
+    if (requeued === null) fail("not_found", "no job with that id");
+    // A retry that found nothing failed changed nothing (the holds stay too): nothing to audit.
+    if (requeued > 0) {
+      auditOperatorAction(c, {
+        action: "job_retried",
+        target: jobId,
+        detail: `${requeued} failed revocation(s) re-queued with a fresh retry budget; every token hold lifted`,
+      });
+    }
+    return c.json({ job_id: jobId, requeued }, 202);
   },
 );

@@ -1,18 +1,15 @@
 // /v1/stats and /v1/holds: how the drain runs (pace, lanes, pauses, follow-ups) and the token holds an
 // operator may lift once the token is fixed. Lifting a hold re-queues the revocations that failed because
 // of it, and is written to the audit log with how many, and a keyed fingerprint of the operator token used
-// (never the token; token-fingerprint.ts).
+// (never the token; operator-actions.ts).
 import { Hono } from "hono";
-import { recordOperatorAction } from "../audit/audit-log";
 import type { AppEnv } from "../context";
 import { ClearedHoldSchema, HoldsSchema, StatsSchema } from "../domain/views";
-import { bearerToken } from "../http/bearer-auth";
 import { fail } from "../http/errors";
 import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
 import { noQuery } from "../http/validate";
-import { logEvent } from "../log";
-import { operatorTokenFingerprint } from "./token-fingerprint";
+import { auditOperatorAction } from "./operator-actions";
 
 export const drainRoutes = new Hono<AppEnv>();
 
@@ -62,23 +59,11 @@ drainRoutes.delete(
     const answer = await onLedger(c.env, (ledger) => ledger.drain().clearHold(target), "the hold");
     if (!answer) fail("not_found", `${target} has no token hold in force`);
     const { cleared, requeued } = answer;
-    const token = bearerToken(c.req.header("Authorization")) ?? "";
-    const config = c.get("config");
-    const now = Date.now();
-    // The hold is lifted whatever happens next; the entry (and the key its fingerprint needs) follows.
-    const written = operatorTokenFingerprint(c.env, config, token).then((fingerprint) =>
-      recordOperatorAction(
-        c.env.AUDIT_LOG,
-        {
-          action: "hold_cleared",
-          target,
-          detail: `hold until ${cleared.until} lifted (${cleared.reason}); ${requeued} revocation(s) that failed because of it re-queued`,
-          token_fingerprint: fingerprint,
-        },
-        { retentionDays: config.auditRetentionDays, now },
-      ),
-    );
-    c.executionCtx.waitUntil(written.catch((error: unknown) => logEvent("audit.write_failed", { kind: "action", error: String(error) })));
+    auditOperatorAction(c, {
+      action: "hold_cleared",
+      target,
+      detail: `hold until ${cleared.until} lifted (${cleared.reason}); ${requeued} revocation(s) that failed because of it re-queued`,
+    });
     return c.json({ cleared, requeued });
   },
 );

@@ -5,6 +5,8 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
+import { utf8 } from "../crypto/bytes";
+import { sha256Hex } from "../crypto/sha256";
 import { JOB_ID_PATTERN } from "../domain/bulk";
 import { AnsweredRecordSchema, RecordPageSchema, RevocationRecordSchema, RevocationStatusSchema, TERMINAL_STATUSES } from "../domain/revocation";
 import { describeIssues, EmailSchema } from "../domain/validation";
@@ -14,11 +16,11 @@ import { answerJsonError, fail, renderFailure } from "../http/errors";
 import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
 import { noQuery, validate } from "../http/validate";
-import { sha256Hex, utf8 } from "../sources/hmac";
 import { auditRoutes } from "./audit-routes";
 import { bulkRoutes } from "./bulk-routes";
 import { directoryRoutes } from "./directory-routes";
 import { drainRoutes } from "./drain-routes";
+import { auditOperatorAction } from "./operator-actions";
 import { limitParam } from "./query";
 
 const MAX_OPERATOR_BODY_BYTES = 64 * 1024;
@@ -185,6 +187,11 @@ operatorRoutes.post(
     const result = await onLedger(c.env, (ledger) => ledger.retry(id), "the retry");
     if (!result.record) fail("not_found", "no revocation with that id");
     if (!result.ok) fail("not_retryable", `only a failed revocation can be retried; this one is ${result.record.status}`);
+    auditOperatorAction(c, {
+      action: "revocation_retried",
+      target: id,
+      detail: "failed revocation re-queued with a fresh retry budget at its failed targets; every token hold lifted",
+    });
     return c.json(result.record, 202);
   },
 );

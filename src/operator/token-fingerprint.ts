@@ -5,8 +5,8 @@
 // entries before issue #18 carry: 12 hex digits of SHA-256) lets anyone who reads KV test guessed tokens
 // against it. A fingerprint compares only under one key: setting or changing the key changes them all.
 import type { Config } from "../config";
+import { keyedFingerprint } from "../crypto/hmac";
 import { ledgerFor } from "../ledger/client";
-import { signHmac, toHex, utf8 } from "../sources/hmac";
 
 const FINGERPRINT_HEX_DIGITS = 16;
 
@@ -25,5 +25,5 @@ function ledgerKey(env: Env): Promise<string> {
 
 export async function operatorTokenFingerprint(env: Env, config: Pick<Config, "auditFingerprintKey">, token: string): Promise<string> {
   const key = config.auditFingerprintKey ?? (await ledgerKey(env));
-  return toHex(await signHmac(utf8(key), "SHA-256", utf8(token))).slice(0, FINGERPRINT_HEX_DIGITS);
+  return keyedFingerprint(key, token, FINGERPRINT_HEX_DIGITS);
 }

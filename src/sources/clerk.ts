@@ -5,7 +5,8 @@
 // - user.updated with banned or locked true deprovisions; user.created / user.updated feed the directory
 //   with the primary email (email_addresses[] matched by primary_email_address_id).
 import * as z from "zod/mini";
-import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
+import { observedIdentity, validEvents } from "../domain/identity-events";
+import { type IdentitySource, parsed } from "./source";
 import { verifyStandardDelivery } from "./standard";
 
 const EventSchema = z.looseObject({ type: z.string(), data: z.looseObject({ id: z.optional(z.string()) }) });

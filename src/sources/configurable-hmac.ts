@@ -6,8 +6,11 @@
 // never an unsigned header, which a replayer could change at will.
 // Contract: verify is pure apart from WebCrypto and never throws; parse is pure.
 import type { HmacSourceConfig } from "../config";
-import { concatBytes, fromBase64, fromHex, sha256Hex, signHmac, toBase64, toHex, utf8, verifyHmac } from "./hmac";
-import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
+import { concatBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from "../crypto/bytes";
+import { signHmac, verifyHmac } from "../crypto/hmac";
+import { sha256Hex } from "../crypto/sha256";
+import { observedIdentity, validEvents } from "../domain/identity-events";
+import { type IdentitySource, parsed } from "./source";
 import { checkTimestamp } from "./timestamp";
 
 /** Reads "a.b.0.c" from parsed JSON; undefined when any step is missing. */

@@ -11,7 +11,8 @@
 //   revokes when REVOKE_ON_GROUP_REMOVAL names the group's email (or is "*").
 import * as z from "zod/mini";
 import { groupRemoval } from "../domain/groups";
-import { type IdentitySource, parsed, validEvents, verifyStaticSecretHeader } from "./source";
+import { validEvents } from "../domain/identity-events";
+import { type IdentitySource, parsed, verifyStaticSecretHeader } from "./source";
 
 const TOKEN_HEADER = "X-Goog-Channel-Token";
 const DEPROVISIONING = new Set(["SUSPEND_USER", "DELETE_USER"]);

@@ -16,9 +16,11 @@
 //   "users/<user id>/groups/<group id>", representation the group {"id", "name", "path"}) revokes the user,
 //   resolved through the directory, when REVOKE_ON_GROUP_REMOVAL names the group by name or path.
 import * as z from "zod/mini";
+import { fromHex, utf8 } from "../crypto/bytes";
+import { verifyHmac } from "../crypto/hmac";
 import { type GroupRemovalPolicy, groupRemoval } from "../domain/groups";
-import { fromHex, utf8, verifyHmac } from "./hmac";
-import { type IdentityEvent, type IdentitySource, observedIdentity, type ParseResult, parsed, validEvents } from "./source";
+import { type IdentityEvent, observedIdentity, validEvents } from "../domain/identity-events";
+import { type IdentitySource, type ParseResult, parsed } from "./source";
 
 const HEADER = "X-Keycloak-Signature";
 

@@ -15,7 +15,8 @@
 // - Answer: 200 (Okta asks for 200 or 204), not 202.
 import * as z from "zod/mini";
 import { groupRemoval } from "../domain/groups";
-import { type IdentitySource, observedIdentity, parsed, validEvents, verifyStaticSecretHeader } from "./source";
+import { observedIdentity, validEvents } from "../domain/identity-events";
+import { type IdentitySource, parsed, verifyStaticSecretHeader } from "./source";
 
 const DEPROVISIONING = new Set(["user.lifecycle.deactivate", "user.lifecycle.suspend", "user.lifecycle.delete.initiated", "user.account.lock"]);
 const GROUP_REMOVAL = "group.user_membership.remove";

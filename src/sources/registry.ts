@@ -1,4 +1,7 @@
-// Which identity sources exist and which are enabled: a source is enabled when its secret is set.
+// Which identity sources exist and which are enabled: a source is enabled when its secret is set. The one
+// door into sources/ (test/architecture.test.ts): a surface finds a source here and drives it through the
+// contract re-exported below; what sources share with the rest (bytes, HMAC, identity events) lives in
+// crypto/ and domain/.
 import type { Config, SecretSource } from "../config";
 import { TRANSMITTER_NAME_PATTERN } from "../domain/ssf/transmitters";
 import { clerkSource } from "./clerk";
@@ -10,6 +13,8 @@ import type { IdentitySource } from "./source";
 import { standardSource } from "./standard";
 import { workosSource } from "./workos";
 import { zitadelSource } from "./zitadel";
+
+export type { IdentitySource, VerificationFailure } from "./source";
 
 const SOURCES: Record<SecretSource, (config: Config) => IdentitySource> = {
   standard: () => standardSource,

@@ -6,17 +6,19 @@
 // - Timestamps are refused when too old and when too new (the spec's replay defence).
 // Contract: verify is pure apart from WebCrypto, `now` is passed in, and it never throws.
 import * as z from "zod/mini";
+import { concatBytes, fromBase64, toBase64, utf8 } from "../crypto/bytes";
+import { signHmac, verifyHmac } from "../crypto/hmac";
+import { validEvents } from "../domain/identity-events";
 import { describeIssues } from "../domain/validation";
-import { concatBytes, fromBase64, MAX_SIGNATURES, signHmac, toBase64, utf8, verifyHmac } from "./hmac";
 import {
   type Delivery,
   type IdentitySource,
+  MAX_SIGNATURES,
   type ParseContext,
   type ParseResult,
   parsed,
   type Verification,
   type VerifyContext,
-  validEvents,
 } from "./source";
 import { checkTimestamp } from "./timestamp";
 

@@ -1,8 +1,9 @@
 // The "t=<timestamp>,v1=<hex>" signature header shared by WorkOS and ZITADEL: hex HMAC-SHA256 of
 // "<t>.<raw body>" keyed with the secret's UTF-8 bytes; several v1 entries may be listed (key rotation).
 // Contract: pure apart from WebCrypto, `now` passed in, never throws.
-import { concatBytes, fromHex, MAX_SIGNATURES, signHmac, toHex, utf8, verifyHmac } from "./hmac";
-import type { Delivery, Verification, VerifyContext } from "./source";
+import { concatBytes, fromHex, toHex, utf8 } from "../crypto/bytes";
+import { signHmac, verifyHmac } from "../crypto/hmac";
+import { type Delivery, MAX_SIGNATURES, type Verification, type VerifyContext } from "./source";
 import { checkTimestamp } from "./timestamp";
 
 export type TimestampedHmacScheme = { header: string; timestampUnit: "seconds" | "milliseconds" };

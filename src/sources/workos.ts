@@ -11,7 +11,8 @@
 //   REVOKE_ON_GROUP_REMOVAL names the group (or is "*").
 import * as z from "zod/mini";
 import { groupRemoval } from "../domain/groups";
-import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
+import { observedIdentity, validEvents } from "../domain/identity-events";
+import { type IdentitySource, parsed } from "./source";
 import { verifyTimestampedHmac } from "./timestamped-hmac";
 
 const DirectoryUserSchema = z.looseObject({

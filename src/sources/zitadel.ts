@@ -9,8 +9,9 @@
 // - Acted on: user.deactivated, user.locked, user.removed (ids only: resolved through the directory).
 //   user.human.added / user.human.email.changed / …verified carry the email in event_payload and feed it.
 import * as z from "zod/mini";
-import { fromBase64 } from "./hmac";
-import { type IdentitySource, observedIdentity, parsed, validEvents } from "./source";
+import { fromBase64 } from "../crypto/bytes";
+import { observedIdentity, validEvents } from "../domain/identity-events";
+import { type IdentitySource, parsed } from "./source";
 import { verifyTimestampedHmac } from "./timestamped-hmac";
 
 const DEPROVISIONING = new Set(["user.deactivated", "user.locked", "user.removed"]);

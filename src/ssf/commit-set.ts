@@ -8,47 +8,40 @@
 // - A subject only the directory can name (iss_sub, opaque) resolves through the transmitter's own directory
 //   source, or waits there as unresolved like any webhook subject; a subject no directory can name (a phone
 //   number, a proprietary format) is recorded as unresolved with the reason, never dropped.
-// - Identities seen together (an email beside an id) feed that directory; stream events go to the stream's
-//   record (ledger/ssf/streams.ts); events that deprovision nobody are logged. All of it in one transaction.
+// - Requests and observations are made by the mapping every source uses (domain/revocation-requests.ts), so a
+//   SET's records carry what a webhook event's do (the address as spelled, an unusable one).
+// - Identities seen together (an email beside an id) feed that directory once per SET: their event id is the
+//   jti (events.ts), and a reused jti's are told apart like its revocations (ledger/ssf/rpc.ts). Stream events
+//   go to the stream's record (ledger/ssf/streams.ts); events that deprovision nobody are logged. All of it in
+//   one transaction.
 // Contract: the ledger has everything before this returns; a ledger failure throws HttpFailure
 // (ledger_unavailable, 503) so the transmitter delivers again.
-import type { RevocationRequest } from "../domain/revocation";
+import type { IdentityEvent } from "../domain/identity-events";
+import { observations, revocationRequests } from "../domain/revocation-requests";
 import { describeEventType } from "../domain/ssf/event-types";
 import { onLedger } from "../http/ledger";
-import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
 import { ssfSourceName } from "../sources/registry";
 import type { AcceptedSet } from "./receive-set";
 
 export async function commitSet(env: Env, name: string, set: AcceptedSet): Promise<void> {
   const source = ssfSourceName(name);
-  const requests: RevocationRequest[] = [
-    ...set.events.map((event) => ({
-      source,
-      assurance: "signed" as const,
-      event_id: event.event_id,
-      event_type: event.event_type,
-      email: event.email ?? null,
-      subject_id: event.subject_id ?? null,
-      reason: event.reason ?? null,
-    })),
-    ...set.unresolved.map((event) => ({
-      source,
-      assurance: "signed" as const,
-      event_id: event.event_id,
-      event_type: event.event_type,
-      reason: `${describeEventType(event.event_type)} from ${name}`,
-      refusal: { status: "unresolved" as const, detail: `no directory can resolve the subject: ${event.reason}` },
-    })),
-  ];
-  const observations: Observation[] = set.observed.map((identity) => ({ source, ...identity }));
+  const unresolved: IdentityEvent[] = set.unresolved.map((event) => ({
+    event_id: event.event_id,
+    event_type: event.event_type,
+    reason: `${describeEventType(event.event_type)} from ${name}`,
+    refusal: { status: "unresolved", detail: `no directory can resolve the subject: ${event.reason}` },
+  }));
+  const requests = revocationRequests({ source, assurance: "signed" }, [...set.events, ...unresolved]);
+  const learning = observations(source, set.observed);
   const notices = set.stream.map(({ event_id: _, ...notice }) => notice);
 
   const { receipts, firstDigest } =
-    requests.length + observations.length + notices.length > 0
+    requests.length + learning.length + notices.length > 0
       ? await onLedger(
           env,
-          (ledger) => ledger.ssf().commitSet(name, { jti: set.jti, digest: set.digest, issuedAt: set.iat * 1000, requests, observations, notices }),
+          (ledger) =>
+            ledger.ssf().commitSet(name, { jti: set.jti, digest: set.digest, issuedAt: set.iat * 1000, requests, observations: learning, notices }),
           "the SET",
         )
       : { receipts: [], firstDigest: null };

@@ -4,7 +4,9 @@
 // - Who: the SET's top-level `sub_id` (SSF 1.0 §3.1) and the event's own `subject` member (which CAEP/RISC
 //   events MAY still use, §3.1.1, and the only one Okta's transmitter sends). Both MUST name the event's one
 //   Subject Principal, so their identifiers are merged: an email from one and an id from the other are one
-//   person, and the pair is observed for the directory. When they contradict each other (two different
+//   person, and the pair is observed for the directory, under the SET's jti as event id (`<jti>#<event type>`
+//   when the SET has several events) so that a replayed SET teaches it nothing more, as a replayed webhook
+//   event does not. When they contradict each other (two different
 //   emails, or two different ids and no email), the SET names two people: each gets a revocation whose
 //   reason says so, and nothing is observed. Refusing such a SET instead would be final to the transmitter
 //   and lose the person it meant; revoking one more only ends sessions, and leaves a record of each.
@@ -12,15 +14,18 @@
 //   id) become one identity event whose reason names each event type. Its event_id is the SET's jti when the
 //   SET names one person (the caller dedupes on it), else `${jti}#${n}` for the n-th (RFC 8417 §2.2 allows
 //   several events in a SET; SSF 1.0 §4.2.1 asks for one).
+// - The address is passed on as the subject wrote it, and read by validEvents as every source's is: kept beside
+//   its lower-cased form when that differs; when it is unusable, kept for the record while a subject id
+//   resolves the person, or recorded as invalid_email when nothing else names them.
 // - SSF stream events (stream-events.ts) are returned apart for the caller to record.
 // - Nothing is dropped silently: other event types go to `ignored`; deprovisioning events that cannot become
 //   an identity event (no usable subject, an id too long) go to `unresolved` with the reason.
 // Contract: pure; never throws.
 
+import { type IdentityEvent, type ObservedIdentity, validEvents } from "../domain/identity-events";
 import { credentialChangeNotLostControl } from "../domain/ssf/credential-change";
 import { CAEP_CREDENTIAL_CHANGE, describeEventType, SSF_STREAM_UPDATED, SSF_VERIFICATION } from "../domain/ssf/event-types";
 import type { SsfTransmitter } from "../domain/ssf/transmitters";
-import { type IdentityEvent, type ObservedIdentity, validEvents } from "../sources/source";
 import { readStreamEvent, type StreamEvent } from "./stream-events";
 import { mergeResolutions, resolveSubject } from "./subjects";
 import type { VerifiedSet } from "./verify-set";
@@ -41,7 +46,7 @@ const MAX_REASON = 500;
 const TWO_PEOPLE = "the SET's sub_id and its event's subject do not name the same person: each is revoked";
 
 /** Who one event names, as far as the SET says. */
-type Named = { email: string | null; subjectId: string | null };
+type Named = { email: string | null; address: string | null; subjectId: string | null };
 /** One person the SET's deprovisioning events name, with what each of them said. */
 type Person = Named & { eventTypes: string[]; said: string[]; twoPeople: boolean };
 
@@ -58,7 +63,10 @@ export function extractSetEvents(set: VerifiedSet, context: ExtractContext): Set
     }
     const named = namedBy(set.sub_id, payload.subject, context.transmitter.issuer);
     const [only] = named.ok && named.people.length === 1 ? named.people : [];
-    if (only?.email && only.subjectId) out.observed.push({ subject_id: only.subjectId, email: only.email });
+    if (only?.email && only.subjectId) {
+      const eventId = entries.length === 1 ? set.jti : `${set.jti}#${eventType}`;
+      out.observed.push({ event_id: eventId, subject_id: only.subjectId, email: only.email });
+    }
     const notDeprovisioning = whyNotDeprovisioning(eventType, payload, deprovisioning);
     if (notDeprovisioning !== null) {
       out.ignored.push(`${describeEventType(eventType)} does not deprovision (jti ${set.jti}): ${notDeprovisioning}`);
@@ -75,18 +83,20 @@ export function extractSetEvents(set: VerifiedSet, context: ExtractContext): Set
   const count = people.length + unresolved.length;
   const eventId = (index: number) => (count === 1 ? set.jti : `${set.jti}#${index + 1}`);
   for (const [index, person] of people.entries()) {
-    // The same bounds as every webhook source's events (sources/source.ts); the email is already validated.
+    // The same bounds and the same reading of the address as every source's events (domain/identity-events.ts).
     const problems: string[] = [];
     const candidate = {
       event_id: eventId(index),
       event_type: person.eventTypes[0],
-      email: person.email ?? undefined,
+      email: person.address ?? undefined,
       subject_id: person.subjectId ?? undefined,
       reason: reasonFor(person, context.transmitterName),
     };
     const [event] = validEvents([candidate], problems);
-    if (event) out.events.push(event);
-    else
+    if (event) {
+      out.events.push(event);
+      out.ignored.push(...problems);
+    } else
       out.unresolved.push({
         event_id: candidate.event_id,
         event_type: person.eventTypes[0] ?? "",
@@ -121,9 +131,12 @@ function samePerson(a: Named, b: Named): boolean {
 }
 
 function addPerson(people: Person[], named: Named, eventType: string, said: string | null, twoPeople: boolean): void {
-  const known = people.find((person) => (person.email !== null && named.email !== null ? person.email === named.email : sameId(person, named)));
-  const person = known ?? { email: null, subjectId: null, eventTypes: [], said: [], twoPeople: false };
+  const known = people.find((person) => sameEntry(person, named));
+  const person = known ?? { email: null, address: null, subjectId: null, eventTypes: [], said: [], twoPeople: false };
   if (!known) people.push(person);
+  // The address goes with the usable email it spells; an unusable one stands only while there is none.
+  if (person.email === null && named.email !== null) person.address = named.address;
+  else person.address ??= named.address;
   person.email ??= named.email;
   person.subjectId ??= named.subjectId;
   if (!person.eventTypes.includes(eventType)) person.eventTypes.push(eventType);
@@ -131,7 +144,12 @@ function addPerson(people: Person[], named: Named, eventType: string, said: stri
   person.twoPeople ||= twoPeople;
 }
 
-const sameId = (a: Named, b: Named) => a.subjectId !== null && a.subjectId === b.subjectId;
+/** One person of the SET: the same email, else the same id, else (naming neither) the same unusable address. */
+function sameEntry(a: Named, b: Named): boolean {
+  if (a.email !== null && b.email !== null) return a.email === b.email;
+  if (a.subjectId !== null || b.subjectId !== null) return a.subjectId === b.subjectId;
+  return a.address === b.address;
+}
 
 /** "CAEP session-revoked from okta", plus the transmitter's own words: RISC `reason`, CAEP `reason_admin`. */
 function reasonFor(person: Person, transmitterName: string): string {

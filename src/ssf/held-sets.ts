@@ -24,11 +24,12 @@
 // shared with pushes.
 // Contract: holdUnverifiedSet never throws; verifyHeldSets throws nothing it does not log.
 import { configFor } from "../config";
+import { utf8 } from "../crypto/bytes";
+import { sha256Hex } from "../crypto/sha256";
 import { ledgerFor } from "../ledger/client";
 import type { RejectionCount } from "../ledger/rejections/counts";
 import { HELD_BYTES_PER_TRANSMITTER, HELD_SETS_PER_TRANSMITTER, type HeldSettlement, type HoldOutcome } from "../ledger/ssf/held-sets";
 import { logEvent } from "../log";
-import { sha256Hex, utf8 } from "../sources/hmac";
 import { ssfSourceName } from "../sources/registry";
 import { commitSet } from "./commit-set";
 import { jwksCacheFor, ssfDeps } from "./jwks-registry";

@@ -27,8 +27,8 @@
 // - 403/access_denied is not used: one credential per transmitter route leaves no "authenticated but not allowed".
 // Contract: never throws; `now` is passed in; `detail` is for the log, never for the sender.
 
+import { matchesAnySecret } from "../crypto/compare";
 import type { SsfTransmitter } from "../domain/ssf/transmitters";
-import { matchesAnySecret } from "../sources/hmac";
 import { extractSetEvents, type SetEvents } from "./events";
 import type { JwksCache } from "./jwks";
 import { setDigest } from "./set-digest";

@@ -6,7 +6,9 @@
 // strings as ECMAScript's JSON.stringify writes them. In JavaScript that is JSON.stringify with sorted
 // members, for values that came from JSON.parse, so it is written here rather than taken from a library.
 // Contract: pure but for WebCrypto's digest; never throws on a verified SET.
-import { sha256Hex, utf8 } from "../sources/hmac";
+
+import { utf8 } from "../crypto/bytes";
+import { sha256Hex } from "../crypto/sha256";
 import type { VerifiedSet } from "./verify-set";
 
 export function setDigest(set: Pick<VerifiedSet, "sub_id" | "events">): Promise<string> {

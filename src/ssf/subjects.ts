@@ -1,6 +1,8 @@
 // Reads who a Shared Signals event is about: a Subject Identifier (RFC 9493 §3, by format name) or an SSF
 // complex subject.
-// - email: the email, validated and lower-cased by the project's EmailSchema.
+// - email: the email, validated and lower-cased by the project's EmailSchema; the address as written (trimmed)
+//   is kept beside it, and alone when it does not validate, so the record shows what was sent (an unusable
+//   address is recorded as a webhook's is: domain/identity-events.ts).
 // - iss_sub: subject id `sub` when `iss` is the transmitter's own issuer (the usual case, and the
 //   form an operator can import into the per-source directory), otherwise `${iss}|${sub}` so that two
 //   issuers' subjects can never collide. `sub` is never guessed to be an email, even when it looks like one.
@@ -16,7 +18,11 @@
 // user) is unresolved, with the reason. Contract: pure; never throws.
 import { EmailSchema } from "../domain/validation";
 
-export type SubjectResolution = { ok: true; email: string | null; subjectId: string | null } | { ok: false; reason: string };
+/**
+ * `email`: the usable address, lower-cased; `address`: the address as the subject wrote it (trimmed), usable or
+ * not, or null when it names none; `subjectId`: the id the directory resolves.
+ */
+export type SubjectResolution = { ok: true; email: string | null; address: string | null; subjectId: string | null } | { ok: false; reason: string };
 
 const MAX_SUBJECT_ID = 200;
 
@@ -47,8 +53,10 @@ function resolveIdentifier(identifier: unknown, issuer: string, inAliases = fals
   const format = formatOf(identifier);
   switch (format) {
     case "email": {
-      const email = EmailSchema.safeParse(identifier.email);
-      return email.success ? { ok: true, email: email.data, subjectId: null } : { ok: false, reason: "the email subject has no valid email" };
+      const address = typeof identifier.email === "string" ? identifier.email.trim() : "";
+      if (address === "") return { ok: false, reason: "the email subject has no email" };
+      const email = EmailSchema.safeParse(address);
+      return { ok: true, email: email.success ? email.data : null, address, subjectId: null };
     }
     case "iss_sub": {
       const { iss, sub } = identifier;
@@ -69,7 +77,7 @@ function resolveIdentifier(identifier: unknown, issuer: string, inAliases = fals
 
 function subjectId(id: string): SubjectResolution {
   return id.length <= MAX_SUBJECT_ID
-    ? { ok: true, email: null, subjectId: id }
+    ? { ok: true, email: null, address: null, subjectId: id }
     : { ok: false, reason: `the subject id is longer than ${MAX_SUBJECT_ID} characters` };
 }
 
@@ -78,9 +86,14 @@ function resolveAliases(identifiers: unknown, issuer: string): SubjectResolution
   return mergeResolutions(identifiers.map((identifier) => resolveIdentifier(identifier, issuer, true)));
 }
 
-/** The first email and the first subject id among the resolutions that worked (they name one principal). */
+/**
+ * The first usable email (with its address as written) and the first subject id among the resolutions that
+ * worked (they name one principal); an unusable address only when no usable one was named.
+ */
 export function mergeResolutions(resolutions: SubjectResolution[]): SubjectResolution {
   let email: string | null = null;
+  let address: string | null = null;
+  let unusable: string | null = null;
   let id: string | null = null;
   const reasons: string[] = [];
   for (const resolution of resolutions) {
@@ -88,9 +101,10 @@ export function mergeResolutions(resolutions: SubjectResolution[]): SubjectResol
       reasons.push(resolution.reason);
       continue;
     }
-    email ??= resolution.email;
+    if (email === null && resolution.email !== null) [email, address] = [resolution.email, resolution.address];
+    if (resolution.email === null) unusable ??= resolution.address;
     id ??= resolution.subjectId;
   }
-  if (email === null && id === null) return { ok: false, reason: reasons.join("; ") || "no subject" };
-  return { ok: true, email, subjectId: id };
+  if (email === null && id === null && unusable === null) return { ok: false, reason: reasons.join("; ") || "no subject" };
+  return { ok: true, email, address: address ?? unusable, subjectId: id };
 }

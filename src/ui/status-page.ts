@@ -6,6 +6,7 @@
 // SHA-256 hashes, and fetches to this origin; the hashes are computed once per isolate, on the first
 // request (crypto.subtle is asynchronous, and a Worker does no such work at global scope).
 import { Hono } from "hono";
+import { cspHashSource } from "../crypto/sha256";
 import { apiDoc } from "../http/openapi";
 import { STATUS_PAGE_SCRIPT } from "./client-script";
 import { STATUS_PAGE_STYLE } from "./style";
@@ -13,16 +14,11 @@ import { statusPageHtml } from "./template";
 
 const STATUS_PAGE_HTML = statusPageHtml(STATUS_PAGE_STYLE, STATUS_PAGE_SCRIPT);
 
-async function cspHash(block: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(block)));
-  return `'sha256-${btoa(String.fromCharCode(...digest))}'`;
-}
-
 async function contentSecurityPolicy(): Promise<string> {
   return [
     "default-src 'none'",
-    `script-src ${await cspHash(STATUS_PAGE_SCRIPT)}`,
-    `style-src ${await cspHash(STATUS_PAGE_STYLE)}`,
+    `script-src ${await cspHashSource(STATUS_PAGE_SCRIPT)}`,
+    `style-src ${await cspHashSource(STATUS_PAGE_STYLE)}`,
     "connect-src 'self'",
     "img-src 'self' data:",
     "base-uri 'none'",

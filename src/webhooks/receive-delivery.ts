@@ -7,16 +7,16 @@
 import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
-import { type RevocationRequest, RevocationStatusSchema } from "../domain/revocation";
+import type { IdentityEvent, ObservedIdentity } from "../domain/identity-events";
+import { RevocationStatusSchema } from "../domain/revocation";
+import { observations, revocationRequests } from "../domain/revocation-requests";
 import { limitBody } from "../http/body";
 import { answerJsonError, fail } from "../http/errors";
 import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
 import { reportRejection } from "../http/rejection-report";
-import type { Observation } from "../ledger/ledger";
 import { logEvent } from "../log";
-import { findSource } from "../sources/registry";
-import type { IdentityEvent, IdentitySource, ObservedIdentity, VerificationFailure } from "../sources/source";
+import { findSource, type IdentitySource, type VerificationFailure } from "../sources/registry";
 
 const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
@@ -106,13 +106,14 @@ webhookRoutes.on(
 );
 
 async function commitEvents(c: Context<AppEnv>, source: IdentitySource, events: IdentityEvent[], observed: ObservedIdentity[], ignored: string[]) {
-  const observations: Observation[] = observed.map((identity) => ({ source: source.name, ...identity }));
+  const learning = observations(source.name, observed);
   if (events.length === 0) {
     // Only identities to learn, each once per event: a replay updates nothing (directory_updated 0).
-    const learned = await onLedger(c.env, (ledger) => ledger.observe(observations), "the delivery");
+    const learned = await onLedger(c.env, (ledger) => ledger.observe(learning), "the delivery");
     return c.json({ ignored: true, reason: ignored.join("; ") || "no deprovisioning event", directory_updated: learned }, 200);
   }
-  const results = await onLedger(c.env, (ledger) => ledger.commit(toRequests(source, events), observations), "the delivery");
+  const requests = revocationRequests({ source: source.name, assurance: source.assurance }, events);
+  const results = await onLedger(c.env, (ledger) => ledger.commit(requests, learning), "the delivery");
   const answers = results.map(({ id, status, duplicate }) => (duplicate ? { id, status, duplicate: true } : { id, status }));
   // A refused event is recorded, and answered as a failure so the sender's own log shows it too.
   if (results.some((result) => result.status === "refused")) {
@@ -122,23 +123,6 @@ async function commitEvents(c: Context<AppEnv>, source: IdentitySource, events: 
   const status = allDuplicates ? 200 : (source.acceptedStatus ?? 202);
   if (answers.length === 1 && ignored.length === 0) return c.json(answers[0], status);
   return c.json({ revocations: answers, ignored }, status);
-}
-
-function toRequests(source: IdentitySource, events: IdentityEvent[]): RevocationRequest[] {
-  return events.map((event) => ({
-    source: source.name,
-    assurance: source.assurance,
-    event_id: event.event_id,
-    event_type: event.event_type,
-    email: event.email ?? null,
-    // validEvents names the spelling only when normalising changed it: otherwise `email` is as received.
-    email_as_received: event.email_as_received ?? event.email ?? null,
-    subject_id: event.subject_id ?? null,
-    user_uid: event.user_uid ?? null,
-    reason: event.reason ?? null,
-    unusable_email: event.unusable_email ?? null,
-    refusal: event.refusal ?? null,
-  }));
 }
 
 function auditRejection(c: Context<AppEnv>, source: string, failure: VerificationFailure, now: number): void {

@@ -1,6 +1,6 @@
 // The operator CLI (cli/main.ts, through its bin cli/access-revoker.mjs) as a person runs it: each command is a real child process against one
-// real `wrangler dev` (scripts/local-worker.mjs) whose Cloudflare API is the local fake behind a proxy that
-// breaks chosen calls (faulty-cloudflare.ts). Assertions are on what the person sees (stdout, stderr,
+// real `wrangler dev` (scripts/local-worker.mjs) whose Cloudflare API is the local fake, scripted to break
+// chosen calls (faulty-cloudflare.ts). Assertions are on what the person sees (stdout, stderr,
 // exit code) and on the --json form. Every server this starts is stopped here, by pid.
 // Tests run in order and share the Worker: the hold is caused last, as it stops a target until cleared.
 import { spawn } from "node:child_process";
@@ -12,7 +12,7 @@ import { stripVTControlCharacters } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeCloudflareApi } from "../../scripts/fake-cloudflare-api.mjs";
 import { freePort, startLocalWorker } from "../../scripts/local-worker.mjs";
-import { startFaultyCloudflare } from "./faulty-cloudflare";
+import { cliFaults } from "./faulty-cloudflare";
 
 const CLI = join(import.meta.dirname, "../../cli/access-revoker.mjs");
 const ACCOUNT = "cccccccccccccccccccccccccccccccc";
@@ -28,20 +28,20 @@ type RevocationRecord = { id: string; status: string; email: string; job_id: str
 
 const dir = mkdtempSync(join(tmpdir(), "access-revoker-cli-"));
 let cloudflare: Awaited<ReturnType<typeof startFakeCloudflareApi>>;
-let faulty: Awaited<ReturnType<typeof startFaultyCloudflare>>;
+const faults = cliFaults();
 let worker: Worker;
 let vars: Record<string, string>;
 
 beforeAll(async () => {
-  cloudflare = await startFakeCloudflareApi({ token: CF_TOKEN });
-  faulty = await startFaultyCloudflare(cloudflare.baseUrl);
+  cloudflare = await startFakeCloudflareApi({ tokens: [CF_TOKEN] });
+  cloudflare.setAnswer(faults.answer);
   vars = {
     ACCESS_API_TOKEN: CF_TOKEN,
     OPERATOR_TOKEN: OPERATOR,
     WEBHOOK_SECRET_STANDARD: "whsec_ZTJlIHN0YW5kYXJkIHdlYmhvb2tzIHNlY3JldA==",
     ACCESS_ACCOUNT_ID: ACCOUNT,
     ACCESS_ZONE_ID: ZONE,
-    ACCESS_API_BASE_URL: faulty.baseUrl,
+    ACCESS_API_BASE_URL: cloudflare.baseUrl,
     DRY_RUN: "false",
     REVOKE_RATE_PER_SECOND: String(RATE),
     REMOVE_SEATS: "true",
@@ -52,7 +52,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop();
-  await faulty?.close();
   await cloudflare?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -178,7 +177,7 @@ describe("one person", () => {
     expect(lineWith(run.stdout, "reason")).toContain("left the company");
     expect(lineWith(run.stdout, `accounts/${ACCOUNT}`)).toMatch(/revoked\s+200\s+1\s/);
     expect(lineWith(run.stdout, `zones/${ZONE}`)).toMatch(/revoked\s+200\s+1\s/);
-    const calls = cloudflare.revocations().filter((call) => call.body?.email === "alice@example.com");
+    const calls = cloudflare.calls.filter((call) => call.body?.email === "alice@example.com");
     expect(calls.map((call) => call.devices)).toEqual(["true", "true"]);
   });
 
@@ -187,7 +186,7 @@ describe("one person", () => {
     expect(run.code).toBe(0);
     const record = JSON.parse(run.stdout) as RevocationRecord & { devices: boolean; warp_session_reauth: boolean };
     expect(record).toMatchObject({ email: "bob@example.com", status: "revoked", devices: false, warp_session_reauth: true });
-    const calls = cloudflare.revocations().filter((call) => call.body?.email === "bob@example.com");
+    const calls = cloudflare.calls.filter((call) => call.body?.email === "bob@example.com");
     expect(calls.map((call) => [call.devices, call.body?.warp_session_reauth])).toEqual([
       ["false", true],
       ["false", true],
@@ -421,7 +420,7 @@ describe("bulk jobs", () => {
 
   // Regression: the same CSV sent again without --idempotency-key revoked all 60 again (duplicates 0).
   it("bulk <the same file> again: nothing is added, and it says how to send it as a new job", async () => {
-    const calls = () => cloudflare.revocations().filter((call) => call.body?.email === "leaver-07@example.com").length;
+    const calls = () => cloudflare.calls.filter((call) => call.body?.email === "leaver-07@example.com").length;
     const before = calls();
     const again = await cli(["bulk", "leavers.csv"]);
     expect(again.code).toBe(0);
@@ -565,7 +564,7 @@ describe("the drain", () => {
 
       // The token is fixed; lifting the hold re-drives the revocation that met the refusal (regression: it
       // stayed failed until someone ran `retry`, leaving the person unrevoked at the end of the README's tour).
-      faulty.fixToken();
+      faults.fixToken();
       const cleared = await cli(["holds", "clear", `zones/${ZONE}`]);
       expect(cleared.code).toBe(0);
       expect(cleared.stdout).toMatch(new RegExp(`^hold on zones/${ZONE} cleared \\(it was held for: Cloudflare refused the API token`));

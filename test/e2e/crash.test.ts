@@ -25,7 +25,7 @@ const workers: Worker[] = [];
 
 beforeAll(async () => {
   // Each call takes 300 ms to answer, so several are always in flight (up to six) when the process dies.
-  cloudflare = await startFakeCloudflareApi({ token: CF_TOKEN, latencyMs: 300 });
+  cloudflare = await startFakeCloudflareApi({ tokens: [CF_TOKEN], latencyMs: 300 });
 });
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.stop()));
@@ -71,7 +71,7 @@ it("SIGKILL mid-drain with both lanes busy, restart on the same state: every rev
   expect(job.accepted).toBe(120);
   // Single deliveries keep arriving (the urgent lane) while the bulk job drains, until the kill.
   const singles: string[] = [];
-  while (cloudflare.revocations().length < 80) {
+  while (cloudflare.calls.length < 80) {
     const email = `crash-single-${singles.length}@example.com`;
     const delivery = signed(email);
     const answer = await fetch(`${first.url}/webhooks/standard`, { method: "POST", headers: delivery.headers, body: delivery.body });
@@ -79,7 +79,7 @@ it("SIGKILL mid-drain with both lanes busy, restart on the same state: every rev
     singles.push(email);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const beforeKill = cloudflare.revocations().length;
+  const beforeKill = cloudflare.calls.length;
   await first.kill();
   expect(beforeKill).toBeLessThan(2 * (120 + singles.length)); // killed mid-drain, not after
 
@@ -99,7 +99,7 @@ it("SIGKILL mid-drain with both lanes busy, restart on the same state: every rev
   }
 
   const successes = new Map<string, number>();
-  for (const call of cloudflare.revocations()) {
+  for (const call of cloudflare.calls) {
     if (call.status !== 200) continue;
     const key = `${call.body.email} ${call.path.includes("/zones/") ? "zone" : "account"}`;
     successes.set(key, (successes.get(key) ?? 0) + 1);

@@ -26,7 +26,7 @@ let cloudflare: Awaited<ReturnType<typeof startFakeCloudflareApi>>;
 const workers: Worker[] = [];
 
 beforeAll(async () => {
-  cloudflare = await startFakeCloudflareApi({ token: CF_TOKEN });
+  cloudflare = await startFakeCloudflareApi({ tokens: [CF_TOKEN] });
 });
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.stop()));
@@ -244,10 +244,11 @@ describe("a signed event through wrangler dev to the Cloudflare API", () => {
       [`zones/${ZONE}`, 200],
     ]);
 
-    const calls = cloudflare.revocations().filter((call) => call.body?.email === email);
+    // Paths under the API's base path, /client/v4 (a call outside it would have been answered 404).
+    const calls = cloudflare.calls.filter((call) => call.body?.email === email);
     expect(calls.map((call) => call.path).sort()).toEqual([
-      `/client/v4/accounts/${ACCOUNT}/access/organizations/revoke_user`,
-      `/client/v4/zones/${ZONE}/access/organizations/revoke_user`,
+      `/accounts/${ACCOUNT}/access/organizations/revoke_user`,
+      `/zones/${ZONE}/access/organizations/revoke_user`,
     ]);
     for (const call of calls) {
       expect(call.method).toBe("POST");

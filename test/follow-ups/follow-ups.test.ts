@@ -18,7 +18,8 @@
 // SCIM group changes follow Okta's (PATCH remove with a members[value eq "…"] path, PUT with the member
 // list) and Entra ID's (PATCH Remove with a value list) documented requests.
 import { describe, expect, it } from "vitest";
-import { signHmac, toHex, utf8 } from "../../src/sources/hmac";
+import { toHex, utf8 } from "../../src/crypto/bytes";
+import { signHmac } from "../../src/crypto/hmac";
 import { signTimestampedHmac } from "../../src/sources/timestamped-hmac";
 import googleRemoveMember from "../fixtures/google/remove-group-member.json";
 import keycloakGroupDelete from "../fixtures/keycloak/admin.GROUP_MEMBERSHIP-DELETE.json";

@@ -1,6 +1,7 @@
 // The identity directory and unresolved revocations: an id-only deprovisioning event is never dropped.
 import { describe, expect, it } from "vitest";
-import { signHmac, toHex, utf8 } from "../../src/sources/hmac";
+import { toHex, utf8 } from "../../src/crypto/bytes";
+import { signHmac } from "../../src/crypto/hmac";
 import keycloakDelete from "../fixtures/keycloak/admin.USER-DELETE.json";
 import { TEST_SECRETS } from "../helpers/bindings";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";

@@ -2,7 +2,9 @@
 // waits, token holds listed and lifted (and audited), and the audit trail exported with full entries.
 // The workers project revokes on one account and one zone.
 import { describe, expect, it } from "vitest";
-import { sha256Hex, signHmac, toHex, utf8 } from "../../src/sources/hmac";
+import { toHex, utf8 } from "../../src/crypto/bytes";
+import { signHmac } from "../../src/crypto/hmac";
+import { sha256Hex } from "../../src/crypto/sha256";
 import { TEST_ACCOUNT_ID, TEST_OPERATOR_TOKEN, TEST_ZONE_ID } from "../helpers/bindings";
 import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
@@ -80,6 +82,13 @@ describe("POST /v1/jobs/{id}/retry", () => {
     await waitFor(async () => (await job(id)).by_status.revoked === 3);
     // Nothing is left to re-drive.
     expect(await (await operatorFetch(`/v1/jobs/${id}/retry`, { method: "POST" })).json()).toEqual({ job_id: id, requeued: 0 });
+    // Audited like a lifted hold (issue #19), once: the retry that found nothing changed nothing.
+    const actions = await waitFor(async () => {
+      const listed = (await (await operatorFetch("/v1/audit?actions=true")).json()) as { entries: { status: string; id: string; detail: string }[] };
+      const mine = listed.entries.filter((entry) => entry.status === "job_retried" && entry.id === id);
+      return mine.length > 0 && mine;
+    });
+    expect(actions).toEqual([expect.objectContaining({ detail: expect.stringContaining("3 failed revocation(s) re-queued") })]);
   });
 
   it("answers 404 for an unknown job", async () => {

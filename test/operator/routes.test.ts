@@ -1,7 +1,18 @@
 import { describe, expect, it } from "vitest";
+import { keyedFingerprint } from "../../src/crypto/hmac";
 import { TEST_OPERATOR_TOKEN_NEXT } from "../helpers/bindings";
 import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
-import { fastForwardLedger, operatorFetch, revocationTotal, settleLedger, uniqueEmail, waitForIdleLedger, workerFetch } from "../helpers/worker";
+import { waitFor } from "../helpers/wait";
+import {
+  fastForwardLedger,
+  ledgerStub,
+  operatorFetch,
+  revocationTotal,
+  settleLedger,
+  uniqueEmail,
+  waitForIdleLedger,
+  workerFetch,
+} from "../helpers/worker";
 
 type RevocationRecord = {
   id: string;
@@ -205,6 +216,30 @@ describe("POST /v1/revocations/{id}/retry", () => {
     await waitForIdleLedger();
     const record = (await (await operatorFetch(`/v1/revocations/${failed.id}`)).json()) as RevocationRecord;
     expect(record.status).toBe("revoked");
+  });
+
+  // Regression (issue #19): a retry, which also lifts every token hold, left no trace in the audit log, while
+  // lifting one hold did.
+  it("is written to the audit log as an operator action, with the keyed fingerprint of the token that asked", async () => {
+    fake().setAnswer(() => apiError(400, 12000, "bad"));
+    const failed = (await (await revoke({ email: uniqueEmail("retry-audited") })).json()) as RevocationRecord;
+    fake().setAnswer(() => envelope(true));
+    const from = new Date(Date.now() - 60_000).toISOString();
+    const retried = await operatorFetch(`/v1/revocations/${failed.id}/retry`, { method: "POST" }, TEST_OPERATOR_TOKEN_NEXT);
+    expect(retried.status).toBe(202);
+    const action = await waitFor(async () => {
+      const listed = (await (await operatorFetch("/v1/audit?actions=true")).json()) as { entries: { status: string; id: string; key: string }[] };
+      return listed.entries.find((entry) => entry.status === "revocation_retried" && entry.id === failed.id);
+    });
+    const exported = (await (await operatorFetch(`/v1/audit/export?kind=actions&from=${from}&to=2100-01-01T00:00:00Z`)).text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { key: string });
+    const entry = exported.find((line) => line.key === action.key);
+    // AUDIT_FINGERPRINT_KEY is unset here: keyed with the ledger's own key (operator/token-fingerprint.ts).
+    const fingerprint = await keyedFingerprint(await ledgerStub().fingerprintKey(), TEST_OPERATOR_TOKEN_NEXT, 16);
+    expect(entry).toMatchObject({ kind: "action", action: "revocation_retried", target: failed.id, token_fingerprint: fingerprint });
+    expect(JSON.stringify(entry)).not.toContain(TEST_OPERATOR_TOKEN_NEXT);
   });
 
   it("answers 409 for a revocation that is not failed and 404 for an unknown one", async () => {

@@ -3,8 +3,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
+import { toHex, utf8 } from "../../src/crypto/bytes";
+import { signHmac } from "../../src/crypto/hmac";
+import { sha256Hex } from "../../src/crypto/sha256";
 import { operatorTokenFingerprint } from "../../src/operator/token-fingerprint";
-import { sha256Hex, signHmac, toHex, utf8 } from "../../src/sources/hmac";
 import { ledgerStub } from "../helpers/worker";
 
 const KEY = "an-audit-fingerprint-key-of-32-characters-or-more";

@@ -1,8 +1,8 @@
 // One valid delivery, then exactly one thing changed per test (the reference library's test style).
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
-import { MAX_SIGNATURES, toBase64, utf8 } from "../../src/sources/hmac";
-import type { Delivery, VerifyContext } from "../../src/sources/source";
+import { toBase64, utf8 } from "../../src/crypto/bytes";
+import { type Delivery, MAX_SIGNATURES, type VerifyContext } from "../../src/sources/source";
 import { signStandardDelivery, verifyStandardDelivery } from "../../src/sources/standard";
 
 // Known-answer vector from standard-webhooks libraries/javascript/src/webhook.test.ts ("sign function works").

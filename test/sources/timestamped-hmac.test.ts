@@ -1,6 +1,7 @@
 // The "t=<timestamp>,v1=<hex>" scheme of WorkOS and ZITADEL: one valid delivery, one thing changed per test.
 import { describe, expect, it, vi } from "vitest";
-import { MAX_SIGNATURES, utf8 } from "../../src/sources/hmac";
+import { utf8 } from "../../src/crypto/bytes";
+import { MAX_SIGNATURES } from "../../src/sources/source";
 import { signTimestampedHmac, verifyTimestampedHmac } from "../../src/sources/timestamped-hmac";
 
 const scheme = { header: "ZITADEL-Signature", timestampUnit: "seconds" as const };

@@ -73,9 +73,14 @@ describe("deprovisioning events become identity events, one per subject format",
       { event_type: RISC_ACCOUNT_DISABLED, subject_id: "u-55120", reason: "RISC account-disabled from acme: hijacking" },
     ],
     [
-      "email, lower-cased (RISC account-purged)",
+      "email, lower-cased, its spelling kept beside it (RISC account-purged)",
       riscAccountPurged,
-      { event_type: RISC_ACCOUNT_PURGED, email: "former.employee@example.com", reason: "RISC account-purged from acme" },
+      {
+        event_type: RISC_ACCOUNT_PURGED,
+        email: "former.employee@example.com",
+        email_as_received: "Former.Employee@Example.com",
+        reason: "RISC account-purged from acme",
+      },
     ],
     [
       "complex subject whose user is email (SSF 1.0 §3.3)",
@@ -108,7 +113,7 @@ describe("deprovisioning events become identity events, one per subject format",
           reason: "RISC account-purged from acme",
         },
       ],
-      observed: [{ subject_id: "u-77801", email: "alias.user@example.com" }],
+      observed: [{ event_id: aliases.jti, subject_id: "u-77801", email: "alias.user@example.com" }],
     });
   });
 
@@ -267,7 +272,7 @@ describe("sub_id and the event's subject name one principal (SSF 1.0 §3.1.1)", 
           reason: "RISC account-disabled from acme",
         },
       ],
-      observed: [{ subject_id: "u-1", email: "merged@example.com" }],
+      observed: [{ event_id: "merge-1", subject_id: "u-1", email: "merged@example.com" }],
     });
   });
 
@@ -323,7 +328,15 @@ describe("sub_id and the event's subject name one principal (SSF 1.0 §3.1.1)", 
     expect(
       extract({ ...both, events: { "https://schemas.openid.net/secevent/risc/event-type/account-enabled": both.events[RISC_ACCOUNT_DISABLED] } })
         .observed,
-    ).toEqual([{ subject_id: "u-1", email: "merged@example.com" }]);
+    ).toEqual([{ event_id: "merge-1", subject_id: "u-1", email: "merged@example.com" }]);
+  });
+
+  it("each event of a SET observes under an id of its own, so one lesson does not hide the next", () => {
+    const subject = both.events[RISC_ACCOUNT_DISABLED].subject;
+    const enabled = "https://schemas.openid.net/secevent/risc/event-type/account-enabled";
+    expect(
+      extract({ ...both, events: { [enabled]: { subject }, [CAEP_SESSION_REVOKED]: { subject } } }).observed.map((seen) => seen.event_id),
+    ).toEqual([`merge-1#${enabled}`, `merge-1#${CAEP_SESSION_REVOKED}`]);
   });
 });
 
@@ -394,6 +407,49 @@ describe("stream events are returned apart (SSF 1.0 §8.1.4, §8.1.5)", () => {
   });
 });
 
+// As every source's (domain/identity-events.ts): before issue #19 a SET's unusable address was dropped, or the
+// event recorded as unresolved without it.
+describe("an unusable address is kept for the record", () => {
+  const set = (subId: unknown) => ({ iss: "https://idp.example.com/", jti: "bad-1", sub_id: subId, events: { [RISC_ACCOUNT_DISABLED]: {} } });
+  const aliased = (...identifiers: object[]) => set({ format: "aliases", identifiers });
+
+  it("alone, the event is refused as invalid_email with the address", () => {
+    expect(extract(set({ format: "email", email: " Not-An-Email " }))).toEqual({
+      ...nothing,
+      events: [
+        {
+          event_id: "bad-1",
+          event_type: RISC_ACCOUNT_DISABLED,
+          reason: "RISC account-disabled from acme",
+          unusable_email: "Not-An-Email",
+          refusal: { status: "invalid_email", detail: expect.stringContaining('"Not-An-Email" cannot be used') },
+        },
+      ],
+    });
+  });
+
+  it("beside an id, the id resolves the person and the address is kept", () => {
+    const result = extract(aliased({ format: "email", email: "Not-An-Email" }, { format: "opaque", id: "u-3" }));
+    expect(result.events).toEqual([
+      {
+        event_id: "bad-1",
+        event_type: RISC_ACCOUNT_DISABLED,
+        subject_id: "u-3",
+        reason: "RISC account-disabled from acme",
+        unusable_email: "Not-An-Email",
+      },
+    ]);
+    expect(result.ignored).toEqual([expect.stringContaining("resolving subject u-3 through the directory instead")]);
+    expect(result.observed).toEqual([]);
+  });
+
+  it("beside a usable one, the usable one names the person", () => {
+    const result = extract(aliased({ format: "email", email: "Not-An-Email" }, { format: "email", email: "Ok@Example.com" }));
+    expect(result.events).toEqual([expect.objectContaining({ email: "ok@example.com", email_as_received: "Ok@Example.com" })]);
+    expect(result.events[0]).not.toHaveProperty("unusable_email");
+  });
+});
+
 describe("nothing is dropped silently", () => {
   it.each([
     ["account-enabled (SSF 1.0 §5)", accountEnabled, "RISC account-enabled does not deprovision"],
@@ -423,7 +479,7 @@ describe("nothing is dropped silently", () => {
       {},
       'the complex subject\'s user: subject format "phone_number" is not supported',
     ],
-    ["an email subject with no valid email", { format: "email", email: "not-an-email" }, {}, "the email subject has no valid email"],
+    ["an email subject without an email", { format: "email", email: 7 }, {}, "the email subject has no email"],
     ["an iss_sub without sub", { format: "iss_sub", iss: "https://idp.example.com/" }, {}, "the iss_sub subject needs iss and sub strings"],
     ["an opaque id of 201 characters", { format: "opaque", id: "x".repeat(201) }, {}, "the subject id is longer than 200 characters"],
     ["a subject that is a string", "leaver@example.com", {}, "the subject is not an object"],

@@ -146,6 +146,24 @@ const EVENTS: [name: string, event: [string, Record<string, unknown>]][] = [
   ["CAEP session-revoked", eventOf(complexSessionRevoked)],
 ];
 
+/** RFC 9493 aliases: one principal under an email and an opaque id. */
+const aliases = (email: string, id: string) => ({
+  format: "aliases",
+  identifiers: [
+    { format: "email", email },
+    { format: "opaque", id },
+  ],
+});
+
+/** A SET that deprovisions nobody (RISC account-enabled, SSF 1.0 §5's example event) about `subject`. */
+function enabledClaims(subject: unknown, overrides: Record<string, unknown> = {}) {
+  const [type, payload] = eventOf(accountEnabled);
+  return transmitter.claims({ sub_id: subject, events: { [type]: payload }, ...overrides });
+}
+
+const directoryOf = async (id: string) =>
+  (await (await operatorFetch(`/v1/directory/ssf-acme/${encodeURIComponent(id)}`)).json()) as { emails: string[] };
+
 /** A SET for one event about one subject, issued now by the test transmitter. */
 function claimsFor([type, payload]: [string, Record<string, unknown>], subject: Subject, overrides: Record<string, unknown> = {}) {
   const claims = transmitter.claims({ events: { [type]: { ...payload, ...(subject.subject ? { subject: subject.subject } : {}) } }, ...overrides });
@@ -228,22 +246,10 @@ describe("a signed deprovisioning SET revokes exactly once per target", () => {
   it("an email and an id seen together in a SET that deprovisions nobody feed the directory, so a later id-only SET resolves", async () => {
     const email = uniqueEmail("ssf-observed");
     const id = unique("00u");
-    // RFC 9493 aliases (one principal under several identifiers) on RISC account-enabled (SSF 1.0 §5's example event).
-    const [enabledType, enabledPayload] = eventOf(accountEnabled);
-    const enabled = transmitter.claims({
-      sub_id: {
-        format: "aliases",
-        identifiers: [
-          { format: "email", email },
-          { format: "opaque", id },
-        ],
-      },
-      events: { [enabledType]: enabledPayload },
-    });
     const before = await revocationTotal();
-    expect((await push(await transmitter.sign(enabled))).status).toBe(202);
+    expect((await push(await transmitter.sign(enabledClaims(aliases(email, id))))).status).toBe(202);
     expect(await revocationTotal()).toBe(before);
-    expect(await (await operatorFetch(`/v1/directory/ssf-acme/${id}`)).json()).toMatchObject({ emails: [email] });
+    expect(await directoryOf(id)).toMatchObject({ emails: [email] });
 
     const revoked = claimsFor(EVENTS[2]![1], { sub_id: { format: "opaque", id } });
     expect((await push(await transmitter.sign(revoked))).status).toBe(202);
@@ -265,6 +271,82 @@ describe("a signed deprovisioning SET revokes exactly once per target", () => {
       subject_id: null,
       last_error: expect.stringContaining('subject format "phone_number" is not supported'),
     });
+  });
+});
+
+// A SET's events reach the ledger through the one mapping every source uses (domain/revocation-requests.ts):
+// before it, SSF dropped the address as spelled, unusable addresses and the observations' event ids.
+describe("a SET is recorded as a webhook event would be (issue #19)", () => {
+  type Recorded = {
+    event_id: string;
+    status: string;
+    email: string | null;
+    email_as_received: string | null;
+    subject_id: string | null;
+    last_error: string | null;
+  };
+  async function recordOf(jti: unknown, status: string): Promise<Recorded | undefined> {
+    const listed = (await (await operatorFetch(`/v1/revocations?status=${status}&limit=100`)).json()) as { records: Recorded[] };
+    return listed.records.find((record) => record.event_id === jti);
+  }
+
+  it("keeps the address as the SET spelled it beside the lower-cased one it revokes", async () => {
+    const email = uniqueEmail("ssf-spelled");
+    const spelled = `Ssf.${email.slice(0, 1).toUpperCase()}${email.slice(1, email.indexOf("@"))}@Example.COM`;
+    const claims = claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email: spelled } });
+    expect((await push(await transmitter.sign(claims))).status).toBe(202);
+    const [record] = await revocationsFor(spelled.toLowerCase());
+    expect(record).toMatchObject({ status: "revoked", email: spelled.toLowerCase(), email_as_received: spelled });
+  });
+
+  it("an unusable address beside an id is kept for the record, and the id resolves through the directory", async () => {
+    const id = unique("00u");
+    const unusable = `not an address ${id}`;
+    const claims = claimsFor(EVENTS[0]![1], { sub_id: aliases(unusable, id) });
+    expect((await push(await transmitter.sign(claims))).status).toBe(202);
+    expect(await recordOf(claims.jti, "unresolved")).toMatchObject({
+      subject_id: id,
+      email_as_received: unusable,
+      last_error: expect.stringContaining(`the email "${unusable}" cannot be used`),
+    });
+    const email = uniqueEmail("ssf-unusable-resolved");
+    expect(await putDirectory("ssf-acme", id, email)).toMatchObject({ resolved_revocations: 1 });
+    await expectRevokedOnce(email, String(claims.jti), RISC_ACCOUNT_DISABLED);
+  });
+
+  it("an unusable address alone is recorded as invalid_email with the address, and revokes nobody", async () => {
+    const unusable = `Not An Address ${unique("x")}`;
+    const claims = claimsFor(EVENTS[0]![1], { sub_id: { format: "email", email: unusable } });
+    expect((await push(await transmitter.sign(claims))).status).toBe(202);
+    await drainOnceNow();
+    expect(await recordOf(claims.jti, "invalid_email")).toMatchObject({
+      email: unusable.toLowerCase(),
+      email_as_received: unusable,
+      subject_id: null,
+    });
+    expect(fake().calls).toHaveLength(0);
+  });
+
+  it("a replayed SET teaches the directory nothing more: an operator's correction since stands", async () => {
+    const [email, corrected] = [uniqueEmail("ssf-taught"), uniqueEmail("ssf-corrected")];
+    const id = unique("00u");
+    const token = await transmitter.sign(enabledClaims(aliases(email, id)));
+    expect((await push(token)).status).toBe(202);
+    expect(await directoryOf(id)).toMatchObject({ emails: [email] });
+    await putDirectory("ssf-acme", id, corrected);
+    expect((await push(token)).status).toBe(202);
+    expect(await directoryOf(id)).toMatchObject({ emails: [corrected] });
+  });
+
+  it("a jti reused for another pair still teaches it, as a reused jti still revokes", async () => {
+    const jti = unique("jti");
+    const taught = async (email: string, id: string) => {
+      expect((await push(await transmitter.sign(enabledClaims(aliases(email, id), { jti })))).status).toBe(202);
+      return directoryOf(id);
+    };
+    const [first, second] = [uniqueEmail("ssf-jti-first"), uniqueEmail("ssf-jti-second")];
+    expect(await taught(first, unique("00u"))).toMatchObject({ emails: [first] });
+    expect(await taught(second, unique("00u"))).toMatchObject({ emails: [second] });
   });
 });
 

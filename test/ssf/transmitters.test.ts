@@ -194,7 +194,7 @@ describe("the push credential's secret", () => {
   });
 });
 
-describe("SSF_TRANSMITTERS in the Worker's configuration (config.ts, /healthz)", () => {
+describe("SSF_TRANSMITTERS in the Worker's configuration (config/, /healthz)", () => {
   it("lists its problems by variable name, with every other variable's", () => {
     const result = parseConfig({
       ...TEST_BINDINGS,

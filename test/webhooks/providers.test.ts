@@ -2,8 +2,9 @@
 // documented shape revokes the right person exactly once per target; every forgery gets 401 and no call.
 import { Webhook as SvixWebhook } from "svix";
 import { describe, expect, it } from "vitest";
+import { toHex, utf8 } from "../../src/crypto/bytes";
+import { signHmac } from "../../src/crypto/hmac";
 import { signConfigurableHmac } from "../../src/sources/configurable-hmac";
-import { signHmac, toHex, utf8 } from "../../src/sources/hmac";
 import { signTimestampedHmac } from "../../src/sources/timestamped-hmac";
 import clerkDeleted from "../fixtures/clerk/user.deleted.json";
 import clerkUpdated from "../fixtures/clerk/user.updated.json";

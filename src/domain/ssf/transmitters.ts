@@ -21,7 +21,7 @@
 // - The optional push credential lives in its own secret, SSF_AUTH_<NAME> (see ssfAuthSecretVariable): it is
 //   the `authorization_header` the receiver hands the transmitter when creating the stream (SSF 1.0 §6.1.1).
 // Contract: pure. Problems read "SSF_TRANSMITTERS: <what is wrong>" and never contain a configured value.
-// config.ts reads SSF_TRANSMITTERS through ssfTransmittersVariable; like all of domain/, this file imports
+// config/ reads SSF_TRANSMITTERS through ssfTransmittersVariable; like all of domain/, this file imports
 // only the domain (test/architecture.test.ts holds it to that).
 import * as z from "zod/mini";
 import "../validation"; // zod's English messages (e.g. 'Unrecognized key: "audiences"' for a misspelt option)
@@ -149,7 +149,7 @@ export function parseSsfTransmitters(raw: string | undefined): SsfTransmittersRe
   return problems.length > 0 ? { ok: false, problems } : { ok: true, transmitters };
 }
 
-/** SSF_TRANSMITTERS as a variable of the Worker's environment schema (config.ts): its problems become the variable's. */
+/** SSF_TRANSMITTERS as a variable of the Worker's environment schema (config/schema.ts): its problems become the variable's. */
 export const ssfTransmittersVariable = z.pipe(
   z.optional(z.string()),
   z.transform((raw: string | undefined, ctx) => {

@@ -3,6 +3,7 @@
 // (operator/token-fingerprint.ts). Kept in the Durable Object, never in KV, so a reader of the audit log
 // cannot test guessed tokens against the fingerprints.
 // Contract: synchronous SQLite; the caller runs it in a transaction, so two first uses make one key.
+import { toHex } from "../crypto/bytes";
 
 const FINGERPRINT_KEY = "audit_token_fingerprint";
 
@@ -10,7 +11,7 @@ const FINGERPRINT_KEY = "audit_token_fingerprint";
 export function fingerprintKey(sql: SqlStorage): string {
   const kept = sql.exec<{ value: string }>("SELECT value FROM ledger_keys WHERE name = ?", FINGERPRINT_KEY).toArray()[0];
   if (kept) return kept.value;
-  const value = [...crypto.getRandomValues(new Uint8Array(32))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  const value = toHex(crypto.getRandomValues(new Uint8Array(32)));
   sql.exec("INSERT INTO ledger_keys (name, value) VALUES (?, ?)", FINGERPRINT_KEY, value);
   return value;
 }

@@ -1,6 +1,7 @@
 // Resolving: what the identity directory learns (from events, SCIM and operators) queues every revocation
 // that was waiting for it, in the same transaction as the lesson.
 // Contract: synchronous SQLite, inside the caller's transaction.
+import type { Observation } from "../../domain/identity-events";
 import type { RevocationRequest } from "../../domain/revocation";
 import { logEvent } from "../../log";
 import { groupOf, laneOf } from "../calls/lanes";
@@ -8,12 +9,6 @@ import type { CommitContext } from "../store/context";
 import { addIdentity, emailsFor, firstLessonOf, replaceIdentity } from "./directory";
 import { dedupeKey, insertCalls, insertRevocation, keyedEventId } from "./insert";
 import type { RevocationRow } from "./schema";
-
-/**
- * A subject id and email an event showed together. `event_id` makes the lesson once-only: a replay of the
- * event teaches nothing (SCIM and operators write the directory directly, without one).
- */
-export type Observation = { source: string; event_id?: string | number; subject_id: string; email: string };
 
 /** Learns an observation unless its event taught the directory before; answers whether it did now. */
 export function learnObservation(context: CommitContext, seen: Observation): boolean {

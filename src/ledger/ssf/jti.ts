@@ -2,8 +2,8 @@
 // a SET that says something else (ssf_jti_conflicts). RFC 8417 §2.2 makes a jti unique per issuer, and the
 // ledger de-duplicates a SET's revocations by it: without this, a second SET under the same jti (the CAEP
 // 1.0 specification's three session-revoked examples share one) was the first one's duplicate and revoked
-// nobody, without a trace. Only SETs that ask for revocations are kept here, since only those are
-// de-duplicated by jti, for as long as their revocations are (for ever).
+// nobody, without a trace. Only SETs that ask for revocations or teach the directory are kept here, since
+// only those are de-duplicated by jti, for as long as their revocations and lessons are (for ever).
 // The decision (docs/ssf.md): a reused jti is accepted and acted on, under event ids of its own; the conflict
 // is recorded (transmitter, jti, both digests), counted in /v1/stats, and named in each revocation's reason.
 // A jti can only be reused by the transmitter's own key, so nothing forged gets through, and refusing it

@@ -3,11 +3,11 @@
 // in one transaction), each stream's poll runs (streams.ts) and the SETs held while their keys could
 // not be fetched (held-sets.ts). Revocations go through the ledger's commitRequest like every source's.
 import { RpcTarget } from "cloudflare:workers";
+import type { Observation } from "../../domain/identity-events";
 import type { CommitReceipt, RevocationRequest } from "../../domain/revocation";
 import type { LedgerCore } from "../core";
 import { commitRequest } from "../revocations/commit";
-import type { Observation } from "../revocations/resolve";
-import { learnIdentity } from "../revocations/resolve";
+import { learnObservation } from "../revocations/resolve";
 import { dueHeldSets, type HeldSet, type HeldSettlement, type HoldOutcome, holdSet, settleHeldSets } from "./held-sets";
 import { claimJti } from "./jti";
 import { recordPollRun, recordStreamNotices, type StreamNotice } from "./streams";
@@ -37,8 +37,11 @@ export class SsfRpc extends RpcTarget {
    */
   async commitSet(transmitter: string, set: SetToCommit): Promise<SetCommit> {
     const outcome = this.core.transact((context) => {
-      const firstDigest = set.requests.length > 0 ? claimJti(context.sql, transmitter, set.jti, set.digest, context.now) : null;
-      for (const seen of set.observations) learnIdentity(context, seen.source, seen.subject_id, [seen.email]);
+      const dedupedByJti = set.requests.length + set.observations.length > 0;
+      const firstDigest = dedupedByJti ? claimJti(context.sql, transmitter, set.jti, set.digest, context.now) : null;
+      // Once per (source, event id), as a webhook's: a replayed SET teaches nothing; a reused jti's are its own.
+      const observations = firstDigest === null ? set.observations : set.observations.map((seen) => asReusedJtiLesson(seen, set));
+      for (const seen of observations) learnObservation(context, seen);
       const requests = firstDigest === null ? set.requests : set.requests.map((request) => asReusedJti(request, set, firstDigest));
       const receipts = requests.map((request) => commitRequest(context, request));
       if (set.notices.length > 0) recordStreamNotices(context.sql, transmitter, set.notices, set.issuedAt, context.now);
@@ -74,7 +77,16 @@ function asReusedJti(request: RevocationRequest, set: SetToCommit, firstDigest: 
   const note = `jti ${set.jti} was first used by a SET saying something else: sha256 ${firstDigest}, this one ${set.digest}`;
   return {
     ...request,
-    event_id: `${request.event_id}#${set.digest.slice(0, 16)}`,
+    event_id: reusedId(request.event_id, set),
     reason: (request.reason ? `${request.reason} (${note})` : note).slice(0, 1000),
   };
+}
+
+function asReusedJtiLesson(seen: Observation, set: SetToCommit): Observation {
+  return seen.event_id === undefined ? seen : { ...seen, event_id: reusedId(seen.event_id, set) };
+}
+
+/** An event id under a reused jti: its own, by the SET's digest. */
+function reusedId(eventId: string | number, set: SetToCommit): string {
+  return `${eventId}#${set.digest.slice(0, 16)}`;
 }

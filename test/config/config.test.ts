@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig, splitSecretList } from "../src/config";
-import { workerFetch } from "./helpers/worker";
+import { parseConfig } from "../../src/config";
+import { splitSecretList } from "../../src/config/secrets";
+import { workerFetch } from "../helpers/worker";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
 const minimal = { ACCESS_ACCOUNT_ID: ACCOUNT, ACCESS_API_TOKEN: "t", OPERATOR_TOKEN: "o" };
@@ -214,7 +215,7 @@ describe("an unconfigured Worker", () => {
   });
 
   it("answers /healthz 503 naming the problems, and other routes 503 in the error shape", async () => {
-    const { app } = await import("../src/app");
+    const { app } = await import("../../src/app");
     const unconfigured = { AUDIT_LOG: undefined, LEDGER: undefined, OPERATOR_TOKEN: "super-secret-value" } as unknown as Env;
     const health = await app.request("/healthz", {}, unconfigured);
     expect(health.status).toBe(503);
@@ -228,7 +229,7 @@ describe("an unconfigured Worker", () => {
   });
 
   it("answers /healthz 503 naming a comma-separated OPERATOR_TOKEN, without its value", async () => {
-    const { app } = await import("../src/app");
+    const { app } = await import("../../src/app");
     const env = { ...minimal, OPERATOR_TOKEN: "old-operator-token,new-operator-token" } as unknown as Env;
     const health = await app.request("/healthz", {}, env);
     expect(health.status).toBe(503);
@@ -238,7 +239,7 @@ describe("an unconfigured Worker", () => {
   });
 
   it("still serves the status page (GET /ui), whose calls to /v1 then say it is not configured", async () => {
-    const { app } = await import("../src/app");
+    const { app } = await import("../../src/app");
     const unconfigured = { AUDIT_LOG: undefined, LEDGER: undefined } as unknown as Env;
     const page = await app.request("/ui", {}, unconfigured);
     expect(page.status).toBe(200);

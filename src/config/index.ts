@@ -1,0 +1,107 @@
+// Parses the Worker's environment once into a typed Config (the schema's output type): the schema
+// (schema.ts) over the variable kit (variables.ts) and the secret checks (secrets.ts), then what spans
+// variables: requirements, the Shared Signals secrets by transmitter, deprecated names and ignored settings.
+// Contract: every problem is reported at once, by variable name only; a value (secret or not) never
+// appears in one. Problems make the Worker answer 503; notes (deprecations, ignored settings) do not.
+// Node-loadable (npm run send-event reads the configuration with it): nothing of the Worker's runtime.
+import type * as z from "zod/mini";
+import { ConfigSchema } from "./schema";
+import { type SsfSecrets, ssfSecretsOf } from "./secrets";
+import { BOOLEAN_WORDS } from "./variables";
+
+export type { SecretSource } from "./schema";
+export type { SsfSecrets } from "./secrets";
+
+/** The Worker's configuration: the schema's output, and each Shared Signals transmitter's secrets by name. */
+export type Config = z.output<typeof ConfigSchema> & { ssfSecrets: ReadonlyMap<string, SsfSecrets> };
+export type Target = Config["targets"][number];
+export type HmacSourceConfig = Config["hmacSource"];
+
+export type ConfigResult = { ok: true; config: Config; notes: string[] } | { ok: false; problems: string[]; notes: string[] };
+
+/** Requirements across variables, checked on the raw values so they are reported with every other problem. */
+function missingRequirements(vars: Record<string, string>): string[] {
+  const blank = (name: string) => (vars[name] ?? "").trim() === "";
+  const problems: string[] = [];
+  if (blank("ACCESS_ACCOUNT_ID") && blank("ACCESS_ZONE_ID")) problems.push("ACCESS_ACCOUNT_ID: set ACCESS_ACCOUNT_ID and/or ACCESS_ZONE_ID");
+  if (blank("ACCESS_API_TOKEN") && BOOLEAN_WORDS.get((vars.DRY_RUN ?? "").trim().toLowerCase()) !== true) {
+    problems.push("ACCESS_API_TOKEN: required unless DRY_RUN=true");
+  }
+  if (blank("OPERATOR_TOKEN")) problems.push("OPERATOR_TOKEN: required");
+  return problems;
+}
+
+/** Settings that still parse but do nothing or will change: shown in /healthz, never fatal. */
+function notesFor(vars: Record<string, string>): string[] {
+  const notes: string[] = [];
+  if ((vars.HMAC_EVENT_ID_HEADER ?? "").trim() !== "") {
+    notes.push(
+      "HMAC_EVENT_ID_HEADER: ignored; an unsigned header cannot de-duplicate deliveries. The event id comes from HMAC_EVENT_ID_PATH in the signed body, or from the body's SHA-256.",
+    );
+  }
+  return notes;
+}
+
+/**
+ * The names this project used before ACCESS_*: CF_* are also the names wrangler reads for its own
+ * credentials and endpoint, so a shell that exported them for this Worker made a later `wrangler deploy`
+ * log in with the Access-only token. The old names still work, with a note; the new name wins.
+ */
+const RENAMED = [
+  ["CF_API_TOKEN", "ACCESS_API_TOKEN"],
+  ["CF_ACCOUNT_ID", "ACCESS_ACCOUNT_ID"],
+  ["CF_ZONE_ID", "ACCESS_ZONE_ID"],
+  ["CF_API_BASE_URL", "ACCESS_API_BASE_URL"],
+  ["CF_API_TIMEOUT_SECONDS", "ACCESS_API_TIMEOUT_SECONDS"],
+] as const;
+
+function withRenames(vars: Record<string, string>, notes: string[]): Record<string, string> {
+  const renamed = { ...vars };
+  for (const [old, current] of RENAMED) {
+    const oldValue = (vars[old] ?? "").trim();
+    if (oldValue === "") continue;
+    delete renamed[old];
+    if ((vars[current] ?? "").trim() === "") {
+      renamed[current] = vars[old]!;
+      notes.push(
+        `${old}: deprecated, rename it ${current} (wrangler reads CF_* variables for its own login, account and endpoint, so exporting ${old} for this Worker changes what \`wrangler deploy\` does); used for now`,
+      );
+    } else {
+      notes.push(`${old}: ignored because ${current} is set; remove ${old}`);
+    }
+  }
+  return renamed;
+}
+
+export function parseConfig(env: Record<string, unknown>): ConfigResult {
+  const renameNotes: string[] = [];
+  const vars = withRenames(pickStrings(env), renameNotes);
+  const parsed = ConfigSchema.safeParse(vars);
+  const problems: string[] = [];
+  if (!parsed.success) for (const issue of parsed.error.issues) problems.push(`${issue.path.join(".")}: ${issue.message}`);
+  problems.push(...missingRequirements(vars));
+  const ssf = ssfSecretsOf(vars, parsed.success ? parsed.data.ssfTransmitters : null);
+  problems.push(...ssf.problems);
+  const notes = [...renameNotes, ...notesFor(vars), ...ssf.notes];
+  if (!parsed.success || problems.length > 0) return { ok: false, problems, notes };
+  return { ok: true, config: { ...parsed.data, ssfSecrets: ssf.secrets }, notes };
+}
+
+/** Bindings (KV, Durable Objects) are not strings; the schema sees only the string variables. */
+function pickStrings(env: Record<string, unknown>): Record<string, string> {
+  const strings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (typeof value === "string") strings[name] = value;
+  return strings;
+}
+
+const parsedByEnv = new WeakMap<object, ConfigResult>();
+
+/** The env object is stable per isolate, so parsing happens once, not per request. */
+export function configFor(env: object): ConfigResult {
+  let result = parsedByEnv.get(env);
+  if (!result) {
+    result = parseConfig(env as Record<string, unknown>);
+    parsedByEnv.set(env, result);
+  }
+  return result;
+}

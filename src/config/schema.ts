@@ -1,0 +1,104 @@
+// The Worker's environment as one zod schema: each variable by its reader (variables.ts, secrets.ts), then
+// the typed configuration every module reads (camelCase, grouped: webhook secrets by source, the HMAC
+// source's settings, targets). SSF_TRANSMITTERS is parsed by its schema in domain/ssf.
+import * as z from "zod/mini";
+import { ssfTransmittersVariable } from "../domain/ssf/transmitters";
+import { bearerTokens, secretList, whsecSecrets } from "./secrets";
+import { apiBaseUrl, booleanVar, choice, cloudflareIdList, groupList, headerName, jsonPath, numberVar, textVar, wordList } from "./variables";
+
+const SECRET_SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac"] as const;
+export type SecretSource = (typeof SECRET_SOURCES)[number];
+
+const EnvSchema = z.object({
+  ACCESS_API_TOKEN: bearerTokens,
+  OPERATOR_TOKEN: bearerTokens,
+  SCIM_TOKEN: bearerTokens,
+  // Keys the audit's operator token fingerprints; a short key would be guessable, so it is refused.
+  AUDIT_FINGERPRINT_KEY: secretList((value) => (value.length < 32 ? "is shorter than 32 characters (openssl rand -base64 32)" : null)),
+  WEBHOOK_SECRET_STANDARD: whsecSecrets,
+  WEBHOOK_SECRET_WORKOS: secretList(),
+  // A static header value: Okta's guide sets it to `Basic <base64>`, so spaces are part of the secret.
+  WEBHOOK_SECRET_OKTA: secretList(),
+  WEBHOOK_SECRET_CLERK: whsecSecrets,
+  WEBHOOK_SECRET_ZITADEL: secretList(),
+  WEBHOOK_SECRET_KEYCLOAK: secretList(),
+  WEBHOOK_SECRET_GOOGLE: secretList(),
+  WEBHOOK_SECRET_HMAC: secretList(),
+  OKTA_AUTH_HEADER: headerName("Authorization"),
+  HMAC_SIGNATURE_HEADER: headerName("X-Hub-Signature-256"),
+  HMAC_SIGNATURE_PREFIX: textVar("sha256="),
+  HMAC_ALGORITHM: choice(["SHA-256", "SHA-512"] as const, "SHA-256"),
+  HMAC_ENCODING: choice(["hex", "base64"] as const, "hex"),
+  HMAC_TIMESTAMP_HEADER: headerName(null),
+  HMAC_EVENT_ID_PATH: jsonPath("id"),
+  HMAC_EVENT_TYPE_PATH: jsonPath("type"),
+  HMAC_EMAIL_PATH: jsonPath("data.email"),
+  HMAC_SUBJECT_PATH: jsonPath(null),
+  HMAC_DEPROVISION_EVENTS: wordList("user.deprovisioned"),
+  ACCESS_ACCOUNT_ID: cloudflareIdList,
+  ACCESS_ZONE_ID: cloudflareIdList,
+  ACCESS_API_BASE_URL: apiBaseUrl,
+  ACCESS_API_TIMEOUT_SECONDS: numberVar(10, 0.05, 60),
+  REVOKE_DEVICES: booleanVar(true),
+  WARP_SESSION_REAUTH: booleanVar(false),
+  DRY_RUN: booleanVar(false),
+  REVOKE_RATE_PER_SECOND: numberVar(3, 0.01, 1000),
+  SIGNATURE_TOLERANCE_SECONDS: numberVar(300, 1, 86_400),
+  KEYCLOAK_MAX_EVENT_AGE_SECONDS: numberVar(3600, 60, 7 * 86_400),
+  AUDIT_RETENTION_DAYS: numberVar(90, 1, 3650),
+  REMOVE_SEATS: booleanVar(false),
+  VERIFY_AFTER_SECONDS: numberVar(60, 0, 86_400),
+  REVOKE_ON_GROUP_REMOVAL: groupList,
+  SSF_TRANSMITTERS: ssfTransmittersVariable,
+});
+
+export const ConfigSchema = z.pipe(
+  EnvSchema,
+  z.transform((vars) => ({
+    cfApiTokens: vars.ACCESS_API_TOKEN,
+    operatorTokens: vars.OPERATOR_TOKEN,
+    scimTokens: vars.SCIM_TOKEN,
+    /** Only the first line is used: changing the key changes every fingerprint from then on. */
+    auditFingerprintKey: vars.AUDIT_FINGERPRINT_KEY[0] ?? null,
+    webhookSecrets: {
+      standard: vars.WEBHOOK_SECRET_STANDARD,
+      workos: vars.WEBHOOK_SECRET_WORKOS,
+      okta: vars.WEBHOOK_SECRET_OKTA,
+      clerk: vars.WEBHOOK_SECRET_CLERK,
+      zitadel: vars.WEBHOOK_SECRET_ZITADEL,
+      keycloak: vars.WEBHOOK_SECRET_KEYCLOAK,
+      google: vars.WEBHOOK_SECRET_GOOGLE,
+      hmac: vars.WEBHOOK_SECRET_HMAC,
+    } satisfies Record<SecretSource, string[]>,
+    oktaAuthHeader: vars.OKTA_AUTH_HEADER,
+    hmacSource: {
+      header: vars.HMAC_SIGNATURE_HEADER,
+      prefix: vars.HMAC_SIGNATURE_PREFIX,
+      hash: vars.HMAC_ALGORITHM,
+      encoding: vars.HMAC_ENCODING,
+      timestampHeader: vars.HMAC_TIMESTAMP_HEADER,
+      eventIdPath: vars.HMAC_EVENT_ID_PATH,
+      eventTypePath: vars.HMAC_EVENT_TYPE_PATH,
+      emailPath: vars.HMAC_EMAIL_PATH,
+      subjectPath: vars.HMAC_SUBJECT_PATH,
+      deprovisionEvents: vars.HMAC_DEPROVISION_EVENTS,
+    },
+    targets: [
+      ...vars.ACCESS_ACCOUNT_ID.map((id) => ({ kind: "accounts" as const, id })),
+      ...vars.ACCESS_ZONE_ID.map((id) => ({ kind: "zones" as const, id })),
+    ],
+    cfApiBaseUrl: vars.ACCESS_API_BASE_URL,
+    cfApiTimeoutMs: Math.round(vars.ACCESS_API_TIMEOUT_SECONDS * 1000),
+    revokeDevices: vars.REVOKE_DEVICES,
+    warpSessionReauth: vars.WARP_SESSION_REAUTH,
+    dryRun: vars.DRY_RUN,
+    revokeRatePerSecond: vars.REVOKE_RATE_PER_SECOND,
+    signatureToleranceSeconds: vars.SIGNATURE_TOLERANCE_SECONDS,
+    keycloakMaxEventAgeSeconds: vars.KEYCLOAK_MAX_EVENT_AGE_SECONDS,
+    auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
+    removeSeats: vars.REMOVE_SEATS,
+    verifyAfterSeconds: vars.VERIFY_AFTER_SECONDS,
+    groupRemoval: vars.REVOKE_ON_GROUP_REMOVAL,
+    ssfTransmitters: vars.SSF_TRANSMITTERS,
+  })),
+);

@@ -1,0 +1,124 @@
+// Secrets as the configuration reads them: rotation lists, each value checked without ever being shown.
+// A secret variable may hold several values, one per line. A newline is the only separator: it cannot occur
+// inside any secret we accept (they travel in HTTP headers or are base64 or hex), while a space can (Okta's
+// documented `Basic <base64>` secret) and so can a comma. A bearer token can hold neither, so one with a comma
+// (an old comma-separated list) is a problem; webhook secrets are left alone: Okta's, Keycloak's, Google's and
+// the HMAC source's are chosen by whoever configures the sender, and a comma in one is legitimate (the whsec_
+// ones are base64, checked as such). The Shared Signals secrets are named by transmitter, so they are read
+// beside the schema, once SSF_TRANSMITTERS says which names to expect.
+// Contract: a problem names the variable and the value's position, never its content.
+import * as z from "zod/mini";
+import {
+  SSF_SECRET_PREFIXES,
+  type SsfTransmitter,
+  ssfAuthSecretVariable,
+  ssfPollAuthSecretVariable,
+  ssfPollClientSecretVariable,
+} from "../domain/ssf/transmitters";
+import { optionalString } from "./variables";
+
+/** The values of a rotation list: one per line, trimmed, blank lines ignored. */
+export function splitSecretList(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(/\r?\n/)
+    .map((value) => value.trim())
+    .filter((value) => value.length > 0);
+}
+
+/** A character below U+0020 or DEL: never part of a header value or an encoded key. */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * A rotation list whose every value must pass `check` (which answers what is wrong, or null). Problems
+ * name the value by its position, never by content.
+ */
+export function secretList(check: (value: string) => string | null = () => null) {
+  return z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined, ctx) => {
+      const values = splitSecretList(raw);
+      for (const [index, value] of values.entries()) {
+        const problem = hasControlCharacter(value) ? "contains a control character" : check(value);
+        if (problem) ctx.issues.push({ code: "custom", message: `value ${index + 1} ${problem}`, input: "" });
+      }
+      return values;
+    }),
+  );
+}
+
+/**
+ * Bearer tokens (RFC 6750 §2.1, b64token: letters, digits and -._~+/ then =) contain neither whitespace
+ * nor a comma; one that does is an old space- or comma-separated list, which as one value matches no
+ * token a client sends. Other characters are left alone: a token that works today keeps working.
+ */
+export const bearerTokens = secretList((value) =>
+  /\s/.test(value)
+    ? "contains whitespace: put each token of a rotation list on its own line"
+    : value.includes(",")
+      ? "contains a comma, which no bearer token can (RFC 6750): lists are one per line now, put each token on its own line"
+      : null,
+);
+
+/** Standard Webhooks / Svix secrets: `whsec_` and the base64 of the key (a bare base64 key is accepted, as the reference does). */
+export const whsecSecrets = secretList((value) => {
+  const encoded = value.startsWith("whsec_") ? value.slice("whsec_".length) : value;
+  const normalized = encoded.replace(/-/g, "+").replace(/_/g, "/");
+  return encoded.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(normalized) && normalized.replace(/=+$/, "").length % 4 !== 1
+    ? null
+    : "is not base64 after whsec_ (copy the whole signing secret; one per line)";
+});
+
+/** A transmitter's secrets, read once with the configuration (ssfSecretsOf). */
+export type SsfSecrets = { auth: string[]; pollAuth: string | null; pollClientSecret: string | null };
+
+/**
+ * The Shared Signals secrets: SSF_AUTH_<NAME> (the authorization header a stream pushes with, read by
+ * ssf/routes.ts), SSF_POLL_AUTH_<NAME> (the header the Worker polls with) and SSF_POLL_CLIENT_SECRET_<NAME>
+ * (the OAuth client secret it obtains poll tokens with; ssf/poll-streams.ts). A value with a control
+ * character is a problem like any secret's. One that no configured transmitter uses does nothing, most
+ * likely a typo, and is noted; so is a polled transmitter without the secret it polls with. Notes, not
+ * problems: the other sources keep working, and a poll that cannot authenticate shows in /v1/stats.
+ */
+export function ssfSecretsOf(
+  vars: Record<string, string>,
+  transmitters: ReadonlyMap<string, SsfTransmitter> | null,
+): { secrets: Map<string, SsfSecrets>; problems: string[]; notes: string[] } {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const secrets = new Map<string, SsfSecrets>();
+  const expected = new Set<string>();
+  for (const [name, transmitter] of transmitters ?? []) {
+    const [auth, pollAuth, pollClientSecret] = [ssfAuthSecretVariable(name), ssfPollAuthSecretVariable(name), ssfPollClientSecretVariable(name)];
+    secrets.set(name, {
+      auth: splitSecretList(vars[auth]),
+      pollAuth: splitSecretList(vars[pollAuth])[0] ?? null,
+      pollClientSecret: splitSecretList(vars[pollClientSecret])[0] ?? null,
+    });
+    expected.add(auth);
+    if (transmitter.poll === null) continue;
+    const secret = transmitter.poll.oauth ? pollClientSecret : pollAuth;
+    expected.add(secret);
+    if ((vars[secret] ?? "").trim() !== "") continue;
+    notes.push(
+      transmitter.poll.oauth
+        ? `${secret}: not set, so ${name}'s poll token cannot be obtained and every poll run fails until it is`
+        : `${secret}: not set, so ${name}'s poll endpoint is polled without an Authorization header`,
+    );
+  }
+  for (const [name, raw] of Object.entries(vars)) {
+    if (!SSF_SECRET_PREFIXES.some((prefix) => name.startsWith(prefix)) || raw.trim() === "") continue;
+    for (const [index, value] of splitSecretList(raw).entries()) {
+      if (hasControlCharacter(value)) problems.push(`${name}: value ${index + 1} contains a control character`);
+    }
+    if (transmitters !== null && !expected.has(name)) {
+      notes.push(`${name}: ignored; no transmitter in SSF_TRANSMITTERS uses this secret (see docs/ssf.md for which poll settings use which)`);
+    }
+  }
+  return { secrets, problems, notes };
+}

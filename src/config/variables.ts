@@ -1,0 +1,97 @@
+// The variable kit: how one environment variable is read, one reader per kind (a boolean, a number in a
+// range, Cloudflare ids, a URL, a header name, a choice, a JSON path, word and group lists, text). Each is a
+// zod pipe from the raw string: blank means the default, anything else is read or reported.
+// Contract: a problem says what the variable must be, never what it held.
+import * as z from "zod/mini";
+
+/** Where revocations go unless ACCESS_API_BASE_URL says otherwise. */
+const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
+
+export const optionalString = z.optional(z.string());
+
+/** A comma- or space-separated list of plain words (event types, ids): never secrets. */
+function splitWords(raw: string): string[] {
+  return raw.split(/[\s,]+/).filter((value) => value.length > 0);
+}
+
+/**
+ * An optional variable: blank means `fallback`; otherwise `read` turns the trimmed text into a value,
+ * or answers undefined and the variable is reported with `problem`.
+ */
+function variable<T, F extends T | null>(fallback: F, problem: string, read: (value: string) => T | undefined) {
+  return z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined, ctx): T | F => {
+      const value = (raw ?? "").trim();
+      if (value === "") return fallback;
+      const result = read(value);
+      if (result === undefined) {
+        ctx.issues.push({ code: "custom", message: problem, input: "" });
+        return z.NEVER;
+      }
+      return result;
+    }),
+  );
+}
+
+export const BOOLEAN_WORDS = new Map([
+  ["true", true],
+  ["1", true],
+  ["yes", true],
+  ["false", false],
+  ["0", false],
+  ["no", false],
+]);
+
+export const booleanVar = (fallback: boolean) => variable(fallback, "must be true or false", (value) => BOOLEAN_WORDS.get(value.toLowerCase()));
+
+export const numberVar = (fallback: number, min: number, max: number) =>
+  variable(fallback, `must be a number from ${min} to ${max}`, (value) => {
+    const parsed = Number(value);
+    return Number.isFinite(parsed) && parsed >= min && parsed <= max ? parsed : undefined;
+  });
+
+// Cloudflare account and zone ids are 32 hex digits; anything else would be spliced into the API path.
+export const cloudflareIdList = variable([] as string[], "each id must be 32 hexadecimal characters", (value) => {
+  const ids = splitWords(value);
+  return ids.every((id) => /^[0-9a-f]{32}$/i.test(id)) ? [...new Set(ids.map((id) => id.toLowerCase()))] : undefined;
+});
+
+export const apiBaseUrl = variable(DEFAULT_API_BASE_URL, "must be an http(s) URL", (value) =>
+  URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value.replace(/\/+$/, "") : undefined,
+);
+
+export const headerName = <F extends string | null>(fallback: F) =>
+  variable(fallback, "must be an HTTP header name", (value) => (/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(value) ? value : undefined));
+
+export const choice = <T extends string>(values: readonly T[], fallback: T) =>
+  variable(fallback, `must be one of ${values.join(", ")}`, (value) => values.find((candidate) => candidate.toLowerCase() === value.toLowerCase()));
+
+export const jsonPath = <F extends string | null>(fallback: F) =>
+  variable(fallback, "must be a dotted JSON path such as data.user.email", (value) =>
+    /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(value) ? value : undefined,
+  );
+
+export const wordList = (fallback: string) =>
+  z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined) => splitWords(raw?.trim() || fallback)),
+  );
+
+/** Group display names (comma-separated), or "*" for any group; blank: off. Compared without regard to case. */
+export const groupList = z.pipe(
+  optionalString,
+  z.transform((raw: string | undefined) => {
+    const names = (raw ?? "")
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name.length > 0);
+    return { any: names.includes("*"), names: names.filter((name) => name !== "*").map((name) => name.toLowerCase()) };
+  }),
+);
+
+export const textVar = (fallback: string) =>
+  z.pipe(
+    optionalString,
+    z.transform((raw: string | undefined) => raw ?? fallback),
+  );

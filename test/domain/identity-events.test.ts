@@ -1,0 +1,51 @@
+// Every source's events held to the same bounds and read the same way (domain/identity-events.ts): one bad
+// element is reported, never a failed batch; an address is normalised and its spelling kept when that changed
+// it; an unusable address is recorded, resolved through the subject id when there is one, refused when not.
+import { describe, expect, it } from "vitest";
+import { observedIdentity, validEvents } from "../../src/domain/identity-events";
+
+const event = { event_id: "evt_1", event_type: "user.deleted" };
+
+describe("validEvents", () => {
+  it("normalises the address and keeps the spelling received only when normalising changed it", () => {
+    expect(
+      validEvents(
+        [
+          { ...event, email: " Ana@Example.com " },
+          { ...event, event_id: "evt_2", email: "bo@example.com" },
+        ],
+        [],
+      ),
+    ).toEqual([
+      { ...event, email: "ana@example.com", email_as_received: "Ana@Example.com" },
+      { ...event, event_id: "evt_2", email: "bo@example.com" },
+    ]);
+  });
+
+  it("keeps an unusable address for the record: resolved through the subject id, or refused as invalid_email", () => {
+    const ignored: string[] = [];
+    expect(validEvents([{ ...event, email: "not an address", subject_id: "u1" }], ignored)).toEqual([
+      { ...event, subject_id: "u1", unusable_email: "not an address" },
+    ]);
+    expect(ignored).toEqual([expect.stringContaining("resolving subject u1 through the directory instead")]);
+    expect(validEvents([{ ...event, email: "not an address" }], [])).toEqual([
+      { ...event, unusable_email: "not an address", refusal: { status: "invalid_email", detail: expect.stringContaining('"not an address"') } },
+    ]);
+  });
+
+  it("reports what names no person or breaks the shared bounds, and keeps the rest of the batch", () => {
+    const ignored: string[] = [];
+    const kept = validEvents([{ ...event }, { ...event, event_id: "", email: "a@example.com" }, { ...event, subject_id: "u2" }], ignored);
+    expect(kept).toEqual([{ ...event, subject_id: "u2" }]);
+    expect(ignored).toEqual([expect.stringContaining("names no person"), expect.stringContaining("not usable")]);
+  });
+});
+
+describe("observedIdentity", () => {
+  it("pairs a subject id with a usable address under the event's id, and nothing else", () => {
+    expect(observedIdentity("evt_1", "u1", "Ana@Example.com")).toEqual([{ event_id: "evt_1", subject_id: "u1", email: "ana@example.com" }]);
+    expect(observedIdentity("evt_1", "u1", "not an address")).toEqual([]);
+    expect(observedIdentity("evt_1", "", "ana@example.com")).toEqual([]);
+    expect(observedIdentity("evt_1", 7, "ana@example.com")).toEqual([]);
+  });
+});
