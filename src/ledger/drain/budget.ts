@@ -1,0 +1,146 @@
+// A token's budget as Cloudflare last reported it (cloudflare/rate-limit.ts reads the headers), and the pace
+// it allows. Contract: pure, no I/O, no clock: `now` is passed in; never throws.
+// - The pace spends what is left over the time left: (remaining − calls it could not count − a reserve) ÷
+//   (seconds to reset − 1), so the budget is used up just before it is made available again. The reserve
+//   (1 % of the quota, at least 2 calls) covers what other users of the same budget (the dashboard, another
+//   tool: Cloudflare counts per user) spend between two answers; everything they spent before an answer is
+//   already in its `r`. The second taken off the reset is t's rounding: it is whole seconds.
+// - Calls it could not count: the ones in flight when the answer came back (they may have arrived after it)
+//   and every call sent since. So however the answers come back, no more calls go out after a report than it
+//   said were left, less the reserve; when none are left, nothing goes out until its reset.
+// - Never above the last known budget: an answer whose r is higher than the one before, while that one's
+//   reset is still ahead (an answer overtaken by a later one, a policy raised mid-window, a header gone
+//   wrong), is not believed until that reset; a lower one is believed at once. r above its policy's q is read
+//   as q. A reset is read as at most the policy's window (at most RESET_CAP_S; without a policy, at most
+//   Cloudflare's documented five minutes): a reset absurdly far cannot stop the drain longer than a window.
+// - No budget known (before the first answer, headers absent or malformed, or the last one's reset passed):
+//   `auto` runs at FALLBACK_PER_SECOND, half the average Cloudflare documents (1200 calls per 5 minutes), until
+//   an answer reports one. A number (REVOKE_RATE_PER_SECOND=N) runs at N then, as it always did.
+// - A ceiling (the number, or REVOKE_RATE_MAX_PER_SECOND) caps the pace whatever the budget, and the budget
+//   caps the ceiling: a number is never paced above what Cloudflare says is left either. `auto` is also capped
+//   at AUTO_CAP_PER_SECOND (Cloudflare's per-IP limit is 200 calls a second; a Worker keeps six connections).
+import type { RateLimitReport } from "../../cloudflare/rate-limit";
+
+export const FALLBACK_PER_SECOND = 2;
+export const AUTO_CAP_PER_SECOND = 100;
+const RESERVE_SHARE = 0.01;
+const RESERVE_MIN = 2;
+/** Seconds a reset may be early: t is whole seconds. */
+const RESET_ROUNDING_S = 1;
+/** The shortest stretch the rest of a budget is spread over (the last moments before its reset). */
+const MIN_HORIZON_S = 0.5;
+/** Cloudflare's documented window, the longest a reset is believed without a policy naming one. */
+const RESET_WITHOUT_POLICY_S = 300;
+const RESET_CAP_S = 3600;
+/** A limit with no quota left and no reset named (t is optional in the draft): wait this long, then ask again. */
+const SPENT_WITHOUT_RESET_MS = 60_000;
+
+/** REVOKE_RATE_PER_SECOND (auto or a number) and REVOKE_RATE_MAX_PER_SECOND, as the pace reads them. */
+export type PaceSetting = { auto: boolean; ceiling: number | null };
+type PaceReason = "auto" | "ceiling" | "fallback";
+/** The pace in use: calls a second, why, and no call before `notBefore` (a spent budget's reset). */
+export type Pace = { perSecond: number; why: PaceReason; notBefore: number };
+
+/** One service limit joined with its policy, as the budget keeps it. */
+export type BudgetLimit = { policy: string; remaining: number; resetAt: number | null; quota: number | null; windowSeconds: number | null };
+
+export type Budget = {
+  /** When the answer that reported it came back (0: none yet). */
+  reportedAt: number;
+  limits: BudgetLimit[];
+  /** Calls the report could not count: in flight when it came back, and sent since. */
+  unreflected: number;
+};
+
+export const NO_BUDGET: Budget = { reportedAt: 0, limits: [], unreflected: 0 };
+
+export function paceSetting(rate: number | "auto", max: number | null): PaceSetting {
+  const ceilings = [rate === "auto" ? null : rate, max].filter((value): value is number => value !== null);
+  return { auto: rate === "auto", ceiling: ceilings.length > 0 ? Math.min(...ceilings) : null };
+}
+
+/** One more call went out under this budget. */
+export function budgetSent(budget: Budget): Budget {
+  return budget.limits.length === 0 ? budget : { ...budget, unreflected: budget.unreflected + 1 };
+}
+
+const live = (limit: BudgetLimit, now: number) => limit.resetAt === null || limit.resetAt > now;
+
+/** The limits an answer reported, each with its policy, r read as at most q and the reset as at most the window. */
+function limitsOf(report: RateLimitReport, now: number): BudgetLimit[] {
+  return report.limits.map((limit) => {
+    const policy = report.policies.find((candidate) => candidate.policy === limit.policy);
+    const quota = policy?.quota ?? null;
+    const windowSeconds = policy?.windowSeconds ?? null;
+    const resetSeconds = limit.resetSeconds === null ? null : Math.min(limit.resetSeconds, windowSeconds ?? RESET_WITHOUT_POLICY_S, RESET_CAP_S);
+    return {
+      policy: limit.policy,
+      remaining: quota === null ? limit.remaining : Math.min(limit.remaining, quota),
+      resetAt: resetSeconds === null ? null : now + resetSeconds * 1000,
+      quota,
+      windowSeconds,
+    };
+  });
+}
+
+/**
+ * An answer came back at `now` with these headers, while `inFlight` other calls of the token were out.
+ * Answers the budget from then on: the new report, or the old one when the new says nothing readable or
+ * raises a limit before its reset.
+ */
+export function budgetReported(budget: Budget, report: RateLimitReport, now: number, inFlight: number): Budget {
+  const limits = limitsOf(report, now);
+  if (limits.length === 0) return budget;
+  const raised = limits.some((limit) => {
+    const before = budget.limits.find((candidate) => candidate.policy === limit.policy);
+    return before !== undefined && live(before, now) && limit.remaining > before.remaining;
+  });
+  return raised ? budget : { reportedAt: now, limits, unreflected: inFlight };
+}
+
+function reserveOf(limit: BudgetLimit): number {
+  return Math.max(RESERVE_MIN, Math.ceil((limit.quota ?? 0) * RESERVE_SHARE));
+}
+
+/** What one limit allows: a pace, or a wait until its reset. */
+function allowed(limit: BudgetLimit, unreflected: number, now: number): { perSecond: number } | { until: number } {
+  const left = limit.remaining - unreflected - reserveOf(limit);
+  if (left <= 0) return { until: limit.resetAt ?? now + SPENT_WITHOUT_RESET_MS };
+  if (limit.resetAt === null) return { perSecond: FALLBACK_PER_SECOND };
+  return { perSecond: left / Math.max((limit.resetAt - now) / 1000 - RESET_ROUNDING_S, MIN_HORIZON_S) };
+}
+
+export function decidePace(budget: Budget, setting: PaceSetting, now: number): Pace {
+  const limits = budget.limits.filter((limit) => live(limit, now));
+  if (limits.length === 0) {
+    if (!setting.auto && setting.ceiling !== null) return { perSecond: setting.ceiling, why: "ceiling", notBefore: now };
+    return { perSecond: Math.min(FALLBACK_PER_SECOND, setting.ceiling ?? FALLBACK_PER_SECOND), why: "fallback", notBefore: now };
+  }
+  let perSecond = setting.auto ? AUTO_CAP_PER_SECOND : Number.POSITIVE_INFINITY;
+  let notBefore = now;
+  for (const limit of limits) {
+    const verdict = allowed(limit, budget.unreflected, now);
+    if ("until" in verdict) notBefore = Math.max(notBefore, verdict.until);
+    else perSecond = Math.min(perSecond, verdict.perSecond);
+  }
+  if (notBefore > now) return { perSecond: 0, why: "auto", notBefore };
+  if (setting.ceiling !== null && setting.ceiling <= perSecond) return { perSecond: setting.ceiling, why: "ceiling", notBefore };
+  return { perSecond, why: "auto", notBefore };
+}
+
+/** The limit the pace is bound by now (what /v1/stats shows), or null when none is known. */
+export function bindingLimit(budget: Budget, now: number): BudgetLimit | null {
+  let binding: { limit: BudgetLimit; rank: number } | null = null;
+  for (const limit of budget.limits.filter((candidate) => live(candidate, now))) {
+    const verdict = allowed(limit, budget.unreflected, now);
+    const rank = "until" in verdict ? -verdict.until : verdict.perSecond;
+    if (binding === null || rank < binding.rank) binding = { limit, rank };
+  }
+  return binding?.limit ?? null;
+}
+
+/** How long until the budget's known reset (for a 429 that names no Retry-After); null when none is known. */
+export function untilReset(budget: Budget, now: number): number | null {
+  const resets = budget.limits.flatMap((limit) => (limit.resetAt !== null && limit.resetAt > now ? [limit.resetAt - now] : []));
+  return resets.length > 0 ? Math.max(...resets) : null;
+}
