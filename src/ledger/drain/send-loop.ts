@@ -27,6 +27,11 @@ const MAX_IN_FLIGHT = 6;
 const DRAIN_SLICE_MS = 60_000;
 /** A leased call whose answer never arrived (eviction) becomes due again this long after its timeout. */
 const LEASE_MARGIN_MS = 30_000;
+/**
+ * A slice waits in place for a pace slot up to this long; a longer wait (a 429 pause, a spent budget's
+ * reset) ends it, and the alarm wakes the drain then, so the object is not held busy through a pause.
+ */
+const LONGEST_WAIT_IN_SLICE_MS = 1000;
 
 export class SendLoop {
   readonly next: NextCall;
@@ -86,7 +91,7 @@ export class SendLoop {
             // Each waits for an answer to bound its window.
             if (sending.size === 0) break;
             await Promise.race(sending);
-          } else if (wake > sliceEnd) {
+          } else if (wake > sliceEnd || wake - now > LONGEST_WAIT_IN_SLICE_MS) {
             break;
           } else {
             await Promise.race([clock.sleep(wake - now), ...sending]);
