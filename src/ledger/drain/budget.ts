@@ -1,10 +1,13 @@
 // A token's budget as Cloudflare last reported it (cloudflare/rate-limit.ts reads the headers), and the pace
 // it allows. Contract: pure, no I/O, no clock: `now` is passed in; never throws.
-// - The pace spends what is left over the time left: (remaining − calls it could not count − a reserve) ÷
-//   (seconds to reset − 1), so the budget is used up just before it is made available again. The reserve
-//   (1 % of the quota, at least 2 calls) covers what other users of the same budget (the dashboard, another
-//   tool: Cloudflare counts per user) spend between two answers; everything they spent before an answer is
-//   already in its `r`. The second taken off the reset is t's rounding: it is whole seconds.
+// - The pace spends what is left over the time left: (remaining − calls it could not count − what other users
+//   will spend until the reset − a reserve) ÷ (seconds to reset − 1), so the budget is used up just before
+//   it is made available again, and nobody else's calls are refused for it. Other users of the same budget
+//   (the dashboard, another tool: Cloudflare counts per user) show in `r`: what it fell by since the
+//   window's first answer, less the drain's own calls answered meanwhile, is theirs, and their pace so far is
+//   assumed to go on (for the first quarter of a window, at least the last window's). The reserve (1 % of
+//   the quota, at least 2 calls) covers the error of both between two answers. The second taken off the
+//   reset is t's rounding: it is whole seconds.
 // - Calls it could not count: the ones in flight when the answer came back (they may have arrived after it)
 //   and every call sent since. So however the answers come back, no more calls go out after a report than it
 //   said were left, less the reserve; when none are left, nothing goes out until its reset.
@@ -32,6 +35,8 @@ const MIN_HORIZON_S = 0.5;
 /** Cloudflare's documented window, the longest a reset is believed without a policy naming one. */
 const RESET_WITHOUT_POLICY_S = 300;
 const RESET_CAP_S = 3600;
+/** Others' pace is measured over at least this long (a shorter stretch is one call's noise). */
+const MIN_MEASURE_S = 1;
 /** A limit with no quota left and no reset named (t is optional in the draft): wait this long, then ask again. */
 const SPENT_WITHOUT_RESET_MS = 60_000;
 
@@ -42,7 +47,19 @@ type PaceReason = "auto" | "ceiling" | "fallback";
 export type Pace = { perSecond: number; why: PaceReason; notBefore: number };
 
 /** One service limit joined with its policy, as the budget keeps it. */
-export type BudgetLimit = { policy: string; remaining: number; resetAt: number | null; quota: number | null; windowSeconds: number | null };
+export type BudgetLimit = {
+  policy: string;
+  remaining: number;
+  resetAt: number | null;
+  quota: number | null;
+  windowSeconds: number | null;
+  /** The window's first report: when, what was left, and the drain's calls answered by then. */
+  since: { at: number; remaining: number; answered: number };
+  /** Calls a second the budget's other users spend, as measured since `since` (or carried from the last window). */
+  othersPerSecond: number;
+  /** The last window's measure, which this one's may not go below during its first quarter. */
+  carried: number;
+};
 
 export type Budget = {
   /** When the answer that reported it came back (0: none yet). */
@@ -50,9 +67,11 @@ export type Budget = {
   limits: BudgetLimit[];
   /** Calls the report could not count: in flight when it came back, and sent since. */
   unreflected: number;
+  /** The drain's calls answered (or given up on) under this budget, ever: to tell its spending from others'. */
+  answered: number;
 };
 
-export const NO_BUDGET: Budget = { reportedAt: 0, limits: [], unreflected: 0 };
+export const NO_BUDGET: Budget = { reportedAt: 0, limits: [], unreflected: 0, answered: 0 };
 
 export function paceSetting(rate: number | "auto", max: number | null): PaceSetting {
   const ceilings = [rate === "auto" ? null : rate, max].filter((value): value is number => value !== null);
@@ -64,22 +83,51 @@ export function budgetSent(budget: Budget): Budget {
   return budget.limits.length === 0 ? budget : { ...budget, unreflected: budget.unreflected + 1 };
 }
 
+/** One of its calls was answered (or given up on). */
+export function budgetAnswered(budget: Budget): Budget {
+  return { ...budget, answered: (budget.answered ?? 0) + 1 };
+}
+
 const live = (limit: BudgetLimit, now: number) => limit.resetAt === null || limit.resetAt > now;
 
-/** The limits an answer reported, each with its policy, r read as at most q and the reset as at most the window. */
-function limitsOf(report: RateLimitReport, now: number): BudgetLimit[] {
+/**
+ * The limits an answer reported, each with its policy, r read as at most q and the reset as at most the
+ * window, and what other users spent: measured since the window's first report (`before`, while its reset
+ * is ahead and its policy the same: a changed quota moves r by itself), or a new window begun.
+ */
+function limitsOf(budget: Budget, report: RateLimitReport, now: number): BudgetLimit[] {
   return report.limits.map((limit) => {
     const policy = report.policies.find((candidate) => candidate.policy === limit.policy);
     const quota = policy?.quota ?? null;
     const windowSeconds = policy?.windowSeconds ?? null;
     const resetSeconds = limit.resetSeconds === null ? null : Math.min(limit.resetSeconds, windowSeconds ?? RESET_WITHOUT_POLICY_S, RESET_CAP_S);
-    return {
-      policy: limit.policy,
-      remaining: quota === null ? limit.remaining : Math.min(limit.remaining, quota),
-      resetAt: resetSeconds === null ? null : now + resetSeconds * 1000,
-      quota,
-      windowSeconds,
-    };
+    const remaining = quota === null ? limit.remaining : Math.min(limit.remaining, quota);
+    const resetAt = resetSeconds === null ? null : now + resetSeconds * 1000;
+    const before = budget.limits.find((candidate) => candidate.policy === limit.policy);
+    const answered = budget.answered ?? 0;
+    const samePolicy = before !== undefined && before.quota === quota && before.windowSeconds === windowSeconds;
+    if (!before?.since || !live(before, now) || !samePolicy) {
+      const carried = before?.othersPerSecond ?? 0;
+      return {
+        policy: limit.policy,
+        remaining,
+        resetAt,
+        quota,
+        windowSeconds,
+        since: { at: now, remaining, answered },
+        othersPerSecond: carried,
+        carried,
+      };
+    }
+    const elapsed = (now - before.since.at) / 1000;
+    const others = Math.max(0, before.since.remaining - remaining - (answered - before.since.answered));
+    let othersPerSecond = before.othersPerSecond;
+    if (elapsed >= MIN_MEASURE_S) {
+      const measured = others / elapsed;
+      const early = resetAt !== null && now - before.since.at < (resetAt - before.since.at) / 4;
+      othersPerSecond = early ? Math.max(measured, before.carried) : measured;
+    }
+    return { policy: limit.policy, remaining, resetAt, quota, windowSeconds, since: before.since, othersPerSecond, carried: before.carried };
   });
 }
 
@@ -89,13 +137,13 @@ function limitsOf(report: RateLimitReport, now: number): BudgetLimit[] {
  * raises a limit before its reset.
  */
 export function budgetReported(budget: Budget, report: RateLimitReport, now: number, inFlight: number): Budget {
-  const limits = limitsOf(report, now);
+  const limits = limitsOf(budget, report, now);
   if (limits.length === 0) return budget;
   const raised = limits.some((limit) => {
     const before = budget.limits.find((candidate) => candidate.policy === limit.policy);
     return before !== undefined && live(before, now) && limit.remaining > before.remaining;
   });
-  return raised ? budget : { reportedAt: now, limits, unreflected: inFlight };
+  return raised ? budget : { ...budget, reportedAt: now, limits, unreflected: inFlight };
 }
 
 function reserveOf(limit: BudgetLimit): number {
@@ -104,10 +152,11 @@ function reserveOf(limit: BudgetLimit): number {
 
 /** What one limit allows: a pace, or a wait until its reset. */
 function allowed(limit: BudgetLimit, unreflected: number, now: number): { perSecond: number } | { until: number } {
-  const left = limit.remaining - unreflected - reserveOf(limit);
+  const secondsLeft = limit.resetAt === null ? 0 : Math.max(0, (limit.resetAt - now) / 1000);
+  const left = limit.remaining - unreflected - reserveOf(limit) - (limit.othersPerSecond ?? 0) * secondsLeft;
   if (left <= 0) return { until: limit.resetAt ?? now + SPENT_WITHOUT_RESET_MS };
   if (limit.resetAt === null) return { perSecond: FALLBACK_PER_SECOND };
-  return { perSecond: left / Math.max((limit.resetAt - now) / 1000 - RESET_ROUNDING_S, MIN_HORIZON_S) };
+  return { perSecond: left / Math.max(secondsLeft - RESET_ROUNDING_S, MIN_HORIZON_S) };
 }
 
 export function decidePace(budget: Budget, setting: PaceSetting, now: number): Pace {

@@ -13,6 +13,7 @@ import { apiTokenKey } from "../keys/fingerprint-key";
 import {
   type Budget,
   bindingLimit,
+  budgetAnswered,
   budgetReported,
   budgetSent,
   decidePace,
@@ -87,10 +88,8 @@ export class TokenPace {
   answered(call: SentCall | null, now: number, report: RateLimitReport | null): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     if (call) this.pacer?.answered(call, now);
-    if (report) {
-      const budget = budgetReported(this.budget, report, now, this.inFlight);
-      if (budget !== this.budget) this.save({ budget });
-    }
+    const answered = budgetAnswered(this.budget);
+    this.save({ budget: report ? budgetReported(answered, report, now, this.inFlight) : answered });
   }
 
   /** How long to wait after a 429 that named no Retry-After: until the budget's reset, when one is known. */

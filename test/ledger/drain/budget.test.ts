@@ -8,6 +8,7 @@ import { readRateLimitHeaders } from "../../../src/cloudflare/rate-limit";
 import {
   AUTO_CAP_PER_SECOND,
   type Budget,
+  budgetAnswered,
   budgetReported,
   budgetSent,
   decidePace,
@@ -36,6 +37,33 @@ describe("decidePace", () => {
     let budget: Budget = answered(600, 151, { q: 1200, w: 300 }, 3);
     budget = budgetSent(budgetSent(budget));
     expect(decidePace(budget, AUTO, NOW).perSecond).toBeCloseTo((600 - 5 - 12) / 150, 10);
+  });
+
+  it("leaves other users of the budget their pace: what r fell by beyond the drain's own answered calls", () => {
+    // 1200 left for 300 s; 10 s later 1090: the drain's 50 answered calls, and 60 spent by someone else (6/s).
+    let budget = answered(1200, 300);
+    for (let i = 0; i < 50; i++) budget = budgetAnswered(budget);
+    budget = budgetReported(budget, report(1090, 290), NOW + 10_000, 0);
+    expect(budget.limits[0]).toMatchObject({ othersPerSecond: 6 });
+    // Theirs is left to them: 6/s × 290 s = 1740 > 1090, so nothing is left for the drain until the reset.
+    expect(decidePace(budget, AUTO, NOW + 10_000)).toMatchObject({ perSecond: 0, notBefore: NOW + 300_000 });
+    // 2 calls a second by someone else over the same 10 s (20 of 1130 spent): the drain takes the rest.
+    let slower = answered(1200, 300);
+    for (let i = 0; i < 50; i++) slower = budgetAnswered(slower);
+    slower = budgetReported(slower, report(1130, 290), NOW + 10_000, 0);
+    expect(slower.limits[0]).toMatchObject({ othersPerSecond: 2 });
+    expect(decidePace(slower, AUTO, NOW + 10_000).perSecond).toBeCloseTo((1130 - 12 - 2 * 290) / 289, 10);
+  });
+
+  it("carries other users' pace into the next window for its first quarter, then measures it afresh", () => {
+    let budget = answered(1200, 300);
+    budget = budgetReported(budget, report(900, 200), NOW + 100_000, 0); // 3/s others, the drain idle
+    budget = budgetReported(budget, report(1199, 300), NOW + 301_000, 0); // a new window, the last one's reset past
+    expect(budget.limits[0]).toMatchObject({ othersPerSecond: 3, carried: 3 });
+    budget = budgetReported(budget, report(1199, 290), NOW + 311_000, 0); // nobody spent anything for 10 s
+    expect(budget.limits[0]?.othersPerSecond).toBe(3);
+    budget = budgetReported(budget, report(1199, 200), NOW + 401_000, 0); // past the first quarter
+    expect(budget.limits[0]?.othersPerSecond).toBe(0);
   });
 
   it("sends nothing more once the report's calls are spent, until its reset, then asks at the fallback pace", () => {
