@@ -7,7 +7,9 @@
 //   window's first answer, less the drain's own calls answered meanwhile, is theirs, and their pace so far is
 //   assumed to go on (for the first quarter of a window, at least the last window's). The reserve (1 % of
 //   the quota, at least 2 calls) covers the error of both between two answers. The second taken off the
-//   reset is t's rounding: it is whole seconds.
+//   reset is t's rounding: it is whole seconds. Rounded up (as the fake does; Cloudflare does not say),
+//   each answer's now + t is a bound on the reset up to a second late, so a window keeps the earliest: the
+//   others' share and a spent budget's wait end at the reset, not up to a second after it.
 // - Calls it could not count: the ones in flight when the answer came back (they may have arrived after it)
 //   and every call sent since. So however the answers come back, no more calls go out after a report than it
 //   said were left, less the reserve; when none are left, nothing goes out until its reset.
@@ -127,7 +129,18 @@ function limitsOf(budget: Budget, report: RateLimitReport, now: number): BudgetL
       const early = resetAt !== null && now - before.since.at < (resetAt - before.since.at) / 4;
       othersPerSecond = early ? Math.max(measured, before.carried) : measured;
     }
-    return { policy: limit.policy, remaining, resetAt, quota, windowSeconds, since: before.since, othersPerSecond, carried: before.carried };
+    // t is whole seconds rounded up: each answer's reset is a bound, and the window's earliest is the closest.
+    const narrowed = resetAt !== null && before.resetAt !== null ? Math.min(resetAt, before.resetAt) : resetAt;
+    return {
+      policy: limit.policy,
+      remaining,
+      resetAt: narrowed,
+      quota,
+      windowSeconds,
+      since: before.since,
+      othersPerSecond,
+      carried: before.carried,
+    };
   });
 }
 

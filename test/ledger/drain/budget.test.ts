@@ -66,6 +66,18 @@ describe("decidePace", () => {
     expect(budget.limits[0]?.othersPerSecond).toBe(0);
   });
 
+  it("narrows the reset to the earliest any answer of the window allows: t is whole seconds, rounded up", () => {
+    // Each answer's now + t is a bound on the reset, up to a second late: the window keeps the earliest.
+    let budget = budgetReported(NO_BUDGET, report(190, 10, 200, 10), NOW, 0);
+    budget = budgetReported(budget, report(190, 8, 200, 10), NOW + 2300, 0); // NOW + 10.3 s: later, not believed
+    expect(budget.limits[0]?.resetAt).toBe(NOW + 10_000);
+    budget = budgetReported(budget, report(190, 7, 200, 10), NOW + 2900, 0); // NOW + 9.9 s: closer
+    expect(budget.limits[0]?.resetAt).toBe(NOW + 9900);
+    // The pace spreads what is left over the narrowed time, and a spent budget's wait ends there.
+    expect(decidePace(budget, AUTO, NOW + 2900).perSecond).toBeCloseTo((190 - 2) / (7 - 1), 10);
+    expect(decidePace(budgetReported(budget, report(2, 7, 200, 10), NOW + 3000, 0), AUTO, NOW + 3000).notBefore).toBe(NOW + 9900);
+  });
+
   it("sends nothing more once the report's calls are spent, until its reset, then asks at the fallback pace", () => {
     let budget = answered(14, 30);
     for (let i = 0; i < 2; i++) budget = budgetSent(budget);
