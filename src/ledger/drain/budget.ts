@@ -18,7 +18,10 @@
 //   wrong), is not believed until that reset; a lower one is believed at once. r above its policy's q is read
 //   as q. A reset is read as at most the policy's window (at most RESET_CAP_S; without a policy, at most
 //   Cloudflare's documented five minutes): a reset absurdly far cannot stop the drain longer than a window.
-// - No budget known (before the first answer, headers absent or malformed, or the last one's reset passed):
+// - A reset passed less than a window ago, with the policy known: the new window's quota is spread over a
+//   window from now until an answer reports it (its r is lower: believed at once).
+// - No budget known (before the first answer, headers absent or malformed, or the last one's reset passed
+//   over a window ago or named no policy):
 //   `auto` runs at FALLBACK_PER_SECOND, half the average Cloudflare documents (1200 calls per 5 minutes), until
 //   an answer reports one. A number (REVOKE_RATE_PER_SECOND=N) runs at N then, as it always did.
 // - A ceiling (the number, or REVOKE_RATE_MAX_PER_SECOND) caps the pace whatever the budget, and the budget
@@ -172,8 +175,23 @@ function allowed(limit: BudgetLimit, unreflected: number, now: number): { perSec
   return { perSecond: left / Math.max(secondsLeft - RESET_ROUNDING_S, MIN_HORIZON_S) };
 }
 
+/**
+ * The limits in force at `now`: each live one, and for one whose reset passed less than a window ago with
+ * its policy known, the window that began then: its quota over its window from now (the earliest it can
+ * end is later), until an answer reports it. Without this the drain fell to the fallback pace at every
+ * reset, and its window rule (the call N before answered, a full window since) held it a second more.
+ */
+function inForce(budget: Budget, now: number): BudgetLimit[] {
+  return budget.limits.flatMap((limit) => {
+    if (live(limit, now)) return [limit];
+    const { quota, windowSeconds, resetAt } = limit;
+    if (quota === null || windowSeconds === null || resetAt === null || now >= resetAt + windowSeconds * 1000) return [];
+    return [{ ...limit, remaining: quota, resetAt: now + windowSeconds * 1000, since: { at: now, remaining: quota, answered: budget.answered } }];
+  });
+}
+
 export function decidePace(budget: Budget, setting: PaceSetting, now: number): Pace {
-  const limits = budget.limits.filter((limit) => live(limit, now));
+  const limits = inForce(budget, now);
   if (limits.length === 0) {
     if (!setting.auto && setting.ceiling !== null) return { perSecond: setting.ceiling, why: "ceiling", notBefore: now };
     return { perSecond: Math.min(FALLBACK_PER_SECOND, setting.ceiling ?? FALLBACK_PER_SECOND), why: "fallback", notBefore: now };

@@ -78,11 +78,14 @@ describe("decidePace", () => {
     expect(decidePace(budgetReported(budget, report(2, 7, 200, 10), NOW + 3000, 0), AUTO, NOW + 3000).notBefore).toBe(NOW + 9900);
   });
 
-  it("sends nothing more once the report's calls are spent, until its reset, then asks at the fallback pace", () => {
+  it("sends nothing more once the report's calls are spent, until its reset; then the next window's quota over a window, for a window", () => {
     let budget = answered(14, 30);
     for (let i = 0; i < 2; i++) budget = budgetSent(budget);
     expect(decidePace(budget, AUTO, NOW)).toEqual({ perSecond: 0, why: "auto", notBefore: NOW + 30_000 });
-    expect(decidePace(budget, AUTO, NOW + 30_000)).toEqual({ perSecond: FALLBACK_PER_SECOND, why: "fallback", notBefore: NOW + 30_000 });
+    // At the reset a new window began: 1200 calls over at least 300 s from now (less the reserve and the 2 calls not yet reported).
+    expect(decidePace(budget, AUTO, NOW + 30_000)).toEqual({ perSecond: (1200 - 2 - 12) / 299, why: "auto", notBefore: NOW + 30_000 });
+    // A window after the reset with no answer since (headers gone): the fallback pace.
+    expect(decidePace(budget, AUTO, NOW + 330_000)).toEqual({ perSecond: FALLBACK_PER_SECOND, why: "fallback", notBefore: NOW + 330_000 });
   });
 
   it("runs at the fallback pace before the first answer, and a number at its number", () => {
@@ -129,11 +132,13 @@ describe("faults: none stops the drain longer than the answer justifies, paces a
     expect(decidePace(answered(5000, 101), AUTO, NOW).perSecond).toBeCloseTo((1200 - 12) / 100, 10);
   });
 
-  it.each([
-    ["now", 0],
-    ["in the past as the draft cannot say it, so malformed", -5],
-  ])("a reset %s: no wait, the fallback pace until the next answer", (_, t) => {
-    expect(decidePace(answered(0, t), AUTO, NOW)).toEqual({ perSecond: FALLBACK_PER_SECOND, why: "fallback", notBefore: NOW });
+  it("a reset now: no wait, the next window's quota over a window until the next answer (without a policy, the fallback pace)", () => {
+    expect(decidePace(answered(0, 0), AUTO, NOW)).toEqual({ perSecond: (1200 - 12) / 299, why: "auto", notBefore: NOW });
+    expect(decidePace(answered(0, 0, null), AUTO, NOW)).toEqual({ perSecond: FALLBACK_PER_SECOND, why: "fallback", notBefore: NOW });
+  });
+
+  it("a reset in the past, as the draft cannot say it, so malformed: no wait, the fallback pace until the next answer", () => {
+    expect(decidePace(answered(0, -5), AUTO, NOW)).toEqual({ perSecond: FALLBACK_PER_SECOND, why: "fallback", notBefore: NOW });
   });
 
   it("a reset absurdly far: read as at most the policy's window, or five minutes without one", () => {
