@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_BINDINGS } from "./test/helpers/bindings";
+import { TEST_ACCOUNT_ID, TEST_ACCOUNT_TOKEN, TEST_BINDINGS, TEST_ZONE_ID, TEST_ZONE_TOKEN } from "./test/helpers/bindings";
 
 // Everything that can run inside workerd (real KV and Durable Objects, network mocked) runs there; the
 // end-to-end and CLI tests drive a real `wrangler dev` from Node, and the status page test drives it from Chromium.
@@ -18,7 +18,16 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**", "test/cli/**", "test/ui/**", "test/dry-run/**", "test/bulk/**", "test/faults/**", "test/follow-ups/**"],
+          exclude: [
+            "test/e2e/**",
+            "test/cli/**",
+            "test/ui/**",
+            "test/dry-run/**",
+            "test/bulk/**",
+            "test/faults/**",
+            "test/follow-ups/**",
+            "test/budgets/**",
+          ],
           testTimeout: 30_000,
         },
       },
@@ -48,6 +57,26 @@ export default defineConfig({
           }),
         ],
         test: { name: "faults", include: ["test/faults/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
+      },
+      {
+        // Each target with its own token (ACCESS_API_TOKENS), each paced from the budget Cloudflare reports for it.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ...TEST_BINDINGS,
+                REVOKE_RATE_PER_SECOND: "auto",
+                ACCESS_API_TOKEN: "",
+                ACCESS_API_TOKENS: JSON.stringify({
+                  [`accounts/${TEST_ACCOUNT_ID}`]: TEST_ACCOUNT_TOKEN,
+                  [`zones/${TEST_ZONE_ID}`]: TEST_ZONE_TOKEN,
+                }),
+              },
+            },
+          }),
+        ],
+        test: { name: "budgets", include: ["test/budgets/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
       },
       {
         plugins: [

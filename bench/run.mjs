@@ -9,11 +9,18 @@
 //     to the last call for them reaching the fake, the bulk drain rate, 429s and losses
 //  5. SCIM: 1,000 creates, then lookups and deactivations, at concurrency 10
 //  6. the deployable bundle, minified and gzipped (wrangler deploy --dry-run)
-// Ingest and SCIM run on an instance at the default pace (3 calls/s) against an unlimited fake API; bulk
-// runs on a second instance at BENCH_RATE against a fake limited to that rate. Every server here is
-// stopped by pid.
+//  7. budgets (bench/budgets.mjs): REVOKE_RATE_PER_SECOND=auto against a fixed window per token reported in
+//     Ratelimit headers: the share of a budget a second client leaves that the drain uses, and two tokens
+//     drained at the sum of their budgets; 429s
+//  8. startup CPU (bench/startup.mjs): `wrangler check startup` of the Worker beside a minimal Hono Worker's
+// Ingest and SCIM run on an instance at the default pace (auto) against a fake API with Cloudflare's budget
+// (1200 calls per 300 s, reported on every answer); bulk and time to revoke run at BENCH_RATE against a fake
+// that allows that rate in a strict sliding one-second window and reports nothing until it refuses (what a
+// fixed pace is held to). Every server here is stopped by pid.
 // Options (env): BENCH_SECONDS (10), BENCH_REPEATS (3 runs of each ingest measurement), BENCH_RATE (100 calls/s for the bulk and time-to-revoke drains), BENCH_BULK (10000),
-// BENCH_SINGLE_EVERY_MS (250: one single delivery that often during the time-to-revoke run), BENCH_OKTA_BATCH (200 events).
+// BENCH_SINGLE_EVERY_MS (250: one single delivery that often during the time-to-revoke run), BENCH_OKTA_BATCH (200 events);
+// for the budget phases BENCH_QUOTA (200) calls per BENCH_WINDOW_SECONDS (10), BENCH_OTHER_SHARE (0.3), BENCH_SHARE_BULK,
+// BENCH_TOKENS_BULK; for startup BENCH_STARTUP_RUNS (3).
 import { execFileSync } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +30,8 @@ import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import { startFakeCloudflareApi } from "../scripts/fake-cloudflare-api.mjs";
 import { startLocalWorker } from "../scripts/local-worker.mjs";
+import { OTHER_SHARE, QUOTA, shareOfBudget, twoTokens, WINDOW_SECONDS } from "./budgets.mjs";
+import { startupCpu } from "./startup.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -40,6 +49,11 @@ const SCIM = "bench-scim-token";
 const SECRET_KEY = Buffer.from("benchmark standard webhooks key!");
 const SECRET = `whsec_${SECRET_KEY.toString("base64")}`;
 const CLOCK_TICKS = 100; // USER_HZ on Linux
+/**
+ * The limiter the fixed-pace phases (bulk, time to revoke) are held to: RATE calls in any one second, a
+ * sliding window (the strictest: a jittery arrival trips it most easily), silent until it refuses.
+ */
+const STRICT_LIMIT = { quota: RATE, windowSeconds: 1, window: "sliding" };
 
 const dir = mkdtempSync(join(os.tmpdir(), "access-revoker-bench-"));
 const cleanups = [];
@@ -190,9 +204,9 @@ function medianByP99(runs) {
 }
 
 async function ingest() {
-  // As deployed: the default pace (3 calls/s) against the fake API, so the drain runs behind the ingest
-  // the way it does in production instead of competing with it.
-  const fake = await startFakeCloudflareApi({ tokens: [CF_TOKEN] });
+  // As deployed: the default pace (auto) against a fake with Cloudflare's budget (1200 calls per 300 s, about
+  // 4/s), so the drain runs behind the ingest the way it does in production instead of competing with it.
+  const fake = await startFakeCloudflareApi({ tokens: [CF_TOKEN], rateLimit: { quota: 1200, windowSeconds: 300 } });
   cleanups.push(fake.close);
   const dry = await worker("ingest", {
     ACCESS_ACCOUNT_ID: ACCOUNT,
@@ -318,7 +332,7 @@ function followUpsBefore(fake) {
 }
 
 async function timeToRevoke(followUps) {
-  const fake = await startFakeCloudflareApi({ tokens: [CF_TOKEN], rateLimit: { quota: RATE, windowSeconds: 1 } });
+  const fake = await startFakeCloudflareApi({ tokens: [CF_TOKEN], rateLimit: STRICT_LIMIT, reportRateLimit: false });
   cleanups.push(fake.close);
   const live = await worker(followUps ? "ttr-follow-ups" : "ttr", {
     ...followUpVars(followUps),
@@ -471,7 +485,7 @@ async function bulk() {
   // as many calls long as the real one.
   // A strict one-second window at the configured rate, the limiter a jittery arrival trips most easily,
   // told to answer the first call 429 (the drain must pause for its Retry-After and lose nothing).
-  const fake = await startFakeCloudflareApi({ tokens: [CF_TOKEN], rateLimit: { quota: RATE, windowSeconds: 1 }, inject429: 1 });
+  const fake = await startFakeCloudflareApi({ tokens: [CF_TOKEN], rateLimit: STRICT_LIMIT, reportRateLimit: false, inject429: 1 });
   cleanups.push(fake.close);
   const live = await worker("bulk", {
     ...followUpVars(true),
@@ -562,7 +576,7 @@ function markdown() {
         `| ${row.label} | ${row.connections} | ${row.requests} | ${f(row.rps, 0)} | ${row.p50} | ${row.p99} | ${row.non2xx} | ${f(row.cpuMsPerRequest, 3)} | ${row.p99s.join(", ")} |`,
     ),
     "",
-    `Ratios (delivery ÷ healthz): throughput ${f(hook(1).rps / health(1).rps, 2)} at c=1 and ${f(hook(50).rps / health(50).rps, 2)} at c=50; CPU per request ${f(hook(50).cpuMsPerRequest / health(50).cpuMsPerRequest, 2)}× at c=50. A delivery verifies the HMAC, parses, commits to the ledger Durable Object and answers 202; behind it the drain calls the fake Cloudflare API at the default 3 calls/s. CPU is the workerd process that runs the Worker (not wrangler's entry proxy).`,
+    `Ratios (delivery ÷ healthz): throughput ${f(hook(1).rps / health(1).rps, 2)} at c=1 and ${f(hook(50).rps / health(50).rps, 2)} at c=50; CPU per request ${f(hook(50).cpuMsPerRequest / health(50).cpuMsPerRequest, 2)}× at c=50. A delivery verifies the HMAC, parses, commits to the ledger Durable Object and answers 202; behind it the drain calls the fake Cloudflare API at the default pace (auto, on a budget of 1200 calls per 300 s). CPU is the workerd process that runs the Worker (not wrangler's entry proxy).`,
     "",
     "## 3. Bulk: 10,000 revocations against a rate-limited fake API",
     "",
@@ -625,8 +639,40 @@ function markdown() {
     "",
     `\`wrangler deploy --dry-run --minify\`: ${f(results.bundle.minifiedKiB)} KiB minified, ${f(results.bundle.gzipKiB)} KiB gzipped.`,
     "",
+    ...budgetSections(f),
+    "",
   ];
   writeFileSync(new URL("./results.md", import.meta.url), lines.join("\n"));
+}
+
+/** Sections 7 and 8: the budget phases and startup CPU. */
+function budgetSections(f) {
+  const { share, tokens, startup } = results;
+  const pct = (value) => `${f(value * 100)} %`;
+  return [
+    `## 7. Budgets: REVOKE_RATE_PER_SECOND=auto against ${QUOTA} calls per ${WINDOW_SECONDS} s per token`,
+    "",
+    `The fake counts a fixed window per token, as Cloudflare documents \`t\` ("the time next window resets"): a window opens with the token's first call after the last one closed and holds ${QUOTA} calls; every answer reports \`Ratelimit: "default";r=…;t=…\` and \`Ratelimit-Policy: "default";q=${QUOTA};w=${WINDOW_SECONDS}\`, and a call past the quota is answered 429 until the window closes. The window is short so a phase takes a minute or two; the pace's arithmetic is the same at Cloudflare's 1200 per 300 s. Shares are over the drain's full windows (not its first, begun at the 2/s fallback before any answer, nor its last, where the job ran out).`,
+    "",
+    "| measure | value |",
+    "|---|---|",
+    `| one token, a second client spending ${pct(OTHER_SHARE)} of its budget throughout: revoked | ${share.revoked} of ${share.bulk} |`,
+    `| share of the budget the second client spent, over ${share.windows} full windows | ${pct(share.othersShare)} |`,
+    `| calls the drain made of what the second client left | ${share.used} of ${share.left} = **${pct(share.share)}** |`,
+    `| 429s answered to the drain (the second client's refused calls) | **${share.rateLimited}** (${share.refusedOthers}) |`,
+    `| two accounts, each with its own token, one bulk job over both: revoked | ${tokens.revoked} of ${tokens.bulk} (${tokens.calls} calls) |`,
+    `| the two tokens' calls together | ${f(tokens.rate)}/s over ${f(tokens.seconds)} s = **${pct(tokens.rate / tokens.sumOfBudgets)}** of the sum of the two budgets (${tokens.sumOfBudgets}/s) |`,
+    `| each token's share of its full windows | ${tokens.perToken.map((token, i) => `token ${i + 1}: ${pct(token.share)} over ${token.windows} windows`).join("; ")} |`,
+    `| 429s, two tokens | **${tokens.rateLimited}** |`,
+    "",
+    `Each window, the drain's calls / the second client's: ${share.detail.join(", ")} (one token); ${tokens.perToken.map((token, i) => `token ${i + 1}: ${token.detail.join(", ")}`).join("; ")} (two tokens; "+N ms": how long after the last window closed it opened).`,
+    "",
+    "What the drain leaves of each window: the reserve (1 % of the quota, at least 2 calls) kept for other users between two answers, and what the Pacer's window rule costs (the call N before answered and a full window since: about a round trip a second). The two-token rate over the whole run also counts the first window, begun at the 2/s fallback before any answer, and the last, where the job ran out.",
+    "",
+    "## 8. Startup CPU",
+    "",
+    `\`wrangler check startup\` (the script's evaluation in a local workerd, profiled), the median of ${startup.runs} runs each, in turns: the Worker ${f(startup.workerMs)} ms (runs: ${startup.workerRuns.map((ms) => f(ms)).join(", ")}), a minimal Hono Worker of one route built in the same run ${f(startup.honoMs)} ms (runs: ${startup.honoRuns.map((ms) => f(ms)).join(", ")}): **${f(startup.ratio, 2)}×**. Local figures include the profiler's own start; the ratio is what to watch as the code grows.`,
+  ];
 }
 
 async function cleanUp() {
@@ -638,9 +684,16 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 }
 
 try {
-  // BENCH_ONLY=bulk, =ttr or =ingest runs one phase for tuning; bench/results.md is written only by a full run.
+  // BENCH_ONLY=bulk, =ttr, =ingest, =share, =tokens or =startup runs one phase (its figures in the log); bench/results.md is written only by a full run.
+  const context = { worker, log, cleanups, dir };
   if (process.env.BENCH_ONLY === "bulk") {
     await bulk();
+  } else if (process.env.BENCH_ONLY === "share") {
+    await shareOfBudget(context);
+  } else if (process.env.BENCH_ONLY === "tokens") {
+    await twoTokens(context);
+  } else if (process.env.BENCH_ONLY === "startup") {
+    startupCpu(context);
   } else if (process.env.BENCH_ONLY === "ttr") {
     results.ttrOff = await timeToRevoke(false);
     results.ttr = await timeToRevoke(true);
@@ -650,12 +703,15 @@ try {
     bundle();
     const dry = await ingest();
     await scim(dry);
-    // Its ledger still drains the ingest backlog at 3 calls/s: stopped, so the drains measured next have the
+    // Its ledger still drains the ingest backlog at its auto pace: stopped, so the drains measured next have the
     // machine's two cores to themselves.
     await dry.stop();
     await bulk();
     results.ttrOff = await timeToRevoke(false);
     results.ttr = await timeToRevoke(true);
+    results.share = await shareOfBudget(context);
+    results.tokens = await twoTokens(context);
+    results.startup = startupCpu(context);
     markdown();
     log("wrote bench/results.md");
   }

@@ -2,7 +2,7 @@
 // passed in for "in 4m 59s"). The shapes are the operator API's (docs/cli.md links them).
 import type { JobAnswer } from "../src/domain/bulk.ts";
 import type { AnsweredRecord, RevocationRecord, Seat, Verification } from "../src/domain/revocation.ts";
-import type { ClearedHold, Hold, ImportAnswer, JobSummary, JobView, Stats, Waiting } from "../src/domain/views.ts";
+import type { ClearedHold, Hold, ImportAnswer, JobSummary, JobView, Stats, TokenBudget, Waiting } from "../src/domain/views.ts";
 import { counts, duration, fields, percentiles, rateText, status, table, time, until } from "./format.ts";
 
 // ── revocations ──────────────────────────────────────────────────────────────────────────────────────
@@ -212,12 +212,31 @@ export function clearedView(answer: ClearedHold): string {
   return `hold on ${answer.cleared.target} cleared (it was held for: ${answer.cleared.reason})\nits calls go out again; ${requeued}`;
 }
 
+const WHY = { auto: "auto", ceiling: "ceiling", fallback: "fallback (no budget known)" } as const;
+
+/** "3.92/s auto", and the 429 pause when one is in force. */
+function paceOf(budget: TokenBudget, now: number): string {
+  const pace = `${budget.pace.per_second}/s ${WHY[budget.pace.why]}`;
+  return budget.paused_until && Date.parse(budget.paused_until) > now ? `${pace}, paused ${until(budget.paused_until, now)}` : pace;
+}
+
+/** "588 of 1200 per 300 s, resets <time>", or "none yet". */
+function budgetOf(budget: TokenBudget, now: number): string {
+  const reported = budget.reported;
+  if (!reported) return "none yet";
+  const quota = reported.quota === null ? "" : ` of ${reported.quota}${reported.window_seconds === null ? "" : ` per ${reported.window_seconds} s`}`;
+  return `${reported.remaining}${quota}${reported.reset_at ? `, resets ${until(reported.reset_at, now)}` : ""}`;
+}
+
 export function statsView(stats: Stats, now: number): string {
   const lanes = stats.waiting_by_lane;
   const drain = stats.drain;
   const lines = [
     fields([
-      ["pace", `${stats.rate_per_second} calls/s configured; ${stats.observed_calls_last_minute} calls in the last minute`],
+      [
+        "pace",
+        `${stats.rate_per_second} calls/s in use (REVOKE_RATE_PER_SECOND=${stats.rate_setting}); ${stats.observed_calls_last_minute} calls in the last minute`,
+      ],
       ["pending calls", `${stats.pending_calls} (urgent ${lanes.urgent}, bulk ${lanes.bulk}, follow-up ${lanes.follow_up})`],
       ["paused", drain.paused_until ? until(drain.paused_until, now) : "no"],
       ["last call", time(drain.last_call_at)],
@@ -227,6 +246,17 @@ export function statsView(stats: Stats, now: number): string {
       ["seats", counts(stats.follow_ups.seats)],
       ["verification", counts(stats.follow_ups.verification)],
     ]),
+    "",
+    table(
+      ["TOKEN", "TARGETS", "PACE", "BUDGET REPORTED", "429s, LAST HOUR"],
+      stats.budgets.map((budget) => [
+        budget.fingerprint,
+        budget.targets.join(", "),
+        paceOf(budget, now),
+        budgetOf(budget, now),
+        budget.rate_limited_last_hour,
+      ]),
+    ),
     "",
     table(
       ["LANE", "WAITING", "TIME TO REVOKE, LAST HOUR", "SINCE START"],

@@ -18,11 +18,17 @@
 //   error", as the API refuses a token it does not know; refuseTarget() refuses every call at one account or
 //   zone the same way, as it does once a token loses its permission there.
 // - Rate limits, per token (developers.cloudflare.com/fundamentals/api/reference/limits: 1200 calls per five
-//   minutes): past `quota` calls in any `windowSeconds`, a call is answered 429 with Retry-After (seconds,
-//   rounded up, until capacity is back), `Ratelimit: "default";r=<remaining>;t=<seconds to reset>` and
+//   minutes per user, "all API calls for the next five minutes will be blocked" past it). Two windows:
+//   "fixed", as Cloudflare documents it (t is "the time next window resets"): a token's window opens with its
+//   first call after the last one closed and lasts `windowSeconds`, and holds `quota` calls; and "sliding"
+//   (no more than `quota` calls in any `windowSeconds`: the strictest limiter, which the benchmark's
+//   fixed-pace phases are held to). Past the quota a call is answered 429 with Retry-After (seconds, rounded
+//   up, until capacity is back), `Ratelimit: "default";r=<remaining>;t=<seconds to reset>` and
 //   `Ratelimit-Policy: "default";q=<quota>;w=<window>`. Cloudflare returns the two Ratelimit headers on every
-//   answer; the fake does with `reportRateLimit`, and otherwise only on a 429, because today's drain pauses
-//   whenever r reaches 0 (ledger/classify.ts) and the benchmark's figures are measured without them.
+//   answer, and so does the fake unless `reportRateLimit` is false (then only on a 429: an API that says
+//   nothing until it refuses). spendBudget() is a second client spending the same token's budget (the
+//   dashboard, another tool: Cloudflare counts per user); budgetWindows() lists each fixed window's calls, the
+//   Worker's and the second client's apart.
 // - Faults, injected: the first `inject429` calls are answered 429 (Retry-After 1); `latencyMs` delays every
 //   answer; setAnswer() scripts revoke_user's answers (after its shape is checked), setFollowUpAnswer() the
 //   others' (before the model answers). A scripted answer may never resolve: a hung connection.
@@ -70,9 +76,9 @@ export type FakeCloudflareOptions = {
   now?: () => number;
   /** The tokens it takes; unset: any. */
   tokens?: string[];
-  /** Each token's budget; unset: unlimited. */
-  rateLimit?: { quota: number; windowSeconds: number };
-  /** Ratelimit and Ratelimit-Policy on every answer, as Cloudflare sends them; else only on a 429. */
+  /** Each token's budget (`window`: "fixed", the default, as Cloudflare documents it, or "sliding"); unset: unlimited. */
+  rateLimit?: { quota: number; windowSeconds: number; window?: "fixed" | "sliding" };
+  /** Ratelimit and Ratelimit-Policy on every answer, as Cloudflare sends them (the default); false: only on a 429. */
   reportRateLimit?: boolean;
   /** Answer the first N calls 429. */
   inject429?: number;
@@ -87,6 +93,9 @@ export function envelope(result: unknown, status = 200, headers: Record<string, 
 export function apiError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
   return Response.json({ success: false, result: null, errors: [{ code, message }], messages: [] }, { status, headers });
 }
+
+/** One fixed window of a token's budget: when it opened and closes, and the calls it took from the Worker and from the second client. */
+export type BudgetWindow = { opensAt: number; closesAt: number; admitted: number; byOthers: number };
 
 /** An answer that never comes until `signal` aborts (a hung connection). */
 export function hang(signal: AbortSignal | null | undefined): Promise<Response> {
@@ -131,8 +140,11 @@ export function createFakeCloudflare(options: FakeCloudflareOptions = {}) {
   const sticky = new Set<string>();
   /** Targets ("accounts/<id>", "zones/<id>") where every call is refused. */
   const refusedTargets = new Set<string>();
-  /** Per token: when its admitted calls arrived, oldest first (the window's contents). */
+  /** Per token, sliding: when its admitted calls arrived, oldest first (the window's contents). */
   const windows = new Map<string, number[]>();
+  /** Per token, fixed: its windows, the current one last. */
+  const fixedWindows = new Map<string, BudgetWindow[]>();
+  const reportRateLimit = options.reportRateLimit ?? true;
 
   const userFor = (email: string): FakeAccessUser | null => {
     const key = email.toLowerCase();
@@ -152,6 +164,55 @@ export function createFakeCloudflare(options: FakeCloudflareOptions = {}) {
     return user;
   };
 
+  /** The token's fixed window at `at` (a new one opens when the last closed), and how much of it is left. */
+  const fixedWindow = (token: string, at: number, windowMs: number): BudgetWindow => {
+    const list = fixedWindows.get(token) ?? [];
+    fixedWindows.set(token, list);
+    let current = list[list.length - 1];
+    if (!current || current.closesAt <= at) {
+      current = { opensAt: at, closesAt: at + windowMs, admitted: 0, byOthers: 0 };
+      list.push(current);
+    }
+    return current;
+  };
+
+  /**
+   * Admits a call within its token's budget (`other`: the second client's), or answers why not; the headers
+   * report the budget after it.
+   */
+  const admitWithin = (token: string, at: number, other: boolean): { admitted: boolean; headers: Record<string, string>; resetSeconds: number } => {
+    const limit = options.rateLimit!;
+    const windowMs = limit.windowSeconds * 1000;
+    let used: number;
+    let resetsAt: number;
+    let admitted: boolean;
+    if ((limit.window ?? "fixed") === "fixed") {
+      const window = fixedWindow(token, at, windowMs);
+      admitted = window.admitted + window.byOthers < limit.quota;
+      if (admitted) {
+        if (other) window.byOthers++;
+        else window.admitted++;
+      }
+      used = window.admitted + window.byOthers;
+      resetsAt = window.closesAt;
+    } else {
+      const arrivals = windows.get(token) ?? [];
+      windows.set(token, arrivals);
+      // A call leaves the window windowSeconds after it arrived, so Retry-After's moment is one a call is taken at.
+      while (arrivals.length > 0 && arrivals[0]! <= at - windowMs) arrivals.shift();
+      admitted = arrivals.length < limit.quota;
+      if (admitted) arrivals.push(at);
+      used = arrivals.length;
+      resetsAt = arrivals.length > 0 ? arrivals[0]! + windowMs : at;
+    }
+    const resetSeconds = Math.max(Math.ceil((resetsAt - at) / 1000), 0);
+    const headers = {
+      Ratelimit: `"default";r=${Math.max(limit.quota - used, 0)};t=${resetSeconds}`,
+      "Ratelimit-Policy": `"default";q=${limit.quota};w=${limit.windowSeconds}`,
+    };
+    return { admitted, headers, resetSeconds };
+  };
+
   /** Admits a call within its token's budget, or answers why not; the headers report the budget. */
   const admit = (token: string, at: number): { refused: Response | null; headers: Record<string, string> } => {
     if (inject429 > 0) {
@@ -159,21 +220,9 @@ export function createFakeCloudflare(options: FakeCloudflareOptions = {}) {
       rateLimited++;
       return { refused: apiError(429, 10429, "Rate limited", { "Retry-After": "1" }), headers: {} };
     }
-    const limit = options.rateLimit;
-    if (!limit) return { refused: null, headers: {} };
-    const windowMs = limit.windowSeconds * 1000;
-    const arrivals = windows.get(token) ?? [];
-    windows.set(token, arrivals);
-    // A call leaves the window windowSeconds after it arrived, so Retry-After's moment is one a call is taken at.
-    while (arrivals.length > 0 && arrivals[0]! <= at - windowMs) arrivals.shift();
-    const full = arrivals.length >= limit.quota;
-    if (!full) arrivals.push(at);
-    const resetSeconds = arrivals.length > 0 ? Math.max(Math.ceil((arrivals[0]! + windowMs - at) / 1000), 0) : 0;
-    const headers = {
-      Ratelimit: `"default";r=${Math.max(limit.quota - arrivals.length, 0)};t=${resetSeconds}`,
-      "Ratelimit-Policy": `"default";q=${limit.quota};w=${limit.windowSeconds}`,
-    };
-    if (!full) return { refused: null, headers: options.reportRateLimit ? headers : {} };
+    if (!options.rateLimit) return { refused: null, headers: {} };
+    const { admitted, headers, resetSeconds } = admitWithin(token, at, false);
+    if (admitted) return { refused: null, headers: reportRateLimit ? headers : {} };
     rateLimited++;
     return { refused: apiError(429, 10429, "Rate limited", { ...headers, "Retry-After": String(resetSeconds) }), headers: {} };
   };
@@ -276,8 +325,20 @@ export function createFakeCloudflare(options: FakeCloudflareOptions = {}) {
       return response;
     },
     callsFor: (email: string) => calls.filter((call) => call.body.email === email),
-    /** How many calls the fake answered 429. */
+    /** How many calls the fake answered 429 (the Worker's; the second client's are spendBudget's answer). */
     rateLimitedCount: () => rateLimited,
+    /**
+     * A second client spends `calls` of `token`'s budget now, as the dashboard or another tool using the same
+     * user's token would; answers how many the budget took (the rest it refused, as it would with 429).
+     */
+    spendBudget(token: string, calls = 1): number {
+      if (!options.rateLimit) return calls;
+      let taken = 0;
+      for (let i = 0; i < calls; i++) if (admitWithin(token, now(), true).admitted) taken++;
+      return taken;
+    },
+    /** The token's fixed windows so far, oldest first (empty for a sliding or no limit). */
+    budgetWindows: (token: string): BudgetWindow[] => (fixedWindows.get(token) ?? []).map((window) => ({ ...window })),
     /** The person's Access user as the fake holds it (created on first look). */
     accessUser: (email: string) => userFor(email),
     /** The person has no Access user on the account. */

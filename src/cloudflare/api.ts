@@ -19,7 +19,9 @@ export type ApiAnswer =
       /** null when the body was not the v4 envelope (a proxy's HTML page, say). */
       envelope: { success: boolean; result: unknown; errors: CloudflareError[] } | null;
       retryAfter: string | null;
+      /** The budget headers as sent (cloudflare/rate-limit.ts reads them). */
       rateLimit: string | null;
+      rateLimitPolicy: string | null;
     }
   | { kind: "timeout"; afterMs: number }
   | { kind: "network_error"; message: string };
@@ -45,6 +47,7 @@ export async function callApi(options: { fetch: typeof fetch; token: string; tim
       envelope: parseEnvelope(text),
       retryAfter: response.headers.get("Retry-After"),
       rateLimit: response.headers.get("Ratelimit"),
+      rateLimitPolicy: response.headers.get("Ratelimit-Policy"),
     };
   } catch (error) {
     if (controller.signal.aborted) return { kind: "timeout", afterMs: options.timeoutMs };

@@ -24,11 +24,33 @@ function missingRequirements(vars: Record<string, string>): string[] {
   const blank = (name: string) => (vars[name] ?? "").trim() === "";
   const problems: string[] = [];
   if (blank("ACCESS_ACCOUNT_ID") && blank("ACCESS_ZONE_ID")) problems.push("ACCESS_ACCOUNT_ID: set ACCESS_ACCOUNT_ID and/or ACCESS_ZONE_ID");
-  if (blank("ACCESS_API_TOKEN") && BOOLEAN_WORDS.get((vars.DRY_RUN ?? "").trim().toLowerCase()) !== true) {
-    problems.push("ACCESS_API_TOKEN: required unless DRY_RUN=true");
+  if (blank("ACCESS_API_TOKEN") && blank("ACCESS_API_TOKENS") && BOOLEAN_WORDS.get((vars.DRY_RUN ?? "").trim().toLowerCase()) !== true) {
+    problems.push("ACCESS_API_TOKEN: required unless DRY_RUN=true (or a token for every target in ACCESS_API_TOKENS)");
   }
   if (blank("OPERATOR_TOKEN")) problems.push("OPERATOR_TOKEN: required");
   return problems;
+}
+
+/**
+ * Every target needs a token (its own in ACCESS_API_TOKENS, or ACCESS_API_TOKEN) unless DRY_RUN: a problem
+ * names each target without one (ids are not secrets); an ACCESS_API_TOKENS entry for no configured target is
+ * noted, counted, never named.
+ */
+function targetTokenChecks(config: z.output<typeof ConfigSchema>, vars: Record<string, string>): { problems: string[]; notes: string[] } {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  if ((vars.ACCESS_API_TOKENS ?? "").trim() === "" && (vars.ACCESS_API_TOKEN ?? "").trim() === "") return { problems, notes };
+  const targets = config.targets.map((target) => `${target.kind}/${target.id}`);
+  if (!config.dryRun) {
+    for (const target of targets.filter((candidate) => !config.targetTokens.has(candidate))) {
+      problems.push(`ACCESS_API_TOKENS: no token for ${target}; add one for it, or set ACCESS_API_TOKEN for the targets without their own`);
+    }
+  }
+  const unused = [...config.ownTargetTokens.keys()].filter((target) => !targets.includes(target)).length;
+  if (unused > 0) {
+    notes.push(`ACCESS_API_TOKENS: ${unused} entr${unused === 1 ? "y names" : "ies name"} no target in ACCESS_ACCOUNT_ID or ACCESS_ZONE_ID; unused`);
+  }
+  return { problems, notes };
 }
 
 /** Settings that still parse but do nothing or will change: shown in /healthz, never fatal. */
@@ -82,7 +104,9 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   problems.push(...missingRequirements(vars));
   const ssf = ssfSecretsOf(vars, parsed.success ? parsed.data.ssfTransmitters : null);
   problems.push(...ssf.problems);
-  const notes = [...renameNotes, ...notesFor(vars), ...ssf.notes];
+  const tokens = parsed.success ? targetTokenChecks(parsed.data, vars) : { problems: [], notes: [] };
+  problems.push(...tokens.problems);
+  const notes = [...renameNotes, ...notesFor(vars), ...ssf.notes, ...tokens.notes];
   if (!parsed.success || problems.length > 0) return { ok: false, problems, notes };
   return { ok: true, config: { ...parsed.data, ssfSecrets: ssf.secrets }, notes };
 }

@@ -3,14 +3,28 @@
 // source's settings, targets). SSF_TRANSMITTERS is parsed by its schema in domain/ssf.
 import * as z from "zod/mini";
 import { ssfTransmittersVariable } from "../domain/ssf/transmitters";
-import { bearerTokens, secretList, whsecSecrets } from "./secrets";
-import { apiBaseUrl, booleanVar, choice, cloudflareIdList, groupList, headerName, jsonPath, numberVar, textVar, wordList } from "./variables";
+import { apiTokensByTarget, bearerTokens, secretList, whsecSecrets } from "./secrets";
+import {
+  apiBaseUrl,
+  autoOrNumberVar,
+  booleanVar,
+  choice,
+  cloudflareIdList,
+  groupList,
+  headerName,
+  jsonPath,
+  numberVar,
+  optionalNumberVar,
+  textVar,
+  wordList,
+} from "./variables";
 
 const SECRET_SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac"] as const;
 export type SecretSource = (typeof SECRET_SOURCES)[number];
 
 const EnvSchema = z.object({
   ACCESS_API_TOKEN: bearerTokens,
+  ACCESS_API_TOKENS: apiTokensByTarget,
   OPERATOR_TOKEN: bearerTokens,
   SCIM_TOKEN: bearerTokens,
   // Keys the audit's operator token fingerprints; a short key would be guessable, so it is refused.
@@ -42,7 +56,8 @@ const EnvSchema = z.object({
   REVOKE_DEVICES: booleanVar(true),
   WARP_SESSION_REAUTH: booleanVar(false),
   DRY_RUN: booleanVar(false),
-  REVOKE_RATE_PER_SECOND: numberVar(3, 0.01, 1000),
+  REVOKE_RATE_PER_SECOND: autoOrNumberVar(0.01, 1000),
+  REVOKE_RATE_MAX_PER_SECOND: optionalNumberVar(0.01, 1000),
   SIGNATURE_TOLERANCE_SECONDS: numberVar(300, 1, 86_400),
   KEYCLOAK_MAX_EVENT_AGE_SECONDS: numberVar(3600, 60, 7 * 86_400),
   AUDIT_RETENTION_DAYS: numberVar(90, 1, 3650),
@@ -52,10 +67,25 @@ const EnvSchema = z.object({
   SSF_TRANSMITTERS: ssfTransmittersVariable,
 });
 
+function tokensOf(accounts: string[], zones: string[], own: ReadonlyMap<string, string>, forAll: string | null): Map<string, string> {
+  const tokens = new Map<string, string>();
+  for (const target of [...accounts.map((id) => `accounts/${id}`), ...zones.map((id) => `zones/${id}`)]) {
+    const token = own.get(target) ?? forAll;
+    if (token !== null) tokens.set(target, token);
+  }
+  return tokens;
+}
+
 export const ConfigSchema = z.pipe(
   EnvSchema,
   z.transform((vars) => ({
-    cfApiTokens: vars.ACCESS_API_TOKEN,
+    /**
+     * The token each target's calls go with ("accounts/<id>" → token): its own in ACCESS_API_TOKENS, else
+     * ACCESS_API_TOKEN's first line. A target without either is missing (a problem unless DRY_RUN, index.ts).
+     */
+    targetTokens: tokensOf(vars.ACCESS_ACCOUNT_ID, vars.ACCESS_ZONE_ID, vars.ACCESS_API_TOKENS, vars.ACCESS_API_TOKEN[0] ?? null),
+    /** ACCESS_API_TOKENS as given (for the check that each entry names a configured target). */
+    ownTargetTokens: vars.ACCESS_API_TOKENS,
     operatorTokens: vars.OPERATOR_TOKEN,
     scimTokens: vars.SCIM_TOKEN,
     /** Only the first line is used: changing the key changes every fingerprint from then on. */
@@ -93,6 +123,7 @@ export const ConfigSchema = z.pipe(
     warpSessionReauth: vars.WARP_SESSION_REAUTH,
     dryRun: vars.DRY_RUN,
     revokeRatePerSecond: vars.REVOKE_RATE_PER_SECOND,
+    revokeRateMaxPerSecond: vars.REVOKE_RATE_MAX_PER_SECOND,
     signatureToleranceSeconds: vars.SIGNATURE_TOLERANCE_SECONDS,
     keycloakMaxEventAgeSeconds: vars.KEYCLOAK_MAX_EVENT_AGE_SECONDS,
     auditRetentionDays: vars.AUDIT_RETENTION_DAYS,

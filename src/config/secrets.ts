@@ -65,6 +65,46 @@ export const bearerTokens = secretList((value) =>
       : null,
 );
 
+const TARGET_KEY = /^(accounts|zones)\/([0-9a-f]{32})$/i;
+
+/**
+ * ACCESS_API_TOKENS: a token per target, for an operator with one token per account or zone (least
+ * privilege), as JSON: {"accounts/<id>": "<token>", "zones/<id>": "<token>"}. Answers the tokens by target
+ * ("accounts/<id>", the id in lower case). A problem names an entry by its position, never its key or token.
+ * One token per target: rotate by replacing the secret (the targets not in it fall back to ACCESS_API_TOKEN).
+ */
+export const apiTokensByTarget = z.pipe(
+  optionalString,
+  z.transform((raw: string | undefined, ctx) => {
+    const tokens = new Map<string, string>();
+    const problem = (message: string) => ctx.issues.push({ code: "custom", message, input: "" });
+    const text = (raw ?? "").trim();
+    if (text === "") return tokens;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (json === null || typeof json !== "object" || Array.isArray(json)) {
+      problem('must be a JSON object such as {"accounts/<id>": "<token>", "zones/<id>": "<token>"}');
+      return tokens;
+    }
+    for (const [index, [key, value]] of Object.entries(json).entries()) {
+      const target = TARGET_KEY.exec(key.trim());
+      if (!target) {
+        problem(`entry ${index + 1}: the key must be accounts/<id> or zones/<id>, the id 32 hexadecimal characters`);
+        continue;
+      }
+      const token = typeof value === "string" ? value.trim() : "";
+      const wrong = token === "" ? "is empty or not a string" : hasControlCharacter(token) || /[\s,]/.test(token) ? "is not one bearer token" : null;
+      if (wrong) problem(`entry ${index + 1}: the token ${wrong}`);
+      else tokens.set(`${target[1]!.toLowerCase()}/${target[2]!.toLowerCase()}`, token);
+    }
+    return tokens;
+  }),
+);
+
 /** Standard Webhooks / Svix secrets: `whsec_` and the base64 of the key (a bare base64 key is accepted, as the reference does). */
 export const whsecSecrets = secretList((value) => {
   const encoded = value.startsWith("whsec_") ? value.slice("whsec_".length) : value;

@@ -45,11 +45,23 @@ export const BOOLEAN_WORDS = new Map([
 
 export const booleanVar = (fallback: boolean) => variable(fallback, "must be true or false", (value) => BOOLEAN_WORDS.get(value.toLowerCase()));
 
+function numberIn(value: string, min: number, max: number): number | undefined {
+  const parsed = Number(value);
+  return Number.isFinite(parsed) && parsed >= min && parsed <= max ? parsed : undefined;
+}
+
 export const numberVar = (fallback: number, min: number, max: number) =>
-  variable(fallback, `must be a number from ${min} to ${max}`, (value) => {
-    const parsed = Number(value);
-    return Number.isFinite(parsed) && parsed >= min && parsed <= max ? parsed : undefined;
-  });
+  variable(fallback, `must be a number from ${min} to ${max}`, (value) => numberIn(value, min, max));
+
+/** A number in a range, or blank for none. */
+export const optionalNumberVar = (min: number, max: number) =>
+  variable<number, null>(null, `must be a number from ${min} to ${max}, or blank`, (value) => numberIn(value, min, max));
+
+/** `auto` (the default) or a number in a range. */
+export const autoOrNumberVar = (min: number, max: number) =>
+  variable<number | "auto", "auto">("auto", `must be auto or a number from ${min} to ${max}`, (value) =>
+    value.toLowerCase() === "auto" ? "auto" : numberIn(value, min, max),
+  );
 
 // Cloudflare account and zone ids are 32 hex digits; anything else would be spliced into the API path.
 export const cloudflareIdList = variable([] as string[], "each id must be 32 hexadecimal characters", (value) => {

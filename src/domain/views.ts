@@ -37,7 +37,7 @@ export type ClearedHold = z.infer<typeof ClearedHoldSchema>;
 const DrainViewSchema = z.object({
   /** When the drain last sent a call. */
   last_call_at: z.nullable(IsoTime),
-  /** Every call waits until then after a 429 (or a spent Ratelimit budget); null when not paused. */
+  /** While every token is paused by a 429, when the first resumes; null when one is not (each token's pause: budgets[]). */
   paused_until: z.nullable(IsoTime),
   /** Seat removal / verification switched off until then because the API refused the token for them. */
   seats_off_until: z.nullable(IsoTime),
@@ -103,6 +103,37 @@ const SsfStreamSchema = z.object({
 });
 export type SsfStream = z.infer<typeof SsfStreamSchema>;
 
+/** One Cloudflare API token's budget and pace (Cloudflare counts its limit per token: each has its own). */
+const TokenBudgetSchema = z.object({
+  /** HMAC-SHA256 of the token under a key the ledger keeps, 16 hex digits: tells tokens apart, never the token. */
+  fingerprint: z.string(),
+  /** The targets whose calls go with it ("accounts/<id>", "zones/<id>"). */
+  targets: z.array(z.string()),
+  /** The budget Cloudflare last reported (Ratelimit, Ratelimit-Policy; the limit the pace is bound by); null before the first. */
+  reported: z.nullable(
+    z.object({
+      policy: z.string(),
+      remaining: z.number(),
+      /** When more quota is made available (the reported t from the answer); null when it named none. */
+      reset_at: z.nullable(IsoTime),
+      quota: z.nullable(z.number()),
+      window_seconds: z.nullable(z.number()),
+      reported_at: IsoTime,
+    }),
+  ),
+  pace: z.object({
+    /** Calls a second it is paced at now (0 while its budget is spent until reset_at). */
+    per_second: z.number(),
+    /** auto: from the reported budget; ceiling: REVOKE_RATE_PER_SECOND's number or REVOKE_RATE_MAX_PER_SECOND; fallback: no budget known (none reported, or its reset passed). */
+    why: z.enum(["auto", "ceiling", "fallback"]),
+  }),
+  /** Its calls wait until then after a 429; null when not paused. */
+  paused_until: z.nullable(IsoTime),
+  /** 429s Cloudflare answered it in the last hour. */
+  rate_limited_last_hour: z.number(),
+});
+export type TokenBudget = z.infer<typeof TokenBudgetSchema>;
+
 export const StatsSchema = z.object({
   by_status: Counts,
   pending_calls: z.number(),
@@ -111,7 +142,12 @@ export const StatsSchema = z.object({
   time_to_revoke: z.object({ urgent: TimeToRevokeOverTimeSchema, bulk: TimeToRevokeOverTimeSchema, follow_up: TimeToRevokeOverTimeSchema }),
   drain: DrainViewSchema,
   holds: z.array(HoldSchema),
+  /** The pace in use now: every token's, added up (budgets[].pace). */
   rate_per_second: z.number(),
+  /** REVOKE_RATE_PER_SECOND: auto, or the ceiling it names. */
+  rate_setting: z.union([z.literal("auto"), z.number()]),
+  /** One entry per Cloudflare API token. */
+  budgets: z.array(TokenBudgetSchema),
   observed_calls_last_minute: z.number(),
   rejections: RejectionsSchema,
   follow_ups: FollowUpCountsSchema,

@@ -12,6 +12,8 @@ export type LedgerCore = {
   transact<T>(write: (context: CommitContext) => T): T;
   /** Makes sure the drain runs for what was just committed. */
   arm(): Promise<void>;
+  /** The calls a second the drain can send now, every token's pace added up (a job's estimate). */
+  pacePerSecond(): number;
   /** Writes the audit entries of revocations recorded without calls (invalid_email, refused). */
   auditHeld(receipts: CommitReceipt[]): void;
 };

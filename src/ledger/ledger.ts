@@ -6,8 +6,8 @@
 // Contract:
 // - commit() returns only after the revocation is in SQLite; callers answer 2xx only after it returns.
 // - (source, event id) is unique: a replayed event returns the first record, never a second revocation.
-// - the alarm drains calls at no more than REVOKE_RATE_PER_SECOND across the deployment (there is one
-//   instance, named GLOBAL_LEDGER): drain/.
+// - the alarm drains calls at each API token's pace across the deployment (there is one instance, named
+//   GLOBAL_LEDGER): drain/.
 // - everything lives in one database, so a write and the revocations it causes commit in one transaction.
 import { DurableObject } from "cloudflare:workers";
 import { type Config, configFor } from "../config";
@@ -79,6 +79,7 @@ export class RevocationLedger extends DurableObject<Env> {
         return result;
       },
       arm: () => this.drainer.arm(now()),
+      pacePerSecond: () => this.drainer.pacePerSecond(config()),
       auditHeld: (receipts) => this.auditHeld(receipts),
     };
     void ctx.blockConcurrencyWhile(async () => {

@@ -3,7 +3,7 @@
 // written by one folder, which keeps its part of every version beside its row type, with why it changed:
 //   revocations/schema.ts  revocations, identities, directory_events
 //   calls/schema.ts        calls, target_holds
-//   drain/schema.ts        drain_state
+//   drain/schema.ts        drain_state, token_budgets
 //   jobs/schema.ts         jobs
 //   audit/schema.ts        audit_batch
 //   scim/schema.ts         scim_resources
@@ -61,6 +61,8 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   version(AUDIT.v15),
   // v16 (issue #18): calls.hold_failed, so lifting a hold re-queues exactly what it failed.
   version(CALLS.v16),
+  // v17 (issue #22): a budget, pace and pause per Cloudflare API token.
+  version(DRAIN.v17),
 ];
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

@@ -146,6 +146,34 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     return status.replace(/_/g, " ");
   }
 
+  // src/ui/client/budgets.ts
+  var WHY = { auto: "from the budget", ceiling: "the ceiling", fallback: "fallback: no budget known" };
+  function budgetText(budget) {
+    const reported = budget.reported;
+    if (!reported) return "none reported yet";
+    const quota = reported.quota === null ? "" : \` of \${reported.quota}\${reported.window_seconds === null ? "" : \` per \${reported.window_seconds} s\`}\`;
+    const reset = reported.reset_at ? \`, \${inFuture(reported.reset_at) ? "resets" : "reset"} \${until(reported.reset_at)}\` : "";
+    return \`\${reported.remaining}\${quota} left\${reset}; reported \${clock(reported.reported_at)}\`;
+  }
+  function paceText(budget) {
+    const pace = \`\${budget.pace.per_second} calls/s, \${WHY[budget.pace.why]}\`;
+    return inFuture(budget.paused_until) ? \`\${pace}; paused by a 429 until \${until(budget.paused_until)}\` : pace;
+  }
+  function renderBudgets(budgets) {
+    fill(
+      "budgets",
+      budgets.map(
+        (budget) => row(
+          cell(budget.fingerprint, "target", "Token"),
+          cell(budget.targets.join(", "), "target", "Targets"),
+          cell(paceText(budget), void 0, "Pace"),
+          cell(budgetText(budget), "detail", "Budget reported"),
+          cell(budget.rate_limited_last_hour, "number", "429s, last hour")
+        )
+      )
+    );
+  }
+
   // src/ui/client/holds.ts
   function otherFields(answer, known) {
     return Object.entries(answer).filter(([key]) => !known.includes(key)).map(([key, value]) => {
@@ -198,10 +226,15 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     ["follow_up", "follow-up"]
   ];
   function renderDrain(stats, hooks2) {
-    const pace = \`\${stats.rate_per_second} calls/s configured (\${Math.round(stats.rate_per_second * 60)} a minute); \${stats.observed_calls_last_minute} calls in the last minute\`;
+    const pace = \`\${stats.rate_per_second} calls/s in use (\${Math.round(stats.rate_per_second * 60)} a minute; REVOKE_RATE_PER_SECOND=\${stats.rate_setting}); \${stats.observed_calls_last_minute} calls in the last minute\`;
     byId("pace").textContent = pace + (stats.drain.last_call_at ? \`; last call \${clock(stats.drain.last_call_at)}\` : "");
+    renderBudgets(stats.budgets);
     const pauses = [];
-    if (inFuture(stats.drain.paused_until)) pauses.push(\`Paused by a 429 until \${until(stats.drain.paused_until)}\`);
+    if (inFuture(stats.drain.paused_until)) pauses.push(\`Every token paused by a 429 until \${until(stats.drain.paused_until)}\`);
+    const paused = stats.budgets.filter((budget) => inFuture(budget.paused_until));
+    if (!inFuture(stats.drain.paused_until) && paused.length > 0) {
+      pauses.push(\`\${paused.length} of \${stats.budgets.length} tokens paused by a 429 (below)\`);
+    }
     if (inFuture(stats.drain.seats_off_until)) pauses.push(\`seat removal off until \${until(stats.drain.seats_off_until)}\`);
     if (inFuture(stats.drain.verification_off_until)) pauses.push(\`verification off until \${until(stats.drain.verification_off_until)}\`);
     byId("pause").textContent = pauses.length > 0 ? pauses.join("; ") : "Not paused";

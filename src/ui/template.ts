@@ -33,6 +33,11 @@ export function statusPageHtml(style: string, script: string): string {
       <dt>429 pause</dt><dd id="pause"></dd>
       <dt>Follow-ups</dt><dd id="follow-ups"></dd>
     </dl>
+    <table id="budgets-table" class="stacked" aria-labelledby="budgets-heading">
+      <caption id="budgets-heading" class="muted">Each Cloudflare API token's budget, as Cloudflare last reported it, and its pace</caption>
+      <thead><tr><th scope="col">Token</th><th scope="col">Targets</th><th scope="col">Pace</th><th scope="col">Budget reported</th><th scope="col" class="number">429s, last hour</th></tr></thead>
+      <tbody id="budgets"></tbody>
+    </table>
     <table id="lanes-table" aria-labelledby="lanes-heading">
       <caption id="lanes-heading" class="muted">Calls waiting per lane (urgent goes first) and time to revoke, last hour</caption>
       <thead><tr><th scope="col">Lane</th><th scope="col" class="number">Waiting calls</th><th scope="col" class="number">p50</th><th scope="col" class="number">p95</th><th scope="col" class="number">Revoked</th></tr></thead>

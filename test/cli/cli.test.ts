@@ -136,7 +136,7 @@ describe("connection", () => {
     const run = await cli(["stats"], { cwd: here, env: { ACCESS_REVOKER_TOKEN: undefined } });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(`${RATE} calls/s configured`);
+    expect(run.stdout).toContain(`${RATE} calls/s in use`);
   });
 
   it("asks for a token, with exit code 2, when there is none anywhere", async () => {
@@ -470,7 +470,14 @@ describe("the drain", () => {
   it("stats: pace, lanes with time to revoke, holds, revocations by status; --json is the API's", async () => {
     const run = await cli(["stats"]);
     expect(run.code).toBe(0);
-    expect(lineWith(run.stdout, "pace")).toMatch(new RegExp(`${RATE} calls/s configured; \\d+ calls in the last minute$`));
+    expect(lineWith(run.stdout, "pace")).toMatch(
+      new RegExp(`${RATE} calls/s in use \\(REVOKE_RATE_PER_SECOND=${RATE}\\); \\d+ calls in the last minute$`),
+    );
+    // One token serves both targets; the fake reports no budget, so it runs at the number, its ceiling.
+    expect(run.stdout).toMatch(/TOKEN\s+TARGETS\s+PACE\s+BUDGET REPORTED\s+429s, LAST HOUR/);
+    expect(run.stdout.split("\n").find((line) => /^[0-9a-f]{16} /.test(line))).toMatch(
+      new RegExp(`^[0-9a-f]{16}\\s+accounts/${ACCOUNT}, zones/${ZONE}\\s+${RATE}/s ceiling\\s+none yet\\s+0$`),
+    );
     expect(lineWith(run.stdout, "pending calls")).toMatch(/\d+ \(urgent \d+, bulk \d+, follow-up \d+\)$/);
     expect(lineWith(run.stdout, "paused")).toMatch(/paused\s+no$/);
     expect(lineWith(run.stdout, "revocations")).toMatch(/revoked \d+/);
@@ -480,7 +487,12 @@ describe("the drain", () => {
     expect(lineWith(run.stdout, "bulk")).toMatch(/p50 .+ \(\d{2,3}\)\s+p50 .+ \(\d{2,3}\)$/);
     expect(lineWith(run.stdout, "holds")).toBe("holds: none");
     const json = await cli(["stats", "--json"]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ rate_per_second: RATE, by_status: expect.objectContaining({ revoked: expect.any(Number) }) });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      rate_per_second: RATE,
+      rate_setting: RATE,
+      budgets: [{ targets: [`accounts/${ACCOUNT}`, `zones/${ZONE}`], pace: { per_second: RATE, why: "ceiling" } }],
+      by_status: expect.objectContaining({ revoked: expect.any(Number) }),
+    });
   });
 
   it("directory import <source> <file>: counts, and each rejected line by its number", async () => {

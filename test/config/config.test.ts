@@ -17,7 +17,8 @@ describe("parseConfig", () => {
         revokeDevices: true,
         warpSessionReauth: false,
         dryRun: false,
-        revokeRatePerSecond: 3,
+        revokeRatePerSecond: "auto",
+        revokeRateMaxPerSecond: null,
         signatureToleranceSeconds: 300,
         keycloakMaxEventAgeSeconds: 3600,
         auditRetentionDays: 90,
@@ -141,11 +142,87 @@ describe("parseConfig", () => {
       notes: [],
       problems: [
         "ACCESS_ACCOUNT_ID: set ACCESS_ACCOUNT_ID and/or ACCESS_ZONE_ID",
-        "ACCESS_API_TOKEN: required unless DRY_RUN=true",
+        "ACCESS_API_TOKEN: required unless DRY_RUN=true (or a token for every target in ACCESS_API_TOKENS)",
         "OPERATOR_TOKEN: required",
       ],
     });
     expect(parseConfig({ ACCESS_ACCOUNT_ID: ACCOUNT, OPERATOR_TOKEN: "o", DRY_RUN: "true" }).ok).toBe(true);
+  });
+});
+
+describe("REVOKE_RATE_PER_SECOND, REVOKE_RATE_MAX_PER_SECOND (issue #22)", () => {
+  it.each([
+    ["auto", "auto"],
+    ["AUTO", "auto"],
+    ["", "auto"],
+    ["3", 3],
+    ["0.5", 0.5],
+  ])("reads REVOKE_RATE_PER_SECOND=%s as %s", (value, expected) => {
+    const result = parseConfig({ ...minimal, REVOKE_RATE_PER_SECOND: value });
+    expect(result.ok && result.config.revokeRatePerSecond).toBe(expected);
+  });
+
+  it("names a rate that is neither auto nor a number in range, and a maximum out of range", () => {
+    const result = parseConfig({ ...minimal, REVOKE_RATE_PER_SECOND: "fast", REVOKE_RATE_MAX_PER_SECOND: "0" });
+    expect(!result.ok && result.problems).toEqual([
+      "REVOKE_RATE_PER_SECOND: must be auto or a number from 0.01 to 1000",
+      "REVOKE_RATE_MAX_PER_SECOND: must be a number from 0.01 to 1000, or blank",
+    ]);
+    expect(parseConfig({ ...minimal, REVOKE_RATE_MAX_PER_SECOND: "4" })).toMatchObject({ ok: true, config: { revokeRateMaxPerSecond: 4 } });
+  });
+});
+
+describe("ACCESS_API_TOKENS: a token per target (issue #22)", () => {
+  const ZONE = "fedcba9876543210fedcba9876543210";
+  const two = { ACCESS_ACCOUNT_ID: ACCOUNT, ACCESS_ZONE_ID: ZONE, OPERATOR_TOKEN: "o" };
+
+  it("gives each target its own token, and the others ACCESS_API_TOKEN", () => {
+    const result = parseConfig({
+      ...two,
+      ACCESS_API_TOKEN: "for-all",
+      ACCESS_API_TOKENS: JSON.stringify({ [`zones/${ZONE.toUpperCase()}`]: "zone-only" }),
+    });
+    expect(result.ok && result.config.targetTokens).toEqual(
+      new Map([
+        [`accounts/${ACCOUNT}`, "for-all"],
+        [`zones/${ZONE}`, "zone-only"],
+      ]),
+    );
+  });
+
+  it("needs no ACCESS_API_TOKEN when every target has its own", () => {
+    const own = JSON.stringify({ [`accounts/${ACCOUNT}`]: "a-token", [`zones/${ZONE}`]: "z-token" });
+    expect(parseConfig({ ...two, ACCESS_API_TOKENS: own })).toMatchObject({ ok: true, notes: [] });
+  });
+
+  it("names each target left without a token as a problem (for /healthz), unless DRY_RUN", () => {
+    const result = parseConfig({ ...two, ACCESS_API_TOKENS: JSON.stringify({ [`accounts/${ACCOUNT}`]: "a-secret-token" }) });
+    expect(!result.ok && result.problems).toEqual([
+      `ACCESS_API_TOKENS: no token for zones/${ZONE}; add one for it, or set ACCESS_API_TOKEN for the targets without their own`,
+    ]);
+    expect(JSON.stringify(result)).not.toContain("a-secret-token");
+    expect(parseConfig({ ...two, DRY_RUN: "true", ACCESS_API_TOKENS: JSON.stringify({ [`accounts/${ACCOUNT}`]: "t" }) }).ok).toBe(true);
+  });
+
+  it.each([
+    ["not JSON", "accounts/x=token", 'ACCESS_API_TOKENS: must be a JSON object such as {"accounts/<id>": "<token>", "zones/<id>": "<token>"}'],
+    ["an array", '["token"]', 'ACCESS_API_TOKENS: must be a JSON object such as {"accounts/<id>": "<token>", "zones/<id>": "<token>"}'],
+    [
+      "a key that is no target",
+      '{"account-secret-ish": "tok"}',
+      "ACCESS_API_TOKENS: entry 1: the key must be accounts/<id> or zones/<id>, the id 32 hexadecimal characters",
+    ],
+    ["a token that is not a string", `{"accounts/${ACCOUNT}": 5}`, "ACCESS_API_TOKENS: entry 1: the token is empty or not a string"],
+    ["two tokens in one", `{"accounts/${ACCOUNT}": "tok-one tok-two"}`, "ACCESS_API_TOKENS: entry 1: the token is not one bearer token"],
+  ])("names %s by position, never by content", (_, value, problem) => {
+    const result = parseConfig({ ...minimal, ACCESS_API_TOKENS: value });
+    expect(!result.ok && result.problems).toContain(problem);
+    expect(JSON.stringify(result)).not.toMatch(/tok-one|secret-ish|"tok"/);
+  });
+
+  it("notes an entry for a target that is not configured, counting it without naming it", () => {
+    const result = parseConfig({ ...minimal, ACCESS_API_TOKENS: JSON.stringify({ [`zones/${ZONE}`]: "unused-token" }) });
+    expect(result).toMatchObject({ ok: true, notes: ["ACCESS_API_TOKENS: 1 entry names no target in ACCESS_ACCOUNT_ID or ACCESS_ZONE_ID; unused"] });
   });
 });
 
@@ -162,7 +239,10 @@ describe("the CF_* names of before (issue #13: wrangler reads them for its own l
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.config).toMatchObject({
-      cfApiTokens: ["old-token"],
+      targetTokens: new Map([
+        [`accounts/${ACCOUNT}`, "old-token"],
+        ["zones/fedcba9876543210fedcba9876543210", "old-token"],
+      ]),
       targets: [
         { kind: "accounts", id: ACCOUNT },
         { kind: "zones", id: "fedcba9876543210fedcba9876543210" },
@@ -184,7 +264,7 @@ describe("the CF_* names of before (issue #13: wrangler reads them for its own l
   it("lose to the new name when both are set, with a note saying so", () => {
     const result = parseConfig({ ...old, ACCESS_API_TOKEN: "new-token", ACCESS_ACCOUNT_ID: "fedcba9876543210fedcba9876543210" });
     expect(result.ok && result.config).toMatchObject({
-      cfApiTokens: ["new-token"],
+      targetTokens: new Map([["accounts/fedcba9876543210fedcba9876543210", "new-token"]]),
       targets: [{ kind: "accounts", id: "fedcba9876543210fedcba9876543210" }],
     });
     expect(result.notes).toEqual(
@@ -221,7 +301,7 @@ describe("an unconfigured Worker", () => {
     expect(health.status).toBe(503);
     const body = (await health.json()) as { ok: boolean; problems: string[] };
     expect(body.ok).toBe(false);
-    expect(body.problems).toContain("ACCESS_API_TOKEN: required unless DRY_RUN=true");
+    expect(body.problems).toContain("ACCESS_API_TOKEN: required unless DRY_RUN=true (or a token for every target in ACCESS_API_TOKENS)");
     expect(JSON.stringify(body)).not.toContain("super-secret-value");
     const webhook = await app.request("/webhooks/standard", { method: "POST", body: "{}" }, unconfigured);
     expect(webhook.status).toBe(503);

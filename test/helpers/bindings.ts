@@ -10,6 +10,9 @@ export const TEST_SCIM_TOKEN = "scim-test-bearer-token";
 export const TEST_STANDARD_SECRET = "whsec_c3RhbmRhcmQgd2ViaG9va3MgdGVzdCBzZWNyZXQgMzI=";
 export const TEST_STANDARD_SECRET_NEXT = "whsec_bmV4dCBzdGFuZGFyZCB3ZWJob29rcyBzZWNyZXQ=";
 export const TEST_RATE_PER_SECOND = 20;
+/** The "budgets" project's own token for each target (ACCESS_API_TOKENS), paced from the budget each reports. */
+export const TEST_ACCOUNT_TOKEN = "cf-account-token";
+export const TEST_ZONE_TOKEN = "cf-zone-token";
 export const TEST_SECRETS = {
   workos: "workos-test-signing-secret",
   // Okta's documented form of an event hook secret: the scheme, a space, base64("admin:supersecret")

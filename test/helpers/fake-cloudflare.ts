@@ -4,14 +4,18 @@
 // the fake sees (a scripted answer that never comes ends when the call times out). Any other origin is
 // refused unless a test serves it (serveOtherOrigins: an SSF transmitter's keys).
 import { afterEach, beforeEach, vi } from "vitest";
-import { type Answer, createFakeCloudflare, envelope, hang } from "../../scripts/fake-cloudflare";
+import { type Answer, createFakeCloudflare, envelope, type FakeCloudflareOptions, hang } from "../../scripts/fake-cloudflare";
 import { TEST_CF_API_BASE_URL } from "./bindings";
 import { ledgerClock } from "./clock";
 
 export { type Answer, apiError, envelope, hang } from "../../scripts/fake-cloudflare";
 
-export function installFakeCloudflare(answer: Answer = () => envelope(true)) {
-  const fake = createFakeCloudflare({ basePath: new URL(TEST_CF_API_BASE_URL).pathname, now: () => ledgerClock.now() });
+/** `options`: the tokens the fake takes and their budgets (none by default: any token, no limit). */
+export function installFakeCloudflare(
+  answer: Answer = () => envelope(true),
+  options: Pick<FakeCloudflareOptions, "tokens" | "rateLimit" | "reportRateLimit"> = {},
+) {
+  const fake = createFakeCloudflare({ ...options, basePath: new URL(TEST_CF_API_BASE_URL).pathname, now: () => ledgerClock.now() });
   fake.setAnswer(answer);
   /** Answers requests to origins other than the API (null: refused). */
   let otherOrigins: ((url: string, init: RequestInit) => Promise<Response>) | null = null;

@@ -38,12 +38,61 @@ describe("rate limits", () => {
     expect(fake.rateLimitedCount()).toBe(1);
   });
 
-  it("report the budget on every answer when asked to, as Cloudflare does", async () => {
-    const fake = createFakeCloudflare({ now: () => 0, rateLimit: { quota: 1200, windowSeconds: 300 }, reportRateLimit: true });
+  it("report the budget on every answer, as Cloudflare does, unless told not to", async () => {
+    const fake = createFakeCloudflare({ now: () => 0, rateLimit: { quota: 1200, windowSeconds: 300 } });
     const answered = await fake.handle(revoke("a"));
     expect(answered.headers.get("Ratelimit")).toBe('"default";r=1199;t=300');
     expect(answered.headers.get("Ratelimit-Policy")).toBe('"default";q=1200;w=300');
-    expect((await createFakeCloudflare({ rateLimit: { quota: 1200, windowSeconds: 300 } }).handle(revoke("a"))).headers.get("Ratelimit")).toBeNull();
+    const silent = createFakeCloudflare({ rateLimit: { quota: 1200, windowSeconds: 300 }, reportRateLimit: false });
+    expect((await silent.handle(revoke("a"))).headers.get("Ratelimit")).toBeNull();
+  });
+
+  it("count a fixed window, as Cloudflare documents t: it opens with the first call after the last closed and refills whole", async () => {
+    let now = 0;
+    const fake = createFakeCloudflare({ now: () => now, rateLimit: { quota: 3, windowSeconds: 10 } });
+    for (const at of [0, 9_000, 9_500]) {
+      now = at;
+      expect((await fake.handle(revoke("a"))).status).toBe(200);
+    }
+    now = 9_900;
+    expect((await fake.handle(revoke("a"))).headers.get("Retry-After")).toBe("1");
+    now = 10_000;
+    const next = await fake.handle(revoke("a"));
+    // A sliding window would still count the calls at 9.0 and 9.5 s: the fixed one starts afresh.
+    expect([next.status, next.headers.get("Ratelimit")]).toEqual([200, '"default";r=2;t=10']);
+    expect(fake.budgetWindows("a")).toEqual([
+      { opensAt: 0, closesAt: 10_000, admitted: 3, byOthers: 0 },
+      { opensAt: 10_000, closesAt: 20_000, admitted: 1, byOthers: 0 },
+    ]);
+  });
+
+  it("count a sliding window when asked: no more than the quota in any window", async () => {
+    let now = 0;
+    const fake = createFakeCloudflare({ now: () => now, rateLimit: { quota: 2, windowSeconds: 10, window: "sliding" } });
+    for (const at of [0, 9_000]) {
+      now = at;
+      expect((await fake.handle(revoke("a"))).status).toBe(200);
+    }
+    now = 10_000;
+    expect((await fake.handle(revoke("a"))).headers.get("Ratelimit")).toBe('"default";r=0;t=9');
+    now = 18_999;
+    expect((await fake.handle(revoke("a"))).status).toBe(429);
+    now = 19_000;
+    expect((await fake.handle(revoke("a"))).status).toBe(200);
+  });
+
+  it("let a second client spend the same token's budget, which the Worker's next answer reports", async () => {
+    let now = 0;
+    const fake = createFakeCloudflare({ now: () => now, rateLimit: { quota: 10, windowSeconds: 60 } });
+    expect((await fake.handle(revoke("a"))).headers.get("Ratelimit")).toBe('"default";r=9;t=60');
+    now = 1000;
+    expect(fake.spendBudget("a", 7)).toBe(7);
+    expect(fake.spendBudget("b", 2)).toBe(2);
+    expect((await fake.handle(revoke("a"))).headers.get("Ratelimit")).toBe('"default";r=1;t=59');
+    expect(fake.spendBudget("a", 3)).toBe(1);
+    expect((await fake.handle(revoke("a"))).status).toBe(429);
+    expect(fake.rateLimitedCount()).toBe(1);
+    expect(fake.budgetWindows("a")).toEqual([{ opensAt: 0, closesAt: 60_000, admitted: 2, byOthers: 8 }]);
   });
 });
 

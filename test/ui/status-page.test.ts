@@ -25,7 +25,7 @@ import {
 } from "./page";
 
 type Demo = Awaited<ReturnType<typeof startStatusPageDemo>>;
-type Stats = { holds: { target: string; until: string }[] };
+type Stats = { holds: { target: string; until: string }[]; budgets: { fingerprint: string; targets: string[] }[] };
 type RevocationRecord = { id: string; email: string; received_at: string; time_to_revoke_ms: number };
 
 let demo: Demo;
@@ -166,7 +166,19 @@ describe("the status page in Chromium", () => {
     expect(await page.evaluate((key) => [sessionStorage.getItem(key), localStorage.length], TOKEN_KEY)).toEqual([demo.token, 0]);
 
     const pace = (await described(page, "Pace").textContent()) ?? "";
-    expect(pace).toMatch(new RegExp(`^${RATE_PER_SECOND} calls/s configured \\(${RATE_PER_SECOND * 60} a minute\\); \\d+ calls in the last minute`));
+    expect(pace).toMatch(
+      new RegExp(
+        `^${RATE_PER_SECOND} calls/s in use \\(${RATE_PER_SECOND * 60} a minute; REVOKE_RATE_PER_SECOND=${RATE_PER_SECOND}\\); \\d+ calls in the last minute`,
+      ),
+    );
+    const [budget] = (await operatorGet<Stats>("/stats")).budgets;
+    expect(await cellsOf(rowOf(page, budget!.fingerprint))).toEqual([
+      budget!.fingerprint,
+      budget!.targets.join(", "),
+      `${RATE_PER_SECOND} calls/s, the ceiling`,
+      "none reported yet",
+      "0",
+    ]);
     expect(Number(/(\d+) calls in the last minute/.exec(pace)![1])).toBeGreaterThan(0);
     expect(await described(page, "429 pause").textContent()).toBe("Not paused");
 

@@ -45,21 +45,31 @@ export function pendingGroups(sql: SqlStorage): { lane: Lane; group: string; pen
 }
 
 /**
- * A group's oldest due call (earliest due, then oldest revocation), skipping held targets and the calls
- * this instance has in flight (their lease is for an evicted instance, not for this one).
+ * A group's oldest due call (earliest due, then oldest revocation), skipping held targets, the targets in
+ * `waiting` (their token has no pace to spare now) and the calls this instance has in flight (their lease is
+ * for an evicted instance, not for this one).
  */
-export function dueHead(sql: SqlStorage, lane: Lane, group: string, now: number, inFlight: ReadonlySet<string>): DueCall | null {
+export function dueHead(
+  sql: SqlStorage,
+  lane: Lane,
+  group: string,
+  now: number,
+  inFlight: ReadonlySet<string>,
+  waiting: readonly string[] = [],
+): DueCall | null {
   const rows = sql
     .exec<DueCall>(
       `SELECT c.*, r.email, r.user_uid, r.devices, r.warp_session_reauth, r.queued_at
        FROM calls c JOIN revocations r ON r.seq = c.revocation_seq
        WHERE c.state = 'pending' AND c.lane = ? AND c.grp = ? AND c.next_attempt_at <= ?
          AND c.target NOT IN (SELECT target FROM target_holds WHERE until > ?)
+         AND c.target NOT IN (SELECT value FROM json_each(?))
        ORDER BY c.next_attempt_at, c.revocation_seq LIMIT ?`,
       lane,
       group,
       now,
       now,
+      JSON.stringify(waiting),
       1 + inFlight.size,
     )
     .toArray();
@@ -75,17 +85,20 @@ export function pendingByLane(sql: SqlStorage): Record<Lane, number> {
   return counts;
 }
 
-/** When the next pending call becomes due, after its target's hold; null when nothing is pending. */
-export function earliestDue(sql: SqlStorage): number | null {
-  const call = sql
-    .exec<{ at: number | null }>(
-      `SELECT MIN(MAX(c.next_attempt_at, COALESCE(h.until, 0))) AS at
-       FROM calls c LEFT JOIN target_holds h ON h.target = c.target WHERE c.state = 'pending'`,
-    )
-    .one().at;
-  // Follow-ups still to plan are due as soon as their revocation succeeded (planned when nothing else waits).
-  const unplanned = sql.exec<{ at: number | null }>("SELECT MIN(completed_at) AS at FROM calls WHERE follow_ups_due IS NOT NULL").one().at;
-  return call === null ? unplanned : unplanned === null ? call : Math.min(call, unplanned);
+/**
+ * When each target's next pending call becomes due, after its hold (targets with nothing pending are absent).
+ * Follow-ups still to plan are due as soon as their revocation succeeded (planned when nothing else waits).
+ */
+export function earliestDueByTarget(sql: SqlStorage): Map<string, number> {
+  const rows = sql.exec<{ target: string; at: number }>(
+    `SELECT target, MIN(at) AS at FROM (
+       SELECT c.target, MAX(c.next_attempt_at, COALESCE(h.until, 0)) AS at
+       FROM calls c LEFT JOIN target_holds h ON h.target = c.target WHERE c.state = 'pending'
+       UNION ALL
+       SELECT target, completed_at AS at FROM calls WHERE follow_ups_due IS NOT NULL
+     ) GROUP BY target`,
+  );
+  return new Map(rows.toArray().map((row) => [row.target, row.at]));
 }
 
 export function pendingCount(sql: SqlStorage): number {

@@ -1,6 +1,6 @@
 // What the drain carries out once an answer is recorded (dispatch.ts answers it as Effects, inside the
 // answer's transaction; this runs after it): the calls the answer queued are served without a rescan, a 429
-// pauses every call, a refused follow-up is switched off, and a revocation that reached a terminal status or
+// pauses every call of its token, a refused follow-up is switched off, and a revocation that reached a terminal status or
 // finished its follow-ups is logged, wakes its waiters and is audited.
 // Contract: the audit's KV write is the human trail, not the record of truth: it finishes in the background
 // (waitUntil), so a slow write never holds one of the drain's in-flight slots and stalls the pace.
@@ -15,12 +15,18 @@ import type { DrainHost } from "./host";
 import type { LaneGroup } from "./next-call";
 import type { DrainStatus } from "./state";
 
-export type Aftermath = { host: DrainHost; status: DrainStatus; noteGroups(groups: Iterable<LaneGroup>): void };
+export type Aftermath = {
+  host: DrainHost;
+  status: DrainStatus;
+  noteGroups(groups: Iterable<LaneGroup>): void;
+  /** Pauses the calls of the call's token (a 429: Cloudflare's budget is per token). */
+  pause(until: number, reason: string): void;
+};
 
-export function afterAnswer({ host, status, noteGroups }: Aftermath, call: DueCall, effects: Effects, config: Config): void {
+export function afterAnswer({ host, status, noteGroups, pause }: Aftermath, call: DueCall, effects: Effects, config: Config): void {
   const now = host.deps().clock.now();
   if (effects.queued) noteGroups(effects.queued);
-  if (effects.pauseUntil) status.pause(effects.pauseUntil.at, effects.pauseUntil.reason);
+  if (effects.pauseUntil) pause(effects.pauseUntil.at, effects.pauseUntil.reason);
   if (effects.followUpOff) status.switchOff(effects.followUpOff.which, effects.followUpOff.until, call.target);
   if (effects.revocation === undefined && !effects.stillActive && !effects.followedUp) return;
   if (effects.revocation !== undefined && !TERMINAL_STATUSES.has(effects.revocation)) return;

@@ -3,7 +3,9 @@
 // - success → answered, with the result, which each kind of call reads itself (revoke_user: true → revoked,
 //   false → not_found, anything else retried as unreadable, cloudflare/revoke-user.ts; the follow-ups:
 //   follow-ups/steps.ts)
-// - 429 → pause the whole drain for Retry-After (the API blocks the token for up to 5 minutes when exceeded)
+// - 429 → pause the token's calls for Retry-After (the API blocks the token for up to 5 minutes when
+//   exceeded); without one, until the reset its budget names (`untilResetMs`: the Ratelimit header's t, this
+//   answer's or the last one's), else DEFAULT_RATE_LIMIT_PAUSE_MS (the draft: Retry-After takes precedence)
 // - 5xx, 408, network errors, timeouts, an answer that is not the v4 envelope → retry with capped backoff + jitter
 // - 401/403 → failed at once, "refused": the token is wrong or lacks permission there, and every further
 //   call would fail the same way. A refused revocation holds its target (no retry storm that burns the
@@ -22,7 +24,7 @@ export type CallVerdict =
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
 const MAX_RATE_LIMIT_PAUSE_MS = 5 * 60_000;
 
-export function classifyAnswer(answer: ApiAnswer, now: number): CallVerdict {
+export function classifyAnswer(answer: ApiAnswer, now: number, untilResetMs: number | null = null): CallVerdict {
   if (answer.kind === "timeout") return { outcome: "retry", error: `timed out after ${answer.afterMs} ms` };
   if (answer.kind === "network_error") return { outcome: "retry", error: `network error: ${answer.message}` };
 
@@ -32,7 +34,7 @@ export function classifyAnswer(answer: ApiAnswer, now: number): CallVerdict {
     return {
       outcome: "retry",
       error: `rate limited (429)${detail}`,
-      pauseDrainMs: retryAfterMs(answer.retryAfter, now),
+      pauseDrainMs: retryAfterMs(answer.retryAfter, now, untilResetMs),
     };
   }
   if (status >= 500 || status === 408) return { outcome: "retry", error: `HTTP ${status}${detail}` };
@@ -54,16 +56,20 @@ export function classifyAnswer(answer: ApiAnswer, now: number): CallVerdict {
   return { outcome: "answered", result: answer.envelope.result };
 }
 
-/** Retry-After is seconds or an HTTP date (RFC 9110 §10.2.3); clamped to the API's 5-minute block. */
-export function retryAfterMs(header: string | null, now: number): number {
+/**
+ * Retry-After is seconds or an HTTP date (RFC 9110 §10.2.3); without a usable one, the budget's known reset;
+ * clamped to the API's 5-minute block, and to at least a second.
+ */
+export function retryAfterMs(header: string | null, now: number, untilResetMs: number | null = null): number {
+  const clamp = (ms: number) => Math.min(Math.max(ms, 1000), MAX_RATE_LIMIT_PAUSE_MS);
   if (header !== null) {
     const trimmed = header.trim();
     let ms = Number.NaN;
     if (/^\d+(\.\d+)?$/.test(trimmed)) ms = Number(trimmed) * 1000;
     else if (trimmed !== "") ms = Date.parse(trimmed) - now;
-    if (Number.isFinite(ms)) return Math.min(Math.max(ms, 1000), MAX_RATE_LIMIT_PAUSE_MS);
+    if (Number.isFinite(ms)) return clamp(ms);
   }
-  return DEFAULT_RATE_LIMIT_PAUSE_MS;
+  return untilResetMs === null ? DEFAULT_RATE_LIMIT_PAUSE_MS : clamp(untilResetMs);
 }
 
 /** Capped exponential backoff with jitter: 2 s, 4 s, 8 s … up to 5 minutes, each scaled by 50–100 %. */
@@ -79,17 +85,4 @@ function describeErrors(errors: CloudflareError[]): string {
     .map((error) => (error.code === null ? error.message : `${error.code} ${error.message}`))
     .join("; ");
   return `: ${text.slice(0, 300)}`;
-}
-
-/**
- * Cloudflare's `Ratelimit` header (IETF draft httpapi-ratelimit-headers: `"default";r=<remaining>;t=<reset s>`).
- * When the budget is spent, the drain pauses until the reset instead of waiting for a 429 (which would
- * block the token for up to five minutes). Null when there is nothing to slow down for.
- */
-export function rateLimitPauseMs(header: string | null): number | null {
-  if (!header) return null;
-  const remaining = /(?:^|[;,\s])r=(\d+)/.exec(header);
-  const reset = /(?:^|[;,\s])t=(\d+)/.exec(header);
-  if (!remaining || !reset || Number(remaining[1]) > 0) return null;
-  return Math.min(Math.max(Number(reset[1]) * 1000, 1000), MAX_RATE_LIMIT_PAUSE_MS);
 }

@@ -1,21 +1,25 @@
-// The ledger's drain: the alarm loop that sends due calls to Cloudflare at the global pace, classifies
-// each answer, retries, pauses on 429, holds a target on 401/403, and settles revocations.
-// Contract: runs inside the RevocationLedger Durable Object (one instance: the pace is global). It owns
-// the calls' leases, the pacer and the alarm; it writes the calls through calls/ and settles a revocation
+// The ledger's drain: the alarm loop that sends due calls to Cloudflare, each API token at the pace its
+// budget allows, classifies each answer, retries, pauses a token on 429, holds a target on 401/403, and
+// settles revocations.
+// Contract: runs inside the RevocationLedger Durable Object (one instance: each token's pace is global). It
+// owns the calls' leases, the paces and the alarm; it writes the calls through calls/ and settles a revocation
 // through revocations/settle.ts. Time, randomness and the network come from LedgerDeps, so tests can step time.
 // Its parts: the send loop (send-loop.ts: which call next, next-call.ts; what follows an answer,
-// after-answer.ts), the alarm (alarm.ts) and the persisted pace and pause (state.ts). This class is what the
-// ledger holds: it starts them, runs a slice when the alarm fires and arms the alarm for what is left.
+// after-answer.ts), the tokens' budgets, paces and pauses (token-paces.ts), the alarm (alarm.ts) and the
+// switched-off follow-ups (state.ts). This class is what the ledger holds: it starts them, runs a slice when
+// the alarm fires and arms the alarm for what is left.
 import type { Config } from "../../config";
 import { logEvent } from "../../log";
 import { flushPartialBatches } from "../audit/outcome-batches";
 import { releaseLeases } from "../calls/attempts";
-import { earliestDue, pendingCount } from "../calls/queue";
+import { earliestDueByTarget, pendingCount } from "../calls/queue";
 import { DrainAlarm } from "./alarm";
+import { FALLBACK_PER_SECOND } from "./budget";
 import type { DrainHost } from "./host";
 import type { LaneGroup } from "./next-call";
 import { SendLoop } from "./send-loop";
 import { type DrainState, DrainStatus } from "./state";
+import { budgetView } from "./stats";
 
 export class Drain {
   private readonly status: DrainStatus;
@@ -32,9 +36,38 @@ export class Drain {
     return this.host.deps().clock;
   }
 
-  /** The persisted pace, pause and switched-off follow-ups, as this instance keeps them. */
+  /** The switched-off follow-ups, as this instance keeps them. */
   get state(): DrainState {
     return this.status.current;
+  }
+
+  /** Each token's budget, pace and pause, as /v1/stats shows them. */
+  async budgets() {
+    const config = this.host.config();
+    await this.loop.tokens.sync(config);
+    const now = this.clock.now();
+    return this.loop.tokens.all().map((token) => budgetView(token, this.loop.tokens.setting, now));
+  }
+
+  /**
+   * Every token's pace added up; a token whose budget is spent until its reset counts at the fallback pace,
+   * and before the first slice the configured number (or the fallback) stands for the pace.
+   */
+  pacePerSecond(config: Config): number {
+    const tokens = this.loop.tokens.all();
+    const now = this.clock.now();
+    if (tokens.length === 0) return typeof config.revokeRatePerSecond === "number" ? config.revokeRatePerSecond : FALLBACK_PER_SECOND;
+    return tokens.reduce((sum, token) => sum + (token.pace(this.loop.tokens.setting, now).perSecond || FALLBACK_PER_SECOND), 0);
+  }
+
+  /** The last call any token sent (0: none), and while every token is paused, when the first resumes (0: one is not). */
+  pace(): { lastCallAt: number; pausedUntil: number } {
+    const tokens = this.loop.tokens.all();
+    const now = this.clock.now();
+    const lastCallAt = Math.max(this.status.current.last_call_at, ...tokens.map((token) => token.lastCallAt));
+    const pauses = tokens.map((token) => token.pausedUntil);
+    const allPaused = pauses.length > 0 && pauses.every((until) => until > now);
+    return { lastCallAt, pausedUntil: allPaused ? Math.min(...pauses) : 0 };
   }
 
   /** Loads the persisted pace and pause, and releases an earlier instance's leases (after the schema exists). */
@@ -92,11 +125,14 @@ export class Drain {
     if (wake !== null) await this.alarm.set(Math.max(wake, this.clock.now()));
   }
 
-  /** When the drain next has work: the earliest pending call (after its target's hold), not before a pause or pace slot. */
+  /** When the drain next has work: the earliest pending call (after its target's hold), not before its token may send. */
   nextWakeAt(): number | null {
-    const earliest = earliestDue(this.host.sql);
-    if (earliest === null) return null;
-    return Math.max(earliest, this.status.current.paused_until, this.loop.nextSlot(this.clock.now()));
+    const due = earliestDueByTarget(this.host.sql);
+    if (due.size === 0) return null;
+    const now = this.clock.now();
+    let wake = Number.POSITIVE_INFINITY;
+    for (const [target, at] of due) wake = Math.min(wake, Math.max(at, this.loop.resumeAt(target, now)));
+    return wake;
   }
 
   /** A commit queued calls in these groups: the drain serves them from its next look, without a scan. */
@@ -104,8 +140,8 @@ export class Drain {
     this.loop.next.note(groups);
   }
 
-  /** Makes sure the alarm fires by `at` (ledger clock), or when the pause ends. */
+  /** Makes sure the alarm fires by `at` (ledger clock), or when the first token may send again (all paused). */
   async arm(at: number): Promise<void> {
-    await this.alarm.ensureBy(Math.max(at, this.status.current.paused_until));
+    await this.alarm.ensureBy(Math.max(at, this.loop.earliestResume(this.clock.now())));
   }
 }

@@ -29,9 +29,15 @@ export class NextCall {
   /**
    * The call to send next, and the turns once it is sent; null when nothing is due. `planFollowUps` queues
    * follow-ups and answers their groups: it is asked only when no lane, the follow-up lane included, has
-   * a call due, so follow-ups get the pace no revocation is waiting for.
+   * a call due, so follow-ups get the pace no revocation is waiting for. Calls at the targets in `waiting`
+   * are passed over (their token has no pace to spare now): the lanes' order holds among the others.
    */
-  choose(now: number, inFlight: ReadonlySet<string>, planFollowUps: () => LaneGroup[]): { call: DueCall; turns: Turns } | null {
+  choose(
+    now: number,
+    inFlight: ReadonlySet<string>,
+    planFollowUps: () => LaneGroup[],
+    waiting: readonly string[] = [],
+  ): { call: DueCall; turns: Turns } | null {
     if (now - this.groupsScannedAt >= GROUPS_RESCAN_MS) {
       this.groups = new Map(pendingGroups(this.sql).map((entry) => [laneGroupKey(entry.lane, entry.group), entry]));
       this.groupsScannedAt = now;
@@ -39,12 +45,12 @@ export class NextCall {
     // Lanes are strict (calls/lanes.ts): a later lane's heads are read only when no earlier lane has one due,
     // so follow-ups waiting behind a layoff cost the drain nothing per call.
     for (const lane of LANES) {
-      let choice = this.chooseIn(lane, now, inFlight);
-      if (!choice && lane === "follow_up" && this.planned(planFollowUps)) choice = this.chooseIn(lane, now, inFlight);
+      let choice = this.chooseIn(lane, now, inFlight, waiting);
+      if (!choice && lane === "follow_up" && this.planned(planFollowUps)) choice = this.chooseIn(lane, now, inFlight, waiting);
       if (choice) return { call: choice.head.call, turns: choice.turns };
     }
     // Nothing due in the groups known: scan again next time (one may have appeared another way).
-    this.groupsScannedAt = Number.NEGATIVE_INFINITY;
+    if (waiting.length === 0) this.groupsScannedAt = Number.NEGATIVE_INFINITY;
     return null;
   }
 
@@ -59,11 +65,11 @@ export class NextCall {
     return queued.length > 0;
   }
 
-  private chooseIn(lane: Lane, now: number, inFlight: ReadonlySet<string>) {
+  private chooseIn(lane: Lane, now: number, inFlight: ReadonlySet<string>, waiting: readonly string[]) {
     const heads: Head<DueCall>[] = [];
     for (const entry of this.groups.values()) {
       if (entry.lane !== lane) continue;
-      const call = dueHead(this.sql, lane, entry.group, now, inFlight);
+      const call = dueHead(this.sql, lane, entry.group, now, inFlight, waiting);
       if (call) heads.push({ lane, group: entry.group, call });
     }
     return chooseNext(heads, this.turns);

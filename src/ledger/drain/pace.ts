@@ -14,6 +14,9 @@
 //   garbage collection) is sent as soon as the window has room again, instead of being lost for good.
 // - After an eviction the new instance knows only when the last call left, not when it was answered: it
 //   waits one window from that call plus a 1.5 % allowance before its first call.
+// - The rate may change between calls (a token's budget, drain/budget.ts, sets it before each): the window,
+//   its N and the spacing follow at once, and the last MAX_KEPT calls are kept, so a rate raised mid-window
+//   still finds the call N before and bounds the window at the new rate.
 
 /** The share of the window a new instance adds to the previous instance's last call before its first. */
 export const EVICTION_MARGIN_SHARE = 0.015;
@@ -21,12 +24,15 @@ export const EVICTION_MARGIN_SHARE = 0.015;
 /** A call as the window sees it: when it left, and when its answer came back (null while in flight). */
 export type SentCall = { at: number; answeredAt: number | null };
 
+/** The most calls a window can hold (REVOKE_RATE_PER_SECOND's highest value, 1000, over one second). */
+const MAX_KEPT = 1000;
+
 export class Pacer {
-  readonly windowMs: number;
-  readonly capacity: number;
-  private readonly intervalMs: number;
-  private readonly maxLagMs: number;
-  /** The last `capacity` calls, oldest first. */
+  windowMs = 1000;
+  capacity = 1;
+  private intervalMs = 1000;
+  private maxLagMs = 250;
+  /** The last MAX_KEPT calls, oldest first. */
   private readonly sent: SentCall[] = [];
   private lastSlot = Number.NEGATIVE_INFINITY;
   private restart = true;
@@ -36,11 +42,16 @@ export class Pacer {
 
   /** `lastCallAt`: the last call any earlier instance sent (0: none). */
   constructor(ratePerSecond: number, lastCallAt = 0) {
+    this.setRate(ratePerSecond);
+    this.resumeAt = lastCallAt > 0 ? lastCallAt + this.windowMs * (1 + EVICTION_MARGIN_SHARE) : 0;
+  }
+
+  /** The rate from now on (> 0; drain/budget.ts decides it before each call). */
+  setRate(ratePerSecond: number): void {
     this.intervalMs = 1000 / ratePerSecond;
     this.windowMs = Math.max(1000, 1000 / ratePerSecond);
-    this.capacity = Math.max(1, Math.floor((ratePerSecond * this.windowMs) / 1000));
+    this.capacity = Math.min(MAX_KEPT, Math.max(1, Math.floor((ratePerSecond * this.windowMs) / 1000)));
     this.maxLagMs = this.windowMs / 4;
-    this.resumeAt = lastCallAt > 0 ? lastCallAt + this.windowMs * (1 + EVICTION_MARGIN_SHARE) : 0;
   }
 
   private slotFor(now: number): number {
@@ -70,7 +81,7 @@ export class Pacer {
     this.restart = false;
     const call: SentCall = { at, answeredAt: null };
     this.sent.push(call);
-    if (this.sent.length > this.capacity) this.sent.shift();
+    if (this.sent.length > MAX_KEPT) this.sent.shift();
     return call;
   }
 

@@ -22,7 +22,14 @@ export class DrainRpc extends RpcTarget {
 
   async stats(): Promise<Stats> {
     const config = this.core.config();
-    return ledgerStats(this.core.sql, this.core.now(), this.drainer, config.revokeRatePerSecond, config.ssfTransmitters.keys());
+    const figures = {
+      state: this.drainer.state,
+      budgets: await this.drainer.budgets(),
+      pace: this.drainer.pace(),
+      rateSetting: config.revokeRatePerSecond,
+      observedCallsLastMinute: this.drainer.observedCallsLastMinute(),
+    };
+    return ledgerStats(this.core.sql, this.core.now(), figures, config.ssfTransmitters.keys());
   }
 
   /** Token holds in force. */

@@ -1,7 +1,8 @@
-// The drain's persisted state (table drain_state): the last call (pace across evictions), a 429 pause, and
-// follow-ups the API refused the token for (seats_refused_until, verify_refused_until: switched off until
-// then). DrainStatus keeps it in memory and writes every change through, so an evicted instance resumes at
-// the same pace and pause. Contract: synchronous SQLite.
+// The drain's persisted state (table drain_state): follow-ups the API refused the token for
+// (seats_refused_until, verify_refused_until: switched off until then). DrainStatus keeps it in memory and
+// writes every change through. last_call_at and paused_until are what one pace for every call kept before
+// issue #22: each token's own are in token_budgets now (token-paces.ts), which starts a token without a row
+// from them. Contract: synchronous SQLite.
 import type { Config } from "../../config";
 import { logEvent } from "../../log";
 import type { FollowUpSettings } from "../follow-ups/steps";
@@ -38,13 +39,6 @@ export class DrainStatus {
   save(change: Partial<DrainState>): void {
     Object.assign(this.current, change);
     saveDrainState(this.sql, change);
-  }
-
-  /** Pauses every call until `until` (a 429, or a Ratelimit header with no budget left); a shorter pause changes nothing. */
-  pause(until: number, reason: string): void {
-    if (until <= this.current.paused_until) return;
-    this.save({ paused_until: until });
-    logEvent("drain.paused", { until: new Date(until).toISOString(), reason });
   }
 
   /** The API refused the token for a follow-up (at `target`): it is off until `until`. */

@@ -1,7 +1,7 @@
-// /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, token
-// holds, refused deliveries and the Shared Signals streams. Contract: synchronous SQLite reads; `now` is
-// passed in. Times leave here as ISO 8601 (null for never), the API's one form.
-import { type Hold, isoOrNull, type Stats } from "../../domain/views";
+// /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, each API
+// token's budget, target holds, refused deliveries and the Shared Signals streams. Contract: synchronous
+// SQLite reads; `now` is passed in. Times leave here as ISO 8601 (null for never), the API's one form.
+import { type Hold, isoOrNull, type Stats, type TokenBudget } from "../../domain/views";
 import { activeHolds, type TargetHold } from "../calls/holds";
 import { pendingByLane, pendingCount } from "../calls/queue";
 import { followUpCounts } from "../follow-ups/counts";
@@ -9,20 +9,45 @@ import { REJECTION_PERIOD_MS, recentRejections } from "../rejections/counts";
 import { countByStatus } from "../revocations/records";
 import { timeToRevokeByLane } from "../revocations/time-to-revoke";
 import { ssfStreams } from "../ssf/streams";
+import type { PaceSetting } from "./budget";
 import type { DrainState } from "./state";
+import type { TokenPace } from "./token-paces";
 
 export function holdView(hold: TargetHold): Hold {
   return { target: hold.target, until: new Date(hold.until).toISOString(), reason: hold.reason };
 }
 
-export function ledgerStats(
-  sql: SqlStorage,
-  now: number,
-  drain: { state: DrainState; observedCallsLastMinute(): number },
-  ratePerSecond: number,
-  ssfTransmitters: Iterable<string>,
-): Stats {
-  const { last_call_at, paused_until, seats_refused_until, verify_refused_until } = drain.state;
+export function budgetView(token: TokenPace, setting: PaceSetting, now: number): TokenBudget {
+  const limit = token.binding(now);
+  const pace = token.pace(setting, now);
+  return {
+    fingerprint: token.fingerprint,
+    targets: token.targets,
+    reported: limit && {
+      policy: limit.policy,
+      remaining: limit.remaining,
+      reset_at: isoOrNull(limit.resetAt),
+      quota: limit.quota,
+      window_seconds: limit.windowSeconds,
+      reported_at: new Date(token.budget.reportedAt).toISOString(),
+    },
+    pace: { per_second: Math.round(pace.perSecond * 100) / 100, why: pace.why },
+    paused_until: isoOrNull(token.pausedUntil > now ? token.pausedUntil : 0),
+    rate_limited_last_hour: token.rateLimitedLastHour(now),
+  };
+}
+
+export type DrainFigures = {
+  state: DrainState;
+  /** The last call any token sent, and while every token is paused, when the first resumes (0: none). */
+  pace: { lastCallAt: number; pausedUntil: number };
+  budgets: TokenBudget[];
+  rateSetting: number | "auto";
+  observedCallsLastMinute: number;
+};
+
+export function ledgerStats(sql: SqlStorage, now: number, drain: DrainFigures, ssfTransmitters: Iterable<string>): Stats {
+  const { seats_refused_until, verify_refused_until } = drain.state;
   const inForce = (until: number) => isoOrNull(until > now ? until : 0);
   return {
     by_status: countByStatus(sql),
@@ -30,14 +55,16 @@ export function ledgerStats(
     waiting_by_lane: pendingByLane(sql),
     time_to_revoke: timeToRevokeByLane(sql, now),
     drain: {
-      last_call_at: isoOrNull(last_call_at),
-      paused_until: inForce(paused_until),
+      last_call_at: isoOrNull(drain.pace.lastCallAt),
+      paused_until: inForce(drain.pace.pausedUntil),
       seats_off_until: inForce(seats_refused_until),
       verification_off_until: inForce(verify_refused_until),
     },
     holds: activeHolds(sql, now).map(holdView),
-    rate_per_second: ratePerSecond,
-    observed_calls_last_minute: drain.observedCallsLastMinute(),
+    rate_per_second: Math.round(drain.budgets.reduce((sum, budget) => sum + budget.pace.per_second, 0) * 100) / 100,
+    rate_setting: drain.rateSetting,
+    budgets: drain.budgets,
+    observed_calls_last_minute: drain.observedCallsLastMinute,
     rejections: recentRejections(sql, now - REJECTION_PERIOD_MS),
     follow_ups: followUpCounts(sql),
     ssf_streams: ssfStreams(sql, ssfTransmitters),

@@ -5,7 +5,7 @@
 import { type JobCursor, jobCursorText } from "../../domain/bulk";
 import { isoOrNull, type JobSummary, type JobView, type Waiting } from "../../domain/views";
 import { pendingGroups, pendingTargetsOfJob } from "../calls/queue";
-import { loadDrainState } from "../drain/state";
+import { pausedTargets } from "../drain/token-budgets";
 import { followUpCounts } from "../follow-ups/counts";
 import { completedOfJobSince, countByStatus, failedOfJob, lastCompletedOfJob } from "../revocations/records";
 import { requeueFailed } from "../revocations/settle";
@@ -62,14 +62,22 @@ export function listJobs(sql: SqlStorage, limit: number, cursor?: JobCursor): { 
   };
 }
 
-/** Why the job's calls are not going out now: a 429 pause, holds on every target it waits for, or urgent calls first. */
+/**
+ * Why the job's calls are not going out now: a 429 pause of the token of every target it waits for, holds on
+ * every target it waits for, or urgent calls first.
+ */
 function waitingOf(sql: SqlStorage, jobId: string, urgentWaiting: number, now: number): Waiting | null {
-  const { paused_until } = loadDrainState(sql);
-  if (paused_until > now) {
-    const until = new Date(paused_until).toISOString();
-    return { reason: "paused", message: `Cloudflare answered 429 (or its Ratelimit budget ran out): every call waits until ${until}`, until };
-  }
   const targets = pendingTargetsOfJob(sql, jobId, now);
+  const paused = pausedTargets(sql, now);
+  const pauses = targets.map((target) => paused.get(target.target));
+  if (pauses.length > 0 && pauses.every((pause) => pause !== undefined)) {
+    const until = new Date(Math.min(...pauses.map((pause) => pause!.until))).toISOString();
+    return {
+      reason: "paused",
+      message: `Cloudflare answered 429 for the API token of every target this job waits for: its calls wait until ${until}`,
+      until,
+    };
+  }
   if (targets.length > 0 && targets.every((target) => target.until !== null)) {
     const first = targets.reduce((soonest, target) => (target.until! < soonest.until! ? target : soonest));
     const until = new Date(first.until!).toISOString();
@@ -104,7 +112,7 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
     rejections: countsOf(job).rejections,
     pending_calls_ahead: ahead,
     jobs_in_lane: waiting.filter((row) => row.lane === "bulk").length,
-    estimated_completion: ahead === 0 ? null : new Date(now + (ahead / ratePerSecond) * 1000).toISOString(),
+    estimated_completion: ahead === 0 || !(ratePerSecond > 0) ? null : new Date(now + (ahead / ratePerSecond) * 1000).toISOString(),
     // Over the last minute, or over the job's life when it is younger (a 10-second-old job is not at 1/6 of its pace).
     rate_per_second: Math.round((doneLastMinute / Math.max(1, Math.min(60, (now - job.created_at) / 1000))) * 10) / 10,
     waiting: pending === 0 ? null : waitingOf(sql, jobId, urgent, now),

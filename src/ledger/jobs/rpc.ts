@@ -31,7 +31,7 @@ export class JobsRpc extends RpcTarget {
   }
 
   async status(jobId: string): Promise<JobView | null> {
-    return readJob(this.core.sql, jobId, this.core.config().revokeRatePerSecond, this.core.now());
+    return readJob(this.core.sql, jobId, this.core.pacePerSecond(), this.core.now());
   }
 
   /** Jobs newest first, after `cursor` (the route read it back). */

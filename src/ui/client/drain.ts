@@ -1,5 +1,6 @@
-// The Drain card: pace, pauses, lanes, token holds and follow-ups, from GET /v1/stats.
+// The Drain card: pace, each API token's budget, pauses, lanes, token holds and follow-ups, from GET /v1/stats.
 import type { Stats } from "../../domain/views";
+import { renderBudgets } from "./budgets";
 import { byId, cell, fill, node, row } from "./dom";
 import { clock, duration, inFuture, until } from "./format";
 import { renderHolds } from "./holds";
@@ -11,10 +12,15 @@ const LANES = [
 ] as const;
 
 export function renderDrain(stats: Stats, hooks: Parameters<typeof renderHolds>[1]): void {
-  const pace = `${stats.rate_per_second} calls/s configured (${Math.round(stats.rate_per_second * 60)} a minute); ${stats.observed_calls_last_minute} calls in the last minute`;
+  const pace = `${stats.rate_per_second} calls/s in use (${Math.round(stats.rate_per_second * 60)} a minute; REVOKE_RATE_PER_SECOND=${stats.rate_setting}); ${stats.observed_calls_last_minute} calls in the last minute`;
   byId("pace").textContent = pace + (stats.drain.last_call_at ? `; last call ${clock(stats.drain.last_call_at)}` : "");
+  renderBudgets(stats.budgets);
   const pauses: string[] = [];
-  if (inFuture(stats.drain.paused_until)) pauses.push(`Paused by a 429 until ${until(stats.drain.paused_until)}`);
+  if (inFuture(stats.drain.paused_until)) pauses.push(`Every token paused by a 429 until ${until(stats.drain.paused_until)}`);
+  const paused = stats.budgets.filter((budget) => inFuture(budget.paused_until));
+  if (!inFuture(stats.drain.paused_until) && paused.length > 0) {
+    pauses.push(`${paused.length} of ${stats.budgets.length} tokens paused by a 429 (below)`);
+  }
   if (inFuture(stats.drain.seats_off_until)) pauses.push(`seat removal off until ${until(stats.drain.seats_off_until)}`);
   if (inFuture(stats.drain.verification_off_until)) pauses.push(`verification off until ${until(stats.drain.verification_off_until)}`);
   byId("pause").textContent = pauses.length > 0 ? pauses.join("; ") : "Not paused";

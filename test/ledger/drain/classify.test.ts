@@ -4,7 +4,7 @@ import { backoffMs, classifyAnswer, retryAfterMs } from "../../../src/ledger/dra
 
 const NOW = Date.parse("2026-01-01T00:00:00Z");
 function response(httpStatus: number, envelope: { success: boolean; result: unknown } | null, retryAfter: string | null = null): ApiAnswer {
-  return { kind: "response", httpStatus, envelope: envelope && { ...envelope, errors: [] }, retryAfter, rateLimit: null };
+  return { kind: "response", httpStatus, envelope: envelope && { ...envelope, errors: [] }, retryAfter, rateLimit: null, rateLimitPolicy: null };
 }
 
 describe("classifyAnswer", () => {

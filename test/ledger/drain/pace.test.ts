@@ -139,6 +139,37 @@ describe("Pacer", () => {
     expect(pacer.nextSendAt(700)).toBeCloseTo(700 + 50, 6);
   });
 
+  it("follows a rate raised mid-window at once, still bounding the window at the new rate (issue #22: a budget sets it)", () => {
+    const pacer = new Pacer(3);
+    const arrivals: number[] = [];
+    for (const at of [0, 334, 667]) {
+      pacer.answered(pacer.record(at), at + 5);
+      arrivals.push(at);
+    }
+    pacer.setRate(100);
+    let now = 700;
+    while (now < 1700) {
+      const at = pacer.nextSendAt(now);
+      if (at === null || at > now) {
+        now = at ?? now + 1;
+        continue;
+      }
+      pacer.answered(pacer.record(now), now + 5);
+      arrivals.push(now);
+    }
+    // The three calls at 3/s count in the window at 100/s: the 98th call after them waits for the first's window.
+    expect(mostInAnyWindow(arrivals, 1000)).toBe(100);
+    expect(arrivals.filter((at) => at >= 700 && at < 1000).length).toBeGreaterThan(25);
+  });
+
+  it("follows a rate lowered mid-window: the next call waits for the call N before at the new N", () => {
+    const pacer = new Pacer(100);
+    for (let i = 0; i < 100; i++) pacer.answered(pacer.record(i * 10), i * 10 + 5);
+    pacer.setRate(5);
+    // The 5th call before the next one is the one at 950 ms, answered at 955: a full window after it.
+    expect(pacer.nextSendAt(1000)).toBe(955 + 1000 + 1);
+  });
+
   it("after an eviction waits one window from the previous instance's last call", () => {
     expect(new Pacer(10, 4_000).nextSendAt(4_500)).toBe(4_000 + 1_000 * (1 + EVICTION_MARGIN_SHARE));
   });
