@@ -103,6 +103,29 @@ const SsfStreamSchema = z.object({
 });
 export type SsfStream = z.infer<typeof SsfStreamSchema>;
 
+/** The audit chain's head (what a report or an auditor pins) and the entries not in KV yet (issue #23). */
+const AuditChainViewSchema = z.object({
+  /** This deployment's chain id: its first entry links to a hash of it. */
+  chain_id: z.string(),
+  /** The last sealed entry; null while the chain is empty. */
+  head: z.nullable(z.object({ seq: z.number(), hash: z.string(), at: IsoTime })),
+  /** Entries appended whose KV copy is not written yet (sealed or not). */
+  unwritten: z.number(),
+  /** Why the oldest of them is not written yet (a KV failure); null when nothing failed. */
+  last_error: z.nullable(z.string()),
+});
+export type AuditChainView = z.infer<typeof AuditChainViewSchema>;
+
+/** GET /v1/audit/chain: the ledger's own record of the chain, the hashes an export is checked against. */
+export const AuditChainPageSchema = z.object({
+  chain_id: z.string(),
+  head: AuditChainViewSchema.shape.head,
+  entries: z.array(z.object({ seq: z.number(), key: z.string(), hash: z.nullable(z.string()) })),
+  /** The seq to pass as `after` for the next page; null on the last. */
+  cursor: z.nullable(z.string()),
+});
+export type AuditChainPage = z.infer<typeof AuditChainPageSchema>;
+
 export const StatsSchema = z.object({
   by_status: Counts,
   pending_calls: z.number(),
@@ -117,6 +140,7 @@ export const StatsSchema = z.object({
   follow_ups: FollowUpCountsSchema,
   /** Every configured Shared Signals transmitter, by name. */
   ssf_streams: z.record(z.string(), SsfStreamSchema),
+  audit_chain: AuditChainViewSchema,
 });
 export type Stats = z.infer<typeof StatsSchema>;
 

@@ -5,7 +5,7 @@
 //   calls/schema.ts        calls, target_holds
 //   drain/schema.ts        drain_state
 //   jobs/schema.ts         jobs
-//   audit/schema.ts        audit_batch
+//   audit/schema.ts        audit_batch, audit_chain
 //   scim/schema.ts         scim_resources
 //   ssf/schema.ts          ssf_streams, held_sets, ssf_set_digests, ssf_jti_conflicts
 //   rejections/schema.ts   rejections
@@ -61,6 +61,8 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   version(AUDIT.v15),
   // v16 (issue #18): calls.hold_failed, so lifting a hold re-queues exactly what it failed.
   version(CALLS.v16),
+  // v17 (issue #23): the audit chain.
+  version(AUDIT.v17),
 ];
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

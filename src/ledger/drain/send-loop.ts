@@ -123,7 +123,7 @@ export class SendLoop {
       const status = storage.transactionSync(() =>
         settleCall(sql, call, { state: "dry_run", httpStatus: null, errors: [], request: JSON.stringify(request), error: null }, deps.clock.now()),
       );
-      this.after(call, { revocation: status ?? undefined }, config);
+      this.after(call, { revocation: status ?? undefined });
       return;
     }
     const answer = await callApi({ fetch: deps.fetch, token: config.cfApiTokens[0]!, timeoutMs: config.cfApiTimeoutMs, request });
@@ -156,10 +156,10 @@ export class SendLoop {
         pausedUntil: this.status.current.paused_until,
       }),
     );
-    this.after(call, effects, config);
+    this.after(call, effects);
   }
 
-  private after(call: DueCall, effects: Effects, config: Config): void {
-    afterAnswer({ host: this.host, status: this.status, noteGroups: (groups) => this.next.note(groups) }, call, effects, config);
+  private after(call: DueCall, effects: Effects): void {
+    afterAnswer({ host: this.host, status: this.status, noteGroups: (groups) => this.next.note(groups) }, call, effects);
   }
 }

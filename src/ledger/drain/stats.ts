@@ -1,7 +1,8 @@
 // /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, token
-// holds, refused deliveries and the Shared Signals streams. Contract: synchronous SQLite reads; `now` is
+// holds, refused deliveries, the Shared Signals streams and the audit chain's head. Contract: synchronous SQLite reads; `now` is
 // passed in. Times leave here as ISO 8601 (null for never), the API's one form.
 import { type Hold, isoOrNull, type Stats } from "../../domain/views";
+import { auditChainView } from "../audit/view";
 import { activeHolds, type TargetHold } from "../calls/holds";
 import { pendingByLane, pendingCount } from "../calls/queue";
 import { followUpCounts } from "../follow-ups/counts";
@@ -41,5 +42,6 @@ export function ledgerStats(
     rejections: recentRejections(sql, now - REJECTION_PERIOD_MS),
     follow_ups: followUpCounts(sql),
     ssf_streams: ssfStreams(sql, ssfTransmitters),
+    audit_chain: auditChainView(sql),
   };
 }
