@@ -220,6 +220,7 @@ const LEDGER_ORDER = [
   "revocations",
   "scim",
   "ssf",
+  "sweep",
   "drain",
   "jobs",
   "migrations",

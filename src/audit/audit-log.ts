@@ -16,7 +16,7 @@ function invertedTimestamp(ms: number): string {
 }
 
 type AuditSummary = {
-  kind: "outcome" | "outcome_batch" | "rejected" | "action";
+  kind: "outcome" | "outcome_batch" | "rejected" | "action" | "sweep";
   at: string;
   source: string;
   status: string;
@@ -151,10 +151,11 @@ export function rejectionSummaryEntry(summary: RejectionSummary): AuditEntry {
 /**
  * An operator's change to how revocations run, with the token's keyed fingerprint (operator/token-fingerprint.ts),
  * never the token: a token hold lifted (target: the account or zone), a failed revocation re-queued (its id), a
- * job's failures re-queued (the job's id). A retry lifts every hold too.
+ * job's failures re-queued (the job's id), a return acknowledged (the revocation's id, the reason in detail), a
+ * reconciliation sweep started (its id). A retry lifts every hold too.
  */
 export type OperatorAction = {
-  action: "hold_cleared" | "revocation_retried" | "job_retried";
+  action: "hold_cleared" | "revocation_retried" | "job_retried" | "return_acknowledged" | "sweep_started";
   target: string;
   detail: string;
   token_fingerprint: string;
@@ -167,6 +168,67 @@ export function operatorActionEntry(action: OperatorAction, now: number): AuditE
     key: `action:${invertedTimestamp(now)}:${action.action}:${action.target}`,
     value: { kind: "action", at, ...action },
     metadata: { kind: "action", at, source: "operator", status: action.action, id: action.target, detail: action.detail.slice(0, 500) },
+  };
+}
+
+/** A finished reconciliation sweep, as the ledger keeps it (ledger/sweep/): what it read and found. */
+export type SweepSummary = {
+  id: number;
+  trigger: string;
+  started_at: number;
+  finished_at: number | null;
+  status: string;
+  users_seen: number;
+  returns_found: number;
+  revoked_again: number;
+  list_changed: number;
+  detail: string | null;
+  accounts: {
+    target: string;
+    state: string;
+    pages_read: number;
+    users_seen: number;
+    returns_found: number;
+    total_count: number | null;
+    detail: string | null;
+  }[];
+};
+
+/** A finished reconciliation sweep as one entry (see KEYS.md: sweep): the evidence that it ran, found or not. */
+export function sweepEntry(sweep: SweepSummary): AuditEntry {
+  const at = new Date(sweep.finished_at ?? sweep.started_at).toISOString();
+  return {
+    key: `sweep:${invertedTimestamp(sweep.finished_at ?? sweep.started_at)}:${sweep.id}`,
+    value: {
+      kind: "sweep",
+      sweep_id: sweep.id,
+      trigger: sweep.trigger,
+      status: sweep.status,
+      started_at: new Date(sweep.started_at).toISOString(),
+      finished_at: at,
+      users_seen: sweep.users_seen,
+      returns_found: sweep.returns_found,
+      revoked_again: sweep.revoked_again,
+      list_changed: sweep.list_changed === 1,
+      detail: sweep.detail,
+      accounts: sweep.accounts.map(({ target, state, pages_read, users_seen, returns_found, total_count, detail }) => ({
+        target,
+        state,
+        pages_read,
+        users_seen,
+        returns_found,
+        total_count,
+        detail,
+      })),
+    },
+    metadata: {
+      kind: "sweep",
+      at,
+      source: sweep.trigger,
+      status: sweep.status,
+      id: String(sweep.id),
+      detail: `${sweep.users_seen} users read, ${sweep.returns_found} came back${sweep.detail ? `: ${sweep.detail}` : ""}`.slice(0, 500),
+    },
   };
 }
 

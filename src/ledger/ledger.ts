@@ -34,10 +34,13 @@ import { DirectoryRpc } from "./revocations/directory-rpc";
 import { OutcomeWaiters } from "./revocations/outcome-waiters";
 import { type ListFilter, listRecords, recordById } from "./revocations/records";
 import { learnObservation } from "./revocations/resolve";
+import { type Acknowledgement, acknowledgeReturn } from "./revocations/returns";
 import { retryRevocation } from "./revocations/settle";
 import { ScimRpc } from "./scim/rpc";
 import { SsfRpc } from "./ssf/rpc";
-import type { CommitContext } from "./store/context";
+import { type CommitContext, newRevocationId } from "./store/context";
+import { SweepRpc } from "./sweep/rpc";
+import { startDueOrAsked } from "./sweep/start";
 
 export const GLOBAL_LEDGER = "global";
 
@@ -78,7 +81,7 @@ export class RevocationLedger extends DurableObject<Env> {
           sql: this.sql,
           now: now(),
           settings: config(),
-          newId: () => `rev_${crypto.randomUUID().replace(/-/g, "")}`,
+          newId: newRevocationId,
           queued: (lane, group) => groups.set(laneGroupKey(lane, group), { lane, group }),
         };
         const result = ctx.storage.transactionSync(() => write(context));
@@ -138,6 +141,10 @@ export class RevocationLedger extends DurableObject<Env> {
     return new SsfRpc(this.core);
   }
 
+  sweep(): SweepRpc {
+    return new SweepRpc(this.core);
+  }
+
   auditChain(): AuditChainRpc {
     return new AuditChainRpc(this.core);
   }
@@ -191,6 +198,13 @@ export class RevocationLedger extends DurableObject<Env> {
     return { ok: requeued, record: recordById(this.sql, id) };
   }
 
+  /** An operator acknowledges a return the sweep found (after acting in the IdP): /healthz and the page stop noting it. */
+  async acknowledgeReturn(id: string, reason: string): Promise<{ answer: Acknowledgement; record: RevocationRecord | null }> {
+    const answer = this.core.transact(({ sql, now }) => acknowledgeReturn(sql, id, reason, now));
+    if (answer.ok) logEvent("revocation.return_acknowledged", { id });
+    return { answer, record: recordById(this.sql, id) };
+  }
+
   /** Refused deliveries counted by a Worker isolate since its last report. */
   async countRejections(counts: RejectionCount[]): Promise<void> {
     this.ctx.storage.transactionSync(() => addRejections(this.sql, counts));
@@ -198,13 +212,14 @@ export class RevocationLedger extends DurableObject<Env> {
 
   /**
    * Called by the Cron Trigger: appends each closed hour of refused deliveries to the audit log as one
-   * entry, writes audit entries KV has not taken yet, and re-arms the alarm if calls are due and no alarm
-   * will drain them.
+   * entry, writes audit entries KV has not taken yet, starts a reconciliation sweep when one is due, and
+   * re-arms the alarm if calls are due and no alarm will drain them.
    */
-  async reconcile(): Promise<{ rearmed: boolean; pending_calls: number }> {
+  async reconcile(): Promise<{ rearmed: boolean; pending_calls: number; sweep_started: boolean }> {
     reportClosedPeriods(this.ctx.storage, this.core.now());
     this.core.auditAppended();
-    return this.drainer.reconcile();
+    const sweepStarted = await startDueOrAsked(this.core, "schedule");
+    return { ...(await this.drainer.reconcile()), sweep_started: sweepStarted };
   }
 
   override async alarm(): Promise<void> {

@@ -21,6 +21,7 @@ export function afterAnswer({ host, status, noteGroups }: Aftermath, call: DueCa
   if (effects.queued) noteGroups(effects.queued);
   if (effects.pauseUntil) status.pause(effects.pauseUntil.at, effects.pauseUntil.reason);
   if (effects.followUpOff) status.switchOff(effects.followUpOff.which, effects.followUpOff.until, call.target);
+  if (effects.audited) host.auditAppended();
   if (effects.revocation === undefined && !effects.stillActive && !effects.followedUp) return;
   if (effects.revocation !== undefined && !TERMINAL_STATUSES.has(effects.revocation)) return;
   const record = recordBySeq(host.sql, call.revocation_seq)!;

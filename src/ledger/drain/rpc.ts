@@ -9,6 +9,7 @@ import type { LedgerCore } from "../core";
 import { followUpNotes } from "../follow-ups/steps";
 import { requeueHoldFailures } from "../revocations/settle";
 import { streamNotes } from "../ssf/streams";
+import { sweepNotes } from "../sweep/view";
 import type { Drain } from "./drain";
 import { holdView, ledgerStats } from "./stats";
 
@@ -22,7 +23,7 @@ export class DrainRpc extends RpcTarget {
 
   async stats(): Promise<Stats> {
     const config = this.core.config();
-    return ledgerStats(this.core.sql, this.core.now(), this.drainer, config.revokeRatePerSecond, config.ssfTransmitters.keys());
+    return ledgerStats(this.core.sql, this.core.now(), this.drainer, config);
   }
 
   /** Token holds in force. */
@@ -48,6 +49,6 @@ export class DrainRpc extends RpcTarget {
   /** What /healthz should say about the ledger. */
   async notes(): Promise<string[]> {
     const notes = followUpNotes(this.drainer.state, this.core.now());
-    return [...notes, ...streamNotes(this.core.sql, this.core.config().ssfTransmitters.keys())];
+    return [...notes, ...streamNotes(this.core.sql, this.core.config().ssfTransmitters.keys()), ...sweepNotes(this.core.sql, this.core.now())];
   }
 }

@@ -7,6 +7,7 @@ import type { Config } from "../../config";
 import { logEvent } from "../../log";
 import { callKey, type DueCall } from "../calls/queue";
 import { planFollowUps } from "../follow-ups/plan";
+import { newRevocationId } from "../store/context";
 import { afterAnswer } from "./after-answer";
 import { classifyAnswer, rateLimitPauseMs } from "./classify";
 import { type Effects, leaseAttempt, requestFor, settleAnswer, settleCall } from "./dispatch";
@@ -154,6 +155,12 @@ export class SendLoop {
         random: deps.random,
         followUps: this.status.followUpSettings(config),
         pausedUntil: this.status.current.paused_until,
+        commit: { settings: config, newId: newRevocationId },
+        sweep: {
+          revokeReturns: config.reconcileRevokeReturns,
+          removeSeats: config.removeSeats,
+          retentionMs: config.auditRetentionDays * 86_400_000,
+        },
       }),
     );
     this.after(call, effects);

@@ -1,6 +1,7 @@
 // /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, token
 // holds, refused deliveries, the Shared Signals streams and the audit chain's head. Contract: synchronous SQLite reads; `now` is
 // passed in. Times leave here as ISO 8601 (null for never), the API's one form.
+import type { Config } from "../../config";
 import { type Hold, isoOrNull, type Stats } from "../../domain/views";
 import { auditChainView } from "../audit/view";
 import { activeHolds, type TargetHold } from "../calls/holds";
@@ -10,6 +11,7 @@ import { REJECTION_PERIOD_MS, recentRejections } from "../rejections/counts";
 import { countByStatus } from "../revocations/records";
 import { timeToRevokeByLane } from "../revocations/time-to-revoke";
 import { ssfStreams } from "../ssf/streams";
+import { reconcileView } from "../sweep/view";
 import type { DrainState } from "./state";
 
 export function holdView(hold: TargetHold): Hold {
@@ -20,8 +22,7 @@ export function ledgerStats(
   sql: SqlStorage,
   now: number,
   drain: { state: DrainState; observedCallsLastMinute(): number },
-  ratePerSecond: number,
-  ssfTransmitters: Iterable<string>,
+  config: Pick<Config, "revokeRatePerSecond" | "ssfTransmitters" | "reconcileEveryHours" | "reconcileRevokeReturns" | "dryRun">,
 ): Stats {
   const { last_call_at, paused_until, seats_refused_until, verify_refused_until } = drain.state;
   const inForce = (until: number) => isoOrNull(until > now ? until : 0);
@@ -37,11 +38,12 @@ export function ledgerStats(
       verification_off_until: inForce(verify_refused_until),
     },
     holds: activeHolds(sql, now).map(holdView),
-    rate_per_second: ratePerSecond,
+    rate_per_second: config.revokeRatePerSecond,
     observed_calls_last_minute: drain.observedCallsLastMinute(),
     rejections: recentRejections(sql, now - REJECTION_PERIOD_MS),
     follow_ups: followUpCounts(sql),
-    ssf_streams: ssfStreams(sql, ssfTransmitters),
+    ssf_streams: ssfStreams(sql, config.ssfTransmitters.keys()),
     audit_chain: auditChainView(sql),
+    reconcile: reconcileView(sql, config, now),
   };
 }

@@ -91,6 +91,10 @@ it("writes a bulk revocation's received time, targets, time to revoke and verifi
     time_to_revoke_ms: 1500,
     lane: "bulk",
     job_id: jobId,
+    event_at: null,
+    returned_at: null,
+    return: null,
+    revokes_return_of: null,
     results: [target("accounts/aaa", "verified"), target("zones/bbb", "not_applicable")],
   };
   await runInDurableObject(scratch, async (_instance, state) => {
