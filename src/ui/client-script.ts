@@ -191,6 +191,35 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     );
   }
 
+  // src/ui/client/reconcile.ts
+  function renderReconcile(view2) {
+    const sweep = view2.running ?? view2.last;
+    const parts = [];
+    if (sweep) {
+      const when = view2.running ? "running" : \`\${sweep.status} \${clock(sweep.finished_at)}\`;
+      parts.push(\`sweep \${sweep.id} \${when}: \${sweep.users_seen} users read, \${sweep.returns_found} came back\`);
+    } else {
+      parts.push("no sweep yet");
+    }
+    parts.push(view2.every_hours > 0 ? view2.next_at ? \`; next \${until(view2.next_at)}\` : "" : "; scheduled sweeps off");
+    if (inFuture(view2.off_until)) {
+      parts.push("; ", node("span", \`off until \${until(view2.off_until)}: Cloudflare refused the token for Access users\`, "alert"));
+    }
+    const open = view2.returns;
+    if (open.unacknowledged > 0) {
+      const named = open.oldest.map((back) => \`\${back.email ?? back.id} (\${back.id}, back \${clock(back.returned_at)})\`).join(", ");
+      parts.push(
+        "; ",
+        node(
+          "span",
+          \`\${open.unacknowledged} came back after their revocation: \${named}; act in the IdP, then acknowledge each (npm run cli -- acknowledge)\`,
+          "alert"
+        )
+      );
+    }
+    byId("reconcile").replaceChildren(...parts);
+  }
+
   // src/ui/client/drain.ts
   var LANES = [
     ["urgent", "urgent"],
@@ -223,6 +252,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
       })
     );
     renderHolds(stats.holds, hooks2);
+    renderReconcile(stats.reconcile);
     const { seats, verification } = stats.follow_ups;
     const stillActive = verification.still_active ?? 0;
     byId("follow-ups").replaceChildren(

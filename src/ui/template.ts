@@ -32,6 +32,7 @@ export function statusPageHtml(style: string, script: string): string {
       <dt>Pace</dt><dd id="pace"></dd>
       <dt>429 pause</dt><dd id="pause"></dd>
       <dt>Follow-ups</dt><dd id="follow-ups"></dd>
+      <dt>Reconcile</dt><dd id="reconcile"></dd>
     </dl>
     <table id="lanes-table" aria-labelledby="lanes-heading">
       <caption id="lanes-heading" class="muted">Calls waiting per lane (urgent goes first) and time to revoke, last hour</caption>

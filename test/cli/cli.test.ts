@@ -519,6 +519,45 @@ describe("the drain", () => {
     expect(rows.some((row) => row.includes(",outcome,revoked,") && row.includes(",alice@example.com,"))).toBe(true);
   });
 
+  it("reconcile: a sweep finds a revoked person who signed in again; reconcile status lists them until acknowledge", async () => {
+    const revoked = await cli(["revoke", "came-back@example.com"]);
+    const id = idIn(revoked.stdout);
+    await waitFor(
+      () => revocation(id),
+      (record) => record.status === "revoked",
+      "the revocation",
+    );
+    // They sign in again after it, as the fake's Access users then show.
+    cloudflare.changeAccessUser("came-back@example.com", { last_successful_login: new Date(Date.now() + 1000).toISOString() });
+
+    const started = await cli(["reconcile"]);
+    expect(started.code).toBe(0);
+    const sweepId = Number(/^sweep (\d+) started$/m.exec(started.stdout)?.[1]);
+    expect(sweepId).toBeGreaterThan(0);
+    type Reconcile = { running: unknown; last: { id: number; returns_found: number } | null };
+    await waitFor(
+      () => api<{ reconcile: Reconcile }>("/v1/stats"),
+      (stats) => stats.reconcile.running === null && stats.reconcile.last?.id === sweepId,
+      "the sweep to finish",
+    );
+    const status = await cli(["reconcile", "status"]);
+    expect(status.code).toBe(0);
+    expect(lineWith(status.stdout, "last")).toMatch(
+      new RegExp(`^last\\s+sweep ${sweepId} done \\(operator\\): \\d+ users read, 1 came back, 1 revoked again`),
+    );
+    expect(status.stdout).toContain("came back, not acknowledged: 1");
+    expect(lineWith(status.stdout, id)).toMatch(/came-back@example\.com .* signed in at /);
+    expect(lineWith((await cli(["stats"])).stdout, "reconcile")).toMatch(/1 came back, not acknowledged$/);
+
+    const acknowledged = await cli(["acknowledge", id, "--reason", "disabled in Okta, ticket 4711"]);
+    expect(acknowledged.code).toBe(0);
+    expect(acknowledged.stdout).toMatch(new RegExp(`^${id}: the return at .+ UTC acknowledged: disabled in Okta, ticket 4711\n$`));
+    expect((await cli(["reconcile", "status"])).stdout).toContain("came back, not acknowledged: none");
+    const again = await cli(["acknowledge", id, "--reason", "twice"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^error: not_acknowledgeable: this return was acknowledged at /);
+  });
+
   // Last: the hold stops every call to the zone for five minutes, or until it is cleared.
   describe("a target held after Cloudflare refused the token", () => {
     let refused = "";
