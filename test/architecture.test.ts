@@ -223,6 +223,7 @@ const LEDGER_ORDER = [
   "sweep",
   "drain",
   "jobs",
+  "reports",
   "migrations",
   "ledger",
   "client",

@@ -10,7 +10,7 @@ const IsoTime = z.string();
 const Counts = z.record(z.string(), z.number());
 
 /** Accepted → revoked on every target (milliseconds), over some set of revocations. */
-const TimeToRevokeSchema = z.object({
+export const TimeToRevokeSchema = z.object({
   count: z.number(),
   p50_ms: z.nullable(z.number()),
   p95_ms: z.nullable(z.number()),
@@ -104,7 +104,7 @@ const SsfStreamSchema = z.object({
 export type SsfStream = z.infer<typeof SsfStreamSchema>;
 
 /** The audit chain's head (what a report or an auditor pins) and the entries not in KV yet (issue #23). */
-const AuditChainViewSchema = z.object({
+export const AuditChainViewSchema = z.object({
   /** This deployment's chain id: its first entry links to a hash of it. */
   chain_id: z.string(),
   /** The last sealed entry; null while the chain is empty. */

@@ -29,6 +29,7 @@ import { fingerprintKey } from "./keys/fingerprint-key";
 import { migrateLedger } from "./migrations";
 import { addRejections, type RejectionCount } from "./rejections/counts";
 import { reportClosedPeriods } from "./rejections/report";
+import { ReportsRpc } from "./reports/rpc";
 import { commitRequest } from "./revocations/commit";
 import { DirectoryRpc } from "./revocations/directory-rpc";
 import { OutcomeWaiters } from "./revocations/outcome-waiters";
@@ -143,6 +144,10 @@ export class RevocationLedger extends DurableObject<Env> {
 
   sweep(): SweepRpc {
     return new SweepRpc(this.core);
+  }
+
+  reports(): ReportsRpc {
+    return new ReportsRpc(this.core);
   }
 
   auditChain(): AuditChainRpc {
