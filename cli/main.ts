@@ -17,6 +17,7 @@ import { registerDirectoryCommands } from "./commands/directory.ts";
 import { registerDrainCommands } from "./commands/drain.ts";
 import { registerJobCommands } from "./commands/jobs.ts";
 import { registerReconcileCommands } from "./commands/reconcile.ts";
+import { registerReportCommands } from "./commands/report.ts";
 import { registerRevocationCommands } from "./commands/revocations.ts";
 import { DEFAULT_URL } from "./connection.ts";
 import { CliFailure, EXIT } from "./errors.ts";
@@ -37,6 +38,7 @@ registerDrainCommands(program);
 registerDirectoryCommands(program);
 registerAuditCommands(program);
 registerReconcileCommands(program);
+registerReportCommands(program);
 pointUsageErrorsAtOwnHelp(program, []);
 
 try {

@@ -558,6 +558,37 @@ describe("the drain", () => {
     expect(again.stderr).toMatch(/^error: not_acknowledgeable: this return was acknowledged at /);
   });
 
+  it("report: the period's summary with the chain head; --format csv and html the report itself, json the API's pages", async () => {
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const stats = await api<{ audit_chain: { chain_id: string } }>("/v1/stats");
+    const run = await cli(["report", "--from", from]);
+    expect(run.code).toBe(0);
+    expect(lineWith(run.stdout, "audit chain")).toMatch(new RegExp(`^audit chain\\s+${stats.audit_chain.chain_id}, head seq \\d+ [0-9a-f]{64}$`));
+    expect(lineWith(run.stdout, "revocations")).toMatch(/^revocations\s+\d+ \(\d+ people\)$/);
+    expect(lineWith(run.stdout, "within 300 s")).toMatch(/^within 300 s\s+\d+ of \d+$/);
+    expect(lineWith(run.stdout, "came back")).toMatch(/^came back\s+1 \(1 acknowledged, 1 revoked again\)$/);
+
+    const csv = await cli(["report", "--from", from, "--format", "csv", "--threshold", "1m"]);
+    const lines = csv.stdout.trimEnd().split("\n");
+    expect(lines[0]).toBe("# access-revoker offboarding report");
+    expect(csv.stdout).toContain("# within 60000 ms: ");
+    expect(lines.some((line) => line.includes(",came-back@example.com,"))).toBe(true);
+    const rows = lines.filter((line) => !line.startsWith("#")).length - 1;
+    expect(lines.at(-1)).toBe(`# end of report: ${rows} rows`);
+
+    const html = await cli(["report", "--from", from, "--format", "html"]);
+    expect(html.stdout).toMatch(/^<!doctype html>/);
+    expect(html.stdout).toContain(`End of report: ${rows} rows.`);
+
+    const json = await cli(["report", "--from", from, "--format", "json"]);
+    const pages = json.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { summary: { count: number }; rows: unknown[] });
+    expect(pages.flatMap((page) => page.rows)).toHaveLength(rows);
+    expect(pages[0]?.summary.count).toBe(rows);
+  });
+
   // Last: the hold stops every call to the zone for five minutes, or until it is cleared.
   describe("a target held after Cloudflare refused the token", () => {
     let refused = "";
