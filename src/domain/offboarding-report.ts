@@ -23,7 +23,7 @@ const ReportTargetSchema = z.object({
   verification: z.nullable(z.string()),
 });
 
-export const OffboardingRowSchema = z.object({
+const OffboardingRowSchema = z.object({
   id: z.string(),
   email: z.nullable(z.string()),
   subject_id: z.nullable(z.string()),
@@ -49,7 +49,7 @@ export const OffboardingRowSchema = z.object({
 });
 export type OffboardingRow = z.infer<typeof OffboardingRowSchema>;
 
-export const OffboardingSummarySchema = z.object({
+const OffboardingSummarySchema = z.object({
   from: IsoTime,
   to: IsoTime,
   generated_at: IsoTime,
