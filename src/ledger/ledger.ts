@@ -217,14 +217,21 @@ export class RevocationLedger extends DurableObject<Env> {
 
   /**
    * Called by the Cron Trigger: appends each closed hour of refused deliveries to the audit log as one
-   * entry, writes audit entries KV has not taken yet, starts a reconciliation sweep when one is due, and
-   * re-arms the alarm if calls are due and no alarm will drain them.
+   * entry, writes audit entries KV has not taken yet, re-arms the alarm if calls are due and no alarm will
+   * drain them, and then starts a reconciliation sweep when one is due: a sweep that cannot start never
+   * keeps the drain from being re-armed.
    */
   async reconcile(): Promise<{ rearmed: boolean; pending_calls: number; sweep_started: boolean }> {
     reportClosedPeriods(this.ctx.storage, this.core.now());
     this.core.auditAppended();
-    const sweepStarted = await startDueOrAsked(this.core, "schedule");
-    return { ...(await this.drainer.reconcile()), sweep_started: sweepStarted };
+    const drain = await this.drainer.reconcile();
+    let sweepStarted = false;
+    try {
+      sweepStarted = await startDueOrAsked(this.core, "schedule");
+    } catch (error) {
+      logEvent("sweep.start_failed", { error: String(error) });
+    }
+    return { ...drain, sweep_started: sweepStarted };
   }
 
   override async alarm(): Promise<void> {
