@@ -27,6 +27,7 @@ export default defineConfig({
             "test/faults/**",
             "test/follow-ups/**",
             "test/budgets/**",
+            "test/sweep/**",
           ],
           testTimeout: 30_000,
         },
@@ -93,6 +94,18 @@ export default defineConfig({
           }),
         ],
         test: { name: "follow-ups", include: ["test/follow-ups/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
+      },
+      {
+        // The reconciliation sweep on its schedule, with seat removal, over one account (test/sweep/).
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: { ...TEST_BINDINGS, ACCESS_ZONE_ID: "", REVOKE_RATE_PER_SECOND: "400", REMOVE_SEATS: "true", RECONCILE_EVERY_HOURS: "24" },
+            },
+          }),
+        ],
+        test: { name: "reconcile", include: ["test/sweep/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
       },
       {
         test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 180_000, hookTimeout: 180_000 },

@@ -8,6 +8,8 @@ export const EXIT = {
   usage: 2,
   /** The Worker could not be reached at all. */
   unreachable: 3,
+  /** `audit verify`: the chain does not hold, or the file is not a chain export. */
+  check: 4,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

@@ -16,6 +16,8 @@ import { registerAuditCommands } from "./commands/audit.ts";
 import { registerDirectoryCommands } from "./commands/directory.ts";
 import { registerDrainCommands } from "./commands/drain.ts";
 import { registerJobCommands } from "./commands/jobs.ts";
+import { registerReconcileCommands } from "./commands/reconcile.ts";
+import { registerReportCommands } from "./commands/report.ts";
 import { registerRevocationCommands } from "./commands/revocations.ts";
 import { DEFAULT_URL } from "./connection.ts";
 import { CliFailure, EXIT } from "./errors.ts";
@@ -35,6 +37,8 @@ registerJobCommands(program);
 registerDrainCommands(program);
 registerDirectoryCommands(program);
 registerAuditCommands(program);
+registerReconcileCommands(program);
+registerReportCommands(program);
 pointUsageErrorsAtOwnHelp(program, []);
 
 try {

@@ -4,6 +4,7 @@ import type { JobAnswer } from "../src/domain/bulk.ts";
 import type { AnsweredRecord, RevocationRecord, Seat, Verification } from "../src/domain/revocation.ts";
 import type { ClearedHold, Hold, ImportAnswer, JobSummary, JobView, Stats, TokenBudget, Waiting } from "../src/domain/views.ts";
 import { counts, duration, fields, percentiles, rateText, status, table, time, until } from "./format.ts";
+import { sweepLine } from "./reconcile-views.ts";
 
 // ── revocations ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -245,6 +246,7 @@ export function statsView(stats: Stats, now: number): string {
       ["revocations", counts(stats.by_status)],
       ["seats", counts(stats.follow_ups.seats)],
       ["verification", counts(stats.follow_ups.verification)],
+      ["reconcile", reconcileLine(stats.reconcile)],
     ]),
     "",
     table(
@@ -283,6 +285,13 @@ export function statsView(stats: Stats, now: number): string {
     );
   }
   return lines.join("\n");
+}
+
+/** The sweep in one line of stats (`reconcile status` has the rest). */
+function reconcileLine(view: Stats["reconcile"]): string {
+  const sweep = view.running ?? view.last;
+  const back = view.returns.unacknowledged > 0 ? `; ${view.returns.unacknowledged} came back, not acknowledged` : "";
+  return `${sweep ? sweepLine(sweep) : "no sweep yet"}${back}`;
 }
 
 // ── directory ────────────────────────────────────────────────────────────────────────────────────────

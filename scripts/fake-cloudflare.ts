@@ -6,14 +6,17 @@
 // zero_trust/subresources/access/…; the Worker's side is src/cloudflare/*.ts), refusing anything else the way
 // the real API does (unknown fields, unknown query parameters, wrong methods, unknown routes):
 // - POST  {accounts|zones}/{id}/access/organizations/revoke_user?devices=  body {email, user_uid?, warp_session_reauth?}
-// - GET   accounts/{id}/access/users?email=&name=&page=&per_page=         → [{id, email, name, seat_uid, access_seat, gateway_seat, last_successful_login}]
+// - GET   accounts/{id}/access/users?email=&name=&page=&per_page=         → [{id, email, name, seat_uid, access_seat, gateway_seat,
+//         last_successful_login, active_device_count}]; without email, every user a page at a time (by email;
+//         page from 1, per_page default 25) with result_info {page, per_page, count, total_count, total_pages}
 // - PATCH accounts/{id}/access/seats                                      body [{access_seat, gateway_seat, seat_uid}]
 // - GET   accounts/{id}/access/users/{user_id}/active_sessions            → [{name, expiration, metadata}]
 // Every answer is the v4 envelope {success, errors: [{code, message}], messages, result}.
 // What it models:
 // - Access users: one per email, made on first look (everyone has logged in through Access once) unless a
 //   test says the person has none; revoke_user ends their sessions unless a test keeps them (verification
-//   must then find them); a seat update changes their seats.
+//   must then find them); a seat update changes their seats. A test may sign someone in again (a later
+//   last_successful_login), give them a seat, add many users or remove some (the list changes between pages).
 // - Tokens: when `tokens` is given, any other bearer token is refused with 403, code 10000 "Authentication
 //   error", as the API refuses a token it does not know; refuseTarget() refuses every call at one account or
 //   zone the same way, as it does once a token loses its permission there.
@@ -62,12 +65,20 @@ export type Answer = (call: FakeCall, index: number) => Response | Promise<Respo
 /** An Access user as the fake keeps it (per email; one account's worth of users for every account). */
 type FakeAccessUser = {
   id: string;
+  email: string;
   seat_uid: string;
   access_seat: boolean;
   gateway_seat: boolean;
   last_successful_login: string;
+  active_device_count: number;
   sessions: number;
 };
+
+/** What a test may change about an Access user. */
+type AccessUserChange = Partial<Pick<FakeAccessUser, "access_seat" | "gateway_seat" | "last_successful_login" | "active_device_count">>;
+
+/** The page size the list answers when no per_page is asked for. */
+const DEFAULT_PER_PAGE = 25;
 
 export type FakeCloudflareOptions = {
   /** The API's path prefix, what ACCESS_API_BASE_URL ends in. */
@@ -86,8 +97,11 @@ export type FakeCloudflareOptions = {
   latencyMs?: number;
 };
 
-export function envelope(result: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return Response.json({ success: status < 400, result, errors: [], messages: [] }, { status, headers });
+export function envelope(result: unknown, status = 200, headers: Record<string, string> = {}, resultInfo?: unknown): Response {
+  return Response.json(
+    { success: status < 400, result, errors: [], messages: [], ...(resultInfo === undefined ? {} : { result_info: resultInfo }) },
+    { status, headers },
+  );
 }
 
 export function apiError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
@@ -153,10 +167,12 @@ export function createFakeCloudflare(options: FakeCloudflareOptions = {}) {
     if (!user) {
       user = {
         id: crypto.randomUUID(),
+        email: key,
         seat_uid: crypto.randomUUID(),
         access_seat: true,
         gateway_seat: true,
         last_successful_login: "2026-01-01T00:00:00Z",
+        active_device_count: 0,
         sessions: 1,
       };
       users.set(key, user);
@@ -231,18 +247,30 @@ export function createFakeCloudflare(options: FakeCloudflareOptions = {}) {
     if (route === "users") {
       const query = UsersQuery.safeParse(call.query);
       if (!query.success) return apiError(400, 12000, "unknown query parameter");
-      const email = query.data.email ?? "";
-      const user = userFor(email);
-      const listed = user && {
+      const listed = (user: FakeAccessUser) => ({
         id: user.id,
-        email,
-        name: email.split("@")[0],
+        email: user.email,
+        name: user.email.split("@")[0],
         seat_uid: user.seat_uid,
         access_seat: user.access_seat,
         gateway_seat: user.gateway_seat,
         last_successful_login: user.last_successful_login,
-      };
-      return envelope(listed ? [listed] : []);
+        active_device_count: user.active_device_count,
+      });
+      if (query.data.email !== undefined) {
+        const user = userFor(query.data.email);
+        return envelope(user ? [listed(user)] : []);
+      }
+      const page = Math.max(1, Number(query.data.page ?? 1) || 1);
+      const perPage = Math.max(1, Number(query.data.per_page ?? DEFAULT_PER_PAGE) || DEFAULT_PER_PAGE);
+      const all = [...users.values()].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
+      const result = all.slice((page - 1) * perPage, page * perPage).map(listed);
+      return envelope(
+        result,
+        200,
+        {},
+        { page, per_page: perPage, count: result.length, total_count: all.length, total_pages: Math.ceil(all.length / perPage) },
+      );
     }
     if (route === "seats") {
       const body = SeatsBody.safeParse(json);
@@ -344,7 +372,22 @@ export function createFakeCloudflare(options: FakeCloudflareOptions = {}) {
     /** The person has no Access user on the account. */
     withoutAccessUser(email: string) {
       absent.add(email.toLowerCase());
+      users.delete(email.toLowerCase());
     },
+    /** Changes the person's Access user (made if need be): a later login, a seat, devices. */
+    changeAccessUser(email: string, change: AccessUserChange) {
+      const user = userFor(email);
+      if (user) Object.assign(user, change);
+    },
+    /** Adds `count` Access users named `<prefix><n>@example.com`, last seen `login` (one list for every account). */
+    addAccessUsers(count: number, prefix: string, login = "2026-01-01T00:00:00Z") {
+      for (let n = 0; n < count; n++) {
+        const user = userFor(`${prefix}${String(n).padStart(6, "0")}@example.com`);
+        if (user) user.last_successful_login = login;
+      }
+    },
+    /** How many Access users the list has. */
+    accessUserCount: () => users.size,
     /** The person's sessions survive revoke_user (verification must find them); `sessions` sets how many they have. */
     keepSessions(email: string, sessions?: number) {
       sticky.add(email.toLowerCase());

@@ -202,7 +202,8 @@ function sqlOutsideLedger(all: Record<string, string>): string[] {
 /**
  * The ledger's rooms from the floor up: a room imports only itself and the rooms before it, so no two feature
  * folders import each other. The calls queue is the floor (revocations feed it, the drain reads it); the
- * store's context and the façade's handle (core) come next; then tables no other feature needs, follow-ups'
+ * store's context and the façade's handle (core) come next; then tables no other feature needs (the audit
+ * chain first, since every folder that writes an audit entry appends to it), follow-ups'
  * rules, revocations (which SCIM, Shared Signals, the drain and jobs all commit or settle through), the
  * drain (which reads the streams for /v1/stats), jobs (which read the drain's pause); at the top the
  * migrations that gather every folder's schema, the Durable Object and how the Worker reaches it.
@@ -213,14 +214,16 @@ const LEDGER_ORDER = [
   "deps",
   "core",
   "keys",
-  "rejections",
   "audit",
+  "rejections",
   "follow-ups",
   "revocations",
   "scim",
   "ssf",
+  "sweep",
   "drain",
   "jobs",
+  "reports",
   "migrations",
   "ledger",
   "client",
@@ -298,6 +301,38 @@ describe("the ledger: one room owns each table, no SQL outside it, rooms import 
     const planted = 'import { Drain } from "../drain/drain";\nexport type D = Drain;';
     expect(ledgerImportsUp({ ...sources, "../src/ledger/calls/planted.ts": planted })).toEqual([
       "src/ledger/calls/planted.ts imports ../drain/drain (calls → drain)",
+    ]);
+  });
+});
+
+// The audit log is chained (issue #23): an entry reaches KV only through the ledger's chain, which gives it its
+// seq and hashes. One function writes AUDIT_LOG (audit/audit-log.ts: writeAuditCopy) and one room calls it
+// (the chain's writer), so a new kind of entry written straight to KV fails here instead of going unchained.
+const AUDIT_WRITER = "../src/audit/audit-log.ts";
+const CHAIN_WRITER = "../src/ledger/audit/chain-writer.ts";
+
+/** Files that write a KV namespace or call writeAuditCopy other than the two allowed to. */
+function unchainedAuditWrites(all: Record<string, string>): string[] {
+  const violations: string[] = [];
+  for (const [path, text] of Object.entries(all)) {
+    const code = codeOf(text);
+    if (path !== AUDIT_WRITER && /\b(?:AUDIT_LOG|kv)\s*\.\s*(?:put|delete)\s*\(/.test(code)) violations.push(`${path} writes KV`);
+    if (path !== AUDIT_WRITER && path !== CHAIN_WRITER && /\bwriteAuditCopy\s*\(/.test(code)) violations.push(`${path} calls writeAuditCopy`);
+  }
+  return violations;
+}
+
+describe("the audit chain: every entry is chained before it reaches KV", () => {
+  it("has one writer of AUDIT_LOG, called only by the chain", () => {
+    expect(unchainedAuditWrites(sources)).toEqual([]);
+  });
+
+  it("would catch one: a route writing an entry to KV itself, or calling the writer past the chain", () => {
+    const route = 'export const w = (c: C) => c.env.AUDIT_LOG.put("connection:1", "{}");';
+    const bypass = 'import { writeAuditCopy } from "../audit/audit-log";\nexport const w = (kv: KVNamespace) => writeAuditCopy(kv, e, p, o);';
+    expect(unchainedAuditWrites({ ...sources, "../src/ssf/planted.ts": route, "../src/operator/planted.ts": bypass })).toEqual([
+      "../src/ssf/planted.ts writes KV",
+      "../src/operator/planted.ts calls writeAuditCopy",
     ]);
   });
 });

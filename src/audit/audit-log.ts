@@ -2,6 +2,11 @@
 // Key schema: see KEYS.md beside this file. Every key is written once and never rewritten (KV allows one
 // write per second per key, and an immutable trail is what an auditor wants); newest first because the
 // timestamp in the key is inverted; a summary rides in the key's metadata so a listing needs no extra reads.
+// Since issue #23 every entry is chained: the builders below make an entry (its key, value and summary), the
+// ledger appends it to the audit chain, which gives it its seq, prev_hash and hash (ledger/audit/chain.ts,
+// domain/audit-chain.ts), and only then writeAuditCopy puts it in KV with those fields. Nothing else writes
+// AUDIT_LOG (test/architecture.test.ts holds every other file to it), so no entry reaches KV unchained.
+import type { ChainPosition } from "../domain/audit-chain";
 import type { RevocationRecord } from "../domain/revocation";
 
 const INVERSION_BASE = 9_999_999_999_999;
@@ -11,7 +16,7 @@ function invertedTimestamp(ms: number): string {
 }
 
 type AuditSummary = {
-  kind: "outcome" | "outcome_batch" | "rejected" | "action";
+  kind: "outcome" | "outcome_batch" | "rejected" | "action" | "sweep";
   at: string;
   source: string;
   status: string;
@@ -20,34 +25,46 @@ type AuditSummary = {
   detail?: string;
 };
 
+/**
+ * One audit entry before the chain places it: its KV key, its value (a JSON object, never with a member
+ * named key, seq, prev_hash or hash) and the summary a listing shows; `index_keys` are more keys for the same
+ * value (the by-email index), not entries of their own.
+ */
+export type AuditEntry = { key: string; value: Record<string, unknown>; metadata: AuditSummary; index_keys?: string[] };
+
 function expirationTtl(retentionDays: number): number {
   return Math.max(60, Math.round(retentionDays * 86_400));
 }
 
 /**
- * Writes one revocation outcome: the entry itself and its by-email index key. `label` is the status the
- * entry is written under: the record's own, or "followed_up" once its seats and verification are done.
+ * Writes an entry's KV copy once the chain placed it: the value and summary carry its seq (and the value its
+ * prev_hash and hash). The one writer of AUDIT_LOG; the ledger calls it (ledger/audit/chain-writer.ts).
  */
-export async function recordOutcome(
-  kv: KVNamespace,
-  record: RevocationRecord,
-  options: { retentionDays: number; now: number },
-  label: string = record.status,
-): Promise<void> {
-  const inverted = invertedTimestamp(options.now);
-  const summary: AuditSummary = {
-    kind: "outcome",
-    at: new Date(options.now).toISOString(),
-    source: record.source,
-    status: label,
-    id: record.id,
-    email: record.email ?? undefined,
+export async function writeAuditCopy(kv: KVNamespace, entry: AuditEntry, position: ChainPosition, options: { retentionDays: number }): Promise<void> {
+  const value = JSON.stringify({ ...entry.value, ...position });
+  const put = { expirationTtl: expirationTtl(options.retentionDays), metadata: { ...entry.metadata, seq: position.seq } };
+  await Promise.all([entry.key, ...(entry.index_keys ?? [])].map((key) => kv.put(key, value, put)));
+}
+
+/**
+ * One revocation outcome: the entry and its by-email index key. `label` is the status the entry is written
+ * under: the record's own, or "followed_up" once its seats and verification are done.
+ */
+export function outcomeEntry(record: RevocationRecord, now: number, label: string = record.status): AuditEntry {
+  const inverted = invertedTimestamp(now);
+  return {
+    key: `outcome:${inverted}:${record.id}:${label}`,
+    value: record as unknown as Record<string, unknown>,
+    metadata: {
+      kind: "outcome",
+      at: new Date(now).toISOString(),
+      source: record.source,
+      status: label,
+      id: record.id,
+      email: record.email ?? undefined,
+    },
+    index_keys: record.email ? [`email:${record.email}:${inverted}:${record.id}:${label}`] : [],
   };
-  const value = JSON.stringify(record);
-  const put = { expirationTtl: expirationTtl(options.retentionDays), metadata: summary };
-  const writes = [kv.put(`outcome:${inverted}:${record.id}:${label}`, value, put)];
-  if (record.email) writes.push(kv.put(`email:${record.email}:${inverted}:${record.id}:${label}`, value, put));
-  await Promise.all(writes);
 }
 
 /** One bulk revocation's outcome inside a batch entry: what an auditor reads of it (times in epoch ms here). */
@@ -69,36 +86,30 @@ export function verificationByTarget(record: RevocationRecord): Record<string, s
   return states.length > 0 ? Object.fromEntries(states) : null;
 }
 
-/** Writes the outcomes of a batch of bulk revocations as one entry (see KEYS.md: outcome-batch). */
-export async function recordOutcomeBatch(
-  kv: KVNamespace,
-  jobId: string,
-  outcomes: BatchedOutcome[],
-  options: { retentionDays: number; now: number },
-): Promise<void> {
+/** The outcomes of a batch of bulk revocations as one entry (see KEYS.md: outcome-batch). */
+export function outcomeBatchEntry(jobId: string, outcomes: BatchedOutcome[], now: number): AuditEntry {
   const statuses: Record<string, number> = {};
   for (const outcome of outcomes) statuses[outcome.status] = (statuses[outcome.status] ?? 0) + 1;
-  const summary: AuditSummary = {
-    kind: "outcome_batch",
-    at: new Date(options.now).toISOString(),
-    source: "bulk",
-    status: Object.entries(statuses)
-      .map(([status, count]) => `${status}:${count}`)
-      .join(","),
-    id: jobId,
+  return {
+    key: `outcome:${invertedTimestamp(now)}:${jobId}:batch-${crypto.randomUUID().slice(0, 8)}`,
+    value: {
+      job_id: jobId,
+      outcomes: outcomes.map((outcome) => ({
+        ...outcome,
+        at: new Date(outcome.at).toISOString(),
+        received_at: new Date(outcome.received_at).toISOString(),
+      })),
+    },
+    metadata: {
+      kind: "outcome_batch",
+      at: new Date(now).toISOString(),
+      source: "bulk",
+      status: Object.entries(statuses)
+        .map(([status, count]) => `${status}:${count}`)
+        .join(","),
+      id: jobId,
+    },
   };
-  const value = JSON.stringify({
-    job_id: jobId,
-    outcomes: outcomes.map((outcome) => ({
-      ...outcome,
-      at: new Date(outcome.at).toISOString(),
-      received_at: new Date(outcome.received_at).toISOString(),
-    })),
-  });
-  await kv.put(`outcome:${invertedTimestamp(options.now)}:${jobId}:batch-${crypto.randomUUID().slice(0, 8)}`, value, {
-    expirationTtl: expirationTtl(options.retentionDays),
-    metadata: summary,
-  });
 }
 
 /** One hour of refused deliveries, counted by source and reason (never a body, signature or secret). */
@@ -108,63 +119,117 @@ export type RejectionSummary = {
   counts: { source: string; reason: string; count: number; first_at: number; last_at: number }[];
 };
 
-/** Writes one closed hour of refused deliveries as one entry (see KEYS.md: rejected). */
-export async function recordRejectionSummary(kv: KVNamespace, summary: RejectionSummary, options: { retentionDays: number }): Promise<void> {
+/** One closed hour of refused deliveries as one entry (see KEYS.md: rejected). */
+export function rejectionSummaryEntry(summary: RejectionSummary): AuditEntry {
   const at = new Date(summary.period_start).toISOString();
-  const metadata: AuditSummary = {
-    kind: "rejected",
-    at,
-    source: [...new Set(summary.counts.map((count) => count.source))].join(","),
-    status: summary.counts
-      .map((count) => `${count.reason}:${count.count}`)
-      .join(",")
-      .slice(0, 500),
-    detail: `${summary.total} refused deliveries in the hour from ${at}`,
+  return {
+    key: `rejected:${invertedTimestamp(summary.period_start)}:hour`,
+    value: {
+      kind: "rejected",
+      period_start: at,
+      period_end: new Date(summary.period_start + 3_600_000).toISOString(),
+      total: summary.total,
+      counts: summary.counts.map((count) => ({
+        ...count,
+        first_at: new Date(count.first_at).toISOString(),
+        last_at: new Date(count.last_at).toISOString(),
+      })),
+    },
+    metadata: {
+      kind: "rejected",
+      at,
+      source: [...new Set(summary.counts.map((count) => count.source))].join(","),
+      status: summary.counts
+        .map((count) => `${count.reason}:${count.count}`)
+        .join(",")
+        .slice(0, 500),
+      detail: `${summary.total} refused deliveries in the hour from ${at}`,
+    },
   };
-  const value = JSON.stringify({
-    kind: "rejected",
-    period_start: at,
-    period_end: new Date(summary.period_start + 3_600_000).toISOString(),
-    total: summary.total,
-    counts: summary.counts.map((count) => ({
-      ...count,
-      first_at: new Date(count.first_at).toISOString(),
-      last_at: new Date(count.last_at).toISOString(),
-    })),
-  });
-  await kv.put(`rejected:${invertedTimestamp(summary.period_start)}:hour`, value, {
-    expirationTtl: expirationTtl(options.retentionDays),
-    metadata,
-  });
 }
 
 /**
  * An operator's change to how revocations run, with the token's keyed fingerprint (operator/token-fingerprint.ts),
  * never the token: a token hold lifted (target: the account or zone), a failed revocation re-queued (its id), a
- * job's failures re-queued (the job's id). A retry lifts every hold too.
+ * job's failures re-queued (the job's id), a return acknowledged (the revocation's id, the reason in detail), a
+ * reconciliation sweep started (its id). A retry lifts every hold too.
  */
 export type OperatorAction = {
-  action: "hold_cleared" | "revocation_retried" | "job_retried";
+  action: "hold_cleared" | "revocation_retried" | "job_retried" | "return_acknowledged" | "sweep_started";
   target: string;
   detail: string;
   token_fingerprint: string;
 };
 
-export async function recordOperatorAction(kv: KVNamespace, action: OperatorAction, options: { retentionDays: number; now: number }): Promise<void> {
-  const at = new Date(options.now).toISOString();
-  const metadata: AuditSummary = {
-    kind: "action",
-    at,
-    source: "operator",
-    status: action.action,
-    id: action.target,
-    detail: action.detail.slice(0, 500),
+export function operatorActionEntry(action: OperatorAction, now: number): AuditEntry {
+  const at = new Date(now).toISOString();
+  return {
+    // The target makes the key unique: two operators' actions in one millisecond never overwrite each other.
+    key: `action:${invertedTimestamp(now)}:${action.action}:${action.target}`,
+    value: { kind: "action", at, ...action },
+    metadata: { kind: "action", at, source: "operator", status: action.action, id: action.target, detail: action.detail.slice(0, 500) },
   };
-  // The target makes the key unique: two operators' actions in one millisecond never overwrite each other.
-  await kv.put(`action:${invertedTimestamp(options.now)}:${action.action}:${action.target}`, JSON.stringify({ kind: "action", at, ...action }), {
-    expirationTtl: expirationTtl(options.retentionDays),
-    metadata,
-  });
+}
+
+/** A finished reconciliation sweep, as the ledger keeps it (ledger/sweep/): what it read and found. */
+export type SweepSummary = {
+  id: number;
+  trigger: string;
+  started_at: number;
+  finished_at: number | null;
+  status: string;
+  users_seen: number;
+  returns_found: number;
+  revoked_again: number;
+  list_changed: number;
+  detail: string | null;
+  accounts: {
+    target: string;
+    state: string;
+    pages_read: number;
+    users_seen: number;
+    returns_found: number;
+    total_count: number | null;
+    detail: string | null;
+  }[];
+};
+
+/** A finished reconciliation sweep as one entry (see KEYS.md: sweep): the evidence that it ran, found or not. */
+export function sweepEntry(sweep: SweepSummary): AuditEntry {
+  const at = new Date(sweep.finished_at ?? sweep.started_at).toISOString();
+  return {
+    key: `sweep:${invertedTimestamp(sweep.finished_at ?? sweep.started_at)}:${sweep.id}`,
+    value: {
+      kind: "sweep",
+      sweep_id: sweep.id,
+      trigger: sweep.trigger,
+      status: sweep.status,
+      started_at: new Date(sweep.started_at).toISOString(),
+      finished_at: at,
+      users_seen: sweep.users_seen,
+      returns_found: sweep.returns_found,
+      revoked_again: sweep.revoked_again,
+      list_changed: sweep.list_changed === 1,
+      detail: sweep.detail,
+      accounts: sweep.accounts.map(({ target, state, pages_read, users_seen, returns_found, total_count, detail }) => ({
+        target,
+        state,
+        pages_read,
+        users_seen,
+        returns_found,
+        total_count,
+        detail,
+      })),
+    },
+    metadata: {
+      kind: "sweep",
+      at,
+      source: sweep.trigger,
+      status: sweep.status,
+      id: String(sweep.id),
+      detail: `${sweep.users_seen} users read, ${sweep.returns_found} came back${sweep.detail ? `: ${sweep.detail}` : ""}`.slice(0, 500),
+    },
+  };
 }
 
 export type AuditListing = { entries: (AuditSummary & { key: string })[]; cursor: string | null };

@@ -1,8 +1,10 @@
 // GET /v1/audit/export: the audit trail's full entries (not only the key summaries) between two instants,
 // as NDJSON (one KV entry per line, with its key) or CSV (one row per outcome: a bulk batch entry becomes
-// one row per person in it). KV lists newest first and cannot start at a key, so one request reads one
-// list page, keeps the keys inside the range, fetches their values 100 at a time (KV's bulk get), and
+// one row per person in it). By kind, KV lists newest first and cannot start at a key, so one request reads
+// one list page, keeps the keys inside the range, fetches their values 100 at a time (KV's bulk get), and
 // answers the next page's cursor when there is more; a page entirely older than `from` ends the export.
+// The chain export (kind=chain, issue #23) is every kind in seq order: the ledger names the keys of a run
+// of the chain, and their values are read here the same way (chainEntries).
 // Contract: reads KV only; every KV operation is counted against one list page so a request stays far
 // inside a Worker invocation's KV operation limit. CSV is written by d3-dsv, the parser uploads use.
 // Contract: a CSV cell never starts a spreadsheet formula. Reasons and emails are the senders' text
@@ -28,6 +30,15 @@ function writtenAt(key: string): number {
 export async function exportAudit(kv: KVNamespace, request: ExportRequest): Promise<ExportPage> {
   const page = await kv.list({ prefix: AUDIT_PREFIXES[request.kind], limit: request.limit, cursor: request.cursor });
   const keys = page.keys.map((key) => key.name).filter((name) => writtenAt(name) >= request.from && writtenAt(name) <= request.to);
+  const entries = await chainEntries(kv, keys);
+  // Keys are newest first: once the page's oldest key is before `from`, nothing further is in range.
+  const oldest = page.keys.at(-1)?.name;
+  const more = !page.list_complete && oldest !== undefined && writtenAt(oldest) >= request.from;
+  return { entries, cursor: more ? page.cursor : null };
+}
+
+/** The KV entries of a run of the chain, in seq order; a key KV no longer has is left out (a check finds the gap). */
+export async function chainEntries(kv: KVNamespace, keys: string[]): Promise<ExportPage["entries"]> {
   const entries: ExportPage["entries"] = [];
   for (let start = 0; start < keys.length; start += GET_BATCH) {
     const batch = keys.slice(start, start + GET_BATCH);
@@ -37,10 +48,7 @@ export async function exportAudit(kv: KVNamespace, request: ExportRequest): Prom
       if (value) entries.push({ key, ...value });
     }
   }
-  // Keys are newest first: once the page's oldest key is before `from`, nothing further is in range.
-  const oldest = page.keys.at(-1)?.name;
-  const more = !page.list_complete && oldest !== undefined && writtenAt(oldest) >= request.from;
-  return { entries, cursor: more ? page.cursor : null };
+  return entries;
 }
 
 export function exportNdjson(entries: ExportPage["entries"]): string {
@@ -65,6 +73,9 @@ const CSV_COLUMNS = [
   "last_error",
   "detail",
   "key",
+  "seq",
+  "prev_hash",
+  "hash",
 ] as const;
 
 type Row = Record<(typeof CSV_COLUMNS)[number], string>;
@@ -83,8 +94,14 @@ function verificationText(states: Record<string, string> | null | undefined): st
 function rowsOf(entry: ExportPage["entries"][number]): Row[] {
   const key = entry.key;
   const written = new Date(writtenAt(key)).toISOString();
-  const blank: Row = Object.fromEntries(CSV_COLUMNS.map((column) => [column, ""])) as Row;
   const text = (value: unknown) => (value === null || value === undefined ? "" : String(value));
+  // Every row of an entry carries its place in the chain (empty for entries written before issue #23).
+  const blank: Row = {
+    ...(Object.fromEntries(CSV_COLUMNS.map((column) => [column, ""])) as Row),
+    seq: text(entry.seq),
+    prev_hash: text(entry.prev_hash),
+    hash: text(entry.hash),
+  };
   if (key.startsWith(AUDIT_PREFIXES.outcomes) && Array.isArray(entry.outcomes)) {
     // A bulk job's batch: one row per person in it.
     return (entry.outcomes as StoredOutcome[]).map((outcome) => ({

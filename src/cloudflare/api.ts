@@ -9,6 +9,8 @@ import type { ApiRequest, CloudflareError } from "../domain/revocation";
 const EnvelopeSchema = z.object({
   success: z.boolean(),
   result: z.optional(z.unknown()),
+  // A paged list's position (page, per_page, count, total_count): read by whoever pages it (the sweep).
+  result_info: z.optional(z.unknown()),
   errors: z._default(z.array(z.looseObject({ code: z.optional(z.number()), message: z.optional(z.string()) })), []),
 });
 
@@ -17,7 +19,7 @@ export type ApiAnswer =
       kind: "response";
       httpStatus: number;
       /** null when the body was not the v4 envelope (a proxy's HTML page, say). */
-      envelope: { success: boolean; result: unknown; errors: CloudflareError[] } | null;
+      envelope: { success: boolean; result: unknown; resultInfo: unknown; errors: CloudflareError[] } | null;
       retryAfter: string | null;
       /** The budget headers as sent (cloudflare/rate-limit.ts reads them). */
       rateLimit: string | null;
@@ -69,6 +71,7 @@ function parseEnvelope(text: string) {
   return {
     success: parsed.data.success,
     result: parsed.data.result,
+    resultInfo: parsed.data.result_info,
     errors: parsed.data.errors.map((error) => ({ code: error.code ?? null, message: error.message ?? "" })),
   };
 }

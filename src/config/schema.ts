@@ -64,6 +64,9 @@ const EnvSchema = z.object({
   REMOVE_SEATS: booleanVar(false),
   VERIFY_AFTER_SECONDS: numberVar(60, 0, 86_400),
   REVOKE_ON_GROUP_REMOVAL: groupList,
+  // The reconciliation sweep (issue #23): hours between sweeps (0: off), and whether a return is revoked again.
+  RECONCILE_EVERY_HOURS: numberVar(24, 0, 24 * 365),
+  RECONCILE_REVOKE_RETURNS: booleanVar(true),
   SSF_TRANSMITTERS: ssfTransmittersVariable,
 });
 
@@ -130,6 +133,8 @@ export const ConfigSchema = z.pipe(
     removeSeats: vars.REMOVE_SEATS,
     verifyAfterSeconds: vars.VERIFY_AFTER_SECONDS,
     groupRemoval: vars.REVOKE_ON_GROUP_REMOVAL,
+    reconcileEveryHours: vars.RECONCILE_EVERY_HOURS,
+    reconcileRevokeReturns: vars.RECONCILE_REVOKE_RETURNS,
     ssfTransmitters: vars.SSF_TRANSMITTERS,
   })),
 );

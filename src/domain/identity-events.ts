@@ -17,6 +17,8 @@ const EventCandidateSchema = z.object({
   subject_id: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   user_uid: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   reason: z.optional(z.string().check(z.maxLength(500))),
+  /** When the identity provider says the event happened (epoch ms, payloadInstant), where its payload says so. */
+  event_at: z.optional(z.number()),
 });
 
 /** One person to deprovision, as a source understood it: by email, by the source's subject id, or both. */
@@ -48,6 +50,20 @@ export type ObservedIdentity = z.infer<typeof ObservedIdentitySchema>;
 /** An observed identity as the ledger learns it: under the source whose subject ids it names. */
 const ObservationSchema = z.extend(ObservedIdentitySchema, { source: z.string() });
 export type Observation = z.infer<typeof ObservationSchema>;
+
+/** Instants before this or after this are no event time a provider sends (a unit mistaken, a placeholder). */
+const EARLIEST_EVENT_AT = Date.UTC(2000, 0, 1);
+const LATEST_EVENT_AT = Date.UTC(2200, 0, 1);
+
+/**
+ * The identity provider's own time of an event, from its payload: ISO 8601 text, or a number in the unit the
+ * source documents (Keycloak and Clerk send ms, a SET's iat is seconds). Undefined when absent or absurd: the
+ * report then shows none, and nothing else depends on it.
+ */
+export function payloadInstant(value: unknown, unit: "ms" | "s" = "ms"): number | undefined {
+  const ms = typeof value === "number" ? value * (unit === "s" ? 1000 : 1) : typeof value === "string" ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(ms) && ms >= EARLIEST_EVENT_AT && ms <= LATEST_EVENT_AT ? Math.round(ms) : undefined;
+}
 
 /**
  * Keeps the events that name a person; the rest are reported, never thrown (one bad element never fails a

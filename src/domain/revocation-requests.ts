@@ -24,6 +24,7 @@ export function revocationRequests(origin: EventOrigin, events: IdentityEvent[])
     reason: event.reason ?? null,
     unusable_email: event.unusable_email ?? null,
     refusal: event.refusal ?? null,
+    event_at: event.event_at ?? null,
   }));
 }
 

@@ -23,8 +23,12 @@ const CALL_STATES = ["pending", "revoked", "not_found", "failed", "dry_run", "do
 /** A call's state: a revoke_user call ends revoked, not_found, failed or dry_run; a follow-up done, failed, skipped or dry_run. */
 export type CallState = (typeof CALL_STATES)[number];
 
-/** What one call does (ledger/follow-ups/steps.ts says what each reads and what comes after it). */
-export type CallKind = "revoke" | "seat_lookup" | "seat_update" | "verify_lookup" | "verify_sessions" | "re_revoke";
+/**
+ * What one call does (ledger/follow-ups/steps.ts says what each reads and what comes after it); "sweep_page"
+ * reads one page of an account's Access users for the reconciliation sweep (ledger/sweep/) and belongs to no
+ * revocation.
+ */
+export type CallKind = "revoke" | "seat_lookup" | "seat_update" | "verify_lookup" | "verify_sessions" | "re_revoke" | "sweep_page";
 
 /** A Zero Trust seat after the revocation (REMOVE_SEATS); zones have none. */
 const SeatSchema = z.object({
@@ -80,6 +84,10 @@ const RevocationRequestSchema = z.object({
   email_as_received: z.optional(z.nullable(z.string())),
   /** Recorded without revoking: the address is unusable, or the source refused the event. */
   refusal: z.optional(z.nullable(RefusalSchema)),
+  /** When the identity provider says the event happened (epoch ms), where the source's payload carries it. */
+  event_at: z.optional(z.nullable(z.number())),
+  /** A revocation the reconciliation sweep asks for once someone it revoked came back: that revocation's id. */
+  revokes_return_of: z.optional(z.nullable(z.string())),
 });
 export type RevocationRequest = z.infer<typeof RevocationRequestSchema>;
 
@@ -136,6 +144,24 @@ const TargetResultSchema = z.object({
 });
 export type TargetResult = z.infer<typeof TargetResultSchema>;
 
+/** A return the reconciliation sweep found (issue #23): the person signed in again, or holds a seat again. */
+const ReturnSchema = z.object({
+  /** When the sweep found it. */
+  found_at: z.string(),
+  /** The account whose Access users showed it. */
+  target: z.string(),
+  last_successful_login: z.nullable(z.string()),
+  holds_seat: z.boolean(),
+  active_device_count: z.nullable(z.number()),
+  detail: z.string(),
+  /** The revocation the sweep asked for (RECONCILE_REVOKE_RETURNS), null when it asked for none. */
+  revoked_again: z.nullable(z.string()),
+  /** An operator's acknowledgement (POST /v1/revocations/{id}/acknowledge); until then /healthz and the page note it. */
+  acknowledged_at: z.nullable(z.string()),
+  acknowledgement: z.nullable(z.string()),
+});
+export type Return = z.infer<typeof ReturnSchema>;
+
 export const RevocationRecordSchema = z.object({
   id: z.string(),
   source: z.string(),
@@ -172,6 +198,17 @@ export const RevocationRecordSchema = z.object({
   lane: z.string(),
   /** Set for revocations submitted through POST /v1/revocations/bulk. */
   job_id: z.nullable(z.string()),
+  /**
+   * When the identity provider says the event happened, from its payload (Okta `published`, WorkOS and ZITADEL
+   * `created_at`, Keycloak `time`, Clerk and Standard Webhooks `timestamp`, Google `id.time`, a SET's
+   * `event_timestamp` or `iat`); null where the source sends none (SCIM, operator, bulk, the HMAC source).
+   */
+  event_at: z.nullable(z.string()),
+  /** When the person came back after this revocation, as the reconciliation sweep found; null while not. */
+  returned_at: z.nullable(z.string()),
+  return: z.nullable(ReturnSchema),
+  /** On a revocation the sweep asked for: the revocation whose person came back. */
+  revokes_return_of: z.nullable(z.string()),
   results: z.array(TargetResultSchema),
 });
 export type RevocationRecord = z.infer<typeof RevocationRecordSchema>;

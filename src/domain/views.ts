@@ -10,7 +10,7 @@ const IsoTime = z.string();
 const Counts = z.record(z.string(), z.number());
 
 /** Accepted → revoked on every target (milliseconds), over some set of revocations. */
-const TimeToRevokeSchema = z.object({
+export const TimeToRevokeSchema = z.object({
   count: z.number(),
   p50_ms: z.nullable(z.number()),
   p95_ms: z.nullable(z.number()),
@@ -133,6 +133,82 @@ const TokenBudgetSchema = z.object({
   rate_limited_last_hour: z.number(),
 });
 export type TokenBudget = z.infer<typeof TokenBudgetSchema>;
+/** The audit chain's head (what a report or an auditor pins) and the entries not in KV yet (issue #23). */
+export const AuditChainViewSchema = z.object({
+  /** This deployment's chain id: its first entry links to a hash of it. */
+  chain_id: z.string(),
+  /** The last sealed entry; null while the chain is empty. */
+  head: z.nullable(z.object({ seq: z.number(), hash: z.string(), at: IsoTime })),
+  /** Entries appended whose KV copy is not written yet (sealed or not). */
+  unwritten: z.number(),
+  /** Why the oldest of them is not written yet (a KV failure); null when nothing failed. */
+  last_error: z.nullable(z.string()),
+});
+export type AuditChainView = z.infer<typeof AuditChainViewSchema>;
+
+/** GET /v1/audit/chain: the ledger's own record of the chain, the hashes an export is checked against. */
+export const AuditChainPageSchema = z.object({
+  chain_id: z.string(),
+  head: AuditChainViewSchema.shape.head,
+  entries: z.array(z.object({ seq: z.number(), key: z.string(), hash: z.nullable(z.string()) })),
+  /** The seq to pass as `after` for the next page; null on the last. */
+  cursor: z.nullable(z.string()),
+});
+export type AuditChainPage = z.infer<typeof AuditChainPageSchema>;
+
+/** One reconciliation sweep (issue #23): where it stands per account and what it found. */
+const SweepViewSchema = z.object({
+  id: z.number(),
+  /** "schedule" (RECONCILE_EVERY_HOURS) or "operator" (POST /v1/reconcile). */
+  trigger: z.string(),
+  started_at: IsoTime,
+  finished_at: z.nullable(IsoTime),
+  status: z.enum(["running", "done", "failed"]),
+  /** User records read (a page read again after the list shrank counts again). */
+  users_seen: z.number(),
+  /** People found back after their revocation (each revocation counts once). */
+  returns_found: z.number(),
+  /** Revocations the sweep asked for because of them (RECONCILE_REVOKE_RETURNS). */
+  revoked_again: z.number(),
+  /** An account's list changed size while it was read. */
+  list_changed: z.boolean(),
+  detail: z.nullable(z.string()),
+  accounts: z.array(
+    z.object({
+      target: z.string(),
+      state: z.enum(["reading", "done", "failed"]),
+      /** The page read next (while reading). */
+      page: z.number(),
+      pages_read: z.number(),
+      users_seen: z.number(),
+      returns_found: z.number(),
+      /** The list's size as the API last reported it. */
+      total_count: z.nullable(z.number()),
+      detail: z.nullable(z.string()),
+    }),
+  ),
+});
+export type SweepView = z.infer<typeof SweepViewSchema>;
+
+/** /v1/stats `reconcile`: the reconciliation sweep's settings, progress, last result and open returns. */
+export const ReconcileViewSchema = z.object({
+  every_hours: z.number(),
+  revoke_returns: z.boolean(),
+  /** The sweep in progress; null when none is. */
+  running: z.nullable(SweepViewSchema),
+  /** The last sweep that finished. */
+  last: z.nullable(SweepViewSchema),
+  /** When the next scheduled sweep starts (null: RECONCILE_EVERY_HOURS=0, DRY_RUN, or one is running). */
+  next_at: z.nullable(IsoTime),
+  /** No scheduled sweep before then: the API refused the token for Access users. */
+  off_until: z.nullable(IsoTime),
+  /** People found back after their revocation that no operator has acknowledged yet (the oldest, at most 20). */
+  returns: z.object({
+    unacknowledged: z.number(),
+    oldest: z.array(z.object({ id: z.string(), email: z.nullable(z.string()), returned_at: IsoTime, detail: z.string() })),
+  }),
+});
+export type ReconcileView = z.infer<typeof ReconcileViewSchema>;
 
 export const StatsSchema = z.object({
   by_status: Counts,
@@ -153,6 +229,8 @@ export const StatsSchema = z.object({
   follow_ups: FollowUpCountsSchema,
   /** Every configured Shared Signals transmitter, by name. */
   ssf_streams: z.record(z.string(), SsfStreamSchema),
+  audit_chain: AuditChainViewSchema,
+  reconcile: ReconcileViewSchema,
 });
 export type Stats = z.infer<typeof StatsSchema>;
 

@@ -17,6 +17,10 @@ export const STATUS_OF_CODE = {
   malformed_json: 400,
   invalid_request: 400,
   not_retryable: 409,
+  // POST /v1/revocations/{id}/acknowledge on a revocation with no return, or one acknowledged already.
+  not_acknowledgeable: 409,
+  // POST /v1/reconcile under DRY_RUN: the sweep would send nothing.
+  dry_run: 409,
   refused: 422,
   idempotency_conflict: 409,
   ledger_unavailable: 503,

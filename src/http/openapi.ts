@@ -21,6 +21,8 @@ type Answer = {
   description: string;
   schema?: Schema;
   mediaType?: string;
+  /** The same answer in other media types too (text, CSV, HTML), picked by the request (a report's format). */
+  alsoAs?: string[];
   headers?: Record<string, { description: string; schema: { type: "string" } }>;
 };
 
@@ -86,7 +88,8 @@ function content(answer: Answer): Record<string, { schema: JsonSchema }> | undef
   if (!answer.schema && !answer.mediaType) return undefined;
   // Without a schema: text for text, NDJSON and HTML bodies; an object (described in prose) for JSON ones (SCIM's).
   const schema = answer.schema ? jsonSchema(answer.schema, "output") : /json$/.test(answer.mediaType ?? "") ? { type: "object" } : { type: "string" };
-  return { [answer.mediaType ?? "application/json"]: { schema } };
+  const others = (answer.alsoAs ?? []).map((type) => [type, { schema: { type: "string" } }] as const);
+  return { [answer.mediaType ?? "application/json"]: { schema }, ...Object.fromEntries(others) };
 }
 
 const ERROR_CONTENT = { "application/json": { schema: { $ref: "#/components/schemas/Error" } } };

@@ -1,5 +1,5 @@
 // What the ledger's parts share inside the one Durable Object: the store, one transaction per write,
-// the drain's alarm, and the audit of records that never reach the drain.
+// the drain's alarm, the audit of records that never reach the drain, and the audit chain's writer.
 import type { Config } from "../config";
 import type { CommitReceipt } from "../domain/revocation";
 import type { CommitContext } from "./store/context";
@@ -16,4 +16,6 @@ export type LedgerCore = {
   pacePerSecond(): number;
   /** Writes the audit entries of revocations recorded without calls (invalid_email, refused). */
   auditHeld(receipts: CommitReceipt[]): void;
+  /** Entries were appended to the audit chain (audit/chain.ts): seal them and write their KV copies in the background. */
+  auditAppended(): void;
 };

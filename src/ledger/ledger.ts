@@ -1,8 +1,8 @@
 // The revocation ledger: one SQLite-backed Durable Object, the record of truth and the global pacer.
 // A thin façade over feature folders that each own their tables (docs/development.md has the map): each
 // method runs one folder's rules inside one transaction, then arms the drain; the directory, SCIM, bulk jobs,
-// Shared Signals and the drain's operator view are RPC targets of their own (ledger.scim(), .directory(),
-// .jobs(), .ssf(), .drain()).
+// Shared Signals, the audit chain and the drain's operator view are RPC targets of their own (ledger.scim(),
+// .directory(), .jobs(), .ssf(), .auditChain(), .drain()).
 // Contract:
 // - commit() returns only after the revocation is in SQLite; callers answer 2xx only after it returns.
 // - (source, event id) is unique: a replayed event returns the first record, never a second revocation.
@@ -10,11 +10,15 @@
 //   GLOBAL_LEDGER): drain/.
 // - everything lives in one database, so a write and the revocations it causes commit in one transaction.
 import { DurableObject } from "cloudflare:workers";
+import type { AuditEntry } from "../audit/audit-log";
 import { type Config, configFor } from "../config";
 import type { Observation } from "../domain/identity-events";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
 import { logEvent } from "../log";
+import { appendAuditEntry } from "./audit/chain";
+import { AuditChainWriter } from "./audit/chain-writer";
 import { auditOutcome } from "./audit/outcome-batches";
+import { AuditChainRpc } from "./audit/rpc";
 import { type Lane, laneGroupKey } from "./calls/lanes";
 import type { LedgerCore } from "./core";
 import { ledgerDeps } from "./deps";
@@ -25,15 +29,19 @@ import { fingerprintKey } from "./keys/fingerprint-key";
 import { migrateLedger } from "./migrations";
 import { addRejections, type RejectionCount } from "./rejections/counts";
 import { reportClosedPeriods } from "./rejections/report";
+import { ReportsRpc } from "./reports/rpc";
 import { commitRequest } from "./revocations/commit";
 import { DirectoryRpc } from "./revocations/directory-rpc";
 import { OutcomeWaiters } from "./revocations/outcome-waiters";
 import { type ListFilter, listRecords, recordById } from "./revocations/records";
 import { learnObservation } from "./revocations/resolve";
+import { type Acknowledgement, acknowledgeReturn } from "./revocations/returns";
 import { retryRevocation } from "./revocations/settle";
 import { ScimRpc } from "./scim/rpc";
 import { SsfRpc } from "./ssf/rpc";
-import type { CommitContext } from "./store/context";
+import { type CommitContext, newRevocationId } from "./store/context";
+import { SweepRpc } from "./sweep/rpc";
+import { startDueOrAsked } from "./sweep/start";
 
 export const GLOBAL_LEDGER = "global";
 
@@ -42,6 +50,7 @@ export class RevocationLedger extends DurableObject<Env> {
   private readonly waiters = new OutcomeWaiters();
   private readonly drainer: Drain;
   private readonly core: LedgerCore;
+  private readonly chainWriter: AuditChainWriter;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -52,10 +61,12 @@ export class RevocationLedger extends DurableObject<Env> {
       return result.config;
     };
     const now = () => ledgerDeps().clock.now();
+    this.chainWriter = new AuditChainWriter({ storage: ctx.storage, kv: env.AUDIT_LOG, retentionDays: () => config().auditRetentionDays, now });
+    const auditAppended = () => ctx.waitUntil(this.chainWriter.flush());
     this.drainer = new Drain({
       sql: this.sql,
       storage: ctx.storage,
-      auditLog: env.AUDIT_LOG,
+      auditAppended,
       config,
       deps: ledgerDeps,
       waitUntil: (promise) => ctx.waitUntil(promise),
@@ -71,7 +82,7 @@ export class RevocationLedger extends DurableObject<Env> {
           sql: this.sql,
           now: now(),
           settings: config(),
-          newId: () => `rev_${crypto.randomUUID().replace(/-/g, "")}`,
+          newId: newRevocationId,
           queued: (lane, group) => groups.set(laneGroupKey(lane, group), { lane, group }),
         };
         const result = ctx.storage.transactionSync(() => write(context));
@@ -81,6 +92,7 @@ export class RevocationLedger extends DurableObject<Env> {
       arm: () => this.drainer.arm(now()),
       pacePerSecond: () => this.drainer.pacePerSecond(config()),
       auditHeld: (receipts) => this.auditHeld(receipts),
+      auditAppended,
     };
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrateLedger(this.sql));
@@ -93,13 +105,26 @@ export class RevocationLedger extends DurableObject<Env> {
 
   /** invalid_email and refused records never reach the drain, which audits every other outcome. */
   private auditHeld(receipts: CommitReceipt[]): void {
-    const options = { retentionDays: this.core.config().auditRetentionDays, now: this.core.now() };
+    let appended = false;
     for (const receipt of receipts) {
       if (receipt.duplicate || (receipt.status !== "invalid_email" && receipt.status !== "refused")) continue;
       const record = recordById(this.sql, receipt.id);
-      const write = record && auditOutcome(this.ctx.storage, this.env.AUDIT_LOG, record, options);
-      if (write) this.ctx.waitUntil(write.catch((error: unknown) => logEvent("audit.write_failed", { id: receipt.id, error: String(error) })));
+      if (!record) continue;
+      auditOutcome(this.ctx.storage, record, this.core.now());
+      appended = true;
     }
+    if (appended) this.core.auditAppended();
+  }
+
+  /**
+   * Appends entries made outside the ledger (an operator's action: operator/operator-actions.ts) to the audit
+   * chain, which writes their KV copies. Answers their seqs.
+   */
+  async appendAudit(entries: AuditEntry[]): Promise<number[]> {
+    const now = this.core.now();
+    const seqs = this.ctx.storage.transactionSync(() => entries.map((entry) => appendAuditEntry(this.sql, entry, now)));
+    this.core.auditAppended();
+    return seqs;
   }
 
   scim(): ScimRpc {
@@ -116,6 +141,18 @@ export class RevocationLedger extends DurableObject<Env> {
 
   ssf(): SsfRpc {
     return new SsfRpc(this.core);
+  }
+
+  sweep(): SweepRpc {
+    return new SweepRpc(this.core);
+  }
+
+  reports(): ReportsRpc {
+    return new ReportsRpc(this.core);
+  }
+
+  auditChain(): AuditChainRpc {
+    return new AuditChainRpc(this.core);
   }
 
   drain(): DrainRpc {
@@ -167,18 +204,35 @@ export class RevocationLedger extends DurableObject<Env> {
     return { ok: requeued, record: recordById(this.sql, id) };
   }
 
+  /** An operator acknowledges a return the sweep found (after acting in the IdP): /healthz and the page stop noting it. */
+  async acknowledgeReturn(id: string, reason: string): Promise<{ answer: Acknowledgement; record: RevocationRecord | null }> {
+    const answer = this.core.transact(({ sql, now }) => acknowledgeReturn(sql, id, reason, now));
+    if (answer.ok) logEvent("revocation.return_acknowledged", { id });
+    return { answer, record: recordById(this.sql, id) };
+  }
+
   /** Refused deliveries counted by a Worker isolate since its last report. */
   async countRejections(counts: RejectionCount[]): Promise<void> {
     this.ctx.storage.transactionSync(() => addRejections(this.sql, counts));
   }
 
   /**
-   * Called by the Cron Trigger: writes each closed hour of refused deliveries to the audit log as one
-   * entry, and re-arms the alarm if calls are due and no alarm will drain them.
+   * Called by the Cron Trigger: appends each closed hour of refused deliveries to the audit log as one
+   * entry, writes audit entries KV has not taken yet, re-arms the alarm if calls are due and no alarm will
+   * drain them, and then starts a reconciliation sweep when one is due: a sweep that cannot start never
+   * keeps the drain from being re-armed.
    */
-  async reconcile(): Promise<{ rearmed: boolean; pending_calls: number }> {
-    await reportClosedPeriods(this.ctx.storage, this.env.AUDIT_LOG, { retentionDays: this.core.config().auditRetentionDays, now: this.core.now() });
-    return this.drainer.reconcile();
+  async reconcile(): Promise<{ rearmed: boolean; pending_calls: number; sweep_started: boolean }> {
+    reportClosedPeriods(this.ctx.storage, this.core.now());
+    this.core.auditAppended();
+    const drain = await this.drainer.reconcile();
+    let sweepStarted = false;
+    try {
+      sweepStarted = await startDueOrAsked(this.core, "schedule");
+    } catch (error) {
+      logEvent("sweep.start_failed", { error: String(error) });
+    }
+    return { ...drain, sweep_started: sweepStarted };
   }
 
   override async alarm(): Promise<void> {

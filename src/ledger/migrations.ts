@@ -5,11 +5,12 @@
 //   calls/schema.ts        calls, target_holds
 //   drain/schema.ts        drain_state, token_budgets
 //   jobs/schema.ts         jobs
-//   audit/schema.ts        audit_batch
+//   audit/schema.ts        audit_batch, audit_chain
 //   scim/schema.ts         scim_resources
 //   ssf/schema.ts          ssf_streams, held_sets, ssf_set_digests, ssf_jti_conflicts
 //   rejections/schema.ts   rejections
 //   keys/schema.ts         ledger_keys
+//   sweep/schema.ts        sweeps, sweep_accounts
 //   store/migrate.ts       ledger_schema
 // A version's parts run in the order listed, in one transaction. Append a new version for every change
 // (with a comment naming the issue); never edit one that has shipped: a deployed ledger runs only the
@@ -24,6 +25,7 @@ import { REVOCATIONS_MIGRATIONS as REVOCATIONS } from "./revocations/schema";
 import { SCIM_MIGRATIONS as SCIM } from "./scim/schema";
 import { SSF_MIGRATIONS as SSF } from "./ssf/schema";
 import { migrate } from "./store/migrate";
+import { SWEEP_MIGRATIONS as SWEEP } from "./sweep/schema";
 
 const version = (...parts: string[]) => parts.join("");
 
@@ -63,6 +65,10 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   version(CALLS.v16),
   // v17 (issue #22): a budget, pace and pause per Cloudflare API token.
   version(DRAIN.v17),
+  // v18 (issue #23): the audit chain.
+  version(AUDIT.v18),
+  // v19 (issue #23): the reconciliation sweep and the returns it finds; the IdP's own event time.
+  version(REVOCATIONS.v19, SWEEP.v19),
 ];
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

@@ -22,6 +22,8 @@ import { directoryRoutes } from "./directory-routes";
 import { drainRoutes } from "./drain-routes";
 import { auditOperatorAction } from "./operator-actions";
 import { limitParam } from "./query";
+import { reconcileRoutes } from "./reconcile-routes";
+import { reportRoutes } from "./report-routes";
 
 const MAX_OPERATOR_BODY_BYTES = 64 * 1024;
 /** POST /v1/revocations waits this long for the outcome before answering 202. */
@@ -65,8 +67,10 @@ operatorRoutes.use(
 );
 operatorRoutes.route("/directory", directoryRoutes);
 operatorRoutes.route("/audit", auditRoutes);
+operatorRoutes.route("/reports", reportRoutes);
 operatorRoutes.route("/", bulkRoutes);
 operatorRoutes.route("/", drainRoutes);
+operatorRoutes.route("/", reconcileRoutes);
 
 operatorRoutes.post(
   "/revocations",

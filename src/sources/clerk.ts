@@ -5,11 +5,12 @@
 // - user.updated with banned or locked true deprovisions; user.created / user.updated feed the directory
 //   with the primary email (email_addresses[] matched by primary_email_address_id).
 import * as z from "zod/mini";
-import { observedIdentity, validEvents } from "../domain/identity-events";
+import { observedIdentity, payloadInstant, validEvents } from "../domain/identity-events";
 import { type IdentitySource, parsed } from "./source";
 import { verifyStandardDelivery } from "./standard";
 
-const EventSchema = z.looseObject({ type: z.string(), data: z.looseObject({ id: z.optional(z.string()) }) });
+// timestamp: when Clerk says the event happened (epoch ms), the record's event_at.
+const EventSchema = z.looseObject({ type: z.string(), data: z.looseObject({ id: z.optional(z.string()) }), timestamp: z.optional(z.unknown()) });
 const UserSchema = z.looseObject({
   id: z.string(),
   banned: z.optional(z.boolean()),
@@ -27,9 +28,10 @@ export const clerkSource: IdentitySource = {
     if (!event.success) return { kind: "invalid", message: "not a Clerk event (needs type, data)" };
     const { type, data } = event.data;
     const eventId = context.deliveryId ?? "";
+    const eventAt = payloadInstant(event.data.timestamp);
     if (type === "user.deleted") {
       const ignored: string[] = [];
-      return parsed(validEvents([{ event_id: eventId, event_type: type, subject_id: data.id }], ignored), [], ignored);
+      return parsed(validEvents([{ event_id: eventId, event_type: type, subject_id: data.id, event_at: eventAt }], ignored), [], ignored);
     }
     if (type !== "user.updated" && type !== "user.created") return parsed([], [], [`event ${type} is not about a user`]);
     const user = UserSchema.safeParse(data);
@@ -42,6 +44,10 @@ export const clerkSource: IdentitySource = {
     }
     const ignored: string[] = [];
     const reason = user.data.banned ? "banned" : "locked";
-    return parsed(validEvents([{ event_id: eventId, event_type: type, email, subject_id: user.data.id, reason }], ignored), observed, ignored);
+    return parsed(
+      validEvents([{ event_id: eventId, event_type: type, email, subject_id: user.data.id, reason, event_at: eventAt }], ignored),
+      observed,
+      ignored,
+    );
   },
 };

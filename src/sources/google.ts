@@ -11,7 +11,7 @@
 //   revokes when REVOKE_ON_GROUP_REMOVAL names the group's email (or is "*").
 import * as z from "zod/mini";
 import { groupRemoval } from "../domain/groups";
-import { validEvents } from "../domain/identity-events";
+import { payloadInstant, validEvents } from "../domain/identity-events";
 import { type IdentitySource, parsed, verifyStaticSecretHeader } from "./source";
 
 const TOKEN_HEADER = "X-Goog-Channel-Token";
@@ -61,6 +61,7 @@ export const googleSource: IdentitySource = {
         event_type: event.name,
         email: parameter("USER_EMAIL"),
         reason,
+        event_at: payloadInstant(id.time),
       });
     }
     return parsed(validEvents(candidates, ignored), [], ignored);

@@ -19,7 +19,7 @@ import * as z from "zod/mini";
 import { fromHex, utf8 } from "../crypto/bytes";
 import { verifyHmac } from "../crypto/hmac";
 import { type GroupRemovalPolicy, groupRemoval } from "../domain/groups";
-import { type IdentityEvent, observedIdentity, validEvents } from "../domain/identity-events";
+import { type IdentityEvent, observedIdentity, payloadInstant, validEvents } from "../domain/identity-events";
 import { type IdentitySource, type ParseResult, parsed } from "./source";
 
 const HEADER = "X-Keycloak-Signature";
@@ -100,6 +100,7 @@ export const keycloakSource: IdentitySource = {
           email: representation.email,
           subject_id: subject ?? representation.id,
           reason: type === "admin.USER-DELETE" ? "deleted" : "disabled",
+          event_at: payloadInstant(event.data.time),
         },
       ],
       ignored,
@@ -122,6 +123,9 @@ function parseGroupRemoval(event: z.infer<typeof EventSchema>, refusal: string |
   if (subject === undefined)
     return parsed([], [], [`${GROUP_REMOVAL} ${event.uid} names no user (resourcePath ${JSON.stringify(event.resourcePath ?? "")})`]);
   const ignored: string[] = [];
-  const events = validEvents([{ event_id: event.uid, event_type: event.type, subject_id: subject, reason: removal.reason }], ignored);
+  const events = validEvents(
+    [{ event_id: event.uid, event_type: event.type, subject_id: subject, reason: removal.reason, event_at: payloadInstant(event.time) }],
+    ignored,
+  );
   return parsed(refused(events, refusal), [], ignored);
 }

@@ -15,7 +15,7 @@
 // - Answer: 200 (Okta asks for 200 or 204), not 202.
 import * as z from "zod/mini";
 import { groupRemoval } from "../domain/groups";
-import { observedIdentity, validEvents } from "../domain/identity-events";
+import { observedIdentity, payloadInstant, validEvents } from "../domain/identity-events";
 import { type IdentitySource, parsed, verifyStaticSecretHeader } from "./source";
 
 const DEPROVISIONING = new Set(["user.lifecycle.deactivate", "user.lifecycle.suspend", "user.lifecycle.delete.initiated", "user.account.lock"]);
@@ -26,6 +26,8 @@ const HookSchema = z.looseObject({ data: z.looseObject({ events: z.array(z.unkno
 const LogEventSchema = z.looseObject({
   uuid: z.string(),
   eventType: z.string(),
+  // When the event happened (ISO 8601): the record's event_at.
+  published: z.optional(z.unknown()),
   outcome: z.optional(z.nullable(z.looseObject({ result: z.optional(z.string()) }))),
   target: z.optional(
     z.nullable(
@@ -66,6 +68,7 @@ export function oktaSource(authHeader: string): IdentitySource {
           continue;
         }
         const { uuid, eventType, outcome, target } = logEvent.data;
+        const eventAt = payloadInstant(logEvent.data.published);
         const users = (target ?? []).filter((entry) => entry.type === "User" && entry.id);
         for (const user of users) observed.push(...observedIdentity(`${uuid}:${user.id}`, user.id, user.alternateId));
         let reason: string | undefined;
@@ -87,7 +90,14 @@ export function oktaSource(authHeader: string): IdentitySource {
         }
         // The login as sent: one that is no usable address is kept on the record while the id resolves the person.
         for (const user of users) {
-          candidates.push({ event_id: `${uuid}:${user.id}`, event_type: eventType, email: user.alternateId, subject_id: user.id, reason });
+          candidates.push({
+            event_id: `${uuid}:${user.id}`,
+            event_type: eventType,
+            email: user.alternateId,
+            subject_id: user.id,
+            reason,
+            event_at: eventAt,
+          });
         }
       }
       return parsed(validEvents(candidates, ignored), observed, ignored);

@@ -8,7 +8,7 @@
 import * as z from "zod/mini";
 import { concatBytes, fromBase64, toBase64, utf8 } from "../crypto/bytes";
 import { signHmac, verifyHmac } from "../crypto/hmac";
-import { validEvents } from "../domain/identity-events";
+import { payloadInstant, validEvents } from "../domain/identity-events";
 import { describeIssues } from "../domain/validation";
 import {
   type Delivery,
@@ -85,6 +85,8 @@ export async function signStandardDelivery(secret: string, id: string, timestamp
 const CanonicalEventSchema = z.object({
   type: z.string().check(z.minLength(1), z.maxLength(200)),
   data: z.optional(z.unknown()),
+  // Standard Webhooks' payload `timestamp`: when the event occurred (ISO 8601), the record's event_at.
+  timestamp: z.optional(z.unknown()),
 });
 
 /**
@@ -107,7 +109,14 @@ function parseCanonicalEvent(json: unknown, context: ParseContext): ParseResult 
   const data = DeprovisionedDataSchema.safeParse(event.data.data);
   if (!data.success) return { kind: "invalid", message: `data: ${describeIssues(data.error)}` };
   const ignored: string[] = [];
-  return parsed(validEvents([{ event_id: context.deliveryId ?? "", event_type: event.data.type, ...data.data }], ignored), [], ignored);
+  return parsed(
+    validEvents(
+      [{ event_id: context.deliveryId ?? "", event_type: event.data.type, ...data.data, event_at: payloadInstant(event.data.timestamp) }],
+      ignored,
+    ),
+    [],
+    ignored,
+  );
 }
 
 export const standardSource: IdentitySource = {

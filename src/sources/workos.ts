@@ -11,7 +11,7 @@
 //   REVOKE_ON_GROUP_REMOVAL names the group (or is "*").
 import * as z from "zod/mini";
 import { groupRemoval } from "../domain/groups";
-import { observedIdentity, validEvents } from "../domain/identity-events";
+import { observedIdentity, payloadInstant, validEvents } from "../domain/identity-events";
 import { type IdentitySource, parsed } from "./source";
 import { verifyTimestampedHmac } from "./timestamped-hmac";
 
@@ -22,7 +22,8 @@ const DirectoryUserSchema = z.looseObject({
   state: z.optional(z.string()),
 });
 const GroupRemovalSchema = z.looseObject({ user: DirectoryUserSchema, group: z.looseObject({ name: z.optional(z.nullable(z.string())) }) });
-const EventSchema = z.looseObject({ id: z.string(), event: z.string(), data: z.unknown() });
+// created_at: when WorkOS says the event happened (ISO 8601), the record's event_at.
+const EventSchema = z.looseObject({ id: z.string(), event: z.string(), data: z.unknown(), created_at: z.optional(z.unknown()) });
 /** Directory user states that end access ("inactive"; "suspended", which some directories report). */
 const INACTIVE_STATES = new Set(["inactive", "suspended"]);
 
@@ -38,6 +39,7 @@ export const workosSource: IdentitySource = {
     const event = EventSchema.safeParse(json);
     if (!event.success) return { kind: "invalid", message: "not a WorkOS event (needs id, event, data)" };
     const { id, event: type } = event.data;
+    const eventAt = payloadInstant(event.data.created_at);
     if (type === "dsync.group.user_removed") {
       const removal = GroupRemovalSchema.safeParse(event.data.data);
       if (!removal.success) return { kind: "invalid", message: "data is not a group membership (needs user and group)" };
@@ -52,6 +54,7 @@ export const workosSource: IdentitySource = {
         email: email ?? undefined,
         subject_id: removal.data.user.id,
         reason: group.reason,
+        event_at: eventAt,
       };
       return parsed(validEvents([candidate], ignored), observed, ignored);
     }
@@ -63,7 +66,7 @@ export const workosSource: IdentitySource = {
     const deprovisioned = type === "dsync.user.deleted" || (type === "dsync.user.updated" && INACTIVE_STATES.has(user.data.state ?? ""));
     if (!deprovisioned) return parsed([], observed, [`event ${type} does not deprovision`]);
     const ignored: string[] = [];
-    const events = validEvents([{ event_id: id, event_type: type, email: email ?? undefined, subject_id: user.data.id }], ignored);
+    const events = validEvents([{ event_id: id, event_type: type, email: email ?? undefined, subject_id: user.data.id, event_at: eventAt }], ignored);
     return parsed(events, observed, ignored);
   },
 };

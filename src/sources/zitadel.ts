@@ -10,7 +10,7 @@
 //   user.human.added / user.human.email.changed / …verified carry the email in event_payload and feed it.
 import * as z from "zod/mini";
 import { fromBase64 } from "../crypto/bytes";
-import { observedIdentity, validEvents } from "../domain/identity-events";
+import { observedIdentity, payloadInstant, validEvents } from "../domain/identity-events";
 import { type IdentitySource, parsed } from "./source";
 import { verifyTimestampedHmac } from "./timestamped-hmac";
 
@@ -58,6 +58,10 @@ export const zitadelSource: IdentitySource = {
     const observed = observedIdentity(eventId, aggregateID, email);
     if (!DEPROVISIONING.has(type)) return parsed([], observed, [`event ${type} does not deprovision`]);
     const ignored: string[] = [];
-    return parsed(validEvents([{ event_id: eventId, event_type: type, subject_id: aggregateID }], ignored), observed, ignored);
+    return parsed(
+      validEvents([{ event_id: eventId, event_type: type, subject_id: aggregateID, event_at: payloadInstant(event.data.created_at) }], ignored),
+      observed,
+      ignored,
+    );
   },
 };

@@ -17,12 +17,15 @@
 // - The address is passed on as the subject wrote it, and read by validEvents as every source's is: kept beside
 //   its lower-cased form when that differs; when it is unusable, kept for the record while a subject id
 //   resolves the person, or recorded as invalid_email when nothing else names them.
+// - The event's time (the record's event_at): CAEP's `event_timestamp` (seconds, CAEP 1.0 §2; Okta's
+//   transmitter sends milliseconds, told apart by size) of the person's first event that carries one, else
+//   the SET's `iat` (when the transmitter issued it).
 // - SSF stream events (stream-events.ts) are returned apart for the caller to record.
 // - Nothing is dropped silently: other event types go to `ignored`; deprovisioning events that cannot become
 //   an identity event (no usable subject, an id too long) go to `unresolved` with the reason.
 // Contract: pure; never throws.
 
-import { type IdentityEvent, type ObservedIdentity, validEvents } from "../domain/identity-events";
+import { type IdentityEvent, type ObservedIdentity, payloadInstant, validEvents } from "../domain/identity-events";
 import { credentialChangeNotLostControl } from "../domain/ssf/credential-change";
 import { CAEP_CREDENTIAL_CHANGE, describeEventType, SSF_STREAM_UPDATED, SSF_VERIFICATION } from "../domain/ssf/event-types";
 import type { SsfTransmitter } from "../domain/ssf/transmitters";
@@ -48,7 +51,7 @@ const TWO_PEOPLE = "the SET's sub_id and its event's subject do not name the sam
 /** Who one event names, as far as the SET says. */
 type Named = { email: string | null; address: string | null; subjectId: string | null };
 /** One person the SET's deprovisioning events name, with what each of them said. */
-type Person = Named & { eventTypes: string[]; said: string[]; twoPeople: boolean };
+type Person = Named & { eventTypes: string[]; said: string[]; twoPeople: boolean; eventAt: number | undefined };
 
 export function extractSetEvents(set: VerifiedSet, context: ExtractContext): SetEvents {
   const out: SetEvents = { events: [], observed: [], stream: [], ignored: [], unresolved: [] };
@@ -77,7 +80,8 @@ export function extractSetEvents(set: VerifiedSet, context: ExtractContext): Set
       continue;
     }
     const said = saidBy(payload);
-    for (const person of named.people) addPerson(people, person, eventType, said, named.people.length > 1);
+    const eventAt = eventTimestamp(payload.event_timestamp);
+    for (const person of named.people) addPerson(people, person, eventType, said, named.people.length > 1, eventAt);
   }
 
   const count = people.length + unresolved.length;
@@ -91,6 +95,7 @@ export function extractSetEvents(set: VerifiedSet, context: ExtractContext): Set
       email: person.address ?? undefined,
       subject_id: person.subjectId ?? undefined,
       reason: reasonFor(person, context.transmitterName),
+      event_at: person.eventAt ?? payloadInstant(set.iat, "s"),
     };
     const [event] = validEvents([candidate], problems);
     if (event) {
@@ -105,6 +110,14 @@ export function extractSetEvents(set: VerifiedSet, context: ExtractContext): Set
   }
   for (const [index, event] of unresolved.entries()) out.unresolved.push({ event_id: eventId(people.length + index), ...event });
   return out;
+}
+
+/** Seconds past this are milliseconds (as seconds they would be past the year 5000): Okta sends ms. */
+const SECONDS_LIMIT = 1e11;
+
+/** CAEP's event_timestamp as epoch ms: NumericDate seconds, or the milliseconds Okta's transmitter sends. */
+function eventTimestamp(value: unknown): number | undefined {
+  return typeof value === "number" && value > SECONDS_LIMIT ? payloadInstant(value, "ms") : payloadInstant(value, "s");
 }
 
 /** null when the event deprovisions; otherwise why not. */
@@ -130,9 +143,9 @@ function samePerson(a: Named, b: Named): boolean {
   return a.subjectId === null || b.subjectId === null || a.subjectId === b.subjectId;
 }
 
-function addPerson(people: Person[], named: Named, eventType: string, said: string | null, twoPeople: boolean): void {
+function addPerson(people: Person[], named: Named, eventType: string, said: string | null, twoPeople: boolean, eventAt: number | undefined): void {
   const known = people.find((person) => sameEntry(person, named));
-  const person = known ?? { email: null, address: null, subjectId: null, eventTypes: [], said: [], twoPeople: false };
+  const person: Person = known ?? { email: null, address: null, subjectId: null, eventTypes: [], said: [], twoPeople: false, eventAt: undefined };
   if (!known) people.push(person);
   // The address goes with the usable email it spells; an unusable one stands only while there is none.
   if (person.email === null && named.email !== null) person.address = named.address;
@@ -142,6 +155,7 @@ function addPerson(people: Person[], named: Named, eventType: string, said: stri
   if (!person.eventTypes.includes(eventType)) person.eventTypes.push(eventType);
   if (said !== null && !person.said.includes(said)) person.said.push(said);
   person.twoPeople ||= twoPeople;
+  person.eventAt ??= eventAt;
 }
 
 /** One person of the SET: the same email, else the same id, else (naming neither) the same unusable address. */

@@ -40,6 +40,20 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     }
     return body;
   }
+  async function download(path) {
+    let response;
+    try {
+      response = await fetch(\`/v1\${path}\`, { headers: { Authorization: \`Bearer \${token.get()}\` }, cache: "no-store" });
+    } catch (error) {
+      throw new ApiError("unreachable", \`The API could not be reached (\${error instanceof Error ? error.message : String(error)}).\`);
+    }
+    if (response.status === 401) throw new ApiError("unauthorized", "That token was not accepted. Paste the operator token again.");
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      throw new ApiError("failed", \`The API answered \${response.status}: \${body?.error?.message ?? "no reason given"}\`);
+    }
+    return response.blob();
+  }
 
   // src/ui/client/dom.ts
   function byId(id) {
@@ -219,6 +233,35 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     );
   }
 
+  // src/ui/client/reconcile.ts
+  function renderReconcile(view2) {
+    const sweep = view2.running ?? view2.last;
+    const parts = [];
+    if (sweep) {
+      const when = view2.running ? "running" : \`\${sweep.status} \${clock(sweep.finished_at)}\`;
+      parts.push(\`sweep \${sweep.id} \${when}: \${sweep.users_seen} users read, \${sweep.returns_found} came back\`);
+    } else {
+      parts.push("no sweep yet");
+    }
+    parts.push(view2.every_hours > 0 ? view2.next_at ? \`; next \${until(view2.next_at)}\` : "" : "; scheduled sweeps off");
+    if (inFuture(view2.off_until)) {
+      parts.push("; ", node("span", \`off until \${until(view2.off_until)}: Cloudflare refused the token for Access users\`, "alert"));
+    }
+    const open = view2.returns;
+    if (open.unacknowledged > 0) {
+      const named = open.oldest.map((back) => \`\${back.email ?? back.id} (\${back.id}, back \${clock(back.returned_at)})\`).join(", ");
+      parts.push(
+        "; ",
+        node(
+          "span",
+          \`\${open.unacknowledged} came back after their revocation: \${named}; act in the IdP, then acknowledge each (npm run cli -- acknowledge)\`,
+          "alert"
+        )
+      );
+    }
+    byId("reconcile").replaceChildren(...parts);
+  }
+
   // src/ui/client/drain.ts
   var LANES = [
     ["urgent", "urgent"],
@@ -256,6 +299,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
       })
     );
     renderHolds(stats.holds, hooks2);
+    renderReconcile(stats.reconcile);
     const { seats, verification } = stats.follow_ups;
     const stillActive = verification.still_active ?? 0;
     byId("follow-ups").replaceChildren(
@@ -534,6 +578,41 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     }
   }
 
+  // src/ui/client/report.ts
+  var DAY_MS = 864e5;
+  var day = (ms) => new Date(ms).toISOString().slice(0, 10);
+  function initReport(signedOut) {
+    const from = byId("report-from");
+    const to = byId("report-to");
+    from.value = day(Date.now() - 30 * DAY_MS);
+    to.value = day(Date.now());
+    byId("report-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      void save(signedOut);
+    });
+  }
+  async function save(signedOut) {
+    const from = byId("report-from").value;
+    const to = byId("report-to").value;
+    const minutes = byId("report-threshold").value;
+    const format = byId("report-format").value;
+    const end = day(Date.parse(\`\${to}T00:00:00Z\`) + DAY_MS);
+    const query = new URLSearchParams({ from: \`\${from}T00:00:00Z\`, to: \`\${end}T00:00:00Z\`, threshold: \`\${minutes}m\`, format });
+    say("report-note", "Making the report…");
+    try {
+      const file = await download(\`/reports/offboarding?\${query}\`);
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(file);
+      link.download = \`offboarding-\${from}-to-\${to}.\${format}\`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 6e4);
+      say("report-note", \`Saved \${link.download}.\`);
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === "unauthorized") return signedOut(error.message);
+      say("report-note", error instanceof Error ? error.message : String(error), true);
+    }
+  }
+
   // src/ui/client/main.ts
   var timer;
   function setStatus(text, problem) {
@@ -574,6 +653,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
   initConfirm();
   initRecord(hooks);
   initRevocations({ reload: hooks.reload, open: (id) => void openRecord(id) });
+  initReport(hooks.signedOut);
   byId("token-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const input = byId("token");

@@ -32,6 +32,7 @@ export function statusPageHtml(style: string, script: string): string {
       <dt>Pace</dt><dd id="pace"></dd>
       <dt>429 pause</dt><dd id="pause"></dd>
       <dt>Follow-ups</dt><dd id="follow-ups"></dd>
+      <dt>Reconcile</dt><dd id="reconcile"></dd>
     </dl>
     <table id="budgets-table" class="stacked" aria-labelledby="budgets-heading">
       <caption id="budgets-heading" class="muted">Each Cloudflare API token's budget, as Cloudflare last reported it, and its pace</caption>
@@ -73,6 +74,17 @@ export function statusPageHtml(style: string, script: string): string {
     <h2 id="jobs-heading">Jobs</h2>
     <p id="jobs-note" class="muted"></p>
     <ul id="jobs"></ul>
+  </section>
+  <section aria-labelledby="report-heading">
+    <h2 id="report-heading">Offboarding report</h2>
+    <form id="report-form" aria-labelledby="report-heading">
+      <label>From <input id="report-from" name="from" type="date" required></label>
+      <label>To <input id="report-to" name="to" type="date" required></label>
+      <label>Revoked within <input id="report-threshold" name="threshold" type="number" min="1" max="1440" value="5" required> min</label>
+      <label>Format <select id="report-format" name="format"><option value="html">printable HTML</option><option value="csv">CSV</option></select></label>
+      <button type="submit">Download</button>
+    </form>
+    <p id="report-note" class="muted">Every revocation received in the period (UTC days, both included), with Cloudflare's answers and the audit chain head it covers.</p>
   </section>
 </div>
 </main>

@@ -531,6 +531,76 @@ describe("the drain", () => {
     expect(rows.some((row) => row.includes(",outcome,revoked,") && row.includes(",alice@example.com,"))).toBe(true);
   });
 
+  it("reconcile: a sweep finds a revoked person who signed in again; reconcile status lists them until acknowledge", async () => {
+    const revoked = await cli(["revoke", "came-back@example.com"]);
+    const id = idIn(revoked.stdout);
+    await waitFor(
+      () => revocation(id),
+      (record) => record.status === "revoked",
+      "the revocation",
+    );
+    // They sign in again after it, as the fake's Access users then show.
+    cloudflare.changeAccessUser("came-back@example.com", { last_successful_login: new Date(Date.now() + 1000).toISOString() });
+
+    const started = await cli(["reconcile"]);
+    expect(started.code).toBe(0);
+    const sweepId = Number(/^sweep (\d+) started$/m.exec(started.stdout)?.[1]);
+    expect(sweepId).toBeGreaterThan(0);
+    type Reconcile = { running: unknown; last: { id: number; returns_found: number } | null };
+    await waitFor(
+      () => api<{ reconcile: Reconcile }>("/v1/stats"),
+      (stats) => stats.reconcile.running === null && stats.reconcile.last?.id === sweepId,
+      "the sweep to finish",
+    );
+    const status = await cli(["reconcile", "status"]);
+    expect(status.code).toBe(0);
+    expect(lineWith(status.stdout, "last")).toMatch(
+      new RegExp(`^last\\s+sweep ${sweepId} done \\(operator\\): \\d+ users read, 1 came back, 1 revoked again`),
+    );
+    expect(status.stdout).toContain("came back, not acknowledged: 1");
+    expect(lineWith(status.stdout, id)).toMatch(/came-back@example\.com .* signed in at /);
+    expect(lineWith((await cli(["stats"])).stdout, "reconcile")).toMatch(/1 came back, not acknowledged$/);
+
+    const acknowledged = await cli(["acknowledge", id, "--reason", "disabled in Okta, ticket 4711"]);
+    expect(acknowledged.code).toBe(0);
+    expect(acknowledged.stdout).toMatch(new RegExp(`^${id}: the return at .+ UTC acknowledged: disabled in Okta, ticket 4711\n$`));
+    expect((await cli(["reconcile", "status"])).stdout).toContain("came back, not acknowledged: none");
+    const again = await cli(["acknowledge", id, "--reason", "twice"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^error: not_acknowledgeable: this return was acknowledged at /);
+  });
+
+  it("report: the period's summary with the chain head; --format csv and html the report itself, json the API's pages", async () => {
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const stats = await api<{ audit_chain: { chain_id: string } }>("/v1/stats");
+    const run = await cli(["report", "--from", from]);
+    expect(run.code).toBe(0);
+    expect(lineWith(run.stdout, "audit chain")).toMatch(new RegExp(`^audit chain\\s+${stats.audit_chain.chain_id}, head seq \\d+ [0-9a-f]{64}$`));
+    expect(lineWith(run.stdout, "revocations")).toMatch(/^revocations\s+\d+ \(\d+ people\)$/);
+    expect(lineWith(run.stdout, "within 300 s")).toMatch(/^within 300 s\s+\d+ of \d+$/);
+    expect(lineWith(run.stdout, "came back")).toMatch(/^came back\s+1 \(1 acknowledged, 1 revoked again\)$/);
+
+    const csv = await cli(["report", "--from", from, "--format", "csv", "--threshold", "1m"]);
+    const lines = csv.stdout.trimEnd().split("\n");
+    expect(lines[0]).toBe("# access-revoker offboarding report");
+    expect(csv.stdout).toContain("# within 60000 ms: ");
+    expect(lines.some((line) => line.includes(",came-back@example.com,"))).toBe(true);
+    const rows = lines.filter((line) => !line.startsWith("#")).length - 1;
+    expect(lines.at(-1)).toBe(`# end of report: ${rows} rows`);
+
+    const html = await cli(["report", "--from", from, "--format", "html"]);
+    expect(html.stdout).toMatch(/^<!doctype html>/);
+    expect(html.stdout).toContain(`End of report: ${rows} rows.`);
+
+    const json = await cli(["report", "--from", from, "--format", "json"]);
+    const pages = json.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { summary: { count: number }; rows: unknown[] });
+    expect(pages.flatMap((page) => page.rows)).toHaveLength(rows);
+    expect(pages[0]?.summary.count).toBe(rows);
+  });
+
   // Last: the hold stops every call to the zone for five minutes, or until it is cleared.
   describe("a target held after Cloudflare refused the token", () => {
     let refused = "";

@@ -2,7 +2,7 @@
 // element is reported, never a failed batch; an address is normalised and its spelling kept when that changed
 // it; an unusable address is recorded, resolved through the subject id when there is one, refused when not.
 import { describe, expect, it } from "vitest";
-import { observedIdentity, validEvents } from "../../src/domain/identity-events";
+import { observedIdentity, payloadInstant, validEvents } from "../../src/domain/identity-events";
 
 const event = { event_id: "evt_1", event_type: "user.deleted" };
 
@@ -47,5 +47,22 @@ describe("observedIdentity", () => {
     expect(observedIdentity("evt_1", "u1", "not an address")).toEqual([]);
     expect(observedIdentity("evt_1", "", "ana@example.com")).toEqual([]);
     expect(observedIdentity("evt_1", 7, "ana@example.com")).toEqual([]);
+  });
+});
+
+// The IdP's own event time, kept on the record for the offboarding report (issue #23).
+describe("payloadInstant", () => {
+  const at = Date.parse("2026-11-27T10:00:00.000Z");
+  it.each([
+    ["ISO 8601 (Okta published, WorkOS created_at)", "2026-11-27T10:00:00.000Z", "ms", at],
+    ["ISO 8601 with microseconds (ZITADEL)", "2026-11-27T10:00:00.000000Z", "ms", at],
+    ["epoch ms (Keycloak time, Clerk timestamp)", at, "ms", at],
+    ["epoch seconds (a SET's iat)", at / 1000, "s", at],
+    ["absent", undefined, "ms", undefined],
+    ["not a time", "yesterday", "ms", undefined],
+    ["seconds read as ms (before 2000: a unit mistaken)", at / 1000, "ms", undefined],
+    ["ms read as seconds (after 2200)", at, "s", undefined],
+  ] as const)("%s", (_name, value, unit, expected) => {
+    expect(payloadInstant(value, unit)).toBe(expected);
   });
 });

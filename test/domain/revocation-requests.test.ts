@@ -15,6 +15,7 @@ const full: IdentityEvent = {
   reason: "left",
   unusable_email: "not an address",
   refusal: { status: "refused", detail: "too old" },
+  event_at: Date.parse("2026-11-27T10:00:00Z"),
 };
 
 describe("revocationRequests", () => {
@@ -40,6 +41,7 @@ describe("revocationRequests", () => {
         reason: null,
         unusable_email: null,
         refusal: null,
+        event_at: null,
       },
     ]);
   });

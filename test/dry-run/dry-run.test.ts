@@ -44,3 +44,13 @@ it("records the request that would have been sent, and sends nothing", async () 
   const audit = await waitFor(async () => (await env.AUDIT_LOG.list({ prefix: `email:${email}:` })).keys[0]);
   expect(audit.metadata).toMatchObject({ status: "dry_run" });
 });
+
+// Issue #23: a sweep sends calls to Cloudflare, so under DRY_RUN none starts, asked or on schedule.
+it("starts no reconciliation sweep: POST /v1/reconcile answers 409 dry_run, and /v1/stats has no next one", async () => {
+  const refused = await operatorFetch("/v1/reconcile", { method: "POST" });
+  expect(refused.status).toBe(409);
+  expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("dry_run");
+  const stats = (await (await operatorFetch("/v1/stats")).json()) as { reconcile: { running: unknown; last: unknown; next_at: unknown } };
+  expect(stats.reconcile).toMatchObject({ running: null, last: null, next_at: null });
+  expect(cloudflare.calls).toHaveLength(0);
+});

@@ -70,6 +70,9 @@ export const TEST_BINDINGS = {
   REMOVE_SEATS: "false",
   VERIFY_AFTER_SECONDS: "0",
   REVOKE_ON_GROUP_REMOVAL: "",
+  // The reconciliation sweep runs on schedule only in the project that tests it; an operator can start one anywhere.
+  RECONCILE_EVERY_HOURS: "0",
+  RECONCILE_REVOKE_RETURNS: "true",
   ACCESS_ACCOUNT_ID: TEST_ACCOUNT_ID,
   ACCESS_ZONE_ID: TEST_ZONE_ID,
   ACCESS_API_BASE_URL: TEST_CF_API_BASE_URL,

@@ -215,9 +215,13 @@ describe("GET /v1/audit/export", () => {
     const csv = await (await operatorFetch(`/v1/audit/export?from=${from}&to=${TO}&format=csv`)).text();
     const [header, ...rows] = csv.trim().split("\n");
     expect(header).toBe(
-      "written_at,kind,status,revocation_id,email,source,event_type,reason,job_id,targets,received_at,completed_at,time_to_revoke_ms,verification,last_error,detail,key",
+      "written_at,kind,status,revocation_id,email,source,event_type,reason,job_id,targets,received_at,completed_at,time_to_revoke_ms,verification,last_error,detail,key,seq,prev_hash,hash",
     );
-    expect(rows.find((row) => row.includes(id))).toContain(`revoked,${id},${email},operator,operator.revoke,"export, with a comma"`);
+    const row = rows.find((candidate) => candidate.includes(id))!;
+    expect(row).toContain(`revoked,${id},${email},operator,operator.revoke,"export, with a comma"`);
+    // Each row ends with its entry's place in the audit chain (issue #23), as the NDJSON line has it.
+    const chained = mine as unknown as { seq: number; prev_hash: string; hash: string };
+    expect(row.endsWith(`,${chained.seq},${chained.prev_hash},${chained.hash}`)).toBe(true);
   });
 
   // Regression (security): reasons and emails are the senders' text, and a CSV cell starting with = + - @

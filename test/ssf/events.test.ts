@@ -34,13 +34,25 @@ import streamUpdated from "../fixtures/ssf/ssf-stream-updated.json";
 import tokenClaimsChange from "../fixtures/ssf/ssf-token-claims-change.proprietary.json";
 import verification from "../fixtures/ssf/ssf-verification.json";
 
-type Fixture = { iss: string; jti: string; events: object; sub_id?: unknown };
+type Fixture = { iss: string; jti: string; iat?: number; events: object; sub_id?: unknown };
 
 function extract(fixture: Fixture, events: readonly string[] = DEFAULT_DEPROVISIONING_EVENTS, issuer = fixture.iss): SetEvents {
   return extractSetEvents(fixture as unknown as VerifiedSet, { transmitterName: "acme", transmitter: { issuer, events: [...events] } });
 }
 
 const nothing: SetEvents = { events: [], observed: [], stream: [], ignored: [], unresolved: [] };
+
+/**
+ * The event's time as the receiver reads it: CAEP's event_timestamp (seconds; Okta's fixture documents
+ * milliseconds) of the first event carrying one, else the SET's iat (seconds).
+ */
+function eventAt(fixture: { iat?: number; events: object }): number | undefined {
+  const stamped = Object.values(fixture.events as Record<string, { event_timestamp?: number }>).find(
+    (event) => typeof event.event_timestamp === "number",
+  );
+  if (stamped?.event_timestamp !== undefined) return stamped.event_timestamp > 1e11 ? stamped.event_timestamp : stamped.event_timestamp * 1000;
+  return fixture.iat === undefined ? undefined : fixture.iat * 1000;
+}
 
 describe("deprovisioning events become identity events, one per subject format", () => {
   it.each([
@@ -98,7 +110,7 @@ describe("deprovisioning events become identity events, one per subject format",
       { event_type: RISC_ACCOUNT_DISABLED, subject_id: "109876543210987654321", reason: "RISC account-disabled from acme: hijacking" },
     ],
   ])("%s", (_name, fixture, expected) => {
-    expect(extract(fixture)).toEqual({ ...nothing, events: [{ event_id: fixture.jti, ...expected }] });
+    expect(extract(fixture)).toEqual({ ...nothing, events: [{ event_id: fixture.jti, event_at: eventAt(fixture), ...expected }] });
   });
 
   it("aliases (RFC 9493): the email and the id together, and the pair is an observed identity", () => {
@@ -107,6 +119,7 @@ describe("deprovisioning events become identity events, one per subject format",
       events: [
         {
           event_id: aliases.jti,
+          event_at: eventAt(aliases),
           event_type: RISC_ACCOUNT_PURGED,
           email: "alias.user@example.com",
           subject_id: "u-77801",
@@ -131,6 +144,7 @@ describe("deprovisioning events become identity events, one per subject format",
     expect(extract(seceventSessionRevoked).events).toEqual([
       {
         event_id: seceventSessionRevoked.jti,
+        event_at: eventAt(seceventSessionRevoked),
         event_type: CAEP_SESSION_REVOKED,
         email: "signed.out@example.com",
         reason: "CAEP session-revoked from acme: Session terminated by policy",
@@ -146,6 +160,7 @@ describe("deprovisioning events become identity events, one per subject format",
     expect(extract(oktaCredentialChange, [...DEFAULT_DEPROVISIONING_EVENTS, CAEP_CREDENTIAL_CHANGE]).events).toEqual([
       {
         event_id: oktaCredentialChange.jti,
+        event_at: eventAt(oktaCredentialChange),
         event_type: CAEP_CREDENTIAL_CHANGE,
         subject_id: "00u1leaver0000000x7",
         reason: "CAEP credential-change from acme: Password reset by an administrator",
@@ -189,6 +204,7 @@ describe("CAEP credential-change revokes only on a lost credential (CAEP 1.0 §3
     expect(extract(keycloakPasswordUpdate, withCredentialChange).events).toEqual([
       {
         event_id: keycloakPasswordUpdate.jti,
+        event_at: eventAt(keycloakPasswordUpdate),
         event_type: CAEP_CREDENTIAL_CHANGE,
         subject_id: "7a1c3e5f-9b2d-4f6a-8c0e-1d3f5a7c9e2b",
         reason: "CAEP credential-change from acme",
@@ -210,6 +226,7 @@ describe("one revocation per person per delivery (issue #18)", () => {
     expect(extract(twoEvents).events).toEqual([
       {
         event_id: twoEvents.jti,
+        event_at: eventAt(twoEvents),
         event_type: RISC_ACCOUNT_DISABLED,
         email: "two.events@example.com",
         reason: "RISC account-disabled, CAEP session-revoked from acme",

@@ -58,6 +58,8 @@ describe("receiveSet accepts (RFC 8935 §2.2: 202)", () => {
           event_type: "https://schemas.openid.net/secevent/caep/event-type/session-revoked",
           email: "leaver@example.com",
           reason: "CAEP session-revoked from acme",
+          // No event_timestamp: the SET's iat.
+          event_at: NOW,
         },
       ],
       observed: [],

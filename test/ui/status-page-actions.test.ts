@@ -3,6 +3,7 @@
 // tests change it): find revocations by email and status, page past the newest 20 with the API's cursor,
 // read one record's targets, attempts and verification, retry a failed revocation and clear a token hold,
 // each only once confirmed, through the same /v1 routes as the CLI. Every server is stopped by pid.
+import { readFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../scripts/chromium.mjs";
@@ -205,6 +206,27 @@ describe("changes, each only once confirmed", () => {
     await expect
       .poll(async () => (await operator<AuditListing>("/audit?actions=true")).entries.map((entry) => [entry.status, entry.id]))
       .toContainEqual(["hold_cleared", demo.heldTarget]);
+    expect(problems).toEqual([]);
+    await close();
+  });
+});
+
+describe("the offboarding report", () => {
+  it("saves the period's report as printable HTML, with the period's revocations, the chain head and the Reconcile line", async () => {
+    const { page, problems, close } = await signedInPage();
+    expect(await described(page, "Reconcile").textContent()).toMatch(/^(no sweep yet|sweep \d+ )/);
+    const form = page.getByRole("form", { name: "Offboarding report" });
+    const saving = page.waitForEvent("download");
+    await form.getByRole("button", { name: "Download" }).click();
+    const saved = await saving;
+    expect(saved.suggestedFilename()).toMatch(/^offboarding-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d\.html$/);
+    const html = readFileSync(await saved.path(), "utf8");
+    const ivo = (await operator<Page>("/revocations?email=ivo@example.com")).records[0]!;
+    const chain = (await operator<{ audit_chain: { chain_id: string } }>("/stats")).audit_chain;
+    expect(html).toContain(ivo.id);
+    expect(html).toContain(chain.chain_id);
+    expect(html).toMatch(/<p>End of report: \d+ rows\.<\/p><\/body><\/html>\n$/);
+    await page.getByText(/^Saved offboarding-.+\.html\.$/).waitFor();
     expect(problems).toEqual([]);
     await close();
   });

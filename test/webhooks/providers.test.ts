@@ -57,6 +57,8 @@ describe("workos", () => {
     const body = fixture(workosDeleted, { "marcelina.davis@example.com": email, event_01E1JJS7GH8GM1A5QMFXQ9BNZ7: unique("event") });
     expect((await sendWebhook("workos", await delivery(body), body)).status).toBe(202);
     await expectRevokedOnce(email, "workos");
+    // The event's own created_at, for the offboarding report (issue #23).
+    expect((await revocationsFor(email))[0]).toMatchObject({ event_at: "2021-06-25T19:07:33.155Z" });
   });
 
   it("revokes on dsync.user.updated with state inactive, and only feeds the directory when active", async () => {
@@ -157,6 +159,8 @@ describe("okta", () => {
     expect(answer.revocations).toHaveLength(1);
     expect(answer.ignored).toHaveLength(2);
     await expectRevokedOnce(leaver, "okta", "static_secret");
+    // The log event's own published time, for the offboarding report (issue #23).
+    expect((await revocationsFor(leaver))[0]).toMatchObject({ event_at: "2026-11-27T09:59:58.000Z" });
     expect(await listedFor(stayer)).toEqual([]);
     expect(await listedFor(admin)).toEqual([]);
   });

@@ -1,12 +1,13 @@
-// Outcomes of bulk revocations waiting in the ledger's SQLite (table audit_batch) to be written to KV as
-// one audit entry per AUDIT_BATCH_SIZE outcomes (src/audit/audit-log.ts: recordOutcomeBatch).
+// A revocation's outcome as an audit entry: its own, or for a bulk revocation a place in its job's next
+// batch (table audit_batch), appended to the chain as one entry per AUDIT_BATCH_SIZE outcomes
+// (src/audit/audit-log.ts: outcomeBatchEntry). The entries go to KV from the chain (chain-writer.ts).
 // Contract: synchronous SQLite, run inside the ledger's transactions, so a batch is taken exactly once. A
 // revocation may have several outcomes in a batch (revoked, then followed_up or still_active): one per status.
 // Why batches: the Workers Free plan allows 1,000 KV writes a day; one entry per person would spend it
 // twenty times over on a 10,000-person job. A 10,000-person job costs ~100 writes.
-import { type BatchedOutcome, recordOutcome, recordOutcomeBatch, verificationByTarget } from "../../audit/audit-log";
+import { type BatchedOutcome, outcomeBatchEntry, outcomeEntry, verificationByTarget } from "../../audit/audit-log";
 import type { RevocationRecord } from "../../domain/revocation";
-import { logEvent } from "../../log";
+import { appendAuditEntry } from "./chain";
 
 export const AUDIT_BATCH_SIZE = 100;
 
@@ -64,44 +65,35 @@ function takeBatch(sql: SqlStorage, jobId: string): BatchedOutcome[] {
 }
 
 /**
- * Writes a revocation's outcome to the audit log: its own entry, or for a bulk revocation its place in
- * the job's next batch (the write happens when the batch is full; answers null until then).
+ * Appends a revocation's outcome to the audit chain: its own entry, or for a bulk revocation its place in
+ * the job's next batch (appended when the batch is full). Runs in its own transaction.
  */
-export function auditOutcome(
-  storage: DurableObjectStorage,
-  kv: KVNamespace,
-  record: RevocationRecord,
-  options: { retentionDays: number; now: number },
-  label: string = record.status,
-): Promise<void> | null {
-  if (!record.job_id) return recordOutcome(kv, record, options, label);
-  const jobId = record.job_id;
-  const entry: BatchedOutcome = {
-    revocation_id: record.id,
-    email: record.email ?? "",
-    status: label,
-    at: options.now,
-    received_at: Date.parse(record.received_at),
-    targets: record.targets,
-    time_to_revoke_ms: record.time_to_revoke_ms,
-    verification: verificationByTarget(record),
-  };
-  const batch = storage.transactionSync(() => queueBatchedOutcome(storage.sql, jobId, entry));
-  return batch ? recordOutcomeBatch(kv, jobId, batch, options) : null;
+export function auditOutcome(storage: DurableObjectStorage, record: RevocationRecord, now: number, label: string = record.status): void {
+  storage.transactionSync(() => {
+    if (!record.job_id) {
+      appendAuditEntry(storage.sql, outcomeEntry(record, now, label), now);
+      return;
+    }
+    const entry: BatchedOutcome = {
+      revocation_id: record.id,
+      email: record.email ?? "",
+      status: label,
+      at: now,
+      received_at: Date.parse(record.received_at),
+      targets: record.targets,
+      time_to_revoke_ms: record.time_to_revoke_ms,
+      verification: verificationByTarget(record),
+    };
+    const batch = queueBatchedOutcome(storage.sql, record.job_id, entry);
+    if (batch) appendAuditEntry(storage.sql, outcomeBatchEntry(record.job_id, batch, now), now);
+  });
 }
 
-/** Writes the outcomes still waiting for a full batch (a drain slice ended: a job's last outcomes). */
-export async function flushPartialBatches(
-  storage: DurableObjectStorage,
-  kv: KVNamespace,
-  options: { retentionDays: number; now: number },
-): Promise<void> {
-  const pending = storage.transactionSync(() => takePartialBatches(storage.sql));
-  for (const { jobId, batch } of pending) {
-    try {
-      await recordOutcomeBatch(kv, jobId, batch, options);
-    } catch (error) {
-      logEvent("audit.write_failed", { job_id: jobId, error: String(error) });
-    }
-  }
+/** Appends the outcomes still waiting for a full batch (a drain slice ended: a job's last outcomes); answers how many entries. */
+export function flushPartialBatches(storage: DurableObjectStorage, now: number): number {
+  return storage.transactionSync(() => {
+    const pending = takePartialBatches(storage.sql);
+    for (const { jobId, batch } of pending) appendAuditEntry(storage.sql, outcomeBatchEntry(jobId, batch, now), now);
+    return pending.length;
+  });
 }

@@ -1,5 +1,6 @@
-// The table audit/ alone writes: audit_batch, the outcomes of bulk revocations waiting to be written to KV
-// as one entry per batch (outcome-batches.ts). Each entry below is this folder's part of one version of the
+// The tables audit/ alone writes: audit_batch, the outcomes of bulk revocations waiting to be written to KV
+// as one entry per batch (outcome-batches.ts), and audit_chain, every audit entry's place in the chain
+// (chain.ts). Each entry below is this folder's part of one version of the
 // ledger's ordered migrations (migrations.ts); never edit one that has shipped, add a new version.
 
 export const AUDIT_MIGRATIONS = {
@@ -37,4 +38,35 @@ ALTER TABLE audit_batch ADD COLUMN targets TEXT;
 ALTER TABLE audit_batch ADD COLUMN ttr_ms INTEGER;
 ALTER TABLE audit_batch ADD COLUMN verification TEXT;
 `,
+  // The audit chain (issue #23): one row per audit entry, in the order the ledger appended it (seq, never
+  // reused), with its prev_hash and hash once sealed; `entry` holds what KV will get until its copy is
+  // written (written_at), then only the hash stays. appended_at finds an export's first and last seq.
+  v18: `
+CREATE TABLE IF NOT EXISTS audit_chain (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL,
+  appended_at INTEGER NOT NULL,
+  entry TEXT,
+  prev_hash TEXT,
+  hash TEXT,
+  written_at INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_chain_appended ON audit_chain (appended_at, seq);
+CREATE INDEX IF NOT EXISTS audit_chain_unwritten ON audit_chain (seq) WHERE written_at IS NULL;
+`,
 } as const;
+
+export type AuditChainRow = {
+  seq: number;
+  key: string;
+  appended_at: number;
+  /** JSON AuditEntry until the KV copy is written, then null. */
+  entry: string | null;
+  prev_hash: string | null;
+  hash: string | null;
+  written_at: number | null;
+  attempts: number;
+  last_error: string | null;
+};

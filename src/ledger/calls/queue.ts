@@ -47,7 +47,8 @@ export function pendingGroups(sql: SqlStorage): { lane: Lane; group: string; pen
 /**
  * A group's oldest due call (earliest due, then oldest revocation), skipping held targets, the targets in
  * `waiting` (their token has no pace to spare now) and the calls this instance has in flight (their lease is
- * for an evicted instance, not for this one).
+ * for an evicted instance, not for this one). A call of no revocation (the sweep's, sweep-calls.ts) reads as
+ * one of nobody, queued when it became due.
  */
 export function dueHead(
   sql: SqlStorage,
@@ -59,8 +60,9 @@ export function dueHead(
 ): DueCall | null {
   const rows = sql
     .exec<DueCall>(
-      `SELECT c.*, r.email, r.user_uid, r.devices, r.warp_session_reauth, r.queued_at
-       FROM calls c JOIN revocations r ON r.seq = c.revocation_seq
+      `SELECT c.*, COALESCE(r.email, '') AS email, r.user_uid, COALESCE(r.devices, 0) AS devices,
+         COALESCE(r.warp_session_reauth, 0) AS warp_session_reauth, COALESCE(r.queued_at, c.next_attempt_at) AS queued_at
+       FROM calls c LEFT JOIN revocations r ON r.seq = c.revocation_seq
        WHERE c.state = 'pending' AND c.lane = ? AND c.grp = ? AND c.next_attempt_at <= ?
          AND c.target NOT IN (SELECT target FROM target_holds WHERE until > ?)
          AND c.target NOT IN (SELECT value FROM json_each(?))

@@ -2,9 +2,8 @@
 // answer's transaction; this runs after it): the calls the answer queued are served without a rescan, a 429
 // pauses every call of its token, a refused follow-up is switched off, and a revocation that reached a terminal status or
 // finished its follow-ups is logged, wakes its waiters and is audited.
-// Contract: the audit's KV write is the human trail, not the record of truth: it finishes in the background
-// (waitUntil), so a slow write never holds one of the drain's in-flight slots and stalls the pace.
-import type { Config } from "../../config";
+// Contract: the audit entry is appended to the chain here; its KV copy (the human trail, not the record of
+// truth) is written in the background, so a slow write never holds one of the drain's in-flight slots.
 import { TERMINAL_STATUSES } from "../../domain/revocation";
 import { logEvent } from "../../log";
 import { auditOutcome } from "../audit/outcome-batches";
@@ -23,11 +22,12 @@ export type Aftermath = {
   pause(until: number, reason: string): void;
 };
 
-export function afterAnswer({ host, status, noteGroups, pause }: Aftermath, call: DueCall, effects: Effects, config: Config): void {
+export function afterAnswer({ host, status, noteGroups, pause }: Aftermath, call: DueCall, effects: Effects): void {
   const now = host.deps().clock.now();
   if (effects.queued) noteGroups(effects.queued);
   if (effects.pauseUntil) pause(effects.pauseUntil.at, effects.pauseUntil.reason);
   if (effects.followUpOff) status.switchOff(effects.followUpOff.which, effects.followUpOff.until, call.target);
+  if (effects.audited) host.auditAppended();
   if (effects.revocation === undefined && !effects.stillActive && !effects.followedUp) return;
   if (effects.revocation !== undefined && !TERMINAL_STATUSES.has(effects.revocation)) return;
   const record = recordBySeq(host.sql, call.revocation_seq)!;
@@ -44,6 +44,6 @@ export function afterAnswer({ host, status, noteGroups, pause }: Aftermath, call
   // A revocation's outcome, then (if follow-ups are on) its seats and verification, each one audit entry.
   const label = effects.revocation !== undefined ? record.status : effects.stillActive ? "still_active" : effects.followedUp ? "followed_up" : null;
   if (label === null) return;
-  const write = auditOutcome(host.storage, host.auditLog, record, { retentionDays: config.auditRetentionDays, now }, label);
-  if (write) host.waitUntil(write.catch((error: unknown) => logEvent("audit.write_failed", { id: record.id, error: String(error) })));
+  auditOutcome(host.storage, record, now, label);
+  host.auditAppended();
 }

@@ -16,7 +16,7 @@ import type { ApiAnswer } from "../../cloudflare/api";
 import type { CloudflareError } from "../../domain/revocation";
 
 export type CallVerdict =
-  | { outcome: "answered"; result: unknown }
+  | { outcome: "answered"; result: unknown; resultInfo?: unknown }
   | { outcome: "retry"; error: string; pauseDrainMs?: number }
   | { outcome: "failed"; error: string; refused: boolean };
 
@@ -53,7 +53,7 @@ export function classifyAnswer(answer: ApiAnswer, now: number, untilResetMs: num
 
   if (!answer.envelope) return { outcome: "retry", error: `HTTP ${status} without a Cloudflare API envelope` };
   if (!answer.envelope.success) return { outcome: "failed", error: `success: false${detail}`, refused: false };
-  return { outcome: "answered", result: answer.envelope.result };
+  return { outcome: "answered", result: answer.envelope.result, resultInfo: answer.envelope.resultInfo };
 }
 
 /**

@@ -2,7 +2,13 @@
 // Contract: synchronous SQLite (the caller runs settleAnswer in a transaction); no network, no clock:
 // the drain sends the request, classifies the answer and carries out the effects this returns (pauses,
 // logs, audit writes, waking waiters).
-import { buildActiveSessionsRequest, buildFindAccessUserRequest, buildRemoveSeatRequest } from "../../cloudflare/access-users";
+import {
+  buildActiveSessionsRequest,
+  buildFindAccessUserRequest,
+  buildListAccessUsersRequest,
+  buildRemoveSeatRequest,
+  readAccessUsersPage,
+} from "../../cloudflare/access-users";
 import { buildRevokeUserRequest, readRevokeUserResult } from "../../cloudflare/revoke-user";
 import type { Config, Target } from "../../config";
 import type { ApiRequest, CloudflareError, RevocationStatus } from "../../domain/revocation";
@@ -13,6 +19,8 @@ import type { Lane } from "../calls/lanes";
 import { type DueCall, insertCall, isRevokeKind } from "../calls/queue";
 import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "../follow-ups/steps";
 import { countAttempt, markStillActive, noteRetry, requeueHoldFailures, settleRevocation } from "../revocations/settle";
+import type { CommitSettings } from "../store/context";
+import { SWEEP_PAGE_ATTEMPTS, SWEEP_PAGE_SIZE, type SweepOutcome, type SweepSettings, sweepPageFailed, sweepPageRead } from "../sweep/page";
 import { backoffMs, type CallVerdict } from "./classify";
 
 /** How long calls to a target wait after the API refuses the token for a revocation there, before one probing call. */
@@ -27,7 +35,7 @@ function parseTarget(path: string): Target {
 /** The request a call sends (also what DRY_RUN records as "would have been sent"). */
 export function requestFor(call: DueCall, config: Config): ApiRequest {
   const target = parseTarget(call.target);
-  const payload = call.payload ? (JSON.parse(call.payload) as { user_id?: string; seat_uid?: string }) : {};
+  const payload = call.payload ? (JSON.parse(call.payload) as { user_id?: string; seat_uid?: string; page?: number }) : {};
   switch (call.kind) {
     case "revoke":
     case "re_revoke":
@@ -45,6 +53,8 @@ export function requestFor(call: DueCall, config: Config): ApiRequest {
       return buildRemoveSeatRequest(config.cfApiBaseUrl, target.id, payload.seat_uid ?? "");
     case "verify_sessions":
       return buildActiveSessionsRequest(config.cfApiBaseUrl, target.id, payload.user_id ?? "");
+    case "sweep_page":
+      return buildListAccessUsersRequest(config.cfApiBaseUrl, target.id, payload.page ?? 1, SWEEP_PAGE_SIZE);
   }
 }
 
@@ -77,6 +87,8 @@ export type Effects = {
   followedUp?: boolean;
   /** The lanes and groups of the calls this answer queued (the drain serves them without a rescan). */
   queued?: { lane: Lane; group: string }[];
+  /** The answer appended audit entries (a sweep's returns or its end): the chain writes them to KV. */
+  audited?: boolean;
 };
 
 export type AnswerContext = {
@@ -87,10 +99,14 @@ export type AnswerContext = {
   followUps: FollowUpSettings;
   /** The drain's current pause, for a retry after a 429. */
   pausedUntil: number;
+  /** What a revocation the sweep asks for is committed with (the ledger's targets and defaults, its ids). */
+  commit: { settings: CommitSettings; newId: () => string };
+  sweep: SweepSettings;
 };
 
 /** Records a classified answer for a call; answers what the drain must do next. */
 export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdict, context: AnswerContext): Effects {
+  if (call.kind === "sweep_page") return settleSweepCall(sql, call, verdict, context);
   const { now, httpStatus, errors } = context;
   const settle = (result: Omit<CallResult, "httpStatus" | "errors" | "request">) =>
     settleCall(sql, call, { httpStatus, errors, request: null, ...result }, now);
@@ -133,6 +149,28 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
     case "retry":
       return retry(sql, call, verdict, context);
   }
+}
+
+/**
+ * A sweep page's answer (ledger/sweep/page.ts): a users list is read; a retryable answer (or one that is no
+ * users list) is retried with backoff like any call, until SWEEP_PAGE_ATTEMPTS (a 429 pauses the drain and
+ * never counts against it); a refusal or any other failure ends the account's part of the sweep.
+ */
+function settleSweepCall(sql: SqlStorage, call: DueCall, verdict: CallVerdict, context: AnswerContext): Effects {
+  const { now, httpStatus, errors } = context;
+  const answer = { httpStatus, errors };
+  const page = verdict.outcome === "answered" ? readAccessUsersPage(verdict.result, verdict.resultInfo) : null;
+  let outcome: SweepOutcome;
+  if (verdict.outcome === "failed") {
+    outcome = sweepPageFailed(sql, call, { ...answer, error: verdict.error, refused: verdict.refused }, now);
+  } else if (verdict.outcome === "retry" || page === undefined) {
+    const retrying = verdict.outcome === "retry" ? verdict : { outcome: "retry" as const, error: "the users list is not a list of Access users" };
+    if (retrying.pauseDrainMs !== undefined || call.attempts < SWEEP_PAGE_ATTEMPTS) return retry(sql, call, retrying, context);
+    outcome = sweepPageFailed(sql, call, { ...answer, error: `gave up after ${call.attempts} attempts: ${retrying.error}`, refused: false }, now);
+  } else {
+    outcome = sweepPageRead({ sql, now, ...context.commit }, call, page!, context.sweep, answer);
+  }
+  return { queued: outcome.queued, audited: outcome.audited };
 }
 
 /** Queues the calls that follow `call` (same revocation, target and group); answers the lanes and groups queued. */

@@ -119,8 +119,8 @@ export class Drain {
       return;
     }
     await this.loop.slice(config);
-    // The slice ended: outcomes still waiting for a full audit batch (a job's last ones) are written now.
-    await flushPartialBatches(this.host.storage, this.host.auditLog, { retentionDays: config.auditRetentionDays, now: this.clock.now() });
+    // The slice ended: outcomes still waiting for a full audit batch (a job's last ones) are appended now.
+    if (flushPartialBatches(this.host.storage, this.clock.now()) > 0) this.host.auditAppended();
     const wake = this.nextWakeAt();
     if (wake !== null) await this.alarm.set(Math.max(wake, this.clock.now()));
   }

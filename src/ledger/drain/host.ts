@@ -1,5 +1,5 @@
 // What the drain needs from the ledger around it (ledger.ts wires it): the store and its alarm, the audit
-// log, the configuration, the world (LedgerDeps: clock, randomness, network), and whom to tell when a
+// chain's writer (told when entries were appended), the configuration, the world (LedgerDeps: clock, randomness, network), and whom to tell when a
 // revocation is done.
 import type { Config } from "../../config";
 import type { RevocationRecord } from "../../domain/revocation";
@@ -8,7 +8,8 @@ import type { LedgerDeps } from "../deps";
 export type DrainHost = {
   sql: SqlStorage;
   storage: DurableObjectStorage;
-  auditLog: KVNamespace;
+  /** Entries were appended to the audit chain: seal them and write their KV copies (in the background). */
+  auditAppended(): void;
   config(): Config;
   deps(): LedgerDeps;
   waitUntil(promise: Promise<unknown>): void;

@@ -9,6 +9,7 @@ import type { LedgerCore } from "../core";
 import { followUpNotes } from "../follow-ups/steps";
 import { requeueHoldFailures } from "../revocations/settle";
 import { streamNotes } from "../ssf/streams";
+import { sweepNotes } from "../sweep/view";
 import type { Drain } from "./drain";
 import { holdView, ledgerStats } from "./stats";
 
@@ -29,7 +30,7 @@ export class DrainRpc extends RpcTarget {
       rateSetting: config.revokeRatePerSecond,
       observedCallsLastMinute: this.drainer.observedCallsLastMinute(),
     };
-    return ledgerStats(this.core.sql, this.core.now(), figures, config.ssfTransmitters.keys());
+    return ledgerStats(this.core.sql, this.core.now(), figures, config);
   }
 
   /** Token holds in force. */
@@ -55,6 +56,6 @@ export class DrainRpc extends RpcTarget {
   /** What /healthz should say about the ledger. */
   async notes(): Promise<string[]> {
     const notes = followUpNotes(this.drainer.state, this.core.now());
-    return [...notes, ...streamNotes(this.core.sql, this.core.config().ssfTransmitters.keys())];
+    return [...notes, ...streamNotes(this.core.sql, this.core.config().ssfTransmitters.keys()), ...sweepNotes(this.core.sql, this.core.now())];
   }
 }

@@ -12,6 +12,7 @@ import type { Config } from "../../config";
 import { logEvent } from "../../log";
 import { callKey, type DueCall } from "../calls/queue";
 import { planFollowUps } from "../follow-ups/plan";
+import { newRevocationId } from "../store/context";
 import { afterAnswer } from "./after-answer";
 import { classifyAnswer } from "./classify";
 import { type Effects, leaseAttempt, requestFor, settleAnswer, settleCall } from "./dispatch";
@@ -165,7 +166,7 @@ export class SendLoop {
       const status = storage.transactionSync(() =>
         settleCall(sql, call, { state: "dry_run", httpStatus: null, errors: [], request: JSON.stringify(request), error: null }, deps.clock.now()),
       );
-      this.after(call, { revocation: status ?? undefined }, config, token);
+      this.after(call, { revocation: status ?? undefined }, token);
       return;
     }
     const answer = await callApi({ fetch: deps.fetch, token: token.secret, timeoutMs: config.cfApiTimeoutMs, request });
@@ -198,12 +199,18 @@ export class SendLoop {
         random: deps.random,
         followUps: this.status.followUpSettings(config),
         pausedUntil: token.pausedUntil,
+        commit: { settings: config, newId: newRevocationId },
+        sweep: {
+          revokeReturns: config.reconcileRevokeReturns,
+          removeSeats: config.removeSeats,
+          retentionMs: config.auditRetentionDays * 86_400_000,
+        },
       }),
     );
-    this.after(call, effects, config, token);
+    this.after(call, effects, token);
   }
 
-  private after(call: DueCall, effects: Effects, config: Config, token: TokenPace | undefined): void {
+  private after(call: DueCall, effects: Effects, token: TokenPace | undefined): void {
     afterAnswer(
       {
         host: this.host,
@@ -213,7 +220,6 @@ export class SendLoop {
       },
       call,
       effects,
-      config,
     );
   }
 }

@@ -1,7 +1,10 @@
 // /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, each API
-// token's budget, target holds, refused deliveries and the Shared Signals streams. Contract: synchronous
-// SQLite reads; `now` is passed in. Times leave here as ISO 8601 (null for never), the API's one form.
+// token's budget, target holds, refused deliveries, the Shared Signals streams, the audit chain's head and
+// the reconciliation sweep. Contract: synchronous SQLite reads; `now` is passed in. Times leave here as
+// ISO 8601 (null for never), the API's one form.
+import type { Config } from "../../config";
 import { type Hold, isoOrNull, type Stats, type TokenBudget } from "../../domain/views";
+import { auditChainView } from "../audit/view";
 import { activeHolds, type TargetHold } from "../calls/holds";
 import { pendingByLane, pendingCount } from "../calls/queue";
 import { followUpCounts } from "../follow-ups/counts";
@@ -9,6 +12,7 @@ import { REJECTION_PERIOD_MS, recentRejections } from "../rejections/counts";
 import { countByStatus } from "../revocations/records";
 import { timeToRevokeByLane } from "../revocations/time-to-revoke";
 import { ssfStreams } from "../ssf/streams";
+import { reconcileView } from "../sweep/view";
 import type { PaceSetting } from "./budget";
 import type { DrainState } from "./state";
 import type { TokenPace } from "./token-paces";
@@ -46,7 +50,12 @@ export type DrainFigures = {
   observedCallsLastMinute: number;
 };
 
-export function ledgerStats(sql: SqlStorage, now: number, drain: DrainFigures, ssfTransmitters: Iterable<string>): Stats {
+export function ledgerStats(
+  sql: SqlStorage,
+  now: number,
+  drain: DrainFigures,
+  config: Pick<Config, "ssfTransmitters" | "reconcileEveryHours" | "reconcileRevokeReturns" | "dryRun">,
+): Stats {
   const { seats_refused_until, verify_refused_until } = drain.state;
   const inForce = (until: number) => isoOrNull(until > now ? until : 0);
   return {
@@ -67,6 +76,8 @@ export function ledgerStats(sql: SqlStorage, now: number, drain: DrainFigures, s
     observed_calls_last_minute: drain.observedCallsLastMinute,
     rejections: recentRejections(sql, now - REJECTION_PERIOD_MS),
     follow_ups: followUpCounts(sql),
-    ssf_streams: ssfStreams(sql, ssfTransmitters),
+    ssf_streams: ssfStreams(sql, config.ssfTransmitters.keys()),
+    audit_chain: auditChainView(sql),
+    reconcile: reconcileView(sql, config, now),
   };
 }

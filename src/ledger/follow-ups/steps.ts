@@ -87,7 +87,7 @@ export type FollowUpStep =
  * before found.
  */
 export function readFollowUp(
-  kind: Exclude<CallKind, "revoke" | "re_revoke">,
+  kind: Exclude<CallKind, "revoke" | "re_revoke" | "sweep_page">,
   result: unknown,
   context: { email: string; revokedAt: number | null; payload: unknown; now: number },
 ): FollowUpStep {

@@ -1,6 +1,5 @@
-// Refused deliveries, counted per hour, source and reason in the ledger's SQLite; one KV audit entry is
-// written per closed hour (report.ts). Contract: synchronous SQLite only (the KV write is report.ts's, after
-// the transaction); `now` is passed in.
+// Refused deliveries, counted per hour, source and reason in the ledger's SQLite; one audit entry is
+// appended per closed hour (report.ts). Contract: synchronous SQLite only; `now` is passed in.
 // Why counts and not one entry per refusal: anonymous forged requests must not be able to spend the KV
 // write quota (the Free plan has 1,000 writes a day). Bound: at most one KV write per hour (24 a day)
 // for rejections, whatever the traffic; every refusal is still in the request log with its reason.

@@ -1,19 +1,15 @@
-// The audit log's entry for each closed hour of refused deliveries (counts.ts keeps them per hour): taken in
-// one transaction, which marks them written, then written to KV one entry per hour. A failed KV write is
-// logged and not tried again: the entry is the human trail, and every refusal is in the request log.
-import { recordRejectionSummary } from "../../audit/audit-log";
-import { logEvent } from "../../log";
+// The audit log's entry for each closed hour of refused deliveries (counts.ts keeps them per hour): taken and
+// appended to the audit chain in one transaction, so an hour is reported exactly once; the chain writes its
+// KV copy (audit/chain-writer.ts). Every refusal is also in the request log.
+import { rejectionSummaryEntry } from "../../audit/audit-log";
+import { appendAuditEntry } from "../audit/chain";
 import { takeClosedPeriods } from "./counts";
 
-export async function reportClosedPeriods(
-  storage: DurableObjectStorage,
-  kv: KVNamespace,
-  options: { retentionDays: number; now: number },
-): Promise<void> {
-  const summaries = storage.transactionSync(() => takeClosedPeriods(storage.sql, options.now));
-  for (const summary of summaries) {
-    await recordRejectionSummary(kv, summary, { retentionDays: options.retentionDays }).catch((error: unknown) =>
-      logEvent("audit.write_failed", { kind: "rejected", error: String(error) }),
-    );
-  }
+/** Appends one entry per closed hour; answers how many. */
+export function reportClosedPeriods(storage: DurableObjectStorage, now: number): number {
+  return storage.transactionSync(() => {
+    const summaries = takeClosedPeriods(storage.sql, now);
+    for (const summary of summaries) appendAuditEntry(storage.sql, rejectionSummaryEntry(summary), now);
+    return summaries.length;
+  });
 }

@@ -42,8 +42,9 @@ export function insertRevocation(
   const inserted = sql
     .exec<{ seq: number }>(
       `INSERT INTO revocations (id, dedupe_key, source, assurance, event_id, event_type, email, subject_id, user_uid, reason,
-         devices, warp_session_reauth, status, last_error, received_at, queued_at, completed_at, job_id, fingerprint, lane, email_as_received)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         devices, warp_session_reauth, status, last_error, received_at, queued_at, completed_at, job_id, fingerprint, lane, email_as_received,
+         event_at, revokes_return_of)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq`,
       id,
       key,
@@ -66,6 +67,8 @@ export function insertRevocation(
       request.fingerprint ?? null,
       laneOf(request.job_id),
       request.email_as_received ?? request.unusable_email ?? null,
+      request.event_at ?? null,
+      request.revokes_return_of ?? null,
     )
     .toArray()[0];
   if (!inserted) {

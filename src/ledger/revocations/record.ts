@@ -2,7 +2,17 @@
 // Contract: pure; rows in, record out. Carries no secret (the API token is never part of a request record).
 // Each target's result is its revoke_user call; its seat and verification are read from that target's
 // follow-up calls (follow-ups/steps.ts).
-import type { ApiRequest, CallAttempt, CallKind, CloudflareError, RevocationRecord, Seat, TargetResult, Verification } from "../../domain/revocation";
+import type {
+  ApiRequest,
+  CallAttempt,
+  CallKind,
+  CloudflareError,
+  Return,
+  RevocationRecord,
+  Seat,
+  TargetResult,
+  Verification,
+} from "../../domain/revocation";
 import { isoOrNull } from "../../domain/views";
 import type { CallRow } from "../calls/schema";
 import type { FollowUpFinding } from "../follow-ups/steps";
@@ -65,6 +75,21 @@ function verificationOf(lookup: CallRow | undefined, sessions: CallRow | undefin
   return { ...base, state: "pending" };
 }
 
+/** What the sweep saw, as revocations.return_detail keeps it (returns.ts writes it). */
+export type ReturnDetail = Pick<Return, "target" | "last_successful_login" | "holds_seat" | "active_device_count" | "detail"> & { found_at: number };
+
+function returnOf(row: RevocationRow): Return | null {
+  if (row.returned_at === null || row.return_detail === null) return null;
+  const detail = JSON.parse(row.return_detail) as ReturnDetail;
+  return {
+    ...detail,
+    found_at: new Date(detail.found_at).toISOString(),
+    revoked_again: row.return_revocation_id,
+    acknowledged_at: isoOrNull(row.return_acknowledged_at),
+    acknowledgement: row.return_acknowledgement === null ? null : (JSON.parse(row.return_acknowledgement) as { reason: string }).reason,
+  };
+}
+
 export function toRecord(row: RevocationRow, calls: CallRow[]): RevocationRecord {
   const byTarget = new Map<string, Partial<Record<CallKind, CallRow>>>();
   for (const call of calls) byTarget.set(call.target, { ...byTarget.get(call.target), [call.kind]: call });
@@ -96,6 +121,10 @@ export function toRecord(row: RevocationRow, calls: CallRow[]): RevocationRecord
     time_to_revoke_ms: row.ttr_ms,
     lane: row.lane,
     job_id: row.job_id,
+    event_at: isoOrNull(row.event_at),
+    returned_at: isoOrNull(row.returned_at),
+    return: returnOf(row),
+    revokes_return_of: row.revokes_return_of,
     results: revokes.map((call) => {
       const follow = byTarget.get(call.target) ?? {};
       const zone = call.target.startsWith("zones/");

@@ -63,6 +63,6 @@ export function recordBySeq(sql: SqlStorage, seq: number): RevocationRecord | nu
   return row ? withCalls(sql, row) : null;
 }
 
-function withCalls(sql: SqlStorage, row: RevocationRow): RevocationRecord {
+export function withCalls(sql: SqlStorage, row: RevocationRow): RevocationRecord {
   return toRecord(row, callsOfRevocation(sql, row.seq));
 }

@@ -76,6 +76,23 @@ CREATE TABLE IF NOT EXISTS directory_events (
   v12: `
 ALTER TABLE revocations ADD COLUMN email_as_received TEXT;
 `,
+  // Issue #23. event_at: when the identity provider says the event happened, from its payload (the offboarding
+  // report's first time). A return the reconciliation sweep found: returned_at (the login after the
+  // revocation, or when a seat was found held again), return_detail (JSON: what the sweep saw), the revocation
+  // it asked for (return_revocation_id) and an operator's acknowledgement (return_acknowledged_at, JSON
+  // return_acknowledgement); revokes_return_of on that new revocation names the first. received_at is indexed
+  // for the report's periods, open returns for /healthz.
+  v19: `
+ALTER TABLE revocations ADD COLUMN event_at INTEGER;
+ALTER TABLE revocations ADD COLUMN returned_at INTEGER;
+ALTER TABLE revocations ADD COLUMN return_detail TEXT;
+ALTER TABLE revocations ADD COLUMN return_revocation_id TEXT;
+ALTER TABLE revocations ADD COLUMN return_acknowledged_at INTEGER;
+ALTER TABLE revocations ADD COLUMN return_acknowledgement TEXT;
+ALTER TABLE revocations ADD COLUMN revokes_return_of TEXT;
+CREATE INDEX IF NOT EXISTS revocations_received ON revocations (received_at, seq);
+CREATE INDEX IF NOT EXISTS revocations_returns_open ON revocations (returned_at) WHERE returned_at IS NOT NULL AND return_acknowledged_at IS NULL;
+`,
 } as const;
 
 export type RevocationRow = {
@@ -105,6 +122,17 @@ export type RevocationRow = {
   ttr_ms: number | null;
   /** The address as the source spelled it (v12). */
   email_as_received: string | null;
+  /** v19: the identity provider's own time of the event (epoch ms), when its payload carries one. */
+  event_at: number | null;
+  /** v19: when the person came back after this revocation, as the reconciliation sweep found. */
+  returned_at: number | null;
+  /** v19: JSON ReturnDetail. */
+  return_detail: string | null;
+  return_revocation_id: string | null;
+  return_acknowledged_at: number | null;
+  /** v19: JSON {reason}. */
+  return_acknowledgement: string | null;
+  revokes_return_of: string | null;
 };
 
 export type IdentityRow = { source: string; subject_id: string; email: string; updated_at: number };

@@ -4,7 +4,7 @@ import type { TimeToRevoke } from "../../domain/views";
 import { LANES, type Lane } from "../calls/lanes";
 
 /** Percentiles of ttr_ms over the rows `where` selects (nearest rank: the value at ⌈p·n⌉). */
-function percentiles(sql: SqlStorage, where: string, ...params: (string | number)[]): TimeToRevoke {
+export function percentiles(sql: SqlStorage, where: string, ...params: (string | number)[]): TimeToRevoke {
   const count = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM revocations WHERE ttr_ms IS NOT NULL AND ${where}`, ...params).one().n;
   if (count === 0) return { count, p50_ms: null, p95_ms: null, max_ms: null };
   const at = (share: number) =>

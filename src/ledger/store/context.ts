@@ -4,7 +4,10 @@
 import type { Config } from "../../config";
 import type { Lane } from "../calls/lanes";
 
-type CommitSettings = Pick<Config, "targets" | "revokeDevices" | "warpSessionReauth">;
+export type CommitSettings = Pick<Config, "targets" | "revokeDevices" | "warpSessionReauth">;
+
+/** The id of a new revocation: rev_ and 32 hex digits. */
+export const newRevocationId = () => `rev_${crypto.randomUUID().replace(/-/g, "")}`;
 
 /** What a commit needs: the store, the time, the targets and defaults, and a maker of ids. */
 export type CommitContext = {

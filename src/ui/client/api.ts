@@ -46,3 +46,19 @@ export async function api<T>(path: string, method = "GET"): Promise<T> {
   }
   return body as T;
 }
+
+/** A file the API answers (the offboarding report), or an ApiError saying what went wrong. */
+export async function download(path: string): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(`/v1${path}`, { headers: { Authorization: `Bearer ${token.get()}` }, cache: "no-store" });
+  } catch (error) {
+    throw new ApiError("unreachable", `The API could not be reached (${error instanceof Error ? error.message : String(error)}).`);
+  }
+  if (response.status === 401) throw new ApiError("unauthorized", "That token was not accepted. Paste the operator token again.");
+  if (!response.ok) {
+    const body = (await response.json().catch(() => null)) as ErrorBody | null;
+    throw new ApiError("failed", `The API answered ${response.status}: ${body?.error?.message ?? "no reason given"}`);
+  }
+  return response.blob();
+}

@@ -4,6 +4,7 @@ import { renderBudgets } from "./budgets";
 import { byId, cell, fill, node, row } from "./dom";
 import { clock, duration, inFuture, until } from "./format";
 import { renderHolds } from "./holds";
+import { renderReconcile } from "./reconcile";
 
 const LANES = [
   ["urgent", "urgent"],
@@ -44,6 +45,7 @@ export function renderDrain(stats: Stats, hooks: Parameters<typeof renderHolds>[
   );
 
   renderHolds(stats.holds, hooks);
+  renderReconcile(stats.reconcile);
 
   const { seats, verification } = stats.follow_ups;
   const stillActive = verification.still_active ?? 0;

@@ -10,6 +10,7 @@ import { renderDrain } from "./drain";
 import { now } from "./format";
 import { readJobs, renderJobs } from "./jobs";
 import { initRecord, openRecord, refreshRecord } from "./record";
+import { initReport } from "./report";
 import { initRevocations, type RecordPage, renderRevocations, revocationsPath } from "./revocations";
 
 let timer: ReturnType<typeof setTimeout> | undefined;
@@ -56,6 +57,7 @@ function askForToken(problem: string | null): void {
 initConfirm();
 initRecord(hooks);
 initRevocations({ reload: hooks.reload, open: (id) => void openRecord(id) });
+initReport(hooks.signedOut);
 
 byId("token-form").addEventListener("submit", (event) => {
   event.preventDefault();

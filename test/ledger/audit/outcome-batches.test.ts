@@ -1,12 +1,18 @@
 // A bulk job's audit outcomes (src/ledger/audit/outcome-batches.ts) on a scratch ledger's real SQLite and the real
 // KV binding: a revocation and its follow-ups are separate outcomes of the job's batch, even when the
 // follow-up arrives while the batch is still filling (the drain flushes partial batches only at its end).
+// The entries reach KV through the audit chain's writer, as in the ledger.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { exportCsv } from "../../../src/audit/export";
 import type { RevocationRecord } from "../../../src/domain/revocation";
+import { AuditChainWriter } from "../../../src/ledger/audit/chain-writer";
 import { auditOutcome, flushPartialBatches } from "../../../src/ledger/audit/outcome-batches";
+
+/** Writes the scratch ledger's chained entries to KV, as its writer does after an append. */
+const writeChain = (storage: DurableObjectStorage, now: number) =>
+  new AuditChainWriter({ storage, kv: env.AUDIT_LOG, retentionDays: () => 30, now: () => now }).flush();
 
 it("keeps a bulk revocation's revoked outcome beside its followed_up and still_active ones", async () => {
   const jobId = `job_batch-${crypto.randomUUID().slice(0, 8)}`;
@@ -21,13 +27,15 @@ it("keeps a bulk revocation's revoked outcome beside its followed_up and still_a
     time_to_revoke_ms: 1000,
     results: [],
   } as unknown as RevocationRecord;
-  const options = { retentionDays: 30, now: 1_800_000_000_000 };
+  const now = 1_800_000_000_000;
   await runInDurableObject(scratch, async (_instance, state) => {
-    expect(auditOutcome(state.storage, env.AUDIT_LOG, record, options)).toBeNull();
-    expect(auditOutcome(state.storage, env.AUDIT_LOG, record, { ...options, now: options.now + 1 }, "followed_up")).toBeNull();
-    expect(auditOutcome(state.storage, env.AUDIT_LOG, record, { ...options, now: options.now + 2 }, "still_active")).toBeNull();
-    await flushPartialBatches(state.storage, env.AUDIT_LOG, options);
+    auditOutcome(state.storage, record, now);
+    auditOutcome(state.storage, record, now + 1, "followed_up");
+    auditOutcome(state.storage, record, now + 2, "still_active");
+    expect(state.storage.sql.exec("SELECT COUNT(*) AS n FROM audit_chain").one().n).toBe(0);
+    expect(flushPartialBatches(state.storage, now)).toBe(1);
     expect(state.storage.sql.exec("SELECT COUNT(*) AS n FROM audit_batch WHERE job_id = ?", jobId).one().n).toBe(0);
+    await writeChain(state.storage, now);
   });
   const { keys } = await env.AUDIT_LOG.list({ prefix: "outcome:" });
   const mine = keys.filter((key) => key.name.includes(`:${jobId}:batch-`));
@@ -83,11 +91,16 @@ it("writes a bulk revocation's received time, targets, time to revoke and verifi
     time_to_revoke_ms: 1500,
     lane: "bulk",
     job_id: jobId,
+    event_at: null,
+    returned_at: null,
+    return: null,
+    revokes_return_of: null,
     results: [target("accounts/aaa", "verified"), target("zones/bbb", "not_applicable")],
   };
   await runInDurableObject(scratch, async (_instance, state) => {
-    expect(auditOutcome(state.storage, env.AUDIT_LOG, record, { retentionDays: 30, now }, "followed_up")).toBeNull();
-    await flushPartialBatches(state.storage, env.AUDIT_LOG, { retentionDays: 30, now });
+    auditOutcome(state.storage, record, now, "followed_up");
+    flushPartialBatches(state.storage, now);
+    await writeChain(state.storage, now);
   });
   const { keys } = await env.AUDIT_LOG.list({ prefix: "outcome:" });
   const key = keys.find((listed) => listed.name.includes(`:${jobId}:batch-`))!.name;

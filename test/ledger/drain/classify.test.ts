@@ -4,7 +4,14 @@ import { backoffMs, classifyAnswer, retryAfterMs } from "../../../src/ledger/dra
 
 const NOW = Date.parse("2026-01-01T00:00:00Z");
 function response(httpStatus: number, envelope: { success: boolean; result: unknown } | null, retryAfter: string | null = null): ApiAnswer {
-  return { kind: "response", httpStatus, envelope: envelope && { ...envelope, errors: [] }, retryAfter, rateLimit: null, rateLimitPolicy: null };
+  return {
+    kind: "response",
+    httpStatus,
+    envelope: envelope && { resultInfo: undefined, ...envelope, errors: [] },
+    retryAfter,
+    rateLimit: null,
+    rateLimitPolicy: null,
+  };
 }
 
 describe("classifyAnswer", () => {
@@ -29,6 +36,13 @@ describe("classifyAnswer", () => {
 
   it("answers the result of a success, for the caller to read", () => {
     expect(classifyAnswer(response(200, { success: true, result: false }), NOW)).toEqual({ outcome: "answered", result: false });
+    // A paged list's result_info rides along for whoever pages it (the reconciliation sweep).
+    const info = { page: 2, per_page: 100, count: 100, total_count: 250 };
+    expect(classifyAnswer(response(200, { success: true, result: [], resultInfo: info } as never), NOW)).toEqual({
+      outcome: "answered",
+      result: [],
+      resultInfo: info,
+    });
   });
 
   it("pauses the whole drain only on 429, and marks only 401/403 as the token refused", () => {
