@@ -584,7 +584,7 @@ describe("the drain", () => {
       expect((await cli(["holds"])).stdout).toBe("no holds\n");
       const again = await cli(["holds", "clear", `zones/${ZONE}`]);
       expect(again.code).toBe(1);
-      expect(again.stderr).toBe(`error: not_found: zones/${ZONE} has no token hold in force\n`);
+      expect(again.stderr).toBe(`error: not_found: zones/${ZONE} has no token hold\n`);
       const wrong = await cli(["holds", "clear", "zone-without-kind"]);
       expect(wrong.code).toBe(2);
       expect(wrong.stderr).toContain("a target is accounts/<id> or zones/<id>");

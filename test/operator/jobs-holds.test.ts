@@ -169,6 +169,22 @@ describe("token holds", () => {
     expect((await record(failedElsewhere)).status).toBe("failed");
   });
 
+  // Regression (#18): an operator who fixed the token more than 5 minutes after the refusal, with nothing
+  // else sent to the target since, was told there was no hold and the person stayed failed.
+  it("lifting a hold that ran out with no call there since still re-queues what it failed", async () => {
+    fake().setAnswer((call) => (call.path.startsWith(`/${zone}`) ? apiError(403, 10000, "Authentication error") : envelope(true)));
+    const id = await revoke(uniqueEmail("refused-then-slow-fix"));
+    await waitFor(async () => (await record(id)).status === "failed");
+    fake().setAnswer(() => envelope(true));
+    await fastForwardLedger();
+    expect(((await (await operatorFetch("/v1/holds")).json()) as { holds: Hold[] }).holds).toEqual([]);
+    const cleared = await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" });
+    expect(cleared.status).toBe(200);
+    expect(((await cleared.json()) as { requeued: number }).requeued).toBe(1);
+    await waitFor(async () => (await record(id)).status === "revoked");
+    expect((await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" })).status).toBe(404);
+  });
+
   it("a hold that ran out re-queues them once the API takes the token at the target again", async () => {
     fake().setAnswer((call) => (call.path.startsWith(`/${zone}`) ? apiError(403, 10000, "Authentication error") : envelope(true)));
     const id = await revoke(uniqueEmail("refused-then-outlived"));

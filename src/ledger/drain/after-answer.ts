@@ -1,7 +1,8 @@
 // What the drain carries out once an answer is recorded (dispatch.ts answers it as Effects, inside the
 // answer's transaction; this runs after it): the calls the answer queued are served without a rescan, a 429
-// pauses every call, a refused follow-up is switched off, and a revocation that reached a terminal status or
-// finished its follow-ups is logged, wakes its waiters and is audited.
+// pauses every call, a refused follow-up is switched off and one whose refusal is over comes back
+// (follow-ups/switch.ts), and a revocation that reached a terminal status or finished its follow-ups is
+// logged, wakes its waiters and is audited.
 // Contract: the audit's KV write is the human trail, not the record of truth: it finishes in the background
 // (waitUntil), so a slow write never holds one of the drain's in-flight slots and stalls the pace.
 import type { Config } from "../../config";
@@ -21,7 +22,9 @@ export function afterAnswer({ host, status, noteGroups }: Aftermath, call: DueCa
   const now = host.deps().clock.now();
   if (effects.queued) noteGroups(effects.queued);
   if (effects.pauseUntil) status.pause(effects.pauseUntil.at, effects.pauseUntil.reason);
-  if (effects.followUpOff) status.switchOff(effects.followUpOff.which, effects.followUpOff.until, call.target);
+  if (effects.followUpOff) status.switchOff(effects.followUpOff.followUp, effects.followUpOff.at, call.target);
+  if (effects.holdEnded) status.comeBack({ kind: "hold_ended", target: effects.holdEnded }, now);
+  if (effects.followUpAnswered) status.comeBack({ kind: "answered", ...effects.followUpAnswered }, now);
   if (effects.revocation === undefined && !effects.stillActive && !effects.followedUp) return;
   if (effects.revocation !== undefined && !TERMINAL_STATUSES.has(effects.revocation)) return;
   const record = recordBySeq(host.sql, call.revocation_seq)!;

@@ -11,16 +11,20 @@ import { logEvent } from "../../log";
 import { flushPartialBatches } from "../audit/outcome-batches";
 import { releaseLeases } from "../calls/attempts";
 import { earliestDue, pendingCount } from "../calls/queue";
+import type { Cause } from "../follow-ups/switch";
+import { fingerprintKey } from "../keys/fingerprint-key";
 import { DrainAlarm } from "./alarm";
 import type { DrainHost } from "./host";
 import type { LaneGroup } from "./next-call";
 import { SendLoop } from "./send-loop";
-import { type DrainState, DrainStatus } from "./state";
+import { apiTokenId, type DrainState, DrainStatus } from "./state";
 
 export class Drain {
   private readonly status: DrainStatus;
   private readonly alarm: DrainAlarm;
   private readonly loop: SendLoop;
+  /** The API token last seen in the configuration, and its id (state.ts). */
+  private token: { value: string; id: number } | null = null;
 
   constructor(private readonly host: DrainHost) {
     this.status = new DrainStatus(host.sql);
@@ -85,11 +89,32 @@ export class Drain {
       await this.alarm.set(this.clock.now() + 60_000);
       return;
     }
+    await this.useToken(config);
     await this.loop.slice(config);
     // The slice ended: outcomes still waiting for a full audit batch (a job's last ones) are written now.
     await flushPartialBatches(this.host.storage, this.host.auditLog, { retentionDays: config.auditRetentionDays, now: this.clock.now() });
     const wake = this.nextWakeAt();
     if (wake !== null) await this.alarm.set(Math.max(wake, this.clock.now()));
+  }
+
+  /**
+   * The API token in the configuration is the one the drain sends with: a follow-up switched off after
+   * another token was refused comes back (follow-ups/switch.ts). Looked at before each slice and whenever
+   * the switches are read (/v1/stats, /healthz), so a fixed token shows at once.
+   */
+  async useToken(config: Config): Promise<void> {
+    const value = config.cfApiTokens[0];
+    if (config.dryRun || !value) return;
+    if (this.token?.value !== value) {
+      const key = this.host.storage.transactionSync(() => fingerprintKey(this.host.sql));
+      this.token = { value, id: await apiTokenId(key, value) };
+    }
+    if (this.status.useToken(this.token.id, this.clock.now()) > 0) await this.arm(this.clock.now());
+  }
+
+  /** `cause` may end a follow-up's switch-off (follow-ups/switch.ts); answers how many calls it queued again. */
+  followUpsBack(cause: Cause): number {
+    return this.status.comeBack(cause, this.clock.now());
   }
 
   /** When the drain next has work: the earliest pending call (after its target's hold), not before a pause or pace slot. */

@@ -9,7 +9,7 @@ import { callKey, type DueCall } from "../calls/queue";
 import { planFollowUps } from "../follow-ups/plan";
 import { afterAnswer } from "./after-answer";
 import { classifyAnswer, rateLimitPauseMs } from "./classify";
-import { type Effects, leaseAttempt, requestFor, settleAnswer, settleCall } from "./dispatch";
+import { type Effects, leaseAttempt, requestFor, settleAnswer, settleCall, skipCall } from "./dispatch";
 import type { DrainHost } from "./host";
 import { NextCall } from "./next-call";
 import { Pacer, type SentCall } from "./pace";
@@ -67,6 +67,17 @@ export class SendLoop {
       if (!next) {
         pacer.idle();
         break;
+      }
+      // A follow-up switched off since its call was queued is not sent (follow-ups/switch.ts); this costs no pace.
+      const off = this.status.offDetail(next.call.kind, now);
+      if (off !== null) {
+        const { call } = next;
+        this.after(
+          call,
+          this.host.storage.transactionSync(() => skipCall(this.host.sql, call, off, now)),
+          config,
+        );
+        continue;
       }
       // DRY_RUN spends no API budget, so it is not paced.
       let paced: SentCall | null = null;
@@ -126,6 +137,7 @@ export class SendLoop {
       this.after(call, { revocation: status ?? undefined }, config);
       return;
     }
+    const sentAt = deps.clock.now();
     const answer = await callApi({ fetch: deps.fetch, token: config.cfApiTokens[0]!, timeoutMs: config.cfApiTimeoutMs, request });
     const now = deps.clock.now();
     // The call has arrived, if it ever will, by the time its answer is here: that bounds the window.
@@ -154,6 +166,7 @@ export class SendLoop {
         random: deps.random,
         followUps: this.status.followUpSettings(config),
         pausedUntil: this.status.current.paused_until,
+        sentAt,
       }),
     );
     this.after(call, effects, config);

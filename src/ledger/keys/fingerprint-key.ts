@@ -1,7 +1,8 @@
 // Random keys the ledger makes once and keeps in its own storage (table ledger_keys). Today one: the key of
-// the operator token fingerprints the audit log carries when AUDIT_FINGERPRINT_KEY is unset
-// (operator/token-fingerprint.ts). Kept in the Durable Object, never in KV, so a reader of the audit log
-// cannot test guessed tokens against the fingerprints.
+// token fingerprints: the operator token's the audit log carries when AUDIT_FINGERPRINT_KEY is unset
+// (operator/token-fingerprint.ts), and the API token's id the drain keeps beside a switched-off follow-up
+// (drain/state.ts). Kept in the Durable Object, never in KV, so a reader of the audit log cannot test
+// guessed tokens against the fingerprints.
 // Contract: synchronous SQLite; the caller runs it in a transaction, so two first uses make one key.
 import { toHex } from "../../crypto/bytes";
 
