@@ -558,6 +558,8 @@ describe("the drain", () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const view = await cli(["job", "job_held-wave"]);
+      // Regression (#18): "estimated done … (in 1.3 s)" beside "waiting held until … (in 4m 45s)".
+      expect(lineWith(view.stdout, "estimated done")).toMatch(/UTC \(in [45]m \d\ds\)$/);
       expect(lineWith(view.stdout, "waiting")).toMatch(
         new RegExp(`waiting\\s+held until .+: the API refused the token for zones/${ZONE} \\(Cloudflare refused the API token`),
       );

@@ -13,7 +13,12 @@ import { fastForwardLedger, ledgerStub, operatorFetch, settleLedger, uniqueEmail
 const fake = useFakeCloudflare(settleLedger);
 
 type JobSummary = { id: string; created_at: string; accepted: number; percent_done: number; by_status: Record<string, number> };
-type JobView = JobSummary & { waiting: { reason: string; message: string; until: string | null } | null; rate_per_second: number };
+type JobView = JobSummary & {
+  waiting: { reason: string; message: string; until: string | null } | null;
+  rate_per_second: number;
+  estimated_completion: string | null;
+  completed_at: string | null;
+};
 type Hold = { target: string; until: string; reason: string };
 
 async function submitJob(emails: string[]): Promise<string> {
@@ -68,6 +73,21 @@ describe("GET /v1/revocations?job_id=", () => {
   });
 });
 
+describe("GET /v1/jobs/{id}", () => {
+  // Regression (#18): `--watch` ended "60/60 | 2.1/s | done" and the same job later showed 1.4/s, then 0.
+  it("gives a finished job the rate over its own duration, which stays what it was", async () => {
+    const id = await submitJob(Array.from({ length: 5 }, (_, i) => uniqueEmail(`rate-${i}`)));
+    const done = await waitFor(async () => {
+      const view = await job(id);
+      return view.completed_at !== null && view;
+    });
+    const took = Math.max(1, (Date.parse(done.completed_at!) - Date.parse(done.created_at)) / 1000);
+    expect(done.rate_per_second).toBe(Math.round((5 / took) * 10) / 10);
+    await fastForwardLedger(2 * 60_000);
+    expect((await job(id)).rate_per_second).toBe(done.rate_per_second);
+  });
+});
+
 describe("POST /v1/jobs/{id}/retry", () => {
   it("re-drives the job's failed revocations once the cause is fixed", async () => {
     const emails = [uniqueEmail("retry-a"), uniqueEmail("retry-b"), uniqueEmail("retry-c")];
@@ -111,12 +131,15 @@ describe("token holds", () => {
 
     // A job with calls only on the held zone left says so.
     const id = await submitJob([uniqueEmail("held-job")]);
-    const waiting = await waitFor(async () => {
+    const held = await waitFor(async () => {
       const view = await job(id);
-      return view.waiting?.reason === "held" && view.waiting;
+      return view.waiting?.reason === "held" && view;
     });
+    const waiting = held.waiting!;
     expect(waiting.message).toContain(zone);
     expect(waiting.until).toBe(holds[0]!.until);
+    // Regression (#18): the estimate ignored the wait ("estimated done in 1.3 s" beside "held for 4m 45s").
+    expect(Date.parse(held.estimated_completion!)).toBeGreaterThan(Date.parse(waiting.until!));
 
     fake().setAnswer(() => envelope(true));
     const cleared = await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" });

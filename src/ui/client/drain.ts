@@ -1,7 +1,7 @@
 // The Drain card: pace, pauses, lanes, token holds and follow-ups, from GET /v1/stats.
 import type { Stats } from "../../domain/views";
 import { byId, cell, fill, node, row } from "./dom";
-import { clock, duration, inFuture, until } from "./format";
+import { clock, duration, inFuture, label, until } from "./format";
 import { renderHolds } from "./holds";
 
 const LANES = [
@@ -13,12 +13,9 @@ const LANES = [
 export function renderDrain(stats: Stats, hooks: Parameters<typeof renderHolds>[1]): void {
   const pace = `${stats.rate_per_second} calls/s configured (${Math.round(stats.rate_per_second * 60)} a minute); ${stats.observed_calls_last_minute} calls in the last minute`;
   byId("pace").textContent = pace + (stats.drain.last_call_at ? `; last call ${clock(stats.drain.last_call_at)}` : "");
-  const pauses: string[] = [];
-  if (inFuture(stats.drain.paused_until)) pauses.push(`Paused by a 429 until ${until(stats.drain.paused_until)}`);
-  if (inFuture(stats.drain.seats_off_until)) pauses.push(`seat removal off until ${until(stats.drain.seats_off_until)}`);
-  if (inFuture(stats.drain.verification_off_until)) pauses.push(`verification off until ${until(stats.drain.verification_off_until)}`);
-  byId("pause").textContent = pauses.length > 0 ? pauses.join("; ") : "Not paused";
-  byId("pause").className = pauses.length > 0 ? "alert" : "";
+  const paused = inFuture(stats.drain.paused_until);
+  byId("pause").textContent = paused ? `Paused by a 429 until ${until(stats.drain.paused_until)}` : "Not paused";
+  byId("pause").className = paused ? "alert" : "";
 
   fill(
     "lanes",
@@ -39,10 +36,26 @@ export function renderDrain(stats: Stats, hooks: Parameters<typeof renderHolds>[
 
   renderHolds(stats.holds, hooks);
 
+  renderFollowUps(stats);
+}
+
+/** "removed 5, failed 1, skipped 3": the outcomes named first always, any other one that happened after them. */
+function outcomes(counts: Record<string, number>, first: string[]): string {
+  const rest = Object.keys(counts).filter((name) => !first.includes(name) && name !== "still_active" && (counts[name] ?? 0) > 0);
+  return [...first, ...rest].map((name) => `${label(name)} ${counts[name] ?? 0}`).join(", ");
+}
+
+/** Every outcome of seat removal and verification (failed and skipped too), and a follow-up switched off. */
+function renderFollowUps(stats: Stats): void {
   const { seats, verification } = stats.follow_ups;
   const stillActive = verification.still_active ?? 0;
+  const off = [
+    inFuture(stats.drain.seats_off_until) ? `seat removal off until ${until(stats.drain.seats_off_until)}` : null,
+    inFuture(stats.drain.verification_off_until) ? `verification off until ${until(stats.drain.verification_off_until)}` : null,
+  ].filter((text): text is string => text !== null);
   byId("follow-ups").replaceChildren(
-    `seats removed ${seats.removed ?? 0}, seat removals failed ${seats.failed ?? 0}; verified ${verification.verified ?? 0}, verification pending ${verification.pending ?? 0}; `,
+    ...(off.length > 0 ? [node("span", `${off.join("; ")}: the API token was refused for ${off.length > 1 ? "them" : "it"}. `, "alert")] : []),
+    `seats: ${outcomes(seats, ["removed", "failed"])}; verification: ${outcomes(verification, ["verified", "pending", "failed"])}; `,
     node("span", `still active ${stillActive}${stillActive > 0 ? ": act in the IdP" : ""}`, stillActive > 0 ? "alert" : ""),
   );
 }
