@@ -23,6 +23,7 @@ export function afterAnswer({ host, status, noteGroups }: Aftermath, call: DueCa
   if (effects.queued) noteGroups(effects.queued);
   if (effects.pauseUntil) status.pause(effects.pauseUntil.at, effects.pauseUntil.reason);
   if (effects.followUpOff) status.switchOff(effects.followUpOff.followUp, effects.followUpOff.at, call.target);
+  if (effects.holdStarted) status.comeBack({ kind: "hold_started", target: effects.holdStarted }, now);
   if (effects.holdEnded) status.comeBack({ kind: "hold_ended", target: effects.holdEnded }, now);
   if (effects.followUpAnswered) status.comeBack({ kind: "answered", ...effects.followUpAnswered }, now);
   if (effects.revocation === undefined && !effects.stillActive && !effects.followedUp) return;

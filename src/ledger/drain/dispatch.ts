@@ -74,6 +74,8 @@ export type Effects = {
   followUpOff?: { followUp: FollowUp; at: number };
   /** A call of this follow-up, sent then, was answered: a switch-off from before that is over (follow-ups/switch.ts). */
   followUpAnswered?: { followUp: FollowUp; sentAt: number };
+  /** A revoke call was refused at this target, which holds it (a switched-off follow-up comes back: follow-ups/switch.ts). */
+  holdStarted?: string;
   /** A revoke call succeeded at this target after its hold ran out, which ended the hold. */
   holdEnded?: string;
   /** A verification found the person still active: audit it and tell the operator. */
@@ -146,6 +148,7 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
       const holds = verdict.refused && call.kind === "revoke";
       if (holds) {
         holdTarget(sql, { target: call.target, until: now + TOKEN_HOLD_MS, reason: verdict.error });
+        effects.holdStarted = call.target;
       } else if (verdict.refused && followUp !== null) {
         effects.followUpOff = { followUp, at: now };
       }

@@ -13,8 +13,10 @@
 // A switched-off follow-up comes back as soon as the cause is known to be gone, and its calls that were
 // refused or skipped while it was off (in the last day at most) are queued again:
 // - the API token in use is not the one refused (a secret put, a deploy, a restart with a fixed .dev.vars);
-// - a hold ends, lifted by an operator or ended by a revoke call that succeeded after it ran out: the
-//   token was refused wholesale, so the follow-up's refusal proved no missing permission;
+// - a hold starts (a revoke call refused), or ends (lifted by an operator, or by a revoke call that
+//   succeeded after it ran out): the token was refused wholesale, so the follow-up's refusal proved no
+//   missing permission. A wrong token is often refused first on a follow-up (its calls come due while no
+//   revocation is sent), before any hold says so; its calls then wait behind the hold like the rest;
 // - a call of that follow-up sent after it went off is answered: once the hour runs out one is tried, and
 //   if it is refused again the follow-up is off for another hour.
 import type { CallKind } from "../../domain/revocation";
@@ -37,6 +39,7 @@ export const SWITCHED_ON: FollowUpSwitch = { until: 0, since: 0, token: 0 };
 /** What shows that a switched-off follow-up's refusal is over. */
 export type Cause =
   | { kind: "token_in_use"; token: number }
+  | { kind: "hold_started"; target: string }
   | { kind: "hold_ended"; target: string }
   | { kind: "answered"; followUp: FollowUp; sentAt: number };
 
@@ -64,6 +67,7 @@ export function causeGone(followUp: FollowUp, switched: FollowUpSwitch, cause: C
   switch (cause.kind) {
     case "token_in_use":
       return switched.token !== 0 && switched.token !== cause.token;
+    case "hold_started":
     case "hold_ended":
       return true;
     case "answered":
@@ -91,7 +95,7 @@ export function skippedDetail(followUp: FollowUp, until: number): string {
 
 /** What /healthz says while a follow-up is switched off. */
 export function followUpNotes(switches: Record<FollowUp, FollowUpSwitch>, now: number): string[] {
-  const back = "; it comes back with another token, when a token hold ends, or when a call tried after then is answered";
+  const back = "; it comes back with another token, when a token hold starts or ends, or when a call tried after then is answered";
   const notes: string[] = [];
   if (isOff(switches.seats, now)) {
     notes.push(

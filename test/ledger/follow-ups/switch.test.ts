@@ -10,6 +10,7 @@ describe("causeGone", () => {
     ["another token in use", OFF, { kind: "token_in_use", token: 8 }, true],
     ["the refused token still in use", OFF, { kind: "token_in_use", token: 7 }, false],
     ["a token unknown to a switch-off from before #18", { ...OFF, token: 0 }, { kind: "token_in_use", token: 8 }, false],
+    ["a hold started (a revoke call refused: the token is refused wholesale)", OFF, { kind: "hold_started", target: "accounts/a" }, true],
     ["a hold ended", OFF, { kind: "hold_ended", target: "accounts/a" }, true],
     ["a verification sent after it went off, answered", OFF, { kind: "answered", followUp: "verify", sentAt: T + 1 }, true],
     ["a verification sent before it went off (in flight), answered", OFF, { kind: "answered", followUp: "verify", sentAt: T - 1 }, false],
