@@ -143,7 +143,7 @@ export function jobView(job: JobView, now: number): string {
       ["pending calls", job.pending_calls],
       ["calls ahead", job.pending_calls_ahead],
       ["jobs in lane", job.jobs_in_lane],
-      ["rate", `${rateText(job.rate_per_second)} revocations/s (over the last minute)`],
+      ["rate", `${rateText(job.rate_per_second)} revocations/s (${job.completed_at ? "over its whole run" : "over the last minute"})`],
       ["estimated done", until(job.estimated_completion, now)],
       ["waiting", waitingText(job.waiting, now) ?? "no"],
       ["time to revoke", percentiles(job.time_to_revoke)],

@@ -355,6 +355,8 @@ describe("bulk jobs", () => {
     expect(lineWith(run.stdout, "lines")).toMatch(/60 \(60 accepted, 0 duplicates, 0 rejected\)$/);
     expect(lineWith(run.stdout, "by status")).toMatch(/revoked 60$/);
     expect(lineWith(run.stdout, "completed")).toMatch(/UTC$/);
+    // Regression (#18): a finished job's rate is over its own duration, and was labelled "over the last minute".
+    expect(lineWith(run.stdout, "rate")).toMatch(/^rate\s+\d+(\.\d)? revocations\/s \(over its whole run\)$/);
     const json = await cli(["job", jobId, "--json"]);
     const view = JSON.parse(json.stdout) as { id: string; percent_done: number };
     expect(view).toMatchObject({ id: jobId, percent_done: 100 });
