@@ -78,14 +78,17 @@ export function owedFollowUpCounts(sql: SqlStorage, jobId?: string): { due: stri
  * Answers how many.
  */
 export function requeueRefusedFollowUps(sql: SqlStorage, kinds: string[], from: number, now: number): number {
-  return sql.exec(
-    `UPDATE calls SET state = 'pending', next_attempt_at = CASE WHEN state = 'skipped' THEN MAX(next_attempt_at, ?) ELSE ? END,
+  return sql
+    .exec(
+      `UPDATE calls SET state = 'pending', next_attempt_at = CASE WHEN state = 'skipped' THEN MAX(next_attempt_at, ?) ELSE ? END,
        completed_at = NULL, result = NULL, leased = 0
      WHERE kind IN (${kinds.map(() => "?").join(", ")}) AND completed_at >= ?
-       AND (state = 'skipped' OR (state = 'failed' AND http_status IN (401, 403)))`,
-    now,
-    now,
-    ...kinds,
-    from,
-  ).rowsWritten;
+       AND (state = 'skipped' OR (state = 'failed' AND http_status IN (401, 403)))
+     RETURNING kind`,
+      now,
+      now,
+      ...kinds,
+      from,
+    )
+    .toArray().length; // not rowsWritten, which counts the index entries written too
 }
