@@ -64,6 +64,7 @@ p, li { overflow-wrap: break-word; }
   body { padding: 0.5rem 0.75rem 2rem; }
   section, form { padding: 0.25rem 0.75rem 0.75rem; }
   th, td { padding: 0.3rem 0.3rem; }
+  #lanes-table td.number { white-space: normal; }
   td.email, td.target { overflow-wrap: anywhere; }
   #search-email { width: 100%; }
   #search-form label:first-child { flex: 1 1 100%; }
