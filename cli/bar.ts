@@ -2,8 +2,7 @@
 // short job id, the bar, percent, done/total, rate and ETA, fitted to the terminal's width.
 // Contract: pure; the job as last read, the time it was read, the time now and the width are passed in.
 // Everything shown is the API's: done/total from by_status, rate_per_second, the ETA from
-// estimated_completion moved back by the wait (the API's estimate assumes no pause or hold from now on),
-// and the wait's reason and end.
+// estimated_completion (which counts from the end of a hold or a 429 pause), and the wait's reason and end.
 import type { JobView } from "../src/domain/views.ts";
 import { duration, rateText } from "./format.ts";
 import { jobProgress } from "./views.ts";
@@ -15,8 +14,6 @@ const ID_MAX = 14;
 
 export type Frame = {
   job: JobView;
-  /** When `job` was read: the API's estimate is the time left at pace from then. */
-  readAt: number;
   now: number;
   /** The terminal's width; undefined when the output is not a terminal (a log gets the whole line). */
   columns: number | undefined;
@@ -64,16 +61,9 @@ function waitingText(frame: Frame): string | null {
   return `waiting: ${reason}${left === null ? "" : ` ${left > 0 ? duration(Math.ceil(left / 1000) * 1000) : "ending"}`}`;
 }
 
-/**
- * When the job should be done, from now: the API's time left at pace (as of the read), started after the
- * wait ends when the job waits for a time (a hold, a 429 pause). Null when the API has no estimate.
- */
+/** When the job should be done, from now (the API's estimate); null when the API has none. */
 function etaMs(frame: Frame): number | null {
-  const { job, readAt, now } = frame;
-  if (!job.estimated_completion) return null;
-  const atPace = Math.max(0, Date.parse(job.estimated_completion) - readAt);
-  const resume = job.waiting?.until ? Math.max(readAt, Date.parse(job.waiting.until)) : readAt;
-  return resume + atPace - now;
+  return frame.job.estimated_completion ? Date.parse(frame.job.estimated_completion) - frame.now : null;
 }
 
 /** Whole seconds (the bar is redrawn once a second); an estimate already passed is "due". */

@@ -32,6 +32,12 @@ const program = new Command("access-revoker")
   .exitOverride()
   .addHelpText("after", "\nExit codes: 0 ok, 1 the API answered an error, 2 usage error, 3 cannot reach the Worker.\nMore: docs/cli.md");
 
+// A reader that stops early (`| head`) closes the pipe: that ends the output, it is not a failure.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(EXIT.ok);
+});
+
 registerRevocationCommands(program);
 registerJobCommands(program);
 registerDrainCommands(program);

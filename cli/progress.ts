@@ -25,11 +25,10 @@ export async function watchJob(readJob: () => Promise<JobView>, options: WatchOp
   const stream = options.stream ?? process.stderr;
   const now = options.now ?? Date.now;
   let job = await readJob();
-  let readAt = now();
   let unansweredSince: number | null = null;
   const bar = new cliProgress.SingleBar({
     stream,
-    format: () => barLine({ job, readAt, now: now(), columns: stream.isTTY ? stream.columns : undefined, unansweredSince }),
+    format: () => barLine({ job, now: now(), columns: stream.isTTY ? stream.columns : undefined, unansweredSince }),
     hideCursor: true,
     noTTYOutput: true,
     notTTYSchedule: REFRESH_MS,
@@ -48,7 +47,6 @@ export async function watchJob(readJob: () => Promise<JobView>, options: WatchOp
       await new Promise((resolve) => setTimeout(resolve, REFRESH_MS));
       try {
         job = await readJob();
-        readAt = now();
         unansweredSince = null;
       } catch (error) {
         if (!isOutage(error)) throw error;

@@ -144,7 +144,7 @@ export function jobView(job: JobView, now: number): string {
       ["pending calls", job.pending_calls],
       ["calls ahead", job.pending_calls_ahead],
       ["jobs in lane", job.jobs_in_lane],
-      ["rate", `${rateText(job.rate_per_second)} revocations/s (over the last minute)`],
+      ["rate", `${rateText(job.rate_per_second)} revocations/s (${job.completed_at ? "over its whole run" : "over the last minute"})`],
       ["estimated done", until(job.estimated_completion, now)],
       ["waiting", waitingText(job.waiting, now) ?? "no"],
       ["time to revoke", percentiles(job.time_to_revoke)],
@@ -178,20 +178,25 @@ function rejectionLines(rejections: { line: number; reason: string }[], rejected
 }
 
 /**
- * The answer to POST /v1/revocations/bulk. `resubmit`: when the key was the file's digest, the command
- * that sends it again as a new job.
+ * The answer to POST /v1/revocations/bulk, each line within 80 columns for a file-named job (whose id is
+ * 43 characters): a command a person copies gets a line of its own. `resubmit`: when the key was the
+ * file's digest, the command that sends it again as a new job.
  */
 export function bulkAnswerView(answer: JobAnswer, resubmit: string | null): string {
-  const repeated = resubmit
-    ? `${answer.job_id}: this file was already submitted (the job is named after its SHA-256); nothing was added. To revoke everyone in it again: ${resubmit}`
-    : `${answer.job_id}: this body was already submitted with that Idempotency-Key; nothing was added`;
-  const lines = [
-    answer.duplicate
-      ? repeated
-      : `${answer.job_id}: ${answer.lines} lines, ${answer.accepted} accepted, ${answer.duplicates} duplicates, ${answer.rejected} rejected`,
-    ...rejectionLines(answer.rejections, answer.rejected),
-  ];
-  return lines.join("\n");
+  if (answer.duplicate) {
+    return resubmit
+      ? [
+          `${answer.job_id}: already submitted, nothing added`,
+          "(the job is named after the file's SHA-256); to revoke everyone in it again:",
+          `  ${resubmit}`,
+        ].join("\n")
+      : `${answer.job_id}: already submitted with that Idempotency-Key, nothing added`;
+  }
+  const summary = fields([
+    ["job", answer.job_id],
+    ["lines", `${answer.lines} (${answer.accepted} accepted, ${answer.duplicates} duplicates, ${answer.rejected} rejected)`],
+  ]);
+  return [summary, ...rejectionLines(answer.rejections, answer.rejected)].join("\n");
 }
 
 // ── the drain ────────────────────────────────────────────────────────────────────────────────────────

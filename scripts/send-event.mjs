@@ -173,7 +173,9 @@ async function sendSet(url, config, wanted, person) {
     const [authorization] = config.ssfSecrets.get(name)?.auth ?? [];
     if (authorization) headers.authorization = authorization;
     const answer = await send(url, { method: "POST", path: `/ssf/${name}`, headers, body: token });
-    console.log(`${answer.status} ${answer.text}`);
+    // A push is answered 202 with no body (RFC 8935 §2.2): no revocation id to print, so say where it is.
+    if (answer.ok) console.log(`${answer.status} POST /ssf/${name}: the SET was accepted\nthe revocation: npm run cli -- status ${person.email}`);
+    else console.log(`${answer.status} ${answer.text}`);
     return answer.ok ? 0 : 1;
   } finally {
     server.closeAllConnections();

@@ -32,7 +32,7 @@ export function registerJobCommands(program: Command): void {
       });
       session.show(answer, (body) => bulkAnswerView(body, options.idempotencyKey === undefined ? `${SELF} bulk ${file} --no-idempotency-key` : null));
       if (options.watch) await watch(session, answer.body.job_id);
-      else session.say(`follow it with \`${SELF} job ${answer.body.job_id} --watch\``);
+      else session.say(`follow it with:\n  ${SELF} job ${answer.body.job_id} --watch`);
     });
 
   program

@@ -89,15 +89,23 @@ function rowsOf(schema: JsonSchema, prefix: string, depth: number): Row[] {
   });
 }
 
-function table(rows: Row[]): string {
+/**
+ * A table of the page: `headings` as text, each row's cells as HTML already escaped. Each cell carries its
+ * column's heading (data-label), which a narrow screen shows beside it when the rows are stacked as cards.
+ */
+export function tableHtml(headings: string[], rows: string[][]): string {
   return [
-    "<table><tr><th>field</th><th>type</th><th>required</th><th>limits</th></tr>",
-    ...rows.map(
-      (row) =>
-        `<tr><td><code>${escapeHtml(row.name)}</code></td><td>${escapeHtml(row.type)}</td><td>${row.required ? "yes" : ""}</td><td>${escapeHtml(row.limits)}</td></tr>`,
-    ),
+    `<table><tr>${headings.map((heading) => `<th>${escapeHtml(heading)}</th>`).join("")}</tr>`,
+    ...rows.map((cells) => `<tr>${cells.map((cell, index) => `<td data-label="${escapeHtml(headings[index])}">${cell}</td>`).join("")}</tr>`),
     "</table>",
   ].join("\n");
+}
+
+function table(rows: Row[]): string {
+  return tableHtml(
+    ["field", "type", "required", "limits"],
+    rows.map((row) => [`<code>${escapeHtml(row.name)}</code>`, escapeHtml(row.type), row.required ? "yes" : "", escapeHtml(row.limits)]),
+  );
 }
 
 /** A body's schema for people: its properties as a table, each alternative of a union in turn. */

@@ -3,10 +3,12 @@
 // reference renderer (Swagger UI, Scalar), which would load a large script from a CDN into an operator's
 // browser. A table of contents, then each tag's operations with their parameters, request bodies (their
 // schemas as tables, and examples) and answers (a JSON answer's schema folded under <details>). Answers
-// every operation of a tag gives alike (SCIM's RFC 7644 errors) are listed once, at the tag.
+// every operation of a tag gives alike (SCIM's RFC 7644 errors) are listed once, at the tag. On a narrow
+// screen (≤ 40rem, a phone) each table row is a card of labelled cells: a table that scrolled inside itself
+// hid its last columns with nothing to say they were there.
 // Contract: pure rendering of the document; every text is escaped (reference-schema.ts).
 import { cspHashSource } from "../crypto/sha256";
-import { escapeHtml, type JsonSchema, limitsOf, prose, schemaHtml, typeOf } from "./reference-schema";
+import { escapeHtml, type JsonSchema, limitsOf, prose, schemaHtml, tableHtml, typeOf } from "./reference-schema";
 
 type Parameter = { name: string; in: string; required?: boolean; description?: string; schema?: JsonSchema };
 type Media = { schema?: JsonSchema; example?: unknown };
@@ -35,7 +37,9 @@ h4{font-size:.95rem;margin:1rem 0 .25rem}nav ol{padding-left:1.25rem}nav li{marg
 table{border-collapse:collapse;margin:.25rem 0 .75rem;font-size:.9rem;display:block;overflow-x:auto;max-width:100%}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}
 td{overflow-wrap:break-word}code{font-family:ui-monospace,monospace;font-size:.9em;background:#f3f3f5;padding:0 .2em;border-radius:3px}
 pre{background:#f3f3f5;padding:.5rem .75rem;overflow-x:auto;border-radius:4px}pre code{background:none;padding:0}
-details{margin:.25rem 0}summary{cursor:pointer}.muted{color:#666}`;
+details{margin:.25rem 0}summary{cursor:pointer}.muted{color:#666}
+@media (max-width:40rem){table,tbody,tr,td{display:block}tr:first-child{display:none}tr{border:1px solid #ddd;border-radius:4px;margin:.4rem 0;padding:.2rem .5rem}
+td{border:0;padding:.1rem 0;overflow-wrap:anywhere}td:empty{display:none}td::before{content:attr(data-label) ": ";color:#666}}`;
 
 /** An operation's id in the page: "op-post-v1-revocations-id-retry". */
 const anchorOf = (method: string, path: string) => `op-${method}-${path.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "")}`;
@@ -74,9 +78,9 @@ function answersHtml(answers: [string, Response][]): string {
       const label = `<code>${escapeHtml(type)}</code> ${schema.$ref ? `<a href="#schema-${name}">${name}</a>` : name}`;
       return schema.properties || schema.anyOf || schema.oneOf ? `<details><summary>${label}</summary>\n${schemaHtml(schema)}\n</details>` : label;
     });
-    return `<tr><td>${escapeHtml(status)}</td><td>${prose(answer.description)}</td><td>${bodies.join("<br>")}</td></tr>`;
+    return [escapeHtml(status), prose(answer.description), bodies.join("<br>")];
   });
-  return ["<table><tr><th>status</th><th>meaning</th><th>body</th></tr>", ...rows, "</table>"].join("\n");
+  return tableHtml(["status", "meaning", "body"], rows);
 }
 
 function operationHtml({ path, method, operation, anchor }: Entry, shared: Record<string, Response>): string {
@@ -91,12 +95,16 @@ function operationHtml({ path, method, operation, anchor }: Entry, shared: Recor
   if (operation.description) parts.push(`<p class="muted">${prose(operation.description)}</p>`);
   if (parameters.length > 0) {
     parts.push(
-      "<table><tr><th>parameter</th><th>in</th><th>type</th><th>required</th><th>limits</th></tr>",
-      ...parameters.map(
-        (parameter) =>
-          `<tr><td><code>${escapeHtml(parameter.name)}</code></td><td>${escapeHtml(parameter.in)}</td><td>${escapeHtml(typeOf(parameter.schema))}</td><td>${parameter.required ? "yes" : ""}</td><td>${escapeHtml(limitsOf(parameter.schema ?? {}))}</td></tr>`,
+      tableHtml(
+        ["parameter", "in", "type", "required", "limits"],
+        parameters.map((parameter) => [
+          `<code>${escapeHtml(parameter.name)}</code>`,
+          escapeHtml(parameter.in),
+          escapeHtml(typeOf(parameter.schema)),
+          parameter.required ? "yes" : "",
+          escapeHtml(limitsOf(parameter.schema ?? {})),
+        ]),
       ),
-      "</table>",
     );
   }
   if (operation.requestBody?.description) parts.push(`<p>Body: ${prose(operation.requestBody.description)}</p>`);

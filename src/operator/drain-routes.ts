@@ -48,7 +48,7 @@ drainRoutes.delete(
     summary: "Lift a token hold now",
     pathParams: { kind: { enum: ["accounts", "zones"] }, id: { pattern: "^[0-9a-f]{32}$" } },
     description:
-      "For when the token was fixed: the target's calls become due at once, and the revocations that failed there because the API refused the token (the refusal that held it) are re-queued with a fresh retry budget; `requeued` says how many. Written to the audit log (`action:` entries).",
+      "For when the token was fixed: the target's calls become due at once, the revocations that failed there because the API refused the token (the refusal that held it) are re-queued with a fresh retry budget (`requeued` says how many), and a follow-up switched off meanwhile comes back. A hold that ran out with no call succeeding at its target since can still be lifted, with the same effect. Written to the audit log (`action:` entries).",
     tag: "drain",
     ok: { 200: { description: "the hold that was lifted, and how many revocations were re-queued", schema: ClearedHoldSchema } },
     errors: ["not_found"],
@@ -57,7 +57,7 @@ drainRoutes.delete(
   async function clearHold(c) {
     const target = `${c.req.param("kind")}/${c.req.param("id")}`;
     const answer = await onLedger(c.env, (ledger) => ledger.drain().clearHold(target), "the hold");
-    if (!answer) fail("not_found", `${target} has no token hold in force`);
+    if (!answer) fail("not_found", `${target} has no token hold`);
     const { cleared, requeued } = answer;
     auditOperatorAction(c, {
       action: "hold_cleared",

@@ -136,6 +136,10 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     const date = dateOf(value);
     return date ? \`\${date.toISOString().slice(0, 19).replace("T", " ")} UTC\` : "—";
   }
+  var ISO_TIME = /\\b\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)?Z\\b/g;
+  function clockTimes(text) {
+    return text.replace(ISO_TIME, (time) => clock(time));
+  }
   function until(value) {
     const date = dateOf(value);
     if (!date) return "—";
@@ -199,7 +203,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
   async function clearHold(hold, trigger, hooks2) {
     const ok = await confirmed(
       \`Clear the hold on \${hold.target}?\`,
-      \`Its calls become due now. If the API still refuses the token there, the target is held again. The API writes this to the audit log. Held because: \${hold.reason}\`,
+      \`Its calls become due now. If the API still refuses the token there, the target is held again. The API writes this to the audit log. Held because: \${clockTimes(hold.reason)}\`,
       "Clear the hold"
     );
     if (!ok) return;
@@ -228,7 +232,12 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
       inForce.map((hold) => {
         const clear = button("Clear hold…", () => void clearHold(hold, clear, hooks2));
         clear.setAttribute("aria-label", \`Clear the hold on \${hold.target}\`);
-        return row(cell(hold.target, "target"), cell(hold.reason, "detail", "Reason"), cell(until(hold.until), void 0, "Held until"), cell(clear));
+        return row(
+          cell(hold.target, "target"),
+          cell(clockTimes(hold.reason), "detail", "Reason"),
+          cell(until(hold.until), void 0, "Held until"),
+          cell(clear)
+        );
       })
     );
   }
@@ -278,8 +287,6 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     if (!inFuture(stats.drain.paused_until) && paused.length > 0) {
       pauses.push(\`\${paused.length} of \${stats.budgets.length} tokens paused by a 429 (below)\`);
     }
-    if (inFuture(stats.drain.seats_off_until)) pauses.push(\`seat removal off until \${until(stats.drain.seats_off_until)}\`);
-    if (inFuture(stats.drain.verification_off_until)) pauses.push(\`verification off until \${until(stats.drain.verification_off_until)}\`);
     byId("pause").textContent = pauses.length > 0 ? pauses.join("; ") : "Not paused";
     byId("pause").className = pauses.length > 0 ? "alert" : "";
     fill(
@@ -300,10 +307,22 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     );
     renderHolds(stats.holds, hooks2);
     renderReconcile(stats.reconcile);
+    renderFollowUps(stats);
+  }
+  function outcomes(counts, first) {
+    const rest = Object.keys(counts).filter((name) => !first.includes(name) && name !== "still_active" && (counts[name] ?? 0) > 0);
+    return [...first, ...rest].map((name) => \`\${label(name)} \${counts[name] ?? 0}\`).join(", ");
+  }
+  function renderFollowUps(stats) {
     const { seats, verification } = stats.follow_ups;
     const stillActive = verification.still_active ?? 0;
+    const off = [
+      inFuture(stats.drain.seats_off_until) ? \`seat removal off until \${until(stats.drain.seats_off_until)}\` : null,
+      inFuture(stats.drain.verification_off_until) ? \`verification off until \${until(stats.drain.verification_off_until)}\` : null
+    ].filter((text) => text !== null);
     byId("follow-ups").replaceChildren(
-      \`seats removed \${seats.removed ?? 0}, seat removals failed \${seats.failed ?? 0}; verified \${verification.verified ?? 0}, verification pending \${verification.pending ?? 0}; \`,
+      ...off.length > 0 ? [node("span", \`\${off.join("; ")}: the API token was refused for \${off.length > 1 ? "them" : "it"}. \`, "alert")] : [],
+      \`seats: \${outcomes(seats, ["removed", "failed"])}; verification: \${outcomes(verification, ["verified", "pending", "failed"])}; \`,
       node("span", \`still active \${stillActive}\${stillActive > 0 ? ": act in the IdP" : ""}\`, stillActive > 0 ? "alert" : "")
     );
   }
@@ -323,13 +342,13 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     const view2 = "rate_per_second" in job ? job : null;
     if (job.completed_at) summary += \`completed \${clock(job.completed_at)}\`;
     else if (view2) {
-      const eta = view2.waiting ? "ETA once the wait ends" : view2.estimated_completion ? \`ETA \${until(view2.estimated_completion)}\` : "ETA unknown";
+      const eta = view2.estimated_completion ? \`ETA \${until(view2.estimated_completion)}\` : "ETA unknown";
       summary += \`\${eta}; \${view2.rate_per_second.toFixed(1)} calls/s over the last minute\`;
     }
     item.append(title, progress, node("p", summary, "muted"));
     if (view2?.waiting) {
       const waiting = view2.waiting;
-      const text = \`Waiting (\${label(waiting.reason)})\${waiting.until ? \` until \${until(waiting.until)}\` : ""}: \${waiting.message}\`;
+      const text = \`Waiting (\${label(waiting.reason)})\${waiting.until ? \` until \${until(waiting.until)}\` : ""}: \${clockTimes(waiting.message)}\`;
       item.append(node("p", text, "alert"));
     }
     return item;
@@ -403,6 +422,13 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
   }
   var opener = () => {
   };
+  function emailButton(record) {
+    const email = record.email ?? "(unresolved)";
+    const at = email.lastIndexOf("@");
+    const opens = button(email, () => opener(record.id), "link");
+    if (at > 0) opens.replaceChildren(email.slice(0, at + 1), node("wbr"), email.slice(at + 1));
+    return opens;
+  }
   function renderRevocations(page2) {
     view.next = page2.cursor;
     const filter = [view.email, view.status && label(view.status)].filter(Boolean).join(", ");
@@ -417,14 +443,11 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
       page2.records.map(
         (record) => row(
           cell(clock(record.received_at), "received"),
-          cell(
-            button(record.email ?? "(unresolved)", () => opener(record.id), "link"),
-            "email"
-          ),
+          cell(emailButton(record), "email"),
           cell(record.source, "source", "Source"),
           cell(badge(record.status), "state"),
           cell(duration(record.time_to_revoke_ms), "number ttr", "Time to revoke"),
-          cell(record.last_error ?? "", "detail")
+          cell(clockTimes(record.last_error ?? ""), "detail")
         )
       )
     );
@@ -435,7 +458,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
   var shown = null;
   var dialog = () => byId("record-dialog");
   function sentence(state, at, detail, more = []) {
-    return [label(state) + (at ? \` at \${clock(at)}\` : ""), ...more, detail].filter(Boolean).join("; ");
+    return [label(state) + (at ? \` at \${clock(at)}\` : ""), ...more, detail && clockTimes(detail)].filter(Boolean).join("; ");
   }
   function targetSection(result) {
     const section = node("section", null, "target");
@@ -477,7 +500,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
             cell(clock(attempt.at)),
             cell(attempt.http_status === null ? "—" : attempt.http_status, void 0, "HTTP"),
             cell(label(attempt.outcome), void 0, "Outcome"),
-            cell(attempt.error ?? "", "detail")
+            cell(clockTimes(attempt.error ?? ""), "detail")
           )
         )
       );
@@ -507,7 +530,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
         ["Lane", record.lane],
         ["Devices", record.devices ? "revoked too" : "left alone"],
         ["Attempts", String(record.attempts)],
-        ["Last error", record.last_error]
+        ["Last error", record.last_error && clockTimes(record.last_error)]
       ])
     );
     byId("record-retry").hidden = record.status !== "failed";

@@ -1,6 +1,7 @@
 // The status page's stylesheet, inlined into the page (its hash is in the Content-Security-Policy).
 // No inline style attributes anywhere: the policy allows this block only. Below 40rem (a phone) wide
-// tables stack each row's cells, so that no card and no page scrolls sideways.
+// tables stack each row's cells, so that no card and no page scrolls sideways; an email breaks inside only when
+// it is wider than the whole row (its status label moves under it first).
 export const STATUS_PAGE_STYLE = `
 :root { color-scheme: light; font: 15px/1.45 system-ui, sans-serif; color: #1d2430; background: #f5f6f8; }
 body { margin: 0 auto; max-width: 72rem; padding: 1rem 1.5rem 3rem; }
@@ -21,6 +22,8 @@ td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
 td.number { white-space: nowrap; }
 td.received { white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.email, td.target { overflow-wrap: break-word; }
+td.email button.link { overflow-wrap: break-word; }
+table.records td.detail { width: 20rem; }
 .badge { display: inline-block; padding: 0 0.5rem; border-radius: 999px; font-size: 0.85rem; font-weight: 600; white-space: nowrap; }
 .good { background: #dcf5e3; color: #0d5a26; }
 .bad { background: #fde1e1; color: #8c1616; }
@@ -49,6 +52,7 @@ button.danger { background: #8c1616; color: #fff; border: 1px solid #8c1616; bor
 dialog { width: min(52rem, calc(100vw - 1rem)); max-height: calc(100vh - 1rem); box-sizing: border-box; padding: 0.5rem 1rem 1rem; border: 1px solid #d8dce3; border-radius: 6px; overflow: auto; }
 dialog::backdrop { background: rgb(29 36 48 / 0.45); }
 #confirm-dialog { width: min(32rem, calc(100vw - 1rem)); }
+#confirm-question { font-size: 1.05rem; overflow-wrap: anywhere; }
 .dialog-bar { display: flex; align-items: baseline; justify-content: space-between; gap: 1rem; }
 .dialog-bar h2 { overflow-wrap: anywhere; }
 .actions { display: flex; justify-content: end; gap: 0.5rem; flex-wrap: wrap; }
@@ -60,20 +64,21 @@ p, li { overflow-wrap: break-word; }
   body { padding: 0.5rem 0.75rem 2rem; }
   section, form { padding: 0.25rem 0.75rem 0.75rem; }
   th, td { padding: 0.3rem 0.3rem; }
+  #lanes-table td.number { white-space: normal; }
   td.email, td.target { overflow-wrap: anywhere; }
   #search-email { width: 100%; }
   #search-form label:first-child { flex: 1 1 100%; }
   .detail { max-width: none; }
   table.records, table.records tbody, table.stacked, table.stacked tbody { display: block; }
   table.records thead, table.stacked thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
-  table.records tr { display: grid; grid-template-columns: 1fr auto; grid-template-areas: "email state" "received ttr" "source source" "detail detail"; gap: 0.1rem 0.75rem; padding: 0.5rem 0; border-bottom: 1px solid #e6e8ec; }
+  table.records tr { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0.1rem 0.75rem; padding: 0.5rem 0; border-bottom: 1px solid #e6e8ec; }
   table.records td, table.stacked td { display: block; padding: 0; border: 0; }
-  table.records td.email { grid-area: email; font-weight: 600; }
-  table.records td.state { grid-area: state; text-align: right; }
-  table.records td.received { grid-area: received; font-size: 0.85rem; color: #4a5364; }
-  table.records td.ttr { grid-area: ttr; font-size: 0.85rem; }
-  table.records td.source { grid-area: source; font-size: 0.85rem; color: #4a5364; }
-  table.records td.detail { grid-area: detail; }
+  table.records td.email { order: 1; flex: 1 1 auto; min-width: 0; font-weight: 600; }
+  table.records td.state { order: 2; margin-left: auto; text-align: right; }
+  table.records td.received { order: 3; flex: 1 1 auto; font-size: 0.85rem; color: #4a5364; }
+  table.records td.ttr { order: 4; margin-left: auto; font-size: 0.85rem; }
+  table.records td.source { order: 5; flex: 1 1 100%; font-size: 0.85rem; color: #4a5364; }
+  table.records td.detail { order: 6; flex: 1 1 100%; width: auto; }
   table.records td.detail:empty { display: none; }
   table.stacked caption { display: block; text-align: left; }
   table.stacked tr { display: block; padding: 0.5rem 0; border-bottom: 1px solid #e6e8ec; }

@@ -32,13 +32,13 @@ function jobView(change: Partial<JobView> = {}): JobView {
   };
 }
 
+// As the API answers while the job waits: its estimate counts from the end of the wait.
 const held = jobView({
-  estimated_completion: iso(READ_AT + 1000),
+  estimated_completion: iso(READ_AT + 241_000),
   waiting: { reason: "held", message: "the API refused the token for zones/…", until: iso(READ_AT + 240_000) },
 });
 const frame = (change: Partial<Frame> = {}): Frame => ({
   job: jobView(),
-  readAt: READ_AT,
   now: READ_AT,
   columns: 80,
   unansweredSince: null,
@@ -71,11 +71,14 @@ describe("the job --watch line", () => {
     expect(narrow).toMatch(/^waiting: held 4m 00s \| /);
   });
 
-  it("counts the ETA down from the wait's end, not from the API's estimate at pace", () => {
+  it("counts the ETA down to the API's estimate, which starts after the wait", () => {
     const later = READ_AT + 10_000;
     expect(barLine(frame({ job: held, now: later, columns: 120 }))).toMatch(/^waiting: held 3m 50s \| .+ \| ETA 3m 51s$/);
     // A 429 pause is a wait with an end too.
-    const paused = jobView({ waiting: { reason: "paused", message: "rate limited", until: iso(READ_AT + 8000) } });
+    const paused = jobView({
+      estimated_completion: iso(READ_AT + 19_000),
+      waiting: { reason: "paused", message: "rate limited", until: iso(READ_AT + 8000) },
+    });
     expect(barLine(frame({ job: paused, columns: 120 }))).toMatch(/^waiting: paused 8\.0 s \| .+ \| ETA 19\.0 s$/);
     // Waiting for urgent calls has no end: the estimate at pace stands.
     const urgent = jobView({ waiting: { reason: "urgent_first", message: "3 urgent call(s) go first", until: null } });

@@ -314,7 +314,11 @@ describe("bulk jobs", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     jobId = /job_[A-Za-z0-9_-]+/.exec(run.stdout)?.[0] ?? "";
-    expect(run.stdout).toBe(`${jobId}: 60 lines, 60 accepted, 0 duplicates, 0 rejected\nfollow it with \`access-revoker job ${jobId} --watch\`\n`);
+    // Regression (#18): the summary was one 94-character line, wrapped at 80 columns.
+    expect(run.stdout).toBe(
+      `job    ${jobId}\nlines  60 (60 accepted, 0 duplicates, 0 rejected)\nfollow it with:\n  access-revoker job ${jobId} --watch\n`,
+    );
+    expect(run.stdout.split("\n").filter((line) => line.length >= 80)).toEqual([]);
     // Without --idempotency-key, the key is the file's SHA-256: the job is named after its bytes.
     expect(jobId).toBe(
       `job_sha256-${createHash("sha256")
@@ -351,6 +355,8 @@ describe("bulk jobs", () => {
     expect(lineWith(run.stdout, "lines")).toMatch(/60 \(60 accepted, 0 duplicates, 0 rejected\)$/);
     expect(lineWith(run.stdout, "by status")).toMatch(/revoked 60$/);
     expect(lineWith(run.stdout, "completed")).toMatch(/UTC$/);
+    // Regression (#18): a finished job's rate is over its own duration, and was labelled "over the last minute".
+    expect(lineWith(run.stdout, "rate")).toMatch(/^rate\s+\d+(\.\d)? revocations\/s \(over its whole run\)$/);
     const json = await cli(["job", jobId, "--json"]);
     const view = JSON.parse(json.stdout) as { id: string; percent_done: number };
     expect(view).toMatchObject({ id: jobId, percent_done: 100 });
@@ -364,10 +370,9 @@ describe("bulk jobs", () => {
     const run = await cli(["bulk", "few.ndjson", "--watch", "--idempotency-key", "few-wave"]);
     expect(run.code).toBe(0);
     const lines = run.stdout.split("\n");
-    expect(lines[0]).toBe("job_few-wave: 3 lines, 2 accepted, 0 duplicates, 1 rejected");
-    expect(lines[1]).toBe("rejected lines:");
-    expect(lines[2]).toMatch(/^ {2}line 2: /);
-    expect(lines[3]).toMatch(/^job_few-wave: 2 of 2 done in /);
+    expect(lines.slice(0, 3)).toEqual(["job    job_few-wave", "lines  3 (2 accepted, 0 duplicates, 1 rejected)", "rejected lines:"]);
+    expect(lines[3]).toMatch(/^ {2}line 2: /);
+    expect(lines[4]).toMatch(/^job_few-wave: 2 of 2 done in /);
     expect(run.stderr).toMatch(/^job_few-wave █{30} 100% \| 2\/2 \| \d+(\.\d)?\/s \| done$/m);
 
     // The same key and bytes again (a file without extension: NDJSON by its content) add nothing.
@@ -425,8 +430,9 @@ describe("bulk jobs", () => {
     const again = await cli(["bulk", "leavers.csv"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toBe(
-      `${jobId}: this file was already submitted (the job is named after its SHA-256); nothing was added. To revoke everyone in it again: access-revoker bulk leavers.csv --no-idempotency-key\nfollow it with \`access-revoker job ${jobId} --watch\`\n`,
+      `${jobId}: already submitted, nothing added\n(the job is named after the file's SHA-256); to revoke everyone in it again:\n  access-revoker bulk leavers.csv --no-idempotency-key\nfollow it with:\n  access-revoker job ${jobId} --watch\n`,
     );
+    expect(again.stdout.split("\n").filter((line) => line.length >= 80)).toEqual([]);
     const json = await cli(["bulk", "leavers.csv", "--json"]);
     expect(JSON.parse(json.stdout)).toMatchObject({ job_id: jobId, duplicate: true, accepted: 60 });
     expect((await api<{ accepted: number }>(`/v1/jobs/${jobId}`)).accepted).toBe(60);
@@ -507,8 +513,9 @@ describe("the drain", () => {
   });
 
   it("audit export: the full entries of a time range, NDJSON or CSV, page after page with --all", async () => {
-    const from = new Date(Date.now() - 3_600_000).toISOString();
-    const run = await cli(["audit", "export", "--from", from, "--all"]);
+    // A closed range: a follow-up of an earlier job written between two exports would make them differ.
+    const range = ["--from", new Date(Date.now() - 3_600_000).toISOString(), "--to", new Date().toISOString()];
+    const run = await cli(["audit", "export", ...range, "--all"]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const entries = run.stdout
@@ -518,13 +525,13 @@ describe("the drain", () => {
     expect(entries).toContainEqual(expect.objectContaining({ email: "alice@example.com", status: "revoked", key: expect.any(String) }));
 
     // Two entries a page: the cursor is shown, and --all reads every page into the same export.
-    const first = await cli(["audit", "export", "--from", from, "--limit", "2"]);
+    const first = await cli(["audit", "export", ...range, "--limit", "2"]);
     expect(first.stdout.trim().split("\n").length).toBeLessThanOrEqual(2);
     expect(first.stderr).toMatch(/^more: --cursor \S+ \(or --all\)\n$/);
-    const paged = await cli(["audit", "export", "--from", from, "--limit", "2", "--all"]);
+    const paged = await cli(["audit", "export", ...range, "--limit", "2", "--all"]);
     expect(paged.stdout).toBe(run.stdout);
 
-    const csv = await cli(["audit", "export", "--from", from, "--format", "csv", "--limit", "2", "--all"]);
+    const csv = await cli(["audit", "export", ...range, "--format", "csv", "--limit", "2", "--all"]);
     const rows = csv.stdout.trim().split("\n");
     expect(rows[0]).toMatch(/^written_at,kind,status,revocation_id,email,/);
     expect(rows.filter((row) => row.startsWith("written_at,"))).toHaveLength(1);
@@ -601,6 +608,26 @@ describe("the drain", () => {
     expect(pages[0]?.summary.count).toBe(rows);
   });
 
+  // Regression (#18): `audit export … --all | head -c 100` crashed with an unhandled "Error: write EPIPE", exit 1.
+  it("audit export into a reader that stops early (| head) ends quietly, exit 0", async () => {
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const env = { ...process.env, ACCESS_REVOKER_URL: worker.url, ACCESS_REVOKER_TOKEN: OPERATOR };
+    const child = spawn(process.execPath, [CLI, "audit", "export", "--from", from, "--limit", "1", "--all"], {
+      cwd: dir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    // What head -c 100 does: read once, then close its end of the pipe while pages are still coming.
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+  });
+
   // Last: the hold stops every call to the zone for five minutes, or until it is cleared.
   describe("a target held after Cloudflare refused the token", () => {
     let refused = "";
@@ -640,6 +667,8 @@ describe("the drain", () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const view = await cli(["job", "job_held-wave"]);
+      // Regression (#18): "estimated done … (in 1.3 s)" beside "waiting held until … (in 4m 45s)".
+      expect(lineWith(view.stdout, "estimated done")).toMatch(/UTC \(in [45]m \d\ds\)$/);
       expect(lineWith(view.stdout, "waiting")).toMatch(
         new RegExp(`waiting\\s+held until .+: the API refused the token for zones/${ZONE} \\(Cloudflare refused the API token`),
       );
@@ -666,7 +695,7 @@ describe("the drain", () => {
       expect((await cli(["holds"])).stdout).toBe("no holds\n");
       const again = await cli(["holds", "clear", `zones/${ZONE}`]);
       expect(again.code).toBe(1);
-      expect(again.stderr).toBe(`error: not_found: zones/${ZONE} has no token hold in force\n`);
+      expect(again.stderr).toBe(`error: not_found: zones/${ZONE} has no token hold\n`);
       const wrong = await cli(["holds", "clear", "zone-without-kind"]);
       expect(wrong.code).toBe(2);
       expect(wrong.stderr).toContain("a target is accounts/<id> or zones/<id>");

@@ -100,7 +100,8 @@ describe("npm run send-event --source", () => {
     ["google", "google", "static_secret", /^202 /m],
     ["hmac", "hmac", "signed", /^202 /m],
     ["scim", "scim", "static_secret", /^201 POST \/scim\/v2\/Users\n204 PATCH \/scim\/v2\/Users\/\S+ active: false\n/],
-    ["ssf", "ssf-local", "signed", /^202 /m],
+    // Regression (#18): a push is answered with no body, and send-event printed a bare "202".
+    ["ssf", "ssf-local", "signed", /^202 POST \/ssf\/local: the SET was accepted\nthe revocation: npm run cli -- status ssf-\S+@example\.com\n$/],
   ])("%s: a sample the Worker accepts and records under its source", async (source, recorded, assurance, answer) => {
     const email = `${source}-${crypto.randomUUID().slice(0, 8)}@example.com`;
     const sent = await sendEvent(["--source", source, ...(source === "ssf" ? ["--transmitter", "local"] : []), email]);

@@ -17,6 +17,7 @@
 //   (developers.google.com/admin-sdk/reports/v1/appendix/activity/admin-group-settings).
 // SCIM group changes follow Okta's (PATCH remove with a members[value eq "…"] path, PUT with the member
 // list) and Entra ID's (PATCH Remove with a value list) documented requests.
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { toHex, utf8 } from "../../src/crypto/bytes";
 import { signHmac } from "../../src/crypto/hmac";
@@ -27,9 +28,18 @@ import oktaGroupRemove from "../fixtures/okta/group-membership-remove.json";
 import workosGroupRemoved from "../fixtures/workos/dsync.group.user_removed.json";
 import { TEST_ACCOUNT_ID, TEST_SCIM_TOKEN, TEST_SECRETS, TEST_ZONE_ID } from "../helpers/bindings";
 import { ledgerClock } from "../helpers/clock";
-import { apiError, useFakeCloudflare } from "../helpers/fake-cloudflare";
+import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
-import { fastForwardLedger, operatorFetch, revocationTotal, sendWebhook, settleLedger, uniqueEmail, workerFetch } from "../helpers/worker";
+import {
+  fastForwardLedger,
+  ledgerStub,
+  operatorFetch,
+  revocationTotal,
+  sendWebhook,
+  settleLedger,
+  uniqueEmail,
+  workerFetch,
+} from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
 
@@ -478,5 +488,123 @@ describe("a token without the follow-up permissions", () => {
     await fastForwardLedger(61 * 60_000);
     const third = await revoke(uniqueEmail("perm-back"));
     await recordWhen(third.id, (account) => account.seat?.state === "removed", "seat removal back on");
+  });
+});
+
+// A refused token is not always a missing permission, and a switched-off follow-up comes back once its cause
+// is gone (src/ledger/follow-ups/switch.ts). Each test ends with both follow-ups back on.
+describe("a follow-up switched off, and back (#18)", () => {
+  const refused = () => apiError(403, 10000, "Authentication error");
+  const stats = async () =>
+    (await (await operatorFetch("/v1/stats")).json()) as { drain: { seats_off_until: string | null; verification_off_until: string | null } };
+  const healthNotes = async () => ((await (await operatorFetch("/healthz")).json()) as { notes?: string[] }).notes?.join("\n") ?? "";
+  const lookupsOf = (email: string) =>
+    fake().requests.filter((request) => request.path === `/${ACCOUNT}/access/users` && request.query.email === email);
+
+  it("sends none of the calls already queued once it is off: they are recorded skipped, and an answered call after the hour re-drives them", async () => {
+    const emails = Array.from({ length: 12 }, (_, i) => uniqueEmail(`off-queued-${i}`));
+    fake().setFollowUpAnswer(refused);
+    const submitted = await operatorFetch("/v1/revocations/bulk", {
+      method: "POST",
+      body: emails.join("\n"),
+      headers: { "Content-Type": "text/csv" },
+    });
+    expect(submitted.status).toBe(202);
+    const seats = async () => Promise.all(emails.map(async (email) => resultOn((await listed(email))[0]!, ACCOUNT).seat));
+    const settled = await waitFor(async () => {
+      const states = await seats();
+      return states.every((seat) => seat?.state === "failed" || seat?.state === "skipped") && states;
+    });
+    // Regression: every queued seat lookup went out and was refused, each switching seat removal off again.
+    // Only those in flight when the first refusal came back (at most the drain's six) may have been sent.
+    const sent = emails.flatMap(lookupsOf);
+    expect(sent.length).toBeLessThanOrEqual(6);
+    expect(sent.every((request) => request.status === 403)).toBe(true);
+    const skipped = settled.filter((seat) => seat?.state === "skipped");
+    expect(skipped.length).toBe(12 - sent.length);
+    expect(skipped[0]?.detail).toMatch(/^seat removal is off until .*: the API token was refused reading users or writing seats$/);
+
+    // The permission is granted; an hour on, the first seat call tried is answered: seat removal is back,
+    // and the twelve it refused or skipped are removed after all.
+    fake().setFollowUpAnswer(() => null);
+    await fastForwardLedger(61 * 60_000);
+    const next = await revoke(uniqueEmail("off-queued-next"));
+    await recordWhen(next.id, (account) => account.seat?.state === "removed", "seat removal back on");
+    await waitFor(async () => (await seats()).every((seat) => seat?.state === "removed"), 10_000, "the refused and skipped seats removed");
+    expect((await stats()).drain.seats_off_until).toBeNull();
+  });
+
+  it("does not switch off a follow-up refused where revocations are refused too: it waits behind the hold, and runs when the hold is lifted", async () => {
+    const before = uniqueEmail("held-before");
+    const first = await revoke(before);
+    await recordWhen(first.id, (account) => account.seat?.state === "removed", "the seat removed");
+    // The token goes wrong (README's hold walk-through): every call is refused.
+    fake().setAnswer(refused);
+    fake().setFollowUpAnswer(refused);
+    const held = await revoke(uniqueEmail("held-refused"));
+    expect(held.status).toBe("failed");
+    // The first person's verification comes due while the account is held, then probes when the hold runs out.
+    await passVerificationDelay();
+    await fastForwardLedger(5 * 60_000);
+    await waitFor(async () => lookupsOf(before).some((request) => request.status === 403), 10_000, "the verification refused");
+    // Regression: this switched verification off for an hour ("give it Access: Audit Logs Read").
+    expect((await stats()).drain.verification_off_until).toBeNull();
+    expect(await healthNotes()).not.toContain("VERIFY_AFTER_SECONDS");
+    expect(resultOn(await show(first.id), ACCOUNT).verification?.state).toBe("pending");
+    const holds = ((await (await operatorFetch("/v1/holds")).json()) as { holds: { target: string }[] }).holds.map((hold) => hold.target);
+    expect(holds).toContain(ACCOUNT);
+
+    // The token is fixed and the holds cleared: nobody is left unrevoked, and the verification runs.
+    fake().setAnswer(() => envelope(true));
+    fake().setFollowUpAnswer(() => null);
+    // The zone's hold ran out meanwhile with nothing sent there since: clearing it still re-drives what it failed.
+    for (const target of [ACCOUNT, ZONE]) expect((await operatorFetch(`/v1/holds/${target}`, { method: "DELETE" })).status).toBe(200);
+    await recordWhen(first.id, (account) => account.verification?.state === "verified", "verified once the hold is lifted");
+    await recordWhen(held.id, (account, record) => record.status === "revoked" && account.seat?.state === "removed", "the refused person revoked");
+  });
+
+  it("brings verification back when a revocation is refused too, after a wrong token switched it off first, and verifies what it refused once the hold is lifted", async () => {
+    const email = uniqueEmail("off-then-held");
+    const first = await revoke(email);
+    await recordWhen(first.id, (account) => account.seat?.state === "removed", "the seat removed");
+    fake().setAnswer(refused);
+    fake().setFollowUpAnswer(refused);
+    await passVerificationDelay();
+    await recordWhen(first.id, (account) => account.verification?.state === "failed", "the verification refused");
+    expect(await healthNotes()).toMatch(/VERIFY_AFTER_SECONDS: off until/);
+    const held = await revoke(uniqueEmail("off-then-held-refused"));
+    expect(held.status).toBe("failed");
+    // Regression (README's hold walk-through): /healthz kept asking for Access: Audit Logs Read while the
+    // token itself was refused, and verification stayed off for the hour.
+    expect((await stats()).drain.verification_off_until).toBeNull();
+    expect(await healthNotes()).not.toContain("VERIFY_AFTER_SECONDS");
+
+    fake().setAnswer(() => envelope(true));
+    fake().setFollowUpAnswer(() => null);
+    expect((await operatorFetch(`/v1/holds/${ACCOUNT}`, { method: "DELETE" })).status).toBe(200);
+    expect((await stats()).drain.verification_off_until).toBeNull();
+    await recordWhen(first.id, (account) => account.verification?.state === "verified", "verified after the hold was lifted");
+    expect((await operatorFetch(`/v1/holds/${ZONE}`, { method: "DELETE" })).status).toBe(200);
+    await recordWhen(held.id, (_, record) => record.status === "revoked", "the refused person revoked");
+  });
+
+  it("brings verification back when the ledger sends with another token than the one refused, and verifies what it refused", async () => {
+    const email = uniqueEmail("token-changed");
+    const first = await revoke(email);
+    await recordWhen(first.id, (account) => account.seat?.state === "removed", "the seat removed");
+    fake().setFollowUpAnswer(refused);
+    await passVerificationDelay();
+    await recordWhen(first.id, (account) => account.verification?.state === "failed", "the verification refused");
+    expect((await stats()).drain.verification_off_until).not.toBeNull();
+    // What a secret put or a restart with a fixed .dev.vars looks like to the ledger: a new instance whose
+    // token is not the one refused (here the refused one is recorded as another's).
+    await runInDurableObject(ledgerStub(), (_instance, state) => {
+      state.storage.sql.exec("UPDATE drain_state SET number_value = 1 WHERE name = 'verify_refused_token'");
+    });
+    await evictDurableObject(ledgerStub());
+    fake().setFollowUpAnswer(() => null);
+    // Regression: verification stayed off for the hour whatever the token.
+    expect((await stats()).drain.verification_off_until).toBeNull();
+    await recordWhen(first.id, (account) => account.verification?.state === "verified", "verified with the new token");
   });
 });

@@ -136,15 +136,36 @@ describe("GET /reference", () => {
     const html = await (await workerFetch("/reference")).text();
     const revoke = html.slice(html.indexOf('id="op-post-v1-revocations"'), html.indexOf('id="op-get-v1-revocations"'));
     expect(revoke).toContain("<h4>Body: <code>application/json</code></h4>");
-    expect(revoke).toContain("<tr><td><code>email</code></td><td>string (email)</td><td>yes</td><td>at most 254 characters</td></tr>");
-    expect(revoke).toContain("<tr><td><code>user_uid</code></td><td>string</td><td></td><td>1 to 200 characters</td></tr>");
+    expect(revoke).toContain(
+      '<tr><td data-label="field"><code>email</code></td><td data-label="type">string (email)</td><td data-label="required">yes</td><td data-label="limits">at most 254 characters</td></tr>',
+    );
+    expect(revoke).toContain(
+      '<tr><td data-label="field"><code>user_uid</code></td><td data-label="type">string</td><td data-label="required"></td><td data-label="limits">1 to 200 characters</td></tr>',
+    );
     expect(revoke).toContain("&quot;email&quot;: &quot;ana@example.com&quot;");
     const bulk = html.slice(html.indexOf('id="op-post-v1-revocations-bulk"'), html.indexOf('id="op-get-v1-jobs"'));
     expect(bulk).toContain("<h4>Body: <code>text/csv</code></h4>");
     expect(bulk).toContain("email,user_uid,reason\nana@example.com,,left the company");
     // A nested answer: the record's targets by their path.
     const record = html.slice(html.indexOf('id="op-get-v1-revocations-id"'), html.indexOf('id="op-post-v1-revocations-id-retry"'));
-    expect(record).toContain("<tr><td><code>results[].history[].http_status</code></td><td>number | null</td><td>yes</td>");
+    expect(record).toContain(
+      '<tr><td data-label="field"><code>results[].history[].http_status</code></td><td data-label="type">number | null</td><td data-label="required">yes</td>',
+    );
+  });
+
+  // Regression (#18): at 390 px the tables scrolled inside themselves, their last columns out of sight with
+  // nothing to say so. On a narrow screen each row is a card whose cells say which column they are.
+  it("labels every table cell with its column, which a narrow screen shows when it stacks the rows", async () => {
+    const html = await (await workerFetch("/reference")).text();
+    const cells = [...html.matchAll(/<td( data-label="([^"]*)")?>/g)];
+    expect(cells.length).toBeGreaterThan(100);
+    expect(cells.filter((cell) => !cell[2])).toEqual([]);
+    const answers = html.slice(html.indexOf('id="op-get-v1-revocations"'), html.indexOf('id="op-get-v1-revocations-id"'));
+    expect(answers).toContain('<td data-label="parameter"><code>email</code></td><td data-label="in">query</td>');
+    expect(answers).toContain('<td data-label="status">200</td><td data-label="meaning">');
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
+    expect(style).toMatch(/@media \(max-width:40rem\)\{table,tbody,tr,td\{display:block\}tr:first-child\{display:none\}/);
+    expect(style).toContain("td::before{content:attr(data-label)");
   });
 
   it("writes the document's `code spans` as code, never as backticks", async () => {

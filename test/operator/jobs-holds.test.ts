@@ -13,7 +13,12 @@ import { fastForwardLedger, ledgerStub, operatorFetch, settleLedger, uniqueEmail
 const fake = useFakeCloudflare(settleLedger);
 
 type JobSummary = { id: string; created_at: string; accepted: number; percent_done: number; by_status: Record<string, number> };
-type JobView = JobSummary & { waiting: { reason: string; message: string; until: string | null } | null; rate_per_second: number };
+type JobView = JobSummary & {
+  waiting: { reason: string; message: string; until: string | null } | null;
+  rate_per_second: number;
+  estimated_completion: string | null;
+  completed_at: string | null;
+};
 type Hold = { target: string; until: string; reason: string };
 
 async function submitJob(emails: string[]): Promise<string> {
@@ -68,6 +73,21 @@ describe("GET /v1/revocations?job_id=", () => {
   });
 });
 
+describe("GET /v1/jobs/{id}", () => {
+  // Regression (#18): `--watch` ended "60/60 | 2.1/s | done" and the same job later showed 1.4/s, then 0.
+  it("gives a finished job the rate over its own duration, which stays what it was", async () => {
+    const id = await submitJob(Array.from({ length: 5 }, (_, i) => uniqueEmail(`rate-${i}`)));
+    const done = await waitFor(async () => {
+      const view = await job(id);
+      return view.completed_at !== null && view;
+    });
+    const took = Math.max(1, (Date.parse(done.completed_at!) - Date.parse(done.created_at)) / 1000);
+    expect(done.rate_per_second).toBe(Math.round((5 / took) * 10) / 10);
+    await fastForwardLedger(2 * 60_000);
+    expect((await job(id)).rate_per_second).toBe(done.rate_per_second);
+  });
+});
+
 describe("POST /v1/jobs/{id}/retry", () => {
   it("re-drives the job's failed revocations once the cause is fixed", async () => {
     const emails = [uniqueEmail("retry-a"), uniqueEmail("retry-b"), uniqueEmail("retry-c")];
@@ -111,12 +131,15 @@ describe("token holds", () => {
 
     // A job with calls only on the held zone left says so.
     const id = await submitJob([uniqueEmail("held-job")]);
-    const waiting = await waitFor(async () => {
+    const held = await waitFor(async () => {
       const view = await job(id);
-      return view.waiting?.reason === "held" && view.waiting;
+      return view.waiting?.reason === "held" && view;
     });
+    const waiting = held.waiting!;
     expect(waiting.message).toContain(zone);
     expect(waiting.until).toBe(holds[0]!.until);
+    // Regression (#18): the estimate ignored the wait ("estimated done in 1.3 s" beside "held for 4m 45s").
+    expect(Date.parse(held.estimated_completion!)).toBeGreaterThan(Date.parse(waiting.until!));
 
     fake().setAnswer(() => envelope(true));
     const cleared = await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" });
@@ -167,6 +190,22 @@ describe("token holds", () => {
     await waitFor(async () => (await record(id)).status === "revoked");
     expect((await record(id)).results.find((result) => result.target === zone)).toMatchObject({ state: "revoked", attempts: 2 });
     expect((await record(failedElsewhere)).status).toBe("failed");
+  });
+
+  // Regression (#18): an operator who fixed the token more than 5 minutes after the refusal, with nothing
+  // else sent to the target since, was told there was no hold and the person stayed failed.
+  it("lifting a hold that ran out with no call there since still re-queues what it failed", async () => {
+    fake().setAnswer((call) => (call.path.startsWith(`/${zone}`) ? apiError(403, 10000, "Authentication error") : envelope(true)));
+    const id = await revoke(uniqueEmail("refused-then-slow-fix"));
+    await waitFor(async () => (await record(id)).status === "failed");
+    fake().setAnswer(() => envelope(true));
+    await fastForwardLedger();
+    expect(((await (await operatorFetch("/v1/holds")).json()) as { holds: Hold[] }).holds).toEqual([]);
+    const cleared = await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" });
+    expect(cleared.status).toBe(200);
+    expect(((await cleared.json()) as { requeued: number }).requeued).toBe(1);
+    await waitFor(async () => (await record(id)).status === "revoked");
+    expect((await operatorFetch(`/v1/holds/zones/${TEST_ZONE_ID}`, { method: "DELETE" })).status).toBe(404);
   });
 
   it("a hold that ran out re-queues them once the API takes the token at the target again", async () => {

@@ -231,3 +231,45 @@ describe("the offboarding report", () => {
     await close();
   });
 });
+
+// Last: it switches verification and seat removal off in this demo's ledger.
+describe("follow-ups the API refuses", () => {
+  type Stats = {
+    drain: { paused_until: string | null; verification_off_until: string | null };
+    follow_ups: { seats: Record<string, number>; verification: Record<string, number> };
+  };
+
+  it("are counted failed and skipped, and a follow-up switched off is said under Follow-ups, not as a 429 pause", async () => {
+    const refused = () =>
+      new Response(JSON.stringify({ success: false, errors: [{ code: 10000, message: "Authentication error" }], messages: [], result: null }), {
+        status: 403,
+        headers: { "content-type": "application/json" },
+      });
+    demo.cloudflare.setFollowUpAnswer(refused);
+    await operator("/revocations/bulk", {
+      method: "POST",
+      headers: { "content-type": "text/csv", "Idempotency-Key": "follow-ups-refused" },
+      body: ["quinn@example.com", "rosa@example.com", "sam@example.com"].join("\n"),
+    });
+    const switchedOff = (current: Stats) => current.drain.verification_off_until !== null && (current.follow_ups.seats.skipped ?? 0) > 0;
+    await expect.poll(async () => switchedOff(await operator<Stats>("/stats")), { timeout: 20_000 }).toBe(true);
+    const stats = await operator<Stats>("/stats");
+    const { page, problems, close } = await signedInPage();
+    // Regression (#18): the line read "verified 38, verification pending 0; still active 0" beside failed 22 and
+    // skipped 70, and verification switched off showed as the 429 pause.
+    const followUps = described(page, "Follow-ups");
+    await expect
+      .poll(() => followUps.textContent())
+      .toContain(`seats: removed ${stats.follow_ups.seats.removed ?? 0}, failed ${stats.follow_ups.seats.failed ?? 0}`);
+    const text = (await followUps.textContent()) ?? "";
+    expect(text).toMatch(
+      /^seat removal off until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in \d+ min \d+ s\); verification off until .+: the API token was refused for them\. /,
+    );
+    expect(text).toMatch(/seats: removed \d+, failed \d+, .*skipped [1-9]\d*/);
+    expect(text).toMatch(/verification: verified \d+, pending \d+, failed \d+/);
+    expect(await described(page, "429 pause").textContent()).not.toMatch(/seat removal|verification/);
+    demo.cloudflare.setFollowUpAnswer(() => null);
+    expect(problems).toEqual([]);
+    await close();
+  });
+});

@@ -122,6 +122,14 @@ describe("the status page on a phone and on a desktop", () => {
     await rowOf(page, "ivo@example.com").waitFor();
     await page.getByRole("button", { name: `Clear the hold on ${demo.heldTarget}` }).waitFor();
     expect(await overflow(page)).toEqual({ page: 0, cards: [] });
+    // Regression (#18): times to revoke of minutes ("2 min 44 s", README's hold walk-through) pushed the
+    // lanes table's last column out of its card at 390 px. Measured before the next refresh redraws it.
+    const lanesPast = await page.evaluate(() => {
+      for (const cell of document.querySelectorAll("#lanes td:nth-of-type(2), #lanes td:nth-of-type(3)")) cell.textContent = "12 min 44 s";
+      const table = document.getElementById("lanes-table")!;
+      return Math.round(table.getBoundingClientRect().right - table.closest("section")!.getBoundingClientRect().right);
+    });
+    expect(lanesPast).toBeLessThanOrEqual(0);
     // Stacked on a phone, still a table row with its cells to an operator's assistive technology.
     expect(await cellsOf(rowOf(page, "ivo@example.com"))).toEqual([
       expect.stringMatching(/ UTC$/),
@@ -131,6 +139,25 @@ describe("the status page on a phone and on a desktop", () => {
       "—",
       expect.stringContaining("HTTP 403"),
     ]);
+
+    // Regression (#18): at 390 px the emails broke inside a word ("hana@example.co" / "m"), and at 1280 px
+    // a longer one did: each fits on one line of its row.
+    const emailLines = await page
+      .locator("#revocations td.email button")
+      .evaluateAll((buttons) =>
+        buttons.map((button) => [
+          button.textContent,
+          Math.round(button.getBoundingClientRect().height / Number.parseFloat(getComputedStyle(button).lineHeight)),
+        ]),
+      );
+    expect(emailLines.filter(([, lines]) => lines !== 1)).toEqual([]);
+
+    // Regression (#18): the confirmation's title, which names the target, was cut off at 390 px.
+    await page.getByRole("button", { name: `Clear the hold on ${demo.heldTarget}` }).click();
+    const confirm = page.getByRole("dialog", { name: `Clear the hold on ${demo.heldTarget}?` });
+    await confirm.waitFor();
+    expect(await overflow(page)).toEqual({ page: 0, cards: [] });
+    await confirm.getByRole("button", { name: "Cancel" }).click();
 
     await page.getByRole("button", { name: "ivo@example.com" }).click();
     const dialog = page.getByRole("dialog", { name: /^ivo@example\.com/ });
@@ -149,6 +176,12 @@ describe("the status page on a phone and on a desktop", () => {
     for (const [received] of await revocationRows(page)) expect(received).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
     expect(await described(page, "Pace").textContent()).toMatch(/; last call \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
     expect(await page.getByRole("status").first().textContent()).toMatch(/^Updated \d\d:\d\d:\d\d UTC; refreshing every 3 s\.$/);
+    // Regression (#18): the times inside the API's messages (a job's wait, a follow-up's detail) were ISO 8601.
+    await page
+      .getByText(/^Waiting \(held\)/)
+      .first()
+      .waitFor();
+    expect(await page.locator("main").textContent()).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
     await close();
   });
 });
@@ -207,7 +240,9 @@ describe("the status page in Chromium", () => {
 
     // max@example.com kept a session through the revocation: once verified, act in the IdP.
     const followUps = described(page, "Follow-ups");
-    await expect.poll(() => followUps.textContent(), { timeout: 20_000 }).toMatch(/^seats removed [1-9]\d*, .*; still active 1: act in the IdP$/);
+    await expect
+      .poll(() => followUps.textContent(), { timeout: 20_000 })
+      .toMatch(/^seats: removed [1-9]\d*, failed 0.*; verification: verified \d+, pending \d+, failed 0.*; still active 1: act in the IdP$/);
     expect(await followUps.getByText("still active 1: act in the IdP").evaluate((element) => getComputedStyle(element).color)).toBe(
       "rgb(140, 22, 22)",
     );
@@ -231,7 +266,14 @@ describe("the status page in Chromium", () => {
     const held = page.getByRole("progressbar", { name: `${demo.created.heldJob}: 0 % done` });
     expect(await held.evaluate((element: HTMLProgressElement) => element.value)).toBe(0);
     const heldItem = page.getByRole("listitem").filter({ has: held });
-    expect(await heldItem.textContent()).toMatch(/ETA once the wait ends; \d+\.\d calls\/s over the last minute/);
+    // The API's estimate counts from the hold's end (#18): the page shows it, as the CLI does.
+    const view = await operatorGet<{ estimated_completion: string; waiting: { until: string } }>(`/jobs/${demo.created.heldJob}`);
+    expect(Date.parse(view.estimated_completion)).toBeGreaterThan(Date.parse(view.waiting.until));
+    expect(await heldItem.textContent()).toMatch(
+      new RegExp(
+        `ETA ${clock(view.estimated_completion).slice(0, 16)}:\\d\\d UTC \\(in [1-5] min \\d+ s\\); \\d+\\.\\d calls/s over the last minute`,
+      ),
+    );
     expect(await heldItem.getByText(/^Waiting \(held\) until \d.*: .*refused the token for zones\//).count()).toBe(1);
     expect(problems).toEqual([]);
     await close();

@@ -70,3 +70,25 @@ export function owedFollowUpCounts(sql: SqlStorage, jobId?: string): { due: stri
     )
     .toArray();
 }
+
+/**
+ * Follow-up calls of `kinds` the API refused the token for (401/403), or skipped while their follow-up was
+ * switched off, recorded at or after `from`: pending again (follow-ups/switch.ts says when). One refused
+ * is due now; one skipped keeps its own due time if that is later (a verification keeps its delay).
+ * Answers how many.
+ */
+export function requeueRefusedFollowUps(sql: SqlStorage, kinds: string[], from: number, now: number): number {
+  return sql
+    .exec(
+      `UPDATE calls SET state = 'pending', next_attempt_at = CASE WHEN state = 'skipped' THEN MAX(next_attempt_at, ?) ELSE ? END,
+       completed_at = NULL, result = NULL, leased = 0
+     WHERE kind IN (${kinds.map(() => "?").join(", ")}) AND completed_at >= ?
+       AND (state = 'skipped' OR (state = 'failed' AND http_status IN (401, 403)))
+     RETURNING kind`,
+      now,
+      now,
+      ...kinds,
+      from,
+    )
+    .toArray().length; // not rowsWritten, which counts the index entries written too
+}

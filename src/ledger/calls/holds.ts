@@ -15,15 +15,27 @@ export function activeHolds(sql: SqlStorage, now: number): TargetHold[] {
   return sql.exec<TargetHold>("SELECT target, until, reason FROM target_holds WHERE until > ?", now).toArray();
 }
 
+/**
+ * Whether revoke calls at `target` were refused and none has succeeded there since: a hold in force, or one
+ * that ran out and was not ended (endOutlivedHold) or lifted.
+ */
+export function heldOnRecord(sql: SqlStorage, target: string): boolean {
+  return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM target_holds WHERE target = ?", target).one().n > 0;
+}
+
 /** Lifts every hold (an operator re-drove failures, so the token may be fixed; only what it names is re-driven). */
 export function clearHolds(sql: SqlStorage): void {
   sql.exec("DELETE FROM target_holds");
 }
 
-/** Lifts one target's hold; answers it, or null when the target had none in force. */
-export function liftHold(sql: SqlStorage, target: string, now: number): TargetHold | null {
-  const hold = sql.exec<TargetHold>("SELECT target, until, reason FROM target_holds WHERE target = ? AND until > ?", target, now).toArray()[0];
-  sql.exec("DELETE FROM target_holds WHERE target = ?", target);
+/**
+ * Lifts one target's hold: one in force, or one that ran out with no call there succeeding since (what it
+ * failed is still failed: nothing may have been sent there to end it). Answers it, or null when the target
+ * has none on record.
+ */
+export function liftHold(sql: SqlStorage, target: string): TargetHold | null {
+  const hold = sql.exec<TargetHold>("SELECT target, until, reason FROM target_holds WHERE target = ?", target).toArray()[0];
+  if (hold) sql.exec("DELETE FROM target_holds WHERE target = ?", target);
   return hold ?? null;
 }
 

@@ -19,6 +19,8 @@ export const isRevokeKind = (kind: CallKind) => kind === "revoke" || kind === "r
 export function insertCall(
   sql: SqlStorage,
   call: { seq: number; target: string; kind: CallKind; dueAt: number; lane: Lane; group: string; payload?: unknown; skipped?: string },
+  /** When a skipped call was recorded (its completed_at): now, while its due time stays in next_attempt_at. */
+  now = call.dueAt,
 ): void {
   sql.exec(
     `INSERT INTO calls (revocation_seq, target, kind, state, next_attempt_at, lane, grp, payload, result, completed_at)
@@ -32,7 +34,7 @@ export function insertCall(
     call.group,
     call.payload === undefined ? null : JSON.stringify(call.payload),
     call.skipped ? JSON.stringify({ outcome: "skipped", detail: call.skipped }) : null,
-    call.skipped ? call.dueAt : null,
+    call.skipped ? now : null,
   );
 }
 

@@ -1,7 +1,8 @@
 // What the drain carries out once an answer is recorded (dispatch.ts answers it as Effects, inside the
 // answer's transaction; this runs after it): the calls the answer queued are served without a rescan, a 429
-// pauses every call of its token, a refused follow-up is switched off, and a revocation that reached a terminal status or
-// finished its follow-ups is logged, wakes its waiters and is audited.
+// pauses every call of its token, a refused follow-up is switched off and one whose refusal is over comes
+// back (follow-ups/switch.ts), and a revocation that reached a terminal status or finished its follow-ups is
+// logged, wakes its waiters and is audited.
 // Contract: the audit entry is appended to the chain here; its KV copy (the human trail, not the record of
 // truth) is written in the background, so a slow write never holds one of the drain's in-flight slots.
 import { TERMINAL_STATUSES } from "../../domain/revocation";
@@ -26,7 +27,10 @@ export function afterAnswer({ host, status, noteGroups, pause }: Aftermath, call
   const now = host.deps().clock.now();
   if (effects.queued) noteGroups(effects.queued);
   if (effects.pauseUntil) pause(effects.pauseUntil.at, effects.pauseUntil.reason);
-  if (effects.followUpOff) status.switchOff(effects.followUpOff.which, effects.followUpOff.until, call.target);
+  if (effects.followUpOff) status.switchOff(effects.followUpOff.followUp, effects.followUpOff.at, call.target);
+  if (effects.holdStarted) status.comeBack({ kind: "hold_started", target: effects.holdStarted }, now);
+  if (effects.holdEnded) status.comeBack({ kind: "hold_ended", target: effects.holdEnded }, now);
+  if (effects.followUpAnswered) status.comeBack({ kind: "answered", ...effects.followUpAnswered }, now);
   if (effects.audited) host.auditAppended();
   if (effects.revocation === undefined && !effects.stillActive && !effects.followedUp) return;
   if (effects.revocation !== undefined && !TERMINAL_STATUSES.has(effects.revocation)) return;

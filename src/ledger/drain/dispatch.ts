@@ -14,10 +14,11 @@ import type { Config, Target } from "../../config";
 import type { ApiRequest, CloudflareError, RevocationStatus } from "../../domain/revocation";
 import { type CallResult, finishCall, leaseCall, scheduleRetry } from "../calls/attempts";
 import { followUpsDone, revokeCompletedAt } from "../calls/follow-up-calls";
-import { endOutlivedHold, holdTarget } from "../calls/holds";
+import { endOutlivedHold, heldOnRecord, holdTarget } from "../calls/holds";
 import type { Lane } from "../calls/lanes";
 import { type DueCall, insertCall, isRevokeKind } from "../calls/queue";
-import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "../follow-ups/steps";
+import { type FollowUpSettings, followUpsOwed, type NewCall, readFollowUp } from "../follow-ups/steps";
+import { type FollowUp, followUpOf } from "../follow-ups/switch";
 import { countAttempt, markStillActive, noteRetry, requeueHoldFailures, settleRevocation } from "../revocations/settle";
 import type { CommitSettings } from "../store/context";
 import { SWEEP_PAGE_ATTEMPTS, SWEEP_PAGE_SIZE, type SweepOutcome, type SweepSettings, sweepPageFailed, sweepPageRead } from "../sweep/page";
@@ -79,8 +80,14 @@ export type Effects = {
   pauseUntil?: { at: number; reason: string };
   /** The call's revocation reached this status (terminal ones are logged, audited and wake waiters). */
   revocation?: RevocationStatus;
-  /** A follow-up the API refused the token for: switch it off until then. */
-  followUpOff?: { which: "seats" | "verify"; until: number };
+  /** A follow-up the API refused the token for, where the token is otherwise taken, at `at`: switch it off (follow-ups/switch.ts). */
+  followUpOff?: { followUp: FollowUp; at: number };
+  /** A call of this follow-up, sent then, was answered: a switch-off from before that is over (follow-ups/switch.ts). */
+  followUpAnswered?: { followUp: FollowUp; sentAt: number };
+  /** A revoke call was refused at this target, which holds it (a switched-off follow-up comes back: follow-ups/switch.ts). */
+  holdStarted?: string;
+  /** A revoke call succeeded at this target after its hold ran out, which ended the hold. */
+  holdEnded?: string;
   /** A verification found the person still active: audit it and tell the operator. */
   stillActive?: boolean;
   /** Follow-ups finished for this revocation (audit the record with its seats and verification). */
@@ -102,6 +109,8 @@ export type AnswerContext = {
   /** What a revocation the sweep asks for is committed with (the ledger's targets and defaults, its ids). */
   commit: { settings: CommitSettings; newId: () => string };
   sweep: SweepSettings;
+  /** When the call was sent. */
+  sentAt: number;
 };
 
 /** Records a classified answer for a call; answers what the drain must do next. */
@@ -118,8 +127,12 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
         // What it is owed is only noted: the calls are planned when no revocation waits (follow-ups/plan.ts).
         const followUpsDue = call.kind === "revoke" ? followUpsOwed(call.target, context.followUps) : null;
         const status = settle({ state: read.state, error: null, followUpsDue });
-        if (endOutlivedHold(sql, call.target, now)) requeueHoldFailures(sql, call.target, now);
-        return status === null ? { followedUp: followUpsDone(sql, call.revocation_seq) } : { revocation: status };
+        const effects: Effects = status === null ? { followedUp: followUpsDone(sql, call.revocation_seq) } : { revocation: status };
+        if (endOutlivedHold(sql, call.target, now)) {
+          requeueHoldFailures(sql, call.target, now);
+          effects.holdEnded = call.target;
+        }
+        return effects;
       }
       const step = readFollowUp(call.kind, verdict.result, {
         email: call.email,
@@ -131,15 +144,29 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
       settle({ state: "done", error: null, result: step.finding });
       const queued = queue(sql, call, step.next);
       if (step.stillActive) markStillActive(sql, call.revocation_seq, now);
-      return { stillActive: step.stillActive, followedUp: followUpsDone(sql, call.revocation_seq), queued };
+      const followUp = followUpOf(call.kind);
+      return {
+        stillActive: step.stillActive,
+        followedUp: followUpsDone(sql, call.revocation_seq),
+        queued,
+        ...(followUp && { followUpAnswered: { followUp, sentAt: context.sentAt } }),
+      };
     }
     case "failed": {
       const effects: Effects = {};
+      const followUp = followUpOf(call.kind);
+      if (verdict.refused && followUp !== null && heldOnRecord(sql, call.target)) {
+        // Revoke calls were refused here too: the token is refused, not a permission (follow-ups/switch.ts).
+        // The target is held again and the follow-up waits behind the hold, like a revocation.
+        holdTarget(sql, { target: call.target, until: now + TOKEN_HOLD_MS, reason: verdict.error });
+        return retry(sql, call, { outcome: "retry", error: verdict.error }, context);
+      }
       const holds = verdict.refused && call.kind === "revoke";
       if (holds) {
         holdTarget(sql, { target: call.target, until: now + TOKEN_HOLD_MS, reason: verdict.error });
-      } else if (verdict.refused && !isRevokeKind(call.kind)) {
-        effects.followUpOff = { which: call.kind.startsWith("seat") ? "seats" : "verify", until: now + REFUSED_FOLLOW_UP_OFF_MS };
+        effects.holdStarted = call.target;
+      } else if (verdict.refused && followUp !== null) {
+        effects.followUpOff = { followUp, at: now };
       }
       const status = settle({ state: "failed", error: verdict.error, holdFailed: holds });
       if (status !== null) effects.revocation = status;
@@ -171,6 +198,12 @@ function settleSweepCall(sql: SqlStorage, call: DueCall, verdict: CallVerdict, c
     outcome = sweepPageRead({ sql, now, ...context.commit }, call, page!, context.sweep, answer);
   }
   return { queued: outcome.queued, audited: outcome.audited };
+}
+
+/** A follow-up call due while its follow-up is switched off: recorded skipped with `detail`, never sent (follow-ups/switch.ts). */
+export function skipCall(sql: SqlStorage, call: DueCall, detail: string, now: number): Effects {
+  finishCall(sql, call, { state: "skipped", httpStatus: null, errors: [], request: null, error: null, result: { outcome: "skipped", detail } }, now);
+  return { followedUp: followUpsDone(sql, call.revocation_seq) };
 }
 
 /** Queues the calls that follow `call` (same revocation, target and group); answers the lanes and groups queued. */

@@ -13,18 +13,22 @@ import { logEvent } from "../../log";
 import { flushPartialBatches } from "../audit/outcome-batches";
 import { releaseLeases } from "../calls/attempts";
 import { earliestDueByTarget, pendingCount } from "../calls/queue";
+import type { Cause } from "../follow-ups/switch";
+import { fingerprintKey } from "../keys/fingerprint-key";
 import { DrainAlarm } from "./alarm";
 import { FALLBACK_PER_SECOND } from "./budget";
 import type { DrainHost } from "./host";
 import type { LaneGroup } from "./next-call";
 import { SendLoop } from "./send-loop";
-import { type DrainState, DrainStatus } from "./state";
+import { apiTokenId, type DrainState, DrainStatus } from "./state";
 import { budgetView } from "./stats";
 
 export class Drain {
   private readonly status: DrainStatus;
   private readonly alarm: DrainAlarm;
   private readonly loop: SendLoop;
+  /** The API token last seen in the configuration, and its id (state.ts). */
+  private token: { value: string; id: number } | null = null;
 
   constructor(private readonly host: DrainHost) {
     this.status = new DrainStatus(host.sql);
@@ -118,11 +122,34 @@ export class Drain {
       await this.alarm.set(this.clock.now() + 60_000);
       return;
     }
+    await this.useToken(config);
     await this.loop.slice(config);
     // The slice ended: outcomes still waiting for a full audit batch (a job's last ones) are appended now.
     if (flushPartialBatches(this.host.storage, this.clock.now()) > 0) this.host.auditAppended();
     const wake = this.nextWakeAt();
     if (wake !== null) await this.alarm.set(Math.max(wake, this.clock.now()));
+  }
+
+  /**
+   * The API tokens in the configuration are the ones the drain sends with: a follow-up switched off after
+   * other tokens were refused comes back (follow-ups/switch.ts). The tokens are taken as one set (every
+   * target's, issue #22): a follow-up is switched off for every target, so a change of any token is a
+   * reason to try again. Looked at before each slice and whenever the switches are read (/v1/stats,
+   * /healthz), so a fixed token shows at once.
+   */
+  async useToken(config: Config): Promise<void> {
+    if (config.dryRun || config.targetTokens.size === 0) return;
+    const value = JSON.stringify([...config.targetTokens].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    if (this.token?.value !== value) {
+      const key = this.host.storage.transactionSync(() => fingerprintKey(this.host.sql));
+      this.token = { value, id: await apiTokenId(key, value) };
+    }
+    if (this.status.useToken(this.token.id, this.clock.now()) > 0) await this.arm(this.clock.now());
+  }
+
+  /** `cause` may end a follow-up's switch-off (follow-ups/switch.ts); answers how many calls it queued again. */
+  followUpsBack(cause: Cause): number {
+    return this.status.comeBack(cause, this.clock.now());
   }
 
   /** When the drain next has work: the earliest pending call (after its target's hold), not before its token may send. */

@@ -6,11 +6,12 @@ import type { ClearedHold, Hold, Stats } from "../../domain/views";
 import { logEvent } from "../../log";
 import { activeHolds, liftHold } from "../calls/holds";
 import type { LedgerCore } from "../core";
-import { followUpNotes } from "../follow-ups/steps";
+import { followUpNotes } from "../follow-ups/switch";
 import { requeueHoldFailures } from "../revocations/settle";
 import { streamNotes } from "../ssf/streams";
 import { sweepNotes } from "../sweep/view";
 import type { Drain } from "./drain";
+import { switchOf } from "./state";
 import { holdView, ledgerStats } from "./stats";
 
 export class DrainRpc extends RpcTarget {
@@ -23,6 +24,7 @@ export class DrainRpc extends RpcTarget {
 
   async stats(): Promise<Stats> {
     const config = this.core.config();
+    await this.drainer.useToken(config);
     const figures = {
       state: this.drainer.state,
       budgets: await this.drainer.budgets(),
@@ -39,13 +41,16 @@ export class DrainRpc extends RpcTarget {
   }
 
   /**
-   * Lifts one target's hold (an operator fixed the token): its calls become due at once, and the
-   * revocations that failed because of it are re-queued (`requeued` says how many). Null when it had none.
+   * Lifts one target's hold (an operator fixed the token): its calls become due at once, the revocations
+   * that failed because of it are re-queued (`requeued` says how many), and a follow-up switched off
+   * meanwhile comes back (follow-ups/switch.ts). Null when it had none.
    */
   async clearHold(target: string): Promise<ClearedHold | null> {
     const cleared = this.core.transact(({ sql, now }) => {
-      const hold = liftHold(sql, target, now);
-      return hold ? { hold, requeued: requeueHoldFailures(sql, target, now) } : null;
+      const hold = liftHold(sql, target);
+      if (!hold) return null;
+      this.drainer.followUpsBack({ kind: "hold_ended", target });
+      return { hold, requeued: requeueHoldFailures(sql, target, now) };
     });
     if (!cleared) return null;
     await this.core.arm();
@@ -55,7 +60,10 @@ export class DrainRpc extends RpcTarget {
 
   /** What /healthz should say about the ledger. */
   async notes(): Promise<string[]> {
-    const notes = followUpNotes(this.drainer.state, this.core.now());
-    return [...notes, ...streamNotes(this.core.sql, this.core.config().ssfTransmitters.keys()), ...sweepNotes(this.core.sql, this.core.now())];
+    const config = this.core.config();
+    await this.drainer.useToken(config);
+    const { state } = this.drainer;
+    const notes = followUpNotes({ seats: switchOf(state, "seats"), verify: switchOf(state, "verify") }, this.core.now());
+    return [...notes, ...streamNotes(this.core.sql, config.ssfTransmitters.keys()), ...sweepNotes(this.core.sql, this.core.now())];
   }
 }

@@ -15,7 +15,7 @@ import { planFollowUps } from "../follow-ups/plan";
 import { newRevocationId } from "../store/context";
 import { afterAnswer } from "./after-answer";
 import { classifyAnswer } from "./classify";
-import { type Effects, leaseAttempt, requestFor, settleAnswer, settleCall } from "./dispatch";
+import { type Effects, leaseAttempt, requestFor, settleAnswer, settleCall, skipCall } from "./dispatch";
 import type { DrainHost } from "./host";
 import { NextCall } from "./next-call";
 import type { SentCall } from "./pace";
@@ -71,6 +71,17 @@ export class SendLoop {
       if (!next) {
         for (const token of this.tokens.all()) token.idle();
         break;
+      }
+      // A follow-up switched off since its call was queued is not sent (follow-ups/switch.ts); this costs no pace.
+      const off = this.status.offDetail(next.call.kind, now);
+      if (off !== null) {
+        const { call } = next;
+        this.after(
+          call,
+          this.host.storage.transactionSync(() => skipCall(this.host.sql, call, off, now)),
+          undefined,
+        );
+        continue;
       }
       // DRY_RUN spends no API budget, so it is not paced.
       let token = config.dryRun ? undefined : this.tokens.forTarget(next.call.target);
@@ -169,6 +180,7 @@ export class SendLoop {
       this.after(call, { revocation: status ?? undefined }, token);
       return;
     }
+    const sentAt = deps.clock.now();
     const answer = await callApi({ fetch: deps.fetch, token: token.secret, timeoutMs: config.cfApiTimeoutMs, request });
     const now = deps.clock.now();
     // The call has arrived, if it ever will, by the time its answer is here: that bounds the window. What the
@@ -199,6 +211,7 @@ export class SendLoop {
         random: deps.random,
         followUps: this.status.followUpSettings(config),
         pausedUntil: token.pausedUntil,
+        sentAt,
         commit: { settings: config, newId: newRevocationId },
         sweep: {
           revokeReturns: config.reconcileRevokeReturns,

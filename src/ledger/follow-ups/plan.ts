@@ -16,7 +16,7 @@ export function planFollowUps(sql: SqlStorage, now: number, settings: FollowUpSe
   const queued = new Map<string, { lane: Lane; group: string }>();
   for (const call of owed) {
     for (const next of plannedFollowUps(call.follow_ups_due, call.completed_at, now, settings)) {
-      insertCall(sql, { seq: call.revocation_seq, target: call.target, group: call.grp, ...next });
+      insertCall(sql, { seq: call.revocation_seq, target: call.target, group: call.grp, ...next }, now);
       if (!next.skipped) queued.set(laneGroupKey(next.lane, call.grp), { lane: next.lane, group: call.grp });
     }
     markFollowUpsPlanned(sql, call.revocation_seq, call.target);

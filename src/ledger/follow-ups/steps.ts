@@ -11,14 +11,12 @@
 // - Planned with leftover pace: a successful revocation only records what it is owed (followUpsOwed); the
 //   calls are created (plannedFollowUps) when no urgent or bulk call waits, so a layoff's drain pays
 //   nothing for them and they start after its last call.
-// - A follow-up the API refuses the token for (401/403) is switched off for a while (the token lacks the
-//   read or seat permission) and never holds revocations.
+// - A follow-up the API refuses the token for (401/403) never holds revocations: switch.ts decides whether
+//   the token lacks the follow-up's permission (the follow-up is switched off) and when it comes back.
 import { countSessions, readAccessUser } from "../../cloudflare/access-users";
 import type { CallKind } from "../../domain/revocation";
 import type { Lane } from "../calls/lanes";
-
-/** How long a follow-up stays off after the API refused the token for it (then one is tried again). */
-export const REFUSED_FOLLOW_UP_OFF_MS = 60 * 60_000;
+import { skippedDetail } from "./switch";
 
 export type FollowUpSettings = {
   removeSeats: boolean;
@@ -51,17 +49,11 @@ export function plannedFollowUps(owed: string, revokedAt: number, now: number, s
   const calls: NewCall[] = [];
   const wanted = owed.split(",");
   if (wanted.includes("seats") && settings.removeSeats) {
-    const off =
-      settings.seatsRefusedUntil > now
-        ? `seat removal is off until ${new Date(settings.seatsRefusedUntil).toISOString()}: the API token was refused reading users or writing seats`
-        : undefined;
+    const off = settings.seatsRefusedUntil > now ? skippedDetail("seats", settings.seatsRefusedUntil) : undefined;
     calls.push({ kind: "seat_lookup", dueAt: now, lane: "follow_up", skipped: off });
   }
   if (wanted.includes("verify") && settings.verifyAfterMs !== null) {
-    const off =
-      settings.verifyRefusedUntil > now
-        ? `verification is off until ${new Date(settings.verifyRefusedUntil).toISOString()}: the API token was refused reading users or sessions`
-        : undefined;
+    const off = settings.verifyRefusedUntil > now ? skippedDetail("verify", settings.verifyRefusedUntil) : undefined;
     calls.push({ kind: "verify_lookup", dueAt: revokedAt + settings.verifyAfterMs, lane: "follow_up", skipped: off });
   }
   return calls;
@@ -138,21 +130,4 @@ export function readFollowUp(
       };
     }
   }
-}
-
-/** What /healthz says while a follow-up is switched off because Cloudflare refused the token for it. */
-export function followUpNotes(state: { seats_refused_until: number; verify_refused_until: number }, now: number): string[] {
-  const notes: string[] = [];
-  const until = (at: number) => new Date(at).toISOString();
-  if (state.seats_refused_until > now) {
-    notes.push(
-      `REMOVE_SEATS: off until ${until(state.seats_refused_until)}: Cloudflare refused the API token for users or seats (give it Access: Audit Logs Read and Zero Trust: Seats Write); revocations are not affected`,
-    );
-  }
-  if (state.verify_refused_until > now) {
-    notes.push(
-      `VERIFY_AFTER_SECONDS: off until ${until(state.verify_refused_until)}: Cloudflare refused the API token for users or sessions (give it Access: Audit Logs Read); revocations are not affected`,
-    );
-  }
-  return notes;
 }

@@ -92,6 +92,20 @@ function waitingOf(sql: SqlStorage, jobId: string, urgentWaiting: number, now: n
   return null;
 }
 
+/**
+ * Revocations finished per second: over the last minute, or over the job's life when it is younger (a
+ * 10-second-old job is not at 1/6 of its pace); a finished job's over its own duration, so it stays what
+ * it was when it finished.
+ */
+function rateOf(summary: JobSummary, createdAt: number, doneLastMinute: number, now: number): number {
+  const perSecond = (count: number, ms: number) => Math.round((count / Math.max(1, ms / 1000)) * 10) / 10;
+  if (summary.completed_at !== null) {
+    const finished = Object.values(summary.by_status).reduce((sum, n) => sum + n, 0);
+    return perSecond(finished, Date.parse(summary.completed_at) - createdAt);
+  }
+  return perSecond(doneLastMinute, Math.min(60_000, now - createdAt));
+}
+
 export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, now: number): JobView | null {
   const job = sql.exec<JobRow>("SELECT * FROM jobs WHERE id = ?", jobId).toArray()[0];
   if (!job) return null;
@@ -107,15 +121,18 @@ export function readJob(sql: SqlStorage, jobId: string, ratePerSecond: number, n
         waiting.filter((row) => row.lane === "bulk" && row.group !== jobId).reduce((sum, row) => sum + Math.min(row.pending, mine), 0) +
         mine;
   const doneLastMinute = completedOfJobSince(sql, jobId, now - 60_000);
+  const waitingFor = pending === 0 ? null : waitingOf(sql, jobId, urgent, now);
+  // The calls ahead at pace, from when the wait ends if it has an end (a hold, a 429 pause), so every
+  // client shows the same estimate.
+  const resumeAt = Math.max(now, waitingFor?.until ? Date.parse(waitingFor.until) : now);
   return {
     ...summary,
     rejections: countsOf(job).rejections,
     pending_calls_ahead: ahead,
     jobs_in_lane: waiting.filter((row) => row.lane === "bulk").length,
-    estimated_completion: ahead === 0 || !(ratePerSecond > 0) ? null : new Date(now + (ahead / ratePerSecond) * 1000).toISOString(),
-    // Over the last minute, or over the job's life when it is younger (a 10-second-old job is not at 1/6 of its pace).
-    rate_per_second: Math.round((doneLastMinute / Math.max(1, Math.min(60, (now - job.created_at) / 1000))) * 10) / 10,
-    waiting: pending === 0 ? null : waitingOf(sql, jobId, urgent, now),
+    estimated_completion: ahead === 0 || !(ratePerSecond > 0) ? null : new Date(resumeAt + (ahead / ratePerSecond) * 1000).toISOString(),
+    rate_per_second: rateOf(summary, job.created_at, doneLastMinute, now),
+    waiting: waitingFor,
     time_to_revoke: timeToRevokeOfJob(sql, jobId),
     follow_ups: followUpCounts(sql, jobId),
   };

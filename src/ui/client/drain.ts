@@ -2,7 +2,7 @@
 import type { Stats } from "../../domain/views";
 import { renderBudgets } from "./budgets";
 import { byId, cell, fill, node, row } from "./dom";
-import { clock, duration, inFuture, until } from "./format";
+import { clock, duration, inFuture, label, until } from "./format";
 import { renderHolds } from "./holds";
 import { renderReconcile } from "./reconcile";
 
@@ -22,8 +22,6 @@ export function renderDrain(stats: Stats, hooks: Parameters<typeof renderHolds>[
   if (!inFuture(stats.drain.paused_until) && paused.length > 0) {
     pauses.push(`${paused.length} of ${stats.budgets.length} tokens paused by a 429 (below)`);
   }
-  if (inFuture(stats.drain.seats_off_until)) pauses.push(`seat removal off until ${until(stats.drain.seats_off_until)}`);
-  if (inFuture(stats.drain.verification_off_until)) pauses.push(`verification off until ${until(stats.drain.verification_off_until)}`);
   byId("pause").textContent = pauses.length > 0 ? pauses.join("; ") : "Not paused";
   byId("pause").className = pauses.length > 0 ? "alert" : "";
 
@@ -47,10 +45,26 @@ export function renderDrain(stats: Stats, hooks: Parameters<typeof renderHolds>[
   renderHolds(stats.holds, hooks);
   renderReconcile(stats.reconcile);
 
+  renderFollowUps(stats);
+}
+
+/** "removed 5, failed 1, skipped 3": the outcomes named first always, any other one that happened after them. */
+function outcomes(counts: Record<string, number>, first: string[]): string {
+  const rest = Object.keys(counts).filter((name) => !first.includes(name) && name !== "still_active" && (counts[name] ?? 0) > 0);
+  return [...first, ...rest].map((name) => `${label(name)} ${counts[name] ?? 0}`).join(", ");
+}
+
+/** Every outcome of seat removal and verification (failed and skipped too), and a follow-up switched off. */
+function renderFollowUps(stats: Stats): void {
   const { seats, verification } = stats.follow_ups;
   const stillActive = verification.still_active ?? 0;
+  const off = [
+    inFuture(stats.drain.seats_off_until) ? `seat removal off until ${until(stats.drain.seats_off_until)}` : null,
+    inFuture(stats.drain.verification_off_until) ? `verification off until ${until(stats.drain.verification_off_until)}` : null,
+  ].filter((text): text is string => text !== null);
   byId("follow-ups").replaceChildren(
-    `seats removed ${seats.removed ?? 0}, seat removals failed ${seats.failed ?? 0}; verified ${verification.verified ?? 0}, verification pending ${verification.pending ?? 0}; `,
+    ...(off.length > 0 ? [node("span", `${off.join("; ")}: the API token was refused for ${off.length > 1 ? "them" : "it"}. `, "alert")] : []),
+    `seats: ${outcomes(seats, ["removed", "failed"])}; verification: ${outcomes(verification, ["verified", "pending", "failed"])}; `,
     node("span", `still active ${stillActive}${stillActive > 0 ? ": act in the IdP" : ""}`, stillActive > 0 ? "alert" : ""),
   );
 }

@@ -12,6 +12,13 @@ export function clock(value: string | null | undefined): string {
   return date ? `${date.toISOString().slice(0, 19).replace("T", " ")} UTC` : "—";
 }
 
+const ISO_TIME = /\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b/g;
+
+/** An API message (a wait, an error, a follow-up's detail) with its ISO 8601 times written as clock() writes them. */
+export function clockTimes(text: string): string {
+  return text.replace(ISO_TIME, (time) => clock(time));
+}
+
 /** A time to come with how far off it is: "2026-05-01 12:05:03 UTC (in 4 min 59 s)". */
 export function until(value: string | null | undefined): string {
   const date = dateOf(value);

@@ -4,7 +4,7 @@ import type { Hold } from "../../domain/views";
 import { ApiError, api } from "./api";
 import { confirmed } from "./confirm";
 import { button, byId, cell, fill, row, say } from "./dom";
-import { clock, inFuture, label, until } from "./format";
+import { clock, clockTimes, inFuture, label, until } from "./format";
 
 type Hooks = { reload: () => void; signedOut: (message: string) => void };
 
@@ -22,7 +22,7 @@ function otherFields(answer: Record<string, unknown>, known: string[]): string[]
 async function clearHold(hold: Hold, trigger: HTMLButtonElement, hooks: Hooks): Promise<void> {
   const ok = await confirmed(
     `Clear the hold on ${hold.target}?`,
-    `Its calls become due now. If the API still refuses the token there, the target is held again. The API writes this to the audit log. Held because: ${hold.reason}`,
+    `Its calls become due now. If the API still refuses the token there, the target is held again. The API writes this to the audit log. Held because: ${clockTimes(hold.reason)}`,
     "Clear the hold",
   );
   if (!ok) return;
@@ -52,7 +52,12 @@ export function renderHolds(holds: Hold[], hooks: Hooks): void {
     inForce.map((hold) => {
       const clear = button("Clear hold…", () => void clearHold(hold, clear, hooks));
       clear.setAttribute("aria-label", `Clear the hold on ${hold.target}`);
-      return row(cell(hold.target, "target"), cell(hold.reason, "detail", "Reason"), cell(until(hold.until), undefined, "Held until"), cell(clear));
+      return row(
+        cell(hold.target, "target"),
+        cell(clockTimes(hold.reason), "detail", "Reason"),
+        cell(until(hold.until), undefined, "Held until"),
+        cell(clear),
+      );
     }),
   );
 }

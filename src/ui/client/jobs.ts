@@ -2,7 +2,7 @@
 import type { JobSummary, JobView } from "../../domain/views";
 import { ApiError, api } from "./api";
 import { byId, fill, node } from "./dom";
-import { clock, label, until } from "./format";
+import { clock, clockTimes, label, until } from "./format";
 
 type Job = JobSummary | JobView;
 
@@ -22,14 +22,14 @@ function renderJob(job: Job): HTMLLIElement {
   const view = "rate_per_second" in job ? job : null;
   if (job.completed_at) summary += `completed ${clock(job.completed_at)}`;
   else if (view) {
-    // The estimate assumes no pause or hold from now on: while the job waits, it would be wrong.
-    const eta = view.waiting ? "ETA once the wait ends" : view.estimated_completion ? `ETA ${until(view.estimated_completion)}` : "ETA unknown";
+    // The API's estimate counts from the end of a wait (a hold, a 429 pause).
+    const eta = view.estimated_completion ? `ETA ${until(view.estimated_completion)}` : "ETA unknown";
     summary += `${eta}; ${view.rate_per_second.toFixed(1)} calls/s over the last minute`;
   }
   item.append(title, progress, node("p", summary, "muted"));
   if (view?.waiting) {
     const waiting = view.waiting;
-    const text = `Waiting (${label(waiting.reason)})${waiting.until ? ` until ${until(waiting.until)}` : ""}: ${waiting.message}`;
+    const text = `Waiting (${label(waiting.reason)})${waiting.until ? ` until ${until(waiting.until)}` : ""}: ${clockTimes(waiting.message)}`;
     item.append(node("p", text, "alert"));
   }
   return item;

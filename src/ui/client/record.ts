@@ -5,7 +5,7 @@ import type { RevocationRecord, TargetResult } from "../../domain/revocation";
 import { ApiError, api } from "./api";
 import { confirmed } from "./confirm";
 import { byId, cell, definitions, fill, headerRow, node, row, say } from "./dom";
-import { clock, duration, label } from "./format";
+import { clock, clockTimes, duration, label } from "./format";
 import { badge } from "./revocations";
 
 type Hooks = { reload: () => void; signedOut: (message: string) => void };
@@ -18,7 +18,7 @@ const dialog = () => byId<HTMLDialogElement>("record-dialog");
 
 /** "revoked at …: detail" from a follow-up's parts, leaving out what is null. */
 function sentence(state: string, at: string | null, detail: string | null, more: string[] = []): string {
-  return [label(state) + (at ? ` at ${clock(at)}` : ""), ...more, detail].filter(Boolean).join("; ");
+  return [label(state) + (at ? ` at ${clock(at)}` : ""), ...more, detail && clockTimes(detail)].filter(Boolean).join("; ");
 }
 
 function targetSection(result: TargetResult): HTMLElement {
@@ -65,7 +65,7 @@ function targetSection(result: TargetResult): HTMLElement {
           cell(clock(attempt.at)),
           cell(attempt.http_status === null ? "—" : attempt.http_status, undefined, "HTTP"),
           cell(label(attempt.outcome), undefined, "Outcome"),
-          cell(attempt.error ?? "", "detail"),
+          cell(clockTimes(attempt.error ?? ""), "detail"),
         ),
       ),
     );
@@ -96,7 +96,7 @@ function renderRecord(record: RevocationRecord): void {
       ["Lane", record.lane],
       ["Devices", record.devices ? "revoked too" : "left alone"],
       ["Attempts", String(record.attempts)],
-      ["Last error", record.last_error],
+      ["Last error", record.last_error && clockTimes(record.last_error)],
     ]),
   );
   byId("record-retry").hidden = record.status !== "failed";

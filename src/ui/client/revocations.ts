@@ -3,7 +3,7 @@
 // Each email opens that record (record.ts).
 import type { RevocationRecord, RevocationStatus } from "../../domain/revocation";
 import { button, byId, cell, fill, node, row } from "./dom";
-import { clock, duration, label } from "./format";
+import { clock, clockTimes, duration, label } from "./format";
 
 const PAGE_SIZE = 20;
 
@@ -69,6 +69,15 @@ export function initRevocations(hooks: { reload: () => void; open: (id: string) 
 
 let opener: (id: string) => void = () => {};
 
+/** The email as a button that opens the record; a narrow column breaks it after the @, not inside a word. */
+function emailButton(record: RevocationRecord): HTMLButtonElement {
+  const email = record.email ?? "(unresolved)";
+  const at = email.lastIndexOf("@");
+  const opens = button(email, () => opener(record.id), "link");
+  if (at > 0) opens.replaceChildren(email.slice(0, at + 1), node("wbr"), email.slice(at + 1));
+  return opens;
+}
+
 export function renderRevocations(page: RecordPage): void {
   view.next = page.cursor;
   const filter = [view.email, view.status && label(view.status)].filter(Boolean).join(", ");
@@ -83,14 +92,11 @@ export function renderRevocations(page: RecordPage): void {
     page.records.map((record) =>
       row(
         cell(clock(record.received_at), "received"),
-        cell(
-          button(record.email ?? "(unresolved)", () => opener(record.id), "link"),
-          "email",
-        ),
+        cell(emailButton(record), "email"),
         cell(record.source, "source", "Source"),
         cell(badge(record.status), "state"),
         cell(duration(record.time_to_revoke_ms), "number ttr", "Time to revoke"),
-        cell(record.last_error ?? "", "detail"),
+        cell(clockTimes(record.last_error ?? ""), "detail"),
       ),
     ),
   );
