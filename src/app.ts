@@ -20,6 +20,7 @@ import { scimError } from "./scim/errors";
 import { normalizeScimPath, scimRoutes } from "./scim/routes";
 import { ssfRoutes } from "./ssf/routes";
 import { statusPageRoutes } from "./ui/status-page";
+import { universalLogoutRoutes } from "./universal-logout/routes";
 import { webhookRoutes } from "./webhooks/receive-delivery";
 
 /** The path as routed: SCIM's case-insensitive resource names made canonical, and no trailing slash. */
@@ -103,6 +104,7 @@ app.use(
 
 app.route("/webhooks", webhookRoutes);
 app.route("/ssf", ssfRoutes);
+app.route("/okta", universalLogoutRoutes);
 app.route("/v1", operatorRoutes);
 app.route("/scim/v2", scimRoutes);
 

@@ -35,6 +35,8 @@ const ALLOWED: Record<string, string[]> = {
   operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   scim: [...PLATFORM, "context", "http", "ledger"],
   ssf: [...PLATFORM, "context", "http", "ledger", "sources"],
+  // Okta Universal Logout checks its tokens and reads its subjects as the Shared Signals receiver does.
+  "universal-logout": [...PLATFORM, "context", "http", "ledger", "ssf/jwks", "ssf/subjects"],
   // The page's browser script (ui/client/) reads the API's answers with the domain's types.
   ui: [...ANYONE, "http", "domain"],
   app: ["*"],

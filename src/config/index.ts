@@ -39,6 +39,30 @@ function notesFor(vars: Record<string, string>): string[] {
       "HMAC_EVENT_ID_HEADER: ignored; an unsigned header cannot de-duplicate deliveries. The event id comes from HMAC_EVENT_ID_PATH in the signed body, or from the body's SHA-256.",
     );
   }
+  notes.push(...halfConfigured(vars));
+  return notes;
+}
+
+/**
+ * Universal Logout and Entra each need several settings; with some missing the feature stays off (a note,
+ * not a problem: the other sources keep working) and the note names what is missing.
+ */
+function halfConfigured(vars: Record<string, string>): string[] {
+  const set = (name: string) => (vars[name] ?? "").trim() !== "";
+  const notes: string[] = [];
+  if (set("OKTA_ORG_URL") && !set("OKTA_UNIVERSAL_LOGOUT_AUDIENCE") && !set("PUBLIC_URL")) {
+    notes.push("OKTA_UNIVERSAL_LOGOUT_AUDIENCE: not set, nor PUBLIC_URL to build it from, so Okta Universal Logout is off");
+  }
+  if (!set("ENTRA_TENANT_ID")) {
+    const strays = ["ENTRA_CLIENT_ID", "ENTRA_CLIENT_SECRET", "ENTRA_CLIENT_CERTIFICATE"].filter(set);
+    if (strays.length > 0) notes.push(`${strays.join(", ")}: ignored while ENTRA_TENANT_ID is not set (Entra is off)`);
+    return notes;
+  }
+  if (!set("ENTRA_CLIENT_ID")) notes.push("ENTRA_CLIENT_ID: not set, so Entra is off (the app registration's Application (client) ID)");
+  if (!set("ENTRA_CLIENT_SECRET") && !set("ENTRA_CLIENT_CERTIFICATE")) {
+    notes.push("ENTRA_CLIENT_SECRET: not set, nor ENTRA_CLIENT_CERTIFICATE, so Entra is off (the app needs one credential)");
+  }
+  if (!set("PUBLIC_URL")) notes.push("PUBLIC_URL: not set, so Entra is off (Graph's notification URL is built from it)");
   return notes;
 }
 

@@ -95,3 +95,35 @@ export const textVar = (fallback: string) =>
     optionalString,
     z.transform((raw: string | undefined) => raw ?? fallback),
   );
+
+/** https, or http to this machine (a local stand-in in development); no credentials, query or fragment. */
+function isServiceUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") return false;
+  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** A URL the Worker calls or is named by (an IdP, an audience): https, http only for loopback; no trailing slash. */
+export const serviceUrl = <F extends string | null>(fallback: F) =>
+  variable(fallback, "must be an https URL without credentials, query or fragment (http only for localhost)", (value) =>
+    isServiceUrl(value) ? value.replace(/\/+$/, "") : undefined,
+  );
+
+/** The Worker's own public origin (PUBLIC_URL): scheme and host only, so URLs built from it are unambiguous. */
+export const publicOrigin = variable(
+  null,
+  "must be an https origin such as https://revoker.example.com (http only for localhost), no path",
+  (value) => {
+    if (!isServiceUrl(value)) return undefined;
+    const url = new URL(value);
+    return url.pathname === "/" ? url.origin : undefined;
+  },
+);
+
+/** A Microsoft Entra directory (tenant) or application (client) id: a GUID, as the portal's Overview shows it. */
+export const guidVar = variable(null, "must be a GUID such as 00000000-0000-0000-0000-000000000000 (the portal's Overview shows it)", (value) =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value) ? value.toLowerCase() : undefined,
+);

@@ -253,3 +253,81 @@ describe("an unconfigured Worker", () => {
     expect((await workerFetch("/healthz")).status).toBe(200);
   });
 });
+
+describe("the public origin, Okta Universal Logout and Entra", () => {
+  const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+  const CLIENT = "11111111-2222-3333-4444-555555555555";
+
+  it("takes PUBLIC_URL as an https origin only (http for loopback), never with a path", () => {
+    expect(parseConfig({ ...minimal, PUBLIC_URL: "https://revoker.example.com/" })).toMatchObject({
+      ok: true,
+      config: { publicUrl: "https://revoker.example.com" },
+    });
+    expect(parseConfig({ ...minimal, PUBLIC_URL: "http://127.0.0.1:8787" })).toMatchObject({
+      ok: true,
+      config: { publicUrl: "http://127.0.0.1:8787" },
+    });
+    for (const bad of ["http://revoker.example.com", "https://revoker.example.com/base", "https://revoker.example.com/?q=1", "revoker.example.com"]) {
+      const result = parseConfig({ ...minimal, PUBLIC_URL: bad });
+      expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^PUBLIC_URL: must be an https origin/)]);
+    }
+  });
+
+  it("builds Universal Logout's audience from PUBLIC_URL and its keys from the org, unless set", () => {
+    const result = parseConfig({ ...minimal, OKTA_ORG_URL: "https://example.okta.com/", PUBLIC_URL: "https://revoker.example.com" });
+    expect(result.ok && result.config.universalLogout).toEqual({
+      issuer: "https://example.okta.com",
+      audience: "https://revoker.example.com/okta/universal-logout",
+      jwksUri: "https://example.okta.com/oauth2/v1/keys",
+    });
+    const explicit = parseConfig({
+      ...minimal,
+      OKTA_ORG_URL: "https://example.okta.com",
+      OKTA_UNIVERSAL_LOGOUT_AUDIENCE: "https://logout.example.com/gtr",
+      OKTA_JWKS_URI: "https://example.okta.com/oauth2/default/v1/keys",
+    });
+    expect(explicit.ok && explicit.config.universalLogout).toMatchObject({
+      audience: "https://logout.example.com/gtr",
+      jwksUri: "https://example.okta.com/oauth2/default/v1/keys",
+    });
+  });
+
+  it("leaves Universal Logout off with a note, not a problem, when no audience can be known", () => {
+    const result = parseConfig({ ...minimal, OKTA_ORG_URL: "https://example.okta.com" });
+    expect(result).toMatchObject({ ok: true, config: { universalLogout: null } });
+    expect(result.notes).toEqual([expect.stringMatching(/^OKTA_UNIVERSAL_LOGOUT_AUDIENCE: not set, nor PUBLIC_URL/)]);
+  });
+
+  it("turns Entra on with the tenant, the app, one credential and PUBLIC_URL; a certificate wins over a secret", () => {
+    const base = { ...minimal, ENTRA_TENANT_ID: TENANT.toUpperCase(), ENTRA_CLIENT_ID: CLIENT, PUBLIC_URL: "https://revoker.example.com" };
+    const withSecret = parseConfig({ ...base, ENTRA_CLIENT_SECRET: "s3cret~value" });
+    expect(withSecret.ok && withSecret.config.entra).toEqual({
+      tenantId: TENANT,
+      clientId: CLIENT,
+      credential: { kind: "secret", secret: "s3cret~value" },
+      loginBaseUrl: "https://login.microsoftonline.com",
+      graphBaseUrl: "https://graph.microsoft.com/v1.0",
+      notificationUrl: "https://revoker.example.com/webhooks/entra",
+      deltaEveryMs: 15 * 60_000,
+    });
+    const pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----";
+    const withCertificate = parseConfig({ ...base, ENTRA_CLIENT_SECRET: "s3cret", ENTRA_CLIENT_CERTIFICATE: pem });
+    expect(withCertificate.ok && withCertificate.config.entra?.credential).toEqual({ kind: "certificate", pem });
+  });
+
+  it("leaves Entra off with a note naming each missing piece, and refuses a malformed one by name only", () => {
+    const result = parseConfig({ ...minimal, ENTRA_TENANT_ID: TENANT });
+    expect(result).toMatchObject({ ok: true, config: { entra: null } });
+    expect(result.notes).toEqual([
+      expect.stringMatching(/^ENTRA_CLIENT_ID: not set/),
+      expect.stringMatching(/^ENTRA_CLIENT_SECRET: not set, nor ENTRA_CLIENT_CERTIFICATE/),
+      expect.stringMatching(/^PUBLIC_URL: not set, so Entra is off/),
+    ]);
+    const malformed = parseConfig({ ...minimal, ENTRA_TENANT_ID: "contoso.onmicrosoft.com", ENTRA_CLIENT_CERTIFICATE: "not-a-pem-secret" });
+    expect(!malformed.ok && malformed.problems).toEqual([
+      expect.stringMatching(/^ENTRA_TENANT_ID: must be a GUID/),
+      expect.stringMatching(/^ENTRA_CLIENT_CERTIFICATE: must hold a PKCS#8 private key/),
+    ]);
+    expect(JSON.stringify(malformed)).not.toContain("not-a-pem-secret");
+  });
+});

@@ -54,6 +54,12 @@ const TEST_SSF_TRANSMITTERS = {
   polled: { issuer: TEST_SSF_ISSUER, audience: TEST_SSF_AUDIENCE, jwks_uri: TEST_SSF_JWKS_URI, poll: { endpoint: TEST_SSF_POLL_URL, max_events: 2 } },
 };
 
+// Okta Universal Logout: the org test/helpers/okta-org.ts stands in for, its keys at the default place
+// (OKTA_ORG_URL/oauth2/v1/keys), the audience built from PUBLIC_URL (the origin helpers/worker.ts calls).
+const TEST_PUBLIC_URL = "https://revoker.test";
+export const TEST_OKTA_ORG_URL = "https://okta.test";
+export const TEST_UNIVERSAL_LOGOUT_AUDIENCE = `${TEST_PUBLIC_URL}/okta/universal-logout`;
+
 // Every variable is set here, even to its default: the plugin also reads a developer's .dev.vars
 // (which `npm start` creates with DRY_RUN=true), and these values must win over it.
 export const TEST_BINDINGS = {
@@ -89,4 +95,13 @@ export const TEST_BINDINGS = {
   SSF_TRANSMITTERS: JSON.stringify(TEST_SSF_TRANSMITTERS),
   SSF_AUTH_GUARDED: TEST_SSF_AUTH,
   SSF_POLL_AUTH_POLLED: TEST_SSF_POLL_AUTH,
+  PUBLIC_URL: TEST_PUBLIC_URL,
+  OKTA_ORG_URL: TEST_OKTA_ORG_URL,
+  OKTA_UNIVERSAL_LOGOUT_AUDIENCE: "",
+  OKTA_JWKS_URI: "",
+  // Entra is off here: its own project (vitest.config.ts) turns it on, so no other test's Cron run reaches Graph.
+  ENTRA_TENANT_ID: "",
+  ENTRA_CLIENT_ID: "",
+  ENTRA_CLIENT_SECRET: "",
+  ENTRA_CLIENT_CERTIFICATE: "",
 };
