@@ -8,6 +8,7 @@ import { createMiddleware } from "hono/factory";
 import { getPath } from "hono/utils/url";
 import { configFor } from "./config";
 import type { AppEnv } from "./context";
+import { entraRoutes } from "./entra/routes";
 import { answerJsonError, fail, renderFailure } from "./http/errors";
 import { healthRoutes } from "./http/health";
 import { allowedMethods } from "./http/methods";
@@ -102,6 +103,7 @@ app.use(
   }),
 );
 
+app.route("/webhooks/entra", entraRoutes);
 app.route("/webhooks", webhookRoutes);
 app.route("/ssf", ssfRoutes);
 app.route("/okta", universalLogoutRoutes);

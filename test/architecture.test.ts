@@ -35,12 +35,13 @@ const ALLOWED: Record<string, string[]> = {
   operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   scim: [...PLATFORM, "context", "http", "ledger"],
   ssf: [...PLATFORM, "context", "http", "ledger", "sources"],
+  entra: [...PLATFORM, "context", "http", "ledger", "sources"],
   // Okta Universal Logout checks its tokens and reads its subjects as the Shared Signals receiver does.
   "universal-logout": [...PLATFORM, "context", "http", "ledger", "ssf/jwks", "ssf/subjects"],
   // The page's browser script (ui/client/) reads the API's answers with the domain's types.
   ui: [...ANYONE, "http", "domain"],
   app: ["*"],
-  index: [...ANYONE, "app", "ledger", "log", "ssf"],
+  index: [...ANYONE, "app", "ledger", "log", "ssf", "entra"],
 };
 
 function resolve(from: string, specifier: string): string {
@@ -205,8 +206,8 @@ function sqlOutsideLedger(all: Record<string, string>): string[] {
  * The ledger's rooms from the floor up: a room imports only itself and the rooms before it, so no two feature
  * folders import each other. The calls queue is the floor (revocations feed it, the drain reads it); the
  * store's context and the façade's handle (core) come next; then tables no other feature needs, follow-ups'
- * rules, revocations (which SCIM, Shared Signals, the drain and jobs all commit or settle through), the
- * drain (which reads the streams for /v1/stats), jobs (which read the drain's pause); at the top the
+ * rules, revocations (which SCIM, Shared Signals, Entra, the drain and jobs all commit or settle through), the
+ * drain (which reads the streams and Entra's state for /v1/stats), jobs (which read the drain's pause); at the top the
  * migrations that gather every folder's schema, the Durable Object and how the Worker reaches it.
  */
 const LEDGER_ORDER = [
@@ -221,6 +222,7 @@ const LEDGER_ORDER = [
   "revocations",
   "scim",
   "ssf",
+  "entra",
   "drain",
   "jobs",
   "migrations",

@@ -4,6 +4,7 @@
 // Contract: pure.
 import * as z from "zod/mini";
 import { JobCountsSchema } from "./bulk";
+import { EntraSourceSchema } from "./entra";
 import { STREAM_STATUSES } from "./ssf/event-types";
 
 const IsoTime = z.string();
@@ -117,6 +118,8 @@ export const StatsSchema = z.object({
   follow_ups: FollowUpCountsSchema,
   /** Every configured Shared Signals transmitter, by name. */
   ssf_streams: z.record(z.string(), SsfStreamSchema),
+  /** Sources the Worker keeps a connection to, by name: `entra` when it is configured. */
+  sources: z.object({ entra: z.optional(EntraSourceSchema) }),
 });
 export type Stats = z.infer<typeof StatsSchema>;
 

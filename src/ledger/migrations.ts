@@ -8,6 +8,7 @@
 //   audit/schema.ts        audit_batch
 //   scim/schema.ts         scim_resources
 //   ssf/schema.ts          ssf_streams, held_sets, ssf_set_digests, ssf_jti_conflicts
+//   entra/schema.ts        entra_state, entra_changes, entra_users
 //   rejections/schema.ts   rejections
 //   keys/schema.ts         ledger_keys
 //   store/migrate.ts       ledger_schema
@@ -17,6 +18,7 @@
 import { AUDIT_MIGRATIONS as AUDIT } from "./audit/schema";
 import { CALLS_MIGRATIONS as CALLS } from "./calls/schema";
 import { DRAIN_MIGRATIONS as DRAIN } from "./drain/schema";
+import { ENTRA_MIGRATIONS as ENTRA } from "./entra/schema";
 import { JOBS_MIGRATIONS as JOBS } from "./jobs/schema";
 import { KEYS_MIGRATIONS as KEYS } from "./keys/schema";
 import { REJECTIONS_MIGRATIONS as REJECTIONS } from "./rejections/schema";
@@ -61,6 +63,8 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   version(AUDIT.v15),
   // v16 (issue #18): calls.hold_failed, so lifting a hold re-queues exactly what it failed.
   version(CALLS.v16),
+  // v17 (issue #21): Microsoft Entra ID: the Graph subscription, the delta catch-up, notified users to read, decided users.
+  version(ENTRA.v17),
 ];
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

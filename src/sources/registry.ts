@@ -39,8 +39,8 @@ export function findSource(
   return { state: "enabled", source: SOURCES[sourceName](config), secrets };
 }
 
-/** Every source whose subject ids the identity directory can hold: the webhook sources and SCIM. */
-export const DIRECTORY_SOURCES: readonly string[] = [...Object.keys(SOURCES), "scim"];
+/** Every source whose subject ids the identity directory can hold: the webhook sources, SCIM and Entra (object ids). */
+export const DIRECTORY_SOURCES: readonly string[] = [...Object.keys(SOURCES), "scim", "entra"];
 
 /**
  * A Shared Signals transmitter's source: "ssf-<name>" (its name as SSF_TRANSMITTERS allows, 1–28 of

@@ -1,11 +1,12 @@
 // `ledger.drain()`: what an operator reads of the drain and may change about it, as an RPC target of the
 // ledger: the figures of /v1/stats, the token holds (and lifting one), and what /healthz should say about
-// the ledger (follow-ups switched off by a refused token, streams that need a look).
+// the ledger (follow-ups switched off by a refused token, streams that need a look, Entra's subscription and delta).
 import { RpcTarget } from "cloudflare:workers";
 import type { ClearedHold, Hold, Stats } from "../../domain/views";
 import { logEvent } from "../../log";
 import { activeHolds, liftHold } from "../calls/holds";
 import type { LedgerCore } from "../core";
+import { entraNotes } from "../entra/view";
 import { followUpNotes } from "../follow-ups/steps";
 import { requeueHoldFailures } from "../revocations/settle";
 import { streamNotes } from "../ssf/streams";
@@ -22,7 +23,14 @@ export class DrainRpc extends RpcTarget {
 
   async stats(): Promise<Stats> {
     const config = this.core.config();
-    return ledgerStats(this.core.sql, this.core.now(), this.drainer, config.revokeRatePerSecond, config.ssfTransmitters.keys());
+    return ledgerStats(
+      this.core.sql,
+      this.core.now(),
+      this.drainer,
+      config.revokeRatePerSecond,
+      config.ssfTransmitters.keys(),
+      config.entra !== null,
+    );
   }
 
   /** Token holds in force. */
@@ -47,7 +55,9 @@ export class DrainRpc extends RpcTarget {
 
   /** What /healthz should say about the ledger. */
   async notes(): Promise<string[]> {
+    const config = this.core.config();
     const notes = followUpNotes(this.drainer.state, this.core.now());
-    return [...notes, ...streamNotes(this.core.sql, this.core.config().ssfTransmitters.keys())];
+    const entra = config.entra === null ? [] : entraNotes(this.core.sql, this.core.now());
+    return [...notes, ...streamNotes(this.core.sql, config.ssfTransmitters.keys()), ...entra];
   }
 }

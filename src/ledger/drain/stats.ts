@@ -1,9 +1,10 @@
 // /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, token
-// holds, refused deliveries and the Shared Signals streams. Contract: synchronous SQLite reads; `now` is
+// holds, refused deliveries, the Shared Signals streams and the Entra source. Contract: synchronous SQLite reads; `now` is
 // passed in. Times leave here as ISO 8601 (null for never), the API's one form.
 import { type Hold, isoOrNull, type Stats } from "../../domain/views";
 import { activeHolds, type TargetHold } from "../calls/holds";
 import { pendingByLane, pendingCount } from "../calls/queue";
+import { entraView } from "../entra/view";
 import { followUpCounts } from "../follow-ups/counts";
 import { REJECTION_PERIOD_MS, recentRejections } from "../rejections/counts";
 import { countByStatus } from "../revocations/records";
@@ -21,6 +22,7 @@ export function ledgerStats(
   drain: { state: DrainState; observedCallsLastMinute(): number },
   ratePerSecond: number,
   ssfTransmitters: Iterable<string>,
+  entraOn = false,
 ): Stats {
   const { last_call_at, paused_until, seats_refused_until, verify_refused_until } = drain.state;
   const inForce = (until: number) => isoOrNull(until > now ? until : 0);
@@ -41,5 +43,6 @@ export function ledgerStats(
     rejections: recentRejections(sql, now - REJECTION_PERIOD_MS),
     follow_ups: followUpCounts(sql),
     ssf_streams: ssfStreams(sql, ssfTransmitters),
+    sources: entraOn ? { entra: entraView(sql, now) } : {},
   };
 }
