@@ -316,7 +316,8 @@ export function createFakeGraph(options: FakeGraphOptions) {
     /** The fake as a fetch handler. */
     async fetch(url: string, init: RequestInit = {}): Promise<Response> {
       const request = new Request(url, init);
-      const text = await request.text();
+      // As bytes: the token request is a form, which workerd warns about reading with text().
+      const text = new TextDecoder().decode(await request.arrayBuffer());
       if (url === tokenUrl && request.method === "POST") return token(new URLSearchParams(text));
       if (!url.startsWith(options.graphBaseUrl)) return new Response("not found", { status: 404 });
       const parsed = new URL(url);
@@ -349,17 +350,18 @@ export function createFakeGraph(options: FakeGraphOptions) {
       Object.assign(users.get(id)!, change);
       changed(id);
     },
-    /** Sends a change notification for the user to every subscription; answers each delivery's status. */
-    async notify(userId: string, changeType: "updated" | "deleted", overrides: Record<string, unknown> = {}): Promise<number[]> {
+    /** Sends one change notification collection naming these users to every subscription; answers each delivery's status. */
+    async notify(userIds: string | string[], changeType: "updated" | "deleted"): Promise<number[]> {
       const statuses: number[] = [];
       for (const subscription of subscriptions.values()) {
-        const item = notification(subscription, {
-          changeType,
-          resource: `Users/${userId}`,
-          resourceData: { "@odata.type": "#Microsoft.Graph.User", "@odata.id": `Users/${userId}`, id: userId, organizationId: options.tenantId },
-          ...overrides,
-        });
-        statuses.push((await post(subscription.notificationUrl, [item])).status);
+        const items = [userIds].flat().map((userId) =>
+          notification(subscription, {
+            changeType,
+            resource: `Users/${userId}`,
+            resourceData: { "@odata.type": "#Microsoft.Graph.User", "@odata.id": `Users/${userId}`, id: userId, organizationId: options.tenantId },
+          }),
+        );
+        statuses.push((await post(subscription.notificationUrl, items)).status);
       }
       return statuses;
     },

@@ -27,7 +27,7 @@ export type GraphUser = z.infer<typeof GraphUserSchema>;
  * directory/deletedItems, restorable for 30 days), `gone` (neither: permanently deleted, or never existed),
  * `unknown` (a delta entry that did not say: its addresses are learned, nothing else).
  */
-export type UserState = "enabled" | "disabled" | "soft_deleted" | "gone" | "unknown";
+type UserState = "enabled" | "disabled" | "soft_deleted" | "gone" | "unknown";
 
 /** A user as one look found it, with every address it is known by (lower-cased, valid). */
 export type UserSighting = { userId: string; state: UserState; emails: string[] };

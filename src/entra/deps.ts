@@ -34,7 +34,7 @@ export function installEntraDeps(deps: Partial<EntraDeps> | null): void {
   tokens = null;
 }
 
-export function graphTokensFor(credentials: EntraCredentials): GraphTokenSource {
+function graphTokensFor(credentials: EntraCredentials): GraphTokenSource {
   const key = JSON.stringify([
     credentials.tenantId,
     credentials.clientId,

@@ -35,7 +35,7 @@ export type ExchangeRequest = {
   now: () => number;
 };
 
-export const THROTTLE_DEFAULT_MS = 60_000;
+const THROTTLE_DEFAULT_MS = 60_000;
 const THROTTLE_MAX_MS = 3_600_000;
 const RESET_CODES = new Set(["syncStateNotFound", "resyncRequired", "syncStateInvalid"]);
 
@@ -56,7 +56,7 @@ export function retryAfterMs(value: string | null | undefined, now: number): num
 }
 
 /** Graph's `{"error": {"code"}}` or the identity platform's `{"error": "invalid_client"}`: a word for the log. */
-export function errorCode(json: unknown): string | null {
+function errorCode(json: unknown): string | null {
   if (typeof json !== "object" || json === null) return null;
   const error = (json as { error?: unknown }).error;
   const code = typeof error === "string" ? error : typeof error === "object" && error !== null ? (error as { code?: unknown }).code : null;

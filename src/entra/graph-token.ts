@@ -30,9 +30,7 @@ export type EntraCredentials = {
   graphBaseUrl: string;
 };
 
-export type TokenOutcome =
-  | { ok: true; authorization: string; fresh: boolean }
-  | ({ ok: false } & Pick<ExchangeFailure, "kind" | "detail" | "retryAfterMs">);
+type TokenOutcome = { ok: true; authorization: string; fresh: boolean } | ({ ok: false } & Pick<ExchangeFailure, "kind" | "detail" | "retryAfterMs">);
 
 export type GraphTokenSource = {
   authorization(): Promise<TokenOutcome>;
@@ -45,7 +43,7 @@ const TokenResponseSchema = z.looseObject({
   expires_in: z.optional(z.unknown()),
 });
 
-export function tokenEndpoint(credentials: Pick<EntraCredentials, "loginBaseUrl" | "tenantId">): string {
+function tokenEndpoint(credentials: Pick<EntraCredentials, "loginBaseUrl" | "tenantId">): string {
   return `${credentials.loginBaseUrl}/${credentials.tenantId}/oauth2/v2.0/token`;
 }
 

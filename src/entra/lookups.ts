@@ -14,6 +14,12 @@ import { logEvent } from "../log";
 import { entraDeps, graphFor } from "./deps";
 import { BATCH_SIZE } from "./graph-client";
 
+/** A failure as /healthz shows it: a refusal says what to check. */
+function describe(failure: { kind: string; detail: string }): string {
+  const hint = failure.kind === "refused" ? " (does the app have User.Read.All, with admin consent, and a valid credential?)" : "";
+  return `${failure.kind}: ${failure.detail}${hint}`;
+}
+
 export type LookupTally = { read: number; revoked: number; unread: number; error: string | null };
 
 export async function lookUpNotifiedUsers(env: Env, entra: NonNullable<Config["entra"]>, batches: number): Promise<LookupTally> {
@@ -28,7 +34,7 @@ export async function lookUpNotifiedUsers(env: Env, entra: NonNullable<Config["e
       const readFor = new Map(changes.map((change) => [change.userId, change.receivedAt]));
       const read = await graph.readUsers(changes.map((change) => change.userId));
       if (!read.ok) {
-        tally.error = `${read.kind}: ${read.detail}`;
+        tally.error = describe(read);
         tally.unread += changes.length;
         const pauseUntil = read.kind === "throttled" ? now + (read.retryAfterMs ?? 60_000) : null;
         await ledger.settleLookups({
@@ -44,9 +50,9 @@ export async function lookUpNotifiedUsers(env: Env, entra: NonNullable<Config["e
       const pauseUntil = throttled.length > 0 ? now + Math.max(...throttled.map((user) => user.failure.retryAfterMs ?? 60_000)) : null;
       const receipts = await ledger.settleLookups({
         found: read.sightings.map((sighting) => ({ sighting, readFor: readFor.get(sighting.userId) ?? now })),
-        failed: read.unread.map(({ userId, failure }) => ({ userId, error: `${failure.kind}: ${failure.detail}` })),
+        failed: read.unread.map(({ userId, failure }) => ({ userId, error: describe(failure) })),
         pauseUntil,
-        error: refused ? `refused: ${refused.failure.detail} (does the app have User.Read.All, with admin consent?)` : null,
+        error: refused ? describe(refused.failure) : null,
       });
       tally.read += read.sightings.length;
       tally.unread += read.unread.length;

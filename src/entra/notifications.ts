@@ -17,7 +17,7 @@ import { OBJECT_ID } from "../domain/entra";
 import type { SubscriptionSecret } from "../ledger/entra/subscription";
 
 /** Graph sends a few hundred at most; more is not a notification collection. */
-export const MAX_ITEMS = 1000;
+const MAX_ITEMS = 1000;
 const LIFECYCLE_EVENTS = ["reauthorizationRequired", "subscriptionRemoved", "missed"] as const;
 const USER_RESOURCE = /^\/?users\/([0-9a-f-]{36})$/i;
 
@@ -33,7 +33,7 @@ const ItemSchema = z.looseObject({
 });
 
 export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
-export type RefusalReason = "malformed" | "missing_client_state" | "unknown_subscription" | "client_state_mismatch" | "wrong_tenant" | "not_a_user";
+type RefusalReason = "malformed" | "missing_client_state" | "unknown_subscription" | "client_state_mismatch" | "wrong_tenant" | "not_a_user";
 
 export type ReadNotifications =
   | { ok: true; changes: { userId: string; changeType: "updated" | "deleted" }[]; lifecycle: LifecycleEvent[]; refused: RefusalReason[] }

@@ -315,6 +315,12 @@ describe("the public origin, Okta Universal Logout and Entra", () => {
     expect(withCertificate.ok && withCertificate.config.entra?.credential).toEqual({ kind: "certificate", pem });
   });
 
+  it("answers /webhooks/entra 404 while Entra is off, naming what turns it on (the workers project has it off)", async () => {
+    const response = await workerFetch("/webhooks/entra?validationToken=probe", { method: "POST" });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/^the entra source is off: set ENTRA_TENANT_ID/);
+  });
+
   it("leaves Entra off with a note naming each missing piece, and refuses a malformed one by name only", () => {
     const result = parseConfig({ ...minimal, ENTRA_TENANT_ID: TENANT });
     expect(result).toMatchObject({ ok: true, config: { entra: null } });

@@ -2,7 +2,10 @@
 // resource type, Graph's validation of the notification URL, lifecycle notifications): created by the first Cron
 // run after a validation handshake on both URLs, renewed well before it expires, created anew when Graph removed
 // it, renewed when Graph asks for reauthorization; every failure recorded and shown in /healthz.
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
 import { TEST_ENTRA, TEST_PUBLIC_URL } from "../helpers/bindings";
 import { ledgerClock } from "../helpers/clock";
 import { cronRun, entraStats, healthNotes, useGraph } from "../helpers/entra";
@@ -18,7 +21,10 @@ const subscriptionCalls = () => graph().requests.filter((request) => request.pat
 
 describe("the subscription", () => {
   it("is created by the first Cron run, on users, both URLs validated, with a clientState Graph keeps and the ledger too", async () => {
-    await cronRun();
+    // The whole scheduled handler, as `wrangler dev`'s /__scheduled or the platform runs it.
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
     const [subscription, ...others] = [...graph().subscriptions.values()];
     expect(others).toEqual([]);
     expect(subscription).toMatchObject({

@@ -30,7 +30,7 @@ afterAll(async () => {
   cloudflare.restore();
 });
 
-const SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac", "nope", "STANDARD", "..", "%2e%2e"];
+const SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac", "nope", "STANDARD", "..", "%2e%2e", "entra"];
 const segment = fc.oneof(
   fc.constantFrom("Users", "users", "Groups", "Schemas", "revocations", "retry", "bulk", "import", "directory", "jobs", "stats", "audit"),
   fc.string({ maxLength: 12 }).map(encodeURIComponent),

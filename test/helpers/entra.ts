@@ -59,6 +59,3 @@ export async function entraStats(): Promise<EntraSource> {
 export async function healthNotes(): Promise<string[]> {
   return ((await (await operatorFetch("/healthz")).json()) as { notes?: string[] }).notes ?? [];
 }
-
-/** A new Entra object id. */
-export const objectId = () => crypto.randomUUID();

@@ -20,7 +20,7 @@ import { learnObservation } from "../revocations/resolve";
 import type { CommitContext } from "../store/context";
 import { changePending } from "./changes";
 
-export const ENTRA_SOURCE = "entra";
+const ENTRA_SOURCE = "entra";
 
 export type Via = "notification" | "delta" | "baseline";
 
