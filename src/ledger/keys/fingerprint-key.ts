@@ -3,7 +3,7 @@
 // (operator/token-fingerprint.ts). Kept in the Durable Object, never in KV, so a reader of the audit log
 // cannot test guessed tokens against the fingerprints.
 // Contract: synchronous SQLite; the caller runs it in a transaction, so two first uses make one key.
-import { toHex } from "../crypto/bytes";
+import { toHex } from "../../crypto/bytes";
 
 const FINGERPRINT_KEY = "audit_token_fingerprint";
 
