@@ -5,6 +5,7 @@
 // appears in one. Problems make the Worker answer 503; notes (deprecations, ignored settings) do not.
 // Node-loadable (npm run send-event reads the configuration with it): nothing of the Worker's runtime.
 import type * as z from "zod/mini";
+import { managedConnectionSettings } from "./managed-connections";
 import { ConfigSchema } from "./schema";
 import { type SsfSecrets, ssfSecretsOf } from "./secrets";
 import { BOOLEAN_WORDS } from "./variables";
@@ -28,6 +29,12 @@ function missingRequirements(vars: Record<string, string>): string[] {
     problems.push("ACCESS_API_TOKEN: required unless DRY_RUN=true");
   }
   if (blank("OPERATOR_TOKEN")) problems.push("OPERATOR_TOKEN: required");
+  const managed = managedConnectionSettings(vars);
+  if (managed.length > 0 && blank("PUBLIC_URL")) {
+    problems.push(
+      `PUBLIC_URL: required by ${managed.join(", ")}: a managed connection gives its provider addresses on this Worker's public origin (e.g. https://revoker.example.com)`,
+    );
+  }
   return problems;
 }
 

@@ -4,7 +4,19 @@
 import * as z from "zod/mini";
 import { ssfTransmittersVariable } from "../domain/ssf/transmitters";
 import { bearerTokens, secretList, whsecSecrets } from "./secrets";
-import { apiBaseUrl, booleanVar, choice, cloudflareIdList, groupList, headerName, jsonPath, numberVar, textVar, wordList } from "./variables";
+import {
+  apiBaseUrl,
+  booleanVar,
+  choice,
+  cloudflareIdList,
+  groupList,
+  headerName,
+  jsonPath,
+  numberVar,
+  publicOrigin,
+  textVar,
+  wordList,
+} from "./variables";
 
 const SECRET_SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac"] as const;
 export type SecretSource = (typeof SECRET_SOURCES)[number];
@@ -50,6 +62,7 @@ const EnvSchema = z.object({
   VERIFY_AFTER_SECONDS: numberVar(60, 0, 86_400),
   REVOKE_ON_GROUP_REMOVAL: groupList,
   SSF_TRANSMITTERS: ssfTransmittersVariable,
+  PUBLIC_URL: publicOrigin,
 });
 
 export const ConfigSchema = z.pipe(
@@ -100,5 +113,7 @@ export const ConfigSchema = z.pipe(
     verifyAfterSeconds: vars.VERIFY_AFTER_SECONDS,
     groupRemoval: vars.REVOKE_ON_GROUP_REMOVAL,
     ssfTransmitters: vars.SSF_TRANSMITTERS,
+    /** The Worker's own origin (https://revoker.example.com); null when unset. Managed connections need it. */
+    publicUrl: vars.PUBLIC_URL,
   })),
 );

@@ -61,6 +61,25 @@ export const apiBaseUrl = variable(DEFAULT_API_BASE_URL, "must be an http(s) URL
   URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value.replace(/\/+$/, "") : undefined,
 );
 
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1"]);
+
+/**
+ * The Worker's own public origin (PUBLIC_URL), from which managed connections build the addresses they
+ * hand to providers: https, or http to this machine (wrangler dev); no path, query, fragment or credentials,
+ * which an origin cannot carry. Answers the origin alone, so a trailing slash makes no difference.
+ */
+export const publicOrigin = variable(
+  null,
+  "must be the Worker's https origin, such as https://revoker.example.com (http only for localhost or 127.0.0.1), without a path, query or credentials",
+  (value) => {
+    if (!URL.canParse(value)) return undefined;
+    const url = new URL(value);
+    const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+    const bare = url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
+    return secure && bare && !value.endsWith("?") && !value.endsWith("#") ? url.origin : undefined;
+  },
+);
+
 export const headerName = <F extends string | null>(fallback: F) =>
   variable(fallback, "must be an HTTP header name", (value) => (/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(value) ? value : undefined));
 

@@ -149,6 +149,49 @@ describe("parseConfig", () => {
   });
 });
 
+describe("PUBLIC_URL, the Worker's own origin (issue #20)", () => {
+  it.each([
+    ["https://revoker.example.com", "https://revoker.example.com"],
+    ["https://revoker.example.com/", "https://revoker.example.com"],
+    ["https://Revoker.Example.com:8443", "https://revoker.example.com:8443"],
+    ["http://127.0.0.1:8787", "http://127.0.0.1:8787"],
+    ["http://localhost:8787/", "http://localhost:8787"],
+  ])("reads %s as the origin %s", (value, origin) => {
+    const result = parseConfig({ ...minimal, PUBLIC_URL: value });
+    expect(result.ok && result.config.publicUrl).toBe(origin);
+  });
+
+  it("is null when unset", () => {
+    const result = parseConfig(minimal);
+    expect(result.ok && result.config.publicUrl).toBeNull();
+  });
+
+  it.each([
+    "http://revoker.example.com",
+    "https://revoker.example.com/ssf",
+    "https://revoker.example.com/?x=1",
+    "https://revoker.example.com/#top",
+    "https://user:pass@revoker.example.com",
+    "revoker.example.com",
+    "ftp://revoker.example.com",
+  ])("refuses %s, naming the variable and not the value", (value) => {
+    const result = parseConfig({ ...minimal, PUBLIC_URL: value });
+    expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^PUBLIC_URL: must be the Worker's https origin/)]);
+    expect(JSON.stringify(result)).not.toContain("revoker.example.com/");
+  });
+
+  it("is required by a managed connection: a problem naming PUBLIC_URL and the setting that needs it", () => {
+    const result = parseConfig({ ...minimal, GOOGLE_SERVICE_ACCOUNT_KEY: '{"type": "service_account"}' });
+    expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^PUBLIC_URL: required by GOOGLE_SERVICE_ACCOUNT_KEY: /)]);
+    const streams = parseConfig({
+      ...minimal,
+      SSF_TRANSMITTERS: JSON.stringify({ okta: { issuer: "https://example.okta.com", audience: "x", manage: { bearer: true } } }),
+    });
+    expect(!streams.ok && streams.problems).toContainEqual(expect.stringMatching(/^PUBLIC_URL: required by SSF_TRANSMITTERS \(okta\.manage\): /));
+    expect(parseConfig({ ...minimal, GOOGLE_SERVICE_ACCOUNT_KEY: "{}", PUBLIC_URL: "https://revoker.example.com" }).ok).toBe(true);
+  });
+});
+
 describe("the CF_* names of before (issue #13: wrangler reads them for its own login)", () => {
   const old = { CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: "old-token", OPERATOR_TOKEN: "o" };
 
