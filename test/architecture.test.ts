@@ -35,10 +35,12 @@ const ALLOWED: Record<string, string[]> = {
   operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   scim: [...PLATFORM, "context", "http", "ledger"],
   ssf: [...PLATFORM, "context", "http", "ledger", "sources"],
+  // Managed connections: the Cron's runner and the kinds it maintains, which record what they did in the ledger.
+  connections: [...PLATFORM, "ledger"],
   // The page's browser script (ui/client/) reads the API's answers with the domain's types.
   ui: [...ANYONE, "http", "domain"],
   app: ["*"],
-  index: [...ANYONE, "app", "ledger", "log", "ssf"],
+  index: [...ANYONE, "app", "ledger", "log", "ssf", "connections"],
 };
 
 function resolve(from: string, specifier: string): string {
@@ -217,6 +219,7 @@ const LEDGER_ORDER = [
   "audit",
   "follow-ups",
   "revocations",
+  "connections",
   "scim",
   "ssf",
   "drain",

@@ -4,6 +4,7 @@
 // Contract: pure.
 import * as z from "zod/mini";
 import { JobCountsSchema } from "./bulk";
+import { CONNECTION_STATUSES } from "./connections";
 import { STREAM_STATUSES } from "./ssf/event-types";
 
 const IsoTime = z.string();
@@ -102,6 +103,26 @@ const SsfStreamSchema = z.object({
   jti_conflicts: z.nullable(JtiConflictsSchema),
 });
 export type SsfStream = z.infer<typeof SsfStreamSchema>;
+
+/** A managed connection (ledger/connections/): the status its last run gave, its last proof of life and error. */
+const ConnectionViewSchema = z.object({
+  /** ssf-stream, google-channel, graph-subscription, …: the kind that keeps it (src/connections/). */
+  kind: z.string(),
+  /** ok, or failing since its last run failed (`last_error` says why) until a run succeeds again. */
+  status: z.enum(CONNECTION_STATUSES),
+  /** When it was last proven alive end to end (a verification round trip, a renewal), and how. */
+  last_proof_at: z.nullable(IsoTime),
+  last_proof: z.nullable(z.string()),
+  /** The last failure (kept after a recovery, with its time, for the record). */
+  last_error: z.nullable(z.string()),
+  last_error_at: z.nullable(IsoTime),
+  failing_since: z.nullable(IsoTime),
+  last_run_at: z.nullable(IsoTime),
+  created_at: z.nullable(IsoTime),
+  renewed_at: z.nullable(IsoTime),
+  repaired_at: z.nullable(IsoTime),
+});
+export type ConnectionView = z.infer<typeof ConnectionViewSchema>;
 
 export const StatsSchema = z.object({
   by_status: Counts,

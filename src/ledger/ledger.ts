@@ -1,8 +1,8 @@
 // The revocation ledger: one SQLite-backed Durable Object, the record of truth and the global pacer.
 // A thin façade over feature folders that each own their tables (docs/development.md has the map): each
 // method runs one folder's rules inside one transaction, then arms the drain; the directory, SCIM, bulk jobs,
-// Shared Signals and the drain's operator view are RPC targets of their own (ledger.scim(), .directory(),
-// .jobs(), .ssf(), .drain()).
+// Shared Signals, managed connections and the drain's operator view are RPC targets of their own
+// (ledger.scim(), .directory(), .jobs(), .ssf(), .connections(), .drain()).
 // Contract:
 // - commit() returns only after the revocation is in SQLite; callers answer 2xx only after it returns.
 // - (source, event id) is unique: a replayed event returns the first record, never a second revocation.
@@ -16,6 +16,7 @@ import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../doma
 import { logEvent } from "../log";
 import { auditOutcome } from "./audit/outcome-batches";
 import { type Lane, laneGroupKey } from "./calls/lanes";
+import { ConnectionsRpc } from "./connections/rpc";
 import type { LedgerCore } from "./core";
 import { ledgerDeps } from "./deps";
 import { Drain } from "./drain/drain";
@@ -115,6 +116,10 @@ export class RevocationLedger extends DurableObject<Env> {
 
   ssf(): SsfRpc {
     return new SsfRpc(this.core);
+  }
+
+  connections(): ConnectionsRpc {
+    return new ConnectionsRpc(this.core, this.env.AUDIT_LOG);
   }
 
   drain(): DrainRpc {

@@ -10,12 +10,14 @@
 //   ssf/schema.ts          ssf_streams, held_sets, ssf_set_digests, ssf_jti_conflicts
 //   rejections/schema.ts   rejections
 //   keys/schema.ts         ledger_keys
+//   connections/schema.ts  managed_connections
 //   store/migrate.ts       ledger_schema
 // A version's parts run in the order listed, in one transaction. Append a new version for every change
 // (with a comment naming the issue); never edit one that has shipped: a deployed ledger runs only the
 // versions after its own, and must end where a new one does.
 import { AUDIT_MIGRATIONS as AUDIT } from "./audit/schema";
 import { CALLS_MIGRATIONS as CALLS } from "./calls/schema";
+import { CONNECTIONS_MIGRATIONS as CONNECTIONS } from "./connections/schema";
 import { DRAIN_MIGRATIONS as DRAIN } from "./drain/schema";
 import { JOBS_MIGRATIONS as JOBS } from "./jobs/schema";
 import { KEYS_MIGRATIONS as KEYS } from "./keys/schema";
@@ -61,6 +63,8 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   version(AUDIT.v15),
   // v16 (issue #18): calls.hold_failed, so lifting a hold re-queues exactly what it failed.
   version(CALLS.v16),
+  // v17 (issue #20): managed connections (SSF streams, Google channels, Graph subscriptions the Worker keeps).
+  version(CONNECTIONS.v17),
 ];
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

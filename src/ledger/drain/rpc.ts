@@ -5,6 +5,7 @@ import { RpcTarget } from "cloudflare:workers";
 import type { ClearedHold, Hold, Stats } from "../../domain/views";
 import { logEvent } from "../../log";
 import { activeHolds, liftHold } from "../calls/holds";
+import { connectionNotes } from "../connections/record";
 import type { LedgerCore } from "../core";
 import { followUpNotes } from "../follow-ups/steps";
 import { requeueHoldFailures } from "../revocations/settle";
@@ -48,6 +49,6 @@ export class DrainRpc extends RpcTarget {
   /** What /healthz should say about the ledger. */
   async notes(): Promise<string[]> {
     const notes = followUpNotes(this.drainer.state, this.core.now());
-    return [...notes, ...streamNotes(this.core.sql, this.core.config().ssfTransmitters.keys())];
+    return [...notes, ...streamNotes(this.core.sql, this.core.config().ssfTransmitters.keys()), ...connectionNotes(this.core.sql)];
   }
 }
