@@ -220,6 +220,7 @@ const LEDGER_ORDER = [
   "follow-ups",
   "revocations",
   "connections",
+  "deliveries",
   "scim",
   "ssf",
   "drain",

@@ -14,6 +14,7 @@ import {
   jsonPath,
   numberVar,
   publicOrigin,
+  silenceHours,
   textVar,
   wordList,
 } from "./variables";
@@ -63,6 +64,7 @@ const EnvSchema = z.object({
   REVOKE_ON_GROUP_REMOVAL: groupList,
   SSF_TRANSMITTERS: ssfTransmittersVariable,
   PUBLIC_URL: publicOrigin,
+  SOURCE_SILENCE_HOURS: silenceHours,
 });
 
 export const ConfigSchema = z.pipe(
@@ -115,5 +117,7 @@ export const ConfigSchema = z.pipe(
     ssfTransmitters: vars.SSF_TRANSMITTERS,
     /** The Worker's own origin (https://revoker.example.com); null when unset. Managed connections need it. */
     publicUrl: vars.PUBLIC_URL,
+    /** Hours of silence after which a source is noted, by source name (SOURCE_SILENCE_HOURS). */
+    silenceHours: vars.SOURCE_SILENCE_HOURS as ReadonlyMap<string, number>,
   })),
 );

@@ -114,3 +114,29 @@ export const textVar = (fallback: string) =>
     optionalString,
     z.transform((raw: string | undefined) => raw ?? fallback),
   );
+
+/** The longest silence threshold: a year. */
+const MAX_SILENCE_HOURS = 8760;
+
+/**
+ * SOURCE_SILENCE_HOURS: a JSON object of source name (okta, scim, ssf-<name>, google, …) → hours, e.g.
+ * {"okta": 72}: a source that has delivered nothing accepted for that long is noted silent.
+ */
+export const silenceHours = variable(
+  new Map<string, number>(),
+  `must be a JSON object of source name to hours (more than 0, at most ${MAX_SILENCE_HOURS}), such as {"okta": 72}`,
+  (value) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+    if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined;
+    const entries = Object.entries(json);
+    const valid = entries.every(
+      ([name, hours]) => /^[a-z0-9_-]{1,32}$/.test(name) && typeof hours === "number" && hours > 0 && hours <= MAX_SILENCE_HOURS,
+    );
+    return valid ? new Map(entries as [string, number][]) : undefined;
+  },
+);

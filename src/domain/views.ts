@@ -124,6 +124,22 @@ const ConnectionViewSchema = z.object({
 });
 export type ConnectionView = z.infer<typeof ConnectionViewSchema>;
 
+/** A source the configuration turns on (okta, scim, ssf-<name>, …): its last deliveries, its silence, its managed connection. */
+const SourceViewSchema = z.object({
+  /** The last delivery verified and accepted (committed, or answered 2xx); null: none yet. */
+  last_accepted_at: z.nullable(IsoTime),
+  /** The last delivery refused (a bad signature, token or SET; counted per hour in `rejections`). */
+  last_refused_at: z.nullable(IsoTime),
+  /** SOURCE_SILENCE_HOURS for this source; null when it has none. */
+  silence_threshold_hours: z.nullable(z.number()),
+  /** Nothing accepted for longer than the threshold: since `silent_since` (the last delivery, or since the Worker first saw the source). */
+  silent: z.boolean(),
+  silent_since: z.nullable(IsoTime),
+  /** Present for a source the Worker keeps a managed connection for (an SSF stream, a Google channel, a Graph subscription). */
+  connection: z.optional(ConnectionViewSchema),
+});
+export type SourceView = z.infer<typeof SourceViewSchema>;
+
 export const StatsSchema = z.object({
   by_status: Counts,
   pending_calls: z.number(),
@@ -138,6 +154,8 @@ export const StatsSchema = z.object({
   follow_ups: FollowUpCountsSchema,
   /** Every configured Shared Signals transmitter, by name. */
   ssf_streams: z.record(z.string(), SsfStreamSchema),
+  /** Every configured source and managed connection, by source name (okta, scim, ssf-<name>, google, …). */
+  sources: z.record(z.string(), SourceViewSchema),
 });
 export type Stats = z.infer<typeof StatsSchema>;
 

@@ -10,7 +10,7 @@
 //   instance, named GLOBAL_LEDGER): drain/.
 // - everything lives in one database, so a write and the revocations it causes commit in one transaction.
 import { DurableObject } from "cloudflare:workers";
-import { type Config, configFor } from "../config";
+import { type Config, configFor, configuredSources } from "../config";
 import type { Observation } from "../domain/identity-events";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
 import { logEvent } from "../log";
@@ -18,6 +18,7 @@ import { auditOutcome } from "./audit/outcome-batches";
 import { type Lane, laneGroupKey } from "./calls/lanes";
 import { ConnectionsRpc } from "./connections/rpc";
 import type { LedgerCore } from "./core";
+import { type AcceptedDelivery, newlySilent, noteAccepted } from "./deliveries/liveness";
 import { ledgerDeps } from "./deps";
 import { Drain } from "./drain/drain";
 import { DrainRpc } from "./drain/rpc";
@@ -128,6 +129,11 @@ export class RevocationLedger extends DurableObject<Env> {
 
   async commit(requests: RevocationRequest[], observations: Observation[] = []): Promise<CommitReceipt[]> {
     const receipts = this.core.transact((context) => {
+      noteAccepted(
+        context.sql,
+        [...requests, ...observations].map((item) => item.source),
+        context.now,
+      );
       for (const seen of observations) learnObservation(context, seen);
       return requests.map((request) => commitRequest(context, request));
     });
@@ -138,7 +144,14 @@ export class RevocationLedger extends DurableObject<Env> {
 
   /** A delivery that only teaches the directory: answers how many of its observations were new (not replays). */
   async observe(observations: Observation[]): Promise<number> {
-    const learned = this.core.transact((context) => observations.filter((seen) => learnObservation(context, seen)).length);
+    const learned = this.core.transact((context) => {
+      noteAccepted(
+        context.sql,
+        observations.map((seen) => seen.source),
+        context.now,
+      );
+      return observations.filter((seen) => learnObservation(context, seen)).length;
+    });
     await this.core.arm();
     return learned;
   }
@@ -171,16 +184,26 @@ export class RevocationLedger extends DurableObject<Env> {
     return { ok: requeued, record: recordById(this.sql, id) };
   }
 
+  /** Deliveries accepted without a commit (an ignored event, a handshake, a SCIM read), reported by a Worker isolate. */
+  async noteAccepted(accepted: AcceptedDelivery[]): Promise<void> {
+    this.core.transact(({ sql }) => {
+      for (const { source, at } of accepted) noteAccepted(sql, [source], at);
+    });
+  }
+
   /** Refused deliveries counted by a Worker isolate since its last report. */
   async countRejections(counts: RejectionCount[]): Promise<void> {
     this.ctx.storage.transactionSync(() => addRejections(this.sql, counts));
   }
 
   /**
-   * Called by the Cron Trigger: writes each closed hour of refused deliveries to the audit log as one
-   * entry, and re-arms the alarm if calls are due and no alarm will drain them.
+   * Called by the Cron Trigger: notes sources silent past their threshold, writes each closed hour of refused
+   * deliveries to the audit log as one entry, and re-arms the alarm if calls are due and no alarm will drain them.
    */
   async reconcile(): Promise<{ rearmed: boolean; pending_calls: number }> {
+    const config = this.core.config();
+    const silent = this.core.transact(({ sql, now }) => newlySilent(sql, configuredSources(config), config.silenceHours, now));
+    for (const { source, hours, since } of silent) logEvent("source.silent", { source, hours, since: new Date(since).toISOString() });
     await reportClosedPeriods(this.ctx.storage, this.env.AUDIT_LOG, { retentionDays: this.core.config().auditRetentionDays, now: this.core.now() });
     return this.drainer.reconcile();
   }

@@ -11,6 +11,7 @@
 //   rejections/schema.ts   rejections
 //   keys/schema.ts         ledger_keys
 //   connections/schema.ts  managed_connections
+//   deliveries/schema.ts   source_deliveries
 //   store/migrate.ts       ledger_schema
 // A version's parts run in the order listed, in one transaction. Append a new version for every change
 // (with a comment naming the issue); never edit one that has shipped: a deployed ledger runs only the
@@ -18,6 +19,7 @@
 import { AUDIT_MIGRATIONS as AUDIT } from "./audit/schema";
 import { CALLS_MIGRATIONS as CALLS } from "./calls/schema";
 import { CONNECTIONS_MIGRATIONS as CONNECTIONS } from "./connections/schema";
+import { DELIVERIES_MIGRATIONS as DELIVERIES } from "./deliveries/schema";
 import { DRAIN_MIGRATIONS as DRAIN } from "./drain/schema";
 import { JOBS_MIGRATIONS as JOBS } from "./jobs/schema";
 import { KEYS_MIGRATIONS as KEYS } from "./keys/schema";
@@ -65,6 +67,8 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   version(CALLS.v16),
   // v17 (issue #20): managed connections (SSF streams, Google channels, Graph subscriptions the Worker keeps).
   version(CONNECTIONS.v17),
+  // v18 (issue #20): each source's last accepted delivery, for its liveness.
+  version(DELIVERIES.v18),
 ];
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

@@ -192,6 +192,30 @@ describe("PUBLIC_URL, the Worker's own origin (issue #20)", () => {
   });
 });
 
+describe("SOURCE_SILENCE_HOURS (issue #20)", () => {
+  it("reads hours by source name", () => {
+    const result = parseConfig({ ...minimal, WEBHOOK_SECRET_OKTA: "s", SCIM_TOKEN: "t", SOURCE_SILENCE_HOURS: '{"okta": 72, "scim": 0.5}' });
+    expect(result.ok && [...result.config.silenceHours]).toEqual([
+      ["okta", 72],
+      ["scim", 0.5],
+    ]);
+    expect(result.notes).toEqual([]);
+  });
+
+  it.each(['{"okta": 0}', '{"okta": -1}', '{"okta": "72"}', '{"okta": 9000}', '{"Okta!": 1}', "[72]", "72", "not json"])(
+    "refuses %s, naming the variable",
+    (value) => {
+      const result = parseConfig({ ...minimal, SOURCE_SILENCE_HOURS: value });
+      expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^SOURCE_SILENCE_HOURS: must be a JSON object of source name to hours/)]);
+    },
+  );
+
+  it("notes a threshold for a source the configuration does not turn on (a typo would never alert)", () => {
+    const result = parseConfig({ ...minimal, WEBHOOK_SECRET_OKTA: "s", SOURCE_SILENCE_HOURS: '{"otka": 72}' });
+    expect(result.ok && result.notes).toEqual([expect.stringMatching(/^SOURCE_SILENCE_HOURS: otka is not a source this configuration turns on/)]);
+  });
+});
+
 describe("the CF_* names of before (issue #13: wrangler reads them for its own login)", () => {
   const old = { CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: "old-token", OPERATOR_TOKEN: "o" };
 

@@ -80,6 +80,29 @@ describe("a managed connection's runs, through the Cron Trigger", () => {
     expect(exported).toContain(name);
     expect(exported).not.toContain("channel-token-never-shown");
     expect(JSON.stringify(await operatorNotes())).not.toContain(name);
+    // /v1/stats shows it under its source's name, without its state.
+    const stats = await (await operatorFetch("/v1/stats")).text();
+    expect(stats).not.toContain("channel-token-never-shown");
+    expect((JSON.parse(stats) as { sources: Record<string, unknown> }).sources[name]).toEqual({
+      last_accepted_at: null,
+      last_refused_at: null,
+      silence_threshold_hours: null,
+      silent: false,
+      silent_since: null,
+      connection: {
+        kind: "test-channel",
+        status: "ok",
+        last_proof_at: expect.any(String),
+        last_proof: "channel answered its sync message",
+        last_error: null,
+        last_error_at: null,
+        failing_since: null,
+        last_run_at: expect.any(String),
+        created_at: expect.any(String),
+        renewed_at: null,
+        repaired_at: null,
+      },
+    });
   });
 
   it("notes a failing connection in /healthz within one run, audits failing once, then recovered", async () => {
@@ -88,6 +111,12 @@ describe("a managed connection's runs, through the Cron Trigger", () => {
     expect(await operatorNotes()).toContainEqual(
       expect.stringMatching(new RegExp(`^managed connection ${name} \\(test-channel\\) failing since .*: the token endpoint answered HTTP 401`)),
     );
+    const stats = (await (await operatorFetch("/v1/stats")).json()) as { sources: Record<string, { connection: Record<string, unknown> }> };
+    expect(stats.sources[name]!.connection).toMatchObject({
+      status: "failing",
+      failing_since: expect.any(String),
+      last_error: expect.stringContaining("HTTP 401"),
+    });
     // Failing again is not a new change: one audit entry, one alert, however long it lasts.
     await runCron();
     expect((await storedRow(name))?.consecutive_failures).toBe(2);

@@ -105,7 +105,7 @@ export function connectionState(sql: SqlStorage, name: string): string | null {
 }
 
 /** Every configured connection as /v1/stats shows it (under its source's name); never its state. */
-function connectionViews(sql: SqlStorage): Map<string, ConnectionView> {
+export function connectionViews(sql: SqlStorage): Map<string, ConnectionView> {
   const rows = sql.exec<ConnectionRow>("SELECT * FROM managed_connections WHERE configured = 1").toArray();
   return new Map(
     rows.map((row) => [

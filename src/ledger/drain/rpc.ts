@@ -1,12 +1,15 @@
 // `ledger.drain()`: what an operator reads of the drain and may change about it, as an RPC target of the
 // ledger: the figures of /v1/stats, the token holds (and lifting one), and what /healthz should say about
-// the ledger (follow-ups switched off by a refused token, streams that need a look).
+// the ledger (follow-ups switched off by a refused token, streams that need a look, failing managed
+// connections, silent sources).
 import { RpcTarget } from "cloudflare:workers";
+import { configuredSources } from "../../config";
 import type { ClearedHold, Hold, Stats } from "../../domain/views";
 import { logEvent } from "../../log";
 import { activeHolds, liftHold } from "../calls/holds";
 import { connectionNotes } from "../connections/record";
 import type { LedgerCore } from "../core";
+import { silenceNotes } from "../deliveries/sources";
 import { followUpNotes } from "../follow-ups/steps";
 import { requeueHoldFailures } from "../revocations/settle";
 import { streamNotes } from "../ssf/streams";
@@ -22,8 +25,7 @@ export class DrainRpc extends RpcTarget {
   }
 
   async stats(): Promise<Stats> {
-    const config = this.core.config();
-    return ledgerStats(this.core.sql, this.core.now(), this.drainer, config.revokeRatePerSecond, config.ssfTransmitters.keys());
+    return ledgerStats(this.core.sql, this.core.now(), this.drainer, this.core.config());
   }
 
   /** Token holds in force. */
@@ -48,7 +50,12 @@ export class DrainRpc extends RpcTarget {
 
   /** What /healthz should say about the ledger. */
   async notes(): Promise<string[]> {
-    const notes = followUpNotes(this.drainer.state, this.core.now());
-    return [...notes, ...streamNotes(this.core.sql, this.core.config().ssfTransmitters.keys()), ...connectionNotes(this.core.sql)];
+    const [sql, config, now] = [this.core.sql, this.core.config(), this.core.now()];
+    return [
+      ...followUpNotes(this.drainer.state, now),
+      ...streamNotes(sql, config.ssfTransmitters.keys()),
+      ...connectionNotes(sql),
+      ...silenceNotes(sql, configuredSources(config), config.silenceHours, now),
+    ];
   }
 }
