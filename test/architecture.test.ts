@@ -38,10 +38,12 @@ const ALLOWED: Record<string, string[]> = {
   entra: [...PLATFORM, "context", "http", "ledger", "sources"],
   // Okta Universal Logout checks its tokens and reads its subjects as the Shared Signals receiver does.
   "universal-logout": [...PLATFORM, "context", "http", "ledger", "ssf/jwks", "ssf/subjects"],
+  // Managed connections: the Cron's runner and the kinds it maintains, which record what they did in the ledger.
+  connections: [...PLATFORM, "ledger", "entra"],
   // The page's browser script (ui/client/) reads the API's answers with the domain's types.
   ui: [...ANYONE, "http", "domain"],
   app: ["*"],
-  index: [...ANYONE, "app", "ledger", "log", "ssf", "entra"],
+  index: [...ANYONE, "app", "ledger", "log", "ssf", "entra", "connections"],
 };
 
 function resolve(from: string, specifier: string): string {
@@ -220,6 +222,8 @@ const LEDGER_ORDER = [
   "audit",
   "follow-ups",
   "revocations",
+  "connections",
+  "deliveries",
   "scim",
   "ssf",
   "entra",

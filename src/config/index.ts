@@ -5,12 +5,15 @@
 // appears in one. Problems make the Worker answer 503; notes (deprecations, ignored settings) do not.
 // Node-loadable (npm run send-event reads the configuration with it): nothing of the Worker's runtime.
 import type * as z from "zod/mini";
+import { managedConnectionSettings } from "./managed-connections";
 import { ConfigSchema } from "./schema";
 import { type SsfSecrets, ssfSecretsOf } from "./secrets";
+import { configuredSources } from "./sources";
 import { BOOLEAN_WORDS } from "./variables";
 
 export type { SecretSource } from "./schema";
 export type { SsfSecrets } from "./secrets";
+export { configuredSources } from "./sources";
 
 /** The Worker's configuration: the schema's output, and each Shared Signals transmitter's secrets by name. */
 export type Config = z.output<typeof ConfigSchema> & { ssfSecrets: ReadonlyMap<string, SsfSecrets> };
@@ -28,6 +31,12 @@ function missingRequirements(vars: Record<string, string>): string[] {
     problems.push("ACCESS_API_TOKEN: required unless DRY_RUN=true");
   }
   if (blank("OPERATOR_TOKEN")) problems.push("OPERATOR_TOKEN: required");
+  const managed = managedConnectionSettings(vars);
+  if (managed.length > 0 && blank("PUBLIC_URL")) {
+    problems.push(
+      `PUBLIC_URL: required by ${managed.join(", ")}: a managed connection gives its provider addresses on this Worker's public origin (e.g. https://revoker.example.com)`,
+    );
+  }
   return problems;
 }
 
@@ -108,7 +117,19 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   problems.push(...ssf.problems);
   const notes = [...renameNotes, ...notesFor(vars), ...ssf.notes];
   if (!parsed.success || problems.length > 0) return { ok: false, problems, notes };
+  notes.push(...silenceNotes(parsed.data));
   return { ok: true, config: { ...parsed.data, ssfSecrets: ssf.secrets }, notes };
+}
+
+/** A silence threshold for a source this configuration does not turn on would never be reached: most likely a typo. */
+function silenceNotes(config: z.output<typeof ConfigSchema>): string[] {
+  const sources = new Set(configuredSources(config));
+  return [...config.silenceHours.keys()]
+    .filter((name) => !sources.has(name))
+    .map(
+      (name) =>
+        `SOURCE_SILENCE_HOURS: ${name} is not a source this configuration turns on (a webhook source, scim or ssf-<name>); its threshold applies only once it is`,
+    );
 }
 
 /** Bindings (KV, Durable Objects) are not strings; the schema sees only the string variables. */

@@ -16,6 +16,7 @@ import {
   numberVar,
   publicOrigin,
   serviceUrl,
+  silenceHours,
   textVar,
   wordList,
 } from "./variables";
@@ -79,6 +80,7 @@ const EnvSchema = z.object({
   MS_LOGIN_BASE_URL: serviceUrl("https://login.microsoftonline.com"),
   MS_GRAPH_BASE_URL: serviceUrl("https://graph.microsoft.com/v1.0"),
   ENTRA_DELTA_EVERY_MINUTES: numberVar(15, 1, 1440),
+  SOURCE_SILENCE_HOURS: silenceHours,
 });
 
 /** Okta Universal Logout as configured: off (null) unless OKTA_ORG_URL names the org and an audience is known. */
@@ -160,7 +162,10 @@ export const ConfigSchema = z.pipe(
     verifyAfterSeconds: vars.VERIFY_AFTER_SECONDS,
     groupRemoval: vars.REVOKE_ON_GROUP_REMOVAL,
     ssfTransmitters: vars.SSF_TRANSMITTERS,
+    /** The Worker's own origin (https://revoker.example.com); null when unset. Managed connections need it. */
     publicUrl: vars.PUBLIC_URL,
+    /** Hours of silence after which a source is noted, by source name (SOURCE_SILENCE_HOURS). */
+    silenceHours: vars.SOURCE_SILENCE_HOURS as ReadonlyMap<string, number>,
     universalLogout: universalLogoutOf(vars),
     entra: entraOf(vars),
   })),

@@ -61,6 +61,25 @@ export const apiBaseUrl = variable(DEFAULT_API_BASE_URL, "must be an http(s) URL
   URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value.replace(/\/+$/, "") : undefined,
 );
 
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1"]);
+
+/**
+ * The Worker's own public origin (PUBLIC_URL), from which managed connections build the addresses they
+ * hand to providers: https, or http to this machine (wrangler dev); no path, query, fragment or credentials,
+ * which an origin cannot carry. Answers the origin alone, so a trailing slash makes no difference.
+ */
+export const publicOrigin = variable(
+  null,
+  "must be the Worker's https origin, such as https://revoker.example.com (http only for localhost or 127.0.0.1), without a path, query or credentials",
+  (value) => {
+    if (!URL.canParse(value)) return undefined;
+    const url = new URL(value);
+    const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+    const bare = url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
+    return secure && bare && !value.endsWith("?") && !value.endsWith("#") ? url.origin : undefined;
+  },
+);
+
 export const headerName = <F extends string | null>(fallback: F) =>
   variable(fallback, "must be an HTTP header name", (value) => (/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(value) ? value : undefined));
 
@@ -104,26 +123,39 @@ function isServiceUrl(value: string): boolean {
   return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
 }
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /** A URL the Worker calls or is named by (an IdP, an audience): https, http only for loopback; no trailing slash. */
 export const serviceUrl = <F extends string | null>(fallback: F) =>
   variable(fallback, "must be an https URL without credentials, query or fragment (http only for localhost)", (value) =>
     isServiceUrl(value) ? value.replace(/\/+$/, "") : undefined,
   );
 
-/** The Worker's own public origin (PUBLIC_URL): scheme and host only, so URLs built from it are unambiguous. */
-export const publicOrigin = variable(
-  null,
-  "must be an https origin such as https://revoker.example.com (http only for localhost), no path",
-  (value) => {
-    if (!isServiceUrl(value)) return undefined;
-    const url = new URL(value);
-    return url.pathname === "/" ? url.origin : undefined;
-  },
-);
-
 /** A Microsoft Entra directory (tenant) or application (client) id: a GUID, as the portal's Overview shows it. */
 export const guidVar = variable(null, "must be a GUID such as 00000000-0000-0000-0000-000000000000 (the portal's Overview shows it)", (value) =>
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value) ? value.toLowerCase() : undefined,
+);
+
+/** The longest silence threshold: a year. */
+const MAX_SILENCE_HOURS = 8760;
+
+/**
+ * SOURCE_SILENCE_HOURS: a JSON object of source name (okta, scim, ssf-<name>, google, …) → hours, e.g.
+ * {"okta": 72}: a source that has delivered nothing accepted for that long is noted silent.
+ */
+export const silenceHours = variable(
+  new Map<string, number>(),
+  `must be a JSON object of source name to hours (more than 0, at most ${MAX_SILENCE_HOURS}), such as {"okta": 72}`,
+  (value) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+    if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined;
+    const entries = Object.entries(json);
+    const valid = entries.every(
+      ([name, hours]) => /^[a-z0-9_-]{1,32}$/.test(name) && typeof hours === "number" && hours > 0 && hours <= MAX_SILENCE_HOURS,
+    );
+    return valid ? new Map(entries as [string, number][]) : undefined;
+  },
 );

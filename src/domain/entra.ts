@@ -68,10 +68,9 @@ export const EntraSourceSchema = z.object({
   notifications: z.number(),
   /**
    * Notification items refused (a wrong or missing clientState, an unknown subscription, another tenant) since
-   * the start of the last hour, as /v1/stats `rejections` counts every source's, and the last one.
+   * the start of the last hour, as /v1/stats `rejections` counts every source's (the last one: last_refused_at).
    */
   refused_notifications: z.number(),
-  last_refused_at: z.nullable(IsoTime),
   /** People revoked because the delta catch-up found them disabled or removed when no notification had. */
   caught_by_delta: z.number(),
   subscription: z.object({

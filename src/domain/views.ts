@@ -4,6 +4,7 @@
 // Contract: pure.
 import * as z from "zod/mini";
 import { JobCountsSchema } from "./bulk";
+import { CONNECTION_STATUSES } from "./connections";
 import { EntraSourceSchema } from "./entra";
 import { STREAM_STATUSES } from "./ssf/event-types";
 
@@ -104,6 +105,44 @@ const SsfStreamSchema = z.object({
 });
 export type SsfStream = z.infer<typeof SsfStreamSchema>;
 
+/** A managed connection (ledger/connections/): the status its last run gave, its last proof of life and error. */
+const ConnectionViewSchema = z.object({
+  /** ssf-stream, google-channel, graph-subscription, …: the kind that keeps it (src/connections/). */
+  kind: z.string(),
+  /** ok, or failing since its last run failed (`last_error` says why) until a run succeeds again. */
+  status: z.enum(CONNECTION_STATUSES),
+  /** When it was last proven alive end to end (a verification round trip, a renewal), and how. */
+  last_proof_at: z.nullable(IsoTime),
+  last_proof: z.nullable(z.string()),
+  /** The last failure (kept after a recovery, with its time, for the record). */
+  last_error: z.nullable(z.string()),
+  last_error_at: z.nullable(IsoTime),
+  failing_since: z.nullable(IsoTime),
+  last_run_at: z.nullable(IsoTime),
+  created_at: z.nullable(IsoTime),
+  renewed_at: z.nullable(IsoTime),
+  repaired_at: z.nullable(IsoTime),
+});
+export type ConnectionView = z.infer<typeof ConnectionViewSchema>;
+
+/** A source the configuration turns on (okta, scim, ssf-<name>, …): its last deliveries, its silence, its managed connection. */
+const SourceViewSchema = z.object({
+  /** The last delivery verified and accepted (committed, or answered 2xx); null: none yet. */
+  last_accepted_at: z.nullable(IsoTime),
+  /** The last delivery refused (a bad signature, token or SET; counted per hour in `rejections`). */
+  last_refused_at: z.nullable(IsoTime),
+  /** SOURCE_SILENCE_HOURS for this source; null when it has none. */
+  silence_threshold_hours: z.nullable(z.number()),
+  /** Nothing accepted for longer than the threshold: since `silent_since` (the last delivery, or since the Worker first saw the source). */
+  silent: z.boolean(),
+  silent_since: z.nullable(IsoTime),
+  /** Present for a source the Worker keeps a managed connection for (an SSF stream, a Google channel, a Graph subscription). */
+  connection: z.optional(ConnectionViewSchema),
+  /** `entra` only: its notifications, subscription, delta catch-up (caught_by_delta) and reads (docs/providers.md). */
+  ...z.partial(EntraSourceSchema).shape,
+});
+export type SourceView = z.infer<typeof SourceViewSchema>;
+
 export const StatsSchema = z.object({
   by_status: Counts,
   pending_calls: z.number(),
@@ -118,8 +157,8 @@ export const StatsSchema = z.object({
   follow_ups: FollowUpCountsSchema,
   /** Every configured Shared Signals transmitter, by name. */
   ssf_streams: z.record(z.string(), SsfStreamSchema),
-  /** Sources the Worker keeps a connection to, by name: `entra` when it is configured. */
-  sources: z.object({ entra: z.optional(EntraSourceSchema) }),
+  /** Every configured source and managed connection, by source name (okta, scim, ssf-<name>, google, …). */
+  sources: z.record(z.string(), SourceViewSchema),
 });
 export type Stats = z.infer<typeof StatsSchema>;
 

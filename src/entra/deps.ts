@@ -48,10 +48,13 @@ function graphTokensFor(credentials: EntraCredentials): GraphTokenSource {
   return tokens.source;
 }
 
-/** The Graph client for the configured app registration, with the installed clock and network. */
-export function graphFor(credentials: EntraCredentials): GraphClient {
+/**
+ * The Graph client for the configured app registration, with the installed clock and network, or with those
+ * given (a managed connection's bounded fetch); the app's token comes from the isolate's token source either way.
+ */
+export function graphFor(credentials: EntraCredentials, io?: { fetch: MicrosoftFetch; now(): number }): GraphClient {
   return createGraphClient(credentials.graphBaseUrl, graphTokensFor(credentials), {
-    fetch: (url, init) => installed.fetch(url, init),
-    now: () => installed.now(),
+    fetch: io?.fetch ?? ((url, init) => installed.fetch(url, init)),
+    now: io?.now ?? (() => installed.now()),
   });
 }

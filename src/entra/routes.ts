@@ -9,7 +9,7 @@
 //   accepted ones committed to the ledger → 202, within Graph's 3 s: the users are read from Graph afterwards
 //   (lookups.ts, in this invocation's waitUntil and, for any left, by the Cron Trigger). A batch of which no
 //   item verifies is answered 401 and commits nothing (Graph delivers again what was genuine); refusals are
-//   counted per reason with every source's (http/rejection-report.ts).
+//   counted per reason with every source's (http/delivery-report.ts).
 // - The ledger out of reach: 503, so Graph delivers again (for up to 4 hours), as its guide asks for a
 //   notification that was not persisted.
 // Trust boundary: nothing a notification says is believed beyond "look at this user": what revokes is the
@@ -18,10 +18,10 @@ import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
 import { limitBody, readJson } from "../http/body";
+import { reportAcceptance, reportRejection } from "../http/delivery-report";
 import { answerJsonError, fail } from "../http/errors";
 import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
-import { reportRejection } from "../http/rejection-report";
 import { validate } from "../http/validate";
 import { logEvent } from "../log";
 import { knownSecrets, rereadSecrets } from "./known-secrets";
@@ -71,6 +71,7 @@ entraRoutes.post(
     if (entra === null) fail("not_found", "the entra source is off: set ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET and PUBLIC_URL");
     const token = c.req.valid("query").validationToken;
     if (token !== undefined) {
+      reportAcceptance(c, SOURCE, Date.now());
       return c.text(token, 200, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store" });
     }
 

@@ -1,8 +1,9 @@
 // The Entra source's background work, from the Cron Trigger every minute and from a notification's waitUntil:
-// keep the subscription, read the users notifications named, and run the delta catch-up when it is due. One
-// after the other, each bounded, so one invocation's outbound requests stay countable (docs/providers.md):
-// at most 2 for the token (one refused as stale and replaced), 2 for the subscription, 2 a lookup batch,
-// 1 a delta page.
+// read the users notifications named, and run the delta catch-up when it is due; after a lifecycle notification,
+// keep the subscription at once too (the Cron keeps it as the managed connection `entra`,
+// connections/graph-subscription.ts). One after the other, each bounded, so one invocation's outbound requests
+// stay countable (docs/providers.md): at most 2 for the token (one refused as stale and replaced), 2 for the
+// subscription, 2 a lookup batch, 1 a delta page.
 // Contract: never throws; each step records its own failure, and a failing step never stops the next one or
 // the Cron Trigger's other work.
 import { configFor } from "../config";
@@ -21,7 +22,6 @@ export async function runEntra(env: Env): Promise<void> {
   const result = configFor(env);
   if (!result.ok || result.config.entra === null) return;
   const entra = result.config.entra;
-  await maintainSubscription(env, entra);
   await lookUpNotifiedUsers(env, entra, LOOKUP_BATCHES_PER_RUN);
   await runDeltaCatchUp(env, entra, DELTA_PAGES_PER_RUN);
 }

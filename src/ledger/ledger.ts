@@ -1,8 +1,8 @@
 // The revocation ledger: one SQLite-backed Durable Object, the record of truth and the global pacer.
 // A thin façade over feature folders that each own their tables (docs/development.md has the map): each
 // method runs one folder's rules inside one transaction, then arms the drain; the directory, SCIM, bulk jobs,
-// Shared Signals, Entra and the drain's operator view are RPC targets of their own (ledger.scim(), .directory(),
-// .jobs(), .ssf(), .entra(), .drain()).
+// Shared Signals, Entra, managed connections and the drain's operator view are RPC targets of their own
+// (ledger.scim(), .directory(), .jobs(), .ssf(), .entra(), .connections(), .drain()).
 // Contract:
 // - commit() returns only after the revocation is in SQLite; callers answer 2xx only after it returns.
 // - (source, event id) is unique: a replayed event returns the first record, never a second revocation.
@@ -10,13 +10,15 @@
 //   instance, named GLOBAL_LEDGER): drain/.
 // - everything lives in one database, so a write and the revocations it causes commit in one transaction.
 import { DurableObject } from "cloudflare:workers";
-import { type Config, configFor } from "../config";
+import { type Config, configFor, configuredSources } from "../config";
 import type { Observation } from "../domain/identity-events";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
 import { logEvent } from "../log";
 import { auditOutcome } from "./audit/outcome-batches";
 import { type Lane, laneGroupKey } from "./calls/lanes";
+import { ConnectionsRpc } from "./connections/rpc";
 import type { LedgerCore } from "./core";
+import { type AcceptedDelivery, newlySilent, noteAccepted } from "./deliveries/liveness";
 import { ledgerDeps } from "./deps";
 import { Drain } from "./drain/drain";
 import { DrainRpc } from "./drain/rpc";
@@ -122,12 +124,21 @@ export class RevocationLedger extends DurableObject<Env> {
     return new EntraRpc(this.core);
   }
 
+  connections(): ConnectionsRpc {
+    return new ConnectionsRpc(this.core, this.env.AUDIT_LOG);
+  }
+
   drain(): DrainRpc {
     return new DrainRpc(this.core, this.drainer);
   }
 
   async commit(requests: RevocationRequest[], observations: Observation[] = []): Promise<CommitReceipt[]> {
     const receipts = this.core.transact((context) => {
+      noteAccepted(
+        context.sql,
+        [...requests, ...observations].map((item) => item.source),
+        context.now,
+      );
       for (const seen of observations) learnObservation(context, seen);
       return requests.map((request) => commitRequest(context, request));
     });
@@ -138,7 +149,14 @@ export class RevocationLedger extends DurableObject<Env> {
 
   /** A delivery that only teaches the directory: answers how many of its observations were new (not replays). */
   async observe(observations: Observation[]): Promise<number> {
-    const learned = this.core.transact((context) => observations.filter((seen) => learnObservation(context, seen)).length);
+    const learned = this.core.transact((context) => {
+      noteAccepted(
+        context.sql,
+        observations.map((seen) => seen.source),
+        context.now,
+      );
+      return observations.filter((seen) => learnObservation(context, seen)).length;
+    });
     await this.core.arm();
     return learned;
   }
@@ -171,16 +189,26 @@ export class RevocationLedger extends DurableObject<Env> {
     return { ok: requeued, record: recordById(this.sql, id) };
   }
 
+  /** Deliveries accepted without a commit (an ignored event, a handshake, a SCIM read), reported by a Worker isolate. */
+  async noteAccepted(accepted: AcceptedDelivery[]): Promise<void> {
+    this.core.transact(({ sql }) => {
+      for (const { source, at } of accepted) noteAccepted(sql, [source], at);
+    });
+  }
+
   /** Refused deliveries counted by a Worker isolate since its last report. */
   async countRejections(counts: RejectionCount[]): Promise<void> {
     this.ctx.storage.transactionSync(() => addRejections(this.sql, counts));
   }
 
   /**
-   * Called by the Cron Trigger: writes each closed hour of refused deliveries to the audit log as one
-   * entry, and re-arms the alarm if calls are due and no alarm will drain them.
+   * Called by the Cron Trigger: notes sources silent past their threshold, writes each closed hour of refused
+   * deliveries to the audit log as one entry, and re-arms the alarm if calls are due and no alarm will drain them.
    */
   async reconcile(): Promise<{ rearmed: boolean; pending_calls: number }> {
+    const config = this.core.config();
+    const silent = this.core.transact(({ sql, now }) => newlySilent(sql, configuredSources(config), config.silenceHours, now));
+    for (const { source, hours, since } of silent) logEvent("source.silent", { source, hours, since: new Date(since).toISOString() });
     await reportClosedPeriods(this.ctx.storage, this.env.AUDIT_LOG, { retentionDays: this.core.config().auditRetentionDays, now: this.core.now() });
     return this.drainer.reconcile();
   }

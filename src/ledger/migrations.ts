@@ -11,12 +11,16 @@
 //   entra/schema.ts        entra_state, entra_changes, entra_users
 //   rejections/schema.ts   rejections
 //   keys/schema.ts         ledger_keys
+//   connections/schema.ts  managed_connections
+//   deliveries/schema.ts   source_deliveries
 //   store/migrate.ts       ledger_schema
 // A version's parts run in the order listed, in one transaction. Append a new version for every change
 // (with a comment naming the issue); never edit one that has shipped: a deployed ledger runs only the
 // versions after its own, and must end where a new one does.
 import { AUDIT_MIGRATIONS as AUDIT } from "./audit/schema";
 import { CALLS_MIGRATIONS as CALLS } from "./calls/schema";
+import { CONNECTIONS_MIGRATIONS as CONNECTIONS } from "./connections/schema";
+import { DELIVERIES_MIGRATIONS as DELIVERIES } from "./deliveries/schema";
 import { DRAIN_MIGRATIONS as DRAIN } from "./drain/schema";
 import { ENTRA_MIGRATIONS as ENTRA } from "./entra/schema";
 import { JOBS_MIGRATIONS as JOBS } from "./jobs/schema";
@@ -63,8 +67,12 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   version(AUDIT.v15),
   // v16 (issue #18): calls.hold_failed, so lifting a hold re-queues exactly what it failed.
   version(CALLS.v16),
-  // v17 (issue #21): Microsoft Entra ID: the Graph subscription, the delta catch-up, notified users to read, decided users.
-  version(ENTRA.v17),
+  // v17 (issue #20): managed connections (SSF streams, Google channels, Graph subscriptions the Worker keeps).
+  version(CONNECTIONS.v17),
+  // v18 (issue #20): each source's last accepted delivery, for its liveness.
+  version(DELIVERIES.v18),
+  // v19 (issue #21): Microsoft Entra ID: the Graph subscription, the delta catch-up, notified users to read, decided users.
+  version(ENTRA.v19),
 ];
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

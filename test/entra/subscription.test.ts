@@ -37,6 +37,18 @@ describe("the subscription", () => {
     const stats = await entraStats();
     expect(stats.subscription).toMatchObject({ id: subscription!.id, expires_at: subscription!.expirationDateTime, last_error: null });
     expect(Date.parse(stats.subscription.expires_at!) - ledgerClock.now()).toBeGreaterThan(28 * DAY_MS);
+    // Kept as the managed connection `entra`, whose record the framework shows beside the source's liveness.
+    expect(stats.connection).toMatchObject({
+      kind: "graph-subscription",
+      status: "ok",
+      last_proof: "Graph created the subscription",
+      last_proof_at: expect.any(String),
+      created_at: expect.any(String),
+      last_error: null,
+    });
+    // Graph's validation requests were deliveries accepted (in the background: http/delivery-report.ts).
+    await waitFor(async () => (await entraStats()).last_accepted_at !== null, 10_000, "the validation noted as a delivery");
+    expect(stats.caught_by_delta).toBe(0);
     // A second run changes nothing.
     await cronRun();
     expect(subscriptionCalls()).toHaveLength(1);
@@ -108,12 +120,18 @@ describe("the subscription", () => {
     expect(await healthNotes()).toContainEqual(
       expect.stringMatching(/^entra: keeping the Graph subscription failed at .*: creating: .*invalid_client/),
     );
+    // The managed connection is failing, and /healthz says so as it does for every connection.
+    expect(stats.connection).toMatchObject({ status: "failing", last_error: expect.stringMatching(/^creating: .*invalid_client/) });
+    expect(await healthNotes()).toContainEqual(
+      expect.stringMatching(/^managed connection entra \(graph-subscription\) failing since .*invalid_client/),
+    );
     graph().setTokenEndpoint("up");
     // The delta catch-up, refused too, waits five minutes before it tries again.
     ledgerClock.advance(6 * 60_000);
     await cronRun();
     expect((await entraStats()).subscription).toMatchObject({ id: expect.any(String), last_error: null });
-    expect((await healthNotes()).filter((note) => note.startsWith("entra:"))).toEqual([]);
+    expect((await entraStats()).connection).toMatchObject({ status: "ok", last_proof_at: expect.any(String) });
+    expect((await healthNotes()).filter((note) => note.startsWith("entra:") || note.includes("connection entra"))).toEqual([]);
   });
 
   it("notes in /healthz a subscription that expired because every renewal failed", async () => {

@@ -6,7 +6,10 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterAll, beforeEach } from "vitest";
 import { createFakeGraph, type FakeGraph } from "../../scripts/fake-graph";
+import { installConnectionDeps } from "../../src/connections/deps";
+import { maintainConnections } from "../../src/connections/runner";
 import type { EntraSource } from "../../src/domain/entra";
+import type { SourceView } from "../../src/domain/views";
 import { installEntraDeps } from "../../src/entra/deps";
 import { forgetSecrets } from "../../src/entra/known-secrets";
 import { runEntra } from "../../src/entra/run";
@@ -36,22 +39,34 @@ export function useGraph(options: { pageSize?: number; certificate?: { spki: str
       certificate: options.certificate,
     });
     installEntraDeps({ fetch: (url, init) => graph.fetch(url, init), now: () => ledgerClock.now() });
+    // The subscription is kept as a managed connection: its Graph requests go through the runner's fetch.
+    installConnectionDeps({
+      fetch: (input, init) => graph.fetch(String(input instanceof Request ? input.url : input), init),
+      now: () => ledgerClock.now(),
+    });
     forgetSecrets();
     await runInDurableObject(ledgerStub(), async (_instance, state) => {
-      for (const table of ["entra_state", "entra_changes", "entra_users"]) state.storage.sql.exec(`DELETE FROM ${table}`);
+      for (const table of ["entra_state", "entra_changes", "entra_users", "managed_connections", "source_deliveries"]) {
+        state.storage.sql.exec(`DELETE FROM ${table}`);
+      }
     });
   });
-  afterAll(() => installEntraDeps(null));
+  afterAll(() => {
+    installEntraDeps(null);
+    installConnectionDeps(null);
+  });
   return () => graph;
 }
 
-/** One Cron run of the Entra source (src/entra/run.ts), waited for. */
-export function cronRun(): Promise<void> {
-  return runEntra(env);
+/** One Cron run's Entra work, waited for: the managed connection (the subscription), then src/entra/run.ts. */
+export async function cronRun(): Promise<void> {
+  await maintainConnections(env);
+  await runEntra(env);
 }
 
-export async function entraStats(): Promise<EntraSource> {
-  const stats = (await (await operatorFetch("/v1/stats")).json()) as { sources: { entra: EntraSource } };
+/** /v1/stats `sources.entra`: the source's liveness and managed connection, and Entra's own figures. */
+export async function entraStats(): Promise<SourceView & EntraSource> {
+  const stats = (await (await operatorFetch("/v1/stats")).json()) as { sources: { entra: SourceView & EntraSource } };
   return stats.sources.entra;
 }
 

@@ -1,11 +1,15 @@
 // `ledger.drain()`: what an operator reads of the drain and may change about it, as an RPC target of the
 // ledger: the figures of /v1/stats, the token holds (and lifting one), and what /healthz should say about
-// the ledger (follow-ups switched off by a refused token, streams that need a look, Entra's subscription and delta).
+// the ledger (follow-ups switched off by a refused token, streams that need a look, failing managed
+// connections, silent sources, Entra's subscription, reads and delta).
 import { RpcTarget } from "cloudflare:workers";
+import { configuredSources } from "../../config";
 import type { ClearedHold, Hold, Stats } from "../../domain/views";
 import { logEvent } from "../../log";
 import { activeHolds, liftHold } from "../calls/holds";
+import { connectionNotes } from "../connections/record";
 import type { LedgerCore } from "../core";
+import { silenceNotes } from "../deliveries/sources";
 import { entraNotes } from "../entra/view";
 import { followUpNotes } from "../follow-ups/steps";
 import { requeueHoldFailures } from "../revocations/settle";
@@ -22,15 +26,7 @@ export class DrainRpc extends RpcTarget {
   }
 
   async stats(): Promise<Stats> {
-    const config = this.core.config();
-    return ledgerStats(
-      this.core.sql,
-      this.core.now(),
-      this.drainer,
-      config.revokeRatePerSecond,
-      config.ssfTransmitters.keys(),
-      config.entra !== null,
-    );
+    return ledgerStats(this.core.sql, this.core.now(), this.drainer, this.core.config());
   }
 
   /** Token holds in force. */
@@ -55,9 +51,13 @@ export class DrainRpc extends RpcTarget {
 
   /** What /healthz should say about the ledger. */
   async notes(): Promise<string[]> {
-    const config = this.core.config();
-    const notes = followUpNotes(this.drainer.state, this.core.now());
-    const entra = config.entra === null ? [] : entraNotes(this.core.sql, this.core.now());
-    return [...notes, ...streamNotes(this.core.sql, config.ssfTransmitters.keys()), ...entra];
+    const [sql, config, now] = [this.core.sql, this.core.config(), this.core.now()];
+    return [
+      ...followUpNotes(this.drainer.state, now),
+      ...streamNotes(sql, config.ssfTransmitters.keys()),
+      ...connectionNotes(sql),
+      ...silenceNotes(sql, configuredSources(config), config.silenceHours, now),
+      ...(config.entra === null ? [] : entraNotes(sql, now)),
+    ];
   }
 }

@@ -1,9 +1,12 @@
 // /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, token
-// holds, refused deliveries, the Shared Signals streams and the Entra source. Contract: synchronous SQLite reads; `now` is
+// holds, refused deliveries, the Shared Signals streams, and every source's liveness with its managed connection
+// (and, for Entra, its own figures). Contract: synchronous SQLite reads; `now` is
 // passed in. Times leave here as ISO 8601 (null for never), the API's one form.
+import { type Config, configuredSources } from "../../config";
 import { type Hold, isoOrNull, type Stats } from "../../domain/views";
 import { activeHolds, type TargetHold } from "../calls/holds";
 import { pendingByLane, pendingCount } from "../calls/queue";
+import { sourceViews } from "../deliveries/sources";
 import { entraView } from "../entra/view";
 import { followUpCounts } from "../follow-ups/counts";
 import { REJECTION_PERIOD_MS, recentRejections } from "../rejections/counts";
@@ -16,14 +19,7 @@ export function holdView(hold: TargetHold): Hold {
   return { target: hold.target, until: new Date(hold.until).toISOString(), reason: hold.reason };
 }
 
-export function ledgerStats(
-  sql: SqlStorage,
-  now: number,
-  drain: { state: DrainState; observedCallsLastMinute(): number },
-  ratePerSecond: number,
-  ssfTransmitters: Iterable<string>,
-  entraOn = false,
-): Stats {
+export function ledgerStats(sql: SqlStorage, now: number, drain: { state: DrainState; observedCallsLastMinute(): number }, config: Config): Stats {
   const { last_call_at, paused_until, seats_refused_until, verify_refused_until } = drain.state;
   const inForce = (until: number) => isoOrNull(until > now ? until : 0);
   return {
@@ -38,11 +34,17 @@ export function ledgerStats(
       verification_off_until: inForce(verify_refused_until),
     },
     holds: activeHolds(sql, now).map(holdView),
-    rate_per_second: ratePerSecond,
+    rate_per_second: config.revokeRatePerSecond,
     observed_calls_last_minute: drain.observedCallsLastMinute(),
     rejections: recentRejections(sql, now - REJECTION_PERIOD_MS),
     follow_ups: followUpCounts(sql),
-    ssf_streams: ssfStreams(sql, ssfTransmitters),
-    sources: entraOn ? { entra: entraView(sql, now) } : {},
+    ssf_streams: ssfStreams(sql, config.ssfTransmitters.keys()),
+    sources: withEntra(sourceViews(sql, configuredSources(config), config.silenceHours, now), config.entra !== null ? entraView(sql, now) : null),
   };
+}
+
+/** sources.entra: its liveness and connection, with the figures only Entra has beside them. */
+function withEntra(sources: Stats["sources"], entra: ReturnType<typeof entraView> | null): Stats["sources"] {
+  const base = sources.entra;
+  return entra === null || base === undefined ? sources : { ...sources, entra: { ...entra, ...base } };
 }

@@ -6,7 +6,9 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { EntraSource, UserSighting } from "../../domain/entra";
 import type { CommitReceipt } from "../../domain/revocation";
+import { recordProof } from "../connections/record";
 import type { LedgerCore } from "../core";
+import { noteAccepted } from "../deliveries/liveness";
 import { claimChanges, forgetChange, noteChanges, type PendingChange, retryChange } from "./changes";
 import { applyDeltaPage, claimDelta, type DeltaClaim, type DeltaPage, deltaNow, endDeltaRun, resetDelta } from "./delta";
 import {
@@ -43,6 +45,8 @@ export type LookupSettlement = {
 };
 
 const LEASE_MS = 60_000;
+/** The source's name, as its deliveries' liveness is kept (ledger/deliveries/). */
+const ENTRA_SOURCE = "entra";
 
 export class EntraRpc extends RpcTarget {
   constructor(private readonly core: LedgerCore) {
@@ -64,6 +68,9 @@ export class EntraRpc extends RpcTarget {
         now,
       );
       noteChanges(sql, batch.changes, now);
+      noteAccepted(sql, [ENTRA_SOURCE], now);
+      // A notification verified by its clientState proves the subscription delivers (the managed connection `entra`).
+      recordProof(sql, ENTRA_SOURCE, "a change notification verified by its clientState", now);
       for (const event of batch.lifecycle) {
         if (event === "reauthorizationRequired") wantRenewal(sql);
         else if (event === "subscriptionRemoved") recordGone(sql, now);

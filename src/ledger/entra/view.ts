@@ -17,11 +17,6 @@ export function entraView(sql: SqlStorage, now: number): EntraSource {
     last_notification_at: isoOrNull(row.last_notification_at),
     notifications: row.notifications,
     refused_notifications: refusals.reduce((sum, entry) => sum + entry.count, 0),
-    last_refused_at:
-      refusals
-        .map((entry) => entry.last_at)
-        .sort()
-        .at(-1) ?? null,
     caught_by_delta: row.caught_by_delta,
     subscription: {
       id: row.subscription_id,

@@ -1,0 +1,52 @@
+// `ledger.connections()`: the record of managed connections as an RPC target of the ledger, for the Cron
+// Trigger's runner (src/connections/runner.ts) and for receiving routes that check a delivery against a
+// connection's state. Each write is one transaction; every change it makes (the kind's, and failing or
+// recovered) is then written to the audit log, one `connection:` entry each (audit/KEYS.md), awaited so the
+// run's record and its trail leave together; a KV failure is logged and never undoes the record.
+import { RpcTarget } from "cloudflare:workers";
+import { recordConnectionChange } from "../../audit/audit-log";
+import { type ConfiguredConnection, type ConnectionRecord, MaintenanceReportSchema } from "../../domain/connections";
+import { logEvent } from "../../log";
+import type { LedgerCore } from "../core";
+import { type ConnectionEntry, configureConnections, connectionState, recordMaintenance, recordProof } from "./record";
+
+export class ConnectionsRpc extends RpcTarget {
+  constructor(
+    private readonly core: LedgerCore,
+    private readonly auditLog: KVNamespace,
+  ) {
+    super();
+  }
+
+  /** The start of a run: these are the configured connections; answers their records, least recently run first. */
+  async begin(configured: ConfiguredConnection[]): Promise<ConnectionRecord[]> {
+    return this.core.transact(({ sql, now }) => configureConnections(sql, configured, now));
+  }
+
+  /** One connection's run (src/connections/runner.ts); the report is checked here, as anything crossing into the ledger. */
+  async record(name: string, report: unknown): Promise<void> {
+    const checked = MaintenanceReportSchema.parse(report);
+    const entries = this.core.transact(({ sql, now }) => recordMaintenance(sql, name, checked, now));
+    await this.audit(entries);
+  }
+
+  /** Proof of life that arrived by a delivery (a verification event with the state the Worker asked for). */
+  async proof(name: string, proof: string): Promise<void> {
+    this.core.transact(({ sql, now }) => recordProof(sql, name, proof, now));
+  }
+
+  /** The state a connection's kind keeps (JSON text), or null. */
+  async state(name: string): Promise<string | null> {
+    return connectionState(this.core.sql, name);
+  }
+
+  private async audit(entries: ConnectionEntry[]): Promise<void> {
+    const retentionDays = this.core.config().auditRetentionDays;
+    for (const entry of entries) {
+      logEvent(`connection.${entry.change}`, { connection: entry.name, kind: entry.kind, detail: entry.detail });
+      await recordConnectionChange(this.auditLog, entry, { retentionDays }).catch((error: unknown) =>
+        logEvent("audit.write_failed", { kind: "connection", connection: entry.name, error: String(error) }),
+      );
+    }
+  }
+}
