@@ -5,6 +5,7 @@ import * as z from "zod/mini";
 import { ssfTransmittersVariable } from "../domain/ssf/transmitters";
 import { bearerTokens, secretList, whsecSecrets } from "./secrets";
 import {
+  alertWebhookUrl,
   apiBaseUrl,
   booleanVar,
   choice,
@@ -65,6 +66,9 @@ const EnvSchema = z.object({
   SSF_TRANSMITTERS: ssfTransmittersVariable,
   PUBLIC_URL: publicOrigin,
   SOURCE_SILENCE_HOURS: silenceHours,
+  ALERT_WEBHOOK_URL: alertWebhookUrl,
+  // Standard Webhooks secrets: each alert is signed with every one (a receiver rotating keys accepts either).
+  ALERT_WEBHOOK_SECRET: whsecSecrets,
 });
 
 export const ConfigSchema = z.pipe(
@@ -119,5 +123,8 @@ export const ConfigSchema = z.pipe(
     publicUrl: vars.PUBLIC_URL,
     /** Hours of silence after which a source is noted, by source name (SOURCE_SILENCE_HOURS). */
     silenceHours: vars.SOURCE_SILENCE_HOURS as ReadonlyMap<string, number>,
+    /** Where alerts go; null: no alerts are queued. */
+    alertWebhookUrl: vars.ALERT_WEBHOOK_URL,
+    alertWebhookSecrets: vars.ALERT_WEBHOOK_SECRET,
   })),
 );

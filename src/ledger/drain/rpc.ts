@@ -6,6 +6,7 @@ import { RpcTarget } from "cloudflare:workers";
 import { configuredSources } from "../../config";
 import type { ClearedHold, Hold, Stats } from "../../domain/views";
 import { logEvent } from "../../log";
+import { alertNotes } from "../alerts/views";
 import { activeHolds, liftHold } from "../calls/holds";
 import { connectionNotes } from "../connections/record";
 import type { LedgerCore } from "../core";
@@ -56,6 +57,7 @@ export class DrainRpc extends RpcTarget {
       ...streamNotes(sql, config.ssfTransmitters.keys()),
       ...connectionNotes(sql),
       ...silenceNotes(sql, configuredSources(config), config.silenceHours, now),
+      ...alertNotes(sql, config, now),
     ];
   }
 }
