@@ -218,6 +218,13 @@ describe("ALERT_WEBHOOK_URL and ALERT_WEBHOOK_SECRET (issue #20)", () => {
     expect(off.ok && off.config.alertWebhookUrl).toBeNull();
     const signed = parseConfig({ ...minimal, ALERT_WEBHOOK_SECRET: "whsec_YWxlcnQgc2lnbmluZyBzZWNyZXQsIDMyIGJ5dGVzISE=" });
     expect(signed.ok && signed.config.alertWebhookSecrets).toHaveLength(1);
+    expect(signed.notes).toEqual(["ALERT_WEBHOOK_SECRET: ignored; no alert is sent without ALERT_WEBHOOK_URL (see docs/operations.md#alerts)"]);
+    const both = parseConfig({
+      ...minimal,
+      ALERT_WEBHOOK_URL: "https://hooks.example.com/x",
+      ALERT_WEBHOOK_SECRET: "whsec_YWxlcnQgc2lnbmluZyBzZWNyZXQsIDMyIGJ5dGVzISE=",
+    });
+    expect(both.notes).toEqual([]);
   });
 });
 
