@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_BINDINGS, TEST_ENTRA_BINDINGS } from "./test/helpers/bindings";
+import { TEST_ALERT_SECRET, TEST_ALERT_URL, TEST_BINDINGS, TEST_ENTRA_BINDINGS } from "./test/helpers/bindings";
 
 // Everything that can run inside workerd (real KV and Durable Objects, network mocked) runs there; the
 // end-to-end and CLI tests drive a real `wrangler dev` from Node, and the status page test drives it from Chromium.
@@ -27,6 +27,7 @@ export default defineConfig({
             "test/faults/**",
             "test/follow-ups/**",
             "test/entra/**",
+            "test/alerts/**",
           ],
           testTimeout: 30_000,
         },
@@ -83,6 +84,25 @@ export default defineConfig({
           }),
         ],
         test: { name: "entra", include: ["test/entra/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 30_000 },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ...TEST_BINDINGS,
+                ACCESS_ZONE_ID: "",
+                REVOKE_RATE_PER_SECOND: "400",
+                VERIFY_AFTER_SECONDS: "60",
+                ALERT_WEBHOOK_URL: TEST_ALERT_URL,
+                ALERT_WEBHOOK_SECRET: TEST_ALERT_SECRET,
+                SOURCE_SILENCE_HOURS: JSON.stringify({ zitadel: 24 }),
+              },
+            },
+          }),
+        ],
+        test: { name: "alerts", include: ["test/alerts/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
       },
       {
         test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 180_000, hookTimeout: 180_000 },

@@ -17,6 +17,7 @@ import { registerDirectoryCommands } from "./commands/directory.ts";
 import { registerDrainCommands } from "./commands/drain.ts";
 import { registerJobCommands } from "./commands/jobs.ts";
 import { registerRevocationCommands } from "./commands/revocations.ts";
+import { registerSourceCommands } from "./commands/sources.ts";
 import { DEFAULT_URL } from "./connection.ts";
 import { CliFailure, EXIT } from "./errors.ts";
 import { SELF } from "./self.ts";
@@ -33,6 +34,7 @@ const program = new Command("access-revoker")
 registerRevocationCommands(program);
 registerJobCommands(program);
 registerDrainCommands(program);
+registerSourceCommands(program);
 registerDirectoryCommands(program);
 registerAuditCommands(program);
 pointUsageErrorsAtOwnHelp(program, []);

@@ -4,6 +4,7 @@ import type { JobAnswer } from "../src/domain/bulk.ts";
 import type { AnsweredRecord, RevocationRecord, Seat, Verification } from "../src/domain/revocation.ts";
 import type { ClearedHold, Hold, ImportAnswer, JobSummary, JobView, Stats, Waiting } from "../src/domain/views.ts";
 import { counts, duration, fields, percentiles, rateText, status, table, time, until } from "./format.ts";
+import { alertsSummary, sourcesSummary } from "./liveness.ts";
 
 // ── revocations ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -226,6 +227,8 @@ export function statsView(stats: Stats, now: number): string {
       ["revocations", counts(stats.by_status)],
       ["seats", counts(stats.follow_ups.seats)],
       ["verification", counts(stats.follow_ups.verification)],
+      ["sources", sourcesSummary(stats.sources)],
+      ["alerts", alertsSummary(stats.alerts)],
     ]),
     "",
     table(

@@ -48,6 +48,9 @@ function notesFor(vars: Record<string, string>): string[] {
       "HMAC_EVENT_ID_HEADER: ignored; an unsigned header cannot de-duplicate deliveries. The event id comes from HMAC_EVENT_ID_PATH in the signed body, or from the body's SHA-256.",
     );
   }
+  if ((vars.ALERT_WEBHOOK_SECRET ?? "").trim() !== "" && (vars.ALERT_WEBHOOK_URL ?? "").trim() === "") {
+    notes.push("ALERT_WEBHOOK_SECRET: ignored; no alert is sent without ALERT_WEBHOOK_URL (see docs/operations.md#alerts)");
+  }
   notes.push(...halfConfigured(vars));
   return notes;
 }

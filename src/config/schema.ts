@@ -5,6 +5,7 @@ import * as z from "zod/mini";
 import { ssfTransmittersVariable } from "../domain/ssf/transmitters";
 import { bearerTokens, pemCredential, secretList, whsecSecrets } from "./secrets";
 import {
+  alertWebhookUrl,
   apiBaseUrl,
   booleanVar,
   choice,
@@ -81,6 +82,9 @@ const EnvSchema = z.object({
   MS_GRAPH_BASE_URL: serviceUrl("https://graph.microsoft.com/v1.0"),
   ENTRA_DELTA_EVERY_MINUTES: numberVar(15, 1, 1440),
   SOURCE_SILENCE_HOURS: silenceHours,
+  ALERT_WEBHOOK_URL: alertWebhookUrl,
+  // Standard Webhooks secrets: each alert is signed with every one (a receiver rotating keys accepts either).
+  ALERT_WEBHOOK_SECRET: whsecSecrets,
 });
 
 /** Okta Universal Logout as configured: off (null) unless OKTA_ORG_URL names the org and an audience is known. */
@@ -168,5 +172,8 @@ export const ConfigSchema = z.pipe(
     silenceHours: vars.SOURCE_SILENCE_HOURS as ReadonlyMap<string, number>,
     universalLogout: universalLogoutOf(vars),
     entra: entraOf(vars),
+    /** Where alerts go; null: no alerts are queued. */
+    alertWebhookUrl: vars.ALERT_WEBHOOK_URL,
+    alertWebhookSecrets: vars.ALERT_WEBHOOK_SECRET,
   })),
 );

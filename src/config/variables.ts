@@ -80,6 +80,22 @@ export const publicOrigin = variable(
   },
 );
 
+/**
+ * ALERT_WEBHOOK_URL: where alerts go (a Slack or Teams incoming webhook, or any JSON endpoint): https, or
+ * http to this machine (a local receiver). Its path and query stay as written: a Slack webhook's path is its
+ * credential, so the value is a secret and never appears in a problem, a note or /v1/stats (its host may).
+ */
+export const alertWebhookUrl = variable(
+  null,
+  "must be an https URL (http only for localhost or 127.0.0.1), without credentials or fragment",
+  (value) => {
+    if (!URL.canParse(value)) return undefined;
+    const url = new URL(value);
+    const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+    return secure && url.username === "" && url.password === "" && url.hash === "" ? value : undefined;
+  },
+);
+
 export const headerName = <F extends string | null>(fallback: F) =>
   variable(fallback, "must be an HTTP header name", (value) => (/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(value) ? value : undefined));
 

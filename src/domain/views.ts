@@ -143,6 +143,35 @@ const SourceViewSchema = z.object({
 });
 export type SourceView = z.infer<typeof SourceViewSchema>;
 
+/** The alerts sent to ALERT_WEBHOOK_URL (ledger/alerts/), over the 30 days the outbox keeps. */
+const AlertsViewSchema = z.object({
+  /** The host alerts go to; null when ALERT_WEBHOOK_URL is unset (no alert is queued then). */
+  destination: z.nullable(z.string()),
+  /** Whether they are signed (ALERT_WEBHOOK_SECRET). */
+  signed: z.boolean(),
+  /** Waiting to be sent (a bulk job's summary while it gathers, retries included). */
+  pending: z.number(),
+  sent: z.number(),
+  /** Not delivered after every retry. */
+  failed: z.number(),
+  /** Not sent, past the hourly cap; counted in a summary alert. */
+  suppressed: z.number(),
+  last_sent_at: z.nullable(IsoTime),
+  last_error: z.nullable(z.string()),
+  last_error_at: z.nullable(IsoTime),
+});
+export type AlertsView = z.infer<typeof AlertsViewSchema>;
+
+/** POST /v1/alerts/test: the test alert and what became of it within the request. */
+export const AlertTestSchema = z.object({
+  id: z.string(),
+  state: z.enum(["sent", "pending", "failed"]),
+  destination: z.string(),
+  attempts: z.number(),
+  last_error: z.nullable(z.string()),
+});
+export type AlertTest = z.infer<typeof AlertTestSchema>;
+
 export const StatsSchema = z.object({
   by_status: Counts,
   pending_calls: z.number(),
@@ -159,6 +188,7 @@ export const StatsSchema = z.object({
   ssf_streams: z.record(z.string(), SsfStreamSchema),
   /** Every configured source and managed connection, by source name (okta, scim, ssf-<name>, google, …). */
   sources: z.record(z.string(), SourceViewSchema),
+  alerts: AlertsViewSchema,
 });
 export type Stats = z.infer<typeof StatsSchema>;
 

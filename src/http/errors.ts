@@ -17,6 +17,8 @@ export const STATUS_OF_CODE = {
   malformed_json: 400,
   invalid_request: 400,
   not_retryable: 409,
+  // POST /v1/alerts/test without ALERT_WEBHOOK_URL.
+  alerts_off: 409,
   refused: 422,
   idempotency_conflict: 409,
   ledger_unavailable: 503,

@@ -14,6 +14,9 @@ import { type Config, configFor, configuredSources } from "../config";
 import type { Observation } from "../domain/identity-events";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
 import { logEvent } from "../log";
+import { AlertDeliverer } from "./alerts/deliver";
+import { alertSilentSource } from "./alerts/queue";
+import { AlertsRpc } from "./alerts/rpc";
 import { auditOutcome } from "./audit/outcome-batches";
 import { type Lane, laneGroupKey } from "./calls/lanes";
 import { ConnectionsRpc } from "./connections/rpc";
@@ -44,6 +47,7 @@ export class RevocationLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly waiters = new OutcomeWaiters();
   private readonly drainer: Drain;
+  private readonly alerter: AlertDeliverer;
   private readonly core: LedgerCore;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -55,6 +59,7 @@ export class RevocationLedger extends DurableObject<Env> {
       return result.config;
     };
     const now = () => ledgerDeps().clock.now();
+    this.alerter = new AlertDeliverer({ sql: this.sql, storage: ctx.storage, config, deps: ledgerDeps });
     this.drainer = new Drain({
       sql: this.sql,
       storage: ctx.storage,
@@ -63,6 +68,7 @@ export class RevocationLedger extends DurableObject<Env> {
       deps: ledgerDeps,
       waitUntil: (promise) => ctx.waitUntil(promise),
       onOutcome: (record) => this.waiters.settled(record),
+      alertQueued: () => this.alerter.kick(),
     });
     this.core = {
       sql: this.sql,
@@ -83,6 +89,7 @@ export class RevocationLedger extends DurableObject<Env> {
       },
       arm: () => this.drainer.arm(now()),
       auditHeld: (receipts) => this.auditHeld(receipts),
+      alertQueued: () => this.alerter.kick(),
     };
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrateLedger(this.sql));
@@ -90,6 +97,8 @@ export class RevocationLedger extends DurableObject<Env> {
       // Work an earlier instance left (a crash mid-drain included) is drained without waiting for the Cron Trigger.
       const wake = this.drainer.nextWakeAt();
       if (wake !== null) await this.drainer.arm(wake);
+      // So are alerts an earlier instance queued and had not sent.
+      this.alerter.kick();
     });
   }
 
@@ -126,6 +135,10 @@ export class RevocationLedger extends DurableObject<Env> {
 
   connections(): ConnectionsRpc {
     return new ConnectionsRpc(this.core, this.env.AUDIT_LOG);
+  }
+
+  alerts(): AlertsRpc {
+    return new AlertsRpc(this.core, this.alerter);
   }
 
   drain(): DrainRpc {
@@ -202,15 +215,23 @@ export class RevocationLedger extends DurableObject<Env> {
   }
 
   /**
-   * Called by the Cron Trigger: notes sources silent past their threshold, writes each closed hour of refused
-   * deliveries to the audit log as one entry, and re-arms the alarm if calls are due and no alarm will drain them.
+   * Called by the Cron Trigger: notes (and alerts) sources silent past their threshold, writes each closed hour
+   * of refused deliveries to the audit log as one entry, re-arms the alarm if calls are due and no alarm will
+   * drain them, and sends the alerts that are due (retries included).
    */
   async reconcile(): Promise<{ rearmed: boolean; pending_calls: number }> {
     const config = this.core.config();
-    const silent = this.core.transact(({ sql, now }) => newlySilent(sql, configuredSources(config), config.silenceHours, now));
+    const silent = this.core.transact(({ sql, now }) => {
+      const found = newlySilent(sql, configuredSources(config), config.silenceHours, now);
+      if (config.alertWebhookUrl !== null) for (const source of found) alertSilentSource(sql, source, now);
+      return found;
+    });
     for (const { source, hours, since } of silent) logEvent("source.silent", { source, hours, since: new Date(since).toISOString() });
-    await reportClosedPeriods(this.ctx.storage, this.env.AUDIT_LOG, { retentionDays: this.core.config().auditRetentionDays, now: this.core.now() });
-    return this.drainer.reconcile();
+    await reportClosedPeriods(this.ctx.storage, this.env.AUDIT_LOG, { retentionDays: config.auditRetentionDays, now: this.core.now() });
+    const drained = await this.drainer.reconcile();
+    // Last, so the drain's re-arming never waits for an alert receiver: due alerts, retries, then the outbox's pruning.
+    await this.alerter.onCron();
+    return drained;
   }
 
   override async alarm(): Promise<void> {

@@ -13,10 +13,12 @@
 //   keys/schema.ts         ledger_keys
 //   connections/schema.ts  managed_connections
 //   deliveries/schema.ts   source_deliveries
+//   alerts/schema.ts       alert_outbox
 //   store/migrate.ts       ledger_schema
 // A version's parts run in the order listed, in one transaction. Append a new version for every change
 // (with a comment naming the issue); never edit one that has shipped: a deployed ledger runs only the
 // versions after its own, and must end where a new one does.
+import { ALERTS_MIGRATIONS as ALERTS } from "./alerts/schema";
 import { AUDIT_MIGRATIONS as AUDIT } from "./audit/schema";
 import { CALLS_MIGRATIONS as CALLS } from "./calls/schema";
 import { CONNECTIONS_MIGRATIONS as CONNECTIONS } from "./connections/schema";
@@ -71,8 +73,10 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   version(CONNECTIONS.v17),
   // v18 (issue #20): each source's last accepted delivery, for its liveness.
   version(DELIVERIES.v18),
-  // v19 (issue #21): Microsoft Entra ID: the Graph subscription, the delta catch-up, notified users to read, decided users.
-  version(ENTRA.v19),
+  // v19 (issue #20): the alerts' outbox.
+  version(ALERTS.v19),
+  // v20 (issue #21): Microsoft Entra ID: the Graph subscription, the delta catch-up, notified users to read, decided users.
+  version(ENTRA.v20),
 ];
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

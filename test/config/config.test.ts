@@ -192,6 +192,42 @@ describe("PUBLIC_URL, the Worker's own origin (issue #20)", () => {
   });
 });
 
+describe("ALERT_WEBHOOK_URL and ALERT_WEBHOOK_SECRET (issue #20)", () => {
+  it.each([
+    "https://hooks.slack.com/services/T0/B0/credential",
+    "https://example.webhook.office.com/webhookb2/abc?x=1",
+    "http://127.0.0.1:9999/alerts",
+  ])("takes %s as written (its path is the credential)", (value) => {
+    const result = parseConfig({ ...minimal, ALERT_WEBHOOK_URL: value });
+    expect(result.ok && result.config.alertWebhookUrl).toBe(value);
+  });
+
+  it.each([
+    "http://hooks.example.com/s3cr3t-path",
+    "https://user:pw@hooks.example.com/s3cr3t-path",
+    "https://hooks.example.com/s3cr3t-path#x",
+    "nope",
+  ])("refuses %s without quoting it", (value) => {
+    const result = parseConfig({ ...minimal, ALERT_WEBHOOK_URL: value });
+    expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^ALERT_WEBHOOK_URL: must be an https URL/)]);
+    expect(JSON.stringify(result)).not.toContain("s3cr3t-path");
+  });
+
+  it("is off when unset; ALERT_WEBHOOK_SECRET is a list of whsec_ secrets", () => {
+    const off = parseConfig(minimal);
+    expect(off.ok && off.config.alertWebhookUrl).toBeNull();
+    const signed = parseConfig({ ...minimal, ALERT_WEBHOOK_SECRET: "whsec_YWxlcnQgc2lnbmluZyBzZWNyZXQsIDMyIGJ5dGVzISE=" });
+    expect(signed.ok && signed.config.alertWebhookSecrets).toHaveLength(1);
+    expect(signed.notes).toEqual(["ALERT_WEBHOOK_SECRET: ignored; no alert is sent without ALERT_WEBHOOK_URL (see docs/operations.md#alerts)"]);
+    const both = parseConfig({
+      ...minimal,
+      ALERT_WEBHOOK_URL: "https://hooks.example.com/x",
+      ALERT_WEBHOOK_SECRET: "whsec_YWxlcnQgc2lnbmluZyBzZWNyZXQsIDMyIGJ5dGVzISE=",
+    });
+    expect(both.notes).toEqual([]);
+  });
+});
+
 describe("SOURCE_SILENCE_HOURS (issue #20)", () => {
   it("reads hours by source name", () => {
     const result = parseConfig({ ...minimal, WEBHOOK_SECRET_OKTA: "s", SCIM_TOKEN: "t", SOURCE_SILENCE_HOURS: '{"okta": 72, "scim": 0.5}' });

@@ -82,6 +82,11 @@ export const TEST_ENTRA_BINDINGS = {
   SSF_POLL_AUTH_POLLED: "",
 };
 
+/** The alerts project's receiver (test/helpers/alert-receiver.ts): a Slack-like URL whose path is its credential. */
+export const TEST_ALERT_URL = "https://alerts.test/services/T0000/B0000/alert-path-credential";
+/** base64("alert signing secret, 32 bytes!!") */
+export const TEST_ALERT_SECRET = "whsec_YWxlcnQgc2lnbmluZyBzZWNyZXQsIDMyIGJ5dGVzISE=";
+
 // Every variable is set here, even to its default: the plugin also reads a developer's .dev.vars
 // (which `npm start` creates with DRY_RUN=true), and these values must win over it.
 export const TEST_BINDINGS = {

@@ -2,11 +2,13 @@
 // Trigger's runner (src/connections/runner.ts) and for receiving routes that check a delivery against a
 // connection's state. Each write is one transaction; every change it makes (the kind's, and failing or
 // recovered) is then written to the audit log, one `connection:` entry each (audit/KEYS.md), awaited so the
-// run's record and its trail leave together; a KV failure is logged and never undoes the record.
+// run's record and its trail leave together; a KV failure is logged and never undoes the record. Failing and
+// recovered are also alerts (alerts/), queued in the record's transaction.
 import { RpcTarget } from "cloudflare:workers";
 import { recordConnectionChange } from "../../audit/audit-log";
 import { type ConfiguredConnection, type ConnectionRecord, MaintenanceReportSchema } from "../../domain/connections";
 import { logEvent } from "../../log";
+import { alertConnection } from "../alerts/queue";
 import type { LedgerCore } from "../core";
 import { type ConnectionEntry, configureConnections, connectionState, recordMaintenance, recordProof } from "./record";
 
@@ -26,7 +28,14 @@ export class ConnectionsRpc extends RpcTarget {
   /** One connection's run (src/connections/runner.ts); the report is checked here, as anything crossing into the ledger. */
   async record(name: string, report: unknown): Promise<void> {
     const checked = MaintenanceReportSchema.parse(report);
-    const entries = this.core.transact(({ sql, now }) => recordMaintenance(sql, name, checked, now));
+    const alerting = this.core.config().alertWebhookUrl !== null;
+    const entries = this.core.transact(({ sql, now }) => {
+      const made = recordMaintenance(sql, name, checked, now);
+      for (const entry of made)
+        if (alerting && (entry.change === "failing" || entry.change === "recovered")) alertConnection(sql, { ...entry, change: entry.change }, now);
+      return made;
+    });
+    if (alerting && entries.some((entry) => entry.change === "failing" || entry.change === "recovered")) this.core.alertQueued();
     await this.audit(entries);
   }
 

@@ -20,6 +20,7 @@ export type Aftermath = { host: DrainHost; status: DrainStatus; noteGroups(group
 export function afterAnswer({ host, status, noteGroups }: Aftermath, call: DueCall, effects: Effects, config: Config): void {
   const now = host.deps().clock.now();
   if (effects.queued) noteGroups(effects.queued);
+  if (effects.alerted) host.alertQueued();
   if (effects.pauseUntil) status.pause(effects.pauseUntil.at, effects.pauseUntil.reason);
   if (effects.followUpOff) status.switchOff(effects.followUpOff.which, effects.followUpOff.until, call.target);
   if (effects.revocation === undefined && !effects.stillActive && !effects.followedUp) return;

@@ -6,12 +6,20 @@ import { buildActiveSessionsRequest, buildFindAccessUserRequest, buildRemoveSeat
 import { buildRevokeUserRequest, readRevokeUserResult } from "../../cloudflare/revoke-user";
 import type { Config, Target } from "../../config";
 import type { ApiRequest, CloudflareError, RevocationStatus } from "../../domain/revocation";
+import { alertFailedRevocation, alertHeldTarget, alertStillActive } from "../alerts/queue";
 import { type CallResult, finishCall, leaseCall, scheduleRetry } from "../calls/attempts";
 import { followUpsDone, revokeCompletedAt } from "../calls/follow-up-calls";
 import { endOutlivedHold, holdTarget } from "../calls/holds";
 import type { Lane } from "../calls/lanes";
 import { type DueCall, insertCall, isRevokeKind } from "../calls/queue";
-import { type FollowUpSettings, followUpsOwed, type NewCall, REFUSED_FOLLOW_UP_OFF_MS, readFollowUp } from "../follow-ups/steps";
+import {
+  type FollowUpFinding,
+  type FollowUpSettings,
+  followUpsOwed,
+  type NewCall,
+  REFUSED_FOLLOW_UP_OFF_MS,
+  readFollowUp,
+} from "../follow-ups/steps";
 import { countAttempt, markStillActive, noteRetry, requeueHoldFailures, settleRevocation } from "../revocations/settle";
 import { backoffMs, type CallVerdict } from "./classify";
 
@@ -77,6 +85,8 @@ export type Effects = {
   followedUp?: boolean;
   /** The lanes and groups of the calls this answer queued (the drain serves them without a rescan). */
   queued?: { lane: Lane; group: string }[];
+  /** The answer queued an alert (alerts/queue.ts): the drain has it sent, in the background. */
+  alerted?: boolean;
 };
 
 export type AnswerContext = {
@@ -87,6 +97,8 @@ export type AnswerContext = {
   followUps: FollowUpSettings;
   /** The drain's current pause, for a retry after a 429. */
   pausedUntil: number;
+  /** ALERT_WEBHOOK_URL is set: a revocation failed for good, a held target and a still-active finding queue alerts. */
+  alerts: boolean;
 };
 
 /** Records a classified answer for a call; answers what the drain must do next. */
@@ -115,17 +127,22 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
       settle({ state: "done", error: null, result: step.finding });
       const queued = queue(sql, call, step.next);
       if (step.stillActive) markStillActive(sql, call.revocation_seq, now);
-      return { stillActive: step.stillActive, followedUp: followUpsDone(sql, call.revocation_seq), queued };
+      const alerted =
+        step.stillActive && context.alerts && alertStillActive(sql, call.revocation_seq, call.target, describeFinding(step.finding), now);
+      return { stillActive: step.stillActive, followedUp: followUpsDone(sql, call.revocation_seq), queued, alerted };
     }
     case "failed": {
       const effects: Effects = {};
       const holds = verdict.refused && call.kind === "revoke";
       if (holds) {
         holdTarget(sql, { target: call.target, until: now + TOKEN_HOLD_MS, reason: verdict.error });
+        if (context.alerts) effects.alerted = alertHeldTarget(sql, call.target, verdict.error, now + TOKEN_HOLD_MS, now);
       } else if (verdict.refused && !isRevokeKind(call.kind)) {
         effects.followUpOff = { which: call.kind.startsWith("seat") ? "seats" : "verify", until: now + REFUSED_FOLLOW_UP_OFF_MS };
       }
       const status = settle({ state: "failed", error: verdict.error, holdFailed: holds });
+      // A revocation the hold failed is the hold's alert's (lifting the hold re-queues it), not one of its own.
+      if (status === "failed" && !holds && context.alerts) effects.alerted = alertFailedRevocation(sql, call.revocation_seq, now);
       if (status !== null) effects.revocation = status;
       else effects.followedUp = followUpsDone(sql, call.revocation_seq);
       return effects;
@@ -146,11 +163,19 @@ function retry(sql: SqlStorage, call: DueCall, verdict: Extract<CallVerdict, { o
   if (now - call.queued_at >= RETRY_BUDGET_MS) {
     const error = `gave up after the ${RETRY_BUDGET_MS / 3_600_000} h retry budget: ${verdict.error}`;
     const status = settleCall(sql, call, { state: "failed", httpStatus, errors, request: null, error }, now);
-    return status === null ? { followedUp: followUpsDone(sql, call.revocation_seq) } : { revocation: status };
+    if (status === null) return { followedUp: followUpsDone(sql, call.revocation_seq) };
+    return { revocation: status, alerted: status === "failed" && context.alerts && alertFailedRevocation(sql, call.revocation_seq, now) };
   }
   const pauseUntil = verdict.pauseDrainMs !== undefined ? Math.max(context.pausedUntil, now + verdict.pauseDrainMs) : null;
   const retryAt = pauseUntil ?? now + backoffMs(call.attempts + 1, context.random);
   scheduleRetry(sql, call, { at: now, retryAt, httpStatus, errors, error: verdict.error });
   if (call.kind === "revoke") noteRetry(sql, call.revocation_seq, verdict.error);
   return pauseUntil === null ? {} : { pauseUntil: { at: pauseUntil, reason: verdict.error } };
+}
+
+/** A still-active finding in a sentence (sessions, a login after the revocation). */
+function describeFinding(finding: FollowUpFinding): string {
+  if (finding.outcome !== "still_active") return finding.outcome;
+  const sessions = `${finding.active_sessions} active session(s)`;
+  return finding.login_after_revocation ? `${sessions}, and a login after the revocation (${finding.last_successful_login})` : sessions;
 }

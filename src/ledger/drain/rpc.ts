@@ -6,6 +6,7 @@ import { RpcTarget } from "cloudflare:workers";
 import { configuredSources } from "../../config";
 import type { ClearedHold, Hold, Stats } from "../../domain/views";
 import { logEvent } from "../../log";
+import { alertNotes } from "../alerts/views";
 import { activeHolds, liftHold } from "../calls/holds";
 import { connectionNotes } from "../connections/record";
 import type { LedgerCore } from "../core";
@@ -58,6 +59,7 @@ export class DrainRpc extends RpcTarget {
       ...connectionNotes(sql),
       ...silenceNotes(sql, configuredSources(config), config.silenceHours, now),
       ...(config.entra === null ? [] : entraNotes(sql, now)),
+      ...alertNotes(sql, config, now),
     ];
   }
 }

@@ -154,6 +154,7 @@ export class SendLoop {
         random: deps.random,
         followUps: this.status.followUpSettings(config),
         pausedUntil: this.status.current.paused_until,
+        alerts: config.alertWebhookUrl !== null,
       }),
     );
     this.after(call, effects, config);

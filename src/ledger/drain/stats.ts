@@ -4,6 +4,7 @@
 // passed in. Times leave here as ISO 8601 (null for never), the API's one form.
 import { type Config, configuredSources } from "../../config";
 import { type Hold, isoOrNull, type Stats } from "../../domain/views";
+import { alertsView } from "../alerts/views";
 import { activeHolds, type TargetHold } from "../calls/holds";
 import { pendingByLane, pendingCount } from "../calls/queue";
 import { sourceViews } from "../deliveries/sources";
@@ -40,6 +41,7 @@ export function ledgerStats(sql: SqlStorage, now: number, drain: { state: DrainS
     follow_ups: followUpCounts(sql),
     ssf_streams: ssfStreams(sql, config.ssfTransmitters.keys()),
     sources: withEntra(sourceViews(sql, configuredSources(config), config.silenceHours, now), config.entra !== null ? entraView(sql, now) : null),
+    alerts: alertsView(sql, config),
   };
 }
 

@@ -15,7 +15,7 @@ export const ENTRA_MIGRATIONS = {
   // entra_users: the users whose departure is decided: revoked (by a notification's read or the delta), or
   //   found disabled by the first full read (which revokes no one). A row means "not again until re-enabled":
   //   a user seen enabled loses it, so a later disablement revokes again.
-  v19: `
+  v20: `
 CREATE TABLE IF NOT EXISTS entra_state (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   subscription_id TEXT,

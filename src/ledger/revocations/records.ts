@@ -49,6 +49,18 @@ export function failedOfJob(sql: SqlStorage, jobId: string): RevocationRow[] {
   return sql.exec<RevocationRow>("SELECT * FROM revocations WHERE job_id = ? AND status = 'failed'", jobId).toArray();
 }
 
+/** Up to `limit` emails of a job's failed revocations, the earliest first (an alert's examples). */
+export function failedEmailsOfJob(sql: SqlStorage, jobId: string, limit: number): string[] {
+  return sql
+    .exec<{ email: string | null }>("SELECT email FROM revocations WHERE job_id = ? AND status = 'failed' ORDER BY seq LIMIT ?", jobId, limit)
+    .toArray()
+    .flatMap((row) => (row.email ? [row.email] : []));
+}
+
+export function rowBySeq(sql: SqlStorage, seq: number): RevocationRow | undefined {
+  return sql.exec<RevocationRow>("SELECT * FROM revocations WHERE seq = ?", seq).toArray()[0];
+}
+
 export function rowById(sql: SqlStorage, id: string): RevocationRow | undefined {
   return sql.exec<RevocationRow>("SELECT * FROM revocations WHERE id = ?", id).toArray()[0];
 }
@@ -59,7 +71,7 @@ export function recordById(sql: SqlStorage, id: string): RevocationRecord | null
 }
 
 export function recordBySeq(sql: SqlStorage, seq: number): RevocationRecord | null {
-  const row = sql.exec<RevocationRow>("SELECT * FROM revocations WHERE seq = ?", seq).toArray()[0];
+  const row = rowBySeq(sql, seq);
   return row ? withCalls(sql, row) : null;
 }
 

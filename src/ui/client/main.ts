@@ -11,6 +11,7 @@ import { now } from "./format";
 import { readJobs, renderJobs } from "./jobs";
 import { initRecord, openRecord, refreshRecord } from "./record";
 import { initRevocations, type RecordPage, renderRevocations, revocationsPath } from "./revocations";
+import { renderSources } from "./sources";
 
 let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -29,6 +30,7 @@ async function refresh(): Promise<void> {
   try {
     const [stats, page, jobs] = await Promise.all([api<Stats>("/stats"), api<RecordPage>(revocationsPath()), readJobs(), refreshRecord()]);
     renderDrain(stats, hooks);
+    renderSources(stats);
     renderRevocations(page);
     renderJobs(jobs);
     byId("dashboard").hidden = false;
