@@ -56,7 +56,7 @@ function wordingOf(facts: AlertFacts): Wording {
     case "target_held":
       return {
         subject: facts.target,
-        summary: `Cloudflare refused the API token at ${facts.target} (${facts.reason}): revocations there are held until ${facts.until}, and those refused failed.`,
+        summary: `Revocations at ${facts.target} are held until ${facts.until}: ${facts.reason}. The revocation refused failed; the others wait.`,
         next_step: "Fix the API token (ACCESS_API_TOKEN), then lift the hold (access-revoker holds clear), which re-queues what the refusal failed.",
       };
     case "connection_failing":

@@ -10,7 +10,7 @@
 // Contract: synchronous SQLite, inside the caller's transaction; `now` is passed in. The caller queues only
 // when ALERT_WEBHOOK_URL is set.
 import type { AlertFacts } from "../../domain/alerts";
-import { countByStatus, rowBySeq } from "../revocations/records";
+import { jobHasOpen, rowBySeq } from "../revocations/records";
 
 const HELD_WINDOW_MS = 6 * 60 * 60_000;
 export const JOB_QUIET_MS = 2 * 60_000;
@@ -42,8 +42,8 @@ function queueAlert(sql: SqlStorage, facts: AlertFacts, options: { topic: string
  * summary is due now (the job has nothing open).
  */
 function gatherJob(sql: SqlStorage, jobId: string, now: number): boolean {
-  const byStatus = countByStatus(sql, jobId);
-  const open = (byStatus.queued ?? 0) + (byStatus.unresolved ?? 0);
+  // Whether anything is open, not how much: this runs for every failure of a job, inside the drain's transaction.
+  const open = jobHasOpen(sql, jobId) ? 1 : 0;
   const gathering = sql
     .exec<{ id: string; created_at: number }>("SELECT id, created_at FROM alert_outbox WHERE state = 'gathering' AND job_id = ?", jobId)
     .toArray()[0];

@@ -34,6 +34,11 @@ export function countByStatus(sql: SqlStorage, jobId?: string): Record<string, n
   return byStatus;
 }
 
+/** Whether a job has a revocation not finished yet (queued or unresolved): one probe of its (job_id, status) index. */
+export function jobHasOpen(sql: SqlStorage, jobId: string): boolean {
+  return sql.exec("SELECT 1 FROM revocations WHERE job_id = ? AND status IN ('queued', 'unresolved') LIMIT 1", jobId).toArray().length > 0;
+}
+
 /** When a job's last revocation was completed (null: none yet). */
 export function lastCompletedOfJob(sql: SqlStorage, jobId: string): number | null {
   return sql.exec<{ at: number | null }>("SELECT MAX(completed_at) AS at FROM revocations WHERE job_id = ?", jobId).one().at;
