@@ -1,6 +1,15 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_ACCOUNT_ID, TEST_ACCOUNT_TOKEN, TEST_BINDINGS, TEST_ZONE_ID, TEST_ZONE_TOKEN } from "./test/helpers/bindings";
+import {
+  TEST_ACCOUNT_ID,
+  TEST_ACCOUNT_TOKEN,
+  TEST_ALERT_SECRET,
+  TEST_ALERT_URL,
+  TEST_BINDINGS,
+  TEST_ENTRA_BINDINGS,
+  TEST_ZONE_ID,
+  TEST_ZONE_TOKEN,
+} from "./test/helpers/bindings";
 
 // Everything that can run inside workerd (real KV and Durable Objects, network mocked) runs there; the
 // end-to-end and CLI tests drive a real `wrangler dev` from Node, and the status page test drives it from Chromium.
@@ -28,6 +37,8 @@ export default defineConfig({
             "test/follow-ups/**",
             "test/budgets/**",
             "test/sweep/**",
+            "test/entra/**",
+            "test/alerts/**",
           ],
           testTimeout: 30_000,
         },
@@ -94,6 +105,35 @@ export default defineConfig({
           }),
         ],
         test: { name: "follow-ups", include: ["test/follow-ups/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
+      },
+      {
+        // Microsoft Entra ID against the local Graph fake: on here alone, so no other test's Cron run reaches Graph.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { ...TEST_BINDINGS, ...TEST_ENTRA_BINDINGS, FUZZ_RUNS: process.env.FUZZ_RUNS ?? "60" } },
+          }),
+        ],
+        test: { name: "entra", include: ["test/entra/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 30_000 },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ...TEST_BINDINGS,
+                ACCESS_ZONE_ID: "",
+                REVOKE_RATE_PER_SECOND: "400",
+                VERIFY_AFTER_SECONDS: "60",
+                ALERT_WEBHOOK_URL: TEST_ALERT_URL,
+                ALERT_WEBHOOK_SECRET: TEST_ALERT_SECRET,
+                SOURCE_SILENCE_HOURS: JSON.stringify({ zitadel: 24 }),
+              },
+            },
+          }),
+        ],
+        test: { name: "alerts", include: ["test/alerts/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
       },
       {
         // The reconciliation sweep on its schedule, with seat removal, over one account (test/sweep/).

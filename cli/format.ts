@@ -46,8 +46,8 @@ export function fields(pairs: [string, string | number | null | undefined][]): s
   return shown.map(([label, value]) => `${label.padEnd(width)}  ${value === null ? "–" : value}`).join("\n");
 }
 
-const GOOD = new Set(["revoked", "done", "removed", "verified", "already_removed", "no_access_user"]);
-const BAD = new Set(["failed", "refused", "still_active", "invalid_email"]);
+const GOOD = new Set(["revoked", "done", "removed", "verified", "already_removed", "no_access_user", "ok", "sent"]);
+const BAD = new Set(["failed", "refused", "still_active", "invalid_email", "failing", "silent"]);
 const OPEN = new Set(["queued", "unresolved", "pending"]);
 
 export function status(value: string): string {

@@ -19,6 +19,7 @@ import { registerJobCommands } from "./commands/jobs.ts";
 import { registerReconcileCommands } from "./commands/reconcile.ts";
 import { registerReportCommands } from "./commands/report.ts";
 import { registerRevocationCommands } from "./commands/revocations.ts";
+import { registerSourceCommands } from "./commands/sources.ts";
 import { DEFAULT_URL } from "./connection.ts";
 import { CliFailure, EXIT } from "./errors.ts";
 import { SELF } from "./self.ts";
@@ -41,6 +42,7 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 registerRevocationCommands(program);
 registerJobCommands(program);
 registerDrainCommands(program);
+registerSourceCommands(program);
 registerDirectoryCommands(program);
 registerAuditCommands(program);
 registerReconcileCommands(program);

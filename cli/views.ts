@@ -4,6 +4,7 @@ import type { JobAnswer } from "../src/domain/bulk.ts";
 import type { AnsweredRecord, RevocationRecord, Seat, Verification } from "../src/domain/revocation.ts";
 import type { ClearedHold, Hold, ImportAnswer, JobSummary, JobView, Stats, TokenBudget, Waiting } from "../src/domain/views.ts";
 import { counts, duration, fields, percentiles, rateText, status, table, time, until } from "./format.ts";
+import { alertsSummary, sourcesSummary } from "./liveness.ts";
 import { sweepLine } from "./reconcile-views.ts";
 
 // ── revocations ──────────────────────────────────────────────────────────────────────────────────────
@@ -252,6 +253,8 @@ export function statsView(stats: Stats, now: number): string {
       ["seats", counts(stats.follow_ups.seats)],
       ["verification", counts(stats.follow_ups.verification)],
       ["reconcile", reconcileLine(stats.reconcile)],
+      ["sources", sourcesSummary(stats.sources)],
+      ["alerts", alertsSummary(stats.alerts)],
     ]),
     "",
     table(

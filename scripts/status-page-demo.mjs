@@ -48,6 +48,7 @@ export async function startStatusPageDemo() {
       REVOKE_RATE_PER_SECOND: String(RATE_PER_SECOND),
       REMOVE_SEATS: "true",
       VERIFY_AFTER_SECONDS: "2",
+      SOURCE_SILENCE_HOURS: JSON.stringify({ standard: 72 }),
     };
     worker = await startLocalWorker({ vars, persistTo: join(dir, "state") });
     const created = await createState(worker.url, cloudflare);

@@ -8,6 +8,7 @@ import { createMiddleware } from "hono/factory";
 import { getPath } from "hono/utils/url";
 import { configFor } from "./config";
 import type { AppEnv } from "./context";
+import { entraRoutes } from "./entra/routes";
 import { answerJsonError, fail, renderFailure } from "./http/errors";
 import { healthRoutes } from "./http/health";
 import { allowedMethods } from "./http/methods";
@@ -20,6 +21,7 @@ import { scimError } from "./scim/errors";
 import { normalizeScimPath, scimRoutes } from "./scim/routes";
 import { ssfRoutes } from "./ssf/routes";
 import { statusPageRoutes } from "./ui/status-page";
+import { universalLogoutRoutes } from "./universal-logout/routes";
 import { webhookRoutes } from "./webhooks/receive-delivery";
 
 /** The path as routed: SCIM's case-insensitive resource names made canonical, and no trailing slash. */
@@ -101,8 +103,10 @@ app.use(
   }),
 );
 
+app.route("/webhooks/entra", entraRoutes);
 app.route("/webhooks", webhookRoutes);
 app.route("/ssf", ssfRoutes);
+app.route("/okta", universalLogoutRoutes);
 app.route("/v1", operatorRoutes);
 app.route("/scim/v2", scimRoutes);
 

@@ -27,18 +27,25 @@ const ALLOWED: Record<string, string[]> = {
   config: [...ANYONE, "domain"],
   cloudflare: [...PLATFORM],
   audit: [...PLATFORM],
+  alerts: [...PLATFORM],
   sources: [...PLATFORM],
-  ledger: [...PLATFORM, "cloudflare", "audit"],
+  // Outbound clients: Cloudflare's API, the KV audit trail, the alert webhook.
+  ledger: [...PLATFORM, "cloudflare", "audit", "alerts"],
   context: [...ANYONE, "config"],
   http: [...PLATFORM, "context", "ledger"],
   webhooks: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
   scim: [...PLATFORM, "context", "http", "ledger"],
   ssf: [...PLATFORM, "context", "http", "ledger", "sources"],
+  entra: [...PLATFORM, "context", "http", "ledger", "sources"],
+  // Okta Universal Logout checks its tokens and reads its subjects as the Shared Signals receiver does.
+  "universal-logout": [...PLATFORM, "context", "http", "ledger", "ssf/jwks", "ssf/subjects"],
+  // Managed connections: the Cron's runner and the kinds it maintains, which record what they did in the ledger.
+  connections: [...PLATFORM, "ledger", "entra"],
   // The page's browser script (ui/client/) reads the API's answers with the domain's types.
   ui: [...ANYONE, "http", "domain"],
   app: ["*"],
-  index: [...ANYONE, "app", "ledger", "log", "ssf"],
+  index: [...ANYONE, "app", "ledger", "log", "ssf", "entra", "connections"],
 };
 
 function resolve(from: string, specifier: string): string {
@@ -204,8 +211,8 @@ function sqlOutsideLedger(all: Record<string, string>): string[] {
  * folders import each other. The calls queue is the floor (revocations feed it, the drain reads it); the
  * store's context and the façade's handle (core) come next; then tables no other feature needs (the audit
  * chain first, since every folder that writes an audit entry appends to it), follow-ups'
- * rules, revocations (which SCIM, Shared Signals, the drain and jobs all commit or settle through), the
- * drain (which reads the streams for /v1/stats), jobs (which read the drain's pause); at the top the
+ * rules, revocations (which SCIM, Shared Signals, Entra, the drain and jobs all commit or settle through), the
+ * drain (which reads the streams and Entra's state for /v1/stats), jobs (which read the drain's pause); at the top the
  * migrations that gather every folder's schema, the Durable Object and how the Worker reaches it.
  */
 const LEDGER_ORDER = [
@@ -218,9 +225,13 @@ const LEDGER_ORDER = [
   "rejections",
   "follow-ups",
   "revocations",
+  "alerts",
+  "connections",
+  "deliveries",
   "scim",
   "ssf",
   "sweep",
+  "entra",
   "drain",
   "jobs",
   "reports",

@@ -16,7 +16,7 @@ function invertedTimestamp(ms: number): string {
 }
 
 type AuditSummary = {
-  kind: "outcome" | "outcome_batch" | "rejected" | "action" | "sweep";
+  kind: "outcome" | "outcome_batch" | "rejected" | "action" | "sweep" | "connection";
   at: string;
   source: string;
   status: string;
@@ -232,23 +232,42 @@ export function sweepEntry(sweep: SweepSummary): AuditEntry {
   };
 }
 
+/**
+ * A change of a managed connection (an SSF stream, a Google channel, a Graph subscription the Worker keeps):
+ * created, renewed, repaired, stopped, verification_missed, failing or recovered, with the kind's sentence
+ * about it (ids and times, never a channel token, client secret or other state).
+ */
+export type ConnectionAuditEntry = { name: string; kind: string; change: string; detail: string; at: number };
+
+export function connectionEntry(entry: ConnectionAuditEntry): AuditEntry {
+  const at = new Date(entry.at).toISOString();
+  return {
+    // The change makes the key unique: a run's several changes in one millisecond never overwrite each other.
+    key: `connection:${invertedTimestamp(entry.at)}:${entry.name}:${entry.change}`,
+    value: { kind: "connection", at, connection: entry.name, connection_kind: entry.kind, change: entry.change, detail: entry.detail },
+    metadata: { kind: "connection", at, source: entry.name, status: entry.change, id: entry.name, detail: entry.detail.slice(0, 500) },
+  };
+}
+
 export type AuditListing = { entries: (AuditSummary & { key: string })[]; cursor: string | null };
 
 /** The key prefix of each kind of entry (KEYS.md). */
-export const AUDIT_PREFIXES = { outcomes: "outcome:", rejected: "rejected:", actions: "action:" } as const;
+export const AUDIT_PREFIXES = { outcomes: "outcome:", rejected: "rejected:", actions: "action:", connections: "connection:" } as const;
 
-/** Lists outcomes newest first, all or for one email, refused deliveries, or operator actions; from metadata only. */
+/** Lists outcomes newest first, all or for one email, refused deliveries, operator actions or connection changes; from metadata only. */
 export async function listAuditTrail(
   kv: KVNamespace,
-  options: { email?: string; rejected?: boolean; actions?: boolean; limit: number; cursor?: string },
+  options: { email?: string; rejected?: boolean; actions?: boolean; connections?: boolean; limit: number; cursor?: string },
 ): Promise<AuditListing> {
   const prefix = options.rejected
     ? AUDIT_PREFIXES.rejected
     : options.actions
       ? AUDIT_PREFIXES.actions
-      : options.email
-        ? `email:${options.email.toLowerCase()}:`
-        : AUDIT_PREFIXES.outcomes;
+      : options.connections
+        ? AUDIT_PREFIXES.connections
+        : options.email
+          ? `email:${options.email.toLowerCase()}:`
+          : AUDIT_PREFIXES.outcomes;
   const page = await kv.list<AuditSummary>({ prefix, limit: options.limit, cursor: options.cursor });
   return {
     entries: page.keys.flatMap((key) => (key.metadata ? [{ key: key.name, ...key.metadata }] : [])),

@@ -147,7 +147,16 @@ function rowsOf(entry: ExportPage["entries"][number]): Row[] {
       },
     ];
   }
-  return [{ ...blank, written_at: written, kind: text(entry.kind), status: text(entry.action ?? entry.total), detail: JSON.stringify(entry), key }];
+  return [
+    {
+      ...blank,
+      written_at: written,
+      kind: text(entry.kind),
+      status: text(entry.action ?? entry.change ?? entry.total),
+      detail: JSON.stringify(entry),
+      key,
+    },
+  ];
 }
 
 /** OWASP: = + - @ tab and carriage return make a spreadsheet read a cell as a formula. */

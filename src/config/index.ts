@@ -5,12 +5,15 @@
 // appears in one. Problems make the Worker answer 503; notes (deprecations, ignored settings) do not.
 // Node-loadable (npm run send-event reads the configuration with it): nothing of the Worker's runtime.
 import type * as z from "zod/mini";
+import { managedConnectionSettings } from "./managed-connections";
 import { ConfigSchema } from "./schema";
 import { type SsfSecrets, ssfSecretsOf } from "./secrets";
+import { configuredSources } from "./sources";
 import { BOOLEAN_WORDS } from "./variables";
 
 export type { SecretSource } from "./schema";
 export type { SsfSecrets } from "./secrets";
+export { configuredSources } from "./sources";
 
 /** The Worker's configuration: the schema's output, and each Shared Signals transmitter's secrets by name. */
 export type Config = z.output<typeof ConfigSchema> & { ssfSecrets: ReadonlyMap<string, SsfSecrets> };
@@ -28,6 +31,12 @@ function missingRequirements(vars: Record<string, string>): string[] {
     problems.push("ACCESS_API_TOKEN: required unless DRY_RUN=true (or a token for every target in ACCESS_API_TOKENS)");
   }
   if (blank("OPERATOR_TOKEN")) problems.push("OPERATOR_TOKEN: required");
+  const managed = managedConnectionSettings(vars);
+  if (managed.length > 0 && blank("PUBLIC_URL")) {
+    problems.push(
+      `PUBLIC_URL: required by ${managed.join(", ")}: a managed connection gives its provider addresses on this Worker's public origin (e.g. https://revoker.example.com)`,
+    );
+  }
   return problems;
 }
 
@@ -61,6 +70,33 @@ function notesFor(vars: Record<string, string>): string[] {
       "HMAC_EVENT_ID_HEADER: ignored; an unsigned header cannot de-duplicate deliveries. The event id comes from HMAC_EVENT_ID_PATH in the signed body, or from the body's SHA-256.",
     );
   }
+  if ((vars.ALERT_WEBHOOK_SECRET ?? "").trim() !== "" && (vars.ALERT_WEBHOOK_URL ?? "").trim() === "") {
+    notes.push("ALERT_WEBHOOK_SECRET: ignored; no alert is sent without ALERT_WEBHOOK_URL (see docs/operations.md#alerts)");
+  }
+  notes.push(...halfConfigured(vars));
+  return notes;
+}
+
+/**
+ * Universal Logout and Entra each need several settings; with some missing the feature stays off (a note,
+ * not a problem: the other sources keep working) and the note names what is missing.
+ */
+function halfConfigured(vars: Record<string, string>): string[] {
+  const set = (name: string) => (vars[name] ?? "").trim() !== "";
+  const notes: string[] = [];
+  if (set("OKTA_ORG_URL") && !set("OKTA_UNIVERSAL_LOGOUT_AUDIENCE") && !set("PUBLIC_URL")) {
+    notes.push("OKTA_UNIVERSAL_LOGOUT_AUDIENCE: not set, nor PUBLIC_URL to build it from, so Okta Universal Logout is off");
+  }
+  if (!set("ENTRA_TENANT_ID")) {
+    const strays = ["ENTRA_CLIENT_ID", "ENTRA_CLIENT_SECRET", "ENTRA_CLIENT_CERTIFICATE"].filter(set);
+    if (strays.length > 0) notes.push(`${strays.join(", ")}: ignored while ENTRA_TENANT_ID is not set (Entra is off)`);
+    return notes;
+  }
+  if (!set("ENTRA_CLIENT_ID")) notes.push("ENTRA_CLIENT_ID: not set, so Entra is off (the app registration's Application (client) ID)");
+  if (!set("ENTRA_CLIENT_SECRET") && !set("ENTRA_CLIENT_CERTIFICATE")) {
+    notes.push("ENTRA_CLIENT_SECRET: not set, nor ENTRA_CLIENT_CERTIFICATE, so Entra is off (the app needs one credential)");
+  }
+  if (!set("PUBLIC_URL")) notes.push("PUBLIC_URL: not set, so Entra is off (Graph's notification URL is built from it)");
   return notes;
 }
 
@@ -108,7 +144,19 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   problems.push(...tokens.problems);
   const notes = [...renameNotes, ...notesFor(vars), ...ssf.notes, ...tokens.notes];
   if (!parsed.success || problems.length > 0) return { ok: false, problems, notes };
+  notes.push(...silenceNotes(parsed.data));
   return { ok: true, config: { ...parsed.data, ssfSecrets: ssf.secrets }, notes };
+}
+
+/** A silence threshold for a source this configuration does not turn on would never be reached: most likely a typo. */
+function silenceNotes(config: z.output<typeof ConfigSchema>): string[] {
+  const sources = new Set(configuredSources(config));
+  return [...config.silenceHours.keys()]
+    .filter((name) => !sources.has(name))
+    .map(
+      (name) =>
+        `SOURCE_SILENCE_HOURS: ${name} is not a source this configuration turns on (a webhook source, scim or ssf-<name>); its threshold applies only once it is`,
+    );
 }
 
 /** Bindings (KV, Durable Objects) are not strings; the schema sees only the string variables. */

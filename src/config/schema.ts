@@ -3,18 +3,23 @@
 // source's settings, targets). SSF_TRANSMITTERS is parsed by its schema in domain/ssf.
 import * as z from "zod/mini";
 import { ssfTransmittersVariable } from "../domain/ssf/transmitters";
-import { apiTokensByTarget, bearerTokens, secretList, whsecSecrets } from "./secrets";
+import { apiTokensByTarget, bearerTokens, pemCredential, secretList, whsecSecrets } from "./secrets";
 import {
+  alertWebhookUrl,
   apiBaseUrl,
   autoOrNumberVar,
   booleanVar,
   choice,
   cloudflareIdList,
   groupList,
+  guidVar,
   headerName,
   jsonPath,
   numberVar,
   optionalNumberVar,
+  publicOrigin,
+  serviceUrl,
+  silenceHours,
   textVar,
   wordList,
 } from "./variables";
@@ -68,6 +73,25 @@ const EnvSchema = z.object({
   RECONCILE_EVERY_HOURS: numberVar(24, 0, 24 * 365),
   RECONCILE_REVOKE_RETURNS: booleanVar(true),
   SSF_TRANSMITTERS: ssfTransmittersVariable,
+  // The Worker's own public origin: the URLs it hands out (Graph's notification URL) and the default audience
+  // of Okta's Universal Logout tokens are built from it.
+  PUBLIC_URL: publicOrigin,
+  // Okta Universal Logout (POST /okta/universal-logout): the org is the JWT's issuer and, by default, its keys.
+  OKTA_ORG_URL: serviceUrl(null),
+  OKTA_UNIVERSAL_LOGOUT_AUDIENCE: serviceUrl(null),
+  OKTA_JWKS_URI: serviceUrl(null),
+  // Microsoft Entra ID through Microsoft Graph (/webhooks/entra): the app registration and where to reach it.
+  ENTRA_TENANT_ID: guidVar,
+  ENTRA_CLIENT_ID: guidVar,
+  ENTRA_CLIENT_SECRET: secretList(),
+  ENTRA_CLIENT_CERTIFICATE: pemCredential,
+  MS_LOGIN_BASE_URL: serviceUrl("https://login.microsoftonline.com"),
+  MS_GRAPH_BASE_URL: serviceUrl("https://graph.microsoft.com/v1.0"),
+  ENTRA_DELTA_EVERY_MINUTES: numberVar(15, 1, 1440),
+  SOURCE_SILENCE_HOURS: silenceHours,
+  ALERT_WEBHOOK_URL: alertWebhookUrl,
+  // Standard Webhooks secrets: each alert is signed with every one (a receiver rotating keys accepts either).
+  ALERT_WEBHOOK_SECRET: whsecSecrets,
 });
 
 function tokensOf(accounts: string[], zones: string[], own: ReadonlyMap<string, string>, forAll: string | null): Map<string, string> {
@@ -78,6 +102,37 @@ function tokensOf(accounts: string[], zones: string[], own: ReadonlyMap<string, 
   }
   return tokens;
 }
+
+/** Okta Universal Logout as configured: off (null) unless OKTA_ORG_URL names the org and an audience is known. */
+function universalLogoutOf(vars: z.output<typeof EnvSchema>) {
+  if (vars.OKTA_ORG_URL === null) return null;
+  const audience = vars.OKTA_UNIVERSAL_LOGOUT_AUDIENCE ?? (vars.PUBLIC_URL === null ? null : `${vars.PUBLIC_URL}${UNIVERSAL_LOGOUT_PATH}`);
+  if (audience === null) return null;
+  return { issuer: vars.OKTA_ORG_URL, audience, jwksUri: vars.OKTA_JWKS_URI ?? `${vars.OKTA_ORG_URL}/oauth2/v1/keys` };
+}
+
+/**
+ * Microsoft Entra ID as configured: off (null) unless the tenant, the app, one credential and the public origin
+ * the notification URL is built from are all set (index.ts notes which one is missing).
+ */
+function entraOf(vars: z.output<typeof EnvSchema>) {
+  const [secret, certificate] = [vars.ENTRA_CLIENT_SECRET[0] ?? null, vars.ENTRA_CLIENT_CERTIFICATE];
+  if (vars.ENTRA_TENANT_ID === null || vars.ENTRA_CLIENT_ID === null || vars.PUBLIC_URL === null) return null;
+  if (secret === null && certificate === null) return null;
+  return {
+    tenantId: vars.ENTRA_TENANT_ID,
+    clientId: vars.ENTRA_CLIENT_ID,
+    /** A certificate wins over a secret when both are set: it is the stronger credential. */
+    credential: certificate === null ? { kind: "secret" as const, secret: secret! } : { kind: "certificate" as const, pem: certificate },
+    loginBaseUrl: vars.MS_LOGIN_BASE_URL,
+    graphBaseUrl: vars.MS_GRAPH_BASE_URL,
+    notificationUrl: `${vars.PUBLIC_URL}${ENTRA_NOTIFICATION_PATH}`,
+    deltaEveryMs: Math.round(vars.ENTRA_DELTA_EVERY_MINUTES * 60_000),
+  };
+}
+
+const UNIVERSAL_LOGOUT_PATH = "/okta/universal-logout";
+const ENTRA_NOTIFICATION_PATH = "/webhooks/entra";
 
 export const ConfigSchema = z.pipe(
   EnvSchema,
@@ -136,5 +191,14 @@ export const ConfigSchema = z.pipe(
     reconcileEveryHours: vars.RECONCILE_EVERY_HOURS,
     reconcileRevokeReturns: vars.RECONCILE_REVOKE_RETURNS,
     ssfTransmitters: vars.SSF_TRANSMITTERS,
+    /** The Worker's own origin (https://revoker.example.com); null when unset. Managed connections need it. */
+    publicUrl: vars.PUBLIC_URL,
+    /** Hours of silence after which a source is noted, by source name (SOURCE_SILENCE_HOURS). */
+    silenceHours: vars.SOURCE_SILENCE_HOURS as ReadonlyMap<string, number>,
+    universalLogout: universalLogoutOf(vars),
+    entra: entraOf(vars),
+    /** Where alerts go; null: no alerts are queued. */
+    alertWebhookUrl: vars.ALERT_WEBHOOK_URL,
+    alertWebhookSecrets: vars.ALERT_WEBHOOK_SECRET,
   })),
 );

@@ -162,3 +162,23 @@ export function ssfSecretsOf(
   }
   return { secrets, problems, notes };
 }
+
+/**
+ * A certificate credential as one PEM text: its PKCS#8 private key ("BEGIN PRIVATE KEY") and the X.509
+ * certificate whose thumbprint names it ("BEGIN CERTIFICATE"), in either order, as `openssl` writes them. Kept
+ * whole (a PEM is many lines, so it is no rotation list); null when unset.
+ */
+export const pemCredential = z.pipe(
+  optionalString,
+  z.transform((raw: string | undefined, ctx) => {
+    const value = (raw ?? "").trim();
+    if (value === "") return null;
+    const has = (label: string) => new RegExp(`-----BEGIN ${label}-----[\\s\\S]+?-----END ${label}-----`).test(value);
+    if (!has("PRIVATE KEY") || !has("CERTIFICATE")) {
+      const problem = "must hold a PKCS#8 private key (BEGIN PRIVATE KEY) and its certificate (BEGIN CERTIFICATE) in PEM";
+      ctx.issues.push({ code: "custom", message: problem, input: "" });
+      return z.NEVER;
+    }
+    return value;
+  }),
+);

@@ -73,6 +73,41 @@ export const apiBaseUrl = variable(DEFAULT_API_BASE_URL, "must be an http(s) URL
   URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value.replace(/\/+$/, "") : undefined,
 );
 
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1"]);
+
+/**
+ * The Worker's own public origin (PUBLIC_URL), from which managed connections build the addresses they
+ * hand to providers: https, or http to this machine (wrangler dev); no path, query, fragment or credentials,
+ * which an origin cannot carry. Answers the origin alone, so a trailing slash makes no difference.
+ */
+export const publicOrigin = variable(
+  null,
+  "must be the Worker's https origin, such as https://revoker.example.com (http only for localhost or 127.0.0.1), without a path, query or credentials",
+  (value) => {
+    if (!URL.canParse(value)) return undefined;
+    const url = new URL(value);
+    const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+    const bare = url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
+    return secure && bare && !value.endsWith("?") && !value.endsWith("#") ? url.origin : undefined;
+  },
+);
+
+/**
+ * ALERT_WEBHOOK_URL: where alerts go (a Slack or Teams incoming webhook, or any JSON endpoint): https, or
+ * http to this machine (a local receiver). Its path and query stay as written: a Slack webhook's path is its
+ * credential, so the value is a secret and never appears in a problem, a note or /v1/stats (its host may).
+ */
+export const alertWebhookUrl = variable(
+  null,
+  "must be an https URL (http only for localhost or 127.0.0.1), without credentials or fragment",
+  (value) => {
+    if (!URL.canParse(value)) return undefined;
+    const url = new URL(value);
+    const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+    return secure && url.username === "" && url.password === "" && url.hash === "" ? value : undefined;
+  },
+);
+
 export const headerName = <F extends string | null>(fallback: F) =>
   variable(fallback, "must be an HTTP header name", (value) => (/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(value) ? value : undefined));
 
@@ -107,3 +142,48 @@ export const textVar = (fallback: string) =>
     optionalString,
     z.transform((raw: string | undefined) => raw ?? fallback),
   );
+
+/** https, or http to this machine (a local stand-in in development); no credentials, query or fragment. */
+function isServiceUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") return false;
+  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+}
+
+/** A URL the Worker calls or is named by (an IdP, an audience): https, http only for loopback; no trailing slash. */
+export const serviceUrl = <F extends string | null>(fallback: F) =>
+  variable(fallback, "must be an https URL without credentials, query or fragment (http only for localhost)", (value) =>
+    isServiceUrl(value) ? value.replace(/\/+$/, "") : undefined,
+  );
+
+/** A Microsoft Entra directory (tenant) or application (client) id: a GUID, as the portal's Overview shows it. */
+export const guidVar = variable(null, "must be a GUID such as 00000000-0000-0000-0000-000000000000 (the portal's Overview shows it)", (value) =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value) ? value.toLowerCase() : undefined,
+);
+
+/** The longest silence threshold: a year. */
+const MAX_SILENCE_HOURS = 8760;
+
+/**
+ * SOURCE_SILENCE_HOURS: a JSON object of source name (okta, scim, ssf-<name>, google, …) → hours, e.g.
+ * {"okta": 72}: a source that has delivered nothing accepted for that long is noted silent.
+ */
+export const silenceHours = variable(
+  new Map<string, number>(),
+  `must be a JSON object of source name to hours (more than 0, at most ${MAX_SILENCE_HOURS}), such as {"okta": 72}`,
+  (value) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+    if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined;
+    const entries = Object.entries(json);
+    const valid = entries.every(
+      ([name, hours]) => /^[a-z0-9_-]{1,32}$/.test(name) && typeof hours === "number" && hours > 0 && hours <= MAX_SILENCE_HOURS,
+    );
+    return valid ? new Map(entries as [string, number][]) : undefined;
+  },
+);

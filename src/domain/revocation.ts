@@ -50,7 +50,8 @@ const VerificationSchema = z.object({
 });
 export type Verification = z.infer<typeof VerificationSchema>;
 
-const AssuranceSchema = z.enum(["signed", "static_secret", "operator"]);
+// provider_read: the Worker read the person's state from the provider's API itself (Entra through Microsoft Graph).
+const AssuranceSchema = z.enum(["signed", "static_secret", "operator", "provider_read"]);
 
 /**
  * Why an event that names a person is recorded without revoking (never dropped): see identity-events.ts;

@@ -4,6 +4,8 @@
 // Contract: pure.
 import * as z from "zod/mini";
 import { JobCountsSchema } from "./bulk";
+import { CONNECTION_STATUSES } from "./connections";
+import { EntraSourceSchema } from "./entra";
 import { STREAM_STATUSES } from "./ssf/event-types";
 
 const IsoTime = z.string();
@@ -209,6 +211,72 @@ export const ReconcileViewSchema = z.object({
   }),
 });
 export type ReconcileView = z.infer<typeof ReconcileViewSchema>;
+/** A managed connection (ledger/connections/): the status its last run gave, its last proof of life and error. */
+const ConnectionViewSchema = z.object({
+  /** ssf-stream, google-channel, graph-subscription, …: the kind that keeps it (src/connections/). */
+  kind: z.string(),
+  /** ok, or failing since its last run failed (`last_error` says why) until a run succeeds again. */
+  status: z.enum(CONNECTION_STATUSES),
+  /** When it was last proven alive end to end (a verification round trip, a renewal), and how. */
+  last_proof_at: z.nullable(IsoTime),
+  last_proof: z.nullable(z.string()),
+  /** The last failure (kept after a recovery, with its time, for the record). */
+  last_error: z.nullable(z.string()),
+  last_error_at: z.nullable(IsoTime),
+  failing_since: z.nullable(IsoTime),
+  last_run_at: z.nullable(IsoTime),
+  created_at: z.nullable(IsoTime),
+  renewed_at: z.nullable(IsoTime),
+  repaired_at: z.nullable(IsoTime),
+});
+export type ConnectionView = z.infer<typeof ConnectionViewSchema>;
+
+/** A source the configuration turns on (okta, scim, ssf-<name>, …): its last deliveries, its silence, its managed connection. */
+const SourceViewSchema = z.object({
+  /** The last delivery verified and accepted (committed, or answered 2xx); null: none yet. */
+  last_accepted_at: z.nullable(IsoTime),
+  /** The last delivery refused (a bad signature, token or SET; counted per hour in `rejections`). */
+  last_refused_at: z.nullable(IsoTime),
+  /** SOURCE_SILENCE_HOURS for this source; null when it has none. */
+  silence_threshold_hours: z.nullable(z.number()),
+  /** Nothing accepted for longer than the threshold: since `silent_since` (the last delivery, or since the Worker first saw the source). */
+  silent: z.boolean(),
+  silent_since: z.nullable(IsoTime),
+  /** Present for a source the Worker keeps a managed connection for (an SSF stream, a Google channel, a Graph subscription). */
+  connection: z.optional(ConnectionViewSchema),
+  /** `entra` only: its notifications, subscription, delta catch-up (caught_by_delta) and reads (docs/providers.md). */
+  ...z.partial(EntraSourceSchema).shape,
+});
+export type SourceView = z.infer<typeof SourceViewSchema>;
+
+/** The alerts sent to ALERT_WEBHOOK_URL (ledger/alerts/), over the 30 days the outbox keeps. */
+const AlertsViewSchema = z.object({
+  /** The host alerts go to; null when ALERT_WEBHOOK_URL is unset (no alert is queued then). */
+  destination: z.nullable(z.string()),
+  /** Whether they are signed (ALERT_WEBHOOK_SECRET). */
+  signed: z.boolean(),
+  /** Waiting to be sent (a bulk job's summary while it gathers, retries included). */
+  pending: z.number(),
+  sent: z.number(),
+  /** Not delivered after every retry. */
+  failed: z.number(),
+  /** Not sent, past the hourly cap; counted in a summary alert. */
+  suppressed: z.number(),
+  last_sent_at: z.nullable(IsoTime),
+  last_error: z.nullable(z.string()),
+  last_error_at: z.nullable(IsoTime),
+});
+export type AlertsView = z.infer<typeof AlertsViewSchema>;
+
+/** POST /v1/alerts/test: the test alert and what became of it within the request. */
+export const AlertTestSchema = z.object({
+  id: z.string(),
+  state: z.enum(["sent", "pending", "failed"]),
+  destination: z.string(),
+  attempts: z.number(),
+  last_error: z.nullable(z.string()),
+});
+export type AlertTest = z.infer<typeof AlertTestSchema>;
 
 export const StatsSchema = z.object({
   by_status: Counts,
@@ -231,6 +299,9 @@ export const StatsSchema = z.object({
   ssf_streams: z.record(z.string(), SsfStreamSchema),
   audit_chain: AuditChainViewSchema,
   reconcile: ReconcileViewSchema,
+  /** Every configured source and managed connection, by source name (okta, scim, ssf-<name>, google, …). */
+  sources: z.record(z.string(), SourceViewSchema),
+  alerts: AlertsViewSchema,
 });
 export type Stats = z.infer<typeof StatsSchema>;
 

@@ -21,6 +21,8 @@ export const STATUS_OF_CODE = {
   not_acknowledgeable: 409,
   // POST /v1/reconcile under DRY_RUN: the sweep would send nothing.
   dry_run: 409,
+  // POST /v1/alerts/test without ALERT_WEBHOOK_URL.
+  alerts_off: 409,
   refused: 422,
   idempotency_conflict: 409,
   ledger_unavailable: 503,

@@ -29,7 +29,7 @@ type Answer = {
 export type RouteDoc = {
   summary: string;
   description?: string;
-  tag: "revocations" | "jobs" | "drain" | "audit" | "directory" | "webhooks" | "scim" | "health";
+  tag: "revocations" | "jobs" | "drain" | "alerts" | "audit" | "directory" | "webhooks" | "scim" | "health";
   /**
    * The operator and SCIM surfaces need their bearer token; webhooks prove themselves by signature;
    * `optional_operator` answers anyone, and the operator token shows more (/healthz).
@@ -189,6 +189,7 @@ const TAGS = [
   { name: "revocations", description: "Revoke one person, see what happened" },
   { name: "jobs", description: "Bulk offboarding" },
   { name: "drain", description: "The pace, lanes, pauses and token holds" },
+  { name: "alerts", description: "Messages to a person through ALERT_WEBHOOK_URL" },
   { name: "audit", description: "The KV audit trail" },
   { name: "directory", description: "Subject id ↔ email, for id-only events" },
   { name: "webhooks", description: "Identity providers' signed deliveries" },

@@ -1,5 +1,6 @@
 // What the ledger's parts share inside the one Durable Object: the store, one transaction per write,
-// the drain's alarm, the audit of records that never reach the drain, and the audit chain's writer.
+// the drain's alarm, the audit of records that never reach the drain, the audit chain's writer and the
+// alerts' sender.
 import type { Config } from "../config";
 import type { CommitReceipt } from "../domain/revocation";
 import type { CommitContext } from "./store/context";
@@ -18,4 +19,6 @@ export type LedgerCore = {
   auditHeld(receipts: CommitReceipt[]): void;
   /** Entries were appended to the audit chain (audit/chain.ts): seal them and write their KV copies in the background. */
   auditAppended(): void;
+  /** An alert was queued: it is sent in the background (alerts/deliver.ts). */
+  alertQueued(): void;
 };

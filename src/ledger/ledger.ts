@@ -1,8 +1,9 @@
 // The revocation ledger: one SQLite-backed Durable Object, the record of truth and the global pacer.
 // A thin façade over feature folders that each own their tables (docs/development.md has the map): each
 // method runs one folder's rules inside one transaction, then arms the drain; the directory, SCIM, bulk jobs,
-// Shared Signals, the audit chain and the drain's operator view are RPC targets of their own (ledger.scim(),
-// .directory(), .jobs(), .ssf(), .auditChain(), .drain()).
+// Shared Signals, Entra, managed connections, the audit chain and the drain's operator view are RPC targets
+// of their own (ledger.scim(), .directory(), .jobs(), .ssf(), .entra(), .connections(), .auditChain(),
+// .drain()).
 // Contract:
 // - commit() returns only after the revocation is in SQLite; callers answer 2xx only after it returns.
 // - (source, event id) is unique: a replayed event returns the first record, never a second revocation.
@@ -11,19 +12,25 @@
 // - everything lives in one database, so a write and the revocations it causes commit in one transaction.
 import { DurableObject } from "cloudflare:workers";
 import type { AuditEntry } from "../audit/audit-log";
-import { type Config, configFor } from "../config";
+import { type Config, configFor, configuredSources } from "../config";
 import type { Observation } from "../domain/identity-events";
 import type { CommitReceipt, RevocationRecord, RevocationRequest } from "../domain/revocation";
 import { logEvent } from "../log";
+import { AlertDeliverer } from "./alerts/deliver";
+import { alertSilentSource } from "./alerts/queue";
+import { AlertsRpc } from "./alerts/rpc";
 import { appendAuditEntry } from "./audit/chain";
 import { AuditChainWriter } from "./audit/chain-writer";
 import { auditOutcome } from "./audit/outcome-batches";
 import { AuditChainRpc } from "./audit/rpc";
 import { type Lane, laneGroupKey } from "./calls/lanes";
+import { ConnectionsRpc } from "./connections/rpc";
 import type { LedgerCore } from "./core";
+import { type AcceptedDelivery, newlySilent, noteAccepted } from "./deliveries/liveness";
 import { ledgerDeps } from "./deps";
 import { Drain } from "./drain/drain";
 import { DrainRpc } from "./drain/rpc";
+import { EntraRpc } from "./entra/rpc";
 import { JobsRpc } from "./jobs/rpc";
 import { fingerprintKey } from "./keys/fingerprint-key";
 import { migrateLedger } from "./migrations";
@@ -49,6 +56,7 @@ export class RevocationLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly waiters = new OutcomeWaiters();
   private readonly drainer: Drain;
+  private readonly alerter: AlertDeliverer;
   private readonly core: LedgerCore;
   private readonly chainWriter: AuditChainWriter;
 
@@ -63,6 +71,7 @@ export class RevocationLedger extends DurableObject<Env> {
     const now = () => ledgerDeps().clock.now();
     this.chainWriter = new AuditChainWriter({ storage: ctx.storage, kv: env.AUDIT_LOG, retentionDays: () => config().auditRetentionDays, now });
     const auditAppended = () => ctx.waitUntil(this.chainWriter.flush());
+    this.alerter = new AlertDeliverer({ sql: this.sql, storage: ctx.storage, config, deps: ledgerDeps });
     this.drainer = new Drain({
       sql: this.sql,
       storage: ctx.storage,
@@ -71,6 +80,7 @@ export class RevocationLedger extends DurableObject<Env> {
       deps: ledgerDeps,
       waitUntil: (promise) => ctx.waitUntil(promise),
       onOutcome: (record) => this.waiters.settled(record),
+      alertQueued: () => this.alerter.kick(),
     });
     this.core = {
       sql: this.sql,
@@ -93,6 +103,7 @@ export class RevocationLedger extends DurableObject<Env> {
       pacePerSecond: () => this.drainer.pacePerSecond(config()),
       auditHeld: (receipts) => this.auditHeld(receipts),
       auditAppended,
+      alertQueued: () => this.alerter.kick(),
     };
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrateLedger(this.sql));
@@ -100,6 +111,8 @@ export class RevocationLedger extends DurableObject<Env> {
       // Work an earlier instance left (a crash mid-drain included) is drained without waiting for the Cron Trigger.
       const wake = this.drainer.nextWakeAt();
       if (wake !== null) await this.drainer.arm(wake);
+      // So are alerts an earlier instance queued and had not sent.
+      this.alerter.kick();
     });
   }
 
@@ -155,12 +168,29 @@ export class RevocationLedger extends DurableObject<Env> {
     return new AuditChainRpc(this.core);
   }
 
+  entra(): EntraRpc {
+    return new EntraRpc(this.core);
+  }
+
+  connections(): ConnectionsRpc {
+    return new ConnectionsRpc(this.core);
+  }
+
+  alerts(): AlertsRpc {
+    return new AlertsRpc(this.core, this.alerter);
+  }
+
   drain(): DrainRpc {
     return new DrainRpc(this.core, this.drainer);
   }
 
   async commit(requests: RevocationRequest[], observations: Observation[] = []): Promise<CommitReceipt[]> {
     const receipts = this.core.transact((context) => {
+      noteAccepted(
+        context.sql,
+        [...requests, ...observations].map((item) => item.source),
+        context.now,
+      );
       for (const seen of observations) learnObservation(context, seen);
       return requests.map((request) => commitRequest(context, request));
     });
@@ -171,7 +201,14 @@ export class RevocationLedger extends DurableObject<Env> {
 
   /** A delivery that only teaches the directory: answers how many of its observations were new (not replays). */
   async observe(observations: Observation[]): Promise<number> {
-    const learned = this.core.transact((context) => observations.filter((seen) => learnObservation(context, seen)).length);
+    const learned = this.core.transact((context) => {
+      noteAccepted(
+        context.sql,
+        observations.map((seen) => seen.source),
+        context.now,
+      );
+      return observations.filter((seen) => learnObservation(context, seen)).length;
+    });
     await this.core.arm();
     return learned;
   }
@@ -211,18 +248,33 @@ export class RevocationLedger extends DurableObject<Env> {
     return { answer, record: recordById(this.sql, id) };
   }
 
+  /** Deliveries accepted without a commit (an ignored event, a handshake, a SCIM read), reported by a Worker isolate. */
+  async noteAccepted(accepted: AcceptedDelivery[]): Promise<void> {
+    this.core.transact(({ sql }) => {
+      for (const { source, at } of accepted) noteAccepted(sql, [source], at);
+    });
+  }
+
   /** Refused deliveries counted by a Worker isolate since its last report. */
   async countRejections(counts: RejectionCount[]): Promise<void> {
     this.ctx.storage.transactionSync(() => addRejections(this.sql, counts));
   }
 
   /**
-   * Called by the Cron Trigger: appends each closed hour of refused deliveries to the audit log as one
-   * entry, writes audit entries KV has not taken yet, re-arms the alarm if calls are due and no alarm will
-   * drain them, and then starts a reconciliation sweep when one is due: a sweep that cannot start never
-   * keeps the drain from being re-armed.
+   * Called by the Cron Trigger: notes (and alerts) sources silent past their threshold, appends each closed
+   * hour of refused deliveries to the audit log as one entry, writes audit entries KV has not taken yet,
+   * re-arms the alarm if calls are due and no alarm will drain them, starts a reconciliation sweep when one
+   * is due (a sweep that cannot start never keeps the drain from being re-armed), and sends the alerts that
+   * are due (retries included).
    */
   async reconcile(): Promise<{ rearmed: boolean; pending_calls: number; sweep_started: boolean }> {
+    const config = this.core.config();
+    const silent = this.core.transact(({ sql, now }) => {
+      const found = newlySilent(sql, configuredSources(config), config.silenceHours, now);
+      if (config.alertWebhookUrl !== null) for (const source of found) alertSilentSource(sql, source, now);
+      return found;
+    });
+    for (const { source, hours, since } of silent) logEvent("source.silent", { source, hours, since: new Date(since).toISOString() });
     reportClosedPeriods(this.ctx.storage, this.core.now());
     this.core.auditAppended();
     const drain = await this.drainer.reconcile();
@@ -232,6 +284,8 @@ export class RevocationLedger extends DurableObject<Env> {
     } catch (error) {
       logEvent("sweep.start_failed", { error: String(error) });
     }
+    // Last, so the drain's re-arming never waits for an alert receiver: due alerts, retries, then the outbox's pruning.
+    await this.alerter.onCron();
     return { ...drain, sweep_started: sweepStarted };
   }
 

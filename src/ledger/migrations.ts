@@ -8,16 +8,24 @@
 //   audit/schema.ts        audit_batch, audit_chain
 //   scim/schema.ts         scim_resources
 //   ssf/schema.ts          ssf_streams, held_sets, ssf_set_digests, ssf_jti_conflicts
+//   entra/schema.ts        entra_state, entra_changes, entra_users
 //   rejections/schema.ts   rejections
 //   keys/schema.ts         ledger_keys
 //   sweep/schema.ts        sweeps, sweep_accounts
+//   connections/schema.ts  managed_connections
+//   deliveries/schema.ts   source_deliveries
+//   alerts/schema.ts       alert_outbox
 //   store/migrate.ts       ledger_schema
 // A version's parts run in the order listed, in one transaction. Append a new version for every change
 // (with a comment naming the issue); never edit one that has shipped: a deployed ledger runs only the
 // versions after its own, and must end where a new one does.
+import { ALERTS_MIGRATIONS as ALERTS } from "./alerts/schema";
 import { AUDIT_MIGRATIONS as AUDIT } from "./audit/schema";
 import { CALLS_MIGRATIONS as CALLS } from "./calls/schema";
+import { CONNECTIONS_MIGRATIONS as CONNECTIONS } from "./connections/schema";
+import { DELIVERIES_MIGRATIONS as DELIVERIES } from "./deliveries/schema";
 import { DRAIN_MIGRATIONS as DRAIN } from "./drain/schema";
+import { ENTRA_MIGRATIONS as ENTRA } from "./entra/schema";
 import { JOBS_MIGRATIONS as JOBS } from "./jobs/schema";
 import { KEYS_MIGRATIONS as KEYS } from "./keys/schema";
 import { REJECTIONS_MIGRATIONS as REJECTIONS } from "./rejections/schema";
@@ -69,6 +77,14 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   version(AUDIT.v18),
   // v19 (issue #23): the reconciliation sweep and the returns it finds; the IdP's own event time.
   version(REVOCATIONS.v19, SWEEP.v19),
+  // v20 (issue #20): managed connections (SSF streams, Google channels, Graph subscriptions the Worker keeps).
+  version(CONNECTIONS.v20),
+  // v21 (issue #20): each source's last accepted delivery, for its liveness.
+  version(DELIVERIES.v21),
+  // v22 (issue #20): the alerts' outbox.
+  version(ALERTS.v22),
+  // v23 (issue #21): Microsoft Entra ID: the Graph subscription, the delta catch-up, notified users to read, decided users.
+  version(ENTRA.v23),
 ];
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

@@ -21,6 +21,7 @@ const AuditQuerySchema = z.strictObject({
   email: z.optional(EmailSchema),
   rejected: z.optional(z.enum(["true", "false"])),
   actions: z.optional(z.enum(["true", "false"])),
+  connections: z.optional(z.enum(["true", "false"])),
   limit: limitParam(100, 1000),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2000))),
 });
@@ -29,7 +30,7 @@ const ExportQuerySchema = z.strictObject({
   from: instantParam,
   to: z.optional(instantParam),
   format: z._default(z.enum(["ndjson", "csv"]), "ndjson"),
-  kind: z._default(z.enum(["outcomes", "rejected", "actions", "chain"]), "outcomes"),
+  kind: z._default(z.enum(["outcomes", "rejected", "actions", "chain", "connections"]), "outcomes"),
   limit: limitParam(500, 1000),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2000))),
 });
@@ -46,7 +47,7 @@ const AuditListingSchema = z.object({
   entries: z.array(
     z.looseObject({
       key: z.string(),
-      kind: z.enum(["outcome", "outcome_batch", "rejected", "action"]),
+      kind: z.enum(["outcome", "outcome_batch", "rejected", "action", "connection"]),
       at: z.string(),
       source: z.string(),
       status: z.string(),
@@ -61,20 +62,23 @@ auditRoutes.get(
   "/",
   apiDoc({
     summary: "The audit trail's entries, newest first (summaries)",
-    description: "Outcomes (all, or `email=` for one person), `rejected=true` for refused deliveries per hour, `actions=true` for operator actions.",
+    description:
+      "Outcomes (all, or `email=` for one person), `rejected=true` for refused deliveries per hour, `actions=true` for operator actions, `connections=true` for changes of managed connections.",
     tag: "audit",
     ok: { 200: { description: "one page", schema: AuditListingSchema } },
   }),
   validate("query", AuditQuerySchema),
   async function listAudit(c) {
     const query = c.req.valid("query");
-    if (query.email && (query.rejected === "true" || query.actions === "true"))
-      fail("invalid_request", "email= lists outcomes; it cannot be combined with rejected= or actions=");
+    const kinds = [query.rejected, query.actions, query.connections].filter((flag) => flag === "true").length;
+    if (query.email && kinds > 0) fail("invalid_request", "email= lists outcomes; it cannot be combined with rejected=, actions= or connections=");
+    if (kinds > 1) fail("invalid_request", "rejected=, actions= and connections= each list one kind of entry: use one");
     return c.json(
       await listAuditTrail(c.env.AUDIT_LOG, {
         email: query.email,
         rejected: query.rejected === "true",
         actions: query.actions === "true",
+        connections: query.connections === "true",
         limit: query.limit,
         cursor: query.cursor,
       }),

@@ -18,7 +18,7 @@ drainRoutes.get(
   apiDoc({
     summary: "The ledger at a glance",
     description:
-      "Counts by status, calls waiting per lane, time to revoke per lane, the drain's pause and pace, token holds, follow-ups and refused deliveries.",
+      "Counts by status, calls waiting per lane, time to revoke per lane, the drain's pause and pace, token holds, follow-ups, refused deliveries, every source's last deliveries with its managed connection (`sources`), and the alerts (`alerts`).",
     tag: "drain",
     ok: { 200: { description: "the figures", schema: StatsSchema } },
   }),

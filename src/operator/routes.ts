@@ -16,6 +16,7 @@ import { answerJsonError, fail, renderFailure } from "../http/errors";
 import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
 import { noQuery, validate } from "../http/validate";
+import { alertRoutes } from "./alert-routes";
 import { auditRoutes } from "./audit-routes";
 import { bulkRoutes } from "./bulk-routes";
 import { directoryRoutes } from "./directory-routes";
@@ -71,6 +72,7 @@ operatorRoutes.route("/reports", reportRoutes);
 operatorRoutes.route("/", bulkRoutes);
 operatorRoutes.route("/", drainRoutes);
 operatorRoutes.route("/", reconcileRoutes);
+operatorRoutes.route("/alerts", alertRoutes);
 
 operatorRoutes.post(
   "/revocations",

@@ -1,14 +1,17 @@
 // /scim/v2: SCIM 2.0 (RFC 7643/7644) for Okta, Microsoft Entra ID and JumpCloud provisioning.
-// authenticate (Bearer SCIM_TOKEN, constant time) → validate at the edge → one ledger call → answer.
+// authenticate (Bearer SCIM_TOKEN, constant time) → validate at the edge → one ledger call → answer. A refused
+// token is counted with the other refused deliveries (source scim, reason unauthorized: http/delivery-report.ts).
 // Users and Groups live in the ledger (strongly consistent); a user going from active to inactive (PATCH,
 // PUT or DELETE) is revoked in the same transaction. Errors are always the RFC 7644 §3.12 body.
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import type { ScimOutcome } from "../domain/scim/outcome";
 import type { PatchOperation } from "../domain/scim/patch";
 import { type Json, LIST_RESPONSE_SCHEMA, nestingDepth, project } from "../domain/scim/resource";
 import { requireBearer } from "../http/bearer-auth";
+import { reportAcceptance, reportRejection } from "../http/delivery-report";
 import { onLedger } from "../http/ledger";
 import { apiDoc, type RouteDoc } from "../http/openapi";
 import type { ScimKind } from "../ledger/scim/store";
@@ -49,7 +52,15 @@ scimRoutes.use(
     realm: "access-revoker SCIM",
     tokens: (c) => c.get("config").scimTokens,
     disabled: (c) => scimError(c, 404, "SCIM is not enabled: set SCIM_TOKEN"),
-    unauthorized: (c) => scimError(c, 401, "a valid SCIM bearer token is required"),
+    unauthorized: (c) => {
+      reportRejection(c, "scim", "unauthorized", Date.now());
+      return scimError(c, 401, "a valid SCIM bearer token is required");
+    },
+  }),
+  // A write is noted as SCIM's last accepted delivery in its own transaction; a read, here in the background.
+  createMiddleware<AppEnv>(async function noteScimRead(c, next) {
+    if (c.req.method === "GET") reportAcceptance(c, "scim", Date.now());
+    await next();
   }),
   bodyLimit({ maxSize: MAX_SCIM_BODY_BYTES, onError: (c) => scimError(c, 413, `body exceeds ${MAX_SCIM_BODY_BYTES} bytes`) }),
 );

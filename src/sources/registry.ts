@@ -3,7 +3,7 @@
 // contract re-exported below; what sources share with the rest (bytes, HMAC, identity events) lives in
 // crypto/ and domain/.
 import type { Config, SecretSource } from "../config";
-import { TRANSMITTER_NAME_PATTERN } from "../domain/ssf/transmitters";
+import { SSF_SOURCE_PREFIX, TRANSMITTER_NAME_PATTERN } from "../domain/ssf/transmitters";
 import { clerkSource } from "./clerk";
 import { configurableHmacSource } from "./configurable-hmac";
 import { googleSource } from "./google";
@@ -39,20 +39,14 @@ export function findSource(
   return { state: "enabled", source: SOURCES[sourceName](config), secrets };
 }
 
-/** Every source whose subject ids the identity directory can hold: the webhook sources and SCIM. */
-export const DIRECTORY_SOURCES: readonly string[] = [...Object.keys(SOURCES), "scim"];
+/** Every source whose subject ids the identity directory can hold: the webhook sources, SCIM and Entra (object ids). */
+export const DIRECTORY_SOURCES: readonly string[] = [...Object.keys(SOURCES), "scim", "entra"];
 
-/**
- * A Shared Signals transmitter's source: "ssf-<name>" (its name as SSF_TRANSMITTERS allows, 1–28 of
- * a-z 0-9 _ -, domain/ssf/transmitters.ts), so the directory's 32-character source names hold it and no webhook
- * source can be mistaken for it.
- */
-export function ssfSourceName(transmitter: string): string {
-  return `${SSF_SOURCE_PREFIX}${transmitter}`;
-}
+// A Shared Signals transmitter's source, "ssf-<name>", is named in the domain, where the configuration lists
+// the sources it turns on (config/sources.ts) without reaching into this room.
+export { ssfSourceName } from "../domain/ssf/transmitters";
 
-const SSF_SOURCE_PREFIX = "ssf-";
-const SSF_SOURCE = new RegExp(`^ssf-${TRANSMITTER_NAME_PATTERN}$`);
+const SSF_SOURCE = new RegExp(`^${SSF_SOURCE_PREFIX}${TRANSMITTER_NAME_PATTERN}$`);
 
 /** A source the directory holds ids for: a webhook source, SCIM, or a Shared Signals transmitter's. */
 export function isDirectorySource(name: string): boolean {

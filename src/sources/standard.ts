@@ -6,8 +6,9 @@
 // - Timestamps are refused when too old and when too new (the spec's replay defence).
 // Contract: verify is pure apart from WebCrypto, `now` is passed in, and it never throws.
 import * as z from "zod/mini";
-import { concatBytes, fromBase64, toBase64, utf8 } from "../crypto/bytes";
-import { signHmac, verifyHmac } from "../crypto/hmac";
+import { concatBytes, fromBase64, utf8 } from "../crypto/bytes";
+import { verifyHmac } from "../crypto/hmac";
+import { standardSecretKey } from "../crypto/standard-webhooks";
 import { payloadInstant, validEvents } from "../domain/identity-events";
 import { describeIssues } from "../domain/validation";
 import {
@@ -36,11 +37,6 @@ function firstHeader(headers: Headers, names: readonly string[]): string | null 
     if (value !== null) return value;
   }
   return null;
-}
-
-/** The key bytes of a `whsec_…` secret (a secret without the prefix is taken as bare base64, as the reference does). */
-function standardSecretKey(secret: string): Uint8Array | null {
-  return fromBase64(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
 }
 
 /**
@@ -73,13 +69,8 @@ export async function verifyStandardDelivery(delivery: Delivery, context: Verify
   return matched ? { ok: true, deliveryId: id } : { ok: false, reason: "signature_mismatch" };
 }
 
-/** The test signer beside the verifier: the `webhook-signature` value for a delivery. */
-export async function signStandardDelivery(secret: string, id: string, timestampSeconds: number, body: string) {
-  const key = standardSecretKey(secret);
-  if (!key) throw new Error("secret is not base64");
-  const mac = await signHmac(key, "SHA-256", utf8(`${id}.${timestampSeconds}.${body}`));
-  return `v1,${toBase64(mac)}`;
-}
+/** The test signer beside the verifier (crypto/standard-webhooks.ts, where the Worker's alerts are signed too). */
+export { signStandardDelivery } from "../crypto/standard-webhooks";
 
 /** The product's own documented event. Unknown fields are allowed so senders can add context. */
 const CanonicalEventSchema = z.object({

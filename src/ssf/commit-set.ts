@@ -15,7 +15,8 @@
 //   go to the stream's record (ledger/ssf/streams.ts); events that deprovision nobody are logged. All of it in
 //   one transaction.
 // Contract: the ledger has everything before this returns; a ledger failure throws HttpFailure
-// (ledger_unavailable, 503) so the transmitter delivers again.
+// (ledger_unavailable, 503) so the transmitter delivers again. Answers whether anything was committed (a SET
+// that deprovisions, teaches and notes nothing costs no ledger call).
 import type { IdentityEvent } from "../domain/identity-events";
 import { observations, revocationRequests } from "../domain/revocation-requests";
 import { describeEventType } from "../domain/ssf/event-types";
@@ -24,7 +25,7 @@ import { logEvent } from "../log";
 import { ssfSourceName } from "../sources/registry";
 import type { AcceptedSet } from "./receive-set";
 
-export async function commitSet(env: Env, name: string, set: AcceptedSet): Promise<void> {
+export async function commitSet(env: Env, name: string, set: AcceptedSet): Promise<boolean> {
   const source = ssfSourceName(name);
   const unresolved: IdentityEvent[] = set.unresolved.map((event) => ({
     event_id: event.event_id,
@@ -36,15 +37,15 @@ export async function commitSet(env: Env, name: string, set: AcceptedSet): Promi
   const learning = observations(source, set.observed);
   const notices = set.stream.map(({ event_id: _, ...notice }) => notice);
 
-  const { receipts, firstDigest } =
-    requests.length + learning.length + notices.length > 0
-      ? await onLedger(
-          env,
-          (ledger) =>
-            ledger.ssf().commitSet(name, { jti: set.jti, digest: set.digest, issuedAt: set.iat * 1000, requests, observations: learning, notices }),
-          "the SET",
-        )
-      : { receipts: [], firstDigest: null };
+  const committing = requests.length + learning.length + notices.length > 0;
+  const { receipts, firstDigest } = committing
+    ? await onLedger(
+        env,
+        (ledger) =>
+          ledger.ssf().commitSet(name, { jti: set.jti, digest: set.digest, issuedAt: set.iat * 1000, requests, observations: learning, notices }),
+        "the SET",
+      )
+    : { receipts: [], firstDigest: null };
 
   if (firstDigest !== null) logEvent("ssf.jti_conflict", { transmitter: name, jti: set.jti, first_digest: firstDigest, digest: set.digest });
   for (const { event_id: _, ...event } of set.stream) logEvent(`ssf.${event.kind}`, { transmitter: name, jti: set.jti, ...event });
@@ -56,4 +57,5 @@ export async function commitSet(env: Env, name: string, set: AcceptedSet): Promi
     unresolved: set.unresolved.map((event) => event.reason),
     ignored: set.ignored,
   });
+  return committing;
 }

@@ -23,9 +23,9 @@ import * as z from "zod/mini";
 import type { AppEnv } from "../context";
 import { type SsfTransmitter, TRANSMITTER_NAME_PATTERN } from "../domain/ssf/transmitters";
 import { limitBody } from "../http/body";
+import { reportAcceptance, reportRejection } from "../http/delivery-report";
 import { answerJsonError, fail } from "../http/errors";
 import { apiDoc } from "../http/openapi";
-import { reportRejection } from "../http/rejection-report";
 import { logEvent } from "../log";
 import { ssfSourceName } from "../sources/registry";
 import { commitSet } from "./commit-set";
@@ -81,7 +81,9 @@ ssfRoutes.post(
       now,
     });
     if (received.kind === "rejected") return refuse(c, name, transmitter, received, now);
-    await commitSet(c.env, name, received);
+    const committed = await commitSet(c.env, name, received);
+    // A SET that committed was noted in its transaction as the transmitter's last accepted delivery.
+    if (!committed) reportAcceptance(c, ssfSourceName(name), now);
     if (received.unreadable === null) return c.body(null, 202);
     logEvent("ssf.rejected", { transmitter: name, status: 400, err: "invalid_request", reason: "invalid_request", detail: received.unreadable });
     reportRejection(c, ssfSourceName(name), "invalid_request", now);

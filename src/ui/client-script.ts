@@ -636,6 +636,56 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     }
   }
 
+  // src/ui/client/sources.ts
+  function never(value) {
+    return value === null ? "never" : clock(value);
+  }
+  function silenceCell(source) {
+    if (source.silent) return cell(node("span", \`silent since \${never(source.silent_since)}\`, "alert"), void 0, "Silence");
+    return cell(source.silence_threshold_hours === null ? "—" : \`no (threshold \${source.silence_threshold_hours} h)\`, void 0, "Silence");
+  }
+  function connectionCell(source) {
+    const connection = source.connection;
+    if (!connection) return cell("—", void 0, "Managed connection");
+    if (connection.status === "failing") {
+      const text = \`failing since \${never(connection.failing_since)}: \${connection.last_error ?? "no error recorded"}\`;
+      return cell(node("span", text, "alert"), void 0, "Managed connection");
+    }
+    return cell(\`ok (\${connection.kind}), last proof \${never(connection.last_proof_at)}\`, void 0, "Managed connection");
+  }
+  function renderSources(stats) {
+    const names = Object.keys(stats.sources).sort();
+    byId("sources-note").textContent = names.length === 0 ? "No source is configured." : "";
+    byId("sources-table").hidden = names.length === 0;
+    fill(
+      "sources",
+      names.map((name) => {
+        const source = stats.sources[name];
+        const header = node("th", name);
+        header.scope = "row";
+        const tr = row(
+          cell(never(source.last_accepted_at), void 0, "Last accepted"),
+          cell(never(source.last_refused_at), void 0, "Last refused"),
+          silenceCell(source),
+          connectionCell(source)
+        );
+        tr.prepend(header);
+        return tr;
+      })
+    );
+    const alerts = stats.alerts;
+    const element = byId("alerts");
+    if (alerts.destination === null) {
+      element.textContent = "Off: ALERT_WEBHOOK_URL is not set.";
+      element.className = "muted";
+      return;
+    }
+    const figures = \`to \${alerts.destination}\${alerts.signed ? " (signed)" : ""}: \${alerts.pending} pending, \${alerts.sent} sent, \${alerts.failed} failed, \${alerts.suppressed} suppressed\`;
+    const failing = alerts.last_error_at !== null && (alerts.last_sent_at === null || alerts.last_sent_at < alerts.last_error_at);
+    element.textContent = failing ? \`\${figures}; last error \${clock(alerts.last_error_at)}: \${alerts.last_error}\` : figures;
+    element.className = failing ? "alert" : "";
+  }
+
   // src/ui/client/main.ts
   var timer;
   function setStatus(text, problem) {
@@ -651,6 +701,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     try {
       const [stats, page2, jobs] = await Promise.all([api("/stats"), api(revocationsPath()), readJobs(), refreshRecord()]);
       renderDrain(stats, hooks);
+      renderSources(stats);
       renderRevocations(page2);
       renderJobs(jobs);
       byId("dashboard").hidden = false;

@@ -51,6 +51,17 @@ export function statusPageHtml(style: string, script: string): string {
       <tbody id="holds"></tbody>
     </table>
   </section>
+  <section aria-labelledby="sources-heading">
+    <h2 id="sources-heading">Sources</h2>
+    <p id="sources-note" class="muted"></p>
+    <table id="sources-table" class="stacked" aria-labelledby="sources-heading">
+      <thead><tr><th scope="col">Source</th><th scope="col">Last accepted</th><th scope="col">Last refused</th><th scope="col">Silence</th><th scope="col">Managed connection</th></tr></thead>
+      <tbody id="sources"></tbody>
+    </table>
+    <dl>
+      <dt>Alerts</dt><dd id="alerts"></dd>
+    </dl>
+  </section>
   <section aria-labelledby="revocations-heading">
     <h2 id="revocations-heading">Revocations</h2>
     <form id="search-form" role="search" aria-label="Find revocations">

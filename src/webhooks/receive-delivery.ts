@@ -3,7 +3,9 @@
 // a source's verification handshake (Okta), after the same authentication.
 // Trust boundary: nothing from the body is read before the delivery verifies; a refused delivery gets
 // a deliberately vague 401 while the precise reason goes to the request log and the ledger's hourly
-// rejection counts (http/rejection-report.ts).
+// rejection counts (http/delivery-report.ts). A verified delivery is the source's last accepted one: noted
+// in its commit's transaction, or reported in the background when it commits nothing (a handshake, an
+// ignored event).
 import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../context";
@@ -11,10 +13,10 @@ import type { IdentityEvent, ObservedIdentity } from "../domain/identity-events"
 import { RevocationStatusSchema } from "../domain/revocation";
 import { observations, revocationRequests } from "../domain/revocation-requests";
 import { limitBody } from "../http/body";
+import { reportAcceptance, reportRejection } from "../http/delivery-report";
 import { answerJsonError, fail } from "../http/errors";
 import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
-import { reportRejection } from "../http/rejection-report";
 import { logEvent } from "../log";
 import { findSource, type IdentitySource, type VerificationFailure } from "../sources/registry";
 
@@ -78,7 +80,10 @@ webhookRoutes.on(
     }
 
     const handshake = source.handshake?.(delivery);
-    if (handshake) return c.json(handshake.body, handshake.status);
+    if (handshake) {
+      reportAcceptance(c, source.name, now);
+      return c.json(handshake.body, handshake.status);
+    }
     if (c.req.method === "GET") fail("invalid_request", "not a verification request");
 
     let json: unknown;
@@ -99,6 +104,7 @@ webhookRoutes.on(
       logEvent("webhook.ignored", { source: source.name, delivery_id: verification.deliveryId, reasons: result.ignored });
     }
     if (result.events.length === 0 && result.observed.length === 0) {
+      reportAcceptance(c, source.name, now);
       return c.json({ ignored: true, reason: result.ignored.join("; ") || "no deprovisioning event" }, 200);
     }
     return commitEvents(c, source, result.events, result.observed, result.ignored);

@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
@@ -31,8 +32,24 @@ let cloudflare: Awaited<ReturnType<typeof startFakeCloudflareApi>>;
 const faults = cliFaults();
 let worker: Worker;
 let vars: Record<string, string>;
+/** A local alert receiver (ALERT_WEBHOOK_URL): answers as Slack does, "ok", or 503 when `receiverDown`. */
+let receiver: Server;
+const alerts: { headers: Record<string, unknown>; body: { text: string; alert: { kind: string } } }[] = [];
+let receiverDown = false;
 
 beforeAll(async () => {
+  receiver = createServer((request, response) => {
+    let raw = "";
+    request.on("data", (chunk) => {
+      raw += chunk;
+    });
+    request.on("end", () => {
+      alerts.push({ headers: request.headers, body: JSON.parse(raw) });
+      response.writeHead(receiverDown ? 503 : 200).end(receiverDown ? "" : "ok");
+    });
+  });
+  const receiverPort = await freePort();
+  await new Promise<void>((resolve) => receiver.listen(receiverPort, "127.0.0.1", resolve));
   cloudflare = await startFakeCloudflareApi({ tokens: [CF_TOKEN] });
   cloudflare.setAnswer(faults.answer);
   vars = {
@@ -46,6 +63,8 @@ beforeAll(async () => {
     REVOKE_RATE_PER_SECOND: String(RATE),
     REMOVE_SEATS: "true",
     VERIFY_AFTER_SECONDS: "1",
+    ALERT_WEBHOOK_URL: `http://127.0.0.1:${receiverPort}/services/alerts`,
+    SOURCE_SILENCE_HOURS: JSON.stringify({ standard: 72 }),
   };
   worker = await startLocalWorker({ vars, persistTo: join(dir, "state") });
 });
@@ -53,6 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await cloudflare?.close();
+  await new Promise((resolve) => receiver?.close(resolve));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -499,6 +519,36 @@ describe("the drain", () => {
       budgets: [{ targets: [`accounts/${ACCOUNT}`, `zones/${ZONE}`], pace: { per_second: RATE, why: "ceiling" } }],
       by_status: expect.objectContaining({ revoked: expect.any(Number) }),
     });
+  });
+
+  it("sources: one line per configured source with its last deliveries and silence; stats sums them up", async () => {
+    const run = await cli(["sources"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^SOURCE\s+LAST ACCEPTED\s+LAST REFUSED\s+SILENT\s+CONNECTION$/m);
+    expect(lineWith(run.stdout, "standard")).toMatch(
+      /^standard\s+(never|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(.+ ago\))\s+.+\s+no \(threshold 72 h\)\s+–$/,
+    );
+    const json = await cli(["sources", "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ standard: { silence_threshold_hours: 72, silent: false } });
+    const stats = await cli(["stats"]);
+    expect(lineWith(stats.stdout, "sources")).toMatch(/sources\s+1 configured, none silent or failing$/);
+    expect(lineWith(stats.stdout, "alerts")).toMatch(/alerts\s+to 127\.0\.0\.1:\d+: \d+ pending, \d+ sent, \d+ failed, \d+ suppressed/);
+  });
+
+  it("alerts test: delivered to ALERT_WEBHOOK_URL (exit 0), or not yet with the receiver's error (exit 1)", async () => {
+    const run = await cli(["alerts", "test"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^test alert alrt_[0-9a-f]+ sent to 127\.0\.0\.1:\d+$/m);
+    expect(alerts.at(-1)!.body.text).toMatch(/^access-revoker: A test alert/);
+    receiverDown = true;
+    try {
+      const down = await cli(["alerts", "test"]);
+      expect(down.code).toBe(1);
+      expect(down.stdout).toContain("not delivered yet: it is retried with backoff");
+      expect(lineWith(down.stdout, "last error")).toMatch(/last error\s+HTTP 503$/);
+    } finally {
+      receiverDown = false;
+    }
   });
 
   it("directory import <source> <file>: counts, and each rejected line by its number", async () => {

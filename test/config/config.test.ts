@@ -226,6 +226,109 @@ describe("ACCESS_API_TOKENS: a token per target (issue #22)", () => {
   });
 });
 
+describe("PUBLIC_URL, the Worker's own origin (issue #20)", () => {
+  it.each([
+    ["https://revoker.example.com", "https://revoker.example.com"],
+    ["https://revoker.example.com/", "https://revoker.example.com"],
+    ["https://Revoker.Example.com:8443", "https://revoker.example.com:8443"],
+    ["http://127.0.0.1:8787", "http://127.0.0.1:8787"],
+    ["http://localhost:8787/", "http://localhost:8787"],
+  ])("reads %s as the origin %s", (value, origin) => {
+    const result = parseConfig({ ...minimal, PUBLIC_URL: value });
+    expect(result.ok && result.config.publicUrl).toBe(origin);
+  });
+
+  it("is null when unset", () => {
+    const result = parseConfig(minimal);
+    expect(result.ok && result.config.publicUrl).toBeNull();
+  });
+
+  it.each([
+    "http://revoker.example.com",
+    "https://revoker.example.com/ssf",
+    "https://revoker.example.com/?x=1",
+    "https://revoker.example.com/#top",
+    "https://user:pass@revoker.example.com",
+    "revoker.example.com",
+    "ftp://revoker.example.com",
+  ])("refuses %s, naming the variable and not the value", (value) => {
+    const result = parseConfig({ ...minimal, PUBLIC_URL: value });
+    expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^PUBLIC_URL: must be the Worker's https origin/)]);
+    expect(JSON.stringify(result)).not.toContain("revoker.example.com/");
+  });
+
+  it("is required by a managed connection: a problem naming PUBLIC_URL and the setting that needs it", () => {
+    const result = parseConfig({ ...minimal, GOOGLE_SERVICE_ACCOUNT_KEY: '{"type": "service_account"}' });
+    expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^PUBLIC_URL: required by GOOGLE_SERVICE_ACCOUNT_KEY: /)]);
+    const streams = parseConfig({
+      ...minimal,
+      SSF_TRANSMITTERS: JSON.stringify({ okta: { issuer: "https://example.okta.com", audience: "x", manage: { bearer: true } } }),
+    });
+    expect(!streams.ok && streams.problems).toContainEqual(expect.stringMatching(/^PUBLIC_URL: required by SSF_TRANSMITTERS \(okta\.manage\): /));
+    expect(parseConfig({ ...minimal, GOOGLE_SERVICE_ACCOUNT_KEY: "{}", PUBLIC_URL: "https://revoker.example.com" }).ok).toBe(true);
+  });
+});
+
+describe("ALERT_WEBHOOK_URL and ALERT_WEBHOOK_SECRET (issue #20)", () => {
+  it.each([
+    "https://hooks.slack.com/services/T0/B0/credential",
+    "https://example.webhook.office.com/webhookb2/abc?x=1",
+    "http://127.0.0.1:9999/alerts",
+  ])("takes %s as written (its path is the credential)", (value) => {
+    const result = parseConfig({ ...minimal, ALERT_WEBHOOK_URL: value });
+    expect(result.ok && result.config.alertWebhookUrl).toBe(value);
+  });
+
+  it.each([
+    "http://hooks.example.com/s3cr3t-path",
+    "https://user:pw@hooks.example.com/s3cr3t-path",
+    "https://hooks.example.com/s3cr3t-path#x",
+    "nope",
+  ])("refuses %s without quoting it", (value) => {
+    const result = parseConfig({ ...minimal, ALERT_WEBHOOK_URL: value });
+    expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^ALERT_WEBHOOK_URL: must be an https URL/)]);
+    expect(JSON.stringify(result)).not.toContain("s3cr3t-path");
+  });
+
+  it("is off when unset; ALERT_WEBHOOK_SECRET is a list of whsec_ secrets", () => {
+    const off = parseConfig(minimal);
+    expect(off.ok && off.config.alertWebhookUrl).toBeNull();
+    const signed = parseConfig({ ...minimal, ALERT_WEBHOOK_SECRET: "whsec_YWxlcnQgc2lnbmluZyBzZWNyZXQsIDMyIGJ5dGVzISE=" });
+    expect(signed.ok && signed.config.alertWebhookSecrets).toHaveLength(1);
+    expect(signed.notes).toEqual(["ALERT_WEBHOOK_SECRET: ignored; no alert is sent without ALERT_WEBHOOK_URL (see docs/operations.md#alerts)"]);
+    const both = parseConfig({
+      ...minimal,
+      ALERT_WEBHOOK_URL: "https://hooks.example.com/x",
+      ALERT_WEBHOOK_SECRET: "whsec_YWxlcnQgc2lnbmluZyBzZWNyZXQsIDMyIGJ5dGVzISE=",
+    });
+    expect(both.notes).toEqual([]);
+  });
+});
+
+describe("SOURCE_SILENCE_HOURS (issue #20)", () => {
+  it("reads hours by source name", () => {
+    const result = parseConfig({ ...minimal, WEBHOOK_SECRET_OKTA: "s", SCIM_TOKEN: "t", SOURCE_SILENCE_HOURS: '{"okta": 72, "scim": 0.5}' });
+    expect(result.ok && [...result.config.silenceHours]).toEqual([
+      ["okta", 72],
+      ["scim", 0.5],
+    ]);
+    expect(result.notes).toEqual([]);
+  });
+
+  it.each(['{"okta": 0}', '{"okta": -1}', '{"okta": "72"}', '{"okta": 9000}', '{"Okta!": 1}', "[72]", "72", "not json"])(
+    "refuses %s, naming the variable",
+    (value) => {
+      const result = parseConfig({ ...minimal, SOURCE_SILENCE_HOURS: value });
+      expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^SOURCE_SILENCE_HOURS: must be a JSON object of source name to hours/)]);
+    },
+  );
+
+  it("notes a threshold for a source the configuration does not turn on (a typo would never alert)", () => {
+    const result = parseConfig({ ...minimal, WEBHOOK_SECRET_OKTA: "s", SOURCE_SILENCE_HOURS: '{"otka": 72}' });
+    expect(result.ok && result.notes).toEqual([expect.stringMatching(/^SOURCE_SILENCE_HOURS: otka is not a source this configuration turns on/)]);
+  });
+});
+
 describe("the CF_* names of before (issue #13: wrangler reads them for its own login)", () => {
   const old = { CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: "old-token", OPERATOR_TOKEN: "o" };
 
@@ -331,5 +434,74 @@ describe("an unconfigured Worker", () => {
 
   it("is configured in the test bindings", async () => {
     expect((await workerFetch("/healthz")).status).toBe(200);
+  });
+});
+
+describe("the public origin, Okta Universal Logout and Entra", () => {
+  const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+  const CLIENT = "11111111-2222-3333-4444-555555555555";
+
+  it("builds Universal Logout's audience from PUBLIC_URL and its keys from the org, unless set", () => {
+    const result = parseConfig({ ...minimal, OKTA_ORG_URL: "https://example.okta.com/", PUBLIC_URL: "https://revoker.example.com" });
+    expect(result.ok && result.config.universalLogout).toEqual({
+      issuer: "https://example.okta.com",
+      audience: "https://revoker.example.com/okta/universal-logout",
+      jwksUri: "https://example.okta.com/oauth2/v1/keys",
+    });
+    const explicit = parseConfig({
+      ...minimal,
+      OKTA_ORG_URL: "https://example.okta.com",
+      OKTA_UNIVERSAL_LOGOUT_AUDIENCE: "https://logout.example.com/gtr",
+      OKTA_JWKS_URI: "https://example.okta.com/oauth2/default/v1/keys",
+    });
+    expect(explicit.ok && explicit.config.universalLogout).toMatchObject({
+      audience: "https://logout.example.com/gtr",
+      jwksUri: "https://example.okta.com/oauth2/default/v1/keys",
+    });
+  });
+
+  it("leaves Universal Logout off with a note, not a problem, when no audience can be known", () => {
+    const result = parseConfig({ ...minimal, OKTA_ORG_URL: "https://example.okta.com" });
+    expect(result).toMatchObject({ ok: true, config: { universalLogout: null } });
+    expect(result.notes).toEqual([expect.stringMatching(/^OKTA_UNIVERSAL_LOGOUT_AUDIENCE: not set, nor PUBLIC_URL/)]);
+  });
+
+  it("turns Entra on with the tenant, the app, one credential and PUBLIC_URL; a certificate wins over a secret", () => {
+    const base = { ...minimal, ENTRA_TENANT_ID: TENANT.toUpperCase(), ENTRA_CLIENT_ID: CLIENT, PUBLIC_URL: "https://revoker.example.com" };
+    const withSecret = parseConfig({ ...base, ENTRA_CLIENT_SECRET: "s3cret~value" });
+    expect(withSecret.ok && withSecret.config.entra).toEqual({
+      tenantId: TENANT,
+      clientId: CLIENT,
+      credential: { kind: "secret", secret: "s3cret~value" },
+      loginBaseUrl: "https://login.microsoftonline.com",
+      graphBaseUrl: "https://graph.microsoft.com/v1.0",
+      notificationUrl: "https://revoker.example.com/webhooks/entra",
+      deltaEveryMs: 15 * 60_000,
+    });
+    const pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----";
+    const withCertificate = parseConfig({ ...base, ENTRA_CLIENT_SECRET: "s3cret", ENTRA_CLIENT_CERTIFICATE: pem });
+    expect(withCertificate.ok && withCertificate.config.entra?.credential).toEqual({ kind: "certificate", pem });
+  });
+
+  it("answers /webhooks/entra 404 while Entra is off, naming what turns it on (the workers project has it off)", async () => {
+    const response = await workerFetch("/webhooks/entra?validationToken=probe", { method: "POST" });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/^the entra source is off: set ENTRA_TENANT_ID/);
+  });
+
+  it("leaves Entra off with a note naming each missing piece, and refuses a malformed one by name only", () => {
+    const result = parseConfig({ ...minimal, ENTRA_TENANT_ID: TENANT });
+    expect(result).toMatchObject({ ok: true, config: { entra: null } });
+    expect(result.notes).toEqual([
+      expect.stringMatching(/^ENTRA_CLIENT_ID: not set/),
+      expect.stringMatching(/^ENTRA_CLIENT_SECRET: not set, nor ENTRA_CLIENT_CERTIFICATE/),
+      expect.stringMatching(/^PUBLIC_URL: not set, so Entra is off/),
+    ]);
+    const malformed = parseConfig({ ...minimal, ENTRA_TENANT_ID: "contoso.onmicrosoft.com", ENTRA_CLIENT_CERTIFICATE: "not-a-pem-secret" });
+    expect(!malformed.ok && malformed.problems).toEqual([
+      expect.stringMatching(/^ENTRA_TENANT_ID: must be a GUID/),
+      expect.stringMatching(/^ENTRA_CLIENT_CERTIFICATE: must hold a PKCS#8 private key/),
+    ]);
+    expect(JSON.stringify(malformed)).not.toContain("not-a-pem-secret");
   });
 });

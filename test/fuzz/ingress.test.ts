@@ -30,7 +30,7 @@ afterAll(async () => {
   cloudflare.restore();
 });
 
-const SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac", "nope", "STANDARD", "..", "%2e%2e"];
+const SOURCES = ["standard", "workos", "okta", "clerk", "zitadel", "keycloak", "google", "hmac", "nope", "STANDARD", "..", "%2e%2e", "entra"];
 const segment = fc.oneof(
   fc.constantFrom("Users", "users", "Groups", "Schemas", "revocations", "retry", "bulk", "import", "directory", "jobs", "stats", "audit"),
   fc.string({ maxLength: 12 }).map(encodeURIComponent),
@@ -38,6 +38,7 @@ const segment = fc.oneof(
 );
 const path = fc.oneof(
   fc.constantFrom(...SOURCES).map((source) => `/webhooks/${source}`),
+  fc.constantFrom("/okta/universal-logout", "/okta/universal-logout/", "/okta"),
   fc.array(segment, { maxLength: 3 }).map((parts) => `/scim/v2/${parts.join("/")}`),
   fc.array(segment, { maxLength: 3 }).map((parts) => `/v1/${parts.join("/")}`),
   fc.array(segment, { maxLength: 3 }).map((parts) => `/${parts.join("/")}`),
@@ -58,6 +59,8 @@ const headerValue = fc.oneof(
     "whsec_AAAA",
     "sync",
     "99999999999999",
+    // An RS256 JWT naming Okta's org as issuer, for nobody's audience, with no valid signature.
+    "Bearer eyJhbGciOiJSUzI1NiIsImtpZCI6Im9rdGEtcnNhLTEifQ.eyJpc3MiOiJodHRwczovL29rdGEudGVzdCJ9.c2ln",
   ),
   fc.integer().map(String),
 );
@@ -92,6 +95,7 @@ const body = fc.oneof(
   fc.constantFrom(
     JSON.stringify({ type: "user.deprovisioned", data: { email: "victim@example.com" } }),
     JSON.stringify({ email: "victim@example.com" }),
+    JSON.stringify({ sub_id: { format: "email", email: "victim@example.com" } }),
     JSON.stringify({ userName: "victim@example.com", active: false }),
     JSON.stringify({ Operations: [{ op: "replace", value: { active: false } }] }),
     "victim@example.com\nother@example.com",

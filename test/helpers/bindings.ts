@@ -57,6 +57,39 @@ const TEST_SSF_TRANSMITTERS = {
   polled: { issuer: TEST_SSF_ISSUER, audience: TEST_SSF_AUDIENCE, jwks_uri: TEST_SSF_JWKS_URI, poll: { endpoint: TEST_SSF_POLL_URL, max_events: 2 } },
 };
 
+// Okta Universal Logout: the org test/helpers/okta-org.ts stands in for, its keys at the default place
+// (OKTA_ORG_URL/oauth2/v1/keys), the audience built from PUBLIC_URL (the origin helpers/worker.ts calls).
+export const TEST_PUBLIC_URL = "https://revoker.test";
+export const TEST_OKTA_ORG_URL = "https://okta.test";
+export const TEST_UNIVERSAL_LOGOUT_AUDIENCE = `${TEST_PUBLIC_URL}/okta/universal-logout`;
+
+// Microsoft Entra ID, for the entra project only (vitest.config.ts): the tenant and app the local Graph fake
+// (scripts/fake-graph.ts) plays, and where the Worker reaches it.
+export const TEST_ENTRA = {
+  tenantId: "5f1c9f3e-7a47-4a5e-9d3a-2b8f0c6e1d42",
+  clientId: "0f7e6d5c-4b3a-4291-8a7b-6c5d4e3f2a10",
+  clientSecret: "entra~test~client~secret",
+  loginBaseUrl: "https://login.test",
+  graphBaseUrl: "https://graph.test/v1.0",
+};
+export const TEST_ENTRA_BINDINGS = {
+  ENTRA_TENANT_ID: TEST_ENTRA.tenantId,
+  ENTRA_CLIENT_ID: TEST_ENTRA.clientId,
+  ENTRA_CLIENT_SECRET: TEST_ENTRA.clientSecret,
+  MS_LOGIN_BASE_URL: TEST_ENTRA.loginBaseUrl,
+  MS_GRAPH_BASE_URL: TEST_ENTRA.graphBaseUrl,
+  ENTRA_DELTA_EVERY_MINUTES: "15",
+  // Its Cron runs poll nothing else: no Shared Signals transmitter.
+  SSF_TRANSMITTERS: "",
+  SSF_AUTH_GUARDED: "",
+  SSF_POLL_AUTH_POLLED: "",
+};
+
+/** The alerts project's receiver (test/helpers/alert-receiver.ts): a Slack-like URL whose path is its credential. */
+export const TEST_ALERT_URL = "https://alerts.test/services/T0000/B0000/alert-path-credential";
+/** base64("alert signing secret, 32 bytes!!") */
+export const TEST_ALERT_SECRET = "whsec_YWxlcnQgc2lnbmluZyBzZWNyZXQsIDMyIGJ5dGVzISE=";
+
 // Every variable is set here, even to its default: the plugin also reads a developer's .dev.vars
 // (which `npm start` creates with DRY_RUN=true), and these values must win over it.
 export const TEST_BINDINGS = {
@@ -95,4 +128,16 @@ export const TEST_BINDINGS = {
   SSF_TRANSMITTERS: JSON.stringify(TEST_SSF_TRANSMITTERS),
   SSF_AUTH_GUARDED: TEST_SSF_AUTH,
   SSF_POLL_AUTH_POLLED: TEST_SSF_POLL_AUTH,
+  PUBLIC_URL: TEST_PUBLIC_URL,
+  OKTA_ORG_URL: TEST_OKTA_ORG_URL,
+  OKTA_UNIVERSAL_LOGOUT_AUDIENCE: "",
+  OKTA_JWKS_URI: "",
+  // Entra is off here: its own project (vitest.config.ts) turns it on, so no other test's Cron run reaches Graph.
+  ENTRA_TENANT_ID: "",
+  ENTRA_CLIENT_ID: "",
+  ENTRA_CLIENT_SECRET: "",
+  ENTRA_CLIENT_CERTIFICATE: "",
+  MS_LOGIN_BASE_URL: "",
+  MS_GRAPH_BASE_URL: "",
+  ENTRA_DELTA_EVERY_MINUTES: "",
 };

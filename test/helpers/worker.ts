@@ -113,7 +113,15 @@ export function sendWebhook(source: string, headers: Record<string, string>, bod
 
 /** Waits until every revocation for `email` is terminal and returns them. */
 export async function revocationsFor(email: string, timeoutMs = 10_000) {
-  type Listed = { id: string; status: string; source: string; assurance: string; subject_id: string | null; event_type: string };
+  type Listed = {
+    id: string;
+    status: string;
+    source: string;
+    assurance: string;
+    subject_id: string | null;
+    event_type: string;
+    reason: string | null;
+  };
   let records: Listed[] = [];
   return waitFor(
     async () => {

@@ -265,3 +265,15 @@ describe("health and unknown routes", () => {
     expect(await response.json()).toEqual({ error: { code: "not_found", message: "no such route" } });
   });
 });
+
+describe("alerts off (no ALERT_WEBHOOK_URL)", () => {
+  it("POST /v1/alerts/test answers 409 alerts_off, and /v1/stats says alerts go nowhere", async () => {
+    const response = await operatorFetch("/v1/alerts/test", { method: "POST" });
+    expect(response.status).toBe(409);
+    expect(await response.json()).toEqual({
+      error: { code: "alerts_off", message: "ALERT_WEBHOOK_URL is not set: there is nowhere to send alerts" },
+    });
+    const stats = (await (await operatorFetch("/v1/stats")).json()) as { alerts: unknown };
+    expect(stats.alerts).toMatchObject({ destination: null, signed: false, pending: 0, sent: 0 });
+  });
+});

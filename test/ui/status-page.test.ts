@@ -255,6 +255,24 @@ describe("the status page in Chromium", () => {
     await close();
   });
 
+  it("shows the Sources card: each configured source's last deliveries and silence, and where alerts go", async () => {
+    const { page, problems, close } = await openStatusPage();
+    await signIn(page, demo.token);
+    await page.getByRole("heading", { name: "Sources" }).waitFor();
+    const sources = page.getByRole("table", { name: "Sources" });
+    const standard = sources.getByRole("row").filter({ has: page.getByRole("rowheader", { name: "standard", exact: true }) });
+    expect(await cellsOf(standard)).toEqual([
+      "standard",
+      expect.stringMatching(/^(never|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)$/),
+      expect.stringMatching(/^(never|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)$/),
+      "no (threshold 72 h)",
+      "—",
+    ]);
+    expect(await described(page, "Alerts").textContent()).toBe("Off: ALERT_WEBHOOK_URL is not set.");
+    expect(problems).toEqual([]);
+    await close();
+  });
+
   it("shows each job's progress: a finished one at 100 %, one waiting behind the held zone", async () => {
     const { page, problems, close } = await openStatusPage();
     await signIn(page, demo.token);

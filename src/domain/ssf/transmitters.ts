@@ -37,6 +37,15 @@ export const DEFAULT_POLL_MAX_EVENTS = 20;
 /** A transmitter's name: the `{transmitter}` of POST /ssf/{transmitter} and the end of its source, ssf-<name>. */
 export const TRANSMITTER_NAME_PATTERN = "[a-z0-9_-]{1,28}";
 const TRANSMITTER_NAME = new RegExp(`^${TRANSMITTER_NAME_PATTERN}$`);
+export const SSF_SOURCE_PREFIX = "ssf-";
+
+/**
+ * A Shared Signals transmitter's source: "ssf-<name>" (its name as SSF_TRANSMITTERS allows, 1–28 of
+ * a-z 0-9 _ -), so the directory's 32-character source names hold it and no webhook source can be mistaken for it.
+ */
+export function ssfSourceName(transmitter: string): string {
+  return `${SSF_SOURCE_PREFIX}${transmitter}`;
+}
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1"]);
 
 /** https, or http to this machine (a local transmitter in development); never a query or fragment. */

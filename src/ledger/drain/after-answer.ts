@@ -26,6 +26,7 @@ export type Aftermath = {
 export function afterAnswer({ host, status, noteGroups, pause }: Aftermath, call: DueCall, effects: Effects): void {
   const now = host.deps().clock.now();
   if (effects.queued) noteGroups(effects.queued);
+  if (effects.alerted) host.alertQueued();
   if (effects.pauseUntil) pause(effects.pauseUntil.at, effects.pauseUntil.reason);
   if (effects.followUpOff) status.switchOff(effects.followUpOff.followUp, effects.followUpOff.at, call.target);
   if (effects.holdStarted) status.comeBack({ kind: "hold_started", target: effects.holdStarted }, now);

@@ -12,12 +12,13 @@ import {
 import { buildRevokeUserRequest, readRevokeUserResult } from "../../cloudflare/revoke-user";
 import type { Config, Target } from "../../config";
 import type { ApiRequest, CloudflareError, RevocationStatus } from "../../domain/revocation";
+import { alertFailedRevocation, alertHeldTarget, alertStillActive } from "../alerts/queue";
 import { type CallResult, finishCall, leaseCall, scheduleRetry } from "../calls/attempts";
 import { followUpsDone, revokeCompletedAt } from "../calls/follow-up-calls";
 import { endOutlivedHold, heldOnRecord, holdTarget } from "../calls/holds";
 import type { Lane } from "../calls/lanes";
 import { type DueCall, insertCall, isRevokeKind } from "../calls/queue";
-import { type FollowUpSettings, followUpsOwed, type NewCall, readFollowUp } from "../follow-ups/steps";
+import { type FollowUpFinding, type FollowUpSettings, followUpsOwed, type NewCall, readFollowUp } from "../follow-ups/steps";
 import { type FollowUp, followUpOf } from "../follow-ups/switch";
 import { countAttempt, markStillActive, noteRetry, requeueHoldFailures, settleRevocation } from "../revocations/settle";
 import type { CommitSettings } from "../store/context";
@@ -96,6 +97,8 @@ export type Effects = {
   queued?: { lane: Lane; group: string }[];
   /** The answer appended audit entries (a sweep's returns or its end): the chain writes them to KV. */
   audited?: boolean;
+  /** The answer queued an alert (alerts/queue.ts): the drain has it sent, in the background. */
+  alerted?: boolean;
 };
 
 export type AnswerContext = {
@@ -111,6 +114,8 @@ export type AnswerContext = {
   sweep: SweepSettings;
   /** When the call was sent. */
   sentAt: number;
+  /** ALERT_WEBHOOK_URL is set: a revocation failed for good, a held target and a still-active finding queue alerts. */
+  alerts: boolean;
 };
 
 /** Records a classified answer for a call; answers what the drain must do next. */
@@ -145,10 +150,13 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
       const queued = queue(sql, call, step.next);
       if (step.stillActive) markStillActive(sql, call.revocation_seq, now);
       const followUp = followUpOf(call.kind);
+      const alerted =
+        step.stillActive && context.alerts && alertStillActive(sql, call.revocation_seq, call.target, describeFinding(step.finding), now);
       return {
         stillActive: step.stillActive,
         followedUp: followUpsDone(sql, call.revocation_seq),
         queued,
+        alerted,
         ...(followUp && { followUpAnswered: { followUp, sentAt: context.sentAt } }),
       };
     }
@@ -165,10 +173,13 @@ export function settleAnswer(sql: SqlStorage, call: DueCall, verdict: CallVerdic
       if (holds) {
         holdTarget(sql, { target: call.target, until: now + TOKEN_HOLD_MS, reason: verdict.error });
         effects.holdStarted = call.target;
+        if (context.alerts) effects.alerted = alertHeldTarget(sql, call.target, verdict.error, now + TOKEN_HOLD_MS, now);
       } else if (verdict.refused && followUp !== null) {
         effects.followUpOff = { followUp, at: now };
       }
       const status = settle({ state: "failed", error: verdict.error, holdFailed: holds });
+      // A revocation the hold failed is the hold's alert's (lifting the hold re-queues it), not one of its own.
+      if (status === "failed" && !holds && context.alerts) effects.alerted = alertFailedRevocation(sql, call.revocation_seq, now);
       if (status !== null) effects.revocation = status;
       else effects.followedUp = followUpsDone(sql, call.revocation_seq);
       return effects;
@@ -217,11 +228,19 @@ function retry(sql: SqlStorage, call: DueCall, verdict: Extract<CallVerdict, { o
   if (now - call.queued_at >= RETRY_BUDGET_MS) {
     const error = `gave up after the ${RETRY_BUDGET_MS / 3_600_000} h retry budget: ${verdict.error}`;
     const status = settleCall(sql, call, { state: "failed", httpStatus, errors, request: null, error }, now);
-    return status === null ? { followedUp: followUpsDone(sql, call.revocation_seq) } : { revocation: status };
+    if (status === null) return { followedUp: followUpsDone(sql, call.revocation_seq) };
+    return { revocation: status, alerted: status === "failed" && context.alerts && alertFailedRevocation(sql, call.revocation_seq, now) };
   }
   const pauseUntil = verdict.pauseDrainMs !== undefined ? Math.max(context.pausedUntil, now + verdict.pauseDrainMs) : null;
   const retryAt = pauseUntil ?? now + backoffMs(call.attempts + 1, context.random);
   scheduleRetry(sql, call, { at: now, retryAt, httpStatus, errors, error: verdict.error });
   if (call.kind === "revoke") noteRetry(sql, call.revocation_seq, verdict.error);
   return pauseUntil === null ? {} : { pauseUntil: { at: pauseUntil, reason: verdict.error } };
+}
+
+/** A still-active finding in a sentence (sessions, a login after the revocation). */
+function describeFinding(finding: FollowUpFinding): string {
+  if (finding.outcome !== "still_active") return finding.outcome;
+  const sessions = `${finding.active_sessions} active session(s)`;
+  return finding.login_after_revocation ? `${sessions}, and a login after the revocation (${finding.last_successful_login})` : sessions;
 }

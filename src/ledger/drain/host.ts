@@ -15,4 +15,6 @@ export type DrainHost = {
   waitUntil(promise: Promise<unknown>): void;
   /** A revocation reached a terminal status (wakes anyone waiting for it). */
   onOutcome(record: RevocationRecord): void;
+  /** An answer queued an alert (a revocation failed for good, a target held, someone still active): send it. */
+  alertQueued(): void;
 };

@@ -1,11 +1,17 @@
 // `ledger.drain()`: what an operator reads of the drain and may change about it, as an RPC target of the
 // ledger: the figures of /v1/stats, the token holds (and lifting one), and what /healthz should say about
-// the ledger (follow-ups switched off by a refused token, streams that need a look).
+// the ledger (follow-ups switched off by a refused token, streams that need a look, failing managed
+// connections, silent sources, Entra's subscription, reads and delta).
 import { RpcTarget } from "cloudflare:workers";
+import { configuredSources } from "../../config";
 import type { ClearedHold, Hold, Stats } from "../../domain/views";
 import { logEvent } from "../../log";
+import { alertNotes } from "../alerts/views";
 import { activeHolds, liftHold } from "../calls/holds";
+import { connectionNotes } from "../connections/record";
 import type { LedgerCore } from "../core";
+import { silenceNotes } from "../deliveries/sources";
+import { entraNotes } from "../entra/view";
 import { followUpNotes } from "../follow-ups/switch";
 import { requeueHoldFailures } from "../revocations/settle";
 import { streamNotes } from "../ssf/streams";
@@ -60,10 +66,17 @@ export class DrainRpc extends RpcTarget {
 
   /** What /healthz should say about the ledger. */
   async notes(): Promise<string[]> {
-    const config = this.core.config();
+    const [sql, config, now] = [this.core.sql, this.core.config(), this.core.now()];
     await this.drainer.useToken(config);
     const { state } = this.drainer;
-    const notes = followUpNotes({ seats: switchOf(state, "seats"), verify: switchOf(state, "verify") }, this.core.now());
-    return [...notes, ...streamNotes(this.core.sql, config.ssfTransmitters.keys()), ...sweepNotes(this.core.sql, this.core.now())];
+    return [
+      ...followUpNotes({ seats: switchOf(state, "seats"), verify: switchOf(state, "verify") }, now),
+      ...streamNotes(sql, config.ssfTransmitters.keys()),
+      ...sweepNotes(sql, now),
+      ...connectionNotes(sql),
+      ...silenceNotes(sql, configuredSources(config), config.silenceHours, now),
+      ...(config.entra === null ? [] : entraNotes(sql, now)),
+      ...alertNotes(sql, config, now),
+    ];
   }
 }

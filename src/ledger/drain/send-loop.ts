@@ -218,6 +218,7 @@ export class SendLoop {
           removeSeats: config.removeSeats,
           retentionMs: config.auditRetentionDays * 86_400_000,
         },
+        alerts: config.alertWebhookUrl !== null,
       }),
     );
     this.after(call, effects, token);

@@ -1,12 +1,16 @@
 // /v1/stats as the ledger sees it: counts by status, pending calls, the drain's pause and pace, each API
-// token's budget, target holds, refused deliveries, the Shared Signals streams, the audit chain's head and
-// the reconciliation sweep. Contract: synchronous SQLite reads; `now` is passed in. Times leave here as
-// ISO 8601 (null for never), the API's one form.
-import type { Config } from "../../config";
+// token's budget, target holds, refused deliveries, the Shared Signals streams, the audit chain's head, the
+// reconciliation sweep, every source's liveness with its managed connection (and, for Entra, its own
+// figures) and the alerts. Contract: synchronous SQLite reads; `now` is passed in. Times leave here as ISO
+// 8601 (null for never), the API's one form.
+import { type Config, configuredSources } from "../../config";
 import { type Hold, isoOrNull, type Stats, type TokenBudget } from "../../domain/views";
+import { alertsView } from "../alerts/views";
 import { auditChainView } from "../audit/view";
 import { activeHolds, type TargetHold } from "../calls/holds";
 import { pendingByLane, pendingCount } from "../calls/queue";
+import { sourceViews } from "../deliveries/sources";
+import { entraView } from "../entra/view";
 import { followUpCounts } from "../follow-ups/counts";
 import { REJECTION_PERIOD_MS, recentRejections } from "../rejections/counts";
 import { countByStatus } from "../revocations/records";
@@ -50,12 +54,7 @@ export type DrainFigures = {
   observedCallsLastMinute: number;
 };
 
-export function ledgerStats(
-  sql: SqlStorage,
-  now: number,
-  drain: DrainFigures,
-  config: Pick<Config, "ssfTransmitters" | "reconcileEveryHours" | "reconcileRevokeReturns" | "dryRun">,
-): Stats {
+export function ledgerStats(sql: SqlStorage, now: number, drain: DrainFigures, config: Config): Stats {
   const { seats_refused_until, verify_refused_until } = drain.state;
   const inForce = (until: number) => isoOrNull(until > now ? until : 0);
   return {
@@ -79,5 +78,13 @@ export function ledgerStats(
     ssf_streams: ssfStreams(sql, config.ssfTransmitters.keys()),
     audit_chain: auditChainView(sql),
     reconcile: reconcileView(sql, config, now),
+    sources: withEntra(sourceViews(sql, configuredSources(config), config.silenceHours, now), config.entra !== null ? entraView(sql, now) : null),
+    alerts: alertsView(sql, config),
   };
+}
+
+/** sources.entra: its liveness and connection, with the figures only Entra has beside them. */
+function withEntra(sources: Stats["sources"], entra: ReturnType<typeof entraView> | null): Stats["sources"] {
+  const base = sources.entra;
+  return entra === null || base === undefined ? sources : { ...sources, entra: { ...entra, ...base } };
 }

@@ -42,6 +42,12 @@ export function recentRejections(sql: SqlStorage, since: number) {
   return { since: new Date(from).toISOString(), by_reason: byReason.map((row) => ({ ...row, last_at: new Date(row.last_at).toISOString() })) };
 }
 
+/** When each source last had a delivery refused (for /v1/stats' sources). */
+export function lastRefusedBySource(sql: SqlStorage): Map<string, number> {
+  const rows = sql.exec<{ source: string; at: number }>("SELECT source, MAX(last_at) AS at FROM rejections GROUP BY source").toArray();
+  return new Map(rows.map((row) => [row.source, row.at]));
+}
+
 /** Summaries of every closed hour not yet written to KV, marked written (the caller writes them). */
 export function takeClosedPeriods(sql: SqlStorage, now: number): RejectionSummary[] {
   const rows = sql

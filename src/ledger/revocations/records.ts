@@ -34,6 +34,11 @@ export function countByStatus(sql: SqlStorage, jobId?: string): Record<string, n
   return byStatus;
 }
 
+/** Whether a job has a revocation not finished yet (queued or unresolved): one probe of its (job_id, status) index. */
+export function jobHasOpen(sql: SqlStorage, jobId: string): boolean {
+  return sql.exec("SELECT 1 FROM revocations WHERE job_id = ? AND status IN ('queued', 'unresolved') LIMIT 1", jobId).toArray().length > 0;
+}
+
 /** When a job's last revocation was completed (null: none yet). */
 export function lastCompletedOfJob(sql: SqlStorage, jobId: string): number | null {
   return sql.exec<{ at: number | null }>("SELECT MAX(completed_at) AS at FROM revocations WHERE job_id = ?", jobId).one().at;
@@ -49,6 +54,18 @@ export function failedOfJob(sql: SqlStorage, jobId: string): RevocationRow[] {
   return sql.exec<RevocationRow>("SELECT * FROM revocations WHERE job_id = ? AND status = 'failed'", jobId).toArray();
 }
 
+/** Up to `limit` emails of a job's failed revocations, the earliest first (an alert's examples). */
+export function failedEmailsOfJob(sql: SqlStorage, jobId: string, limit: number): string[] {
+  return sql
+    .exec<{ email: string | null }>("SELECT email FROM revocations WHERE job_id = ? AND status = 'failed' ORDER BY seq LIMIT ?", jobId, limit)
+    .toArray()
+    .flatMap((row) => (row.email ? [row.email] : []));
+}
+
+export function rowBySeq(sql: SqlStorage, seq: number): RevocationRow | undefined {
+  return sql.exec<RevocationRow>("SELECT * FROM revocations WHERE seq = ?", seq).toArray()[0];
+}
+
 export function rowById(sql: SqlStorage, id: string): RevocationRow | undefined {
   return sql.exec<RevocationRow>("SELECT * FROM revocations WHERE id = ?", id).toArray()[0];
 }
@@ -59,7 +76,7 @@ export function recordById(sql: SqlStorage, id: string): RevocationRecord | null
 }
 
 export function recordBySeq(sql: SqlStorage, seq: number): RevocationRecord | null {
-  const row = sql.exec<RevocationRow>("SELECT * FROM revocations WHERE seq = ?", seq).toArray()[0];
+  const row = rowBySeq(sql, seq);
   return row ? withCalls(sql, row) : null;
 }
 

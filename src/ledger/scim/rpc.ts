@@ -5,6 +5,7 @@ import type { CommitReceipt } from "../../domain/revocation";
 import type { ScimOutcome } from "../../domain/scim/outcome";
 import type { Json } from "../../domain/scim/resource";
 import type { LedgerCore } from "../core";
+import { noteAccepted } from "../deliveries/liveness";
 import { commitRequest } from "../revocations/commit";
 import { emailsFor } from "../revocations/directory";
 import { learnIdentity } from "../revocations/resolve";
@@ -20,8 +21,9 @@ export class ScimRpc extends RpcTarget {
   }
 
   private run<T>(operation: (context: ScimContext) => ScimOutcome<T>): ScimOutcome<T> {
-    return this.core.transact((commit) =>
-      operation({
+    return this.core.transact((commit) => {
+      noteAccepted(commit.sql, ["scim"], commit.now);
+      return operation({
         sql: commit.sql,
         now: commit.now,
         newId: () => crypto.randomUUID(),
@@ -31,8 +33,8 @@ export class ScimRpc extends RpcTarget {
           knownEmails: (subjectId) => emailsFor(commit.sql, "scim", subjectId),
           commit: (request) => commitRequest(commit, request),
         },
-      }),
-    );
+      });
+    });
   }
 
   /** A change's resource; the revocations it caused are audited (held ones) and drained. */

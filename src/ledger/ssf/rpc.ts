@@ -5,7 +5,9 @@
 import { RpcTarget } from "cloudflare:workers";
 import type { Observation } from "../../domain/identity-events";
 import type { CommitReceipt, RevocationRequest } from "../../domain/revocation";
+import { ssfSourceName } from "../../domain/ssf/transmitters";
 import type { LedgerCore } from "../core";
+import { noteAccepted } from "../deliveries/liveness";
 import { commitRequest } from "../revocations/commit";
 import { learnObservation } from "../revocations/resolve";
 import { dueHeldSets, type HeldSet, type HeldSettlement, type HoldOutcome, holdSet, settleHeldSets } from "./held-sets";
@@ -37,6 +39,7 @@ export class SsfRpc extends RpcTarget {
    */
   async commitSet(transmitter: string, set: SetToCommit): Promise<SetCommit> {
     const outcome = this.core.transact((context) => {
+      noteAccepted(context.sql, [ssfSourceName(transmitter)], context.now);
       const dedupedByJti = set.requests.length + set.observations.length > 0;
       const firstDigest = dedupedByJti ? claimJti(context.sql, transmitter, set.jti, set.digest, context.now) : null;
       // Once per (source, event id), as a webhook's: a replayed SET teaches nothing; a reused jti's are its own.

@@ -12,6 +12,7 @@ import { readJobs, renderJobs } from "./jobs";
 import { initRecord, openRecord, refreshRecord } from "./record";
 import { initReport } from "./report";
 import { initRevocations, type RecordPage, renderRevocations, revocationsPath } from "./revocations";
+import { renderSources } from "./sources";
 
 let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -30,6 +31,7 @@ async function refresh(): Promise<void> {
   try {
     const [stats, page, jobs] = await Promise.all([api<Stats>("/stats"), api<RecordPage>(revocationsPath()), readJobs(), refreshRecord()]);
     renderDrain(stats, hooks);
+    renderSources(stats);
     renderRevocations(page);
     renderJobs(jobs);
     byId("dashboard").hidden = false;
