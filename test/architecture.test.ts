@@ -36,7 +36,9 @@ const ALLOWED: Record<string, string[]> = {
   scim: [...PLATFORM, "context", "http", "ledger"],
   ssf: [...PLATFORM, "context", "http", "ledger", "sources"],
   // Managed connections: the Cron's runner and the kinds it maintains, which record what they did in the ledger.
-  connections: [...PLATFORM, "ledger"],
+  // The SSF stream kind calls the transmitter with the SSF receiver's own protocol kit (ssf/fetch-json,
+  // ssf/jwks' metadata address, ssf/poll-token's OAuth grants); nothing in ssf/ imports connections/.
+  connections: [...PLATFORM, "ledger", "ssf"],
   // The page's browser script (ui/client/) reads the API's answers with the domain's types.
   ui: [...ANYONE, "http", "domain"],
   app: ["*"],
