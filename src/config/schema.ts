@@ -3,6 +3,7 @@
 // source's settings, targets). SSF_TRANSMITTERS is parsed by its schema in domain/ssf.
 import * as z from "zod/mini";
 import { ssfTransmittersVariable } from "../domain/ssf/transmitters";
+import { DEFAULT_GOOGLE_CHANNEL_TTL_SECONDS, emailVar, googleServiceAccountKey, googleUrl } from "./google";
 import { bearerTokens, secretList, whsecSecrets } from "./secrets";
 import {
   apiBaseUrl,
@@ -65,6 +66,11 @@ const EnvSchema = z.object({
   SSF_TRANSMITTERS: ssfTransmittersVariable,
   PUBLIC_URL: publicOrigin,
   SOURCE_SILENCE_HOURS: silenceHours,
+  GOOGLE_SERVICE_ACCOUNT_KEY: googleServiceAccountKey,
+  GOOGLE_ADMIN_EMAIL: emailVar,
+  GOOGLE_CHANNEL_TTL_SECONDS: numberVar(DEFAULT_GOOGLE_CHANNEL_TTL_SECONDS, 600, 7 * 86_400),
+  GOOGLE_OAUTH_TOKEN_URL: googleUrl("https://oauth2.googleapis.com/token"),
+  GOOGLE_ADMIN_API_BASE_URL: googleUrl("https://admin.googleapis.com"),
 });
 
 export const ConfigSchema = z.pipe(
@@ -119,5 +125,16 @@ export const ConfigSchema = z.pipe(
     publicUrl: vars.PUBLIC_URL,
     /** Hours of silence after which a source is noted, by source name (SOURCE_SILENCE_HOURS). */
     silenceHours: vars.SOURCE_SILENCE_HOURS as ReadonlyMap<string, number>,
+    /** The Google Workspace channel the Worker keeps (connections/google-channel/); null without a service account. */
+    googleChannel:
+      vars.GOOGLE_SERVICE_ACCOUNT_KEY === null
+        ? null
+        : {
+            serviceAccount: vars.GOOGLE_SERVICE_ACCOUNT_KEY,
+            adminEmail: vars.GOOGLE_ADMIN_EMAIL ?? "",
+            ttlSeconds: vars.GOOGLE_CHANNEL_TTL_SECONDS,
+            tokenUrl: vars.GOOGLE_OAUTH_TOKEN_URL,
+            apiBaseUrl: vars.GOOGLE_ADMIN_API_BASE_URL,
+          },
   })),
 );
