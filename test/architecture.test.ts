@@ -32,7 +32,8 @@ const ALLOWED: Record<string, string[]> = {
   context: [...ANYONE, "config"],
   http: [...PLATFORM, "context", "ledger"],
   webhooks: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
-  operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
+  // connections/runner: the operator's `connections sync` runs the Cron's managed-connection step.
+  operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit", "connections/runner"],
   scim: [...PLATFORM, "context", "http", "ledger"],
   ssf: [...PLATFORM, "context", "http", "ledger", "sources"],
   // Managed connections: the Cron's runner and the kinds it maintains, which record what they did in the ledger.

@@ -18,6 +18,7 @@ import { apiDoc } from "../http/openapi";
 import { noQuery, validate } from "../http/validate";
 import { auditRoutes } from "./audit-routes";
 import { bulkRoutes } from "./bulk-routes";
+import { connectionRoutes } from "./connection-routes";
 import { directoryRoutes } from "./directory-routes";
 import { drainRoutes } from "./drain-routes";
 import { auditOperatorAction } from "./operator-actions";
@@ -67,6 +68,7 @@ operatorRoutes.route("/directory", directoryRoutes);
 operatorRoutes.route("/audit", auditRoutes);
 operatorRoutes.route("/", bulkRoutes);
 operatorRoutes.route("/", drainRoutes);
+operatorRoutes.route("/", connectionRoutes);
 
 operatorRoutes.post(
   "/revocations",

@@ -229,6 +229,21 @@ describe("a managed SSF stream", () => {
   });
 });
 
+describe("connections sync (POST /v1/connections/{name}/sync)", () => {
+  it("checks the stream now, though its schedule would wait, and answers each run", async () => {
+    await runCron();
+    await answerVerification();
+    Object.assign(stream(), { status: "disabled" });
+    const post = (path: string) => call(path, { method: "POST", headers: { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` } });
+    const synced = await post(`/v1/connections/ssf-${name}/sync`);
+    expect(synced.status).toBe(200);
+    expect(await synced.json()).toEqual({ runs: [{ name: `ssf-${name}`, kind: "ssf-stream", verdict: "ok", error: null, calls: 5 }] });
+    expect(stream().status).toBe("enabled");
+    expect(transmitter.management.verifications).toHaveLength(2);
+    expect((await post("/v1/connections/ssf-nobody/sync")).status).toBe(404);
+  });
+});
+
 describe("a managed SSF stream's faults", () => {
   it("fails without creating anything when the metadata names another issuer", async () => {
     transmitter.metadataIssuer = "https://impostor.test/";

@@ -5,7 +5,8 @@
 //   (the receiving route records it only for a verification event carrying the `state` asked for:
 //   ssf/verification-proof.ts), so the round trip is recorded (ok, with its time). Not back within
 //   VERIFICATION_WINDOW_MS: failing, verification_missed. Otherwise idle. No call.
-// - Nothing due (the stream was checked less than verify_every_seconds ago; a minute when failing): idle.
+// - Nothing due (the stream was checked less than verify_every_seconds ago; a minute when failing): idle,
+//   unless an operator asked for the run (`connections sync`): then it checks now.
 // - A check, in this order: an access token (management-auth.ts), the transmitter's metadata (its issuer must
 //   be the configured one), the stream: the one kept by id, or for a first run the one already pushing to
 //   PUBLIC_URL/ssf/<name> (a stream made by hand is adopted, not duplicated), created if none (or deleted
@@ -65,7 +66,12 @@ async function maintainStream(context: MaintainContext): Promise<MaintainResult>
   if (managed === null) return { verdict: "failing", error: "no transmitter with a manage block has this name in SSF_TRANSMITTERS" };
   const state = readStreamState(context.state);
   const now = context.now();
-  if (state.verification !== null) return verificationOutcome(context, state, now);
+  if (state.verification !== null) {
+    const outcome = verificationOutcome(context, state, now);
+    // Asked by an operator, a pending verification does not keep the stream from being checked now.
+    if (!(context.forced && outcome.verdict === "idle")) return outcome;
+  }
+  if (context.forced) return checkStream(context, managed, state, now);
   const interval = context.record.status === "failing" ? RETRY_MS : managed.manage.verifyEveryMs;
   if (state.stream_id !== null && state.checked_at !== null && now - state.checked_at < interval) return { verdict: "idle" };
   return checkStream(context, managed, state, now);
