@@ -32,10 +32,11 @@ export type ConnectionRun = {
 type Planned = { record: ConnectionRecord; kind: ConnectionKind; calls: number; skipped: boolean };
 
 /**
- * Maintains every configured managed connection once (or only the one named `only`: the operator's
- * `connections sync <name>`); answers each one's run.
+ * Maintains every configured managed connection once; answers each one's run. `sync`: an operator asked
+ * (`connections sync [name]`): every run is forced, and only the one named runs when `only` names one.
  */
-export async function maintainConnections(env: Env, only: string | null = null): Promise<ConnectionRun[]> {
+export async function maintainConnections(env: Env, sync: { only: string | null } | null = null): Promise<ConnectionRun[]> {
+  const only = sync?.only ?? null;
   const result = configFor(env);
   if (!result.ok) return [];
   const deps = connectionDeps();
@@ -66,7 +67,7 @@ export async function maintainConnections(env: Env, only: string | null = null):
         logEvent("connection.skipped", { connection: run.record.name, reason: "this run's outbound calls are spent; it goes first next run" });
         return { name: run.record.name, kind: run.kind.kind, verdict: "skipped", error: null, calls: 0 };
       }
-      const { report, calls } = await runOne(run, result.config, deps, only !== null);
+      const { report, calls } = await runOne(run, result.config, deps, sync !== null);
       await ledger
         .record(run.record.name, report)
         .catch((error: unknown) => logEvent("connection.record_failed", { connection: run.record.name, error: String(error) }));

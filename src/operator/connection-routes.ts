@@ -37,7 +37,7 @@ const doc = (summary: string, extra: Partial<Parameters<typeof apiDoc>[0]> = {})
   });
 
 connectionRoutes.post("/connections/sync", doc("Maintain every managed connection now"), noQuery(), async function syncAll(c) {
-  return c.json({ runs: await maintainConnections(c.env, null) });
+  return c.json({ runs: await maintainConnections(c.env, { only: null }) });
 });
 
 connectionRoutes.post(
@@ -46,7 +46,7 @@ connectionRoutes.post(
   noQuery(),
   async function syncOne(c) {
     const name = c.req.param("name");
-    const runs = await maintainConnections(c.env, name);
+    const runs = await maintainConnections(c.env, { only: name });
     if (runs.length === 0) fail("not_found", `${name} is not a managed connection this configuration turns on (ssf-<name> with manage, google)`);
     return c.json({ runs });
   },

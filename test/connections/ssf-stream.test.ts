@@ -241,6 +241,10 @@ describe("connections sync (POST /v1/connections/{name}/sync)", () => {
     expect(stream().status).toBe("enabled");
     expect(transmitter.management.verifications).toHaveLength(2);
     expect((await post("/v1/connections/ssf-nobody/sync")).status).toBe(404);
+    // Regression: syncing every connection forces their runs too, not only a named one.
+    await answerVerification();
+    const all = (await (await post("/v1/connections/sync")).json()) as { runs: { name: string; calls: number }[] };
+    expect(all.runs.find((run) => run.name === `ssf-${name}`)?.calls).toBe(4);
   });
 });
 
