@@ -201,6 +201,22 @@ const SERVICE_ACCOUNT_KEY = JSON.stringify({
   private_key_id: "key-1",
 });
 
+describe("a managed SSF transmitter's secrets (issue #20)", () => {
+  it("notes the manage secret that is missing, by name, and takes the PEM whole", () => {
+    const manage = { token_endpoint: "https://example.okta.com/oauth2/v1/token", client_id: "c", auth: "private_key_jwt" };
+    const vars = {
+      ...minimal,
+      PUBLIC_URL: "https://revoker.example.com",
+      SSF_TRANSMITTERS: JSON.stringify({ okta: { issuer: "https://example.okta.com", audience: "x", manage } }),
+    };
+    expect(parseConfig(vars).notes).toContainEqual(expect.stringMatching(/^SSF_MANAGE_PRIVATE_KEY_OKTA: not set/));
+    const pem = "-----BEGIN PRIVATE KEY-----\nAAAA\nBBBB\n-----END PRIVATE KEY-----";
+    const result = parseConfig({ ...vars, SSF_MANAGE_PRIVATE_KEY_OKTA: pem });
+    expect(result.notes).toEqual([]);
+    expect(result.ok && result.config.ssfSecrets.get("okta")?.manage.privateKeyPem).toBe(pem);
+  });
+});
+
 describe("the Google channel's settings (issue #20)", () => {
   const withKey = { ...minimal, PUBLIC_URL: "https://revoker.example.com", GOOGLE_SERVICE_ACCOUNT_KEY: SERVICE_ACCOUNT_KEY };
 

@@ -27,7 +27,8 @@ export type FakeChannel = { id: string; resourceId: string; token: string; addre
 export class GoogleFake {
   readonly channels = new Map<string, FakeChannel>();
   readonly tokenClaims: Record<string, unknown>[] = [];
-  tokenMode: "up" | "refusing" | "down" = "up";
+  /** slow: the token endpoint never answers (the Worker's call must time out). */
+  tokenMode: "up" | "refusing" | "down" | "slow" = "up";
   /** The longest channel Google grants. */
   maxTtlMs = 6 * 3_600_000;
   /** Grants an expiration already past (a fault Google should never produce, which the kind must survive). */
@@ -64,6 +65,7 @@ export class GoogleFake {
 
   private async token(body: string): Promise<Response> {
     if (this.tokenMode === "down") return new Response("unavailable", { status: 503 });
+    if (this.tokenMode === "slow") return new Promise<Response>(() => {});
     const form = new URLSearchParams(body);
     if (this.tokenMode === "refusing" || form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:jwt-bearer") {
       return Response.json({ error: "invalid_grant" }, { status: 400 });
