@@ -158,6 +158,18 @@ describe("the Google channel's faults", () => {
     expect(google.live()).toHaveLength(1);
   });
 
+  it("fails when its channel expired before it could be renewed (the Cron did not run), then creates a new one", async () => {
+    const first = await created();
+    ledgerClock.advance(7 * HOUR);
+    expect(await runCron()).toMatchObject({ verdict: "failing", error: expect.stringContaining(`channel ${first.id} expired at`) });
+    expect(await runCron()).toMatchObject({ verdict: "ok", calls: 2 });
+    const [second] = google.live();
+    expect(second?.id).not.toBe(first.id);
+    // The expired one is not stopped (nothing to stop) and its token is refused.
+    expect(await runCron()).toMatchObject({ verdict: "idle", calls: 0 });
+    expect((await deliver(first, suspension(uniqueEmail("expired"), crypto.randomUUID()))).status).toBe(401);
+  });
+
   it.each([
     ["refusing", "token endpoint: HTTP 400 (invalid_grant)"],
     ["down", "token endpoint: HTTP 503"],
