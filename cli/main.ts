@@ -13,6 +13,7 @@
 // nothing here needs it. cli/access-revoker.mjs, the bin, starts this file on a Node that cannot.
 import { Command, CommanderError, Option } from "commander";
 import { registerAuditCommands } from "./commands/audit.ts";
+import { registerConnectionCommands } from "./commands/connections.ts";
 import { registerDirectoryCommands } from "./commands/directory.ts";
 import { registerDrainCommands } from "./commands/drain.ts";
 import { registerJobCommands } from "./commands/jobs.ts";
@@ -47,6 +48,7 @@ registerDirectoryCommands(program);
 registerAuditCommands(program);
 registerReconcileCommands(program);
 registerReportCommands(program);
+registerConnectionCommands(program);
 pointUsageErrorsAtOwnHelp(program, []);
 
 try {

@@ -34,14 +34,18 @@ const ALLOWED: Record<string, string[]> = {
   context: [...ANYONE, "config"],
   http: [...PLATFORM, "context", "ledger"],
   webhooks: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
-  operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit"],
+  // connections/runner: the operator's `connections sync` runs the Cron's managed-connection step.
+  operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit", "connections/runner"],
   scim: [...PLATFORM, "context", "http", "ledger"],
   ssf: [...PLATFORM, "context", "http", "ledger", "sources"],
   entra: [...PLATFORM, "context", "http", "ledger", "sources"],
   // Okta Universal Logout checks its tokens and reads its subjects as the Shared Signals receiver does.
   "universal-logout": [...PLATFORM, "context", "http", "ledger", "ssf/jwks", "ssf/subjects"],
   // Managed connections: the Cron's runner and the kinds it maintains, which record what they did in the ledger.
-  connections: [...PLATFORM, "ledger", "entra"],
+  // The SSF stream kind calls the transmitter with the SSF receiver's own protocol kit (ssf/fetch-json,
+  // ssf/jwks' metadata address, ssf/poll-token's OAuth grants); nothing in ssf/ imports connections/. The
+  // Graph subscription kind drives entra/subscription.ts.
+  connections: [...PLATFORM, "ledger", "entra", "ssf"],
   // The page's browser script (ui/client/) reads the API's answers with the domain's types.
   ui: [...ANYONE, "http", "domain"],
   app: ["*"],

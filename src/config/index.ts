@@ -31,6 +31,9 @@ function missingRequirements(vars: Record<string, string>): string[] {
     problems.push("ACCESS_API_TOKEN: required unless DRY_RUN=true (or a token for every target in ACCESS_API_TOKENS)");
   }
   if (blank("OPERATOR_TOKEN")) problems.push("OPERATOR_TOKEN: required");
+  if (!blank("GOOGLE_SERVICE_ACCOUNT_KEY") && blank("GOOGLE_ADMIN_EMAIL")) {
+    problems.push("GOOGLE_ADMIN_EMAIL: required by GOOGLE_SERVICE_ACCOUNT_KEY: the admin the service account acts for (domain-wide delegation)");
+  }
   const managed = managedConnectionSettings(vars);
   if (managed.length > 0 && blank("PUBLIC_URL")) {
     problems.push(
@@ -65,6 +68,11 @@ function targetTokenChecks(config: z.output<typeof ConfigSchema>, vars: Record<s
 /** Settings that still parse but do nothing or will change: shown in /healthz, never fatal. */
 function notesFor(vars: Record<string, string>): string[] {
   const notes: string[] = [];
+  if ((vars.GOOGLE_SERVICE_ACCOUNT_KEY ?? "").trim() !== "" && (vars.WEBHOOK_SECRET_GOOGLE ?? "").trim() !== "") {
+    notes.push(
+      "WEBHOOK_SECRET_GOOGLE: ignored while GOOGLE_SERVICE_ACCOUNT_KEY is set: the Worker keeps its own channel and accepts only that channel's tokens",
+    );
+  }
   if ((vars.HMAC_EVENT_ID_HEADER ?? "").trim() !== "") {
     notes.push(
       "HMAC_EVENT_ID_HEADER: ignored; an unsigned header cannot de-duplicate deliveries. The event id comes from HMAC_EVENT_ID_PATH in the signed body, or from the body's SHA-256.",

@@ -3,6 +3,7 @@
 // source's settings, targets). SSF_TRANSMITTERS is parsed by its schema in domain/ssf.
 import * as z from "zod/mini";
 import { ssfTransmittersVariable } from "../domain/ssf/transmitters";
+import { DEFAULT_GOOGLE_CHANNEL_TTL_SECONDS, emailVar, googleServiceAccountKey, googleUrl } from "./google";
 import { apiTokensByTarget, bearerTokens, pemCredential, secretList, whsecSecrets } from "./secrets";
 import {
   alertWebhookUrl,
@@ -92,6 +93,11 @@ const EnvSchema = z.object({
   ALERT_WEBHOOK_URL: alertWebhookUrl,
   // Standard Webhooks secrets: each alert is signed with every one (a receiver rotating keys accepts either).
   ALERT_WEBHOOK_SECRET: whsecSecrets,
+  GOOGLE_SERVICE_ACCOUNT_KEY: googleServiceAccountKey,
+  GOOGLE_ADMIN_EMAIL: emailVar,
+  GOOGLE_CHANNEL_TTL_SECONDS: numberVar(DEFAULT_GOOGLE_CHANNEL_TTL_SECONDS, 600, 7 * 86_400),
+  GOOGLE_OAUTH_TOKEN_URL: googleUrl("https://oauth2.googleapis.com/token"),
+  GOOGLE_ADMIN_API_BASE_URL: googleUrl("https://admin.googleapis.com"),
 });
 
 function tokensOf(accounts: string[], zones: string[], own: ReadonlyMap<string, string>, forAll: string | null): Map<string, string> {
@@ -200,5 +206,16 @@ export const ConfigSchema = z.pipe(
     /** Where alerts go; null: no alerts are queued. */
     alertWebhookUrl: vars.ALERT_WEBHOOK_URL,
     alertWebhookSecrets: vars.ALERT_WEBHOOK_SECRET,
+    /** The Google Workspace channel the Worker keeps (connections/google-channel/); null without a service account. */
+    googleChannel:
+      vars.GOOGLE_SERVICE_ACCOUNT_KEY === null
+        ? null
+        : {
+            serviceAccount: vars.GOOGLE_SERVICE_ACCOUNT_KEY,
+            adminEmail: vars.GOOGLE_ADMIN_EMAIL ?? "",
+            ttlSeconds: vars.GOOGLE_CHANNEL_TTL_SECONDS,
+            tokenUrl: vars.GOOGLE_OAUTH_TOKEN_URL,
+            apiBaseUrl: vars.GOOGLE_ADMIN_API_BASE_URL,
+          },
   })),
 );

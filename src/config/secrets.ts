@@ -12,6 +12,9 @@ import {
   SSF_SECRET_PREFIXES,
   type SsfTransmitter,
   ssfAuthSecretVariable,
+  ssfManageAuthSecretVariable,
+  ssfManageClientSecretVariable,
+  ssfManagePrivateKeyVariable,
   ssfPollAuthSecretVariable,
   ssfPollClientSecretVariable,
 } from "../domain/ssf/transmitters";
@@ -115,14 +118,30 @@ export const whsecSecrets = secretList((value) => {
 });
 
 /** A transmitter's secrets, read once with the configuration (ssfSecretsOf). */
-export type SsfSecrets = { auth: string[]; pollAuth: string | null; pollClientSecret: string | null };
+export type SsfSecrets = {
+  auth: string[];
+  pollAuth: string | null;
+  pollClientSecret: string | null;
+  /** What the Worker manages the transmitter's stream with (`manage`): a header, a client secret, or a PEM key. */
+  manage: { authorization: string | null; clientSecret: string | null; privateKeyPem: string | null };
+};
+
+/** The secret a transmitter's `manage` block authenticates with: its variable's name. */
+function manageSecretVariable(name: string, transmitter: SsfTransmitter): string | null {
+  const credentials = transmitter.manage?.credentials;
+  if (credentials === undefined) return null;
+  if (credentials.kind === "bearer") return ssfManageAuthSecretVariable(name);
+  return credentials.auth === "private_key_jwt" ? ssfManagePrivateKeyVariable(name) : ssfManageClientSecretVariable(name);
+}
 
 /**
  * The Shared Signals secrets: SSF_AUTH_<NAME> (the authorization header a stream pushes with, read by
  * ssf/routes.ts), SSF_POLL_AUTH_<NAME> (the header the Worker polls with) and SSF_POLL_CLIENT_SECRET_<NAME>
- * (the OAuth client secret it obtains poll tokens with; ssf/poll-streams.ts). A value with a control
- * character is a problem like any secret's. One that no configured transmitter uses does nothing, most
- * likely a typo, and is noted; so is a polled transmitter without the secret it polls with. Notes, not
+ * (the OAuth client secret it obtains poll tokens with; ssf/poll-streams.ts), and the one a `manage` block
+ * authenticates with (SSF_MANAGE_AUTH_, SSF_MANAGE_CLIENT_SECRET_ or SSF_MANAGE_PRIVATE_KEY_<NAME>; a PEM,
+ * read whole). A value with a control character is a problem like any secret's. One that no configured
+ * transmitter uses does nothing, most likely a typo, and is noted; so is a polled or managed transmitter
+ * without the secret it authenticates with. Notes, not
  * problems: the other sources keep working, and a poll that cannot authenticate shows in /v1/stats.
  */
 export function ssfSecretsOf(
@@ -139,8 +158,21 @@ export function ssfSecretsOf(
       auth: splitSecretList(vars[auth]),
       pollAuth: splitSecretList(vars[pollAuth])[0] ?? null,
       pollClientSecret: splitSecretList(vars[pollClientSecret])[0] ?? null,
+      manage: {
+        authorization: splitSecretList(vars[ssfManageAuthSecretVariable(name)])[0] ?? null,
+        clientSecret: splitSecretList(vars[ssfManageClientSecretVariable(name)])[0] ?? null,
+        // A PEM spans lines: it is read whole, never as a rotation list.
+        privateKeyPem: (vars[ssfManagePrivateKeyVariable(name)] ?? "").trim() || null,
+      },
     });
     expected.add(auth);
+    const manageSecret = manageSecretVariable(name, transmitter);
+    if (manageSecret !== null) {
+      expected.add(manageSecret);
+      if ((vars[manageSecret] ?? "").trim() === "") {
+        notes.push(`${manageSecret}: not set, so ${name}'s stream cannot be managed and its managed connection fails until it is`);
+      }
+    }
     if (transmitter.poll === null) continue;
     const secret = transmitter.poll.oauth ? pollClientSecret : pollAuth;
     expected.add(secret);

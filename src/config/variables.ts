@@ -18,7 +18,7 @@ function splitWords(raw: string): string[] {
  * An optional variable: blank means `fallback`; otherwise `read` turns the trimmed text into a value,
  * or answers undefined and the variable is reported with `problem`.
  */
-function variable<T, F extends T | null>(fallback: F, problem: string, read: (value: string) => T | undefined) {
+export function variable<T, F extends T | null>(fallback: F, problem: string, read: (value: string) => T | undefined) {
   return z.pipe(
     optionalString,
     z.transform((raw: string | undefined, ctx): T | F => {

@@ -58,6 +58,8 @@ export type MaintainContext = {
   random(bytes: number): Uint8Array;
   /** Aborted at the run's deadline: a kind waiting on something else should stop then. */
   signal: AbortSignal;
+  /** An operator asked for this run (`connections sync`): check now what would otherwise wait for its schedule. */
+  forced: boolean;
 };
 
 export type ConnectionKind = {

@@ -31,8 +31,12 @@ export type ConnectionRun = {
 
 type Planned = { record: ConnectionRecord; kind: ConnectionKind; calls: number; skipped: boolean };
 
-/** Maintains every configured managed connection once; answers each one's run. */
-export async function maintainConnections(env: Env): Promise<ConnectionRun[]> {
+/**
+ * Maintains every configured managed connection once; answers each one's run. `sync`: an operator asked
+ * (`connections sync [name]`): every run is forced, and only the one named runs when `only` names one.
+ */
+export async function maintainConnections(env: Env, sync: { only: string | null } | null = null): Promise<ConnectionRun[]> {
+  const only = sync?.only ?? null;
   const result = configFor(env);
   if (!result.ok) return [];
   const deps = connectionDeps();
@@ -48,9 +52,10 @@ export async function maintainConnections(env: Env): Promise<ConnectionRun[]> {
   const ledger = ledgerFor(env).connections();
   const records = await ledger.begin([...kinds].map(([name, kind]) => ({ name, kind: kind.kind })));
   let budget = deps.callsPerRun;
+  // Every configured connection is named to the ledger (it keeps them all shown); only `only` runs when given.
   const planned: Planned[] = records.flatMap((record) => {
     const kind = kinds.get(record.name);
-    if (!kind) return [];
+    if (!kind || (only !== null && record.name !== only)) return [];
     const needed = Math.min(kind.maxCalls, deps.callsPerRun);
     const calls = budget >= needed ? needed : 0;
     budget -= calls;
@@ -62,7 +67,7 @@ export async function maintainConnections(env: Env): Promise<ConnectionRun[]> {
         logEvent("connection.skipped", { connection: run.record.name, reason: "this run's outbound calls are spent; it goes first next run" });
         return { name: run.record.name, kind: run.kind.kind, verdict: "skipped", error: null, calls: 0 };
       }
-      const { report, calls } = await runOne(run, result.config, deps);
+      const { report, calls } = await runOne(run, result.config, deps, sync !== null);
       await ledger
         .record(run.record.name, report)
         .catch((error: unknown) => logEvent("connection.record_failed", { connection: run.record.name, error: String(error) }));
@@ -73,7 +78,7 @@ export async function maintainConnections(env: Env): Promise<ConnectionRun[]> {
   );
 }
 
-async function runOne(run: Planned, config: Config, deps: ConnectionDeps): Promise<{ report: MaintenanceReport; calls: number }> {
+async function runOne(run: Planned, config: Config, deps: ConnectionDeps, forced: boolean): Promise<{ report: MaintenanceReport; calls: number }> {
   const { kind, record } = run;
   if (config.publicUrl === null) {
     return { report: failing(kind, "PUBLIC_URL is not set: the addresses this connection gives its provider are built from it"), calls: 0 };
@@ -100,6 +105,7 @@ async function runOne(run: Planned, config: Config, deps: ConnectionDeps): Promi
         now: deps.now,
         random: deps.random,
         signal: controller.signal,
+        forced,
       }),
     )
     .catch((error: unknown): MaintainResult => ({ verdict: "failing", error: `its run failed: ${describeError(error)}` }));

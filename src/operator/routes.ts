@@ -19,6 +19,7 @@ import { noQuery, validate } from "../http/validate";
 import { alertRoutes } from "./alert-routes";
 import { auditRoutes } from "./audit-routes";
 import { bulkRoutes } from "./bulk-routes";
+import { connectionRoutes } from "./connection-routes";
 import { directoryRoutes } from "./directory-routes";
 import { drainRoutes } from "./drain-routes";
 import { auditOperatorAction } from "./operator-actions";
@@ -73,6 +74,7 @@ operatorRoutes.route("/", bulkRoutes);
 operatorRoutes.route("/", drainRoutes);
 operatorRoutes.route("/", reconcileRoutes);
 operatorRoutes.route("/alerts", alertRoutes);
+operatorRoutes.route("/", connectionRoutes);
 
 operatorRoutes.post(
   "/revocations",

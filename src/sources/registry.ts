@@ -27,13 +27,18 @@ const SOURCES: Record<SecretSource, (config: Config) => IdentitySource> = {
   hmac: (config) => configurableHmacSource(config.hmacSource),
 };
 
-/** A source by name: enabled (its secret is set), off (the variable that turns it on), or unknown. */
+/**
+ * A source by name: enabled (its secret is set), off (the variable that turns it on), or unknown. Google with
+ * a service account is enabled with `channel`: its secrets are the tokens of the channel the Worker keeps,
+ * which only the ledger knows (the managed connection of that name), and WEBHOOK_SECRET_GOOGLE is not used.
+ */
 export function findSource(
   name: string,
   config: Config,
-): { state: "enabled"; source: IdentitySource; secrets: string[] } | { state: "off"; variable: string } | { state: "unknown" } {
+): { state: "enabled"; source: IdentitySource; secrets: string[]; channel?: string } | { state: "off"; variable: string } | { state: "unknown" } {
   if (!Object.hasOwn(SOURCES, name)) return { state: "unknown" };
   const sourceName = name as SecretSource;
+  if (sourceName === "google" && config.googleChannel !== null) return { state: "enabled", source: googleSource, secrets: [], channel: "google" };
   const secrets = config.webhookSecrets[sourceName];
   if (secrets.length === 0) return { state: "off", variable: `WEBHOOK_SECRET_${sourceName.toUpperCase()}` };
   return { state: "enabled", source: SOURCES[sourceName](config), secrets };

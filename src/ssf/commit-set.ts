@@ -13,7 +13,8 @@
 // - Identities seen together (an email beside an id) feed that directory once per SET: their event id is the
 //   jti (events.ts), and a reused jti's are told apart like its revocations (ledger/ssf/rpc.ts). Stream events
 //   go to the stream's record (ledger/ssf/streams.ts); events that deprovision nobody are logged. All of it in
-//   one transaction.
+//   one transaction. A verification event of a stream the Worker manages is then checked against the state it
+//   asked for (verification-proof.ts), best effort: it never fails the SET.
 // Contract: the ledger has everything before this returns; a ledger failure throws HttpFailure
 // (ledger_unavailable, 503) so the transmitter delivers again. Answers whether anything was committed (a SET
 // that deprovisions, teaches and notes nothing costs no ledger call).
@@ -24,6 +25,7 @@ import { onLedger } from "../http/ledger";
 import { logEvent } from "../log";
 import { ssfSourceName } from "../sources/registry";
 import type { AcceptedSet } from "./receive-set";
+import { proveVerifications } from "./verification-proof";
 
 export async function commitSet(env: Env, name: string, set: AcceptedSet): Promise<boolean> {
   const source = ssfSourceName(name);
@@ -57,5 +59,7 @@ export async function commitSet(env: Env, name: string, set: AcceptedSet): Promi
     unresolved: set.unresolved.map((event) => event.reason),
     ignored: set.ignored,
   });
+  // A verification event of a managed stream is its proof of life only with the state asked for.
+  await proveVerifications(env, name, set);
   return committing;
 }

@@ -1,4 +1,5 @@
-// One bounded JSON exchange with a transmitter (its metadata, its JWKS, its poll endpoint).
+// One bounded JSON exchange with a transmitter (its metadata, its JWKS, its poll endpoint, its stream
+// management API: a 204 answers null).
 // - Time: timeoutMs for the whole exchange, headers and body. An AbortController cancels the request, and the
 //   fetch is also raced against the timer, so a fetch that ignores its signal cannot hold us past the limit.
 // - Size: the body is refused past maxChars before it is parsed.
@@ -17,7 +18,13 @@ export type SsfFetch = (url: string, init: RequestInit) => Promise<Response>;
 export type JsonExchange = { ok: true; status: number; json: unknown } | JsonFailure;
 export type JsonFailure = { ok: false; reason: "timeout" | "unreachable" | "http_error" | "malformed"; status: number | null; detail: string };
 
-export type JsonRequest = { timeoutMs: number; maxChars: number; method?: "GET" | "POST"; headers?: Record<string, string>; body?: string };
+export type JsonRequest = {
+  timeoutMs: number;
+  maxChars: number;
+  method?: "GET" | "POST" | "PATCH" | "DELETE";
+  headers?: Record<string, string>;
+  body?: string;
+};
 
 export async function fetchJson(fetcher: SsfFetch, url: string, request: JsonRequest): Promise<JsonExchange> {
   const controller = new AbortController();
@@ -44,6 +51,8 @@ export async function fetchJson(fetcher: SsfFetch, url: string, request: JsonReq
     if (text.length > request.maxChars)
       return { ok: false, reason: "malformed", status: response.status, detail: `larger than ${request.maxChars} characters` };
     if (!response.ok) return { ok: false, reason: "http_error", status: response.status, detail: `HTTP ${response.status}${errCode(text)}` };
+    // 204 No Content: what SSF 1.0 §7.1.4 answers a verification request with; there is nothing to parse.
+    if (response.status === 204) return { ok: true, status: 204, json: null };
     try {
       return { ok: true, status: response.status, json: JSON.parse(text) };
     } catch {

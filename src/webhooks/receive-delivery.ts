@@ -19,6 +19,7 @@ import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
 import { logEvent } from "../log";
 import { findSource, type IdentitySource, type VerificationFailure } from "../sources/registry";
+import { channelTokens } from "./channel-tokens";
 
 const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
@@ -67,7 +68,9 @@ webhookRoutes.on(
     // The list of sources is public (this code); saying which secret turns one on tells an attacker nothing.
     if (found.state === "off") fail("not_found", `the ${c.req.param("source")} source is off: set ${found.variable} to turn it on`);
     if (found.state === "unknown") fail("not_found", "unknown webhook source");
-    const { source, secrets } = found;
+    const { source } = found;
+    // A channel the Worker keeps: the tokens of its channels (the current, the one it replaced until stopped, the next).
+    const secrets = found.channel === undefined ? found.secrets : await channelTokens(c.env, found.channel);
     if (c.req.method === "GET" && !source.handshake) fail("method_not_allowed", "use POST", undefined, { Allow: "POST" });
 
     const body = new Uint8Array(await c.req.arrayBuffer());

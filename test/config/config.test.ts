@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config";
+import { configuredSources, parseConfig } from "../../src/config";
 import { splitSecretList } from "../../src/config/secrets";
 import { workerFetch } from "../helpers/worker";
 
@@ -258,14 +258,75 @@ describe("PUBLIC_URL, the Worker's own origin (issue #20)", () => {
   });
 
   it("is required by a managed connection: a problem naming PUBLIC_URL and the setting that needs it", () => {
-    const result = parseConfig({ ...minimal, GOOGLE_SERVICE_ACCOUNT_KEY: '{"type": "service_account"}' });
+    const result = parseConfig({ ...minimal, GOOGLE_SERVICE_ACCOUNT_KEY: SERVICE_ACCOUNT_KEY, GOOGLE_ADMIN_EMAIL: "admin@example.com" });
     expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^PUBLIC_URL: required by GOOGLE_SERVICE_ACCOUNT_KEY: /)]);
     const streams = parseConfig({
       ...minimal,
       SSF_TRANSMITTERS: JSON.stringify({ okta: { issuer: "https://example.okta.com", audience: "x", manage: { bearer: true } } }),
     });
     expect(!streams.ok && streams.problems).toContainEqual(expect.stringMatching(/^PUBLIC_URL: required by SSF_TRANSMITTERS \(okta\.manage\): /));
-    expect(parseConfig({ ...minimal, GOOGLE_SERVICE_ACCOUNT_KEY: "{}", PUBLIC_URL: "https://revoker.example.com" }).ok).toBe(true);
+    const google = { GOOGLE_SERVICE_ACCOUNT_KEY: SERVICE_ACCOUNT_KEY, GOOGLE_ADMIN_EMAIL: "admin@example.com" };
+    expect(parseConfig({ ...minimal, ...google, PUBLIC_URL: "https://revoker.example.com" }).ok).toBe(true);
+  });
+});
+
+// The shape of a service account's JSON key file (its private key is not read until a token is needed).
+const SERVICE_ACCOUNT_KEY = JSON.stringify({
+  type: "service_account",
+  client_email: "revoker@project-1.iam.gserviceaccount.com",
+  private_key: `-----BEGIN PRIVATE KEY-----\n${"A".repeat(120)}\n-----END PRIVATE KEY-----\n`,
+  private_key_id: "key-1",
+});
+
+describe("a managed SSF transmitter's secrets (issue #20)", () => {
+  it("notes the manage secret that is missing, by name, and takes the PEM whole", () => {
+    const manage = { token_endpoint: "https://example.okta.com/oauth2/v1/token", client_id: "c", auth: "private_key_jwt" };
+    const vars = {
+      ...minimal,
+      PUBLIC_URL: "https://revoker.example.com",
+      SSF_TRANSMITTERS: JSON.stringify({ okta: { issuer: "https://example.okta.com", audience: "x", manage } }),
+    };
+    expect(parseConfig(vars).notes).toContainEqual(expect.stringMatching(/^SSF_MANAGE_PRIVATE_KEY_OKTA: not set/));
+    const pem = "-----BEGIN PRIVATE KEY-----\nAAAA\nBBBB\n-----END PRIVATE KEY-----";
+    const result = parseConfig({ ...vars, SSF_MANAGE_PRIVATE_KEY_OKTA: pem });
+    expect(result.notes).toEqual([]);
+    expect(result.ok && result.config.ssfSecrets.get("okta")?.manage.privateKeyPem).toBe(pem);
+  });
+});
+
+describe("the Google channel's settings (issue #20)", () => {
+  const withKey = { ...minimal, PUBLIC_URL: "https://revoker.example.com", GOOGLE_SERVICE_ACCOUNT_KEY: SERVICE_ACCOUNT_KEY };
+
+  it("reads the key file, the admin, the TTL (default 6 hours) and Google's endpoints", () => {
+    const result = parseConfig({ ...withKey, GOOGLE_ADMIN_EMAIL: "admin@example.com" });
+    expect(result.ok && result.config.googleChannel).toEqual({
+      serviceAccount: {
+        clientEmail: "revoker@project-1.iam.gserviceaccount.com",
+        privateKeyPem: expect.stringContaining("PRIVATE KEY"),
+        privateKeyId: "key-1",
+      },
+      adminEmail: "admin@example.com",
+      ttlSeconds: 21_600,
+      tokenUrl: "https://oauth2.googleapis.com/token",
+      apiBaseUrl: "https://admin.googleapis.com",
+    });
+    expect(result.ok && configuredSources(result.config)).toContain("google");
+  });
+
+  it("needs GOOGLE_ADMIN_EMAIL, and refuses a key that is not a service account's, never quoting it", () => {
+    expect(parseConfig(withKey)).toMatchObject({ ok: false, problems: [expect.stringMatching(/^GOOGLE_ADMIN_EMAIL: required/)] });
+    const wrong = parseConfig({
+      ...withKey,
+      GOOGLE_ADMIN_EMAIL: "admin@example.com",
+      GOOGLE_SERVICE_ACCOUNT_KEY: '{"type": "authorized_user", "secret": "s3cret"}',
+    });
+    expect(!wrong.ok && wrong.problems).toEqual([expect.stringMatching(/^GOOGLE_SERVICE_ACCOUNT_KEY: must be the service account's JSON key file/)]);
+    expect(JSON.stringify(wrong)).not.toContain("s3cret");
+  });
+
+  it("notes WEBHOOK_SECRET_GOOGLE as ignored beside a service account", () => {
+    const result = parseConfig({ ...withKey, GOOGLE_ADMIN_EMAIL: "admin@example.com", WEBHOOK_SECRET_GOOGLE: "static" });
+    expect(result.notes).toContainEqual(expect.stringMatching(/^WEBHOOK_SECRET_GOOGLE: ignored while GOOGLE_SERVICE_ACCOUNT_KEY is set/));
   });
 });
 

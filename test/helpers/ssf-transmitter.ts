@@ -5,8 +5,10 @@
 // Its poll endpoint (RFC 8936 §2.2–2.5) hands out the SETs queued with `queueForPoll`, maxEvents at a time,
 // and again until they are acknowledged or reported in setErrs; it records every request it gets. It accepts
 // the static credential TEST_SSF_POLL_AUTH, or an access token its OAuth token endpoint issued (RFC 6749 §4.4,
-// the client authenticated with HTTP Basic as §2.3.1 encodes it) and has not revoked.
-import { base64url, type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
+// the client authenticated with HTTP Basic as §2.3.1 encodes it, or by private_key_jwt, RFC 7523 §2.2, with
+// the key registered in `clientKey`) and has not revoked. Its stream management API (SSF 1.0 §7.1) is
+// ssf-stream-management.ts, named in its metadata; `metadataIssuer` makes the metadata name another issuer.
+import { base64url, type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { CAEP_SESSION_REVOKED } from "../../src/domain/ssf/event-types";
 import type { SsfTransmitter } from "../../src/domain/ssf/transmitters";
 import { SSF_ALGORITHMS } from "../../src/domain/ssf/transmitters";
@@ -21,6 +23,7 @@ import {
   TEST_SSF_POLL_URL,
   TEST_SSF_TOKEN_URL,
 } from "./bindings";
+import { MANAGEMENT_ENDPOINTS, StreamManagement } from "./ssf-stream-management";
 
 /** up: serves the keys; down: 503; unreachable: the fetch rejects; slow: answers only when aborted (with an
  * AbortError), as fetch does; hang: never settles, even when aborted; garbage: 200 with HTML. */
@@ -57,6 +60,12 @@ export class LocalTransmitter {
   jwksRequests = 0;
   configurationRequests = 0;
   jwksMode: EndpointMode = "up";
+  /** The stream management API (SSF 1.0 §7.1). */
+  readonly management = new StreamManagement((bearer) => this.validTokens.has(bearer));
+  /** The issuer its metadata names (another one to test the check). */
+  metadataIssuer: string | null = null;
+  /** The public key a private_key_jwt client signs its assertions with (RFC 7523 §2.2). */
+  clientKey: CryptoKey | null = null;
   private published: SigningKey[];
   private rotations = 0;
   private rogue: Promise<SigningKey> | null = null;
@@ -90,6 +99,7 @@ export class LocalTransmitter {
       jwksMinRefreshMs: 60_000,
       poll: null,
       push: true,
+      manage: null,
       ...overrides,
     };
   }
@@ -191,10 +201,32 @@ export class LocalTransmitter {
     return Response.json({ sets: Object.fromEntries(handed), moreAvailable: this.pollQueue.size > handed.length });
   }
 
-  private token(init: RequestInit): Response {
+  /** RFC 7523 §2.2 / §3: the assertion signed by the registered key, iss = sub = the client, aud = this endpoint. */
+  private async assertionIsValid(form: URLSearchParams): Promise<boolean> {
+    if (this.clientKey === null || form.get("client_assertion_type") !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") return false;
+    try {
+      const { payload } = await jwtVerify(form.get("client_assertion") ?? "", this.clientKey, {
+        issuer: TEST_SSF_CLIENT.id,
+        subject: TEST_SSF_CLIENT.id,
+        audience: TEST_SSF_TOKEN_URL,
+        currentDate: new Date(this.clock.now),
+      });
+      return typeof payload.jti === "string" && typeof payload.exp === "number";
+    } catch {
+      return false;
+    }
+  }
+
+  private async token(init: RequestInit): Promise<Response> {
     const authorization = new Headers(init.headers).get("authorization");
     const body = String(init.body);
     this.tokenRequests.push({ authorization, body });
+    if (new URLSearchParams(body).has("client_assertion")) {
+      if (!(await this.assertionIsValid(new URLSearchParams(body)))) return Response.json({ error: "invalid_client" }, { status: 401 });
+      const token = `at-${crypto.randomUUID()}`;
+      this.validTokens.add(token);
+      return Response.json({ access_token: token, token_type: "Bearer", expires_in: this.tokenLifetimeSeconds });
+    }
     const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, "+");
     const expected = `Basic ${btoa(`${encode(TEST_SSF_CLIENT.id)}:${encode(TEST_SSF_CLIENT.secret)}`)}`;
     if (authorization !== expected) return Response.json({ error: "invalid_client" }, { status: 401 });
@@ -209,13 +241,15 @@ export class LocalTransmitter {
   readonly fetch: SsfFetch = async (url, init) => {
     if (url === TEST_SSF_POLL_URL && init.method === "POST") return this.poll(init);
     if (url === TEST_SSF_TOKEN_URL && init.method === "POST") return this.token(init);
+    if (this.management.handles(url)) return this.management.serve(url, init);
     if (url === ssfConfigurationUrl(this.issuer)) {
       this.configurationRequests += 1;
       return Response.json({
         spec_version: "1_0",
-        issuer: this.issuer,
+        issuer: this.metadataIssuer ?? this.issuer,
         jwks_uri: TEST_SSF_JWKS_URI,
         delivery_methods_supported: ["urn:ietf:rfc:8935"],
+        ...MANAGEMENT_ENDPOINTS,
       });
     }
     if (url !== TEST_SSF_JWKS_URI) return new Response("not found", { status: 404 });

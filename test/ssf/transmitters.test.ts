@@ -38,6 +38,7 @@ describe("parseSsfTransmitters", () => {
             jwksMinRefreshMs: 60_000,
             poll: null,
             push: true,
+            manage: null,
           },
         ],
       ]),
@@ -66,7 +67,53 @@ describe("parseSsfTransmitters", () => {
       jwksMinRefreshMs: 300_000,
       poll: { endpoint: "https://idp.example.com/ssf/poll/s-1", maxEvents: 50, oauth: null },
       push: false,
+      manage: null,
     });
+  });
+
+  it("reads a manage block (issue #20): a bearer, or OAuth client credentials by secret or private_key_jwt", () => {
+    const bearer = parse({ okta: { ...okta, manage: { bearer: true } } });
+    expect(bearer.ok && bearer.transmitters.get("okta")?.manage).toEqual({
+      credentials: { kind: "bearer" },
+      verifyEveryMs: 3_600_000,
+      events: [RISC_ACCOUNT_DISABLED, RISC_ACCOUNT_PURGED, CAEP_SESSION_REVOKED],
+    });
+    const manage = {
+      token_endpoint: "https://example.okta.com/oauth2/v1/token",
+      client_id: "0oa1",
+      scope: "ssf.manage ssf.read",
+      auth: "private_key_jwt",
+      kid: "k1",
+      verify_every_seconds: 900,
+      events: [CAEP_SESSION_REVOKED],
+    };
+    const oauth = parse({ okta: { ...okta, manage } });
+    expect(oauth.ok && oauth.transmitters.get("okta")?.manage).toEqual({
+      credentials: {
+        kind: "oauth",
+        tokenEndpoint: manage.token_endpoint,
+        clientId: "0oa1",
+        scope: "ssf.manage ssf.read",
+        auth: "private_key_jwt",
+        kid: "k1",
+      },
+      verifyEveryMs: 900_000,
+      events: [CAEP_SESSION_REVOKED],
+    });
+  });
+
+  it.each([
+    ["neither bearer nor OAuth", {}],
+    ["both", { bearer: true, token_endpoint: "https://example.okta.com/token", client_id: "c", auth: "client_secret_basic" }],
+    ["OAuth without auth", { token_endpoint: "https://example.okta.com/token", client_id: "c" }],
+    ["an unknown auth", { token_endpoint: "https://example.okta.com/token", client_id: "c", auth: "tls_client_auth" }],
+    ["kid with a client secret", { token_endpoint: "https://example.okta.com/token", client_id: "c", auth: "client_secret_basic", kid: "k" }],
+    ["verification every minute", { bearer: true, verify_every_seconds: 60 }],
+    ["a misspelt option", { bearer: true, verify_every: 600 }],
+  ])("refuses a manage block with %s", (_name, manage) => {
+    const result = parse({ okta: { ...okta, manage } });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems.join("\n")).toContain("okta.manage");
   });
 
   it.each([

@@ -12,6 +12,7 @@
 // polls the endpoint every minute (ssf/poll-streams.ts) with the Authorization header in SSF_POLL_AUTH_<NAME>,
 // or, with "token_endpoint" and "client_id" (and optionally "scope"), with an access token it obtains by the
 // OAuth client credentials grant, the client secret in SSF_POLL_CLIENT_SECRET_<NAME> (ssf/poll-token.ts).
+// manage (see ManageSchema) has the Worker create, repair and verify its push stream itself (issue #20).
 // push (boolean) says whether POST /ssf/<name> accepts pushed SETs (RFC 8935). Its default keeps every
 // existing configuration's meaning for the one delivery method an SSF stream has (SSF 1.0 §8.1.1): a
 // transmitter without `poll` pushes, one with `poll` does not, so a forger cannot make the Worker hold SETs
@@ -65,6 +66,62 @@ const eventTypeUri = z.string().check(
   z.refine((value) => URL.canParse(value), "must be an event-type URI"),
 );
 
+/** `verify_every_seconds` when not set: one verification round trip an hour (issue #20). */
+const DEFAULT_VERIFY_EVERY_SECONDS = 3600;
+const MANAGE_CLIENT_AUTH = ["client_secret_basic", "private_key_jwt"] as const;
+
+/**
+ * `manage`: how the Worker authenticates to the transmitter's stream management API (SSF 1.0 §7.1), which it
+ * then uses to create, repair and verify its own stream (connections/ssf-stream/): `{"bearer": true}` (the
+ * Authorization header value in SSF_MANAGE_AUTH_<NAME>), or OAuth client credentials at `token_endpoint` as
+ * `client_id` (optionally asking `scope`), the client authenticated by `auth`: client_secret_basic (secret in
+ * SSF_MANAGE_CLIENT_SECRET_<NAME>) or private_key_jwt (RFC 7523 §2.2; a PKCS#8 PEM in
+ * SSF_MANAGE_PRIVATE_KEY_<NAME>, its `kid` in the assertion's header). `verify_every_seconds` (300–86400,
+ * default 3600): how often a verification event is requested; `events`: the events the stream requests
+ * (default the transmitter's `events`).
+ */
+const ManageSchema = z
+  .strictObject({
+    bearer: z.optional(z.literal(true, "must be true (the header is in SSF_MANAGE_AUTH_<NAME>)")),
+    token_endpoint: z.optional(transmitterUrl),
+    client_id: z.optional(nonEmpty),
+    scope: z.optional(nonEmpty),
+    auth: z.optional(z.enum(MANAGE_CLIENT_AUTH, "must be client_secret_basic or private_key_jwt")),
+    kid: z.optional(nonEmpty),
+    verify_every_seconds: z.optional(z.number().check(z.int(), z.minimum(300, "must be at least 300"), z.maximum(86_400, "must be at most 86400"))),
+    events: z.optional(z.array(eventTypeUri).check(z.minLength(1))),
+  })
+  .check(
+    z.refine(
+      (manage) =>
+        manage.bearer === true
+          ? manage.token_endpoint === undefined && manage.client_id === undefined && manage.auth === undefined
+          : manage.token_endpoint !== undefined && manage.client_id !== undefined && manage.auth !== undefined,
+      'needs either "bearer": true, or token_endpoint, client_id and auth (OAuth client credentials), not both',
+    ),
+    z.refine((manage) => manage.kid === undefined || manage.auth === "private_key_jwt", "kid goes with auth private_key_jwt"),
+  );
+
+type ManageEntry = z.output<typeof ManageSchema>;
+
+function manageOf(manage: ManageEntry, transmitterEvents: readonly string[]) {
+  return {
+    credentials:
+      manage.token_endpoint !== undefined && manage.client_id !== undefined && manage.auth !== undefined
+        ? {
+            kind: "oauth" as const,
+            tokenEndpoint: manage.token_endpoint,
+            clientId: manage.client_id,
+            scope: manage.scope ?? null,
+            auth: manage.auth,
+            kid: manage.kid ?? null,
+          }
+        : { kind: "bearer" as const },
+    verifyEveryMs: (manage.verify_every_seconds ?? DEFAULT_VERIFY_EVERY_SECONDS) * 1000,
+    events: [...new Set(manage.events ?? transmitterEvents)],
+  };
+}
+
 const TransmitterSchema = z.pipe(
   z
     .strictObject({
@@ -93,8 +150,12 @@ const TransmitterSchema = z.pipe(
       algorithms: z.optional(z.array(z.enum(SSF_ALGORITHMS, "must be an asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA)")).check(z.minLength(1))),
       jwks_min_refresh_seconds: z.optional(z.number().check(z.int(), z.minimum(1, "must be at least 1"), z.maximum(3600, "must be at most 3600"))),
       push: z.optional(z.boolean()),
+      manage: z.optional(ManageSchema),
     })
-    .check(z.refine((entry) => entry.push !== false || entry.poll !== undefined, "push false needs poll: the transmitter would deliver nothing")),
+    .check(
+      z.refine((entry) => entry.push !== false || entry.poll !== undefined, "push false needs poll: the transmitter would deliver nothing"),
+      z.refine((entry) => entry.manage === undefined || entry.push !== false, "manage creates a push stream: it needs push"),
+    ),
   z.transform((entry) => ({
     issuer: entry.issuer,
     audiences: typeof entry.audience === "string" ? [entry.audience] : [...new Set(entry.audience)],
@@ -113,6 +174,7 @@ const TransmitterSchema = z.pipe(
               : null,
         }
       : null,
+    manage: entry.manage ? manageOf(entry.manage, entry.events ?? DEFAULT_DEPROVISIONING_EVENTS) : null,
   })),
 );
 
@@ -173,9 +235,18 @@ export const ssfTransmittersVariable = z.pipe(
 /**
  * The secrets a transmitter may have, each named by its prefix and the transmitter's name upper-cased with
  * "-" as "_": the push credential (SSF_AUTH_<NAME>), the header the Worker polls with (SSF_POLL_AUTH_<NAME>)
- * and the OAuth client secret it obtains poll tokens with (SSF_POLL_CLIENT_SECRET_<NAME>).
+ * and the OAuth client secret it obtains poll tokens with (SSF_POLL_CLIENT_SECRET_<NAME>); for `manage`, the
+ * management API's Authorization header (SSF_MANAGE_AUTH_<NAME>), client secret (SSF_MANAGE_CLIENT_SECRET_<NAME>)
+ * or private key (SSF_MANAGE_PRIVATE_KEY_<NAME>, PKCS#8 PEM).
  */
-export const SSF_SECRET_PREFIXES = ["SSF_AUTH_", "SSF_POLL_AUTH_", "SSF_POLL_CLIENT_SECRET_"] as const;
+export const SSF_SECRET_PREFIXES = [
+  "SSF_AUTH_",
+  "SSF_POLL_AUTH_",
+  "SSF_POLL_CLIENT_SECRET_",
+  "SSF_MANAGE_AUTH_",
+  "SSF_MANAGE_CLIENT_SECRET_",
+  "SSF_MANAGE_PRIVATE_KEY_",
+] as const;
 
 function transmitterSecret(prefix: (typeof SSF_SECRET_PREFIXES)[number], name: string): string {
   return `${prefix}${name.toUpperCase().replace(/-/g, "_")}`;
@@ -184,3 +255,6 @@ function transmitterSecret(prefix: (typeof SSF_SECRET_PREFIXES)[number], name: s
 export const ssfAuthSecretVariable = (name: string) => transmitterSecret("SSF_AUTH_", name);
 export const ssfPollAuthSecretVariable = (name: string) => transmitterSecret("SSF_POLL_AUTH_", name);
 export const ssfPollClientSecretVariable = (name: string) => transmitterSecret("SSF_POLL_CLIENT_SECRET_", name);
+export const ssfManageAuthSecretVariable = (name: string) => transmitterSecret("SSF_MANAGE_AUTH_", name);
+export const ssfManageClientSecretVariable = (name: string) => transmitterSecret("SSF_MANAGE_CLIENT_SECRET_", name);
+export const ssfManagePrivateKeyVariable = (name: string) => transmitterSecret("SSF_MANAGE_PRIVATE_KEY_", name);

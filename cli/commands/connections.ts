@@ -1,0 +1,31 @@
+// connections sync [name]: the Cron Trigger's managed-connection step run now (POST /v1/connections/sync, or
+// /v1/connections/{name}/sync): each SSF stream with `manage` and the Google channel checked, created,
+// repaired or renewed as due, one line per connection with its verdict and error. `sources` shows their state.
+import type { Command } from "commander";
+import { sessionOf } from "../session.ts";
+
+type SyncAnswer = { runs: { name: string; kind: string; verdict: string; error: string | null; calls: number }[] };
+
+function syncView(answer: SyncAnswer): string {
+  if (answer.runs.length === 0) return "no managed connection is configured (an SSF transmitter with manage, GOOGLE_SERVICE_ACCOUNT_KEY)";
+  return answer.runs
+    .map((run) => {
+      const calls = `${run.calls} call${run.calls === 1 ? "" : "s"}`;
+      return `${run.name} (${run.kind}): ${run.verdict}, ${calls}${run.error === null ? "" : `: ${run.error}`}`;
+    })
+    .join("\n");
+}
+
+export function registerConnectionCommands(program: Command): void {
+  const connections = program.command("connections").summary("the streams and channels the Worker keeps itself (connections sync)");
+  connections
+    .command("sync")
+    .summary("check, create, repair or renew managed connections now, as the Cron does (audited there)")
+    .argument("[name]", "one connection: ssf-<name> or google")
+    .action(async function sync(name: string | undefined, _options: unknown, command: Command) {
+      const session = sessionOf(command);
+      const path = name === undefined ? "/v1/connections/sync" : `/v1/connections/${encodeURIComponent(name)}/sync`;
+      const answer = await session.api.request<SyncAnswer>("POST", path);
+      session.show(answer, syncView);
+    });
+}
