@@ -25,7 +25,7 @@
 // - Details: what an operator may see: never a secret. A flat object of at most 12 snake_case fields, each a
 //   string of at most 200 characters (an id, a status, an ISO time), a number, a boolean or null
 //   (ConnectionDetailsSchema, domain/connections.ts); /v1/stats shows it as `sources.<name>.connection.details`,
-//   as the last run that answered it did (omitted or null keeps the last). Ids, statuses, expirations and
+//   as the last run that answered it did (a run that omits it keeps the last). Ids, statuses, expirations and
 //   round-trip times belong here; a token, a verification's pending state or a clientState never does. Details
 //   that do not fit the schema make the run failing.
 // - Changes: report created, renewed, repaired, stopped or verification_missed with a sentence each; each is
