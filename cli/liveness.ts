@@ -23,17 +23,46 @@ function silenceCell(source: SourceView, now: number): string {
   return source.silence_threshold_hours === null ? "–" : `no (threshold ${source.silence_threshold_hours} h)`;
 }
 
-/** One line per source: its last accepted and refused deliveries, its silence, its managed connection. */
+/** The widest a details line grows before the next field goes on a line of its own. */
+const DETAILS_COLUMNS = 80;
+
+/**
+ * A connection's details under its source's name, indented, as many "field value" pairs a line as fit in 80
+ * columns (times as the rest of the CLI shows them; null as "–"); null when its kind answered none.
+ */
+function connectionDetails(name: string, source: SourceView): string | null {
+  const details = source.connection?.details;
+  if (!details || Object.keys(details).length === 0) return null;
+  const lines: string[] = [];
+  let line = "";
+  for (const [field, value] of Object.entries(details)) {
+    const shown = value === null ? "–" : field.endsWith("_at") && typeof value === "string" ? time(value) : String(value);
+    const pair = `${field} ${shown}`;
+    if (line !== "" && 2 + line.length + 2 + pair.length > DETAILS_COLUMNS) {
+      lines.push(`  ${line}`);
+      line = pair;
+    } else line = line === "" ? pair : `${line}  ${pair}`;
+  }
+  lines.push(`  ${line}`);
+  return [`${name} (${source.connection!.kind}):`, ...lines].join("\n");
+}
+
+/**
+ * One line per source: its last accepted and refused deliveries, its silence, its managed connection; then,
+ * for each managed connection whose kind shows details, those (stream or channel id, status, times).
+ */
 export function sourcesView(sources: Stats["sources"], now: number): string {
   const names = Object.keys(sources).sort();
   if (names.length === 0) return "no source is configured";
-  return table(
+  const details = names.map((name) => connectionDetails(name, sources[name]!)).filter((block) => block !== null);
+  const view = table(
     ["SOURCE", "LAST ACCEPTED", "LAST REFUSED", "SILENT", "CONNECTION"],
     names.map((name) => {
       const source = sources[name]!;
       return [name, ago(source.last_accepted_at, now), ago(source.last_refused_at, now), silenceCell(source, now), connectionCell(source, now)];
     }),
   );
+  return details.length === 0 ? view : [view, "", ...details].join("\n");
 }
 
 /** `stats`' line on the sources: how many, which are silent or failing (`sources` has the detail). */

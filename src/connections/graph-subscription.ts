@@ -7,13 +7,14 @@
 // every notification against, and a new one must be in the ledger before Graph is asked (Graph validates the
 // URL, and may notify, before it answers the creation), so the subscription's id, expiry and clientStates stay
 // in ledger/entra/ (entra_state), written by the run itself under its lease; this kind's `state` is never used.
+// Its details for /v1/stats are the subscription's id and expiry as the run left them (never a clientState).
 // The ledger is reached through the Worker's bindings as `cloudflare:workers` exports them.
 // Calls: the Graph requests go through the connection's bounded fetch (at most 2: a renewal answered 404, then a
 // creation); the app's token comes from Entra's own token source, cached for the isolate (at most 2 more, about
 // once an hour), so maxCalls counts all four.
 import { env } from "cloudflare:workers";
 import type { Config } from "../config";
-import { maintainSubscription } from "../entra/subscription";
+import { maintainSubscription, type SubscriptionRun } from "../entra/subscription";
 import type { ConnectionKind, MaintainResult } from "./kind";
 
 /** The connection's name: the source it keeps. */
@@ -27,17 +28,24 @@ export const graphSubscriptionKind: ConnectionKind = {
     const entra = context.config.entra;
     if (entra === null) return { verdict: "idle" };
     const run = await maintainSubscription(env as Env, entra, { fetch: context.fetch, now: context.now, random: context.random });
-    switch (run.outcome) {
-      case "created":
-        return { verdict: "ok", proof: "Graph created the subscription", changes: [{ change: "created", detail: run.detail ?? "" }] };
-      case "recreated":
-        return { verdict: "ok", proof: "Graph created the subscription anew", changes: [{ change: "repaired", detail: run.detail ?? "" }] };
-      case "renewed":
-        return { verdict: "ok", proof: "Graph renewed the subscription", changes: [{ change: "renewed", detail: run.detail ?? "" }] };
-      case "failed":
-        return { verdict: "failing", error: run.detail ?? "keeping the Graph subscription failed" };
-      default:
-        return { verdict: "idle" };
-    }
+    const result = verdictOf(run);
+    // Its id and expiry, never its clientState; a run that did not learn them keeps the details shown.
+    if (run.subscription === undefined) return result;
+    return { ...result, details: { subscription_id: run.subscription.id, expires_at: new Date(run.subscription.expiresAt).toISOString() } };
   },
 };
+
+function verdictOf(run: SubscriptionRun): MaintainResult {
+  switch (run.outcome) {
+    case "created":
+      return { verdict: "ok", proof: "Graph created the subscription", changes: [{ change: "created", detail: run.detail ?? "" }] };
+    case "recreated":
+      return { verdict: "ok", proof: "Graph created the subscription anew", changes: [{ change: "repaired", detail: run.detail ?? "" }] };
+    case "renewed":
+      return { verdict: "ok", proof: "Graph renewed the subscription", changes: [{ change: "renewed", detail: run.detail ?? "" }] };
+    case "failed":
+      return { verdict: "failing", error: run.detail ?? "keeping the Graph subscription failed" };
+    default:
+      return { verdict: "idle" };
+  }
+}

@@ -22,6 +22,12 @@
 //   in it, so it is never logged, never in /v1/stats; it stays in the ledger (at most 16 KiB of JSON).
 //   Answer the state even when failing if the run changed something at the provider (a channel created but
 //   the old one not stopped), so the next run knows.
+// - Details: what an operator may see: never a secret. A flat object of at most 12 snake_case fields, each a
+//   string of at most 200 characters (an id, a status, an ISO time), a number, a boolean or null
+//   (ConnectionDetailsSchema, domain/connections.ts); /v1/stats shows it as `sources.<name>.connection.details`,
+//   as the last run that answered it did (a run that omits it keeps the last). Ids, statuses, expirations and
+//   round-trip times belong here; a token, a verification's pending state or a clientState never does. Details
+//   that do not fit the schema make the run failing.
 // - Changes: report created, renewed, repaired, stopped or verification_missed with a sentence each; each is
 //   written to the audit log. The ledger itself adds failing and recovered when the verdict changes status.
 // - Network: only through `context.fetch`: each call times out (context.timeoutMs), redirects are not followed
@@ -31,13 +37,13 @@
 // - Time and randomness: `context.now()` and `context.random` (fresh channel tokens, SSF verification states),
 //   so tests step them.
 import type { Config } from "../config";
-import type { ConnectionEvent, ConnectionRecord } from "../domain/connections";
+import type { ConnectionDetails, ConnectionEvent, ConnectionRecord } from "../domain/connections";
 
 /** What one run of one connection answers (see the header). */
 export type MaintainResult =
-  | { verdict: "ok"; proof?: string; changes?: ConnectionEvent[]; state?: unknown }
-  | { verdict: "failing"; error: string; changes?: ConnectionEvent[]; state?: unknown }
-  | { verdict: "idle"; state?: unknown };
+  | { verdict: "ok"; proof?: string; changes?: ConnectionEvent[]; state?: unknown; details?: ConnectionDetails }
+  | { verdict: "failing"; error: string; changes?: ConnectionEvent[]; state?: unknown; details?: ConnectionDetails }
+  | { verdict: "idle"; state?: unknown; details?: ConnectionDetails };
 
 export type MaintainContext = {
   /** The connection's name: the source it keeps (ssf-okta, google, entra). */

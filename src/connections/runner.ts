@@ -117,7 +117,7 @@ async function runOne(run: Planned, config: Config, deps: ConnectionDeps, forced
   }
 }
 
-/** A kind's answer as the ledger takes it: its state as JSON text, checked; anything malformed is a failure. */
+/** A kind's answer as the ledger takes it: its state as JSON text, checked; anything malformed (details too) is a failure. */
 function reportOf(kind: ConnectionKind, answered: MaintainResult): MaintenanceReport {
   const state = answered.state === undefined || answered.state === null ? null : JSON.stringify(answered.state);
   if (state !== null && state.length > MAX_CONNECTION_STATE_CHARS) {
@@ -130,6 +130,7 @@ function reportOf(kind: ConnectionKind, answered: MaintainResult): MaintenanceRe
     proof: answered.verdict === "ok" && answered.proof !== undefined ? String(answered.proof).slice(0, 200) : null,
     changes: answered.verdict === "idle" ? [] : (answered.changes ?? []),
     state,
+    details: answered.details ?? null,
   });
   return report.success ? report.data : failing(kind, "its run answered something that is not a result (a bug in the kind)");
 }
@@ -145,7 +146,7 @@ function configuredBy(kind: ConnectionKind, config: Config): string[] {
 }
 
 function failing(kind: ConnectionKind, error: string): MaintenanceReport {
-  return { kind: kind.kind, verdict: "failing", error, proof: null, changes: [], state: null };
+  return { kind: kind.kind, verdict: "failing", error, proof: null, changes: [], state: null, details: null };
 }
 
 function parseState(text: string | null): unknown {

@@ -23,6 +23,19 @@ const ConnectionEventSchema = z.object({
 });
 export type ConnectionEvent = z.infer<typeof ConnectionEventSchema>;
 
+/** The most fields a connection's details may have. */
+const MAX_CONNECTION_DETAILS = 12;
+
+/**
+ * What a kind shows an operator of its connection (`sources.<name>.connection.details` in /v1/stats): a flat
+ * object of at most MAX_CONNECTION_DETAILS snake_case fields, each a short string (ids, statuses, ISO times), a
+ * number, a boolean or null. Never a secret: unlike the state, it is shown as it is.
+ */
+export const ConnectionDetailsSchema = z
+  .record(z.string().check(z.regex(/^[a-z][a-z0-9_]{0,39}$/)), z.union([z.nullable(z.string().check(z.maxLength(200))), z.number(), z.boolean()]))
+  .check(z.refine((details) => Object.keys(details).length <= MAX_CONNECTION_DETAILS, `at most ${MAX_CONNECTION_DETAILS} fields`));
+export type ConnectionDetails = z.infer<typeof ConnectionDetailsSchema>;
+
 /** The most a kind's state may take in the ledger (its JSON text). */
 export const MAX_CONNECTION_STATE_CHARS = 16_384;
 
@@ -34,6 +47,8 @@ export const MAX_CONNECTION_STATE_CHARS = 16_384;
  *   renewed): what proved it. Recorded as last proof of life.
  * - `state`: the kind's own JSON (ids, expirations, channel tokens, delta links), kept for the next run;
  *   null leaves the kept state as it was. Secrets may be in it: it is never logged or shown.
+ * - `details`: what an operator may see of the connection (ConnectionDetailsSchema), shown in /v1/stats as
+ *   the kind answered it last; null leaves the kept details as they were.
  */
 export const MaintenanceReportSchema = z.object({
   kind: z.string().check(z.minLength(1), z.maxLength(40)),
@@ -42,6 +57,7 @@ export const MaintenanceReportSchema = z.object({
   proof: z.nullable(z.string().check(z.maxLength(200))),
   changes: z.array(ConnectionEventSchema).check(z.maxLength(10)),
   state: z.nullable(z.string().check(z.maxLength(MAX_CONNECTION_STATE_CHARS))),
+  details: z.nullable(ConnectionDetailsSchema),
 });
 export type MaintenanceReport = z.infer<typeof MaintenanceReportSchema>;
 

@@ -5,8 +5,10 @@
 //   request, so the receiver already knows the token when Google's first message (sync) arrives.
 // - current: the channel Google delivers on; previous: the one it replaced, accepted until it is stopped
 //   (the run after the new one is recorded) or expires, so no window is uncovered.
+// What an operator sees of it (channelDetails): ids and the expiration, never a token.
 // Contract: pure; a state that does not parse is no state (the kind starts over, the receiver accepts nothing).
 import * as z from "zod/mini";
+import type { ConnectionDetails } from "./connections";
 
 const ChannelSchema = z.object({
   id: z.string().check(z.maxLength(200)),
@@ -39,6 +41,15 @@ export function readChannelState(kept: unknown): GoogleChannelState {
   }
   const parsed = GoogleChannelStateSchema.safeParse(value);
   return parsed.success ? parsed.data : EMPTY_CHANNEL_STATE;
+}
+
+/** What /v1/stats shows of the channel: the current one's id and expiration, the replaced one's id until it is stopped. */
+export function channelDetails(state: GoogleChannelState): ConnectionDetails {
+  return {
+    channel_id: state.current?.id ?? null,
+    expires_at: state.current === null ? null : new Date(state.current.expiration).toISOString(),
+    previous_channel_id: state.previous?.id ?? null,
+  };
 }
 
 /** The channel tokens a delivery may carry: the current channel's, the one it replaced (until stopped), the next one's. */

@@ -4,7 +4,7 @@
 // Contract: pure.
 import * as z from "zod/mini";
 import { JobCountsSchema } from "./bulk";
-import { CONNECTION_STATUSES } from "./connections";
+import { CONNECTION_STATUSES, ConnectionDetailsSchema } from "./connections";
 import { EntraSourceSchema } from "./entra";
 import { STREAM_STATUSES } from "./ssf/event-types";
 
@@ -228,6 +228,12 @@ const ConnectionViewSchema = z.object({
   created_at: z.nullable(IsoTime),
   renewed_at: z.nullable(IsoTime),
   repaired_at: z.nullable(IsoTime),
+  /**
+   * What its kind shows of it, as its last run answered (ssf-stream: stream_id, status, status_read_at,
+   * verification_requested_at, verification_received_at, round_trip_ms; google-channel: channel_id, expires_at,
+   * previous_channel_id; graph-subscription: subscription_id, expires_at). Absent before a run answered any.
+   */
+  details: z.optional(z.nullable(ConnectionDetailsSchema)),
 });
 export type ConnectionView = z.infer<typeof ConnectionViewSchema>;
 

@@ -25,8 +25,11 @@ const LIFETIME_MS = 41_700 * 60_000;
 const RENEW_WHEN_LEFT_MS = LIFETIME_MS / 2;
 
 type MaintenanceOutcome = "created" | "recreated" | "renewed" | "unchanged" | "failed" | "busy";
-/** What a run came to, with a sentence for the operator (the subscription's id and expiry, or the error). */
-export type SubscriptionRun = { outcome: MaintenanceOutcome; detail: string | null };
+/**
+ * What a run came to, with a sentence for the operator (the subscription's id and expiry, or the error), and the
+ * subscription as the run left it when it knows (created, renewed or unchanged): its id and expiry, never its clientState.
+ */
+export type SubscriptionRun = { outcome: MaintenanceOutcome; detail: string | null; subscription?: { id: string; expiresAt: number } };
 /** The network, clock and randomness a run uses. */
 export type SubscriptionIo = { fetch: MicrosoftFetch; now(): number; random(bytes: number): Uint8Array };
 
@@ -57,7 +60,11 @@ export async function maintainSubscription(env: Env, entra: NonNullable<Config["
       const created = await graph.createSubscription({ notificationUrl: entra.notificationUrl, clientState, expiresAt });
       if (!created.ok) return failed(`creating: ${explain(created)}`);
       await ledger.recordMaintenance({ kind: "created", id: created.id, expiresAt: created.expiresAt });
-      return { outcome, detail: `subscription ${created.id} on users, until ${new Date(created.expiresAt).toISOString()}` };
+      return {
+        outcome,
+        detail: `subscription ${created.id} on users, until ${new Date(created.expiresAt).toISOString()}`,
+        subscription: { id: created.id, expiresAt: created.expiresAt },
+      };
     };
     const expired = subscription.expiresAt === null || subscription.expiresAt <= now;
     if (subscription.id === null || subscription.wanted === "create" || expired) {
@@ -66,7 +73,11 @@ export async function maintainSubscription(env: Env, entra: NonNullable<Config["
       const renewed = await graph.renewSubscription(subscription.id, expiresAt);
       if (renewed.ok) {
         await ledger.recordMaintenance({ kind: "renewed", expiresAt: renewed.expiresAt });
-        run = { outcome: "renewed", detail: `subscription ${subscription.id} until ${new Date(renewed.expiresAt).toISOString()}` };
+        run = {
+          outcome: "renewed",
+          detail: `subscription ${subscription.id} until ${new Date(renewed.expiresAt).toISOString()}`,
+          subscription: { id: subscription.id, expiresAt: renewed.expiresAt },
+        };
       } else if (renewed.kind === "not_found") {
         await ledger.recordMaintenance({ kind: "gone" });
         run = (await ledger.claimMaintenance()) === null ? { outcome: "busy", detail: null } : await create("recreated");
@@ -75,7 +86,7 @@ export async function maintainSubscription(env: Env, entra: NonNullable<Config["
       }
     } else {
       await ledger.recordMaintenance({ kind: "unchanged" });
-      run = { outcome: "unchanged", detail: null };
+      run = { outcome: "unchanged", detail: null, subscription: { id: subscription.id, expiresAt: subscription.expiresAt ?? now } };
     }
   } catch (thrown) {
     const error = `the ledger could not be reached: ${String(thrown).slice(0, 200)}`;

@@ -85,6 +85,8 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   version(ALERTS.v22),
   // v23 (issue #21): Microsoft Entra ID: the Graph subscription, the delta catch-up, notified users to read, decided users.
   version(ENTRA.v23),
+  // v24 (issue #20): what each managed connection shows an operator (its details).
+  version(CONNECTIONS.v24),
 ];
 
 /** Brings the ledger's SQLite to the newest schema; runs in the Durable Object's constructor. */

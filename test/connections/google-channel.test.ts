@@ -78,6 +78,12 @@ async function audit(): Promise<{ status: string; detail: string }[]> {
   return listing.entries.filter((entry) => entry.source === "google").map(({ status, detail }) => ({ status, detail }));
 }
 
+/** What /v1/stats shows of the channel (`sources.google.connection.details`). */
+async function details(): Promise<unknown> {
+  const stats = (await (await operator("/v1/stats")).json()) as { sources: Record<string, { connection?: { details?: unknown } }> };
+  return stats.sources.google?.connection?.details;
+}
+
 /** Runs the Cron until the channel exists (one run prepares it, the next creates it). */
 async function created(): Promise<FakeChannel> {
   expect(await runCron()).toMatchObject({ verdict: "idle", calls: 0 });
@@ -108,7 +114,12 @@ describe("the Google channel the Worker keeps", () => {
     // WEBHOOK_SECRET_GOOGLE (set in the tests' configuration) is not a channel token here.
     expect((await deliver({ ...channel, token: "google test channel token, with spaces" }, suspension(uniqueEmail("x"), "q"))).status).toBe(401);
     const stats = (await (await operator("/v1/stats")).json()) as { sources: Record<string, { connection?: Record<string, unknown> }> };
-    expect(stats.sources.google?.connection).toMatchObject({ kind: "google-channel", status: "ok", last_proof: expect.stringContaining(channel.id) });
+    expect(stats.sources.google?.connection).toMatchObject({
+      kind: "google-channel",
+      status: "ok",
+      last_proof: expect.stringContaining(channel.id),
+      details: { channel_id: channel.id, expires_at: new Date(channel.expiration).toISOString(), previous_channel_id: null },
+    });
   });
 
   it("renews before expiry with a new channel first, stops the old one after, and then refuses the old token", async () => {
@@ -132,8 +143,15 @@ describe("the Google channel the Worker keeps", () => {
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ duplicate: true });
 
+    // /v1/stats shows both channels by id while the old one is not stopped; neither token, anywhere.
+    expect(await details()).toEqual({ channel_id: second.id, expires_at: new Date(second.expiration).toISOString(), previous_channel_id: first.id });
+    const stats = await (await operator("/v1/stats")).text();
+    expect(stats).not.toContain(first.token);
+    expect(stats).not.toContain(second.token);
+
     expect(await runCron()).toMatchObject({ verdict: "ok", calls: 2 }); // stops the old one
     expect(google.channels.get(first.id)?.stopped).toBe(true);
+    expect(await details()).toEqual({ channel_id: second.id, expires_at: new Date(second.expiration).toISOString(), previous_channel_id: null });
     expect((await deliver(first, suspension(uniqueEmail("late"), crypto.randomUUID()))).status).toBe(401);
     expect((await deliver(second, suspension(uniqueEmail("on-new"), crypto.randomUUID()))).status).toBe(202);
     // Newest first (the audit log outlives the ledger row this file resets between tests).

@@ -9,6 +9,7 @@ import { ConnectionBudgetSpent } from "../../src/connections/bounded-fetch";
 import { installConnectionDeps } from "../../src/connections/deps";
 import { maintainConnections } from "../../src/connections/runner";
 import worker from "../../src/index";
+import { connectionViews } from "../../src/ledger/connections/record";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { FakeConnectionKind, fails, hangs, succeeds, throws } from "../helpers/fake-connection";
 import { ledgerStub, operatorFetch, settleLedger, workerFetch } from "../helpers/worker";
@@ -144,6 +145,27 @@ describe("a managed connection's runs, through the Cron Trigger", () => {
     fake.set(name, fails("still HTTP 503"));
     await maintainConnections(env);
     expect(JSON.parse(String((await storedRow(name))?.state))).toEqual({ channel: "new", previous: "old" });
+  });
+});
+
+describe("a managed connection's details", () => {
+  it("shows what a run answers, keeps it through runs that answer none, and fails a run whose details are not flat and bounded", async () => {
+    const [shown, nested, many] = ["shown", "nested", "many"].map(unique) as [string, string, string];
+    const fake = new FakeConnectionKind([shown, nested, many])
+      .set(shown, succeeds({ details: { channel_id: "ch-1", expires_at: "2026-12-07T18:00:00.000Z", previous_channel_id: null } }))
+      .set(nested, succeeds({ details: { channel: { id: "ch-1" } } as never }))
+      .set(many, succeeds({ details: Object.fromEntries([...Array(13).keys()].map((index) => [`field_${index}`, index])) }));
+    installConnectionDeps({ kinds: [fake.kind] });
+    const runs = await maintainConnections(env);
+    fake.set(shown, () => ({ verdict: "idle" }));
+    await maintainConnections(env);
+
+    const verdicts = Object.fromEntries(runs.map((run) => [run.name, run.verdict]));
+    expect(verdicts).toEqual({ [shown]: "ok", [nested]: "failing", [many]: "failing" });
+    const views = await runInDurableObject(ledgerStub(), async (_instance, state) => connectionViews(state.storage.sql));
+    expect(views.get(shown)?.details).toEqual({ channel_id: "ch-1", expires_at: "2026-12-07T18:00:00.000Z", previous_channel_id: null });
+    expect(views.get(nested)).not.toHaveProperty("details");
+    expect(views.get(many)).not.toHaveProperty("details");
   });
 });
 

@@ -144,6 +144,37 @@ describe("a managed SSF stream", () => {
     expect(transmitter.management.streams.size).toBe(1);
   });
 
+  it("shows in /v1/stats its stream id, status and verification times and round trip, never the state it asked for", async () => {
+    const before = ledgerClock.now();
+    await runCron();
+    const asked = transmitter.management.lastVerification();
+    const pending = (await connection())?.details as Record<string, unknown>;
+    expect(pending).toEqual({
+      stream_id: stream().stream_id,
+      status: "enabled",
+      status_read_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      verification_requested_at: pending.status_read_at,
+      verification_received_at: null,
+      round_trip_ms: null,
+    });
+    expect(Date.parse(String(pending.status_read_at))).toBeGreaterThanOrEqual(before);
+    // The pending state is a secret until the transmitter sends it back: nowhere in /v1/stats.
+    expect(await (await operator("/v1/stats")).text()).not.toContain(asked.state);
+
+    ledgerClock.advance(1_500);
+    await answerVerification();
+    const verified = (await connection())?.details as Record<string, unknown>;
+    expect(verified).toMatchObject({
+      stream_id: stream().stream_id,
+      status: "enabled",
+      verification_requested_at: pending.verification_requested_at,
+    });
+    expect(verified.round_trip_ms).toBeGreaterThanOrEqual(1_500);
+    expect(Date.parse(String(verified.verification_received_at)) - Date.parse(String(verified.verification_requested_at))).toBe(
+      verified.round_trip_ms,
+    );
+  });
+
   it("does not count a verification event with a state it did not ask for, and fails when the right one never comes", async () => {
     await runCron();
     const asked = transmitter.management.lastVerification();

@@ -11,7 +11,7 @@ import { ledgerClock } from "../helpers/clock";
 import { cronRun, entraStats, healthNotes, useGraph } from "../helpers/entra";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
-import { settleLedger, workerFetch } from "../helpers/worker";
+import { operatorFetch, settleLedger, workerFetch } from "../helpers/worker";
 
 useFakeCloudflare(settleLedger);
 const graph = useGraph();
@@ -45,7 +45,10 @@ describe("the subscription", () => {
       last_proof_at: expect.any(String),
       created_at: expect.any(String),
       last_error: null,
+      details: { subscription_id: subscription!.id, expires_at: new Date(subscription!.expirationDateTime).toISOString() },
     });
+    // Its clientState is what every notification is checked against: nowhere in /v1/stats.
+    expect(await (await operatorFetch("/v1/stats")).text()).not.toContain(subscription!.clientState);
     // Graph's validation requests were deliveries accepted (in the background: http/delivery-report.ts).
     await waitFor(async () => (await entraStats()).last_accepted_at !== null, 10_000, "the validation noted as a delivery");
     expect(stats.caught_by_delta).toBe(0);
@@ -67,6 +70,7 @@ describe("the subscription", () => {
     const renewed = Date.parse(graph().subscriptions.get(subscription!.id)!.expirationDateTime);
     expect(renewed - firstExpiry).toBeGreaterThanOrEqual(15 * DAY_MS - 60_000);
     expect((await entraStats()).subscription).toMatchObject({ id: subscription!.id, last_renewal_at: expect.any(String), last_error: null });
+    expect((await entraStats()).connection?.details).toEqual({ subscription_id: subscription!.id, expires_at: new Date(renewed).toISOString() });
   });
 
   it("is created anew after Graph's subscriptionRemoved, at once, and notifications for the removed one still count a while", async () => {

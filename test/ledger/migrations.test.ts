@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { connectionViews } from "../../src/ledger/connections/record";
 import { LEDGER_MIGRATIONS, migrateLedger } from "../../src/ledger/migrations";
 import { dedupeKey } from "../../src/ledger/revocations/insert";
 import { ledgerStub } from "../helpers/worker";
@@ -27,6 +28,15 @@ const SHIPPED_SCHEMAS = [
   "2e5aaed0ce9048c5859fcfb8f9262bf8c12d77e45e03dc3a5aeb4e1c55410760",
   "ae09b1c09d4f3efeeace9812a1941d3a6a9805f782bfb3fb885919f03a5f7e07",
   "960de1bbaded9b4f39e10f397dfbcf58025491f42380ecdd6263108637b01f75",
+  // v17–v23 as they shipped, pinned with v24 (issue #20: managed_connections.details).
+  "d06cd28a4b39b458c3cd6a0e2386e1788e17d3564f52b4c650e6b17ab77db1a4",
+  "4314cbafb35524fa23f715f9f720914d23308cd3d7974085ff0baafc9a5f8520",
+  "319c3a2f1ca60729f2938b121266cf3597075204140af3b8f558b01b95c4e9ca",
+  "ec5ac5a8bdc7374c916a435cac451b671e6ef22d14e2029d601091e5524f7631",
+  "d68eb25c5aa72f61dc40c12217c4334f032c9fca8e727c5d8cd24b0e91c8a5c9",
+  "b056b98a158b9b4ed0358fe6fa5d3a3316cd34c538cbf0939cd7f6387e825f26",
+  "ac4ee2aed9e5b56eb2c781849167985da16249a0c5e96541534dbcda2d5cc9e3",
+  "1aeb810698f24756e3dd81cb208ed68353241acd76fd7de057851553eb70926d",
 ];
 
 /** Drops every table of a scratch ledger, so a test can build it from version 0. */
@@ -133,5 +143,24 @@ it("v16 marks the revoke calls a refused token failed, so lifting their hold re-
       { revocation_seq: 3, hold_failed: 0 },
       { revocation_seq: 4, hold_failed: 0 },
     ]);
+  });
+});
+
+it("v24 gives managed connections their details, keeping every row a v23 ledger had (none shown until a run answers some)", async () => {
+  const scratch = env.LEDGER.get(env.LEDGER.idFromName("migration-v23-to-v24"));
+  await runInDurableObject(scratch, async (_instance, state) => {
+    const sql = state.storage.sql;
+    dropAll(sql);
+    sql.exec("CREATE TABLE ledger_schema (version INTEGER NOT NULL)");
+    for (const migration of LEDGER_MIGRATIONS.slice(0, 23)) sql.exec(migration);
+    sql.exec("INSERT INTO ledger_schema (version) VALUES (23)");
+    sql.exec(
+      "INSERT INTO managed_connections (name, kind, status, state, first_seen_at, created_at) VALUES ('ssf-okta', 'ssf-stream', 'ok', '{\"stream_id\":\"s-1\"}', 1, 2)",
+    );
+    migrateLedger(sql);
+    expect(sql.exec("SELECT name, kind, state, created_at, details FROM managed_connections").toArray()).toEqual([
+      { name: "ssf-okta", kind: "ssf-stream", state: '{"stream_id":"s-1"}', created_at: 2, details: null },
+    ]);
+    expect(connectionViews(sql).get("ssf-okta")).not.toHaveProperty("details");
   });
 });

@@ -13,11 +13,12 @@
 // 3. The run after that stops the old channel (channels.stop; a 404 means Google already dropped it), and
 //    from then on its token is refused. A previous channel past its expiration is dropped without a call.
 // Access tokens by the JWT bearer grant (RFC 7523 §2.1; google-token.ts). Calls: at most 3 a run (token,
-// watch or stop); most runs make none.
+// watch or stop); most runs make none. Every answer carries the channels' details for /v1/stats (channelDetails:
+// ids and expiration, never a token).
 // Contract: never throws; a failure answers the state so far.
 
 import type { ConnectionEvent } from "../../domain/connections";
-import { type GoogleChannel, type GoogleChannelState, readChannelState } from "../../domain/google-channel";
+import { channelDetails, type GoogleChannel, type GoogleChannelState, readChannelState } from "../../domain/google-channel";
 import type { ConnectionKind, MaintainContext, MaintainResult } from "../kind";
 import { googleAccessToken } from "./google-token";
 import { stopChannel, watchAdminActivities } from "./reports-api";
@@ -28,7 +29,11 @@ export const googleChannelKind: ConnectionKind = {
   kind: "google-channel",
   maxCalls: MAX_CALLS,
   connections: (config) => (config.googleChannel === null ? [] : ["google"]),
-  maintain: maintainChannel,
+  maintain: async (context) => {
+    const result = await maintainChannel(context);
+    // Every answer shows the channels as they now stand (the state answered, or the one kept): ids, never tokens.
+    return { ...result, details: channelDetails(readChannelState(result.state ?? context.state)) };
+  },
 };
 
 function hex(bytes: Uint8Array): string {

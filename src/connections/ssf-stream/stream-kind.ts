@@ -17,11 +17,13 @@
 //   a fresh random `state`. Every change is reported (created, repaired) for the audit log.
 // Calls: at most MAX_CALLS a run (token 1, metadata 1, read or list 1, create or repair 1, status 1, re-enable
 // 1, verification 1); an idle run makes none. docs/operations.md lists it.
+// Every answer carries the stream's details for /v1/stats (streamDetails: id, status, verification times and
+// round trip; never the pending verification's state).
 // Contract: never throws; a failure answers the state so far (a stream created before a later step failed is
 // kept by id, not created twice).
 import type { Config } from "../../config";
 import type { ConnectionEvent } from "../../domain/connections";
-import { EMPTY_STREAM_STATE, type ManagedStreamState, readStreamState } from "../../domain/ssf/managed-stream";
+import { EMPTY_STREAM_STATE, type ManagedStreamState, readStreamState, streamDetails } from "../../domain/ssf/managed-stream";
 import { SSF_SOURCE_PREFIX, type SsfTransmitter, ssfSourceName } from "../../domain/ssf/transmitters";
 import type { ConnectionKind, MaintainContext, MaintainResult } from "../kind";
 import {
@@ -50,7 +52,11 @@ export const ssfStreamKind: ConnectionKind = {
   kind: "ssf-stream",
   maxCalls: MAX_CALLS,
   connections: (config) => [...config.ssfTransmitters].filter(([, transmitter]) => transmitter.manage !== null).map(([name]) => ssfSourceName(name)),
-  maintain: maintainStream,
+  maintain: async (context) => {
+    const result = await maintainStream(context);
+    // Every answer shows the stream as it now stands: the state answered, or the one kept when none was.
+    return { ...result, details: streamDetails(readStreamState(result.state ?? context.state)) };
+  },
 };
 
 type Managed = { name: string; transmitter: SsfTransmitter; manage: NonNullable<SsfTransmitter["manage"]> };
@@ -178,7 +184,7 @@ async function checkStream(context: MaintainContext, managed: Managed, state: Ma
 
   const status = await readStatus(api, endpoints, streamId);
   if (!status.ok) return failing(status.error);
-  kept = { ...kept, status: status.value.status };
+  kept = { ...kept, status: status.value.status, status_read_at: now };
   if (status.value.status !== "enabled") {
     const was = `${status.value.status}${status.value.reason ? ` (reason: ${status.value.reason.slice(0, 100)})` : ""}`;
     const enabled = await enableStream(api, endpoints, streamId, "re-enabled by access-revoker: it never pauses or disables its stream");

@@ -6,7 +6,14 @@
 // with the kind's own for the audit log and the alerts.
 // Contract: synchronous SQLite, inside the caller's transaction; `now` is passed in. The state is the kind's
 // and may hold secrets: it leaves here only in ConnectionRecord, for the runner, never in a view or a note.
-import type { ConfiguredConnection, ConnectionChange, ConnectionRecord, MaintenanceReport } from "../../domain/connections";
+import {
+  type ConfiguredConnection,
+  type ConnectionChange,
+  type ConnectionDetails,
+  ConnectionDetailsSchema,
+  type ConnectionRecord,
+  type MaintenanceReport,
+} from "../../domain/connections";
 import { type ConnectionView, isoOrNull } from "../../domain/views";
 import type { ConnectionRow } from "./schema";
 
@@ -58,10 +65,11 @@ export function recordMaintenance(sql: SqlStorage, name: string, report: Mainten
     if (column) sql.exec(`UPDATE managed_connections SET ${column} = ? WHERE name = ?`, now, name);
   }
   sql.exec(
-    `UPDATE managed_connections SET last_run_at = ?, state = COALESCE(?, state),
+    `UPDATE managed_connections SET last_run_at = ?, state = COALESCE(?, state), details = COALESCE(?, details),
        last_proof_at = CASE WHEN ? IS NULL THEN last_proof_at ELSE ? END, last_proof = COALESCE(?, last_proof) WHERE name = ?`,
     now,
     report.state,
+    report.details === null ? null : JSON.stringify(report.details),
     report.proof,
     now,
     report.proof,
@@ -122,9 +130,20 @@ export function connectionViews(sql: SqlStorage): Map<string, ConnectionView> {
         created_at: isoOrNull(row.created_at),
         renewed_at: isoOrNull(row.renewed_at),
         repaired_at: isoOrNull(row.repaired_at),
+        ...(row.details === null ? {} : { details: readDetails(row.details) }),
       },
     ]),
   );
+}
+
+/** The kept details (checked when they were recorded); text that no longer parses shows as none. */
+function readDetails(text: string): ConnectionDetails | null {
+  try {
+    const parsed = ConnectionDetailsSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 /** What /healthz says of the connections: each one failing, why, and where the runbook is. */

@@ -28,6 +28,9 @@ CREATE TABLE IF NOT EXISTS managed_connections (
   repaired_at INTEGER
 );
 `,
+  // v24 (issue #20): what the kind shows an operator of the connection (JSON: ids, statuses, times; never a
+  // secret), shown in /v1/stats as `details`.
+  v24: `ALTER TABLE managed_connections ADD COLUMN details TEXT;`,
 } as const;
 
 export type ConnectionRow = {
@@ -47,4 +50,5 @@ export type ConnectionRow = {
   created_at: number | null;
   renewed_at: number | null;
   repaired_at: number | null;
+  details: string | null;
 };
