@@ -596,8 +596,10 @@ describe("the drain", () => {
       (record) => record.status === "revoked",
       "the revocation",
     );
-    // They sign in again after it, as the fake's Access users then show.
-    cloudflare.changeAccessUser("came-back@example.com", { last_successful_login: new Date(Date.now() + 1000).toISOString() });
+    // They sign in again after it, as the fake's Access users then show: now, after the revocation ended and
+    // before the sweep's own revocation of the return (a login time in the future would make that one a
+    // return too, whenever the sweep happens to read the page again).
+    cloudflare.changeAccessUser("came-back@example.com", { last_successful_login: new Date().toISOString() });
 
     const started = await cli(["reconcile"]);
     expect(started.code).toBe(0);

@@ -15,7 +15,7 @@ import { TEST_OPERATOR_TOKEN } from "../helpers/bindings";
 import { ledgerClock } from "../helpers/clock";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { type FakeChannel, GOOGLE_ADMIN, GOOGLE_API_BASE, GOOGLE_TOKEN_URL, GoogleFake, suspension } from "../helpers/google-fake";
-import { ledgerStub, settleLedger, uniqueEmail } from "../helpers/worker";
+import { auditWritten, ledgerStub, settleLedger, uniqueEmail } from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
 const clock = {
@@ -72,6 +72,7 @@ function deliver(channel: Pick<FakeChannel, "id" | "token" | "resourceId" | "exp
 }
 
 async function audit(): Promise<{ status: string; detail: string }[]> {
+  await auditWritten();
   const listing = (await (await operator("/v1/audit?connections=true&limit=1000")).json()) as {
     entries: { source: string; status: string; detail: string }[];
   };

@@ -12,7 +12,7 @@ import worker from "../../src/index";
 import { connectionViews } from "../../src/ledger/connections/record";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { FakeConnectionKind, fails, hangs, succeeds, throws } from "../helpers/fake-connection";
-import { ledgerStub, operatorFetch, settleLedger, workerFetch } from "../helpers/worker";
+import { auditWritten, ledgerStub, operatorFetch, settleLedger, workerFetch } from "../helpers/worker";
 
 const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 6)}`;
 
@@ -33,6 +33,7 @@ async function operatorNotes(): Promise<string[]> {
 }
 
 async function connectionAudit(name: string): Promise<{ status: string; detail: string }[]> {
+  await auditWritten();
   const listing = (await (await operatorFetch("/v1/audit?connections=true&limit=1000")).json()) as {
     entries: { source: string; status: string; detail: string }[];
   };

@@ -19,7 +19,7 @@ import { ledgerClock } from "../helpers/clock";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { type ManagedStream, TEST_SSF_MANAGE_AUTH, verificationClaims } from "../helpers/ssf-stream-management";
 import { LocalTransmitter } from "../helpers/ssf-transmitter";
-import { settleLedger } from "../helpers/worker";
+import { auditWritten, settleLedger } from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
 const clock = {
@@ -87,6 +87,7 @@ async function connection() {
 }
 
 async function audit(): Promise<{ status: string; detail: string }[]> {
+  await auditWritten();
   const listing = (await (await operator("/v1/audit?connections=true&limit=1000")).json()) as {
     entries: { source: string; status: string; detail: string }[];
   };

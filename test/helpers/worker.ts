@@ -25,6 +25,19 @@ export function operatorFetch(path: string, init: RequestInit = {}, token = TEST
   return workerFetch(path, { ...init, headers });
 }
 
+/**
+ * The audit chain writes each entry's KV copy in the background, after the transaction that appended it
+ * (ledger/audit/chain-writer.ts): waits until every entry appended so far is in KV, so a listing of the
+ * audit log reads what the ledger recorded.
+ */
+export async function auditWritten(): Promise<void> {
+  await waitFor(
+    async () => ((await (await operatorFetch("/v1/stats")).json()) as { audit_chain: { unwritten: number } }).audit_chain.unwritten === 0,
+    10_000,
+    "the audit chain's KV copies",
+  );
+}
+
 export type StandardDelivery = { id: string; timestamp: number; body: string; headers: Record<string, string> };
 
 export async function signedStandardDelivery(
