@@ -1,15 +1,13 @@
-// Reads and creates the local `.dev.vars` file (KEY=value lines, as wrangler reads it).
+// Reads and creates the local `.dev.vars` file (KEY=value lines). Read with dotenv's parser, the version
+// wrangler itself reads it with, so a value means here what it means to the Worker: a single-quoted value is
+// taken as written (a service account's JSON key with its \n escapes), a double-quoted one turns \n into a
+// line break (a rotation list), and a comment or blank line is nothing.
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { parse } from "dotenv";
 
 export function readDevVars(path) {
-  const vars = {};
-  for (const line of readFileSync(path, "utf8").split(/\r?\n/)) {
-    const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/.exec(line);
-    if (!match) continue;
-    vars[match[1]] = match[2].replace(/^"(.*)"$/, "$1").replace(/^'(.*)'$/, "$1");
-  }
-  return vars;
+  return parse(readFileSync(path, "utf8"));
 }
 
 /** Every secret the Worker reads, in the order .dev.vars.example lists them. */

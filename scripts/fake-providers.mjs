@@ -6,6 +6,8 @@
 // - the transmitter signs and pushes a verification SET (SSF 1.0 §8.1.4.1, carrying the `state` asked for)
 //   to the stream's endpoint with its authorization header, a second after the verification request;
 // - Google POSTs the sync message (X-Goog-Resource-State: sync) to a channel's address as it creates it.
+// It keeps nothing between runs: each start makes new credentials, keys and an empty list of streams, so
+// after a restart the Worker needs the newly printed settings (and recreates its stream).
 // `kill <pid>` (it prints its pid) or Ctrl-C stops it. Usage: node scripts/fake-providers.mjs [--port 8790]
 //   [--worker http://127.0.0.1:8787]
 import { randomUUID } from "node:crypto";

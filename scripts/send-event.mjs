@@ -89,9 +89,8 @@ function readConfig(tomlPath, devVarsPath, devVarsName) {
   } catch (error) {
     throw new Refusal(`cannot read ${tomlPath}: ${error.message}`);
   }
-  // wrangler reads the dev-vars file with dotenv, which turns \n in a double-quoted value into a line break
-  // (how a rotation list is written there); readDevVars keeps it as written.
-  const devVars = Object.fromEntries(Object.entries(readDevVars(devVarsPath)).map(([name, value]) => [name, value.replaceAll("\\n", "\n")]));
+  // Read as wrangler reads it (dotenv: a double-quoted \n is a line break, a single-quoted value is literal).
+  const devVars = readDevVars(devVarsPath);
   const result = parseConfig({ ...tomlVars, ...devVars });
   if (!result.ok) {
     throw new Refusal(

@@ -34,7 +34,7 @@ try {
 const { created, vars } = devVars;
 const base = `http://127.0.0.1:${port}`;
 const urlFlag = port === "8787" ? "" : ` --url ${base}`;
-const token = (vars.OPERATOR_TOKEN ?? "").split("\\n")[0];
+const token = (vars.OPERATOR_TOKEN ?? "").split(/\r?\n/)[0];
 
 console.log(created ? `Created ${devVarsPath} with random local secrets.` : `Using ${devVarsPath}.`);
 // Unset in the dev-vars file, DRY_RUN is wrangler.toml's, which ships "true".
