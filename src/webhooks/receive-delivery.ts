@@ -70,12 +70,12 @@ webhookRoutes.on(
     if (found.state === "unknown") fail("not_found", "unknown webhook source");
     const { source } = found;
     // A channel the Worker keeps: the tokens of its channels (the current, the one it replaced until stopped, the next).
-    const secrets = found.channel === undefined ? found.secrets : await channelTokens(c.env, found.channel);
+    const now = Date.now();
+    const secrets = found.channel === undefined ? found.secrets : await channelTokens(c.env, found.channel, now);
     if (c.req.method === "GET" && !source.handshake) fail("method_not_allowed", "use POST", undefined, { Allow: "POST" });
 
     const body = new Uint8Array(await c.req.arrayBuffer());
     const delivery = { method: c.req.method, headers: c.req.raw.headers, body };
-    const now = Date.now();
     const verification = await source.verify(delivery, { secrets, now, toleranceSeconds: config.signatureToleranceSeconds });
     if (!verification.ok) {
       auditRejection(c, source.name, verification, now);

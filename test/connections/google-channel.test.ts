@@ -170,6 +170,16 @@ describe("the Google channel's faults", () => {
     expect((await deliver(first, suspension(uniqueEmail("expired"), crypto.randomUUID()))).status).toBe(401);
   });
 
+  it("refuses the token of a channel that has expired though no run has dropped it yet", async () => {
+    const channel = await created();
+    expect((await deliver(channel, suspension(uniqueEmail("live"), crypto.randomUUID()))).status).toBe(202);
+    // The ledger still names it as the current channel; its expiration (as Google answered it) is past for the route.
+    await runInDurableObject(ledgerStub(), async (_instance, state) => {
+      state.storage.sql.exec("UPDATE managed_connections SET state = json_set(state, '$.current.expiration', ?) WHERE name = 'google'", Date.now() - 1000);
+    });
+    expect((await deliver(channel, suspension(uniqueEmail("expired"), crypto.randomUUID()))).status).toBe(401);
+  });
+
   it.each([
     ["refusing", "token endpoint: HTTP 400 (invalid_grant)"],
     ["down", "token endpoint: HTTP 503"],
