@@ -39,8 +39,8 @@ export function registerAuditCommands(program: Command): void {
     .addOption(
       new Option(
         "--kind <kind>",
-        "outcomes of revocations, refused deliveries, operator actions, or every entry in chain order (what `audit verify` checks)",
-      ).choices(["outcomes", "rejected", "actions", "chain"]),
+        "outcomes of revocations, refused deliveries, operator actions, changes of managed connections, finished sweeps, or every entry in chain order (what `audit verify` checks)",
+      ).choices(["outcomes", "rejected", "actions", "connections", "sweeps", "chain"]),
     )
     .option("--limit <n>", "audit entries read per page (the API allows up to 1000)", positiveInteger)
     .option("--cursor <cursor>", "continue from a previous page (X-Next-Cursor)")

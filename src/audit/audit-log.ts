@@ -252,22 +252,26 @@ export function connectionEntry(entry: ConnectionAuditEntry): AuditEntry {
 export type AuditListing = { entries: (AuditSummary & { key: string })[]; cursor: string | null };
 
 /** The key prefix of each kind of entry (KEYS.md). */
-export const AUDIT_PREFIXES = { outcomes: "outcome:", rejected: "rejected:", actions: "action:", connections: "connection:" } as const;
+export const AUDIT_PREFIXES = {
+  outcomes: "outcome:",
+  rejected: "rejected:",
+  actions: "action:",
+  connections: "connection:",
+  sweeps: "sweep:",
+} as const;
 
-/** Lists outcomes newest first, all or for one email, refused deliveries, operator actions or connection changes; from metadata only. */
+/** A kind of entry other than outcomes, as a listing asks for it. */
+export type AuditKind = Exclude<keyof typeof AUDIT_PREFIXES, "outcomes">;
+
+/**
+ * Lists newest first, from metadata only: outcomes (all, or for one email), or one other kind of entry
+ * (refused deliveries, operator actions, connection changes, finished sweeps).
+ */
 export async function listAuditTrail(
   kv: KVNamespace,
-  options: { email?: string; rejected?: boolean; actions?: boolean; connections?: boolean; limit: number; cursor?: string },
+  options: { email?: string; kind?: AuditKind; limit: number; cursor?: string },
 ): Promise<AuditListing> {
-  const prefix = options.rejected
-    ? AUDIT_PREFIXES.rejected
-    : options.actions
-      ? AUDIT_PREFIXES.actions
-      : options.connections
-        ? AUDIT_PREFIXES.connections
-        : options.email
-          ? `email:${options.email.toLowerCase()}:`
-          : AUDIT_PREFIXES.outcomes;
+  const prefix = options.kind ? AUDIT_PREFIXES[options.kind] : options.email ? `email:${options.email.toLowerCase()}:` : AUDIT_PREFIXES.outcomes;
   const page = await kv.list<AuditSummary>({ prefix, limit: options.limit, cursor: options.cursor });
   return {
     entries: page.keys.flatMap((key) => (key.metadata ? [{ key: key.name, ...key.metadata }] : [])),

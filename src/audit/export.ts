@@ -152,7 +152,7 @@ function rowsOf(entry: ExportPage["entries"][number]): Row[] {
       ...blank,
       written_at: written,
       kind: text(entry.kind),
-      status: text(entry.action ?? entry.change ?? entry.total),
+      status: text(entry.action ?? entry.change ?? entry.total ?? entry.status),
       detail: JSON.stringify(entry),
       key,
     },

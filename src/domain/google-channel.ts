@@ -52,7 +52,12 @@ export function channelDetails(state: GoogleChannelState): ConnectionDetails {
   };
 }
 
-/** The channel tokens a delivery may carry: the current channel's, the one it replaced (until stopped), the next one's. */
-export function acceptedChannelTokens(state: GoogleChannelState): string[] {
-  return [state.current?.token, state.previous?.token, state.next?.token].filter((token): token is string => token !== undefined);
+/**
+ * The channel tokens a delivery may carry at `now`: the current channel's, the one it replaced (until stopped),
+ * the next one's. A channel past its expiration is no channel (Google delivers on it no more), so its token
+ * is refused at once, not only once the next run drops it.
+ */
+export function acceptedChannelTokens(state: GoogleChannelState, now: number): string[] {
+  const live = [state.current, state.previous].flatMap((channel) => (channel !== null && channel.expiration > now ? [channel.token] : []));
+  return state.next ? [...live, state.next.token] : live;
 }

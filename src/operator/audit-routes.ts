@@ -5,7 +5,7 @@
 // hashes, which an export is checked against (`audit verify --worker`).
 import { Hono } from "hono";
 import * as z from "zod/mini";
-import { listAuditTrail } from "../audit/audit-log";
+import { type AuditKind, listAuditTrail } from "../audit/audit-log";
 import { chainEntries, type ExportPage, exportAudit, exportCsv, exportNdjson } from "../audit/export";
 import type { AppEnv } from "../context";
 import { genesisHash } from "../domain/audit-chain";
@@ -22,15 +22,19 @@ const AuditQuerySchema = z.strictObject({
   rejected: z.optional(z.enum(["true", "false"])),
   actions: z.optional(z.enum(["true", "false"])),
   connections: z.optional(z.enum(["true", "false"])),
+  sweeps: z.optional(z.enum(["true", "false"])),
   limit: limitParam(100, 1000),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2000))),
 });
+
+/** The listing's flags, each naming the one kind of entry it lists (audit-log.ts AUDIT_PREFIXES). */
+const LISTED_KINDS = ["rejected", "actions", "connections", "sweeps"] as const satisfies readonly AuditKind[];
 
 const ExportQuerySchema = z.strictObject({
   from: instantParam,
   to: z.optional(instantParam),
   format: z._default(z.enum(["ndjson", "csv"]), "ndjson"),
-  kind: z._default(z.enum(["outcomes", "rejected", "actions", "chain", "connections"]), "outcomes"),
+  kind: z._default(z.enum(["outcomes", "rejected", "actions", "chain", "connections", "sweeps"]), "outcomes"),
   limit: limitParam(500, 1000),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2000))),
 });
@@ -47,7 +51,7 @@ const AuditListingSchema = z.object({
   entries: z.array(
     z.looseObject({
       key: z.string(),
-      kind: z.enum(["outcome", "outcome_batch", "rejected", "action", "connection"]),
+      kind: z.enum(["outcome", "outcome_batch", "rejected", "action", "connection", "sweep"]),
       at: z.string(),
       source: z.string(),
       status: z.string(),
@@ -63,26 +67,18 @@ auditRoutes.get(
   apiDoc({
     summary: "The audit trail's entries, newest first (summaries)",
     description:
-      "Outcomes (all, or `email=` for one person), `rejected=true` for refused deliveries per hour, `actions=true` for operator actions, `connections=true` for changes of managed connections.",
+      "Outcomes (all, or `email=` for one person), `rejected=true` for refused deliveries per hour, `actions=true` for operator actions, `connections=true` for changes of managed connections, `sweeps=true` for finished reconciliation sweeps.",
     tag: "audit",
     ok: { 200: { description: "one page", schema: AuditListingSchema } },
   }),
   validate("query", AuditQuerySchema),
   async function listAudit(c) {
     const query = c.req.valid("query");
-    const kinds = [query.rejected, query.actions, query.connections].filter((flag) => flag === "true").length;
-    if (query.email && kinds > 0) fail("invalid_request", "email= lists outcomes; it cannot be combined with rejected=, actions= or connections=");
-    if (kinds > 1) fail("invalid_request", "rejected=, actions= and connections= each list one kind of entry: use one");
-    return c.json(
-      await listAuditTrail(c.env.AUDIT_LOG, {
-        email: query.email,
-        rejected: query.rejected === "true",
-        actions: query.actions === "true",
-        connections: query.connections === "true",
-        limit: query.limit,
-        cursor: query.cursor,
-      }),
-    );
+    const kinds = LISTED_KINDS.filter((kind) => query[kind] === "true");
+    if (query.email && kinds.length > 0)
+      fail("invalid_request", "email= lists outcomes; it cannot be combined with rejected=, actions=, connections= or sweeps=");
+    if (kinds.length > 1) fail("invalid_request", "rejected=, actions=, connections= and sweeps= each list one kind of entry: use one");
+    return c.json(await listAuditTrail(c.env.AUDIT_LOG, { email: query.email, kind: kinds[0], limit: query.limit, cursor: query.cursor }));
   },
 );
 

@@ -14,7 +14,7 @@ import { standardSource } from "./standard";
 import { workosSource } from "./workos";
 import { zitadelSource } from "./zitadel";
 
-export type { IdentitySource, VerificationFailure } from "./source";
+export type { IdentitySource, Verification, VerificationFailure } from "./source";
 
 const SOURCES: Record<SecretSource, (config: Config) => IdentitySource> = {
   standard: () => standardSource,

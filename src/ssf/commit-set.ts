@@ -14,7 +14,8 @@
 //   jti (events.ts), and a reused jti's are told apart like its revocations (ledger/ssf/rpc.ts). Stream events
 //   go to the stream's record (ledger/ssf/streams.ts); events that deprovision nobody are logged. All of it in
 //   one transaction. A verification event of a stream the Worker manages is then checked against the state it
-//   asked for (verification-proof.ts), best effort: it never fails the SET.
+//   asked for (verification-proof.ts), best effort: it never fails the SET, and a pushed SET's answer never
+//   waits for it (the request's waitUntil runs it; a Cron run, which has no one waiting, awaits it).
 // Contract: the ledger has everything before this returns; a ledger failure throws HttpFailure
 // (ledger_unavailable, 503) so the transmitter delivers again. Answers whether anything was committed (a SET
 // that deprovisions, teaches and notes nothing costs no ledger call).
@@ -27,7 +28,8 @@ import { ssfSourceName } from "../sources/registry";
 import type { AcceptedSet } from "./receive-set";
 import { proveVerifications } from "./verification-proof";
 
-export async function commitSet(env: Env, name: string, set: AcceptedSet): Promise<boolean> {
+/** `waitUntil`: the request's, when one is waiting for the answer; without it the proof is awaited. */
+export async function commitSet(env: Env, name: string, set: AcceptedSet, waitUntil?: (work: Promise<void>) => void): Promise<boolean> {
   const source = ssfSourceName(name);
   const unresolved: IdentityEvent[] = set.unresolved.map((event) => ({
     event_id: event.event_id,
@@ -60,6 +62,8 @@ export async function commitSet(env: Env, name: string, set: AcceptedSet): Promi
     ignored: set.ignored,
   });
   // A verification event of a managed stream is its proof of life only with the state asked for.
-  await proveVerifications(env, name, set);
+  const proving = proveVerifications(env, name, set);
+  if (waitUntil) waitUntil(proving);
+  else await proving;
   return committing;
 }

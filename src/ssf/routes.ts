@@ -81,7 +81,7 @@ ssfRoutes.post(
       now,
     });
     if (received.kind === "rejected") return refuse(c, name, transmitter, received, now);
-    const committed = await commitSet(c.env, name, received);
+    const committed = await commitSet(c.env, name, received, (work) => c.executionCtx.waitUntil(work));
     // A SET that committed was noted in its transaction as the transmitter's last accepted delivery.
     if (!committed) reportAcceptance(c, ssfSourceName(name), now);
     if (received.unreadable === null) return c.body(null, 202);

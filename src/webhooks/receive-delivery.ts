@@ -19,7 +19,7 @@ import { onLedger } from "../http/ledger";
 import { apiDoc } from "../http/openapi";
 import { logEvent } from "../log";
 import { findSource, type IdentitySource, type VerificationFailure } from "../sources/registry";
-import { channelTokens } from "./channel-tokens";
+import { verifyOnChannel } from "./channel-tokens";
 
 const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
@@ -69,14 +69,14 @@ webhookRoutes.on(
     if (found.state === "off") fail("not_found", `the ${c.req.param("source")} source is off: set ${found.variable} to turn it on`);
     if (found.state === "unknown") fail("not_found", "unknown webhook source");
     const { source } = found;
-    // A channel the Worker keeps: the tokens of its channels (the current, the one it replaced until stopped, the next).
-    const secrets = found.channel === undefined ? found.secrets : await channelTokens(c.env, found.channel);
     if (c.req.method === "GET" && !source.handshake) fail("method_not_allowed", "use POST", undefined, { Allow: "POST" });
 
     const body = new Uint8Array(await c.req.arrayBuffer());
     const delivery = { method: c.req.method, headers: c.req.raw.headers, body };
     const now = Date.now();
-    const verification = await source.verify(delivery, { secrets, now, toleranceSeconds: config.signatureToleranceSeconds });
+    const verifyWith = (secrets: string[]) => source.verify(delivery, { secrets, now, toleranceSeconds: config.signatureToleranceSeconds });
+    // A channel the Worker keeps: the tokens of its channels (the current, the one it replaced until stopped, the next).
+    const verification = found.channel === undefined ? await verifyWith(found.secrets) : await verifyOnChannel(c.env, found.channel, now, verifyWith);
     if (!verification.ok) {
       auditRejection(c, source.name, verification, now);
       fail("invalid_signature", "the delivery could not be verified");

@@ -11,10 +11,12 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { installConnectionDeps } from "../../src/connections/deps";
 import { maintainConnections } from "../../src/connections/runner";
+import { forgetChannelTokens } from "../../src/webhooks/channel-tokens";
 import { TEST_OPERATOR_TOKEN } from "../helpers/bindings";
 import { ledgerClock } from "../helpers/clock";
 import { useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { type FakeChannel, GOOGLE_ADMIN, GOOGLE_API_BASE, GOOGLE_TOKEN_URL, GoogleFake, suspension } from "../helpers/google-fake";
+import { waitFor } from "../helpers/wait";
 import { auditWritten, ledgerStub, settleLedger, uniqueEmail } from "../helpers/worker";
 
 const fake = useFakeCloudflare(settleLedger);
@@ -44,6 +46,7 @@ beforeEach(async () => {
   google.expirationInPast = false;
   google.onWatch = null;
   installConnectionDeps({ now: () => ledgerClock.now(), callTimeoutMs: 500, runDeadlineMs: 5_000 });
+  forgetChannelTokens();
   fake().serveOtherOrigins(google.fetch);
   await runInDurableObject(ledgerStub(), async (_instance, state) => {
     state.storage.sql.exec("DELETE FROM managed_connections WHERE name = 'google'");
@@ -57,18 +60,36 @@ async function runCron() {
   return runs.find((run) => run.name === "google")!;
 }
 
-async function call(path: string, init: RequestInit = {}): Promise<Response> {
+async function call(path: string, init: RequestInit = {}, target = managedEnv): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await app.fetch(new Request(`https://revoker.test${path}`, init), managedEnv, ctx);
+  const response = await app.fetch(new Request(`https://revoker.test${path}`, init), target, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
 
 const operator = (path: string) => call(path, { headers: { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` } });
 
-function deliver(channel: Pick<FakeChannel, "id" | "token" | "resourceId" | "expiration">, body: unknown, state = "SUSPEND_USER") {
+function deliver(
+  channel: Pick<FakeChannel, "id" | "token" | "resourceId" | "expiration">,
+  body: unknown,
+  state = "SUSPEND_USER",
+  target = managedEnv,
+) {
   const headers = google.notificationHeaders({ ...channel, address: "", stopped: false }, state);
-  return call("/webhooks/google", { method: "POST", headers, body: body === null ? "" : JSON.stringify(body) });
+  return call("/webhooks/google", { method: "POST", headers, body: body === null ? "" : JSON.stringify(body) }, target);
+}
+
+/** The Worker's env with a ledger binding that counts the calls made through it. */
+function countingLedger(): { env: Env; calls: () => number } {
+  let calls = 0;
+  const LEDGER = {
+    idFromName: (name: string) => env.LEDGER.idFromName(name),
+    get: (id: DurableObjectId) => {
+      calls += 1;
+      return env.LEDGER.get(id);
+    },
+  };
+  return { env: { ...managedEnv, LEDGER } as unknown as Env, calls: () => calls };
 }
 
 async function audit(): Promise<{ status: string; detail: string }[]> {
@@ -163,6 +184,30 @@ describe("the Google channel the Worker keeps", () => {
     const channel = await created();
     expect((await deliver({ ...channel, token: "f".repeat(64) }, suspension(uniqueEmail("forged"), "q1"))).status).toBe(401);
   });
+
+  it("reads the ledger at most once every few seconds for a flood of forged tokens, and still accepts a channel recorded since", async () => {
+    const channel = await created();
+    const counting = countingLedger();
+    const started = Date.now();
+    for (let i = 0; i < 30; i++) {
+      const forged = { ...channel, token: crypto.randomUUID().replaceAll("-", "") };
+      expect((await deliver(forged, suspension(uniqueEmail("flood"), `q${i}`), "SUSPEND_USER", counting.env)).status).toBe(401);
+    }
+    // One read a gate interval (5 s), plus the isolate's report of the refusals (http/delivery-report.ts).
+    expect(counting.calls()).toBeLessThanOrEqual(1 + Math.ceil((Date.now() - started) / 5_000) + 1);
+
+    // A channel the kind records now (its next, as one run before Google is asked): accepted once a read is due.
+    const next = { id: "revoker-recorded-since", token: "e".repeat(64) };
+    await runInDurableObject(ledgerStub(), async (_instance, state) => {
+      state.storage.sql.exec("UPDATE managed_connections SET state = json_set(state, '$.next', json(?)) WHERE name = 'google'", JSON.stringify(next));
+    });
+    await waitFor(
+      async () => (await deliver({ ...channel, ...next }, null, "sync", counting.env)).status === 200,
+      15_000,
+      "the token of a channel recorded after the last read",
+      500,
+    );
+  });
 });
 
 describe("the Google channel's faults", () => {
@@ -187,6 +232,19 @@ describe("the Google channel's faults", () => {
     // The expired one is not stopped (nothing to stop) and its token is refused.
     expect(await runCron()).toMatchObject({ verdict: "idle", calls: 0 });
     expect((await deliver(first, suspension(uniqueEmail("expired"), crypto.randomUUID()))).status).toBe(401);
+  });
+
+  it("refuses the token of a channel that has expired though no run has dropped it yet", async () => {
+    const channel = await created();
+    expect((await deliver(channel, suspension(uniqueEmail("live"), crypto.randomUUID()))).status).toBe(202);
+    // The ledger still names it as the current channel; its expiration (as Google answered it) is past for the route.
+    await runInDurableObject(ledgerStub(), async (_instance, state) => {
+      state.storage.sql.exec(
+        "UPDATE managed_connections SET state = json_set(state, '$.current.expiration', ?) WHERE name = 'google'",
+        Date.now() - 1000,
+      );
+    });
+    expect((await deliver(channel, suspension(uniqueEmail("expired"), crypto.randomUUID()))).status).toBe(401);
   });
 
   it.each([

@@ -176,6 +176,30 @@ describe("a managed SSF stream", () => {
     );
   });
 
+  // Regression: a pushed SET's 202 waited for the check of its verification event (two ledger calls, best effort).
+  it("answers a verification SET without waiting for its proof of life to be checked", async () => {
+    expect((await runCron()).verdict).toBe("ok");
+    const asked = transmitter.management.lastVerification();
+    // A ledger whose connections never answer: the check of the proof hangs, the SET's commit does not.
+    const never = new Promise<never>(() => {});
+    const LEDGER = {
+      idFromName: (ledger: string) => env.LEDGER.idFromName(ledger),
+      get: (id: DurableObjectId) =>
+        new Proxy(env.LEDGER.get(id), {
+          get: (stub, property) => (property === "connections" ? () => ({ state: () => never, proof: () => never }) : Reflect.get(stub, property)),
+        }),
+    };
+    const token = await transmitter.sign(transmitter.claims(verificationClaims(asked.stream_id, asked.state)));
+    const request = new Request(`https://revoker.test/ssf/${name}`, {
+      method: "POST",
+      headers: { "content-type": "application/secevent+jwt", authorization: PUSH_AUTH },
+      body: token,
+    });
+    const answer = Promise.resolve(app.fetch(request, { ...managedEnv, LEDGER } as unknown as Env, createExecutionContext()));
+    const noAnswer = new Promise<string>((resolve) => setTimeout(() => resolve("no answer within 10 s"), 10_000));
+    expect(await Promise.race([answer.then((response) => response.status), noAnswer])).toBe(202);
+  });
+
   it("does not count a verification event with a state it did not ask for, and fails when the right one never comes", async () => {
     await runCron();
     const asked = transmitter.management.lastVerification();

@@ -153,6 +153,37 @@ describe("the reconciliation sweep", () => {
     expect(scheduled).toMatchObject({ trigger: "schedule", status: "done" });
   });
 
+  // Regression: a finished sweep's audit entry (sweep:) was written, but no listing or export could read it.
+  it("is listed by GET /v1/audit?sweeps=true and exported with kind=sweeps", async () => {
+    const finished = await sweep();
+    const listed = await waitFor(
+      async () => {
+        const listing = (await (await operatorFetch("/v1/audit?sweeps=true&limit=1000")).json()) as {
+          entries: { kind: string; id: string; status: string; source: string }[];
+        };
+        return listing.entries.find((entry) => entry.id === String(finished.id));
+      },
+      10_000,
+      "the sweep's audit entry",
+    );
+    expect(listed).toMatchObject({ kind: "sweep", status: "done", source: finished.trigger });
+
+    const range = "from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&limit=1000";
+    const ndjson = await (await operatorFetch(`/v1/audit/export?kind=sweeps&${range}`)).text();
+    const entries = ndjson
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(entries.every((entry) => entry.kind === "sweep")).toBe(true);
+    expect(entries).toContainEqual(expect.objectContaining({ sweep_id: finished.id, status: "done", trigger: finished.trigger }));
+    const csv = await (await operatorFetch(`/v1/audit/export?kind=sweeps&format=csv&${range}`)).text();
+    const row = csv.split("\n").find((line) => new RegExp(`,sweep:\\d{13}:${finished.id},`).test(line));
+    expect(row).toMatch(/^[^,]+,sweep,done,/);
+
+    const refused = await operatorFetch("/v1/audit?sweeps=true&actions=true");
+    expect(refused.status).toBe(400);
+  });
+
   it("counts a revoked person who holds a seat again once their seat was removed (REMOVE_SEATS)", async () => {
     const email = uniqueEmail("seat-again");
     const record = await revoke(email);
