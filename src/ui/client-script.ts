@@ -252,7 +252,8 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     } else {
       parts.push("no sweep yet");
     }
-    parts.push(view2.every_hours > 0 ? view2.next_at ? \`; next \${until(view2.next_at)}\` : "" : "; scheduled sweeps off");
+    if (view2.dry_run) parts.push("; off under DRY_RUN");
+    else parts.push(view2.every_hours > 0 ? view2.next_at ? \`; next \${until(view2.next_at)}\` : "" : "; scheduled sweeps off");
     if (inFuture(view2.off_until)) {
       parts.push("; ", node("span", \`off until \${until(view2.off_until)}: Cloudflare refused the token for Access users\`, "alert"));
     }
