@@ -61,7 +61,7 @@ export function parseChainExport(text: string): ParsedExport {
  * leaves out entries KV may not show everywhere yet (written less than a minute before it). Not a break:
  * the same check after `retry_after` includes them. `seq` is the pinned head's, when known.
  */
-export type PendingHead = {
+type PendingHead = {
   head_hash: string;
   seq: number | null;
   run_to_seq: number;
@@ -85,7 +85,7 @@ function retryAfter(header: ChainExportHeader): string {
 }
 
 /** The pinned head is seq `seq` of the ledger's chain, after the run: say so, not "rewritten". */
-export function pendingAt(pending: PendingHead, seq: number): PendingHead {
+function pendingAt(pending: PendingHead, seq: number): PendingHead {
   return {
     ...pending,
     seq,
@@ -193,7 +193,7 @@ async function ledgerHashes(
  * Where the ledger's chain has `hash` after seq `after`: its seq, or null when the ledger never sealed it
  * there (then the pinned head is not the ledger's: the chain was rewritten).
  */
-export async function ledgerSeqOf(api: ApiClient, hash: string, after: number): Promise<number | null> {
+async function ledgerSeqOf(api: ApiClient, hash: string, after: number): Promise<number | null> {
   let cursor = after;
   for (;;) {
     const page = (await api.request<AuditChainPage>("GET", "/v1/audit/chain", { query: { after: cursor, limit: 5000 } })).body;
@@ -203,6 +203,26 @@ export async function ledgerSeqOf(api: ApiClient, hash: string, after: number): 
     if (page.cursor === null || last === undefined) return null;
     cursor = last;
   }
+}
+
+type PendingReport = Extract<CheckReport, { pending: unknown }>;
+
+/**
+ * A pinned head past the run, looked up in the ledger's chain: at a seq after the run, it is only too recent
+ * for the export; nowhere there, the ledger never sealed it: the chain was rewritten.
+ */
+export async function lookUpPending(api: ApiClient, report: PendingReport): Promise<CheckReport> {
+  const { pending } = report;
+  const seq = await ledgerSeqOf(api, pending.head_hash, pending.run_to_seq);
+  if (seq !== null) return { ...report, pending: pendingAt(pending, seq) };
+  const broken: ChainBreak = {
+    seq: null,
+    key: null,
+    position: report.verified,
+    reason: "unlinked",
+    message: `the pinned head ${pending.head_hash} is not in this run (seq ${pending.run_to_seq} is its last) nor after it in the ledger's chain: the chain was rewritten, or the head is from outside the period`,
+  };
+  return { ok: false, chain_id: report.chain_id, verified: report.verified, broken, notes: report.notes };
 }
 
 /**

@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import type { ChainBreak } from "../../src/domain/audit-chain.ts";
-import { CheckFailure, type CheckReport, checkExport, compareWithLedger, ledgerSeqOf, parseChainExport, pendingAt } from "../chain-check.ts";
+import { CheckFailure, type CheckReport, checkExport, compareWithLedger, lookUpPending, parseChainExport } from "../chain-check.ts";
 import { CliFailure, EXIT, usageFailure } from "../errors.ts";
 import type { Session } from "../session.ts";
 import { sessionOf } from "../session.ts";
@@ -84,7 +84,7 @@ export function registerAuditCommands(program: Command): void {
         report = await checkExport(parsed, options.head, file === undefined);
         if (file === undefined || options.worker) {
           const difference = await compareWithLedger(session.api, parsed);
-          if ("pending" in report && !difference) report = await lookUpPending(session, report);
+          if ("pending" in report && !difference) report = await lookUpPending(session.api, report);
           if (difference && (report.ok || "pending" in report || difference.position <= report.broken.position)) {
             report = {
               ok: false,
@@ -103,26 +103,6 @@ export function registerAuditCommands(program: Command): void {
       else process.stdout.write(`${verifyView(report)}\n`);
       if (!report.ok) process.exitCode = "pending" in report ? EXIT.pending : EXIT.check;
     });
-}
-
-type PendingReport = Extract<CheckReport, { pending: unknown }>;
-
-/**
- * A pinned head past the run, looked up in the ledger's chain: at a seq after the run, it is only too recent
- * for the export; nowhere there, the ledger never sealed it: the chain was rewritten.
- */
-async function lookUpPending(session: Session, report: PendingReport): Promise<CheckReport> {
-  const { pending } = report;
-  const seq = await ledgerSeqOf(session.api, pending.head_hash, pending.run_to_seq);
-  if (seq !== null) return { ...report, pending: pendingAt(pending, seq) };
-  const broken: ChainBreak = {
-    seq: null,
-    key: null,
-    position: report.verified,
-    reason: "unlinked",
-    message: `the pinned head ${pending.head_hash} is not in this run (seq ${pending.run_to_seq} is its last) nor after it in the ledger's chain: the chain was rewritten, or the head is from outside the period`,
-  };
-  return { ok: false, chain_id: report.chain_id, verified: report.verified, broken, notes: report.notes };
 }
 
 function breakView(broken: ChainBreak): string {

@@ -1,6 +1,7 @@
 // connections sync [name]: the Cron Trigger's managed-connection step run now (POST /v1/connections/sync, or
-// /v1/connections/{name}/sync): each SSF stream with `manage`, the Google channel and Entra's Graph subscription checked, created,
-// repaired or renewed as due, one line per connection with its verdict and error. `sources` shows their state.
+// /v1/connections/{name}/sync): each SSF stream with `manage`, the Google channel and Entra's Graph
+// subscription checked, created, repaired or renewed as due (not Entra's delta catch-up: that stays with the
+// Cron), one line per connection with its verdict and error. `sources` shows their state.
 // Exit 1 when any run it reports is failing, as `alerts test` does when its alert is not delivered: a script
 // must not take a failing connection for working.
 import type { Command } from "commander";
