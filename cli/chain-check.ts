@@ -67,6 +67,8 @@ type PendingHead = {
   run_to_seq: number;
   ledger_head_seq: number;
   retry_after: string;
+  /** What to run again: this check (an export made now), or an export first (a file stays as it is). */
+  again: "run again" | "export again";
   message: string;
 };
 
@@ -89,7 +91,7 @@ function pendingAt(pending: PendingHead, seq: number): PendingHead {
   return {
     ...pending,
     seq,
-    message: `the pinned head is seq ${seq}, written less than a minute before the export; KV does not show it yet (this run ends at seq ${pending.run_to_seq}): run again after ${pending.retry_after}`,
+    message: `the pinned head is seq ${seq}, written less than a minute before the export; KV does not show it yet (this run ends at seq ${pending.run_to_seq}): ${pending.again} after ${pending.retry_after}`,
   };
 }
 
@@ -147,7 +149,8 @@ export async function checkExport(parsed: ParsedExport, pinnedHead?: string, per
       run_to_seq: header.to_seq,
       ledger_head_seq: newest.seq,
       retry_after: retryAfter(header),
-      message: `the pinned head is not in this run (seq ${header.from_seq} to ${header.to_seq}), but the ledger's head was seq ${newest.seq} when it was exported: if the pinned head is one of the entries after the run, written less than a minute before, run again after ${retryAfter(header)} (--worker looks it up in the ledger's chain)`,
+      again: periodEndsNow ? "run again" : "export again",
+      message: `the pinned head is not in this run (seq ${header.from_seq} to ${header.to_seq}), but the ledger's head was seq ${newest.seq} when it was exported: if the pinned head is one of the entries after the run, written less than a minute before, ${periodEndsNow ? "run again" : "export again"} after ${retryAfter(header)} (--worker looks it up in the ledger's chain)`,
     };
     return {
       ok: false,

@@ -105,8 +105,10 @@ describe("audit verify with a head pinned moments ago", () => {
     expect(report).toMatchObject({ ok: false, verified: 4, pending: { seq: 6, run_to_seq: 4, retry_after: "2027-01-01T00:01:00Z" } });
     expect(JSON.stringify(report)).not.toContain("rewritten");
     expect((report as { pending: { message: string } }).pending.message).toBe(
-      "the pinned head is seq 6, written less than a minute before the export; KV does not show it yet (this run ends at seq 4): run again after 2027-01-01T00:01:00Z",
+      "the pinned head is seq 6, written less than a minute before the export; KV does not show it yet (this run ends at seq 4): export again after 2027-01-01T00:01:00Z",
     );
+    // Without a file (an export made now), the same check is what to run again.
+    expect(await checkExport(parseChainExport(text), hashes[5], true)).toMatchObject({ pending: { seq: 6, again: "run again" } });
     // A head between the run and the ledger's head: pending until the ledger says where it is.
     const between = await checkExport(parseChainExport(text), hashes[4]);
     expect(between).toMatchObject({ ok: false, pending: { seq: null, ledger_head_seq: 6 } });
