@@ -10,6 +10,8 @@ export const EXIT = {
   unreachable: 3,
   /** `audit verify`: the chain does not hold, or the file is not a chain export. */
   check: 4,
+  /** `audit verify`: the pinned head is newer than the run (KV does not show it yet): run again a minute later. */
+  pending: 5,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

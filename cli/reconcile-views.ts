@@ -13,7 +13,11 @@ export function sweepLine(sweep: SweepView): string {
 }
 
 export function reconcileView(view: ReconcileView, now: number): string {
-  const every = view.every_hours > 0 ? `every ${view.every_hours} h` : "off (RECONCILE_EVERY_HOURS=0): only when asked";
+  const every = view.dry_run
+    ? "off under DRY_RUN (no sweep runs, scheduled or asked for)"
+    : view.every_hours > 0
+      ? `every ${view.every_hours} h`
+      : "off (RECONCILE_EVERY_HOURS=0): only when asked";
   const lines = [
     fields([
       ["schedule", every],

@@ -5,6 +5,7 @@
 // its runbook section (what Slack's and Teams' incoming webhooks display: both take {"text": …}), and
 // `alert`, the same as fields for a program (kind, subject, summary, next_step, runbook, facts, id, at).
 // Contract: pure. Facts hold emails, ids, targets, times and error sentences: never a token, secret or body.
+import { clause } from "./sentence";
 
 export type AlertFacts =
   | { kind: "revocation_failed"; revocation_id: string; email: string | null; source: string; error: string | null }
@@ -41,7 +42,7 @@ function wordingOf(facts: AlertFacts): Wording {
       const who = facts.email ?? "a person not yet resolved";
       return {
         subject: who,
-        summary: `The revocation of ${who} (${facts.revocation_id}, from ${facts.source}) failed for good: ${facts.error ?? "no error recorded"}.`,
+        summary: `The revocation of ${who} (${facts.revocation_id}, from ${facts.source}) failed for good: ${clause(facts.error ?? "no error recorded")}.`,
         next_step: `Read its last_error (access-revoker status ${facts.revocation_id}), fix the cause, then retry it (access-revoker retry ${facts.revocation_id}).`,
       };
     }
@@ -49,26 +50,26 @@ function wordingOf(facts: AlertFacts): Wording {
       const who = facts.email ?? facts.revocation_id;
       return {
         subject: who,
-        summary: `${who} is still active at ${facts.target} after the revocation (${facts.revocation_id}): ${facts.detail}. The Worker revoked once more.`,
+        summary: `${who} is still active at ${facts.target} after the revocation (${facts.revocation_id}): ${clause(facts.detail)}. The Worker revoked once more.`,
         next_step: "Deactivate the person in the identity provider and find why the deprovisioning did not, then revoke again.",
       };
     }
     case "target_held":
       return {
         subject: facts.target,
-        summary: `Revocations at ${facts.target} are held until ${facts.until}: ${facts.reason}. The revocation refused failed; the others wait.`,
+        summary: `Revocations at ${facts.target} are held until ${facts.until}: ${clause(facts.reason)}. The revocation refused failed; the others wait.`,
         next_step: "Fix the API token (ACCESS_API_TOKEN), then lift the hold (access-revoker holds clear), which re-queues what the refusal failed.",
       };
     case "connection_failing":
       return {
         subject: facts.connection,
-        summary: `The managed connection ${facts.connection} (${facts.connection_kind}) is failing: ${facts.error}. Its deliveries may have stopped.`,
+        summary: `The managed connection ${facts.connection} (${facts.connection_kind}) is failing: ${clause(facts.error)}. Its deliveries may have stopped.`,
         next_step: "Check the connection at the provider and its credentials; GET /v1/stats shows its last proof of life, /healthz its error.",
       };
     case "connection_recovered":
       return {
         subject: facts.connection,
-        summary: `The managed connection ${facts.connection} (${facts.connection_kind}) works again: ${facts.detail}.`,
+        summary: `The managed connection ${facts.connection} (${facts.connection_kind}) is ${clause(facts.detail)}.`,
         next_step: "Nothing to do; deliveries missed while it failed may be worth checking at the provider.",
       };
     case "source_silent":

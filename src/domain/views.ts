@@ -196,6 +196,8 @@ export type SweepView = z.infer<typeof SweepViewSchema>;
 export const ReconcileViewSchema = z.object({
   every_hours: z.number(),
   revoke_returns: z.boolean(),
+  /** DRY_RUN is on: no sweep runs, scheduled or asked for, whatever every_hours says. */
+  dry_run: z.boolean(),
   /** The sweep in progress; null when none is. */
   running: z.nullable(SweepViewSchema),
   /** The last sweep that finished. */

@@ -252,7 +252,8 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     } else {
       parts.push("no sweep yet");
     }
-    parts.push(view2.every_hours > 0 ? view2.next_at ? \`; next \${until(view2.next_at)}\` : "" : "; scheduled sweeps off");
+    if (view2.dry_run) parts.push("; off under DRY_RUN");
+    else parts.push(view2.every_hours > 0 ? view2.next_at ? \`; next \${until(view2.next_at)}\` : "" : "; scheduled sweeps off");
     if (inFuture(view2.off_until)) {
       parts.push("; ", node("span", \`off until \${until(view2.off_until)}: Cloudflare refused the token for Access users\`, "alert"));
     }
@@ -278,8 +279,12 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     ["follow_up", "follow-up"]
   ];
   function renderDrain(stats, hooks2) {
-    const pace = \`\${stats.rate_per_second} calls/s in use (\${Math.round(stats.rate_per_second * 60)} a minute; REVOKE_RATE_PER_SECOND=\${stats.rate_setting}); \${stats.observed_calls_last_minute} calls in the last minute\`;
-    byId("pace").textContent = pace + (stats.drain.last_call_at ? \`; last call \${clock(stats.drain.last_call_at)}\` : "");
+    byId("pace").replaceChildren(
+      \`\${stats.rate_per_second} calls/s in use (\${Math.round(stats.rate_per_second * 60)} a minute; \`,
+      node("code", \`REVOKE_RATE_PER_SECOND=\${stats.rate_setting}\`, "setting"),
+      \`); \${stats.observed_calls_last_minute} calls in the last minute\`,
+      stats.drain.last_call_at ? \`; last call \${clock(stats.drain.last_call_at)}\` : ""
+    );
     renderBudgets(stats.budgets);
     const pauses = [];
     if (inFuture(stats.drain.paused_until)) pauses.push(\`Every token paused by a 429 until \${until(stats.drain.paused_until)}\`);

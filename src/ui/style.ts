@@ -1,7 +1,8 @@
 // The status page's stylesheet, inlined into the page (its hash is in the Content-Security-Policy).
 // No inline style attributes anywhere: the policy allows this block only. Below 40rem (a phone) wide
 // tables stack each row's cells, so that no card and no page scrolls sideways; an email breaks inside only when
-// it is wider than the whole row (its status label moves under it first).
+// it is wider than the whole row (its status label moves under it first); a setting named in a line
+// (code.setting) is set smaller so it fits a phone's line whole.
 export const STATUS_PAGE_STYLE = `
 :root { color-scheme: light; font: 15px/1.45 system-ui, sans-serif; color: #1d2430; background: #f5f6f8; }
 body { margin: 0 auto; max-width: 72rem; padding: 1rem 1.5rem 3rem; }
@@ -14,6 +15,7 @@ section section, section form, dialog section { border: 0; border-radius: 0; pad
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1rem; margin: 0.5rem 0; }
 dt { font-weight: 600; }
 dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+code.setting { font-size: 0.85em; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.3rem 0.6rem; border-bottom: 1px solid #e6e8ec; vertical-align: top; }
 th { font-size: 0.85rem; color: #4a5364; }

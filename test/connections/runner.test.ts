@@ -108,10 +108,15 @@ describe("a managed connection's runs, through the Cron Trigger", () => {
   });
 
   it("notes a failing connection in /healthz within one run, audits failing once, then recovered", async () => {
-    fake.set(name, fails("the token endpoint answered HTTP 401 (invalid_client): check the client secret"));
+    fake.set(name, fails("the token endpoint answered HTTP 401 (invalid_client): check the client secret."));
     await runCron();
+    // The error's own final period is not doubled before the runbook link ("secret.; see" in the trial).
     expect(await operatorNotes()).toContainEqual(
-      expect.stringMatching(new RegExp(`^managed connection ${name} \\(test-channel\\) failing since .*: the token endpoint answered HTTP 401`)),
+      expect.stringMatching(
+        new RegExp(
+          `^managed connection ${name} \\(test-channel\\) failing since .*: the token endpoint answered HTTP 401 .*check the client secret; see docs/operations.md#a-managed-connection-is-failing$`,
+        ),
+      ),
     );
     const stats = (await (await operatorFetch("/v1/stats")).json()) as { sources: Record<string, { connection: Record<string, unknown> }> };
     expect(stats.sources[name]!.connection).toMatchObject({

@@ -50,7 +50,9 @@ it("starts no reconciliation sweep: POST /v1/reconcile answers 409 dry_run, and 
   const refused = await operatorFetch("/v1/reconcile", { method: "POST" });
   expect(refused.status).toBe(409);
   expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("dry_run");
-  const stats = (await (await operatorFetch("/v1/stats")).json()) as { reconcile: { running: unknown; last: unknown; next_at: unknown } };
-  expect(stats.reconcile).toMatchObject({ running: null, last: null, next_at: null });
+  const stats = (await (await operatorFetch("/v1/stats")).json()) as {
+    reconcile: { running: unknown; last: unknown; next_at: unknown; dry_run: unknown };
+  };
+  expect(stats.reconcile).toMatchObject({ running: null, last: null, next_at: null, dry_run: true });
   expect(cloudflare.calls).toHaveLength(0);
 });

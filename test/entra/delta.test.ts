@@ -119,7 +119,9 @@ describe("a delta link Graph no longer takes", () => {
       ledgerClock.advance(16 * MINUTE_MS);
       await cronRun();
       expect(await healthNotes()).toContainEqual(
-        expect.stringMatching(/^entra: the delta catch-up failed: the delta link was refused \(HTTP (410|400) .*a new full read starts$/),
+        expect.stringMatching(
+          /^entra: the delta catch-up failed: the delta link was refused \(HTTP (410|400) .*a new full read starts; see docs\/providers\.md#microsoft-entra-id$/,
+        ),
       );
       expect((await entraStats()).delta.last_reset).toMatchObject({ reason: expect.stringMatching(/HTTP (410|400)/) });
       await cronRun();

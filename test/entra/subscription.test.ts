@@ -146,7 +146,11 @@ describe("the subscription", () => {
     graph().setFault(() => Response.json({ error: { code: "ServiceUnavailable" } }, { status: 503 }));
     await cronRun();
     const notes = await healthNotes();
-    expect(notes).toContainEqual(expect.stringMatching(/^entra: the Graph subscription expired at /));
+    expect(notes).toContainEqual(
+      expect.stringMatching(
+        /^entra: the Graph subscription expired at .*the delta catch-up still runs\); see docs\/providers\.md#microsoft-entra-id$/,
+      ),
+    );
     expect(notes).toContainEqual(expect.stringMatching(/^entra: keeping the Graph subscription failed at .*: creating: unavailable: HTTP 503/));
   });
 });

@@ -151,6 +151,21 @@ describe("the status page on a phone and on a desktop", () => {
         ]),
       );
     expect(emailLines.filter(([, lines]) => lines !== 1)).toEqual([]);
+    // Regression: at 390 px the Pace line broke "REVOKE_RATE_PER_SECOND=auto" inside the word: its lines.
+    const setting = await page.locator("#pace").evaluate((pace) => {
+      const walker = document.createTreeWalker(pace, NodeFilter.SHOW_TEXT);
+      for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+        const at = text.textContent!.indexOf("REVOKE_RATE_PER_SECOND=");
+        if (at < 0) continue;
+        const word = /^\S+?(?=\)|$)/.exec(text.textContent!.slice(at))![0];
+        const range = document.createRange();
+        range.setStart(text, at);
+        range.setEnd(text, at + word.length);
+        return [word, new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size];
+      }
+      return null;
+    });
+    expect(setting).toEqual([expect.stringMatching(/^REVOKE_RATE_PER_SECOND=\w+$/), 1]);
 
     // Regression (#18): the confirmation's title, which names the target, was cut off at 390 px.
     await page.getByRole("button", { name: `Clear the hold on ${demo.heldTarget}` }).click();

@@ -4,8 +4,9 @@
 // in-flight slots or its pace: alerts go to another host, with their own timeout.
 // A pass: claim up to PER_PASS due alerts in one transaction (lease them; write a job summary's facts from the
 // job as it stands; suppress past the hourly cap), send them side by side, record each outcome in one more.
-// - Retries: 30 s, 1, 2, 4 … minutes apart (a 4xx too: the URL may be fixed meanwhile), at most MAX_ATTEMPTS
-//   (about two hours), then failed; /healthz says so.
+// - Retries: due 30 s, 1, 2, 4 … minutes apart (a 4xx too: the URL may be fixed meanwhile), at most MAX_ATTEMPTS
+//   (about two hours), then failed; /healthz says so. No timer is armed for them (the drain owns the Durable
+//   Object's alarm): a due retry waits for the next Cron run or kick, at most a minute.
 // - The cap: at most CAP_PER_HOUR alerts sent in any hour. Past it an alert is suppressed, not sent, and once
 //   the oldest suppressed one is SUMMARY_AFTER_MS old, one alert counts everything suppressed by kind (it may
 //   use the last place under the cap, which other alerts leave to it). A test alert is never suppressed.

@@ -14,6 +14,7 @@ import {
   type ConnectionRecord,
   type MaintenanceReport,
 } from "../../domain/connections";
+import { clause } from "../../domain/sentence";
 import { type ConnectionView, isoOrNull } from "../../domain/views";
 import type { ConnectionRow } from "./schema";
 
@@ -152,6 +153,6 @@ export function connectionNotes(sql: SqlStorage): string[] {
     .filter(([, view]) => view.status === "failing")
     .map(
       ([name, view]) =>
-        `managed connection ${name} (${view.kind}) failing since ${view.failing_since}: ${view.last_error}; see docs/operations.md#a-managed-connection-is-failing`,
+        `managed connection ${name} (${view.kind}) failing since ${view.failing_since}: ${clause(view.last_error ?? "")}; see docs/operations.md#a-managed-connection-is-failing`,
     );
 }

@@ -1,14 +1,17 @@
 // What /v1/stats shows of the Entra source, and what /healthz notes about it: an expired or failing
 // subscription, a token Microsoft refused, a delta catch-up that fails or had to start over, a pause Graph
 // asked for. Errors are the Worker's own words and Graph's status and error code, never a token or secret.
+// Every note ends with the runbook link, like the other sources' notes: docs/providers.md's Entra section.
 // Contract: synchronous SQLite reads; `now` is passed in.
 import type { EntraSource } from "../../domain/entra";
+import { clause } from "../../domain/sentence";
 import { isoOrNull } from "../../domain/views";
 import { REJECTION_PERIOD_MS, recentRejections } from "../rejections/counts";
 import { pendingChangeCount } from "./changes";
 import { stateRow } from "./subscription";
 
 const RESET_NOTED_FOR_MS = 24 * 3_600_000;
+const RUNBOOK = "docs/providers.md#microsoft-entra-id";
 
 export function entraView(sql: SqlStorage, now: number): EntraSource {
   const row = stateRow(sql);
@@ -61,5 +64,5 @@ export function entraNotes(sql: SqlStorage, now: number): string[] {
     notes.push(`entra: Graph refused the delta link at ${at(row.delta_reset_at)} (${row.delta_reset_reason}); a new full read was started`);
   }
   if (row.paused_until > now) notes.push(`entra: Graph asked the Worker to wait (429) until ${at(row.paused_until)}`);
-  return notes;
+  return notes.map((note) => `${clause(note)}; see ${RUNBOOK}`);
 }

@@ -46,6 +46,7 @@ export function reconcileView(
   return {
     every_hours: settings.reconcileEveryHours,
     revoke_returns: settings.reconcileRevokeReturns,
+    dry_run: settings.dryRun,
     running: latest?.status === "running" ? sweepView(sql, latest) : null,
     last: last && sweepView(sql, last),
     next_at: settings.dryRun ? null : isoOrNull(nextSweepAt(latest, settings.reconcileEveryHours, now)),

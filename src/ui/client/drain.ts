@@ -13,8 +13,13 @@ const LANES = [
 ] as const;
 
 export function renderDrain(stats: Stats, hooks: Parameters<typeof renderHolds>[1]): void {
-  const pace = `${stats.rate_per_second} calls/s in use (${Math.round(stats.rate_per_second * 60)} a minute; REVOKE_RATE_PER_SECOND=${stats.rate_setting}); ${stats.observed_calls_last_minute} calls in the last minute`;
-  byId("pace").textContent = pace + (stats.drain.last_call_at ? `; last call ${clock(stats.drain.last_call_at)}` : "");
+  // The setting is one word to read and copy: code.setting keeps it whole on a phone (style.ts).
+  byId("pace").replaceChildren(
+    `${stats.rate_per_second} calls/s in use (${Math.round(stats.rate_per_second * 60)} a minute; `,
+    node("code", `REVOKE_RATE_PER_SECOND=${stats.rate_setting}`, "setting"),
+    `); ${stats.observed_calls_last_minute} calls in the last minute`,
+    stats.drain.last_call_at ? `; last call ${clock(stats.drain.last_call_at)}` : "",
+  );
   renderBudgets(stats.budgets);
   const pauses: string[] = [];
   if (inFuture(stats.drain.paused_until)) pauses.push(`Every token paused by a 429 until ${until(stats.drain.paused_until)}`);

@@ -14,7 +14,8 @@ export function renderReconcile(view: Stats["reconcile"]): void {
   } else {
     parts.push("no sweep yet");
   }
-  parts.push(view.every_hours > 0 ? (view.next_at ? `; next ${until(view.next_at)}` : "") : "; scheduled sweeps off");
+  if (view.dry_run) parts.push("; off under DRY_RUN");
+  else parts.push(view.every_hours > 0 ? (view.next_at ? `; next ${until(view.next_at)}` : "") : "; scheduled sweeps off");
   if (inFuture(view.off_until)) {
     parts.push("; ", node("span", `off until ${until(view.off_until)}: Cloudflare refused the token for Access users`, "alert"));
   }
