@@ -72,17 +72,7 @@ export class SendLoop {
         for (const token of this.tokens.all()) token.idle();
         break;
       }
-      // A follow-up switched off since its call was queued is not sent (follow-ups/switch.ts); this costs no pace.
-      const off = this.status.offDetail(next.call.kind, now);
-      if (off !== null) {
-        const { call } = next;
-        this.after(
-          call,
-          this.host.storage.transactionSync(() => skipCall(this.host.sql, call, off, now)),
-          undefined,
-        );
-        continue;
-      }
+      if (this.skippedOff(next.call, now)) continue;
       // DRY_RUN spends no API budget, so it is not paced.
       let token = config.dryRun ? undefined : this.tokens.forTarget(next.call.target);
       if (token && !this.ready(token, now)) {
@@ -111,6 +101,7 @@ export class SendLoop {
           continue; // a 429 may have paused a token while this waited
         }
         next = other;
+        if (this.skippedOff(next.call, now)) continue;
         token = this.tokens.forTarget(next.call.target);
       }
       const paced = token ? this.sent(token, now) : null;
@@ -133,6 +124,22 @@ export class SendLoop {
       sending.add(send);
     }
     await Promise.all(sending);
+  }
+
+  /**
+   * A follow-up switched off since its call was queued is not sent (follow-ups/switch.ts): it is recorded
+   * skipped, at no pace. Asked of every call the loop is about to send, the first chosen or the one whose
+   * token has pace to spare; answers whether it was skipped.
+   */
+  private skippedOff(call: DueCall, now: number): boolean {
+    const off = this.status.offDetail(call.kind, now);
+    if (off === null) return false;
+    this.after(
+      call,
+      this.host.storage.transactionSync(() => skipCall(this.host.sql, call, off, now)),
+      undefined,
+    );
+    return true;
   }
 
   /** Whether `token` may send a call at `now`. */
