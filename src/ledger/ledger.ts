@@ -261,13 +261,14 @@ export class RevocationLedger extends DurableObject<Env> {
   }
 
   /**
-   * Called by the Cron Trigger: notes (and alerts) sources silent past their threshold, appends each closed
-   * hour of refused deliveries to the audit log as one entry, writes audit entries KV has not taken yet,
-   * re-arms the alarm if calls are due and no alarm will drain them, starts a reconciliation sweep when one
-   * is due (a sweep that cannot start never keeps the drain from being re-armed), and sends the alerts that
-   * are due (retries included).
+   * Called by the Cron Trigger: re-arms the alarm if calls are due and no alarm will drain them (first, so
+   * nothing below that throws, an unusable configuration or a failed transaction, keeps a stalled drain
+   * stalled), notes (and alerts) sources silent past their threshold, appends each closed hour of refused
+   * deliveries to the audit log as one entry, writes audit entries KV has not taken yet, starts a
+   * reconciliation sweep when one is due, and sends the alerts that are due (retries included).
    */
   async reconcile(): Promise<{ rearmed: boolean; pending_calls: number; sweep_started: boolean }> {
+    const drain = await this.drainer.reconcile();
     const config = this.core.config();
     const silent = this.core.transact(({ sql, now }) => {
       const found = newlySilent(sql, configuredSources(config), config.silenceHours, now);
@@ -277,14 +278,13 @@ export class RevocationLedger extends DurableObject<Env> {
     for (const { source, hours, since } of silent) logEvent("source.silent", { source, hours, since: new Date(since).toISOString() });
     reportClosedPeriods(this.ctx.storage, this.core.now());
     this.core.auditAppended();
-    const drain = await this.drainer.reconcile();
     let sweepStarted = false;
     try {
       sweepStarted = await startDueOrAsked(this.core, "schedule");
     } catch (error) {
       logEvent("sweep.start_failed", { error: String(error) });
     }
-    // Last, so the drain's re-arming never waits for an alert receiver: due alerts, retries, then the outbox's pruning.
+    // Last, so nothing above waits for an alert receiver: due alerts, retries, then the outbox's pruning.
     await this.alerter.onCron();
     return { ...drain, sweep_started: sweepStarted };
   }
