@@ -21,12 +21,13 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { toHex, utf8 } from "../../src/crypto/bytes";
 import { signHmac } from "../../src/crypto/hmac";
+import { apiTokenId } from "../../src/ledger/drain/state";
 import { signTimestampedHmac } from "../../src/sources/timestamped-hmac";
 import googleRemoveMember from "../fixtures/google/remove-group-member.json";
 import keycloakGroupDelete from "../fixtures/keycloak/admin.GROUP_MEMBERSHIP-DELETE.json";
 import oktaGroupRemove from "../fixtures/okta/group-membership-remove.json";
 import workosGroupRemoved from "../fixtures/workos/dsync.group.user_removed.json";
-import { TEST_ACCOUNT_ID, TEST_SCIM_TOKEN, TEST_SECRETS, TEST_ZONE_ID } from "../helpers/bindings";
+import { TEST_ACCOUNT_ID, TEST_CF_API_TOKEN, TEST_SCIM_TOKEN, TEST_SECRETS, TEST_ZONE_ID } from "../helpers/bindings";
 import { ledgerClock } from "../helpers/clock";
 import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
@@ -596,6 +597,26 @@ describe("a follow-up switched off, and back (#18)", () => {
     await passVerificationDelay();
     await recordWhen(first.id, (account) => account.verification?.state === "failed", "the verification refused");
     expect((await stats()).drain.verification_off_until).not.toBeNull();
+    // Regression: the refused tokens' id was keyed with the operator token fingerprints' key (the audit's),
+    // not the API tokens'. The tokens the drain sends with are one set: every target's (here ACCESS_API_TOKEN for both), by target.
+    const { refusedId, keys } = await runInDurableObject(ledgerStub(), (_instance, state) => {
+      const { sql } = state.storage;
+      return {
+        refusedId: sql.exec<{ number_value: number }>("SELECT number_value FROM drain_state WHERE name = 'verify_refused_token'").one().number_value,
+        keys: Object.fromEntries(
+          sql
+            .exec<{ name: string; value: string }>("SELECT name, value FROM ledger_keys")
+            .toArray()
+            .map((row) => [row.name, row.value]),
+        ),
+      };
+    });
+    const tokens = JSON.stringify([
+      [ACCOUNT, TEST_CF_API_TOKEN],
+      [ZONE, TEST_CF_API_TOKEN],
+    ]);
+    expect(refusedId).toBe(await apiTokenId(keys.cloudflare_token_fingerprint!, tokens));
+    expect(refusedId).not.toBe(await apiTokenId(keys.audit_token_fingerprint!, tokens));
     // What a secret put or a restart with a fixed .dev.vars looks like to the ledger: a new instance whose
     // token is not the one refused (here the refused one is recorded as another's).
     await runInDurableObject(ledgerStub(), (_instance, state) => {

@@ -14,7 +14,7 @@ import { flushPartialBatches } from "../audit/outcome-batches";
 import { releaseLeases } from "../calls/attempts";
 import { earliestDueByTarget, pendingCount } from "../calls/queue";
 import type { Cause } from "../follow-ups/switch";
-import { fingerprintKey } from "../keys/fingerprint-key";
+import { apiTokenKey } from "../keys/fingerprint-key";
 import { DrainAlarm } from "./alarm";
 import { FALLBACK_PER_SECOND } from "./budget";
 import type { DrainHost } from "./host";
@@ -141,7 +141,7 @@ export class Drain {
     if (config.dryRun || config.targetTokens.size === 0) return;
     const value = JSON.stringify([...config.targetTokens].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     if (this.token?.value !== value) {
-      const key = this.host.storage.transactionSync(() => fingerprintKey(this.host.sql));
+      const key = this.host.storage.transactionSync(() => apiTokenKey(this.host.sql));
       this.token = { value, id: await apiTokenId(key, value) };
     }
     if (this.status.useToken(this.token.id, this.clock.now()) > 0) await this.arm(this.clock.now());
