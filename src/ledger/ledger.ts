@@ -23,6 +23,7 @@ import { appendAuditEntry } from "./audit/chain";
 import { AuditChainWriter } from "./audit/chain-writer";
 import { auditOutcome } from "./audit/outcome-batches";
 import { AuditChainRpc } from "./audit/rpc";
+import { clearHolds } from "./calls/holds";
 import { type Lane, laneGroupKey } from "./calls/lanes";
 import { ConnectionsRpc } from "./connections/rpc";
 import type { LedgerCore } from "./core";
@@ -98,6 +99,9 @@ export class RevocationLedger extends DurableObject<Env> {
         const result = ctx.storage.transactionSync(() => write(context));
         this.drainer.noteGroups(groups.values());
         return result;
+      },
+      liftHolds: () => {
+        this.drainer.holdsLifted(clearHolds(this.sql));
       },
       arm: () => this.drainer.arm(now()),
       pacePerSecond: () => this.drainer.pacePerSecond(config()),
@@ -233,7 +237,11 @@ export class RevocationLedger extends DurableObject<Env> {
 
   /** Re-queues a failed revocation's failed targets with a fresh retry budget; lifts token holds. */
   async retry(id: string): Promise<{ ok: boolean; record: RevocationRecord | null }> {
-    const requeued = this.core.transact(({ sql, now }) => retryRevocation(sql, id, now));
+    const requeued = this.core.transact(({ sql, now }) => {
+      const done = retryRevocation(sql, id, now);
+      if (done) this.core.liftHolds();
+      return done;
+    });
     if (requeued) {
       await this.core.arm();
       logEvent("revocation.retried", { id });

@@ -589,6 +589,27 @@ describe("a follow-up switched off, and back (#18)", () => {
     await recordWhen(held.id, (_, record) => record.status === "revoked", "the refused person revoked");
   });
 
+  // Regression: an operator's retry lifted every hold without bringing a switched-off follow-up back, as lifting one hold does.
+  it("brings verification back when an operator's retry lifts the holds, and verifies what it refused", async () => {
+    const first = await revoke(uniqueEmail("retry-lifts"));
+    await recordWhen(first.id, (account) => account.seat?.state === "removed", "the seat removed");
+    // The zone refuses the token (a hold there); then the account refuses verification (no hold there): it goes off.
+    fake().setAnswer((call) => (call.path.startsWith(`/${ZONE}/`) ? refused() : envelope(true)));
+    const held = await revoke(uniqueEmail("retry-lifts-held"));
+    expect(held.status).toBe("failed");
+    fake().setFollowUpAnswer((call) => (call.path.startsWith(`/${ACCOUNT}/`) ? refused() : null));
+    await passVerificationDelay();
+    await recordWhen(first.id, (account) => account.verification?.state === "failed", "the verification refused");
+    expect((await stats()).drain.verification_off_until).not.toBeNull();
+
+    fake().setAnswer(() => envelope(true));
+    fake().setFollowUpAnswer(() => null);
+    expect((await operatorFetch(`/v1/revocations/${held.id}/retry`, { method: "POST" })).status).toBe(202);
+    expect((await stats()).drain.verification_off_until).toBeNull();
+    await recordWhen(first.id, (account) => account.verification?.state === "verified", "verified once the retry lifted the holds");
+    await recordWhen(held.id, (_, record) => record.status === "revoked", "the retried person revoked");
+  });
+
   it("brings verification back when the ledger sends with another token than the one refused, and verifies what it refused", async () => {
     const email = uniqueEmail("token-changed");
     const first = await revoke(email);
