@@ -590,25 +590,37 @@ describe("a follow-up switched off, and back (#18)", () => {
   });
 
   // Regression: an operator's retry lifted every hold without bringing a switched-off follow-up back, as lifting one hold does.
-  it("brings verification back when an operator's retry lifts the holds, and verifies what it refused", async () => {
-    const first = await revoke(uniqueEmail("retry-lifts"));
-    await recordWhen(first.id, (account) => account.seat?.state === "removed", "the seat removed");
-    // The zone refuses the token (a hold there); then the account refuses verification (no hold there): it goes off.
-    fake().setAnswer((call) => (call.path.startsWith(`/${ZONE}/`) ? refused() : envelope(true)));
-    const held = await revoke(uniqueEmail("retry-lifts-held"));
-    expect(held.status).toBe("failed");
-    fake().setFollowUpAnswer((call) => (call.path.startsWith(`/${ACCOUNT}/`) ? refused() : null));
-    await passVerificationDelay();
-    await recordWhen(first.id, (account) => account.verification?.state === "failed", "the verification refused");
-    expect((await stats()).drain.verification_off_until).not.toBeNull();
+  it.each(["revocation", "job"] as const)(
+    "brings verification back when an operator's retry of a %s lifts the holds, and verifies what it refused",
+    async (what) => {
+      const first = await revoke(uniqueEmail("retry-lifts"));
+      await recordWhen(first.id, (account) => account.seat?.state === "removed", "the seat removed");
+      // The zone refuses the token (a hold there); then the account refuses verification (no hold there): it goes off.
+      fake().setAnswer((call) => (call.path.startsWith(`/${ZONE}/`) ? refused() : envelope(true)));
+      const heldEmail = uniqueEmail(`retry-lifts-${what}`);
+      let retryPath: string;
+      if (what === "revocation") {
+        const held = await revoke(heldEmail);
+        expect(held.status).toBe("failed");
+        retryPath = `/v1/revocations/${held.id}/retry`;
+      } else {
+        const submitted = await operatorFetch("/v1/revocations/bulk", { method: "POST", body: heldEmail, headers: { "Content-Type": "text/csv" } });
+        retryPath = `/v1/jobs/${((await submitted.json()) as { job_id: string }).job_id}/retry`;
+        await waitFor(async () => (await listed(heldEmail))[0]?.status === "failed", 10_000, "the job's revocation failed");
+      }
+      fake().setFollowUpAnswer((call) => (call.path.startsWith(`/${ACCOUNT}/`) ? refused() : null));
+      await passVerificationDelay();
+      await recordWhen(first.id, (account) => account.verification?.state === "failed", "the verification refused");
+      expect((await stats()).drain.verification_off_until).not.toBeNull();
 
-    fake().setAnswer(() => envelope(true));
-    fake().setFollowUpAnswer(() => null);
-    expect((await operatorFetch(`/v1/revocations/${held.id}/retry`, { method: "POST" })).status).toBe(202);
-    expect((await stats()).drain.verification_off_until).toBeNull();
-    await recordWhen(first.id, (account) => account.verification?.state === "verified", "verified once the retry lifted the holds");
-    await recordWhen(held.id, (_, record) => record.status === "revoked", "the retried person revoked");
-  });
+      fake().setAnswer(() => envelope(true));
+      fake().setFollowUpAnswer(() => null);
+      expect((await operatorFetch(retryPath, { method: "POST" })).status).toBeLessThan(300);
+      expect((await stats()).drain.verification_off_until).toBeNull();
+      await recordWhen(first.id, (account) => account.verification?.state === "verified", "verified once the retry lifted the holds");
+      await waitFor(async () => (await listed(heldEmail))[0]?.status === "revoked", 10_000, "the retried person revoked");
+    },
+  );
 
   it("brings verification back when the ledger sends with another token than the one refused, and verifies what it refused", async () => {
     const email = uniqueEmail("token-changed");
