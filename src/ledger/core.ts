@@ -11,6 +11,11 @@ export type LedgerCore = {
   now(): number;
   /** Runs `write` in one transaction with what a commit needs. */
   transact<T>(write: (context: CommitContext) => T): T;
+  /**
+   * Lifts every token hold (an operator's retry: the token may be fixed), inside the caller's transaction;
+   * a follow-up switched off meanwhile comes back, as when one hold is lifted (follow-ups/switch.ts).
+   */
+  liftHolds(): void;
   /** Makes sure the drain runs for what was just committed. */
   arm(): Promise<void>;
   /** The calls a second the drain can send now, every token's pace added up (a job's estimate). */

@@ -23,6 +23,7 @@ import { appendAuditEntry } from "./audit/chain";
 import { AuditChainWriter } from "./audit/chain-writer";
 import { auditOutcome } from "./audit/outcome-batches";
 import { AuditChainRpc } from "./audit/rpc";
+import { clearHolds } from "./calls/holds";
 import { type Lane, laneGroupKey } from "./calls/lanes";
 import { ConnectionsRpc } from "./connections/rpc";
 import type { LedgerCore } from "./core";
@@ -98,6 +99,9 @@ export class RevocationLedger extends DurableObject<Env> {
         const result = ctx.storage.transactionSync(() => write(context));
         this.drainer.noteGroups(groups.values());
         return result;
+      },
+      liftHolds: () => {
+        this.drainer.holdsLifted(clearHolds(this.sql));
       },
       arm: () => this.drainer.arm(now()),
       pacePerSecond: () => this.drainer.pacePerSecond(config()),
@@ -233,7 +237,11 @@ export class RevocationLedger extends DurableObject<Env> {
 
   /** Re-queues a failed revocation's failed targets with a fresh retry budget; lifts token holds. */
   async retry(id: string): Promise<{ ok: boolean; record: RevocationRecord | null }> {
-    const requeued = this.core.transact(({ sql, now }) => retryRevocation(sql, id, now));
+    const requeued = this.core.transact(({ sql, now }) => {
+      const done = retryRevocation(sql, id, now);
+      if (done) this.core.liftHolds();
+      return done;
+    });
     if (requeued) {
       await this.core.arm();
       logEvent("revocation.retried", { id });
@@ -261,13 +269,14 @@ export class RevocationLedger extends DurableObject<Env> {
   }
 
   /**
-   * Called by the Cron Trigger: notes (and alerts) sources silent past their threshold, appends each closed
-   * hour of refused deliveries to the audit log as one entry, writes audit entries KV has not taken yet,
-   * re-arms the alarm if calls are due and no alarm will drain them, starts a reconciliation sweep when one
-   * is due (a sweep that cannot start never keeps the drain from being re-armed), and sends the alerts that
-   * are due (retries included).
+   * Called by the Cron Trigger: re-arms the alarm if calls are due and no alarm will drain them (first, so
+   * nothing below that throws, an unusable configuration or a failed transaction, keeps a stalled drain
+   * stalled), notes (and alerts) sources silent past their threshold, appends each closed hour of refused
+   * deliveries to the audit log as one entry, writes audit entries KV has not taken yet, starts a
+   * reconciliation sweep when one is due, and sends the alerts that are due (retries included).
    */
   async reconcile(): Promise<{ rearmed: boolean; pending_calls: number; sweep_started: boolean }> {
+    const drain = await this.drainer.reconcile();
     const config = this.core.config();
     const silent = this.core.transact(({ sql, now }) => {
       const found = newlySilent(sql, configuredSources(config), config.silenceHours, now);
@@ -277,14 +286,13 @@ export class RevocationLedger extends DurableObject<Env> {
     for (const { source, hours, since } of silent) logEvent("source.silent", { source, hours, since: new Date(since).toISOString() });
     reportClosedPeriods(this.ctx.storage, this.core.now());
     this.core.auditAppended();
-    const drain = await this.drainer.reconcile();
     let sweepStarted = false;
     try {
       sweepStarted = await startDueOrAsked(this.core, "schedule");
     } catch (error) {
       logEvent("sweep.start_failed", { error: String(error) });
     }
-    // Last, so the drain's re-arming never waits for an alert receiver: due alerts, retries, then the outbox's pruning.
+    // Last, so nothing above waits for an alert receiver: due alerts, retries, then the outbox's pruning.
     await this.alerter.onCron();
     return { ...drain, sweep_started: sweepStarted };
   }

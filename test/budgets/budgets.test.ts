@@ -5,7 +5,7 @@
 // seconds; the pace's arithmetic does not depend on Cloudflare's 1200 per 300 s. How much of the budget the
 // drain uses is measured by the benchmark (npm run bench); here the bars are that nothing is refused and
 // that the pace is the budget's, not the fallback's.
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Stats } from "../../src/domain/views";
 import { TEST_ACCOUNT_ID, TEST_ACCOUNT_TOKEN, TEST_ZONE_ID, TEST_ZONE_TOKEN } from "../helpers/bindings";
@@ -137,6 +137,53 @@ describe("a budget per token", () => {
     await finished(jobId);
     // At the zone's pace (about 4.5 calls/s) the bulk job had well over a second of calls left: the urgent one went before them.
     expect(callsAt(fake, ZONE).filter((call) => call.at > urgentAt && call.body.email !== email).length).toBeGreaterThanOrEqual(5);
+  });
+
+  // Regression: the switched-off check ran only on the first call chosen; the call sent instead, at a target
+  // whose token had pace to spare, went out while its follow-up was off.
+  it("skips a switched-off follow-up at another token's target while the first token waits", async () => {
+    const fake = fakeWithBudget(20, 10);
+    fake.spendBudget(TEST_ACCOUNT_TOKEN, 20);
+    // Submitted as jobs (answered at once), so everything below happens while the account's token is paused.
+    const [first] = (await submitJob(1)).emails as [string];
+    await waitFor(async () => fake.callsFor(first).some((call) => call.status === 429), 20_000, "the account's token paused");
+    // Verification went off (another token refused, so nothing brings it back) with one of its calls due at the zone.
+    await runInDurableObject(ledgerStub(), (_instance, state) => {
+      const { sql } = state.storage;
+      const { seq } = sql.exec<{ seq: number }>("SELECT seq FROM revocations WHERE email = ?", first).one();
+      sql.exec(
+        "INSERT INTO calls (revocation_seq, target, kind, state, next_attempt_at, lane, grp) VALUES (?, ?, 'verify_lookup', 'pending', 0, 'follow_up', '')",
+        seq,
+        ZONE,
+      );
+      for (const [name, value] of [
+        ["verify_refused_until", Date.now() + 3_600_000],
+        ["verify_refused_since", Date.now()],
+        ["verify_refused_token", 0],
+      ] as const) {
+        sql.exec("INSERT OR REPLACE INTO drain_state (name, number_value) VALUES (?, ?)", name, value);
+      }
+    });
+    await evictDurableObject(ledgerStub());
+    // A revocation due at the paused account is chosen first each time: the zone's calls go instead.
+    await submitJob(1);
+    const verification = await waitFor(
+      () =>
+        runInDurableObject(ledgerStub(), (_instance, state) => {
+          const row = state.storage.sql
+            .exec<{ state: string; attempts: number; result: string | null }>(
+              "SELECT state, attempts, result FROM calls WHERE kind = 'verify_lookup' AND target = ?",
+              ZONE,
+            )
+            .one();
+          return (row.state !== "pending" || row.attempts > 0) && row;
+        }),
+      20_000,
+      "the zone's verification call settled",
+    );
+    expect(verification.state).toBe("skipped");
+    expect(JSON.parse(verification.result!).detail).toMatch(/^verification is off until /);
+    expect(fake.requests.filter((request) => request.path.endsWith("/access/users"))).toEqual([]);
   });
 
   it("a refused token holds its own targets only", async () => {

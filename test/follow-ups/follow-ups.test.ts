@@ -21,12 +21,13 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { toHex, utf8 } from "../../src/crypto/bytes";
 import { signHmac } from "../../src/crypto/hmac";
+import { apiTokenId } from "../../src/ledger/drain/state";
 import { signTimestampedHmac } from "../../src/sources/timestamped-hmac";
 import googleRemoveMember from "../fixtures/google/remove-group-member.json";
 import keycloakGroupDelete from "../fixtures/keycloak/admin.GROUP_MEMBERSHIP-DELETE.json";
 import oktaGroupRemove from "../fixtures/okta/group-membership-remove.json";
 import workosGroupRemoved from "../fixtures/workos/dsync.group.user_removed.json";
-import { TEST_ACCOUNT_ID, TEST_SCIM_TOKEN, TEST_SECRETS, TEST_ZONE_ID } from "../helpers/bindings";
+import { TEST_ACCOUNT_ID, TEST_CF_API_TOKEN, TEST_SCIM_TOKEN, TEST_SECRETS, TEST_ZONE_ID } from "../helpers/bindings";
 import { ledgerClock } from "../helpers/clock";
 import { apiError, envelope, useFakeCloudflare } from "../helpers/fake-cloudflare";
 import { waitFor } from "../helpers/wait";
@@ -588,6 +589,39 @@ describe("a follow-up switched off, and back (#18)", () => {
     await recordWhen(held.id, (_, record) => record.status === "revoked", "the refused person revoked");
   });
 
+  // Regression: an operator's retry lifted every hold without bringing a switched-off follow-up back, as lifting one hold does.
+  it.each(["revocation", "job"] as const)(
+    "brings verification back when an operator's retry of a %s lifts the holds, and verifies what it refused",
+    async (what) => {
+      const first = await revoke(uniqueEmail("retry-lifts"));
+      await recordWhen(first.id, (account) => account.seat?.state === "removed", "the seat removed");
+      // The zone refuses the token (a hold there); then the account refuses verification (no hold there): it goes off.
+      fake().setAnswer((call) => (call.path.startsWith(`/${ZONE}/`) ? refused() : envelope(true)));
+      const heldEmail = uniqueEmail(`retry-lifts-${what}`);
+      let retryPath: string;
+      if (what === "revocation") {
+        const held = await revoke(heldEmail);
+        expect(held.status).toBe("failed");
+        retryPath = `/v1/revocations/${held.id}/retry`;
+      } else {
+        const submitted = await operatorFetch("/v1/revocations/bulk", { method: "POST", body: heldEmail, headers: { "Content-Type": "text/csv" } });
+        retryPath = `/v1/jobs/${((await submitted.json()) as { job_id: string }).job_id}/retry`;
+        await waitFor(async () => (await listed(heldEmail))[0]?.status === "failed", 10_000, "the job's revocation failed");
+      }
+      fake().setFollowUpAnswer((call) => (call.path.startsWith(`/${ACCOUNT}/`) ? refused() : null));
+      await passVerificationDelay();
+      await recordWhen(first.id, (account) => account.verification?.state === "failed", "the verification refused");
+      expect((await stats()).drain.verification_off_until).not.toBeNull();
+
+      fake().setAnswer(() => envelope(true));
+      fake().setFollowUpAnswer(() => null);
+      expect((await operatorFetch(retryPath, { method: "POST" })).status).toBeLessThan(300);
+      expect((await stats()).drain.verification_off_until).toBeNull();
+      await recordWhen(first.id, (account) => account.verification?.state === "verified", "verified once the retry lifted the holds");
+      await waitFor(async () => (await listed(heldEmail))[0]?.status === "revoked", 10_000, "the retried person revoked");
+    },
+  );
+
   it("brings verification back when the ledger sends with another token than the one refused, and verifies what it refused", async () => {
     const email = uniqueEmail("token-changed");
     const first = await revoke(email);
@@ -596,6 +630,26 @@ describe("a follow-up switched off, and back (#18)", () => {
     await passVerificationDelay();
     await recordWhen(first.id, (account) => account.verification?.state === "failed", "the verification refused");
     expect((await stats()).drain.verification_off_until).not.toBeNull();
+    // Regression: the refused tokens' id was keyed with the operator token fingerprints' key (the audit's),
+    // not the API tokens'. The tokens the drain sends with are one set: every target's (here ACCESS_API_TOKEN for both), by target.
+    const { refusedId, keys } = await runInDurableObject(ledgerStub(), (_instance, state) => {
+      const { sql } = state.storage;
+      return {
+        refusedId: sql.exec<{ number_value: number }>("SELECT number_value FROM drain_state WHERE name = 'verify_refused_token'").one().number_value,
+        keys: Object.fromEntries(
+          sql
+            .exec<{ name: string; value: string }>("SELECT name, value FROM ledger_keys")
+            .toArray()
+            .map((row) => [row.name, row.value]),
+        ),
+      };
+    });
+    const tokens = JSON.stringify([
+      [ACCOUNT, TEST_CF_API_TOKEN],
+      [ZONE, TEST_CF_API_TOKEN],
+    ]);
+    expect(refusedId).toBe(await apiTokenId(keys.cloudflare_token_fingerprint!, tokens));
+    expect(refusedId).not.toBe(await apiTokenId(keys.audit_token_fingerprint!, tokens));
     // What a secret put or a restart with a fixed .dev.vars looks like to the ledger: a new instance whose
     // token is not the one refused (here the refused one is recorded as another's).
     await runInDurableObject(ledgerStub(), (_instance, state) => {

@@ -23,9 +23,16 @@ export function heldOnRecord(sql: SqlStorage, target: string): boolean {
   return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM target_holds WHERE target = ?", target).one().n > 0;
 }
 
-/** Lifts every hold (an operator re-drove failures, so the token may be fixed; only what it names is re-driven). */
-export function clearHolds(sql: SqlStorage): void {
-  sql.exec("DELETE FROM target_holds");
+/**
+ * Lifts every hold (an operator re-drove failures, so the token may be fixed; only what it names is
+ * re-driven); answers the targets that had one. The ledger does this through LedgerCore.liftHolds, which
+ * also brings a switched-off follow-up back.
+ */
+export function clearHolds(sql: SqlStorage): string[] {
+  return sql
+    .exec<{ target: string }>("DELETE FROM target_holds RETURNING target")
+    .toArray()
+    .map((row) => row.target);
 }
 
 /**

@@ -208,8 +208,10 @@ function settleSweepCall(sql: SqlStorage, call: DueCall, verdict: CallVerdict, c
   } else {
     outcome = sweepPageRead({ sql, now, ...context.commit }, call, page!, context.sweep, answer);
   }
-  return { queued: outcome.queued, audited: outcome.audited };
+  return sweepEffects(outcome);
 }
+
+const sweepEffects = (outcome: SweepOutcome): Effects => ({ queued: outcome.queued, audited: outcome.audited });
 
 /** A follow-up call due while its follow-up is switched off: recorded skipped with `detail`, never sent (follow-ups/switch.ts). */
 export function skipCall(sql: SqlStorage, call: DueCall, detail: string, now: number): Effects {
@@ -227,6 +229,8 @@ function retry(sql: SqlStorage, call: DueCall, verdict: Extract<CallVerdict, { o
   const { now, httpStatus, errors } = context;
   if (now - call.queued_at >= RETRY_BUDGET_MS) {
     const error = `gave up after the ${RETRY_BUDGET_MS / 3_600_000} h retry budget: ${verdict.error}`;
+    // A sweep page has no revocation: its account's part of the sweep ends, as for any failure (settleSweepCall).
+    if (call.kind === "sweep_page") return sweepEffects(sweepPageFailed(sql, call, { httpStatus, errors, error, refused: false }, now));
     const status = settleCall(sql, call, { state: "failed", httpStatus, errors, request: null, error }, now);
     if (status === null) return { followedUp: followUpsDone(sql, call.revocation_seq) };
     return { revocation: status, alerted: status === "failed" && context.alerts && alertFailedRevocation(sql, call.revocation_seq, now) };

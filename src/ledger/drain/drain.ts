@@ -13,8 +13,7 @@ import { logEvent } from "../../log";
 import { flushPartialBatches } from "../audit/outcome-batches";
 import { releaseLeases } from "../calls/attempts";
 import { earliestDueByTarget, pendingCount } from "../calls/queue";
-import type { Cause } from "../follow-ups/switch";
-import { fingerprintKey } from "../keys/fingerprint-key";
+import { apiTokenKey } from "../keys/fingerprint-key";
 import { DrainAlarm } from "./alarm";
 import { FALLBACK_PER_SECOND } from "./budget";
 import type { DrainHost } from "./host";
@@ -141,15 +140,18 @@ export class Drain {
     if (config.dryRun || config.targetTokens.size === 0) return;
     const value = JSON.stringify([...config.targetTokens].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     if (this.token?.value !== value) {
-      const key = this.host.storage.transactionSync(() => fingerprintKey(this.host.sql));
+      const key = this.host.storage.transactionSync(() => apiTokenKey(this.host.sql));
       this.token = { value, id: await apiTokenId(key, value) };
     }
     if (this.status.useToken(this.token.id, this.clock.now()) > 0) await this.arm(this.clock.now());
   }
 
-  /** `cause` may end a follow-up's switch-off (follow-ups/switch.ts); answers how many calls it queued again. */
-  followUpsBack(cause: Cause): number {
-    return this.status.comeBack(cause, this.clock.now());
+  /**
+   * Holds at these targets were lifted (by an operator, one or all): a follow-up switched off meanwhile comes
+   * back (follow-ups/switch.ts); answers how many calls it queued again. Inside the lifting transaction.
+   */
+  holdsLifted(targets: readonly string[]): number {
+    return targets.reduce((requeued, target) => requeued + this.status.comeBack({ kind: "hold_ended", target }, this.clock.now()), 0);
   }
 
   /** When the drain next has work: the earliest pending call (after its target's hold), not before its token may send. */

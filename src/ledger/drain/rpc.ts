@@ -55,7 +55,7 @@ export class DrainRpc extends RpcTarget {
     const cleared = this.core.transact(({ sql, now }) => {
       const hold = liftHold(sql, target);
       if (!hold) return null;
-      this.drainer.followUpsBack({ kind: "hold_ended", target });
+      this.drainer.holdsLifted([target]);
       return { hold, requeued: requeueHoldFailures(sql, target, now) };
     });
     if (!cleared) return null;

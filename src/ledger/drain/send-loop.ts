@@ -1,7 +1,7 @@
 // The drain's send loop: one alarm's slice of due calls sent to Cloudflare, each at its token's pace
 // (token-paces.ts: a budget, a pace and a pause per API token), at most MAX_IN_FLIGHT at a time, each leased,
-// sent (or recorded in DRY_RUN), classified (classify.ts) and recorded with what follows (dispatch.ts) in one
-// transaction, then carried out (after-answer.ts).
+// sent (or recorded in DRY_RUN; failed, unsent, when its target has no API token any more), classified
+// (classify.ts) and recorded with what follows (dispatch.ts) in one transaction, then carried out (after-answer.ts).
 // The lanes' order (next-call.ts) holds within each token: the call that goes next is the first in lane
 // order; when its token has no pace to spare, the first among the targets whose token has goes instead, so
 // one token's spent budget never holds another's calls, and within a token urgent calls still go first.
@@ -15,7 +15,7 @@ import { planFollowUps } from "../follow-ups/plan";
 import { newRevocationId } from "../store/context";
 import { afterAnswer } from "./after-answer";
 import { classifyAnswer } from "./classify";
-import { type Effects, leaseAttempt, requestFor, settleAnswer, settleCall, skipCall } from "./dispatch";
+import { type AnswerContext, type Effects, leaseAttempt, requestFor, settleAnswer, settleCall, skipCall } from "./dispatch";
 import type { DrainHost } from "./host";
 import { NextCall } from "./next-call";
 import type { SentCall } from "./pace";
@@ -72,17 +72,7 @@ export class SendLoop {
         for (const token of this.tokens.all()) token.idle();
         break;
       }
-      // A follow-up switched off since its call was queued is not sent (follow-ups/switch.ts); this costs no pace.
-      const off = this.status.offDetail(next.call.kind, now);
-      if (off !== null) {
-        const { call } = next;
-        this.after(
-          call,
-          this.host.storage.transactionSync(() => skipCall(this.host.sql, call, off, now)),
-          undefined,
-        );
-        continue;
-      }
+      if (this.skippedOff(next.call, now)) continue;
       // DRY_RUN spends no API budget, so it is not paced.
       let token = config.dryRun ? undefined : this.tokens.forTarget(next.call.target);
       if (token && !this.ready(token, now)) {
@@ -111,6 +101,7 @@ export class SendLoop {
           continue; // a 429 may have paused a token while this waited
         }
         next = other;
+        if (this.skippedOff(next.call, now)) continue;
         token = this.tokens.forTarget(next.call.target);
       }
       const paced = token ? this.sent(token, now) : null;
@@ -133,6 +124,22 @@ export class SendLoop {
       sending.add(send);
     }
     await Promise.all(sending);
+  }
+
+  /**
+   * A follow-up switched off since its call was queued is not sent (follow-ups/switch.ts): it is recorded
+   * skipped, at no pace. Asked of every call the loop is about to send, the first chosen or the one whose
+   * token has pace to spare; answers whether it was skipped.
+   */
+  private skippedOff(call: DueCall, now: number): boolean {
+    const off = this.status.offDetail(call.kind, now);
+    if (off === null) return false;
+    this.after(
+      call,
+      this.host.storage.transactionSync(() => skipCall(this.host.sql, call, off, now)),
+      undefined,
+    );
+    return true;
   }
 
   /** Whether `token` may send a call at `now`. */
@@ -173,11 +180,23 @@ export class SendLoop {
     const { sql, storage } = this.host;
     const deps = this.host.deps();
     const request = requestFor(call, config);
-    if (config.dryRun || !token) {
+    if (config.dryRun) {
       const status = storage.transactionSync(() =>
         settleCall(sql, call, { state: "dry_run", httpStatus: null, errors: [], request: JSON.stringify(request), error: null }, deps.clock.now()),
       );
       this.after(call, { revocation: status ?? undefined }, token);
+      return;
+    }
+    if (!token) {
+      // Its target left the configuration (or its token did) while the call was queued: nothing can be sent,
+      // and the call fails like any unanswerable one (a revocation failed, alerted and retryable; a sweep's
+      // account ended), never recorded as sent or dry_run.
+      const now = deps.clock.now();
+      const verdict = { outcome: "failed" as const, error: `no API token is configured for ${call.target}`, refused: false };
+      const effects = storage.transactionSync(() =>
+        settleAnswer(sql, call, verdict, this.answerContext(config, { now, httpStatus: null, errors: [], pausedUntil: 0, sentAt: now })),
+      );
+      this.after(call, effects, undefined);
       return;
     }
     const sentAt = deps.clock.now();
@@ -204,24 +223,25 @@ export class SendLoop {
       });
     }
     const effects = storage.transactionSync(() =>
-      settleAnswer(sql, call, verdict, {
-        now,
-        httpStatus,
-        errors,
-        random: deps.random,
-        followUps: this.status.followUpSettings(config),
-        pausedUntil: token.pausedUntil,
-        sentAt,
-        commit: { settings: config, newId: newRevocationId },
-        sweep: {
-          revokeReturns: config.reconcileRevokeReturns,
-          removeSeats: config.removeSeats,
-          retentionMs: config.auditRetentionDays * 86_400_000,
-        },
-        alerts: config.alertWebhookUrl !== null,
-      }),
+      settleAnswer(sql, call, verdict, this.answerContext(config, { now, httpStatus, errors, pausedUntil: token.pausedUntil, sentAt })),
     );
     this.after(call, effects, token);
+  }
+
+  /** What settling an answer needs beside the answer itself: the configuration's part and the ledger's. */
+  private answerContext(config: Config, answer: Pick<AnswerContext, "now" | "httpStatus" | "errors" | "pausedUntil" | "sentAt">): AnswerContext {
+    return {
+      ...answer,
+      random: this.host.deps().random,
+      followUps: this.status.followUpSettings(config),
+      commit: { settings: config, newId: newRevocationId },
+      sweep: {
+        revokeReturns: config.reconcileRevokeReturns,
+        removeSeats: config.removeSeats,
+        retentionMs: config.auditRetentionDays * 86_400_000,
+      },
+      alerts: config.alertWebhookUrl !== null,
+    };
   }
 
   private after(call: DueCall, effects: Effects, token: TokenPace | undefined): void {

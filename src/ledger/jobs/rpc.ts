@@ -3,7 +3,6 @@ import { RpcTarget } from "cloudflare:workers";
 import type { JobCounts, JobCursor, UploadRow } from "../../domain/bulk";
 import type { JobSummary, JobView } from "../../domain/views";
 import { logEvent } from "../../log";
-import { clearHolds } from "../calls/holds";
 import type { LedgerCore } from "../core";
 import { listJobs, readJob, retryJob } from "./progress";
 import { commitChunk, completeJob, type JobOpening, openJob } from "./submission";
@@ -43,7 +42,7 @@ export class JobsRpc extends RpcTarget {
   async retry(jobId: string): Promise<number | null> {
     const requeued = this.core.transact(({ sql, now }) => {
       const count = retryJob(sql, jobId, now);
-      if (count) clearHolds(sql);
+      if (count) this.core.liftHolds();
       return count;
     });
     if (requeued) {

@@ -1,8 +1,9 @@
 // Random keys the ledger makes once and keeps in its own storage (table ledger_keys): the key of the operator
-// token fingerprints the audit log carries when AUDIT_FINGERPRINT_KEY is unset (operator/token-fingerprint.ts),
-// and the API token's id the drain keeps beside a switched-off follow-up (drain/state.ts); and the key of the
-// Cloudflare API token fingerprints the drain names each token's budget by (drain/token-paces.ts; issue #22),
-// one key each so neither fingerprint can be matched against the other. Kept in the Durable Object, never in
+// token fingerprints the audit log carries when AUDIT_FINGERPRINT_KEY is unset (operator/token-fingerprint.ts);
+// and the key of the Cloudflare API token fingerprints the drain names each token's budget by
+// (drain/token-paces.ts; issue #22) and of the API tokens' id it keeps beside a switched-off follow-up
+// (drain/state.ts), one key per kind of token so no operator token's fingerprint can be matched against an
+// API token's. Kept in the Durable Object, never in
 // KV, so a reader of the audit log or of /v1/stats cannot test guessed tokens against the fingerprints.
 // Contract: synchronous SQLite; the caller runs it in a transaction, so two first uses make one key.
 import { toHex } from "../../crypto/bytes";

@@ -4,7 +4,6 @@
 // `now` is passed in. The calls themselves are calls/'s: the drain records a call's answer there, then this.
 import { type RevocationStatus, settledStatus, TERMINAL_STATUSES } from "../../domain/revocation";
 import { requeueFailedCalls, requeueTargetCall, revokeCallStates } from "../calls/attempts";
-import { clearHolds } from "../calls/holds";
 import { rowById } from "./records";
 import type { RevocationRow } from "./schema";
 
@@ -59,14 +58,12 @@ export function requeueFailed(sql: SqlStorage, row: RevocationRow, now: number):
 }
 
 /**
- * An operator's retry of one revocation: its failed calls are due again with a fresh retry budget, and every
- * token hold is lifted (the token may be fixed). Answers false for an unknown id or a revocation not failed.
+ * An operator's retry of one revocation: its failed calls are due again with a fresh retry budget (the
+ * caller lifts every token hold: the token may be fixed). Answers false for an unknown id or a revocation not failed.
  */
 export function retryRevocation(sql: SqlStorage, id: string, now: number): boolean {
   const row = rowById(sql, id);
-  if (!row || !requeueFailed(sql, row, now)) return false;
-  clearHolds(sql);
-  return true;
+  return row !== undefined && requeueFailed(sql, row, now);
 }
 
 /**

@@ -1,7 +1,7 @@
 // The ledger's drain against a scripted Cloudflare API: each answer class, pacing, eviction, the reconciler.
 import { createExecutionContext, createScheduledController, evictDurableObject, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { RevocationRequest } from "../../../src/domain/revocation";
 import worker from "../../../src/index";
 import type { RevocationLedger } from "../../../src/ledger/ledger";
@@ -308,6 +308,36 @@ describe("durability", () => {
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
+    expect((await settled(id)).status).toBe("revoked");
+  });
+
+  // Regression: the re-arm ran after the Cron's other ledger steps, so one that threw left the drain stalled.
+  it("the Cron Trigger re-arms a drain whose alarm was lost even when a step before it throws", async () => {
+    fake().setAnswer(() => apiError(503, 0, "unavailable"));
+    const email = uniqueEmail("stalled-throw");
+    const { id } = await commitOne(email);
+    await waitFor(async () => fake().callsFor(email).length >= 2);
+    fake().setAnswer(() => envelope(true));
+    // No alarm, and the closed hours of refused deliveries cannot be read (their table is gone).
+    await runInDurableObject(ledger(), async (_instance: RevocationLedger, state) => {
+      await state.storage.deleteAlarm();
+      state.storage.sql.exec("UPDATE calls SET next_attempt_at = 0 WHERE state = 'pending'");
+      state.storage.sql.exec("ALTER TABLE rejections RENAME TO rejections_away");
+    });
+    const log = vi.spyOn(console, "log");
+    try {
+      const ctx = createExecutionContext();
+      await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+      await waitOnExecutionContext(ctx);
+      expect(log.mock.calls.map(([line]) => String(line)).find((line) => line.includes('"drain.reconcile_failed"'))).toMatch(
+        /no such table: rejections/,
+      );
+    } finally {
+      log.mockRestore();
+      await runInDurableObject(ledger(), (_instance: RevocationLedger, state) => {
+        state.storage.sql.exec("ALTER TABLE rejections_away RENAME TO rejections");
+      });
+    }
     expect((await settled(id)).status).toBe("revoked");
   });
 
