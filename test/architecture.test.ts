@@ -27,7 +27,9 @@ const ALLOWED: Record<string, string[]> = {
   config: [...ANYONE, "domain"],
   cloudflare: [...PLATFORM],
   audit: [...PLATFORM],
-  alerts: [...PLATFORM],
+  // One outbound exchange under a deadline (outbound/deadline.ts), shared by the clients that call out.
+  outbound: [...ANYONE],
+  alerts: [...PLATFORM, "outbound"],
   sources: [...PLATFORM],
   // Outbound clients: Cloudflare's API, the KV audit trail, the alert webhook.
   ledger: [...PLATFORM, "cloudflare", "audit", "alerts"],
@@ -37,8 +39,8 @@ const ALLOWED: Record<string, string[]> = {
   // connections/runner: the operator's `connections sync` runs the Cron's managed-connection step.
   operator: [...PLATFORM, "context", "http", "ledger", "sources", "audit", "connections/runner"],
   scim: [...PLATFORM, "context", "http", "ledger"],
-  ssf: [...PLATFORM, "context", "http", "ledger", "sources"],
-  entra: [...PLATFORM, "context", "http", "ledger", "sources"],
+  ssf: [...PLATFORM, "context", "http", "ledger", "sources", "outbound"],
+  entra: [...PLATFORM, "context", "http", "ledger", "sources", "outbound"],
   // Okta Universal Logout checks its tokens and reads its subjects as the Shared Signals receiver does.
   "universal-logout": [...PLATFORM, "context", "http", "ledger", "ssf/jwks", "ssf/subjects"],
   // Managed connections: the Cron's runner and the kinds it maintains, which record what they did in the ledger.
