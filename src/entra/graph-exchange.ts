@@ -13,7 +13,7 @@
 // - http_error: any other status.
 // Contract: never throws; the fetch and the clock are injected; `detail` names a status, a kind and Graph's
 // error code, never a body, a token or a secret. The deadline is outbound/deadline.ts's.
-import { withDeadline } from "../outbound/deadline";
+import { fetchText, type TextAnswer } from "../outbound/deadline";
 
 export type MicrosoftFetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -78,37 +78,25 @@ export function classifyStatus(status: number, json: unknown, retryAfter: string
 }
 
 export async function exchange(fetcher: MicrosoftFetch, url: string, request: ExchangeRequest): Promise<Exchange> {
-  const timeout = failed("timeout", null, `no answer within ${request.timeoutMs} ms`);
+  let answer: TextAnswer | "timeout";
   try {
-    const answer = await withDeadline<Exchange>(request.timeoutMs, async (bounded, signal) => {
-      const init: RequestInit = {
-        method: request.method ?? "GET",
-        redirect: "manual",
-        signal,
-        headers: { accept: "application/json", ...request.headers },
-      };
-      if (request.body !== undefined) init.body = request.body;
-      const response = await bounded(fetcher(url, init));
-      if (response === "timeout") return "timeout";
-      const text = await bounded(response.text());
-      if (text === "timeout") return "timeout";
-      if (text.length > request.maxChars)
-        return failed("malformed", response.status, `HTTP ${response.status}, larger than ${request.maxChars} characters`);
-      let json: unknown = null;
-      if (text.trim() !== "") {
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-      }
-      const failure = classifyStatus(response.status, json, response.headers.get("retry-after"), request.now());
-      if (failure) return failure;
-      if (json === undefined) return failed("malformed", response.status, `HTTP ${response.status}, not JSON`);
-      return { ok: true, status: response.status, json };
-    });
-    return answer === "timeout" ? timeout : answer;
+    answer = await fetchText(fetcher, url, request);
   } catch (error) {
     return failed("unreachable", null, error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : "unknown error");
   }
+  if (answer === "timeout") return failed("timeout", null, `no answer within ${request.timeoutMs} ms`);
+  const { status, text } = answer;
+  if (text.length > request.maxChars) return failed("malformed", status, `HTTP ${status}, larger than ${request.maxChars} characters`);
+  let json: unknown = null;
+  if (text.trim() !== "") {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+  }
+  const failure = classifyStatus(status, json, answer.headers.get("retry-after"), request.now());
+  if (failure) return failure;
+  if (json === undefined) return failed("malformed", status, `HTTP ${status}, not JSON`);
+  return { ok: true, status, json };
 }

@@ -29,3 +29,35 @@ export async function withDeadline<T>(
     clearTimeout(timer);
   }
 }
+
+export type TextRequest = {
+  timeoutMs: number;
+  method?: "GET" | "POST" | "PATCH" | "DELETE";
+  headers?: Record<string, string>;
+  body?: string;
+};
+
+/** The answer and its whole body as text. */
+export type TextAnswer = { status: number; ok: boolean; headers: Headers; text: string };
+
+/**
+ * One request for JSON under the deadline, its body read as text: redirects are not followed (a 3xx is the
+ * caller's to judge), `accept: application/json` unless the caller says otherwise. Answers "timeout", or
+ * throws what the fetch threw (a network error); the caller reads and judges the text.
+ */
+export async function fetchText(fetcher: (url: string, init: RequestInit) => Promise<Response>, url: string, request: TextRequest) {
+  return withDeadline<TextAnswer>(request.timeoutMs, async (bounded, signal) => {
+    const init: RequestInit = {
+      method: request.method ?? "GET",
+      redirect: "manual",
+      signal,
+      headers: { accept: "application/json", ...request.headers },
+    };
+    if (request.body !== undefined) init.body = request.body;
+    const response = await bounded(fetcher(url, init));
+    if (response === "timeout") return "timeout";
+    const text = await bounded(response.text());
+    if (text === "timeout") return "timeout";
+    return { status: response.status, ok: response.ok, headers: response.headers, text };
+  });
+}

@@ -7,7 +7,7 @@
 //   configuration or the transmitter's own metadata says, never where another answer points.
 // Contract: never throws; the fetch is injected; a failure is tagged, with a detail for the log (a status, an
 // error name, never a body). The deadline is outbound/deadline.ts's.
-import { withDeadline } from "../outbound/deadline";
+import { fetchText, type TextAnswer } from "../outbound/deadline";
 
 /** An error for the log: its name and message, bounded; never its stack. */
 export function describeError(error: unknown): string {
@@ -28,34 +28,22 @@ export type JsonRequest = {
 };
 
 export async function fetchJson(fetcher: SsfFetch, url: string, request: JsonRequest): Promise<JsonExchange> {
-  const timeout: JsonFailure = { ok: false, reason: "timeout", status: null, detail: `no answer within ${request.timeoutMs} ms` };
+  let answer: TextAnswer | "timeout";
   try {
-    const answer = await withDeadline<JsonExchange>(request.timeoutMs, async (bounded, signal) => {
-      const init: RequestInit = {
-        method: request.method ?? "GET",
-        redirect: "manual",
-        signal,
-        headers: { accept: "application/json", ...request.headers },
-      };
-      if (request.body !== undefined) init.body = request.body;
-      const response = await bounded(fetcher(url, init));
-      if (response === "timeout") return "timeout";
-      const text = await bounded(response.text());
-      if (text === "timeout") return "timeout";
-      if (text.length > request.maxChars)
-        return { ok: false, reason: "malformed", status: response.status, detail: `larger than ${request.maxChars} characters` };
-      if (!response.ok) return { ok: false, reason: "http_error", status: response.status, detail: `HTTP ${response.status}${errCode(text)}` };
-      // 204 No Content: what SSF 1.0 §7.1.4 answers a verification request with; there is nothing to parse.
-      if (response.status === 204) return { ok: true, status: 204, json: null };
-      try {
-        return { ok: true, status: response.status, json: JSON.parse(text) };
-      } catch {
-        return { ok: false, reason: "malformed", status: response.status, detail: "not JSON" };
-      }
-    });
-    return answer === "timeout" ? timeout : answer;
+    answer = await fetchText(fetcher, url, request);
   } catch (error) {
     return { ok: false, reason: "unreachable", status: null, detail: describeError(error) };
+  }
+  if (answer === "timeout") return { ok: false, reason: "timeout", status: null, detail: `no answer within ${request.timeoutMs} ms` };
+  const { status, text } = answer;
+  if (text.length > request.maxChars) return { ok: false, reason: "malformed", status, detail: `larger than ${request.maxChars} characters` };
+  if (!answer.ok) return { ok: false, reason: "http_error", status, detail: `HTTP ${status}${errCode(text)}` };
+  // 204 No Content: what SSF 1.0 §7.1.4 answers a verification request with; there is nothing to parse.
+  if (status === 204) return { ok: true, status: 204, json: null };
+  try {
+    return { ok: true, status, json: JSON.parse(text) };
+  } catch {
+    return { ok: false, reason: "malformed", status, detail: "not JSON" };
   }
 }
 
